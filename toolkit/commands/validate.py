@@ -1,0 +1,70 @@
+"""`autokit validate`: check metadata files against the contract, reporting every problem."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from toolkit.errors import ToolkitError
+from toolkit.repo import AUTOMATIONS_DIR, Repository, repository_from_args
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="automation folders or files inside them (default: every automation)",
+    )
+    parser.add_argument("--format", choices=["text", "json", "github"], default="text")
+
+
+def run(args: argparse.Namespace) -> int:
+    repo = repository_from_args(args)
+    return validate(repo, [Path(p) for p in args.paths], args.format)
+
+
+def validate(repo: Repository, paths: list[Path], output_format: str = "text") -> int:
+    from toolkit.findings import has_errors, render_github, render_json, render_text
+    from toolkit.inventory import load_inventory
+
+    folders = automation_folders(repo, paths) if paths else None
+    inventory = load_inventory(repo, folders)
+    findings = inventory.findings
+    if output_format == "json":
+        print(render_json(findings, checked=len(folders or repo.automation_dirs())))
+    elif output_format == "github":
+        if findings:
+            print(render_github(findings))
+    elif findings:
+        print(render_text(findings))
+    if output_format == "text":
+        checked = len(folders) if folders is not None else len(repo.automation_dirs())
+        summary = f"{checked} automation(s) checked, {len(findings)} problem(s)"
+        print(summary if findings else f"{summary}: all valid", file=sys.stderr)
+    return 1 if has_errors(findings) else 0
+
+
+def automation_folders(repo: Repository, paths: list[Path]) -> list[Path]:
+    """The automation folder of each path (a folder or a file inside one), deduplicated."""
+    folders: dict[Path, None] = {}
+    base = repo.automations_dir.resolve()
+    for path in paths:
+        resolved = (Path.cwd() / path).resolve() if not path.is_absolute() else path.resolve()
+        try:
+            parts = resolved.relative_to(base).parts
+        except ValueError:
+            parts = ()
+        if not parts:
+            raise ToolkitError(
+                f"{path} is not inside {AUTOMATIONS_DIR}/<name>/",
+                "pass automation folders or files inside them",
+            )
+        folder = base / parts[0]
+        if not folder.is_dir():
+            raise ToolkitError(f"{path}: no such automation folder", "check the path")
+        folders[folder] = None
+    return list(folders)
+
+

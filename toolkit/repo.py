@@ -1,0 +1,90 @@
+"""Finding the autokit repository and reading its configuration."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from toolkit.errors import ToolkitError
+
+AUTOMATIONS_DIR = "automations"
+
+
+@dataclass(frozen=True)
+class Repository:
+    """An autokit repository: a folder holding `automations/`."""
+
+    root: Path
+
+    @property
+    def automations_dir(self) -> Path:
+        return self.root / AUTOMATIONS_DIR
+
+    def automation_dirs(self) -> list[Path]:
+        """Every folder directly under `automations/`, sorted by name."""
+        try:
+            entries = os.scandir(self.automations_dir)
+        except FileNotFoundError:
+            return []
+        with entries:
+            return sorted(
+                Path(entry.path)
+                for entry in entries
+                if entry.is_dir() and not entry.name.startswith((".", "_"))
+            )
+
+    def relative(self, path: Path) -> str:
+        """`path` relative to the root, POSIX style (as shown in messages)."""
+        try:
+            return path.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+    @cached_property
+    def config(self) -> dict[str, Any]:
+        """`[tool.autokit]` of pyproject.toml, or an empty mapping."""
+        pyproject = self.root / "pyproject.toml"
+        if not pyproject.is_file():
+            return {}
+        try:
+            with pyproject.open("rb") as file:
+                data = tomllib.load(file)
+        except tomllib.TOMLDecodeError as error:
+            raise ToolkitError(
+                f"pyproject.toml: not valid TOML: {error}", "fix the TOML syntax"
+            ) from None
+        config = data.get("tool", {}).get("autokit", {})
+        if not isinstance(config, dict):
+            raise ToolkitError(
+                "pyproject.toml: [tool.autokit] must be a table", "write it as [tool.autokit]"
+            )
+        return config
+
+
+def find_repository(explicit: str | os.PathLike[str] | None = None) -> Repository:
+    """The repository named by `--repo`, else the nearest one from the current folder up."""
+    if explicit is not None:
+        root = Path(explicit).expanduser().resolve()
+        if not (root / AUTOMATIONS_DIR).is_dir():
+            raise ToolkitError(
+                f"{root} is not an autokit repository: it has no '{AUTOMATIONS_DIR}/' folder",
+                "pass --repo the folder that holds automations/",
+            )
+        return Repository(root)
+    start = Path.cwd().resolve()
+    for folder in (start, *start.parents):
+        if (folder / AUTOMATIONS_DIR).is_dir():
+            return Repository(folder)
+    raise ToolkitError(
+        f"no autokit repository found at {start} or above it",
+        "run autokit inside the repository (the folder holding automations/), "
+        "or pass --repo PATH",
+    )
+
+
+def repository_from_args(args: Any) -> Repository:
+    return find_repository(getattr(args, "repo", None))
