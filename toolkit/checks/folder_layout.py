@@ -3,8 +3,9 @@
 An automation folder holds `README.md` (what it does, shown in the catalog),
 `CHANGELOG.md` (one `## <version>` section per version, used as the release notes),
 a `tests/` folder with at least one `test_*.py` file (run by `autokit test`), and the
-entrypoint named in `automation.yaml`. Add the missing file; `autokit new` scaffolds a
-complete folder to copy from.
+entrypoint named in `automation.yaml`.
+
+Fix: add the missing file; `autokit new` scaffolds a complete folder to copy from.
 """
 
 from __future__ import annotations

@@ -81,12 +81,17 @@ def _is_utf8(path: Path) -> bool:
 
 
 def _scan_other_encoding(path: Path, found: dict[tuple[Path, int], set[str]]) -> None:
-    """detect-secrets skips files that are not UTF-8; scan them line by line as Latin-1."""
-    from detect_secrets.core.scan import scan_line
+    """detect-secrets skips files that are not UTF-8: scan a UTF-8 copy (read as Latin-1,
+    which maps every byte to one character, so line numbers stay the same)."""
+    import tempfile
+
+    from detect_secrets import SecretsCollection
 
     text = path.read_bytes().decode("latin-1")
-    for number, line in enumerate(text.splitlines(), start=1):
-        if "pragma: allowlist secret" in line:
-            continue
-        for secret in scan_line(line):
-            found.setdefault((path, number), set()).add(secret.type)
+    with tempfile.TemporaryDirectory(prefix="autokit-secrets-") as folder:
+        copy = Path(folder) / path.name
+        copy.write_text(text, encoding="utf-8")
+        collection = SecretsCollection()
+        collection.scan_file(str(copy))
+        for _, secret in collection:
+            found.setdefault((path, secret.line_number), set()).add(secret.type)
