@@ -44,16 +44,26 @@ class Finding:
         return text
 
 
+def sort_key(finding: Finding) -> tuple[str, int, int, str, str]:
+    """Order by place then check; a finding without a line sorts before line 1."""
+    return (finding.path, finding.line or 0, finding.column or 0, finding.check,
+            finding.message)
+
+
+def sorted_findings(findings: Iterable[Finding]) -> list[Finding]:
+    return sorted(findings, key=sort_key)
+
+
 def has_errors(findings: Iterable[Finding]) -> bool:
     return any(f.severity == ERROR for f in findings)
 
 
 def render_text(findings: Sequence[Finding]) -> str:
-    return "\n".join(f.as_line() for f in sorted(findings))
+    return "\n".join(f.as_line() for f in sorted_findings(findings))
 
 
 def render_json(findings: Sequence[Finding], **extra: object) -> str:
-    return json.dumps({**extra, "findings": [asdict(f) for f in sorted(findings)]}, indent=2)
+    return json.dumps({**extra, "findings": [asdict(f) for f in sorted_findings(findings)]}, indent=2)
 
 
 def _escape_data(value: str) -> str:
@@ -80,7 +90,7 @@ def github_annotation(finding: Finding) -> str:
 
 
 def render_github(findings: Sequence[Finding]) -> str:
-    return "\n".join(github_annotation(f) for f in sorted(findings))
+    return "\n".join(github_annotation(f) for f in sorted_findings(findings))
 
 
 # ---------------------------------------------------------------------------
@@ -98,7 +108,7 @@ def group_of(finding: Finding) -> str:
 
 def grouped(findings: Iterable[Finding]) -> dict[str, list[Finding]]:
     groups: dict[str, list[Finding]] = {}
-    for finding in sorted(findings, key=lambda f: (group_of(f), f)):
+    for finding in sorted(findings, key=lambda f: (group_of(f), sort_key(f))):
         groups.setdefault(group_of(finding), []).append(finding)
     return groups
 
@@ -161,7 +171,8 @@ def render_step_summary(
     used = len((head + table).encode()) + 200  # room for the closing note
     rows, shown = [], 0
     for finding in sorted(findings, key=lambda f: (SEVERITIES.index(f.severity)
-                                                   if f.severity in SEVERITIES else 0, f)):
+                                                   if f.severity in SEVERITIES else 0,
+                                                   sort_key(f))):
         row = _summary_row(finding)
         size = len(row.encode())
         if used + size > limit:

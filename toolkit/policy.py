@@ -64,9 +64,12 @@ class Scope:
 
 
 def scope_of_changes(repo: Repository, changes: list[git.Change], base: str) -> Scope:
-    """Sort changed paths into automations added, modified, renamed and deleted."""
+    """Sort changed paths into automations added, modified, renamed and deleted.
+
+    A new folder counts as renamed from a folder that is gone when Git's rename detection
+    moved most of its files from there; otherwise it is added (and the other deleted).
+    """
     touched: dict[str, None] = {}
-    moved_from: dict[str, str] = {}
     scope = Scope(changes=changes)
     for change in changes:
         name = automation_of(change.path)
@@ -76,24 +79,42 @@ def scope_of_changes(repo: Repository, changes: list[git.Change], base: str) -> 
         for each in (name, old):
             if each is not None:
                 touched[each] = None
-        if name and old and old != name:
-            moved_from.setdefault(name, old)
     at_base = git.files_at(repo.root, base, [metadata_path(n) for n in touched])
     existed = {n for n in touched if at_base[metadata_path(n)] is not None}
+    gone = {n for n in touched if not (repo.automations_dir / n).is_dir()}
+    moved_from = _moved_from(changes, candidates=existed & gone)
     for name in touched:
-        exists = (repo.automations_dir / name).is_dir()
-        old = moved_from.get(name)
-        if not exists:
-            if name in existed:
+        if name in gone:
+            if name in existed and name not in moved_from.values():
                 scope.deleted.append(name)
         elif name in existed:
             scope.modified.append(name)
-        elif old and old in existed and not (repo.automations_dir / old).is_dir():
-            scope.renamed[name] = old
+        elif name in moved_from:
+            scope.renamed[name] = moved_from[name]
         else:
             scope.added.append(name)
-    scope.deleted = [n for n in scope.deleted if n not in scope.renamed.values()]
     return scope
+
+
+def _moved_from(changes: list[git.Change], candidates: set[str]) -> dict[str, str]:
+    """New folder -> the vanished folder most of its changed files were renamed from."""
+    totals: dict[str, int] = {}
+    sources: dict[str, dict[str, int]] = {}
+    for change in changes:
+        name = automation_of(change.path)
+        if name is None or change.status == "D":
+            continue
+        totals[name] = totals.get(name, 0) + 1
+        old = automation_of(change.old_path) if change.old_path else None
+        if old in candidates and old != name:
+            counts = sources.setdefault(name, {})
+            counts[old] = counts.get(old, 0) + 1
+    moved: dict[str, str] = {}
+    for name, counts in sources.items():
+        old, count = max(counts.items(), key=lambda item: item[1])
+        if count * 2 > totals[name] and old not in moved.values():
+            moved[name] = old
+    return moved
 
 
 def full_scope(repo: Repository) -> Scope:
@@ -269,4 +290,6 @@ def run_checks(ctx: PolicyContext, only: Iterable[str] | None = None) -> PolicyR
                 findings.append(finding)
             else:
                 waived.append((finding, waiver))
-    return PolicyResult(sorted(set(findings)), waived, ran, ctx.scope)
+    from toolkit.findings import sorted_findings
+
+    return PolicyResult(sorted_findings(set(findings)), waived, ran, ctx.scope)

@@ -6,7 +6,8 @@ an automation's pull request adds or changes (every file with `--all`) are scann
 detect-secrets: cloud keys (AWS, Azure), chat and service tokens (Slack, Discord,
 Telegram, Twilio, SendGrid, Stripe, Mailchimp, GitHub, GitLab, npm, PyPI, OpenAI), JSON
 web tokens, private keys, passwords in URLs, `password = "..."` assignments and
-high-entropy strings. The finding names the file, the line and the kind of secret,
+high-entropy strings. Files over 1 MB are not scanned (file-size already rejects them,
+and scanning them would take minutes). The finding names the file, the line and the kind of secret,
 never the value.
 
 Fix: remove the value, declare the secret in `automation.yaml` under `secrets:` and read
@@ -24,6 +25,7 @@ from toolkit.findings import ERROR, Finding
 
 CHECK = "hardcoded-secrets"
 _GENERIC = {"Base64 High Entropy String", "Hex High Entropy String", "Secret Keyword"}
+MAX_SCANNED_BYTES = 1_000_000
 _SKIP_TYPES = {"Public IP (ipv4)"}  # an address is not a credential
 
 
@@ -50,7 +52,7 @@ def scan(files: list[Path]) -> dict[tuple[Path, int], list[str]]:
     collection = SecretsCollection()
     with default_settings():
         for path in files:
-            if _is_binary(path):
+            if _is_binary(path) or path.stat().st_size > MAX_SCANNED_BYTES:
                 continue
             if _is_utf8(path):
                 collection.scan_file(str(path))

@@ -23,13 +23,13 @@ def run(args: argparse.Namespace) -> int:
 def expected_codeowners(repo: Repository) -> str:
     from toolkit import codeowners
     from toolkit.checks import check_ids
-    from toolkit.findings import has_errors
+    from toolkit.findings import has_errors, sorted_findings
     from toolkit.inventory import load_inventory
     from toolkit.policy import policy_config
 
     inventory = load_inventory(repo)
     if has_errors(inventory.findings):
-        listing = "\n".join(f.as_line() for f in sorted(inventory.findings)[:20])
+        listing = "\n".join(f.as_line() for f in sorted_findings(inventory.findings)[:20])
         raise ToolkitError(f"cannot generate CODEOWNERS from invalid metadata:\n{listing}",
                            "fix these first (`autokit validate` lists them all)")
     config = policy_config(repo, check_ids())

@@ -89,12 +89,12 @@ def _require_release_state(repo: Repository) -> None:
 def plan_tags(repo: Repository) -> list[PlannedTag]:
     """The tags to create; raises listing every problem before anything is tagged."""
     from toolkit import git
-    from toolkit.findings import has_errors
+    from toolkit.findings import has_errors, sorted_findings
     from toolkit.inventory import load_inventory
 
     inventory = load_inventory(repo)
     if has_errors(inventory.findings):
-        listing = "\n".join(f.as_line() for f in sorted(inventory.findings)[:20])
+        listing = "\n".join(f.as_line() for f in sorted_findings(inventory.findings)[:20])
         raise ToolkitError(f"invalid metadata, nothing was tagged:\n{listing}",
                            "fix it (`autokit validate`) and release again")
     released = git.version_tags(repo.root)
