@@ -35,7 +35,7 @@ def test_missing_readme_changelog_tests_and_entrypoint(make_repo, cli):
 def test_unchanged_version_is_an_error(make_repo, cli):
     root = base_repo(make_repo, "greeter")
     open_pr(root, {"automations/greeter/README.md": "# Greeter\n\nNow friendlier.\n"})
-    code, report = policy_json(cli, root, "--base", "main")
+    _code, report = policy_json(cli, root, "--base", "main")
     (finding,) = by_check(report, "version-bump")
     assert "still 1.0.0" in finding["message"] and "1.0.1" in finding["hint"]
     assert _line(root, finding["path"], finding["line"]).startswith("version:")
@@ -46,7 +46,7 @@ def test_without_base_version_below_released_tag_is_an_error(make_repo, cli):
 
     root = base_repo(make_repo, "greeter")
     git(root, "tag", "-a", "greeter@2.0.0", "-m", "greeter 2.0.0")
-    code, report = policy_json(cli, root, "--all")
+    _code, report = policy_json(cli, root, "--all")
     (finding,) = by_check(report, "version-bump")
     assert "lower than the released 2.0.0" in finding["message"]
 
@@ -119,7 +119,8 @@ def test_owners_duplicates_and_handles(make_repo, cli):
 def test_unpinned_and_stray_requirements(make_repo, cli):
     root = base_repo(make_repo, "greeter")
     files = bumped("greeter", requirements=["openpyxl==3.1.5", "OpenPyXL==3.1.4"])
-    files["automations/greeter/tests/requirements.txt"] = "# test deps\nfreezegun==1.5.1\nrequests>=2\n"
+    files["automations/greeter/tests/requirements.txt"] = (
+        "# test deps\nfreezegun==1.5.1\nrequests>=2\n")
     files["automations/greeter/requirements.txt"] = "requests==2.32.3\n"
     open_pr(root, files)
     _, report = policy_json(cli, root, "--base", "main")

@@ -15,7 +15,9 @@ SECRETS = {
     "Basic Auth Credentials": 'database = "postgres://orders:S3cr3tPass@db.example.com/shop"',
     "Stripe Access Key": 'stripe = "sk_live_4eC39HqLyjWDarjtT1zdp7dc"',
     "Twilio API Key": 'twilio = "SK0123456789abcdef0123456789abcdef"',
-    "SendGrid API Key": 'sendgrid = "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"',
+    "SendGrid API Key": (
+        'sendgrid = "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"'
+    ),
     "JSON Web Token": (
         'jwt = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6'
         'IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"'

@@ -125,7 +125,7 @@ def test_renamed_automation_is_compared_with_its_old_version(make_repo, cli):
     (root / "automations/welcomer/automation.yaml").write_text(metadata_yaml("welcomer"))
     (root / ".github/CODEOWNERS").write_text(codeowners_text({"welcomer": ["@alice"]}))
     commit_all(root, "rename")
-    code, report = policy_json(cli, root, "--base", "main")
+    _code, report = policy_json(cli, root, "--base", "main")
     assert report["automations"] == ["welcomer"] and report["deleted"] == []
     bump = by_check(report, "version-bump")
     assert len(bump) == 1 and bump[0]["path"] == "automations/welcomer/automation.yaml"
@@ -179,7 +179,7 @@ def test_expired_waiver_and_unknown_check_are_errors(make_repo, cli):
     root = base_repo(make_repo, "greeter", extra=_pyproject(body))
     (root / "automations/greeter/README.md").unlink()
     commit_all(root, "no readme")
-    code, report = policy_json(cli, root, "--all")
+    _code, report = policy_json(cli, root, "--all")
     messages = [f["message"] for f in by_check(report, "policy-config")]
     assert "unknown check id 'file-sise'" in messages
     assert "the waiver expired on 2020-01-01" in messages
@@ -195,7 +195,7 @@ def test_valid_waiver_hides_only_its_check_and_automation(make_repo, cli):
     for name in ("greeter", "other"):
         (root / f"automations/{name}/README.md").unlink()
     commit_all(root, "no readmes")
-    code, report = policy_json(cli, root, "--all")
+    _code, report = policy_json(cli, root, "--all")
     assert [f["path"] for f in by_check(report, "folder-layout")] == [
         "automations/other/README.md"
     ]
@@ -249,7 +249,71 @@ def test_every_check_is_documented_for_reviewers():
 def test_new_automation_in_pr_needs_its_codeowners_line(make_repo, cli):
     root = base_repo(make_repo, "greeter")
     open_pr(root, automation_files("newcomer"))
-    code, report = policy_json(cli, root, "--base", "main")
+    _code, report = policy_json(cli, root, "--base", "main")
     (finding,) = report["findings"]
     assert finding["check"] == "codeowners-sync"
     assert "newcomer has no line" in finding["message"]
+
+
+# ---------------------------------------------------------------------------
+# Reporters
+
+
+def _finding(path="automations/greeter/main.py", line=3, message="bad", hint="fix it",
+             check="declared-secrets", severity="error"):
+    from toolkit.findings import Finding
+
+    return Finding(path, line, None, check, severity, message, hint)
+
+
+def test_github_annotation_escapes_data_and_properties():
+    from toolkit.findings import github_annotation
+
+    finding = _finding(path="automations/a,b/x:y.py", message="50% done\nnext line\r::x",
+                       hint=None)
+    annotation = github_annotation(finding)
+    assert annotation == (
+        "::error file=automations/a%2Cb/x%3Ay.py,line=3,title=declared-secrets"
+        "::50%25 done%0Anext line%0D::x"
+    )
+    assert "\n" not in annotation
+
+
+def test_github_format_writes_annotations_and_a_step_summary(make_repo, cli, tmp_path,
+                                                              monkeypatch):
+    summary = tmp_path / "summary.md"
+    summary.write_text("earlier step output\n")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    root = base_repo(make_repo, "greeter")
+    open_pr(root, {"automations/greeter/main.py": "import os\nos.environ['A|<b>']\n"})
+    result = cli("policy", "--repo", str(root), "--base", "main", "--format", "github")
+    assert result.code == 1
+    annotations = result.out.splitlines()
+    assert len(annotations) == 2
+    assert all(a.startswith("::error file=automations/greeter/") for a in annotations)
+    text = summary.read_text()
+    assert text.startswith("earlier step output\n## autokit policy")
+    assert "| error | `automations/greeter/main.py:2:1` | declared-secrets |" in text
+    assert "$A\\|&lt;b&gt;" in text  # no table break, no HTML from contributor text
+
+
+def test_step_summary_lists_everything_until_the_cap():
+    from toolkit.findings import render_step_summary
+
+    findings = [_finding(line=n, message="x" * 200) for n in range(1, 8001)]
+    full = render_step_summary(findings[:50], "autokit policy")
+    assert full.count("| error |") == 50 and "not shown" not in full
+    capped = render_step_summary(findings, "autokit policy", limit=1024 * 1024)
+    size = len(capped.encode())
+    assert 1024 * 1024 - 2000 < size < 1024 * 1024
+    shown = capped.count("| error |")
+    assert f"{8000 - shown} more finding(s) not shown" in capped
+    small = render_step_summary(findings, "autokit policy", limit=10_000)
+    assert len(small.encode()) < 10_000
+
+
+def test_summary_puts_errors_before_warnings():
+    from toolkit.findings import render_step_summary
+
+    text = render_step_summary([_finding(severity="warning", line=1), _finding(line=9)], "t")
+    assert text.index("| error |") < text.index("| warning |")

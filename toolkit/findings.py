@@ -63,7 +63,8 @@ def render_text(findings: Sequence[Finding]) -> str:
 
 
 def render_json(findings: Sequence[Finding], **extra: object) -> str:
-    return json.dumps({**extra, "findings": [asdict(f) for f in sorted_findings(findings)]}, indent=2)
+    listed = [asdict(f) for f in sorted_findings(findings)]
+    return json.dumps({**extra, "findings": listed}, indent=2)
 
 
 def _escape_data(value: str) -> str:

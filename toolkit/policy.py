@@ -209,7 +209,7 @@ class PolicyContext:
 
 def walk_files(folder: Path) -> list[Path]:
     """Every file under `folder`, skipping caches and virtual environments."""
-    found = []
+    found: list[Path] = []
     for directory, subdirs, files in os.walk(folder):
         subdirs[:] = sorted(d for d in subdirs if d not in _SKIPPED_DIRS)
         found.extend(Path(directory) / f for f in sorted(files))

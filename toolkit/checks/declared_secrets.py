@@ -71,7 +71,7 @@ def _check_file(ctx: Any, path: Path, allowed: set[str]) -> list[Finding]:
     return findings
 
 
-def environment_reads(tree: ast.AST) -> Iterator[tuple[ast.expr, str | None]]:
+def environment_reads(tree: ast.AST) -> Iterator[tuple[ast.Subscript | ast.Call, str | None]]:
     """(node, variable name or None when not a literal) for every environment read."""
     for node in ast.walk(tree):
         argument: ast.expr | None = None
@@ -80,8 +80,9 @@ def environment_reads(tree: ast.AST) -> Iterator[tuple[ast.expr, str | None]]:
         elif isinstance(node, ast.Call) and node.args and _is_getter(node.func):
             argument = node.args[0]
         if argument is not None:
+            assert isinstance(node, ast.Subscript | ast.Call)
             literal = isinstance(argument, ast.Constant) and isinstance(argument.value, str)
-            yield node, argument.value if literal else None  # type: ignore[union-attr]
+            yield node, argument.value if literal else None  # type: ignore[attr-defined]
 
 
 def _is_environ(node: ast.expr) -> bool:

@@ -45,7 +45,7 @@ def check(ctx: Any) -> list[Finding]:
 
 def scan(files: list[Path]) -> dict[tuple[Path, int], list[str]]:
     """(file, line) -> the kinds of secret found there; values are never kept."""
-    from detect_secrets import SecretsCollection
+    from detect_secrets.core.secrets_collection import SecretsCollection
     from detect_secrets.settings import default_settings
 
     found: dict[tuple[Path, int], set[str]] = {}
@@ -87,7 +87,7 @@ def _scan_other_encoding(path: Path, found: dict[tuple[Path, int], set[str]]) ->
     which maps every byte to one character, so line numbers stay the same)."""
     import tempfile
 
-    from detect_secrets import SecretsCollection
+    from detect_secrets.core.secrets_collection import SecretsCollection
 
     text = path.read_bytes().decode("latin-1")
     with tempfile.TemporaryDirectory(prefix="autokit-secrets-") as folder:
