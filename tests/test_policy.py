@@ -70,15 +70,22 @@ def test_detached_head_is_reviewed(make_repo, cli):
 
 
 def test_dirty_working_tree_is_reviewed_as_it_is_on_disk(make_repo, cli):
-    root = base_repo(make_repo, "greeter")
+    root = base_repo(make_repo, "greeter", "other")
     open_pr(root, bumped("greeter"))
     (root / "automations/greeter/main.py").write_text(
         "import os\n\nTOKEN = os.environ['UNDECLARED']\n")  # uncommitted
     (root / "automations/greeter/extra.py").write_text("import os\nos.getenv('ALSO')\n")
+    (root / "automations/other/main.py").write_text("x = 'AKIAIOSFODNN7EXAMPLE'\n")
     code, report = policy_json(cli, root, "--base", "main")
-    assert code == 1
+    assert code == 1 and report["automations"] == ["greeter"]  # committed scope, disk content
     found = {(f["path"], f["line"]) for f in by_check(report, "declared-secrets")}
     assert found == {("automations/greeter/main.py", 3), ("automations/greeter/extra.py", 2)}
+    _, report = policy_json(cli, root, "--base", "main", "--uncommitted")
+    assert report["automations"] == ["greeter", "other"]
+    assert [f["path"] for f in by_check(report, "hardcoded-secrets")] == [
+        "automations/other/main.py"]
+    assert {f["check"] for f in report["findings"] if "/other/" in f["path"]} == {
+        "version-bump", "hardcoded-secrets"}
 
 
 def test_head_other_than_the_checkout_is_refused(make_repo, cli):

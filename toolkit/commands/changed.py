@@ -1,5 +1,8 @@
 """`autokit changed`: the automations a change adds, modifies, renames or deletes.
 
+The commits from the merge base of `--base` and HEAD are compared (uncommitted changes
+are not: CI checks out commits).
+
 `--format json` prints one object for GitHub Actions:
 
 ```json
@@ -47,7 +50,7 @@ def changed_report(repo: Any, base: str) -> dict[str, Any]:
     from toolkit.policy import scope_of_changes
 
     start = git.merge_base(repo.root, base, "HEAD")
-    scope = scope_of_changes(repo, git.changes_to_worktree(repo.root, base), start)
+    scope = scope_of_changes(repo, git.changed_files(repo.root, base, "HEAD"), start)
     names = scope.names
     return {
         "base": start,

@@ -18,6 +18,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the commit under review; must be the one checked out "
                              "(default: HEAD and the working tree)")
     parser.add_argument("--all", action="store_true", help="review every automation")
+    parser.add_argument("--uncommitted", action="store_true",
+                        help="also review uncommitted and untracked changes (scans the "
+                             "whole working tree)")
     parser.add_argument("--format", choices=["text", "github", "json"], default="text")
     parser.add_argument("--list", action="store_true", help="list the checks and exit")
 
@@ -29,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     from toolkit.policy import build_context, run_checks
 
     repo = repository_from_args(args)
-    ctx = build_context(repo, args.base, args.head, args.all)
+    ctx = build_context(repo, args.base, args.head, args.all, args.uncommitted)
     result = run_checks(ctx)
     REPORTERS[args.format](result, ctx)
     return 1 if has_errors(result.findings) else 0
