@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-_MONTHS = "jan feb mar apr may jun jul aug sep oct nov dec".split()
-_WEEKDAYS = "sun mon tue wed thu fri sat".split()
+_MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+_WEEKDAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]
 
 # (name, lowest, highest, names for values)
 FIELDS: tuple[tuple[str, int, int, list[str]], ...] = (
@@ -45,9 +45,7 @@ def parse(expression: str) -> Cron:
         raise CronError(
             f"has {len(parts)} fields; a cron expression has 5: minute hour day month weekday"
         )
-    sets = [
-        _parse_field(part, *spec) for part, spec in zip(parts, FIELDS, strict=True)
-    ]
+    sets = [_parse_field(part, *spec) for part, spec in zip(parts, FIELDS, strict=True)]
     return Cron(
         expression=" ".join(parts),
         minutes=sets[0],

@@ -75,7 +75,7 @@ def merge_base(root: Path, base: str, head: str = "HEAD") -> str:
     try:
         return run_git(root, "merge-base", base_commit, head_commit_).strip()
     except ToolkitError:
-        shallow = (Path(run_git(root, "rev-parse", "--git-dir").strip()) / "shallow")
+        shallow = Path(run_git(root, "rev-parse", "--git-dir").strip()) / "shallow"
         shallow = shallow if shallow.is_absolute() else root / shallow
         hint = "the two refs share no history"
         if shallow.exists():
@@ -105,8 +105,9 @@ def changed_files(root: Path, base: str, head: str = "HEAD") -> list[Change]:
     while index < len(fields) and fields[index]:
         status = fields[index][0]
         if status in "RC":
-            changes.append(Change("R" if status == "R" else "A", fields[index + 2],
-                                  fields[index + 1]))
+            changes.append(
+                Change("R" if status == "R" else "A", fields[index + 2], fields[index + 1])
+            )
             index += 3
         else:
             changes.append(Change(status if status in "ADM" else "M", fields[index + 1]))
