@@ -7,17 +7,17 @@ composing the node tree again, and only for files that have errors.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
+if TYPE_CHECKING:
+    import yaml
 
 MAX_FILE_BYTES = 1024 * 1024
-
-_BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class YamlProblem(Exception):
@@ -39,24 +39,35 @@ class YamlProblem(Exception):
         self.field = field
 
 
-class _StrictLoader(_BaseLoader):  # type: ignore[misc]
-    """Safe loader that rejects duplicate keys instead of keeping the last one."""
+@functools.cache
+def _strict_loader() -> type:
+    """libyaml's safe loader, rejecting duplicate keys instead of keeping the last one.
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: dict[Hashable, yaml.Node] = {}
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if isinstance(key, Hashable) and key in seen:
-                first = seen[key].start_mark.line + 1
-                raise yaml.constructor.ConstructorError(
-                    None,
-                    None,
-                    f"duplicate key {key!r} (first defined on line {first})",
-                    key_node.start_mark,
-                )
-            if isinstance(key, Hashable):
-                seen[key] = key_node
-        return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+    Built on first use: reading cached metadata needs no YAML at all, and `autokit list`
+    stays fast.
+    """
+    import yaml
+
+    base: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class StrictLoader(base):  # type: ignore[misc]
+        def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+            seen: dict[Hashable, yaml.Node] = {}
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                if isinstance(key, Hashable) and key in seen:
+                    first = seen[key].start_mark.line + 1
+                    raise yaml.constructor.ConstructorError(
+                        None,
+                        None,
+                        f"duplicate key {key!r} (first defined on line {first})",
+                        key_node.start_mark,
+                    )
+                if isinstance(key, Hashable):
+                    seen[key] = key_node
+            return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+
+    return StrictLoader
 
 
 def read_bytes(path: Path) -> bytes:
@@ -91,10 +102,12 @@ def decode(data: bytes) -> str:
 
 def parse_mapping(text: str) -> dict[str, Any]:
     """Parse YAML text that must hold one mapping at the top level."""
+    import yaml
+
     if text.startswith("\ufeff"):
         text = text[1:]
     try:
-        data = yaml.load(text, Loader=_StrictLoader)
+        data = yaml.load(text, Loader=_strict_loader())
     except yaml.MarkedYAMLError as error:
         problem = _problem_from_yaml_error(error)
         problem.field = key_path_at(text, problem.line)
@@ -175,8 +188,10 @@ class LineIndex:
     """Maps a path of keys and list indexes to where it stands in the file."""
 
     def __init__(self, text: str) -> None:
+        import yaml
+
         try:
-            self._root: yaml.Node | None = yaml.compose(text, Loader=_BaseLoader)
+            self._root: yaml.Node | None = yaml.compose(text, Loader=_strict_loader())
         except yaml.YAMLError:
             self._root = None
 
@@ -199,6 +214,8 @@ class LineIndex:
 
 
 def _child(node: yaml.Node | None, step: Any, *, key: bool) -> yaml.Node | None:
+    import yaml
+
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             if key_node.value == str(step):
