@@ -56,7 +56,10 @@ def test_text_shows_metadata_inputs_versions_and_run_line(make_repo, cli):
     assert "tone      choice (warm | formal)  no        warm" in out
     assert "days      integer [1..90]" in out
     versions = out.split("Versions (Git tags):\n", 1)[1].split("\n\n", 1)[0].splitlines()
-    assert [v.split()[0] for v in versions] == ["invoice-reminders@0.9.0", "invoice-reminders@1.0.0"]
+    assert [v.split()[0] for v in versions] == [
+        "invoice-reminders@0.9.0",
+        "invoice-reminders@1.0.0",
+    ]
     assert "other-thing" not in out
     run_line = out.rstrip().splitlines()[-1].strip()
     assert shlex.split(run_line) == [
