@@ -139,6 +139,8 @@ def _coerce(spec: InputSpec, value: object, folder: Path, cwd: Path | None) -> o
 def _to_string(spec: InputSpec, value: object) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise _Invalid(f"{_show(value)} is not text")
+    if "\0" in str(value):
+        raise _Invalid("contains a NUL character, which no program can receive")
     return str(value)
 
 

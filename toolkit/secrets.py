@@ -115,7 +115,7 @@ class Masker:
                 start = text.find(value, start + 1)
         merged: list[tuple[int, int]] = []
         for start, end in sorted(found):
-            if merged and start <= merged[-1][1]:
+            if merged and start < merged[-1][1]:
                 merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
             else:
                 merged.append((start, end))
@@ -166,12 +166,15 @@ class StreamMasker:
         return self.masker.mask(text)
 
     def _safe_cut(self, text: str) -> int:
-        """The earliest start of a tail that could begin a secret, outside any found one."""
+        """Where the emitted part ends: before the earliest tail that could begin a secret.
+
+        When that tail starts inside a secret found already, the whole found secret is
+        held back too: the next chunk may extend it into a longer, overlapping match.
+        """
         if not self.masker.values:
             return len(text)
         spans = self.masker.spans(text)
         for start in range(max(0, len(text) - self.masker.longest + 1), len(text)):
-            inside = any(s < start < e for s, e in spans)
-            if not inside and self.masker.could_start_secret(text[start:]):
-                return start
+            if self.masker.could_start_secret(text[start:]):
+                return next((s for s, e in spans if s < start < e), start)
         return len(text)
