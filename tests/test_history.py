@@ -104,8 +104,12 @@ def test_get_by_prefix_and_clear_errors(tmp_path: Path) -> None:
 
 
 def test_a_running_row_whose_process_is_gone_becomes_lost(tmp_path: Path) -> None:
-    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                              capture_output=True, text=True, check=True)
+    finished = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     dead_pid = int(finished.stdout)
     with open_history(tmp_path) as history:
         history.start(record("run-01", pid=dead_pid, start_token="boot:1"))
