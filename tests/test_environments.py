@@ -7,7 +7,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from helpers import metadata
 
 from toolkit.environments import (

@@ -6,7 +6,6 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-
 from helpers import metadata
 
 from toolkit.errors import ToolkitError
@@ -178,7 +177,9 @@ def test_inputs_files_in_json_and_yaml(tmp_path: Path) -> None:
         ("missing.json", None, "cannot read the inputs file"),
     ],
 )
-def test_bad_inputs_files(tmp_path: Path, filename: str, content: str | None, expected: str) -> None:
+def test_bad_inputs_files(
+    tmp_path: Path, filename: str, content: str | None, expected: str
+) -> None:
     if content is not None:
         (tmp_path / filename).write_text(content)
     with pytest.raises(ToolkitError, match=expected):

@@ -13,9 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
-
 from helpers import automation_files, commit_all, git
 
 from toolkit.history import open_history
@@ -265,7 +263,7 @@ def test_a_missing_secret_stops_the_run_and_is_named(make_repo, cli, monkeypatch
 
 
 def test_secret_values_are_masked_everywhere(make_repo, cli) -> None:
-    code = f"""
+    code = """
     import os, sys, time
     def main(greeting="world"):
         token = os.environ["SHOP_TOKEN"]
@@ -275,7 +273,7 @@ def test_secret_values_are_masked_everywhere(make_repo, cli) -> None:
         time.sleep(0.3)
         sys.stdout.write(token[half:] + " done\\n"); sys.stdout.flush()
         print("err", token, file=sys.stderr)
-        return {{"token": token, token: "as a key"}}
+        return {"token": token, token: "as a key"}
     """
     files = python_automation("leaky", code, secrets=TOKEN_SECRET)
     root = make_repo(files)
@@ -389,7 +387,7 @@ def test_ctrl_c_cancels_the_run(make_repo) -> None:
     assert process.stdout is not None
     assert process.stdout.readline() == "working\n"
     os.killpg(process.pid, signal.SIGINT)  # what a terminal's Ctrl-C sends
-    out, err = process.communicate(timeout=20)
+    _, err = process.communicate(timeout=20)
     assert process.returncode == 130, err
     run = only_run()
     assert (run.status, run.exit_code) == ("cancelled", 130)
