@@ -9,12 +9,10 @@ outcome goes to the result file, never through stdout, which belongs to the auto
 
 from __future__ import annotations
 
-import datetime
 import importlib.util
 import json
 import os
 import sys
-import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -30,6 +28,8 @@ def _inputs(request: dict[str, Any]) -> dict[str, Any]:
     values = dict(request["inputs"])
     for name, kind in request["types"].items():
         if kind == "date" and name in values:
+            import datetime
+
             values[name] = datetime.date.fromisoformat(values[name])
     return values
 
@@ -53,6 +53,12 @@ def _load_main(entrypoint: str) -> Callable[..., Any]:
     return main  # type: ignore[no-any-return]
 
 
+def _print_traceback() -> None:
+    import traceback  # only on failure: it costs start-up time
+
+    traceback.print_exc()
+
+
 def run(request_file: str) -> int:
     with open(request_file, encoding="utf-8") as file:
         request = json.load(file)
@@ -63,7 +69,7 @@ def run(request_file: str) -> int:
         _write(result_file, {"ok": False, "error": str(error)})
         return 1
     except BaseException as error:
-        traceback.print_exc()
+        _print_traceback()
         _write(
             result_file,
             {
@@ -77,7 +83,7 @@ def run(request_file: str) -> int:
     except SystemExit:
         raise
     except BaseException as error:
-        traceback.print_exc()
+        _print_traceback()
         _write(result_file, {"ok": False, "error": f"{type(error).__name__}: {error}"})
         return 1
     try:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sqlite3
 import time
 from collections.abc import Iterator, Mapping
@@ -106,6 +105,11 @@ class RunRecord:
 _COLUMNS = [f.name for f in fields(RunRecord)]
 
 
+def hostname() -> str:
+    """This machine's name (as `socket.gethostname()`, without importing socket)."""
+    return os.uname().nodename
+
+
 def new_run_id() -> str:
     """Sortable by start time and unique across processes: `20240531-142501-3f9a2c`."""
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
@@ -185,7 +189,7 @@ class History:
 
     def mark_lost(self) -> int:
         """Mark `running` rows of this host whose process is gone as `lost`; count them."""
-        host = socket.gethostname()
+        host = hostname()
         rows = self.connection.execute(
             "SELECT id, pid, start_token FROM runs WHERE status = 'running' AND host = ?",
             (host,),

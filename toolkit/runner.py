@@ -213,21 +213,56 @@ def _raise_unknown(repo: Repository, name: str) -> None:
 
 
 def _load_cached(repo: Repository, folder: Path) -> Automation:
-    """Load through the validation cache: an unchanged file skips schema validation."""
-    from toolkit.inventory import cache_for
+    """Load and validate the metadata, skipping validation for content validated before.
+
+    Valid metadata is cached by a hash of the file's bytes and the validator's version,
+    one small file per content; the checks of the folder itself (name, entrypoint) run
+    every time. This keeps cerberus and the YAML parser off the usual run path.
+    """
+    import hashlib
+    import pickle
+
+    from toolkit import metadata
+
+    raw = (folder / METADATA_FILE).read_bytes()
+    validator = Path(metadata.__file__ or "")
+    stamps = [p.stat().st_mtime_ns for p in (validator, validator.with_name("yamlfile.py"))]
+    digest = hashlib.blake2b(raw + repr(stamps).encode(), digest_size=16).hexdigest()
+    cached = _metadata_cache_dir() / f"{digest}.pickle"
+    try:
+        data = pickle.loads(cached.read_bytes())
+    except (OSError, pickle.UnpicklingError, EOFError):
+        return _load_and_cache(repo, folder, cached)
+    problems = metadata.filesystem_problems(data, folder, repo.root)
+    if problems:
+        return _load_and_cache(repo, folder, cached)  # reports them with line numbers
+    return metadata.automation_from_data(data, folder)
+
+
+def _metadata_cache_dir() -> Path:
+    from toolkit.paths import cache_home
+
+    return cache_home() / "run-metadata"
+
+
+def _load_and_cache(repo: Repository, folder: Path, cached: Path) -> Automation:
+    import contextlib
+    import pickle
+
     from toolkit.metadata import check_file
 
-    cache = cache_for(repo)
-    findings, automation = check_file(folder / METADATA_FILE, repo.root, cache)
-    if cache.changed:
-        cache.used.update(cache.keys())  # keep the other automations' entries
-        cache.save()
+    findings, automation = check_file(folder / METADATA_FILE, repo.root)
     if automation is None:
         lines = "\n".join(f.as_line() for f in findings)
         raise ToolkitError(
             f"{folder.name} has invalid metadata:\n{lines}",
             "fix it (`autokit validate` checks it) and run again",
         )
+    with contextlib.suppress(OSError):  # a cache that cannot be written only costs time
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        temporary = cached.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_bytes(pickle.dumps(automation.data))
+        os.replace(temporary, cached)
     return automation
 
 
@@ -446,9 +481,7 @@ class _Outcome:
 def _running_record(
     target: Target, inputs: Mapping[str, object], masker: Masker, run_id: str, run_dir: Path
 ) -> Any:
-    import socket
-
-    from toolkit.history import RunRecord, now_iso, process_token
+    from toolkit.history import RunRecord, hostname, now_iso, process_token
     from toolkit.inputs import jsonable
 
     return RunRecord(
@@ -459,7 +492,7 @@ def _running_record(
         git_commit=target.commit,
         dirty=target.dirty,
         user=_user(),
-        host=socket.gethostname(),
+        host=hostname(),
         pid=os.getpid(),
         start_token=process_token(os.getpid()),
         child_pid=None,
