@@ -165,3 +165,74 @@ def version_tags(root: Path, name: str | None = None) -> dict[str, list[VersionT
 def is_dirty(root: Path, path: str) -> bool:
     """Whether `path` (a file or folder) has uncommitted or untracked changes."""
     return bool(run_git(root, "status", "--porcelain", "--", path).strip())
+
+
+def tree_id(root: Path, ref: str, path: str) -> str | None:
+    """The hash of the tree at `path` in `ref`, or None when `path` did not exist there."""
+    try:
+        return run_git(root, "rev-parse", "--verify", "-q", f"{ref}:{path}").strip() or None
+    except ToolkitError:
+        return None
+
+
+def materialize_tree(root: Path, tree: str, destination: Path) -> Path:
+    """Write the files of `tree` into `destination` (once: the tree hash names the content).
+
+    One `git archive` call for the whole tree; extraction goes to a temporary folder that
+    is renamed into place, so a reader never sees a half-written copy.
+    """
+    import io
+    import os
+    import shutil
+    import tarfile
+    import tempfile
+
+    if destination.is_dir():
+        return destination
+    archive = bytes(open_repo(root).git.execute(
+        ["git", "archive", "--format=tar", tree], stdout_as_string=False
+    ))
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    temporary = Path(tempfile.mkdtemp(prefix=".tmp-", dir=destination.parent))
+    try:
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(temporary, filter="data")
+        os.rename(temporary, destination)
+    except OSError:
+        shutil.rmtree(temporary, ignore_errors=True)
+        if not destination.is_dir():  # not someone else's rename winning the race
+            raise
+    return destination
+
+
+@dataclass(frozen=True)
+class WorkingTreeState:
+    commit: str | None
+    dirty: bool | None
+
+
+def working_tree_state(root: Path, path: str) -> WorkingTreeState:
+    """HEAD's commit and whether `path` has uncommitted changes, in one cheap git call.
+
+    Runs git directly rather than through GitPython: `autokit run` needs only this, and
+    importing GitPython would cost more than the whole call.
+    """
+    import subprocess
+
+    try:
+        result = subprocess.run(
+            ["git", "status", "--porcelain=v2", "--branch", "--untracked-files=all", "--", path],
+            cwd=root, capture_output=True, text=True, check=False,
+        )
+    except OSError:
+        return WorkingTreeState(None, None)
+    if result.returncode != 0:
+        return WorkingTreeState(None, None)
+    commit, dirty = None, False
+    for line in result.stdout.splitlines():
+        if line.startswith("# branch.oid "):
+            oid = line.split()[2]
+            commit = oid if oid != "(initial)" else None
+        elif not line.startswith("#"):
+            dirty = True
+    return WorkingTreeState(commit, dirty)
