@@ -6,16 +6,15 @@ One site is built and served (loopback HTTP, as search needs) for the whole modu
 from __future__ import annotations
 
 import functools
-import re
 import http.server
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-from catalog_repo import build_catalog_repo, isolated_env
+from catalog_repo import XSS, build_catalog_repo, isolated_env
 
 from toolkit.cli import main
 
@@ -56,7 +55,8 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with pytest.MonkeyPatch.context() as patch:
         for key in ("HOME", "GIT_CONFIG_GLOBAL", "AUTOKIT_CACHE_DIR", "AUTOKIT_HOME"):
             patch.setenv(key, env[key])
-        assert main(["--repo", str(root), "catalog", "build", "--site-dir", str(base / "site")]) == 0
+        code = main(["--repo", str(root), "catalog", "build", "--site-dir", str(base / "site")])
+    assert code == 0
     handler = functools.partial(_QuietHandler, directory=str(base / "site"))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -147,7 +147,7 @@ def test_hostile_text_runs_nothing_and_stays_readable(page: Any, base_url: str, 
     assert page.evaluate(INJECTED) == []
     if path == "/automations/hostile-text/":
         heading = page.inner_text(".md-content h1")
-        assert heading == 'Hostile <script>alert(1)</script><img src=x onerror="alert(2)"> &amp; title'
+        assert heading == f"Hostile {XSS} &amp; title"
         assert "Readable text" in page.inner_text(".ak-readme")
         assert page.title().startswith("Hostile <script>")
     assert page.dialogs == []
