@@ -340,3 +340,40 @@ def grep_files(root: Path, pattern: str, *pathspecs: str) -> list[str]:
             return []
         raise ToolkitError(f"git grep failed: {error.stderr}") from None
     return [line for line in str(output).splitlines() if line]
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    """One commit of `history`: who wrote it, when, and which paths it touched."""
+
+    sha: str
+    author: str
+    email: str
+    date: str  # ISO 8601, author date
+    paths: tuple[str, ...]
+
+
+def history(root: Path, pathspec: str = ".") -> list[CommitInfo]:
+    """Every commit touching `pathspec`, newest first, from ONE `git log --name-only` pass.
+
+    Merge commits list no paths (their changes are in the commits they merge).
+    """
+    output = run_git(
+        root, "log", "-z", "--no-renames", "--name-only", "--format=%x01%H%x00%an%x00%ae%x00%aI",
+        "--", pathspec,
+    )
+    commits: list[CommitInfo] = []
+    for record in output.split("\x01")[1:]:
+        fields = record.split("\0")
+        sha, author, email, date = fields[:4]
+        paths = tuple(p.strip("\n") for p in fields[4:] if p.strip("\n"))
+        commits.append(CommitInfo(sha, author, email, date, paths))
+    return commits
+
+
+def is_shallow(root: Path) -> bool:
+    """Whether the clone lacks part of its history (e.g. actions/checkout's default depth)."""
+    try:
+        return run_git(root, "rev-parse", "--is-shallow-repository").strip() == "true"
+    except ToolkitError:
+        return False
