@@ -15,17 +15,14 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
-import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-
 from helpers import automation_files, build_tree, commit_all, git
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -101,7 +98,12 @@ class Runner:
         assert "run" in step, f"{job}.{step_id} is not a run step"
         values = {**self.context, **context}
         env = self._environment(cwd)
-        for scope in (workflow.get("env", {}), workflow["jobs"][job].get("env", {}), step.get("env", {})):
+        scopes = (
+            workflow.get("env", {}),
+            workflow["jobs"][job].get("env", {}),
+            step.get("env", {}),
+        )
+        for scope in scopes:
             env.update({k: self._evaluate(str(v), values) for k, v in scope.items()})
         return self._bash(step["run"], cwd, env)
 
@@ -150,11 +152,15 @@ class Runner:
         # What `shell: bash` runs on Actions.
         result = subprocess.run(
             ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(path)],
-            cwd=cwd, env=env, capture_output=True, text=True, check=False, timeout=600,
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=600,
         )
-        outputs = dict(
-            line.split("=", 1) for line in (self.base / "output").read_text().splitlines() if "=" in line
-        )
+        lines = (self.base / "output").read_text().splitlines()
+        outputs = dict(line.split("=", 1) for line in lines if "=" in line)
         summary = (self.base / "summary").read_text()
         return StepResult(result.returncode, result.stdout, result.stderr, outputs, summary)
 
@@ -187,16 +193,20 @@ def _product_files() -> dict[str, str | bytes]:
     }
     for relative in (".github", "docs", "templates", "mkdocs.yml"):
         source = PROJECT / relative
-        paths = [source] if source.is_file() else sorted(p for p in source.rglob("*") if p.is_file())
-        for path in paths:
+        paths = [source] if source.is_file() else sorted(source.rglob("*"))
+        for path in (p for p in paths if p.is_file()):
             files[path.relative_to(PROJECT).as_posix()] = path.read_bytes()
     return files
 
 
 def _autokit(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "toolkit", *args], cwd=root, capture_output=True, text=True,
-        check=False, env={**os.environ, "NO_COLOR": "1"},
+        [sys.executable, "-m", "toolkit", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "NO_COLOR": "1"},
     )
 
 
@@ -215,8 +225,9 @@ def _has_command(name: str) -> bool:
 
 def _require(*commands: str) -> None:
     for command in commands:
-        pytest.importorskip(f"toolkit.commands.{command}",
-                            reason=f"`autokit {command}` is not in this checkout yet")
+        pytest.importorskip(
+            f"toolkit.commands.{command}", reason=f"`autokit {command}` is not in this checkout yet"
+        )
 
 
 @dataclass
@@ -227,8 +238,9 @@ class Origin:
     work: Path
     base: Path
 
-    def push_branch(self, branch: str, files: dict[str, str], message: str,
-                    *, generate: bool = False) -> None:
+    def push_branch(
+        self, branch: str, files: dict[str, str], message: str, *, generate: bool = False
+    ) -> None:
         git(self.work, "checkout", "-q", "-B", branch, "origin/main")
         build_tree(self.work, files)
         if generate:
@@ -306,9 +318,14 @@ def _run_ci(runner: Runner, clone: Path) -> dict[str, StepResult]:
         )
     failed = any(r.code for key, r in results.items() if key.startswith("test "))
     results["tests"] = runner.step(
-        ci, "tests", "verdict", clone,
-        **{"needs.changed.result": "success" if results["changed"].code == 0 else "failure",
-           "needs.test.result": "skipped" if not names else ("failure" if failed else "success")},
+        ci,
+        "tests",
+        "verdict",
+        clone,
+        **{
+            "needs.changed.result": "success" if results["changed"].code == 0 else "failure",
+            "needs.test.result": "skipped" if not names else ("failure" if failed else "success"),
+        },
     )
     results["catalog"] = runner.step(ci, "catalog", "catalog", clone)
     return results
@@ -316,8 +333,12 @@ def _run_ci(runner: Runner, clone: Path) -> dict[str, StepResult]:
 
 def test_good_pull_request_adding_an_automation(origin: Origin, runner: Runner) -> None:
     _require("policy", "changed", "test", "catalog")
-    origin.push_branch("add-invoice-reminders", automation_files("invoice-reminders"),
-                       "Add invoice-reminders", generate=True)
+    origin.push_branch(
+        "add-invoice-reminders",
+        automation_files("invoice-reminders"),
+        "Add invoice-reminders",
+        generate=True,
+    )
     clone = origin.ci_checkout("add-invoice-reminders")
     results = _run_ci(runner, clone)
     for key, result in results.items():
@@ -356,8 +377,11 @@ def test_pull_request_adding_a_secret_fails_at_its_line(origin: Origin, runner: 
     clone = origin.ci_checkout("greeter-with-key")
     result = runner.step(_load("ci.yml"), "policy", "policy", clone)
     assert result.code == 1, result
-    leaked = [a for a in result.out.splitlines()
-              if a.startswith("::error ") and "title=hardcoded-secrets" in a]
+    leaked = [
+        a
+        for a in result.out.splitlines()
+        if a.startswith("::error ") and "title=hardcoded-secrets" in a
+    ]
     assert leaked, result
     line = _line_of(clone / "automations/greeter/main.py", "AWS_SECRET_ACCESS_KEY")
     assert "file=automations/greeter/main.py" in leaked[0]
@@ -368,7 +392,8 @@ def test_pull_request_adding_a_secret_fails_at_its_line(origin: Origin, runner: 
 
 def test_schedule_added_without_rendering_fails(origin: Origin, runner: Runner) -> None:
     origin.push_branch(
-        "schedule-reminders", automation_files("invoice-reminders", schedule="0 8 * * 1-5"),
+        "schedule-reminders",
+        automation_files("invoice-reminders", schedule="0 8 * * 1-5"),
         "Add invoice-reminders on weekdays, forgetting to render the workflow",
     )
     clone = origin.ci_checkout("schedule-reminders")
@@ -399,23 +424,29 @@ def _line_of(path: Path, needle: str) -> int:
 # --- after merging ---------------------------------------------------------------------------
 
 
-def test_publish_tags_the_new_version_and_builds_the_catalog(origin: Origin, runner: Runner) -> None:
+def test_publish_tags_new_versions_and_builds_the_catalog(origin: Origin, runner: Runner) -> None:
     _require("release", "catalog")
-    origin.push_branch("add-invoice-reminders", automation_files("invoice-reminders"),
-                       "Add invoice-reminders", generate=True)
+    origin.push_branch(
+        "add-invoice-reminders",
+        automation_files("invoice-reminders"),
+        "Add invoice-reminders",
+        generate=True,
+    )
     origin.merge("add-invoice-reminders")
     checkout = origin.main_checkout("publish")
     publish = _load("publish.yml")
-    released = runner.step(publish, "release", "release", checkout,
-                           **{"github.token": "not-a-real-token"})
+    released = runner.step(
+        publish, "release", "release", checkout, **{"github.token": "not-a-real-token"}
+    )
     assert released.code == 0, released
     tags = git(origin.bare, "tag", "--list")
     assert set(tags.split()) >= {"invoice-reminders@1.0.0", "greeter@1.0.0"}
     assert git(origin.bare, "cat-file", "-t", "invoice-reminders@1.0.0").strip() == "tag"
     # The token went to that one push, never into the checkout's configuration.
     assert "not-a-real-token" not in (checkout / ".git" / "config").read_text()
-    again = runner.step(publish, "release", "release", checkout,
-                        **{"github.token": "not-a-real-token"})
+    again = runner.step(
+        publish, "release", "release", checkout, **{"github.token": "not-a-real-token"}
+    )
     assert again.code == 0, again  # nothing new to tag: idempotent
 
     catalog_checkout = origin.main_checkout("catalog")  # a new job, a new checkout
@@ -423,10 +454,9 @@ def test_publish_tags_the_new_version_and_builds_the_catalog(origin: Origin, run
     assert built.code == 0, built
     site = runner.temp / "site"
     assert (site / "index.html").is_file()
-    catalog = json.loads((site / "catalog.json").read_text()) if (site / "catalog.json").exists() else None
-    if catalog is not None:
-        assert "invoice-reminders" in json.dumps(catalog)
-        assert "1.0.0" in json.dumps(catalog)
+    if (site / "catalog.json").exists():
+        catalog = (site / "catalog.json").read_text()
+        assert "invoice-reminders" in catalog and "1.0.0" in catalog
 
 
 # --- running on Actions ------------------------------------------------------------------------
@@ -436,14 +466,16 @@ def _collect_artifact(runner: Runner) -> Path:
     return runner.temp / "run-artifact"
 
 
-def test_run_workflow_runs_an_automation_and_keeps_its_record(origin: Origin, runner: Runner) -> None:
+def test_run_workflow_runs_an_automation_and_keeps_its_record(
+    origin: Origin, runner: Runner
+) -> None:
     _require("run", "runs")
     checkout = origin.main_checkout("run")
     workflow = _workflow_from(checkout, "run.yml")
     context = {
         "inputs.automation": "greeter",
         "inputs.version": "",
-        "inputs.inputs": json.dumps({"greeting": "it's $(whoami); \"quoted\"\nnext"}),
+        "inputs.inputs": json.dumps({"greeting": 'it\'s $(whoami); "quoted"\nnext'}),
     }
     assert runner.step(workflow, "check", "check", checkout, **context).code == 0
     assert runner.step(workflow, "run", "inputs", checkout, **context).code == 0
@@ -462,12 +494,22 @@ def test_run_workflow_refuses_an_unknown_automation(origin: Origin, runner: Runn
     checkout = origin.main_checkout("run")
     workflow = _workflow_from(checkout, "run.yml")
     for name in ("gretter", "../greeter", "greeter; rm -rf /"):
-        result = runner.step(workflow, "check", "check", checkout,
-                             **{"inputs.automation": name, "inputs.version": ""})
+        result = runner.step(
+            workflow,
+            "check",
+            "check",
+            checkout,
+            **{"inputs.automation": name, "inputs.version": ""},
+        )
         assert result.code == 1, result
         assert "::error title=run::no automation with that name" in result.out
-    bad_version = runner.step(workflow, "check", "check", checkout,
-                              **{"inputs.automation": "greeter", "inputs.version": "v1"})
+    bad_version = runner.step(
+        workflow,
+        "check",
+        "check",
+        checkout,
+        **{"inputs.automation": "greeter", "inputs.version": "v1"},
+    )
     assert bad_version.code == 1
     assert "MAJOR.MINOR.PATCH" in bad_version.out
 
@@ -476,12 +518,22 @@ def test_scheduled_workflow_runs_what_is_due(origin: Origin, runner: Runner) -> 
     checkout = origin.main_checkout("scheduled")
     workflow = _workflow_from(checkout, "scheduled.yml")
     assert {"cron": "0 7 * * *"} in workflow["on"]["schedule"]
-    due = runner.step(workflow, "due", "due", checkout,
-                      **{"github.event.schedule": "0 7 * * *", "inputs.cron": ""})
+    due = runner.step(
+        workflow,
+        "due",
+        "due",
+        checkout,
+        **{"github.event.schedule": "0 7 * * *", "inputs.cron": ""},
+    )
     assert due.code == 0, due
     assert json.loads(due.outputs["automations"]) == ["greeter"]
-    nothing = runner.step(workflow, "due", "due", checkout,
-                          **{"github.event.schedule": "", "inputs.cron": "5 4 * * *"})
+    nothing = runner.step(
+        workflow,
+        "due",
+        "due",
+        checkout,
+        **{"github.event.schedule": "", "inputs.cron": "5 4 * * *"},
+    )
     assert nothing.code == 0 and json.loads(nothing.outputs["automations"]) == []
     assert "not an entry of .github/workflows/scheduled.yml" in nothing.err
     if not _has_command("run"):

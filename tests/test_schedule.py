@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from helpers import automation_files
 
 from toolkit import schedule
@@ -22,12 +21,18 @@ DAILY = "0 7 * * *"
 
 def _scheduled_repo(make_repo, **extra_files: str) -> Path:
     files = {
-        **automation_files("invoice-reminders", schedule=WEEKDAYS,
-                           secrets=[{"name": "SMTP_PASSWORD", "description": "SMTP login"}]),
+        **automation_files(
+            "invoice-reminders",
+            schedule=WEEKDAYS,
+            secrets=[{"name": "SMTP_PASSWORD", "description": "SMTP login"}],
+        ),
         # The same expression written with other spacing is the same entry.
         **automation_files("timesheet-summary", schedule="0  8 * *   1-5"),
-        **automation_files("low-stock-alert", schedule=DAILY,
-                           secrets=[{"name": "WEBHOOK_URL", "description": "chat webhook"}]),
+        **automation_files(
+            "low-stock-alert",
+            schedule=DAILY,
+            secrets=[{"name": "WEBHOOK_URL", "description": "chat webhook"}],
+        ),
         **automation_files("contacts-dedupe"),
         **extra_files,
     }
@@ -194,8 +199,9 @@ def rendered_repo(make_repo, cli) -> Path:
 
 
 def test_due_several_automations(rendered_repo: Path, cli) -> None:
-    result = cli("schedule", "due", "--cron", WEEKDAYS, "--format", "json", "--repo",
-                 str(rendered_repo))
+    result = cli(
+        "schedule", "due", "--cron", WEEKDAYS, "--format", "json", "--repo", str(rendered_repo)
+    )
     assert result.code == 0, result
     assert result.out == '["invoice-reminders","timesheet-summary"]\n'  # one line: GITHUB_OUTPUT
     assert result.err == ""
@@ -204,8 +210,9 @@ def test_due_several_automations(rendered_repo: Path, cli) -> None:
 
 
 def test_due_one_automation(rendered_repo: Path, cli) -> None:
-    result = cli("schedule", "due", "--cron", DAILY, "--format", "json", "--repo",
-                 str(rendered_repo))
+    result = cli(
+        "schedule", "due", "--cron", DAILY, "--format", "json", "--repo", str(rendered_repo)
+    )
     assert json.loads(result.out) == ["low-stock-alert"]
 
 
@@ -213,8 +220,9 @@ def test_due_none_for_an_expression_still_in_the_workflow(rendered_repo: Path, c
     # The automation lost its schedule, but the workflow was not rendered again.
     metadata = rendered_repo / "automations/low-stock-alert/automation.yaml"
     metadata.write_text(metadata.read_text().replace(f"schedule: {DAILY}\n", ""))
-    result = cli("schedule", "due", "--cron", DAILY, "--format", "json", "--repo",
-                 str(rendered_repo))
+    result = cli(
+        "schedule", "due", "--cron", DAILY, "--format", "json", "--repo", str(rendered_repo)
+    )
     assert result.code == 0
     assert json.loads(result.out) == []
     assert f"no automation is scheduled at '{DAILY}'" in result.err
@@ -222,8 +230,9 @@ def test_due_none_for_an_expression_still_in_the_workflow(rendered_repo: Path, c
 
 
 def test_due_expression_not_in_the_file(rendered_repo: Path, cli) -> None:
-    result = cli("schedule", "due", "--cron", "30 6 * * *", "--format", "json", "--repo",
-                 str(rendered_repo))
+    result = cli(
+        "schedule", "due", "--cron", "30 6 * * *", "--format", "json", "--repo", str(rendered_repo)
+    )
     assert result.code == 0
     assert json.loads(result.out) == []
     assert "notice: no automation is scheduled at '30 6 * * *'" in result.err
@@ -249,8 +258,9 @@ def test_due_rejects_an_invalid_expression(rendered_repo: Path, cli) -> None:
 def test_due_skips_a_broken_automation_but_runs_the_others(rendered_repo: Path, cli) -> None:
     metadata = rendered_repo / "automations/timesheet-summary/automation.yaml"
     metadata.write_text(metadata.read_text().replace("owners:", "owner:"))
-    result = cli("schedule", "due", "--cron", WEEKDAYS, "--format", "json", "--repo",
-                 str(rendered_repo))
+    result = cli(
+        "schedule", "due", "--cron", WEEKDAYS, "--format", "json", "--repo", str(rendered_repo)
+    )
     assert result.code == 0
     assert json.loads(result.out) == ["invoice-reminders"]
     assert "warning: skipped: automations/timesheet-summary/automation.yaml" in result.err

@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 import yaml
-
 from helpers import automation_files
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -71,13 +70,22 @@ def rendered_workflows(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from toolkit.cli import main
 
     root = tmp_path_factory.mktemp("rendered")
-    build_tree(root, {
-        **automation_files("invoice-reminders", schedule="0 8 * * 1-5",
-                           secrets=[{"name": "SMTP_PASSWORD", "description": "SMTP login"}]),
-        **automation_files("low-stock-alert", schedule="0 7 * * *",
-                           secrets=[{"name": "WEBHOOK_URL", "description": "chat webhook"}]),
-        ".github/workflows/run.yml": (WORKFLOWS / "run.yml").read_text(),
-    })
+    build_tree(
+        root,
+        {
+            **automation_files(
+                "invoice-reminders",
+                schedule="0 8 * * 1-5",
+                secrets=[{"name": "SMTP_PASSWORD", "description": "SMTP login"}],
+            ),
+            **automation_files(
+                "low-stock-alert",
+                schedule="0 7 * * *",
+                secrets=[{"name": "WEBHOOK_URL", "description": "chat webhook"}],
+            ),
+            ".github/workflows/run.yml": (WORKFLOWS / "run.yml").read_text(),
+        },
+    )
     assert main(["--repo", str(root), "schedule", "render"]) == 0
     return root / ".github" / "workflows"
 
@@ -85,7 +93,9 @@ def rendered_workflows(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _zizmor(*paths: Path) -> list[dict[str, Any]]:
     result = subprocess.run(
         [_tool("zizmor"), "--offline", "--no-progress", "--format", "json", *map(str, paths)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode in (0, 10, 11, 12, 13, 14), result.stderr
     return json.loads(result.stdout)
@@ -115,21 +125,39 @@ def test_zizmor_would_catch_an_injection_and_an_unpinned_action(tmp_path: Path) 
 def test_workflows_match_github_schema(rendered_workflows: Path) -> None:
     files = [*_workflow_files(), *sorted(rendered_workflows.glob("*.yml"))]
     result = subprocess.run(
-        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows",
-         *map(str, files)],
-        capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "check_jsonschema",
+            "--builtin-schema",
+            "vendor.github-workflows",
+            *map(str, files),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_issue_forms_match_github_schema() -> None:
     forms = [ISSUE_FORMS / "automation-idea.yml", ISSUE_FORMS / "bug-report.yml"]
-    for schema, files in (("vendor.github-issue-forms", forms),
-                          ("vendor.github-issue-config", [ISSUE_FORMS / "config.yml"])):
+    for schema, files in (
+        ("vendor.github-issue-forms", forms),
+        ("vendor.github-issue-config", [ISSUE_FORMS / "config.yml"]),
+    ):
         result = subprocess.run(
-            [sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema,
-             *map(str, files)],
-            capture_output=True, text=True, check=False,
+            [
+                sys.executable,
+                "-m",
+                "check_jsonschema",
+                "--builtin-schema",
+                schema,
+                *map(str, files),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
         )
         assert result.returncode == 0, result.stdout + result.stderr
 
@@ -138,9 +166,17 @@ def test_schema_check_would_reject_a_broken_form(tmp_path: Path) -> None:
     broken = tmp_path / "form.yml"
     broken.write_text("name: x\ndescription: y\nbody:\n  - type: textbox\n    id: a\n")
     result = subprocess.run(
-        [sys.executable, "-m", "check_jsonschema", "--builtin-schema",
-         "vendor.github-issue-forms", str(broken)],
-        capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "check_jsonschema",
+            "--builtin-schema",
+            "vendor.github-issue-forms",
+            str(broken),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 1
 
@@ -204,7 +240,8 @@ def test_release_gives_the_token_to_one_process_only() -> None:
     step = next(s for s in release["steps"] if s.get("id") == "release")
     assert step["env"] == {"GITHUB_TOKEN": "${{ github.token }}"}
     assert "autokit release --push" in step["run"]
-    assert "git config --global" not in step["run"] and "extraheader" not in _git_config_writes(step)
+    assert "git config --global" not in step["run"]
+    assert "extraheader" not in _git_config_writes(step)
 
 
 def _git_config_writes(step: dict[str, Any]) -> str:

@@ -64,9 +64,7 @@ def due_automations(automations: Iterable[Automation], cron_expression: str) -> 
     GitHub passes back when an entry fires.
     """
     wanted = normalize(cron_expression)
-    return sorted(
-        a.name for a in automations if a.schedule and normalize(a.schedule) == wanted
-    )
+    return sorted(a.name for a in automations if a.schedule and normalize(a.schedule) == wanted)
 
 
 def secret_names(automations: Iterable[Automation]) -> list[str]:
@@ -108,7 +106,7 @@ def secrets_block(automations: Iterable[Automation], indent: int) -> str:
     names = secret_names(automations)
     lines = [pad + SECRETS_BEGIN]
     lines += [f"{pad}{name}: ${{{{ secrets.{name} }}}}" for name in names]
-    lines.append(f"{pad}AUTOKIT_MAPPED_SECRETS: \"{' '.join(names)}\"")
+    lines.append(f'{pad}AUTOKIT_MAPPED_SECRETS: "{" ".join(names)}"')
     lines.append(pad + SECRETS_END)
     return "\n".join(lines)
 

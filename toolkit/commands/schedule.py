@@ -1,7 +1,7 @@
 """`autokit schedule`: render the scheduled workflow, or name the automations due for a cron.
 
-    autokit schedule render [--check]
-    autokit schedule due --cron "0 8 * * 1-5" [--format text|json]
+autokit schedule render [--check]
+autokit schedule due --cron "0 8 * * 1-5" [--format text|json]
 """
 
 from __future__ import annotations
@@ -11,9 +11,13 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from toolkit.errors import ToolkitError
 from toolkit.repo import Repository, repository_from_args
+
+if TYPE_CHECKING:
+    from toolkit.metadata import Automation
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -51,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     return due(repo, args.cron, args.format)
 
 
-def _valid_automations(repo: Repository) -> list:  # type: ignore[type-arg]
+def _valid_automations(repo: Repository) -> list[Automation]:
     """Every automation, refusing to go on when some metadata is invalid."""
     from toolkit.inventory import load_inventory
 
@@ -72,10 +76,11 @@ def render(repo: Repository, *, check: bool) -> int:
     expected = {
         schedule.SCHEDULED_WORKFLOW: schedule.render_scheduled_workflow(repo, automations),
     }
-    run_workflow = repo.root / schedule.RUN_WORKFLOW
-    if run_workflow.is_file():
-        current = _read(run_workflow)
-        expected[schedule.RUN_WORKFLOW] = schedule.render_run_workflow(current, automations)
+    current_run_workflow = _read(repo.root / schedule.RUN_WORKFLOW)
+    if current_run_workflow is not None:
+        expected[schedule.RUN_WORKFLOW] = schedule.render_run_workflow(
+            current_run_workflow, automations
+        )
     stale = [path for path, text in expected.items() if _read(repo.root / path) != text]
     if check:
         return _report_check(stale)
