@@ -540,3 +540,24 @@ def test_scheduled_workflow_runs_what_is_due(origin: Origin, runner: Runner) -> 
         return
     ran = runner.step(workflow, "run", "run", checkout, **{"matrix.automation": "greeter"})
     assert ran.code == 0, ran
+
+
+def test_pre_commit_checks_the_changed_files_only(origin: Origin, runner: Runner) -> None:
+    # main already holds a broken automation that this pull request does not touch.
+    broken = automation_files("legacy-report")
+    path = "automations/legacy-report/automation.yaml"
+    broken[path] = broken[path].replace("owners:", "ownerz:")
+    origin.push_branch("main", broken, "A broken automation from before the checks")
+    origin.push_branch("add-reminders", automation_files("invoice-reminders"), "Add")
+    ci = _load("ci.yml")
+    clean = runner.step(ci, "pre-commit", "pre-commit", origin.ci_checkout("add-reminders"))
+    assert clean.code == 0, clean
+    assert "autokit validate" in clean.out and "Passed" in clean.out
+
+    bad = automation_files("contacts-dedupe")
+    bad["automations/contacts-dedupe/automation.yaml"] += "colour: blue\n"
+    origin.push_branch("add-dedupe", bad, "Add contacts-dedupe with a typo")
+    failed = runner.step(ci, "pre-commit", "pre-commit", origin.ci_checkout("add-dedupe"))
+    assert failed.code == 1, failed
+    assert "automations/contacts-dedupe/automation.yaml" in failed.out
+    assert "legacy-report" not in failed.out
