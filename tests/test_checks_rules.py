@@ -206,6 +206,7 @@ def test_codeowners_stale_line_for_changed_owner(make_repo, cli):
     _, report = policy_json(cli, root, "--base", "main")
     (finding,) = by_check(report, "codeowners-sync")
     assert "stale line; expected '/automations/greeter/ @alice @carol'" in finding["message"]
+    assert _line(root, ".github/CODEOWNERS", finding["line"]).startswith("/automations/greeter/")
 
 
 def test_restricted_codeowners_line_includes_security_reviewers(make_repo, cli):

@@ -47,13 +47,13 @@ def render(automations: Iterable[Automation], security_reviewers: Sequence[str] 
     return "".join(lines)
 
 
-def parse(text: str) -> dict[str, str]:
-    """Pattern -> the whole line, for every rule line of a CODEOWNERS file."""
+def parse(text: str) -> dict[str, tuple[int, str]]:
+    """Pattern -> (line number, the rule with single spaces) for every rule line."""
     rules = {}
-    for line in text.splitlines():
+    for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
         if stripped and not stripped.startswith("#"):
-            rules[stripped.split()[0]] = " ".join(stripped.split())
+            rules[stripped.split()[0]] = (number, " ".join(stripped.split()))
     return rules
 
 
