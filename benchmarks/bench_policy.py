@@ -46,7 +46,7 @@ def folder_files(name: str, version: str = "1.0.0", note: str = "") -> dict[str,
         prefix + "CHANGELOG.md": f"# Changelog\n\n## {version}\n\n- Changes.\n",
         prefix + "main.py": f"def main(greeting='world'):\n    return {{'{name}': greeting}}\n",
         prefix + "tests/test_main.py": "from main import main\n\n\ndef test_main():\n"
-                                       "    assert main()\n",
+        "    assert main()\n",
     }
 
 
@@ -55,11 +55,14 @@ def _data(text: str) -> bytes:
     return b"data %d\n%s\n" % (len(raw), raw)
 
 
-def _commit(ref: str, number: int, message: str, files: dict[str, str], parent: str | None
-            ) -> bytes:
-    out = [f"commit {ref}\nmark :{number}\n".encode(),
-           f"committer Bench <bench@example.com> {1_700_000_000 + number} +0000\n".encode(),
-           _data(message)]
+def _commit(
+    ref: str, number: int, message: str, files: dict[str, str], parent: str | None
+) -> bytes:
+    out = [
+        f"commit {ref}\nmark :{number}\n".encode(),
+        f"committer Bench <bench@example.com> {1_700_000_000 + number} +0000\n".encode(),
+        _data(message),
+    ]
     if parent:
         out.append(f"from {parent}\n".encode())
     for path, content in files.items():
@@ -73,20 +76,25 @@ def build(root: Path, size: int) -> None:
     first: dict[str, str] = {"pyproject.toml": "[tool.autokit]\n"}
     for name in names:
         first.update(folder_files(name))
-    first[".github/CODEOWNERS"] = "".join(
-        f"/automations/{n}/ @alice @shop/ops\n" for n in names)
+    first[".github/CODEOWNERS"] = "".join(f"/automations/{n}/ @alice @shop/ops\n" for n in names)
     stream = [_commit("refs/heads/main", 1, "initial", first, None)]
     for number in range(2, COMMITS + 1):
         name = names[number % size]
         path = f"automations/{name}/README.md"
-        stream.append(_commit("refs/heads/main", number, f"edit {name}",
-                              {path: f"# {name}\n\nRevision {number}.\n"}, f":{number - 1}"))
+        stream.append(
+            _commit(
+                "refs/heads/main",
+                number,
+                f"edit {name}",
+                {path: f"# {name}\n\nRevision {number}.\n"},
+                f":{number - 1}",
+            )
+        )
     pr: dict[str, str] = {}
     for name in names[:3]:
         pr.update(folder_files(name, "1.1.0", note=" Now better."))
     stream.append(_commit("refs/heads/pr", COMMITS + 1, "pull request", pr, f":{COMMITS}"))
-    subprocess.run(["git", "fast-import", "--quiet"], cwd=root, input=b"".join(stream),
-                   check=True)
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=root, input=b"".join(stream), check=True)
     subprocess.run(["git", "checkout", "-q", "-f", "pr"], cwd=root, check=True)
 
 
@@ -132,34 +140,44 @@ def main() -> int:
             built[size] = time.perf_counter() - started
         samples = measure(roots)
     for size in SIZES:
-        row: dict[str, float] = {"automations": size, "commits": COMMITS + 1,
-                                 "build_s": built[size]}
+        row: dict[str, float] = {
+            "automations": size,
+            "commits": COMMITS + 1,
+            "build_s": built[size],
+        }
         for label in COMMANDS:
             row[f"{label}_min_s"] = min(samples[(size, label)])
             row[f"{label}_median_s"] = statistics.median(samples[(size, label)])
         rows.append(row)
     _print(rows)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({"benchmark": "policy", "runs": RUNS, "rows": rows},
-                                  indent=2) + "\n")
+    RESULTS.write_text(
+        json.dumps({"benchmark": "policy", "runs": RUNS, "rows": rows}, indent=2) + "\n"
+    )
     return 0
 
 
 def _print(rows: list[dict[str, float]]) -> None:
-    print(f"{'automations':>11}  {'commits':>7}  {'build':>7}  {'policy min/median':>18}  "
-          f"{'changed min/median':>18}")
+    print(
+        f"{'automations':>11}  {'commits':>7}  {'build':>7}  {'policy min/median':>18}  "
+        f"{'changed min/median':>18}"
+    )
     for row in rows:
-        print(f"{row['automations']:>11}  {row['commits']:>7}  {row['build_s']:>6.2f}s  "
-              f"{row['policy_min_s']:>8.3f}s/{row['policy_median_s']:.3f}s  "
-              f"{row['changed_min_s']:>8.3f}s/{row['changed_median_s']:.3f}s")
+        print(
+            f"{row['automations']:>11}  {row['commits']:>7}  {row['build_s']:>6.2f}s  "
+            f"{row['policy_min_s']:>8.3f}s/{row['policy_median_s']:.3f}s  "
+            f"{row['changed_min_s']:>8.3f}s/{row['changed_median_s']:.3f}s"
+        )
     small, large = rows[0], rows[-1]
     for label in COMMANDS:
         key = f"{label}_min_s"
         ratio = large[key] / small[key]
         verdict = "flat" if ratio <= 1.2 else "NOT flat"
-        print(f"{label}: {ratio:.2f}x from {small['automations']} to {large['automations']} "
-              f"automations ({verdict}, best of {RUNS}); goal < {GOAL_SECONDS}s: "
-              f"{'met' if large[key] < GOAL_SECONDS else 'MISSED'}")
+        print(
+            f"{label}: {ratio:.2f}x from {small['automations']} to {large['automations']} "
+            f"automations ({verdict}, best of {RUNS}); goal < {GOAL_SECONDS}s: "
+            f"{'met' if large[key] < GOAL_SECONDS else 'MISSED'}"
+        )
 
 
 if __name__ == "__main__":

@@ -15,7 +15,8 @@ def _broken(name: str) -> dict[str, str]:
     files = automation_files(name)
     files[f"automations/{name}/tests/test_main.py"] = (
         "from main import main\n\n\ndef test_greets():\n"
-        "    assert main(greeting='x') == {'message': 'goodbye x'}\n")
+        "    assert main(greeting='x') == {'message': 'goodbye x'}\n"
+    )
     return files
 
 
@@ -35,7 +36,8 @@ def test_json_reports_every_automation_and_example(make_repo, cli):
     files["automations/greeter/tests/requirements.txt"] = "iniconfig==2.0.0\n"
     files["automations/greeter/tests/test_extra.py"] = (
         "import iniconfig\n\n\ndef test_extra_requirement_is_installed():\n"
-        "    assert iniconfig.__name__ == 'iniconfig'\n")
+        "    assert iniconfig.__name__ == 'iniconfig'\n"
+    )
     root = make_repo(files)
     result = cli("test", "--repo", str(root), "--format", "json")
     report = json.loads(result.out)
@@ -60,9 +62,11 @@ def test_invalid_example_fails_even_when_tests_pass(make_repo, cli):
 
 def test_example_whose_sample_file_is_missing_fails_its_dry_run(make_repo, cli):
     inputs = {"greeting": {"type": "path", "description": "A file of names"}}
-    files = automation_files("greeter", inputs=inputs,
-                             examples=[{"title": "From a sample", "inputs": {
-                                 "greeting": "samples/names.csv"}}])
+    files = automation_files(
+        "greeter",
+        inputs=inputs,
+        examples=[{"title": "From a sample", "inputs": {"greeting": "samples/names.csv"}}],
+    )
     root = make_repo(files)  # samples/names.csv was never committed
     result = cli("test", "--repo", str(root), "greeter", "--format", "json")
     (only,) = json.loads(result.out)["results"]

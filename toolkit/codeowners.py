@@ -25,8 +25,9 @@ def pattern(name: str) -> str:
     return f"/automations/{name}/"
 
 
-def reviewers(owners: Sequence[str], classification: str,
-              security_reviewers: Sequence[str]) -> list[str]:
+def reviewers(
+    owners: Sequence[str], classification: str, security_reviewers: Sequence[str]
+) -> list[str]:
     """The owners, plus the security reviewers for restricted automations, deduplicated."""
     extra = security_reviewers if classification == "restricted" else ()
     return list(dict.fromkeys([*owners, *extra]))
@@ -37,8 +38,11 @@ def entry(automation: Automation, security_reviewers: Sequence[str]) -> str:
     return f"{pattern(automation.name)} {' '.join(handles)}"
 
 
-def render(automations: Iterable[Automation], security_reviewers: Sequence[str] = (),
-           default_owners: Sequence[str] = ()) -> str:
+def render(
+    automations: Iterable[Automation],
+    security_reviewers: Sequence[str] = (),
+    default_owners: Sequence[str] = (),
+) -> str:
     lines = [HEADER]
     if default_owners:
         lines.append(f"* {' '.join(default_owners)}\n")

@@ -240,7 +240,10 @@ class PolicyResult:
 
 
 def build_context(
-    repo: Repository, base: str | None, head: str | None, everything: bool,
+    repo: Repository,
+    base: str | None,
+    head: str | None,
+    everything: bool,
     uncommitted: bool = False,
 ) -> PolicyContext:
     """The context for `--base`/`--head`, or for every automation.
@@ -257,8 +260,11 @@ def build_context(
     if everything or base is None:
         return PolicyContext(repo, full_scope(repo), None, config)
     start = git.merge_base(repo.root, base, "HEAD")
-    changes = (git.changes_to_worktree(repo.root, base) if uncommitted
-               else git.changed_files(repo.root, base, "HEAD"))
+    changes = (
+        git.changes_to_worktree(repo.root, base)
+        if uncommitted
+        else git.changed_files(repo.root, base, "HEAD")
+    )
     return PolicyContext(repo, scope_of_changes(repo, changes, start), start, config)
 
 

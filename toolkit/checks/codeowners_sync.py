@@ -48,8 +48,12 @@ def _changed_lines(ctx: Any, rules: dict[str, tuple[int, str]]) -> list[Finding]
             findings.append(_finding(line, f"{automation.name} {state}; expected '{expected}'"))
     for name in ctx.scope.deleted + list(ctx.scope.renamed.values()):
         if codeowners.pattern(name) in rules:
-            findings.append(_finding(rules[codeowners.pattern(name)][0],
-                                     f"still lists {name}, which no longer exists"))
+            findings.append(
+                _finding(
+                    rules[codeowners.pattern(name)][0],
+                    f"still lists {name}, which no longer exists",
+                )
+            )
     return findings
 
 
@@ -57,13 +61,17 @@ def _whole_file(ctx: Any, text: str) -> list[Finding]:
     from toolkit.inventory import load_inventory
 
     inventory = load_inventory(ctx.repo)
-    expected = codeowners.render(inventory.automations, ctx.config.security_reviewers,
-                                 ctx.config.default_owners)
+    expected = codeowners.render(
+        inventory.automations, ctx.config.security_reviewers, ctx.config.default_owners
+    )
     if text == expected:
         return []
     line = _first_difference(text, expected)
-    return [_finding(line, f"{codeowners.CODEOWNERS_PATH} is out of date (first "
-                           f"difference at line {line})")]
+    return [
+        _finding(
+            line, f"{codeowners.CODEOWNERS_PATH} is out of date (first difference at line {line})"
+        )
+    ]
 
 
 def _first_difference(actual: str, expected: str) -> int:

@@ -30,8 +30,12 @@ from toolkit.repo import repository_from_args
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--base", metavar="REF", required=True,
-                        help="compare with the merge base of REF and HEAD (e.g. origin/main)")
+    parser.add_argument(
+        "--base",
+        metavar="REF",
+        required=True,
+        help="compare with the merge base of REF and HEAD (e.g. origin/main)",
+    )
     parser.add_argument("--format", choices=["text", "json"], default="text")
 
 
@@ -76,6 +80,5 @@ def render_text(report: dict[str, Any]) -> str:
     if not lines:
         lines.append("no automation changed")
     if report["other_paths"]:
-        lines.append(f"({len(report['other_paths'])} other path(s) changed outside "
-                     "automations/)")
+        lines.append(f"({len(report['other_paths'])} other path(s) changed outside automations/)")
     return "\n".join(lines)

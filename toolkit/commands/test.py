@@ -32,12 +32,17 @@ NO_TESTS_COLLECTED = 5  # pytest's exit code when it found no test
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("names", nargs="*", metavar="NAME", help="automations to test")
-    parser.add_argument("--changed", action="store_true",
-                        help="test the automations changed since --base")
+    parser.add_argument(
+        "--changed", action="store_true", help="test the automations changed since --base"
+    )
     parser.add_argument("--base", metavar="REF", help="with --changed: the base ref")
     parser.add_argument("--format", choices=["text", "json"], default="text")
-    parser.add_argument("--timeout", type=float, default=1800,
-                        help="seconds allowed for one automation's tests (default 1800)")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=1800,
+        help="seconds allowed for one automation's tests (default 1800)",
+    )
 
 
 @dataclass
@@ -72,8 +77,15 @@ def run(args: argparse.Namespace) -> int:
     _require_known(repo, names)
     results = [test_automation(repo, name, args.timeout) for name in names]
     if args.format == "json":
-        print(json.dumps({"ok": all(r.ok for r in results),
-                          "results": [{**asdict(r), "ok": r.ok} for r in results]}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "ok": all(r.ok for r in results),
+                    "results": [{**asdict(r), "ok": r.ok} for r in results],
+                },
+                indent=2,
+            )
+        )
     else:
         print(render_table(results))
     return 0 if all(r.ok for r in results) else 1
@@ -149,19 +161,30 @@ def run_pytest(repo: Repository, automation: Any, timeout: float) -> tuple[str, 
     if not tests.is_dir():
         return "no tests", "tests/ is missing"
     # A shell automation has no environment of its own; its tests still need a Python.
-    testable = replace(automation, runtime="python") if automation.runtime != "python" \
-        else automation
-    environment = ensure_environment(testable, test_requirements(automation.folder),
-                                     progress=_progress)
-    command = [str(environment.python), "-m", "pytest", repo.relative(tests),
-               "-p", "no:cacheprovider", "-q"]
+    testable = (
+        replace(automation, runtime="python") if automation.runtime != "python" else automation
+    )
+    environment = ensure_environment(
+        testable, test_requirements(automation.folder), progress=_progress
+    )
+    command = [
+        str(environment.python),
+        "-m",
+        "pytest",
+        repo.relative(tests),
+        "-p",
+        "no:cacheprovider",
+        "-q",
+    ]
     return _run_tests(repo, automation, command, timeout)
 
 
-def _run_tests(repo: Repository, automation: Any, command: list[str], timeout: float
-               ) -> tuple[str, str | None]:
-    env = {key: value for key, value in os.environ.items()
-           if key not in ("VIRTUAL_ENV", "PYTHONHOME")}
+def _run_tests(
+    repo: Repository, automation: Any, command: list[str], timeout: float
+) -> tuple[str, str | None]:
+    env = {
+        key: value for key, value in os.environ.items() if key not in ("VIRTUAL_ENV", "PYTHONHOME")
+    }
     env["PYTHONPATH"] = str(automation.folder)
     # pytest's report goes to stderr, streamed when it is a real file (CI logs), so that
     # stdout holds only the summary (or the JSON).
@@ -170,9 +193,16 @@ def _run_tests(repo: Repository, automation: Any, command: list[str], timeout: f
     except (AttributeError, OSError, ValueError):
         target = subprocess.PIPE
     try:
-        completed = subprocess.run(command, cwd=repo.root, env=env, stdout=target,
-                                   stderr=subprocess.STDOUT, timeout=timeout, check=False,
-                                   text=True)
+        completed = subprocess.run(
+            command,
+            cwd=repo.root,
+            env=env,
+            stdout=target,
+            stderr=subprocess.STDOUT,
+            timeout=timeout,
+            check=False,
+            text=True,
+        )
     except subprocess.TimeoutExpired:
         return "failed", f"timed out after {timeout:.0f}s"
     if completed.stdout:
@@ -208,8 +238,16 @@ def render_table(results: list[TestResult]) -> str:
     rows = []
     for result in results:
         examples = f"{sum(e.status == 'ok' for e in result.examples)}/{len(result.examples)} ok"
-        rows.append([result.name, result.version, result.tests, examples,
-                     f"{result.duration:.1f}s", "ok" if result.ok else "FAILED"])
+        rows.append(
+            [
+                result.name,
+                result.version,
+                result.tests,
+                examples,
+                f"{result.duration:.1f}s",
+                "ok" if result.ok else "FAILED",
+            ]
+        )
     lines = [table(["automation", "version", "tests", "examples", "time", "result"], rows)]
     for result in results:
         if result.detail and result.tests != "passed":
