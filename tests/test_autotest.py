@@ -101,3 +101,20 @@ def test_missing_tests_and_unknown_names_are_clear_failures(make_repo, cli):
     assert unknown.code == 1 and "did you mean 'greeter'?" in unknown.err
     usage = cli("test", "--repo", str(root), "--changed")
     assert usage.code == 1 and "--changed needs --base" in usage.err
+
+
+def test_shell_automation_tests_run_in_a_python_environment(make_repo, cli):
+    files = automation_files("shouter", runtime="shell", entrypoint="run.sh")
+    del files["automations/shouter/main.py"]
+    files["automations/shouter/run.sh"] = '#!/bin/sh\necho "hello $INPUT_GREETING"\n'
+    files["automations/shouter/tests/test_main.py"] = (
+        "import pathlib, subprocess\n\n\ndef test_shouts():\n"
+        "    script = pathlib.Path(__file__).parent.parent / 'run.sh'\n"
+        "    out = subprocess.run(['sh', str(script)], env={'INPUT_GREETING': 'x'},\n"
+        "                         capture_output=True, text=True, check=True).stdout\n"
+        "    assert out == 'hello x\\n'\n"
+    )
+    root = make_repo(files)
+    result = cli("test", "--repo", str(root), "shouter", "--format", "json")
+    (only,) = json.loads(result.out)["results"]
+    assert (result.code, only["tests"], only["ok"]) == (0, "passed", True), result

@@ -254,3 +254,30 @@ def test_schedule_sync_is_silent_without_the_workflow(make_repo, cli):
     open_pr(root, bumped("greeter", schedule="0 8 * * 1-5"))
     _, report = policy_json(cli, root, "--base", "main")
     assert by_check(report, "schedule-sync") == []
+
+
+def test_schedule_sync_compares_with_the_rendered_workflow(make_repo, cli):
+    root = base_repo(make_repo, "greeter", "other")
+    assert cli("schedule", "render", "--repo", str(root)).code == 0
+    commit_all(root, "render the scheduled workflow")
+    open_pr(root, bumped("greeter", schedule="0 8 * * 1-5"))
+    code, report = policy_json(cli, root, "--base", "main")
+    (finding,) = by_check(report, "schedule-sync")
+    assert finding["path"] == ".github/workflows/scheduled.yml" and code == 1
+    assert cli("schedule", "render", "--repo", str(root)).code == 0
+    commit_all(root, "render again")
+    _, report = policy_json(cli, root, "--base", "main")
+    assert by_check(report, "schedule-sync") == []
+
+
+def test_schedule_sync_skips_changes_that_cannot_affect_schedules(make_repo, cli):
+    root = base_repo(make_repo, "greeter", "other")
+    workflow = root / ".github/workflows/scheduled.yml"
+    workflow.parent.mkdir(parents=True)
+    workflow.write_text("# stale on purpose\n")
+    commit_all(root, "a stale workflow")
+    open_pr(root, bumped("greeter"))  # no schedule now or at the base
+    _, report = policy_json(cli, root, "--base", "main")
+    assert by_check(report, "schedule-sync") == []
+    _, everything = policy_json(cli, root, "--all")
+    assert [f["line"] for f in by_check(everything, "schedule-sync")] == [1]
