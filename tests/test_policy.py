@@ -233,6 +233,29 @@ def test_valid_waiver_hides_only_its_check_and_automation(make_repo, cli):
     assert "waived folder-layout at automations/greeter/README.md" in text.err
 
 
+def test_waiver_for_an_unknown_automation_is_an_error(make_repo, cli):
+    expires = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    body = (
+        f'[[tool.autokit.waivers]]\ncheck = "file-size"\nautomation = "greter"\n'
+        f'reason = "typo in the name"\nexpires = {expires}\n'
+    )
+    root = base_repo(make_repo, "greeter", extra=_pyproject(body))
+    code, report = policy_json(cli, root, "--all")
+    (finding,) = by_check(report, "policy-config")
+    assert code == 1 and "names 'greter', which does not exist" in finding["message"]
+
+
+def test_policy_all_works_outside_git(make_repo, cli):
+    root = base_repo(make_repo, "greeter")
+    import shutil
+
+    shutil.rmtree(root / ".git")
+    code, report = policy_json(cli, root, "--all")
+    assert (code, report["findings"]) == (0, [])
+    result = cli("policy", "--repo", str(root), "--base", "main")
+    assert result.code == 1 and "not inside a Git repository" in result.err
+
+
 def test_check_switched_off_does_not_run(make_repo, cli):
     root = base_repo(
         make_repo, "greeter", extra=_pyproject("[tool.autokit.checks]\nfolder-layout = false\n")

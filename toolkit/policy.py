@@ -203,7 +203,9 @@ class PolicyContext:
 
     @cached_property
     def released(self) -> dict[str, list[git.VersionTag]]:
-        """Every `<name>@<version>` tag, read in one Git call."""
+        """Every `<name>@<version>` tag, read in one Git call (none outside Git)."""
+        if not git.is_git_repository(self.root):
+            return {}
         return git.version_tags(self.root)
 
 
@@ -257,8 +259,14 @@ def build_context(
     if head is not None:
         _require_head_checked_out(repo, head)
     config = policy_config(repo, check_ids())
+    config.findings += _unknown_waived_automations(repo, config)
     if everything or base is None:
         return PolicyContext(repo, full_scope(repo), None, config)
+    if not git.is_git_repository(repo.root):
+        raise ToolkitError(
+            f"{repo.root} is not inside a Git repository, so there is no --base to compare with",
+            "run it in a clone of the repository, or use --all",
+        )
     start = git.merge_base(repo.root, base, "HEAD")
     changes = (
         git.changes_to_worktree(repo.root, base)
@@ -275,6 +283,26 @@ def _require_head_checked_out(repo: Repository, head: str) -> None:
             f"--head {head} is not the commit checked out; checks read the working tree",
             f"run `git checkout {head}` first, or leave out --head",
         )
+
+
+def _unknown_waived_automations(repo: Repository, config: Any) -> list[Finding]:
+    """A waiver for an automation that does not exist hides nothing: say so."""
+    from toolkit.config import CONFIG_CHECK, PYPROJECT
+
+    return [
+        Finding(
+            PYPROJECT,
+            None,
+            None,
+            CONFIG_CHECK,
+            "error",
+            f"a waiver of {waiver.check} names '{waiver.automation}', which does not exist",
+            "fix the name or remove the waiver",
+            "tool.autokit.waivers",
+        )
+        for waiver in config.waivers
+        if not (repo.automations_dir / waiver.automation).is_dir()
+    ]
 
 
 def policy_config(repo: Repository, check_ids: Iterable[str]) -> Any:
