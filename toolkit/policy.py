@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit import git
+from toolkit.config import PolicyConfig
 from toolkit.errors import ToolkitError
 from toolkit.findings import Finding
 from toolkit.metadata import METADATA_FILE, Automation
@@ -125,7 +126,9 @@ def full_scope(repo: Repository) -> Scope:
 class PolicyContext:
     """Everything a check may look at. Checks read; they never write."""
 
-    def __init__(self, repo: Repository, scope: Scope, base: str | None, config: Any) -> None:
+    def __init__(
+        self, repo: Repository, scope: Scope, base: str | None, config: PolicyConfig
+    ) -> None:
         self.repo = repo
         self.scope = scope
         self.base = base  # the merge base commit, or None with --all
@@ -285,7 +288,7 @@ def _require_head_checked_out(repo: Repository, head: str) -> None:
         )
 
 
-def _unknown_waived_automations(repo: Repository, config: Any) -> list[Finding]:
+def _unknown_waived_automations(repo: Repository, config: PolicyConfig) -> list[Finding]:
     """A waiver for an automation that does not exist hides nothing: say so."""
     from toolkit.config import CONFIG_CHECK, PYPROJECT
 
@@ -305,7 +308,7 @@ def _unknown_waived_automations(repo: Repository, config: Any) -> list[Finding]:
     ]
 
 
-def policy_config(repo: Repository, check_ids: Iterable[str]) -> Any:
+def policy_config(repo: Repository, check_ids: Iterable[str]) -> PolicyConfig:
     from toolkit.config import load_policy_config
 
     pyproject = repo.root / "pyproject.toml"

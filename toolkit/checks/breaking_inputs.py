@@ -12,10 +12,13 @@ must change; or keep the change compatible (keep the old input, give a new one a
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from toolkit.checks.version_bump import parse_version
 from toolkit.findings import ERROR, Finding
+
+if TYPE_CHECKING:
+    from toolkit.policy import PolicyContext
 
 CHECK = "breaking-inputs"
 
@@ -47,7 +50,7 @@ def is_major_bump(before: tuple[int, int, int], after: tuple[int, int, int]) -> 
     return after[0] > before[0]
 
 
-def check(ctx: Any) -> list[Finding]:
+def check(ctx: PolicyContext) -> list[Finding]:
     findings = []
     for name in ctx.names:
         base, now = ctx.base_data(name), ctx.data(name)
@@ -66,7 +69,11 @@ def _inputs(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _findings(
-    ctx: Any, name: str, base: dict[str, Any], now: dict[str, Any], version: tuple[int, int, int]
+    ctx: PolicyContext,
+    name: str,
+    base: dict[str, Any],
+    now: dict[str, Any],
+    version: tuple[int, int, int],
 ) -> list[Finding]:
     path = ctx.relative(ctx.folder(name) / "automation.yaml")
     major = f"{version[0] + 1}.0.0" if version[0] else f"0.{version[1] + 1}.0"

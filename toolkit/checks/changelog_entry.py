@@ -12,9 +12,12 @@ and why.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING
 
 from toolkit.findings import ERROR, Finding
+
+if TYPE_CHECKING:
+    from toolkit.policy import PolicyContext
 
 CHECK = "changelog-entry"
 
@@ -34,7 +37,7 @@ def section(text: str, version: str) -> str | None:
     return None
 
 
-def check(ctx: Any) -> list[Finding]:
+def check(ctx: PolicyContext) -> list[Finding]:
     findings = []
     for name in ctx.names:
         version = (ctx.data(name) or {}).get("version")

@@ -14,16 +14,19 @@ Fix: add a second owner (a person or a team); for restricted automations, make s
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from toolkit.findings import ERROR, WARNING, Finding
 from toolkit.metadata import CLASSIFICATIONS
+
+if TYPE_CHECKING:
+    from toolkit.policy import PolicyContext
 
 CHECK = "classification"
 SENSITIVE = ("confidential", "restricted")
 
 
-def check(ctx: Any) -> list[Finding]:
+def check(ctx: PolicyContext) -> list[Finding]:
     findings: list[Finding] = []
     for automation in ctx.automations:
         path = ctx.relative(automation.metadata_path)
@@ -59,7 +62,7 @@ def check(ctx: Any) -> list[Finding]:
     return findings
 
 
-def _lowered(ctx: Any, name: str, level: str, path: str, line: int) -> list[Finding]:
+def _lowered(ctx: PolicyContext, name: str, level: str, path: str, line: int) -> list[Finding]:
     before = (ctx.base_data(name) or {}).get("classification")
     if before not in CLASSIFICATIONS or CLASSIFICATIONS.index(before) <= CLASSIFICATIONS.index(
         level

@@ -11,17 +11,20 @@ Fix: run `autokit codeowners` and commit `.github/CODEOWNERS`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from toolkit import codeowners
 from toolkit.findings import ERROR, Finding
+
+if TYPE_CHECKING:
+    from toolkit.policy import PolicyContext
 
 CHECK = "codeowners-sync"
 HINT = "run `autokit codeowners` and commit .github/CODEOWNERS"
 _WHOLE_FILE_TRIGGERS = {codeowners.CODEOWNERS_PATH, "pyproject.toml"}
 
 
-def check(ctx: Any) -> list[Finding]:
+def check(ctx: PolicyContext) -> list[Finding]:
     text = codeowners.read(ctx.root)
     if text is None:
         if not ctx.names and not ctx.scope.deleted:
@@ -37,7 +40,7 @@ def _finding(line: int | None, message: str) -> Finding:
     return Finding(codeowners.CODEOWNERS_PATH, line, None, CHECK, ERROR, message, HINT)
 
 
-def _changed_lines(ctx: Any, rules: dict[str, tuple[int, str]]) -> list[Finding]:
+def _changed_lines(ctx: PolicyContext, rules: dict[str, tuple[int, str]]) -> list[Finding]:
     findings = []
     reviewers = ctx.config.security_reviewers
     for automation in ctx.automations:
@@ -57,7 +60,7 @@ def _changed_lines(ctx: Any, rules: dict[str, tuple[int, str]]) -> list[Finding]
     return findings
 
 
-def _whole_file(ctx: Any, text: str) -> list[Finding]:
+def _whole_file(ctx: PolicyContext, text: str) -> list[Finding]:
     from toolkit.inventory import load_inventory
 
     inventory = load_inventory(ctx.repo)

@@ -19,9 +19,12 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from toolkit.findings import ERROR, WARNING, Finding
+
+if TYPE_CHECKING:
+    from toolkit.policy import PolicyContext
 
 CHECK = "declared-secrets"
 ALLOWLIST = frozenset(
@@ -48,7 +51,7 @@ ALLOWLIST = frozenset(
 ALLOWED_PREFIX = "AUTOKIT_"
 
 
-def check(ctx: Any) -> list[Finding]:
+def check(ctx: PolicyContext) -> list[Finding]:
     findings: list[Finding] = []
     for automation in ctx.automations:
         allowed = {s.name for s in automation.secrets} | ALLOWLIST | set(ctx.config.env_allowlist)
@@ -67,7 +70,7 @@ def _python_files(folder: Path) -> list[Path]:
     ]
 
 
-def _check_file(ctx: Any, path: Path, allowed: set[str]) -> list[Finding]:
+def _check_file(ctx: PolicyContext, path: Path, allowed: set[str]) -> list[Finding]:
     display = ctx.relative(path)
     try:
         tree = ast.parse(path.read_bytes(), filename=display)

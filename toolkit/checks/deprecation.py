@@ -12,16 +12,19 @@ replacement; or, when deleting an automation, update the `replaced_by` that poin
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from toolkit import git
 from toolkit.findings import ERROR, WARNING, Finding
 from toolkit.metadata import METADATA_FILE
 
+if TYPE_CHECKING:
+    from toolkit.policy import PolicyContext
+
 CHECK = "deprecation"
 
 
-def check(ctx: Any) -> list[Finding]:
+def check(ctx: PolicyContext) -> list[Finding]:
     findings: list[Finding] = []
     for name in ctx.names:
         data = ctx.data(name)
@@ -32,7 +35,7 @@ def check(ctx: Any) -> list[Finding]:
     return findings
 
 
-def _check_one(ctx: Any, name: str, data: dict[str, Any]) -> list[Finding]:
+def _check_one(ctx: PolicyContext, name: str, data: dict[str, Any]) -> list[Finding]:
     path = ctx.relative(ctx.folder(name) / METADATA_FILE)
     deprecation = data.get("deprecation")
     if data.get("status") != "deprecated":
@@ -81,7 +84,7 @@ def _check_one(ctx: Any, name: str, data: dict[str, Any]) -> list[Finding]:
     ]
 
 
-def _replacement_problem(ctx: Any, name: str, target: Any) -> str | None:
+def _replacement_problem(ctx: PolicyContext, name: str, target: Any) -> str | None:
     from toolkit.policy import _parse_loosely
 
     if target == name:
@@ -95,7 +98,7 @@ def _replacement_problem(ctx: Any, name: str, target: Any) -> str | None:
     return None
 
 
-def _replacements_deleted(ctx: Any, deleted: list[str]) -> list[Finding]:
+def _replacements_deleted(ctx: PolicyContext, deleted: list[str]) -> list[Finding]:
     """One `git grep` over every metadata file finds who names a deleted automation."""
     alternatives = "|".join(deleted)
     pattern = rf"replaced_by:[[:space:]]*['\"]?({alternatives})['\"]?[[:space:]]*(#.*)?$"

@@ -16,9 +16,12 @@ the repository (a shared drive, an input path); build executables from reviewed 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from toolkit.findings import ERROR, Finding
+
+if TYPE_CHECKING:
+    from toolkit.policy import PolicyContext
 
 CHECK = "file-size"
 MAX_BYTES = 1_000_000
@@ -44,7 +47,7 @@ DATA_EXTENSIONS = frozenset(
 )
 
 
-def check(ctx: Any) -> list[Finding]:
+def check(ctx: PolicyContext) -> list[Finding]:
     allowed = DATA_EXTENSIONS | set(ctx.config.data_extensions)
     findings = []
     for name in ctx.names:

@@ -10,9 +10,12 @@ Fix: add the missing file; `autokit new` scaffolds a complete folder to copy fro
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from toolkit.findings import ERROR, Finding
+
+if TYPE_CHECKING:
+    from toolkit.policy import PolicyContext
 
 CHECK = "folder-layout"
 REQUIRED_FILES = {
@@ -21,7 +24,7 @@ REQUIRED_FILES = {
 }
 
 
-def check(ctx: Any) -> list[Finding]:
+def check(ctx: PolicyContext) -> list[Finding]:
     findings: list[Finding] = []
     for name in ctx.names:
         findings += _missing_files(ctx, name)
@@ -34,7 +37,7 @@ def _finding(path: str, message: str, hint: str) -> Finding:
     return Finding(path, None, None, CHECK, ERROR, message, hint)
 
 
-def _missing_files(ctx: Any, name: str) -> list[Finding]:
+def _missing_files(ctx: PolicyContext, name: str) -> list[Finding]:
     folder = ctx.folder(name)
     return [
         _finding(ctx.relative(folder / file), f"{file} is missing", hint)
@@ -43,7 +46,7 @@ def _missing_files(ctx: Any, name: str) -> list[Finding]:
     ]
 
 
-def _missing_tests(ctx: Any, name: str) -> list[Finding]:
+def _missing_tests(ctx: PolicyContext, name: str) -> list[Finding]:
     tests = ctx.folder(name) / "tests"
     if any(tests.glob("test_*.py")) or any(tests.glob("*_test.py")):
         return []
@@ -51,7 +54,7 @@ def _missing_tests(ctx: Any, name: str) -> list[Finding]:
     return [_finding(ctx.relative(tests), what, "add tests/test_main.py with pytest tests")]
 
 
-def _missing_entrypoint(ctx: Any, name: str) -> list[Finding]:
+def _missing_entrypoint(ctx: PolicyContext, name: str) -> list[Finding]:
     data = ctx.data(name) or {}
     entrypoint = data.get("entrypoint")
     metadata = ctx.relative(ctx.folder(name) / "automation.yaml")

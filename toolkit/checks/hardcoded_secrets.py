@@ -19,9 +19,12 @@ comment `pragma: allowlist secret`.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from toolkit.findings import ERROR, Finding
+
+if TYPE_CHECKING:
+    from toolkit.policy import PolicyContext
 
 CHECK = "hardcoded-secrets"
 _GENERIC = {"Base64 High Entropy String", "Hex High Entropy String", "Secret Keyword"}
@@ -29,7 +32,7 @@ MAX_SCANNED_BYTES = 1_000_000
 _SKIP_TYPES = {"Public IP (ipv4)"}  # an address is not a credential
 
 
-def check(ctx: Any) -> list[Finding]:
+def check(ctx: PolicyContext) -> list[Finding]:
     files = [path for name in ctx.names for path in ctx.files(name)]
     if not files:
         return []

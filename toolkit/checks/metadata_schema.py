@@ -12,11 +12,14 @@ findings locally, before you push.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from toolkit.findings import Finding
 
+if TYPE_CHECKING:
+    from toolkit.policy import PolicyContext
 
-def check(ctx: Any) -> list[Finding]:
+
+def check(ctx: PolicyContext) -> list[Finding]:
     """`ctx.inventory` holds the findings of validating the automations under review."""
     return list(ctx.inventory.findings)

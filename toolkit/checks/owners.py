@@ -10,15 +10,18 @@ Fix: list owners in `automation.yaml`, e.g. `owners: ["@alice", "@shop/finance"]
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from toolkit.findings import ERROR, Finding
 from toolkit.metadata import OWNER
 
+if TYPE_CHECKING:
+    from toolkit.policy import PolicyContext
+
 CHECK = "owners"
 
 
-def check(ctx: Any) -> list[Finding]:
+def check(ctx: PolicyContext) -> list[Finding]:
     findings = []
     for name in ctx.names:
         data = ctx.data(name)
@@ -27,7 +30,7 @@ def check(ctx: Any) -> list[Finding]:
     return findings
 
 
-def _owner_problems(ctx: Any, name: str, owners: Any) -> list[Finding]:
+def _owner_problems(ctx: PolicyContext, name: str, owners: Any) -> list[Finding]:
     path = ctx.relative(ctx.folder(name) / "automation.yaml")
 
     def finding(message: str, hint: str, *keys: Any) -> Finding:

@@ -14,15 +14,18 @@ move a folder-level `requirements.txt` into `requirements:` in `automation.yaml`
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING
 
 from toolkit.findings import ERROR, Finding
 from toolkit.metadata import PINNED_REQUIREMENT
 
+if TYPE_CHECKING:
+    from toolkit.policy import PolicyContext
+
 CHECK = "pinned-requirements"
 
 
-def check(ctx: Any) -> list[Finding]:
+def check(ctx: PolicyContext) -> list[Finding]:
     findings: list[Finding] = []
     for name in ctx.names:
         findings += _metadata_requirements(ctx, name)
@@ -47,7 +50,7 @@ def _project(requirement: str) -> str:
     return re.split(r"[=<>!~\[; ]", requirement, maxsplit=1)[0].lower().replace("_", "-")
 
 
-def _metadata_requirements(ctx: Any, name: str) -> list[Finding]:
+def _metadata_requirements(ctx: PolicyContext, name: str) -> list[Finding]:
     requirements = (ctx.data(name) or {}).get("requirements")
     if not isinstance(requirements, list):
         return []
@@ -86,7 +89,7 @@ def _metadata_requirements(ctx: Any, name: str) -> list[Finding]:
     return findings
 
 
-def _test_requirements(ctx: Any, name: str) -> list[Finding]:
+def _test_requirements(ctx: PolicyContext, name: str) -> list[Finding]:
     path = ctx.folder(name) / "tests" / "requirements.txt"
     if not path.is_file():
         return []

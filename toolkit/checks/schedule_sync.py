@@ -13,15 +13,18 @@ Fix: run `autokit schedule render` and commit `.github/workflows/scheduled.yml`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from toolkit.findings import ERROR, Finding
+
+if TYPE_CHECKING:
+    from toolkit.policy import PolicyContext
 
 CHECK = "schedule-sync"
 WORKFLOW = ".github/workflows/scheduled.yml"
 
 
-def check(ctx: Any) -> list[Finding]:
+def check(ctx: PolicyContext) -> list[Finding]:
     workflow = ctx.root / WORKFLOW
     if not workflow.is_file() or not _relevant(ctx):
         return []
@@ -55,7 +58,7 @@ def _renderer() -> Any:
     return render_scheduled_workflow
 
 
-def _relevant(ctx: Any) -> bool:
+def _relevant(ctx: PolicyContext) -> bool:
     scope = ctx.scope
     if scope.changes is None or WORKFLOW in scope.other_paths or scope.deleted:
         return True

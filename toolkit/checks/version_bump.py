@@ -14,10 +14,13 @@ Fix: edit `version:` in `automation.yaml` and add its section to `CHANGELOG.md`.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from toolkit.findings import ERROR, Finding
 from toolkit.metadata import SEMVER
+
+if TYPE_CHECKING:
+    from toolkit.policy import PolicyContext
 
 CHECK = "version-bump"
 
@@ -29,7 +32,7 @@ def parse_version(value: Any) -> tuple[int, int, int] | None:
     return int(major), int(minor), int(patch)
 
 
-def check(ctx: Any) -> list[Finding]:
+def check(ctx: PolicyContext) -> list[Finding]:
     findings = []
     for name in ctx.names:
         now = parse_version((ctx.data(name) or {}).get("version"))
@@ -41,7 +44,7 @@ def check(ctx: Any) -> list[Finding]:
     return findings
 
 
-def _finding(ctx: Any, name: str, message: str, hint: str) -> Finding:
+def _finding(ctx: PolicyContext, name: str, message: str, hint: str) -> Finding:
     return Finding(
         ctx.relative(ctx.folder(name) / "automation.yaml"),
         ctx.line_of(name, "version"),
@@ -54,7 +57,7 @@ def _finding(ctx: Any, name: str, message: str, hint: str) -> Finding:
     )
 
 
-def _against_base(ctx: Any, name: str, now: tuple[int, int, int]) -> Finding | None:
+def _against_base(ctx: PolicyContext, name: str, now: tuple[int, int, int]) -> Finding | None:
     before = parse_version((ctx.base_data(name) or {}).get("version"))
     if before is None or now > before:
         return None  # new automation, or the base was unreadable
@@ -68,7 +71,7 @@ def _against_base(ctx: Any, name: str, now: tuple[int, int, int]) -> Finding | N
     return _finding(ctx, name, message, f"raise it above {old}, e.g. to {next_patch}")
 
 
-def _against_tags(ctx: Any, name: str, now: tuple[int, int, int]) -> Finding | None:
+def _against_tags(ctx: PolicyContext, name: str, now: tuple[int, int, int]) -> Finding | None:
     tags = ctx.released.get(name) or []
     if not tags or now >= tags[-1].version_tuple():
         return None
