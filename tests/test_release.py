@@ -90,3 +90,13 @@ def test_push_sends_only_the_new_tags(make_repo, cli, tmp_path):
     git(root, "tag", "unrelated")
     assert release(cli, root, "--push").code == 0
     assert git(remote, "tag", "-l").split() == ["alpha@1.0.0"]
+
+
+def test_refuses_a_shallow_clone(make_repo, cli, tmp_path):
+    origin = base_repo(make_repo, "alpha")
+    (origin / "automations/alpha/README.md").write_text("# Alpha\n\nSecond.\n")
+    commit_all(origin, "second")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{origin}", str(clone))
+    result = release(cli, clone)
+    assert result.code == 1 and "fetch-depth: 0" in result.err

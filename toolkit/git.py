@@ -377,3 +377,8 @@ def is_shallow(root: Path) -> bool:
         return run_git(root, "rev-parse", "--is-shallow-repository").strip() == "true"
     except ToolkitError:
         return False
+
+
+def is_shallow(root: Path) -> bool:
+    """Whether the clone is shallow (its history, and maybe its tags, are incomplete)."""
+    return run_git(root, "rev-parse", "--is-shallow-repository").strip() == "true"

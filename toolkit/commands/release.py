@@ -80,6 +80,12 @@ def _require_release_state(repo: Repository) -> None:
             f"the current branch is '{branch}'; releases are tagged only on '{branch_name}'",
             "merge your branch through a pull request; CI releases from main after merge",
         )
+    if git.is_shallow(repo.root):
+        raise ToolkitError(
+            "this is a shallow clone: tags already released may be missing from it",
+            "fetch the full history and tags (actions/checkout with `fetch-depth: 0`, "
+            "or `git fetch --unshallow --tags`)",
+        )
     if git.is_dirty(repo.root, "."):
         raise ToolkitError(
             "the working tree has uncommitted changes; a tag must name exactly what is committed",
