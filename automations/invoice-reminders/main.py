@@ -188,23 +188,31 @@ def read_ledger(path: Path) -> dict[str, str]:
 # Writing and sending
 
 
-def render(template: Path, reminder: Reminder, company: str, today: dt.date) -> str:
-    from jinja2 import StrictUndefined, TemplateError
+def load_template(path: Path) -> Any:
+    """The reminder template, sandboxed; an undefined variable is an error, not a blank."""
+    from jinja2 import StrictUndefined, TemplateSyntaxError
     from jinja2.sandbox import SandboxedEnvironment
 
     environment = SandboxedEnvironment(undefined=StrictUndefined, keep_trailing_newline=True)
     try:
-        source = template.read_text(encoding="utf-8")
-        return environment.from_string(source).render(
+        return environment.from_string(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise InvoiceReminderError(f"template {path} cannot be read: {error}") from None
+    except TemplateSyntaxError as error:
+        raise InvoiceReminderError(f"{path.name}, line {error.lineno}: {error}") from None
+
+
+def render(template: Any, name: str, reminder: Reminder, company: str, today: dt.date) -> str:
+    from jinja2 import TemplateError
+
+    try:
+        return str(template.render(
             customer=reminder.customer, invoices=reminder.invoices, totals=reminder.totals,
             company=company, today=today,
-        )
-    except OSError as error:
-        raise InvoiceReminderError(f"template {template} cannot be read: {error}") from None
+        ))
     except TemplateError as error:
-        line = getattr(error, "lineno", None)
-        at = f", line {line}" if line else ""
-        raise InvoiceReminderError(f"{template.name}{at}: {error}") from None
+        raise InvoiceReminderError(f"{name}: {error} (rendering the reminder to "
+                                   f"{reminder.email})") from None
 
 
 def build_message(reminder: Reminder, body: str, sender: str) -> EmailMessage:
@@ -291,9 +299,9 @@ def main(
     repeat_after_days: int = 7,
     today: str | dt.date | None = None,
     company: str = "Example Shop",
-    template: str = "",
+    template: str | None = None,
     currency: str = "EUR",
-    ledger: str = "",
+    ledger: str | None = None,
     smtp_host: str = "localhost",
     smtp_port: int = 587,
     smtp_security: str = "starttls",
@@ -305,11 +313,14 @@ def main(
     day = _today(today)
     ledger_path = Path(ledger) if ledger else source.with_suffix(".reminded.json")
     template_path = Path(template) if template else HERE / "templates" / "reminder.txt.j2"
+    text = load_template(template_path)
     reminded = read_ledger(ledger_path)
     reminders = overdue(read_invoices(source, currency), day, overdue_days, reminded,
                         repeat_after_days)
-    messages = [(r, build_message(r, render(template_path, r, company, day), sender))
-                for r in reminders]
+    messages = [
+        (r, build_message(r, render(text, template_path.name, r, company, day), sender))
+        for r in reminders
+    ]
     out = output_dir(source)
     if dry_run:
         results = _write_outbox(messages, out / "outbox")

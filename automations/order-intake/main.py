@@ -220,7 +220,7 @@ LAYOUTS: list[tuple[str, Callable[[Message], bool], Callable[..., Any]]] = [
 
 def parse_order(message: Message, source: str) -> Order:
     """Turn one message into an `Order`; ValueError says what is wrong with it."""
-    message_id = (message.get("Message-ID") or "").strip()
+    message_id = str(message.get("Message-ID") or "").strip()
     if not message_id:
         raise ValueError("has no Message-ID header, so it could not be recognised on a rerun")
     for shop, detect, parse in LAYOUTS:
@@ -257,7 +257,8 @@ def read_orders(folder: Path) -> tuple[list[Order], list[Rejection]]:
             orders.append(parse_order(message, source))
         except (ValueError, StopIteration, LookupError) as error:
             reason = str(error) or "does not look like a complete order confirmation"
-            rejected.append(Rejection(source, (message.get("Message-ID") or "").strip(), reason))
+            message_id = str(message.get("Message-ID") or "").strip()
+            rejected.append(Rejection(source, message_id, reason))
     return orders, rejected
 
 
@@ -371,14 +372,24 @@ def mark_notified(inventory: Inventory, message_ids: set[str], value: str = "yes
 
 def save_atomically(workbook: Any, target: Path, like: Path | None = None) -> None:
     """Write to a temp file beside `target`, then rename: readers never see half a file."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}-", suffix=".xlsx")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}-",
+                                        suffix=".xlsx")
+    except OSError as error:
+        raise OrderIntakeError(f"cannot write beside {target}: {error}") from None
     os.close(handle)
     try:
         workbook.save(temp)
         if like is not None and like.exists():
             shutil.copymode(like, temp)
         os.replace(temp, target)
+    except OSError as error:
+        Path(temp).unlink(missing_ok=True)
+        raise OrderIntakeError(
+            f"cannot save {target.name} ({error}); it is unchanged. Close it if it is open "
+            "in a spreadsheet app and run again"
+        ) from None
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise

@@ -12,8 +12,6 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-SAMPLE = Path(__file__).resolve().parent.parent / "sample"
-
 
 def free_port() -> int:
     """A loopback port nobody listens on (right now)."""
@@ -54,6 +52,12 @@ def smtp_server() -> Iterator[tuple[Mailbox, int]]:
         yield mailbox, port
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def closed() -> int:
+    """A loopback port with no server: connecting to it is refused."""
+    return free_port()
 
 
 @pytest.fixture(autouse=True)

@@ -4,11 +4,15 @@ import csv
 import shutil
 from email import message_from_bytes, policy
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from conftest import SAMPLE, Mailbox, free_port
 from main import InvoiceReminderError, main
+
+if TYPE_CHECKING:  # the fixtures come from conftest.py
+    from conftest import Mailbox
+
+SAMPLE = Path(__file__).resolve().parent.parent / "sample"
 
 SENDER = "Example Shop Accounts <accounts@example-shop.test>"
 TODAY = "2026-11-26"
@@ -90,8 +94,7 @@ def test_a_second_run_the_same_day_sends_nothing(
     assert two_weeks_later["customers_reminded"] == 4
 
 
-def test_unreachable_smtp_server_sends_and_records_nothing(export: Path) -> None:
-    closed = free_port()
+def test_unreachable_smtp_server_sends_and_records_nothing(export: Path, closed: int) -> None:
 
     with pytest.raises(InvoiceReminderError, match=rf"SMTP server 127.0.0.1:{closed}.*No remind"):
         run(export, closed)
@@ -116,11 +119,13 @@ def test_refused_recipient_is_reported_and_retried_next_run(
     assert server.received[-1][0] == ["office@morgenrot.example"]
 
 
-def test_dry_run_writes_the_outbox_and_leaves_the_ledger_alone(tmp_path: Path) -> None:
+def test_dry_run_writes_the_outbox_and_leaves_the_ledger_alone(
+    tmp_path: Path, closed: int
+) -> None:
     before = (SAMPLE / "invoices.csv").read_bytes()
 
     result = main(invoices=str(SAMPLE / "invoices.csv"), sender=SENDER, today=TODAY,
-                  smtp_port=free_port(), dry_run=True)
+                  smtp_port=closed, dry_run=True)
 
     outbox = tmp_path / "output" / "outbox"
     assert sorted(p.name for p in outbox.iterdir()) == [
@@ -186,6 +191,18 @@ def test_template_error_names_the_template_and_line(
     template.write_text("Dear {{ customer }},\n{{ no_such_value }}\n", encoding="utf-8")
 
     with pytest.raises(InvoiceReminderError, match=r"custom.txt.j2.*'no_such_value' is undefined"):
+        run(export, smtp_server[1], template=str(template))
+
+    assert smtp_server[0].received == []
+
+
+def test_template_syntax_error_names_the_template_and_line(
+    export: Path, tmp_path: Path, smtp_server: tuple[Mailbox, int]
+) -> None:
+    template = tmp_path / "custom.txt.j2"
+    template.write_text("Dear {{ customer }},\n\n{% for invoice in invoices %}\n", encoding="utf-8")
+
+    with pytest.raises(InvoiceReminderError, match=r"custom.txt.j2, line 3: Unexpected end"):
         run(export, smtp_server[1], template=str(template))
 
     assert smtp_server[0].received == []

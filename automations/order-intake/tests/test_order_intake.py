@@ -2,13 +2,16 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from conftest import SAMPLE, Mailbox, free_port
 from main import OrderIntakeError, main
 from openpyxl import Workbook, load_workbook
 
+if TYPE_CHECKING:  # the fixtures come from conftest.py
+    from conftest import Mailbox
+
+SAMPLE = Path(__file__).resolve().parent.parent / "sample"
 SENDER = "Example Shop <shipping@example-shop.test>"
 SAMPLE_STOCK = {"MUG-BLU": 12, "MUG-RED": 3, "TEA-EARL": 40, "GLOVE-M": 8, "CAN-5L": 2,
                 "SEED-BASIL": 0}
@@ -94,6 +97,20 @@ def test_a_second_run_counts_nothing_twice(shop: Path, smtp_server: tuple[Mailbo
     assert stock(shop / "inventory.xlsx") == AFTER_SAMPLE
 
 
+def test_the_same_email_delivered_twice_is_counted_once(
+    shop: Path, smtp_server: tuple[Mailbox, int]
+) -> None:
+    original = shop / "maildir" / "cur" / "1764140400.M1P2101.shopmail.eml"
+    deliver(shop, "1764199999.M8.shopmail.eml", original.read_text(encoding="utf-8"))
+
+    summary = run(shop, smtp_server[1])
+
+    assert summary["orders_applied"] == 3 and summary["already_processed"] == 1
+    assert stock(shop / "inventory.xlsx") == AFTER_SAMPLE
+    recipients = [rcpts for rcpts, _ in smtp_server[0].received]
+    assert recipients.count(["jane.doe@example.com"]) == 1
+
+
 def test_a_new_order_after_a_run_is_the_only_one_applied(
     shop: Path, smtp_server: tuple[Mailbox, int]
 ) -> None:
@@ -111,10 +128,9 @@ def test_a_new_order_after_a_run_is_the_only_one_applied(
 
 
 def test_unreachable_smtp_server_changes_nothing_and_marks_nothing_processed(
-    shop: Path, smtp_server: tuple[Mailbox, int]
+    shop: Path, smtp_server: tuple[Mailbox, int], closed: int
 ) -> None:
     workbook = (shop / "inventory.xlsx").read_bytes()
-    closed = free_port()
 
     with pytest.raises(OrderIntakeError, match=rf"SMTP server 127.0.0.1:{closed}.*Nothing was"):
         run(shop, closed)
@@ -184,11 +200,13 @@ def test_malformed_email_is_reported_by_file_and_skipped(
     assert stock(shop / "inventory.xlsx")["MUG-RED"] == 3
 
 
-def test_dry_run_writes_outbox_and_preview_and_changes_no_input(tmp_path: Path) -> None:
+def test_dry_run_writes_outbox_and_preview_and_changes_no_input(
+    tmp_path: Path, closed: int
+) -> None:
     before = {p: p.read_bytes() for p in SAMPLE.rglob("*") if p.is_file()}
 
     summary = main(maildir=str(SAMPLE / "maildir"), inventory=str(SAMPLE / "inventory.xlsx"),
-                   sender=SENDER, smtp_port=free_port(), dry_run=True)
+                   sender=SENDER, smtp_port=closed, dry_run=True)
 
     assert {p: p.read_bytes() for p in SAMPLE.rglob("*") if p.is_file()} == before
     outbox = tmp_path / "output" / "outbox"
