@@ -129,3 +129,21 @@ def test_the_automations_own_tests_pass(folder: Path, tmp_path: Path) -> None:
 
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert " passed" in result.stdout and "failed" not in result.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("folder", SHIPPED, ids=NAMES)
+def test_autokit_run_of_each_example_succeeds_without_secrets(
+    folder: Path, cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a newcomer types on a fresh clone: isolated environment, runner, real output."""
+    for secret in metadata(folder).get("secrets") or []:
+        monkeypatch.delenv(secret["name"], raising=False)
+    for index in range(len(metadata(folder)["examples"])):
+        result = cli("run", folder.name, "--example", str(index + 1), "--repo", str(ROOT),
+                     "--format", "json")
+
+        assert result.code == 0, result.err
+        record = json.loads(result.out)
+        assert record["status"] == "success" and record["version"] == metadata(folder)["version"]
+        assert isinstance(record["result"], dict) and record["result"]

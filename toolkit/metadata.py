@@ -96,6 +96,7 @@ SCHEMA: dict[str, Any] = {
             "schema": {
                 "name": {"type": "string", "required": True, "regex": SECRET_NAME},
                 "description": {"type": "string", "required": True, "empty": False},
+                "required": {"type": "boolean"},
             },
         },
     },
@@ -170,6 +171,7 @@ class InputSpec:
 class Secret:
     name: str
     description: str
+    required: bool = True  # false: the automation works without it (e.g. SMTP without login)
 
 
 @dataclass(frozen=True)
@@ -292,7 +294,10 @@ def automation_from_data(data: Mapping[str, Any], folder: Path) -> Automation:
         tags=tuple(data.get("tags") or ()),
         requirements=tuple(data.get("requirements") or ()),
         inputs=inputs,
-        secrets=tuple(Secret(s["name"], s["description"]) for s in data.get("secrets") or ()),
+        secrets=tuple(
+            Secret(s["name"], s["description"], bool(s.get("required", True)))
+            for s in data.get("secrets") or ()
+        ),
         schedule=data.get("schedule"),
         timeout=data.get("timeout", DEFAULT_TIMEOUT),
         time_saved_minutes=data.get("time_saved_minutes", 0),

@@ -362,7 +362,7 @@ def dry_run_result(
         "secrets": secrets,
         "timeout": timeout,
     }
-    missing = [name for name, present in secrets.items() if not present]
+    missing = [s.name for s in automation.secrets if s.required and not secrets[s.name]]
     return RunResult(
         automation.name,
         target.version,
