@@ -126,8 +126,9 @@ def _rows(path: Path) -> list[tuple[int, dict[str, str]]]:
         raise InvoiceReminderError(f"{path.name} is not UTF-8 text ({error})") from None
     reader = csv.DictReader(text.splitlines())
     if not reader.fieldnames:
-        raise InvoiceReminderError(f"{path.name} is empty: expected a header row with "
-                                   f"{', '.join(REQUIRED_COLUMNS)}")
+        raise InvoiceReminderError(
+            f"{path.name} is empty: expected a header row with {', '.join(REQUIRED_COLUMNS)}"
+        )
     columns = {_column(name): name for name in reader.fieldnames if name}
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
@@ -146,15 +147,21 @@ def _rows(path: Path) -> list[tuple[int, dict[str, str]]]:
 
 
 def overdue(
-    invoices: Iterable[tuple[Invoice, str]], today: dt.date, days: int,
-    reminded: dict[str, str], repeat_after_days: int,
+    invoices: Iterable[tuple[Invoice, str]],
+    today: dt.date,
+    days: int,
+    reminded: dict[str, str],
+    repeat_after_days: int,
 ) -> list[Reminder]:
     """One reminder per customer email, invoices oldest first."""
     by_email: dict[str, list[Invoice]] = {}
     for invoice, status in invoices:
         late = (today - invoice.due).days
-        if status in PAID or late < days or _recent(reminded.get(invoice.number), today,
-                                                    repeat_after_days):
+        if (
+            status in PAID
+            or late < days
+            or _recent(reminded.get(invoice.number), today, repeat_after_days)
+        ):
             continue
         late_invoice = Invoice(**{**invoice.__dict__, "days_overdue": late})
         by_email.setdefault(invoice.email, []).append(late_invoice)
@@ -206,13 +213,19 @@ def render(template: Any, name: str, reminder: Reminder, company: str, today: dt
     from jinja2 import TemplateError
 
     try:
-        return str(template.render(
-            customer=reminder.customer, invoices=reminder.invoices, totals=reminder.totals,
-            company=company, today=today,
-        ))
+        return str(
+            template.render(
+                customer=reminder.customer,
+                invoices=reminder.invoices,
+                totals=reminder.totals,
+                company=company,
+                today=today,
+            )
+        )
     except TemplateError as error:
-        raise InvoiceReminderError(f"{name}: {error} (rendering the reminder to "
-                                   f"{reminder.email})") from None
+        raise InvoiceReminderError(
+            f"{name}: {error} (rendering the reminder to {reminder.email})"
+        ) from None
 
 
 def build_message(reminder: Reminder, body: str, sender: str) -> EmailMessage:
@@ -220,8 +233,11 @@ def build_message(reminder: Reminder, body: str, sender: str) -> EmailMessage:
     message["From"] = sender
     message["To"] = f"{reminder.customer} <{reminder.email}>"
     count = len(reminder.invoices)
-    message["Subject"] = (f"Payment reminder: invoice {reminder.invoices[0].number}" if count == 1
-                          else f"Payment reminder: {count} overdue invoices")
+    message["Subject"] = (
+        f"Payment reminder: invoice {reminder.invoices[0].number}"
+        if count == 1
+        else f"Payment reminder: {count} overdue invoices"
+    )
     message["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or None)
     message.set_content(body)
     return message
@@ -315,8 +331,9 @@ def main(
     template_path = Path(template) if template else HERE / "templates" / "reminder.txt.j2"
     text = load_template(template_path)
     reminded = read_ledger(ledger_path)
-    reminders = overdue(read_invoices(source, currency), day, overdue_days, reminded,
-                        repeat_after_days)
+    reminders = overdue(
+        read_invoices(source, currency), day, overdue_days, reminded, repeat_after_days
+    )
     messages = [
         (r, build_message(r, render(text, template_path.name, r, company, day), sender))
         for r in reminders
@@ -325,8 +342,16 @@ def main(
     if dry_run:
         results = _write_outbox(messages, out / "outbox")
     else:
-        results = _send(messages, smtp_host, smtp_port, smtp_security,
-                        smtp_user or parseaddr(sender)[1], ledger_path, reminded, day)
+        results = _send(
+            messages,
+            smtp_host,
+            smtp_port,
+            smtp_security,
+            smtp_user or parseaddr(sender)[1],
+            ledger_path,
+            reminded,
+            day,
+        )
     report = out / f"reminders-{day.isoformat()}.csv"
     write_atomically(report, summary_csv(results))
     return {
@@ -348,8 +373,14 @@ def _write_outbox(
 
 
 def _send(
-    messages: list[tuple[Reminder, EmailMessage]], host: str, port: int, security: str,
-    user: str, ledger_path: Path, reminded: dict[str, str], day: dt.date,
+    messages: list[tuple[Reminder, EmailMessage]],
+    host: str,
+    port: int,
+    security: str,
+    user: str,
+    ledger_path: Path,
+    reminded: dict[str, str],
+    day: dt.date,
 ) -> list[tuple[Reminder, str]]:
     if not messages:
         return []

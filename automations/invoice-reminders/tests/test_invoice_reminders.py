@@ -27,9 +27,14 @@ def export(tmp_path: Path) -> Path:
 
 
 def run(invoices: Path, port: int, **extra: Any) -> dict[str, Any]:
-    inputs: dict[str, Any] = {"invoices": str(invoices), "sender": SENDER, "today": TODAY,
-                              "smtp_host": "127.0.0.1", "smtp_port": port,
-                              "smtp_security": "none"}
+    inputs: dict[str, Any] = {
+        "invoices": str(invoices),
+        "sender": SENDER,
+        "today": TODAY,
+        "smtp_host": "127.0.0.1",
+        "smtp_port": port,
+        "smtp_security": "none",
+    }
     return main(**{**inputs, **extra})
 
 
@@ -51,8 +56,11 @@ def test_one_reminder_per_customer_lists_all_their_overdue_invoices(
     mails = server.by_recipient()
     # Paid (Tom) and due only 2 days ago (Anna) are not reminded; Jane's two rows, one with
     # her address in other case and spacing, make one email.
-    assert sorted(mails) == ["buchhaltung@kraus-garten.example", "jane.doe@example.com",
-                             "office@morgenrot.example"]
+    assert sorted(mails) == [
+        "buchhaltung@kraus-garten.example",
+        "jane.doe@example.com",
+        "office@morgenrot.example",
+    ]
     jane = mails["jane.doe@example.com"]
     assert jane["Subject"] == "Payment reminder: 2 overdue invoices"
     assert jane["To"] == "Jane Doe <jane.doe@example.com>"
@@ -66,7 +74,8 @@ def test_one_reminder_per_customer_lists_all_their_overdue_invoices(
     assert {(r["email"], r["invoices"], r["result"]) for r in rows} == {
         ("jane.doe@example.com", "INV-2026-101 INV-2026-107", "sent"),
         ("buchhaltung@kraus-garten.example", "INV-2026-118", "sent"),
-        ("office@morgenrot.example", "INV-2026-125", "sent")}
+        ("office@morgenrot.example", "INV-2026-125", "sent"),
+    }
 
 
 def test_overdue_days_sets_the_threshold(export: Path, smtp_server: tuple[Mailbox, int]) -> None:
@@ -119,20 +128,26 @@ def test_refused_recipient_is_reported_and_retried_next_run(
     assert server.received[-1][0] == ["office@morgenrot.example"]
 
 
-def test_dry_run_writes_the_outbox_and_leaves_the_ledger_alone(
-    tmp_path: Path, closed: int
-) -> None:
+def test_dry_run_writes_the_outbox_and_leaves_the_ledger_alone(tmp_path: Path, closed: int) -> None:
     before = (SAMPLE / "invoices.csv").read_bytes()
 
-    result = main(invoices=str(SAMPLE / "invoices.csv"), sender=SENDER, today=TODAY,
-                  smtp_port=closed, dry_run=True)
+    result = main(
+        invoices=str(SAMPLE / "invoices.csv"),
+        sender=SENDER,
+        today=TODAY,
+        smtp_port=closed,
+        dry_run=True,
+    )
 
     outbox = tmp_path / "output" / "outbox"
     assert sorted(p.name for p in outbox.iterdir()) == [
-        "buchhaltung_at_kraus-garten.example.eml", "jane.doe_at_example.com.eml",
-        "office_at_morgenrot.example.eml"]
-    cafe = message_from_bytes((outbox / "office_at_morgenrot.example.eml").read_bytes(),
-                              policy=policy.default)
+        "buchhaltung_at_kraus-garten.example.eml",
+        "jane.doe_at_example.com.eml",
+        "office_at_morgenrot.example.eml",
+    ]
+    cafe = message_from_bytes(
+        (outbox / "office_at_morgenrot.example.eml").read_bytes(), policy=policy.default
+    )
     assert cafe["To"] == "Café Morgenrot <office@morgenrot.example>"
     assert "Dear Café Morgenrot," in body(cafe)
     assert result["reminders_written"] == 3
@@ -144,16 +159,24 @@ def test_dry_run_writes_the_outbox_and_leaves_the_ledger_alone(
     ("content", "message"),
     [
         ("", r"invoices.csv is empty: expected a header row"),
-        ("Invoice,Customer,Email,Amount\nINV-1,Jo,jo@example.com,10\n",
-         r"invoices.csv, row 1: missing column\(s\) due_date"),
-        (HEADER + "INV-1,Jo,jo@example.com,2026-01-01,10,open\n"
-                  "INV-2,Jo,jo@example.com,31/02/2026,10,open\n",
-         r"invoices.csv, row 3: due_date '31/02/2026' is not a date"),
-        (HEADER + "INV-1,Jo,jo@example.com,2026-01-01,ten,open\n",
-         r"invoices.csv, row 2: amount 'ten' is not a number"),
+        (
+            "Invoice,Customer,Email,Amount\nINV-1,Jo,jo@example.com,10\n",
+            r"invoices.csv, row 1: missing column\(s\) due_date",
+        ),
+        (
+            HEADER + "INV-1,Jo,jo@example.com,2026-01-01,10,open\n"
+            "INV-2,Jo,jo@example.com,31/02/2026,10,open\n",
+            r"invoices.csv, row 3: due_date '31/02/2026' is not a date",
+        ),
+        (
+            HEADER + "INV-1,Jo,jo@example.com,2026-01-01,ten,open\n",
+            r"invoices.csv, row 2: amount 'ten' is not a number",
+        ),
         (HEADER + "INV-1,Jo,,2026-01-01,10,open\n", r"invoices.csv, row 2: email is empty"),
-        (HEADER + "INV-1,Jo,jo-at-example.com,2026-01-01,10,open\n",
-         r"row 2: email 'jo-at-example.com' is not an address"),
+        (
+            HEADER + "INV-1,Jo,jo-at-example.com,2026-01-01,10,open\n",
+            r"row 2: email 'jo-at-example.com' is not an address",
+        ),
     ],
     ids=["empty-file", "missing-column", "bad-date", "bad-amount", "empty-email", "bad-email"],
 )

@@ -13,16 +13,26 @@ if TYPE_CHECKING:  # the fixtures come from conftest.py
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample"
 SENDER = "Example Shop <shipping@example-shop.test>"
-SAMPLE_STOCK = {"MUG-BLU": 12, "MUG-RED": 3, "TEA-EARL": 40, "GLOVE-M": 8, "CAN-5L": 2,
-                "SEED-BASIL": 0}
+SAMPLE_STOCK = {
+    "MUG-BLU": 12,
+    "MUG-RED": 3,
+    "TEA-EARL": 40,
+    "GLOVE-M": 8,
+    "CAN-5L": 2,
+    "SEED-BASIL": 0,
+}
 # The three valid sample orders: Shopify #1001, WooCommerce #2045, marketplace 303-...
 AFTER_SAMPLE = {**SAMPLE_STOCK, "MUG-BLU": 9, "TEA-EARL": 37, "GLOVE-M": 5, "CAN-5L": 1}
 
 
 def run(shop: Path, port: int, **extra: Any) -> dict[str, Any]:
     inputs: dict[str, Any] = {
-        "maildir": str(shop / "maildir"), "inventory": str(shop / "inventory.xlsx"),
-        "sender": SENDER, "smtp_host": "127.0.0.1", "smtp_port": port, "smtp_security": "none",
+        "maildir": str(shop / "maildir"),
+        "inventory": str(shop / "inventory.xlsx"),
+        "sender": SENDER,
+        "smtp_host": "127.0.0.1",
+        "smtp_port": port,
+        "smtp_security": "none",
     }
     return main(**{**inputs, **extra})
 
@@ -42,8 +52,10 @@ def deliver(shop: Path, name: str, text: str) -> None:
 
 def marketplace_order(message_id: str, lines: str, order_id: str = "303-0000000-0000001") -> str:
     header = f"Message-ID: <{message_id}>\n" if message_id else ""
-    return (f"{header}From: Marketplace <no-reply@marketplace.test>\nSubject: Sold\n\n"
-            f"Order ID: {order_id}\nBuyer: Lea Wolf\nBuyer email: lea@example.org\n\n{lines}")
+    return (
+        f"{header}From: Marketplace <no-reply@marketplace.test>\nSubject: Sold\n\n"
+        f"Order ID: {order_id}\nBuyer: Lea Wolf\nBuyer email: lea@example.org\n\n{lines}"
+    )
 
 
 def test_sends_one_notification_per_order_and_decrements_stock(
@@ -55,8 +67,11 @@ def test_sends_one_notification_per_order_and_decrements_stock(
     assert summary["orders_applied"] == 3
     assert summary["notifications_sent"] == 3
     mails = server.by_recipient()
-    assert sorted(mails) == ["anna.berg@example.org", "jane.doe@example.com",
-                             "tom.becker@example.net"]
+    assert sorted(mails) == [
+        "anna.berg@example.org",
+        "jane.doe@example.com",
+        "tom.becker@example.net",
+    ]
     jane = mails["jane.doe@example.com"]
     assert jane["Subject"] == "Your order 1001 is on its way"
     assert jane["From"] == SENDER
@@ -64,11 +79,14 @@ def test_sends_one_notification_per_order_and_decrements_stock(
     assert "2 x Stoneware mug, blue (MUG-BLU)" in body
     assert "1 x Earl Grey tea, 100 g (TEA-EARL)" in body
     assert "3 x Garden gloves, size M (GLOVE-M)" in (
-        mails["tom.becker@example.net"].get_payload(decode=True).decode())
+        mails["tom.becker@example.net"].get_payload(decode=True).decode()
+    )
     assert stock(shop / "inventory.xlsx") == AFTER_SAMPLE
     assert {(row[1], row[2], row[7]) for row in ledger(shop / "inventory.xlsx")} == {
-        ("1001", "shopify", "yes"), ("2045", "woocommerce", "yes"),
-        ("303-1234567-7654321", "marketplace", "yes")}
+        ("1001", "shopify", "yes"),
+        ("2045", "woocommerce", "yes"),
+        ("303-1234567-7654321", "marketplace", "yes"),
+    }
 
 
 def test_order_that_would_make_stock_negative_is_reported_and_skipped(
@@ -116,8 +134,11 @@ def test_a_new_order_after_a_run_is_the_only_one_applied(
 ) -> None:
     server, port = smtp_server
     run(shop, port)
-    deliver(shop, "1764200000.M9.shopmail.eml",
-            marketplace_order("late@marketplace.test", "SKU: mug-red\nQuantity: 2\n"))
+    deliver(
+        shop,
+        "1764200000.M9.shopmail.eml",
+        marketplace_order("late@marketplace.test", "SKU: mug-red\nQuantity: 2\n"),
+    )
 
     summary = run(shop, port)
 
@@ -164,8 +185,13 @@ def test_failed_notification_is_retried_without_decrementing_stock_again(
 def test_order_with_an_unknown_sku_is_not_applied_partly(
     shop: Path, smtp_server: tuple[Mailbox, int]
 ) -> None:
-    deliver(shop, "1764200000.M9.shopmail.eml", marketplace_order(
-        "mixed@marketplace.test", "SKU: MUG-RED\nQuantity: 1\n\nSKU: LAMP-01\nQuantity: 1\n"))
+    deliver(
+        shop,
+        "1764200000.M9.shopmail.eml",
+        marketplace_order(
+            "mixed@marketplace.test", "SKU: MUG-RED\nQuantity: 1\n\nSKU: LAMP-01\nQuantity: 1\n"
+        ),
+    )
 
     summary = run(shop, smtp_server[1])
 
@@ -181,8 +207,10 @@ def test_order_with_an_unknown_sku_is_not_applied_partly(
         ("Subject: lunch?\nMessage-ID: <lunch@x>\n\nPizza at noon?\n", "not an order confirmation"),
         ("", "has no Message-ID"),
         (marketplace_order("", "SKU: MUG-RED\nQuantity: 1\n"), "has no Message-ID"),
-        (marketplace_order("q@x", "SKU: MUG-RED\nQuantity: two\n"),
-         "quantity 'two' of SKU MUG-RED is not a positive whole number"),
+        (
+            marketplace_order("q@x", "SKU: MUG-RED\nQuantity: two\n"),
+            "quantity 'two' of SKU MUG-RED is not a positive whole number",
+        ),
         (marketplace_order("none@x", "no items\n"), "lists no items"),
     ],
     ids=["not-an-order", "empty-file", "no-message-id", "bad-quantity", "no-items"],
@@ -205,15 +233,25 @@ def test_dry_run_writes_outbox_and_preview_and_changes_no_input(
 ) -> None:
     before = {p: p.read_bytes() for p in SAMPLE.rglob("*") if p.is_file()}
 
-    summary = main(maildir=str(SAMPLE / "maildir"), inventory=str(SAMPLE / "inventory.xlsx"),
-                   sender=SENDER, smtp_port=closed, dry_run=True)
+    summary = main(
+        maildir=str(SAMPLE / "maildir"),
+        inventory=str(SAMPLE / "inventory.xlsx"),
+        sender=SENDER,
+        smtp_port=closed,
+        dry_run=True,
+    )
 
     assert {p: p.read_bytes() for p in SAMPLE.rglob("*") if p.is_file()} == before
     outbox = tmp_path / "output" / "outbox"
     assert sorted(p.name for p in outbox.iterdir()) == [
-        "marketplace-303-1234567-7654321.eml", "shopify-1001.eml", "woocommerce-2045.eml"]
-    assert "To: Anna Berg <anna.berg@example.org>" in (
-        outbox / "marketplace-303-1234567-7654321.eml").read_text()
+        "marketplace-303-1234567-7654321.eml",
+        "shopify-1001.eml",
+        "woocommerce-2045.eml",
+    ]
+    assert (
+        "To: Anna Berg <anna.berg@example.org>"
+        in (outbox / "marketplace-303-1234567-7654321.eml").read_text()
+    )
     preview = Path(summary["workbook"])
     assert preview == tmp_path / "output" / "inventory.xlsx"
     assert stock(preview) == AFTER_SAMPLE
@@ -231,19 +269,34 @@ def write_workbook(path: Path, title: str, rows: list[tuple[Any, ...]]) -> bytes
 @pytest.mark.parametrize(
     ("title", "rows", "message"),
     [
-        ("Sheet1", [("SKU", "Stock"), ("MUG-RED", 3)],
-         r"inventory.xlsx has no sheet 'Inventory' \(it has: Sheet1\)"),
-        ("Inventory", [("Article", "Stock"), ("MUG-RED", 3)],
-         r"inventory.xlsx, sheet 'Inventory', row 1: no 'SKU' column"),
-        ("Inventory", [("SKU", "Stock"), ("MUG-RED", 3), ("MUG-BLU", "lots")],
-         r"inventory.xlsx, sheet 'Inventory', row 3: stock 'lots' of MUG-BLU is not a whole"),
-        ("Inventory", [("SKU", "Stock"), ("MUG-RED", 3), ("mug-red", 1)],
-         r"row 3: SKU MUG-RED is listed twice \(first in row 2\)"),
+        (
+            "Sheet1",
+            [("SKU", "Stock"), ("MUG-RED", 3)],
+            r"inventory.xlsx has no sheet 'Inventory' \(it has: Sheet1\)",
+        ),
+        (
+            "Inventory",
+            [("Article", "Stock"), ("MUG-RED", 3)],
+            r"inventory.xlsx, sheet 'Inventory', row 1: no 'SKU' column",
+        ),
+        (
+            "Inventory",
+            [("SKU", "Stock"), ("MUG-RED", 3), ("MUG-BLU", "lots")],
+            r"inventory.xlsx, sheet 'Inventory', row 3: stock 'lots' of MUG-BLU is not a whole",
+        ),
+        (
+            "Inventory",
+            [("SKU", "Stock"), ("MUG-RED", 3), ("mug-red", 1)],
+            r"row 3: SKU MUG-RED is listed twice \(first in row 2\)",
+        ),
     ],
     ids=["wrong-sheet", "missing-column", "bad-stock", "duplicate-sku"],
 )
 def test_bad_workbook_is_named_and_left_untouched(
-    shop: Path, smtp_server: tuple[Mailbox, int], title: str, rows: list[tuple[Any, ...]],
+    shop: Path,
+    smtp_server: tuple[Mailbox, int],
+    title: str,
+    rows: list[tuple[Any, ...]],
     message: str,
 ) -> None:
     original = write_workbook(shop / "inventory.xlsx", title, rows)
