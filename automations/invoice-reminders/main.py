@@ -389,15 +389,25 @@ def _send(
         try:
             for reminder, message in messages:
                 results.append((reminder, _send_one(client, message)))
+        except (OSError, smtplib.SMTPException) as error:
+            sent = sum(1 for _, result in results if result == "sent")
+            raise InvoiceReminderError(
+                f"the SMTP server {host}:{port} dropped the connection while sending to "
+                f"{reminder.email} ({error}); {sent} reminder(s) sent before were recorded, "
+                "the rest are sent on the next run"
+            ) from None
         finally:
             # Record what was sent even if a later message failed, so it is not resent.
-            sent = [r for r, result in results if result == "sent"]
-            if sent:
-                for reminder in sent:
-                    reminded.update({i.number: day.isoformat() for i in reminder.invoices})
-                data = json.dumps(reminded, indent=2, sort_keys=True) + "\n"
-                write_atomically(ledger_path, data.encode("utf-8"))
+            _record(ledger_path, reminded, [r for r, result in results if result == "sent"], day)
     return results
+
+
+def _record(path: Path, reminded: dict[str, str], sent: list[Reminder], day: dt.date) -> None:
+    if not sent:
+        return
+    for reminder in sent:
+        reminded.update({invoice.number: day.isoformat() for invoice in reminder.invoices})
+    write_atomically(path, (json.dumps(reminded, indent=2, sort_keys=True) + "\n").encode())
 
 
 def _send_one(client: smtplib.SMTP, message: EmailMessage) -> str:
@@ -406,4 +416,9 @@ def _send_one(client: smtplib.SMTP, message: EmailMessage) -> str:
     except smtplib.SMTPRecipientsRefused as error:
         code, reason = next(iter(error.recipients.values()))
         return f"refused by the server: {code} {reason.decode(errors='replace')}"
+    except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as error:
+        # This message was refused; the connection is fine, so the others still go out.
+        return (
+            f"refused by the server: {error.smtp_code} {error.smtp_error.decode(errors='replace')}"
+        )
     return "sent"

@@ -26,6 +26,8 @@ class Mailbox:
     def __init__(self) -> None:
         self.received: list[tuple[list[str], Message]] = []
         self.refuse: set[str] = set()
+        self.reject_data: set[str] = set()
+        self.hang_up: set[str] = set()
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
@@ -36,6 +38,11 @@ class Mailbox:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if set(envelope.rcpt_tos) & self.reject_data:
+            return "554 5.7.1 message rejected as spam"
+        if set(envelope.rcpt_tos) & self.hang_up:
+            server.transport.close()  # the connection drops mid-conversation
+            return "421 closing"
         self.received.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content)))
         return "250 Message accepted for delivery"
 

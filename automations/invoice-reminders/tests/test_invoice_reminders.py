@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -126,6 +127,44 @@ def test_refused_recipient_is_reported_and_retried_next_run(
     server.refuse.clear()
     assert run(export, port)["customers_reminded"] == 1
     assert server.received[-1][0] == ["office@morgenrot.example"]
+
+
+def test_message_rejected_after_data_is_reported_and_the_rest_still_sent(
+    export: Path, smtp_server: tuple[Mailbox, int]
+) -> None:
+    server, port = smtp_server
+    server.reject_data.add("jane.doe@example.com")
+
+    result = run(export, port)
+
+    results = {r["email"]: r["result"] for r in summary_rows(result["summary"])}
+    assert (
+        results["jane.doe@example.com"]
+        == "refused by the server: 554 5.7.1 message rejected as spam"
+    )
+    assert sorted(server.by_recipient()) == [
+        "buchhaltung@kraus-garten.example",
+        "office@morgenrot.example",
+    ]
+
+
+def test_connection_lost_midway_records_what_was_sent_and_names_the_recipient(
+    export: Path, smtp_server: tuple[Mailbox, int]
+) -> None:
+    server, port = smtp_server
+    server.hang_up.add("jane.doe@example.com")  # the second of three, sorted by address
+
+    with pytest.raises(
+        InvoiceReminderError,
+        match=r"dropped the connection while sending to "
+        r"jane\.doe@example\.com.*1 reminder\(s\) sent before were recorded",
+    ):
+        run(export, port)
+
+    ledger = json.loads(export.with_suffix(".reminded.json").read_text(encoding="utf-8"))
+    assert ledger == {"INV-2026-118": TODAY}
+    server.hang_up.clear()
+    assert run(export, port)["customers_reminded"] == 2
 
 
 def test_dry_run_writes_the_outbox_and_leaves_the_ledger_alone(tmp_path: Path, closed: int) -> None:
