@@ -80,3 +80,26 @@ def test_a_deleted_automation_folder_passed_by_name(make_repo, cli, monkeypatch)
     result = cli("validate", "automations/gone/automation.yaml")
     assert result.code == 1
     assert "no such automation folder" in result.err
+
+
+def test_parallel_cold_run_reports_the_same_as_a_serial_one(make_repo, cli, monkeypatch):
+    import os
+
+    import toolkit.inventory
+
+    files = {}
+    for index in range(6):
+        files |= automation_files(f"auto-{index}")
+    files["automations/auto-1/automation.yaml"] = "name: [\n"
+    files["automations/auto-4/automation.yaml"] = yaml.safe_dump(
+        metadata("auto-4", owners=["nobody"]), sort_keys=False
+    )
+    root = make_repo(files)
+    monkeypatch.setenv("AUTOKIT_NO_CACHE", "1")
+    serial = cli("validate", "--repo", str(root), "--format", "json")
+    monkeypatch.setattr(toolkit.inventory, "PARALLEL_MIN_FILES", 2)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    parallel = cli("validate", "--repo", str(root), "--format", "json")
+    assert parallel.code == serial.code == 1
+    assert parallel.out == serial.out
+    assert len(json.loads(parallel.out)["findings"]) == 2
