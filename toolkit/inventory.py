@@ -155,7 +155,9 @@ def _check_uncached_in_parallel(
 ) -> None:
     """Fill the cache for files it lacks, on every core, when there are many (a cold run)."""
     workers = min(os.cpu_count() or 1, MAX_WORKERS)
-    if workers < 2 or len(contents) < PARALLEL_MIN_FILES:
+    # The cache keeps only entries used in its last run, so when it holds nearly as many
+    # entries as there are files, few can be missing: skip hashing everything twice.
+    if workers < 2 or len(cache) > len(contents) - PARALLEL_MIN_FILES:
         return
     pending: dict[str, tuple[bytes, str]] = {}
     for folder, raw in contents.items():

@@ -13,7 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import hashlib
+import os
 import re
+import stat
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -668,22 +670,31 @@ def _name_problem(name: str, folder: Path) -> Problem:
 
 
 def _entrypoint_problem(folder: Path, entrypoint: str, root: Path) -> tuple[str, str] | None:
-    candidate = folder / entrypoint
-    if PurePosixPath(entrypoint).is_absolute() or ".." in PurePosixPath(entrypoint).parts:
+    pure = PurePosixPath(entrypoint)
+    if pure.is_absolute() or ".." in pure.parts:
         return None  # reported by the schema
-    if candidate.is_symlink():
-        target = candidate.resolve()
-        if not target.is_relative_to(root.resolve()):
-            return (
-                f"'{entrypoint}' is a symlink leading outside the repository",
-                "commit the file itself instead of a link to it",
-            )
-    if not candidate.is_file():
+    candidate = os.path.join(folder, entrypoint)
+    try:
+        info = os.lstat(candidate)
+    except OSError:
+        info = None
+    if info is not None and stat.S_ISREG(info.st_mode) and "/" not in entrypoint:
+        return None  # the common case, settled with one system call
+    if info is not None and not _inside(os.path.realpath(candidate), os.path.realpath(root)):
+        return (
+            f"'{entrypoint}' is a symlink leading outside the repository",
+            "commit the file itself instead of a link to it",
+        )
+    if not os.path.isfile(candidate):
         return (
             f"'{entrypoint}' does not exist in {folder.name}/",
             "create the file or correct the path",
         )
     return None
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 def to_findings(problems: Sequence[Problem], text: str | None, display_path: str) -> list[Finding]:
@@ -749,7 +760,7 @@ def check_file(
     """
     from toolkit.yamlfile import YamlProblem, decode, read_bytes
 
-    path = path / METADATA_FILE if path.is_dir() else path
+    path = path / METADATA_FILE if path.name != METADATA_FILE and path.is_dir() else path
     folder = path.parent
     root = root or folder.parent.parent
     display = display_path(path, root)
@@ -808,8 +819,11 @@ def _yaml_finding(display: str, problem: Any) -> Finding:
 
 
 def display_path(path: Path, root: Path) -> str:
-    if path.is_absolute() and path.is_relative_to(root):
-        return path.relative_to(root).as_posix()  # no resolve(): it costs a stat per part
+    """`path` relative to `root`, POSIX style, as findings show it."""
+    text, prefix = str(path), str(root).rstrip(os.sep) + os.sep
+    if path.is_absolute() and text.startswith(prefix):
+        # A string operation: resolve() would cost a stat per path component.
+        return text[len(prefix) :].replace(os.sep, "/")
     try:
         return path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
