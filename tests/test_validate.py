@@ -103,3 +103,24 @@ def test_parallel_cold_run_reports_the_same_as_a_serial_one(make_repo, cli, monk
     assert parallel.code == serial.code == 1
     assert parallel.out == serial.out
     assert len(json.loads(parallel.out)["findings"]) == 2
+
+
+def test_the_automations_folder_itself_means_all(make_repo, cli, monkeypatch):
+    root = make_repo({**automation_files("one"), **automation_files("two")})
+    monkeypatch.chdir(root)
+    result = cli("validate", "automations")
+    assert result.code == 0
+    assert "2 automation(s) checked" in result.err
+
+
+def test_a_symlinked_file_is_checked_with_its_folder(make_repo, cli, monkeypatch, tmp_path):
+    import os
+
+    outside = tmp_path / "shared.py"
+    outside.write_text("x = 1\n", encoding="utf-8")
+    root = make_repo(automation_files("one"))
+    os.symlink(outside, root / "automations/one/shared.py")
+    monkeypatch.chdir(root)
+    result = cli("validate", "automations/one/shared.py")
+    assert result.code == 0, result
+    assert "1 automation(s) checked" in result.err
