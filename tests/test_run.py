@@ -507,3 +507,23 @@ def test_dry_run_shows_the_plan_and_executes_nothing(make_repo, cli, monkeypatch
     assert not Path("/tmp/should-not-exist-autokit").exists()
     with open_history() as history:
         assert history.find() == []
+
+
+def test_run_usage_errors(make_repo, cli) -> None:
+    root = make_repo(automation_files("hello"))
+    assert cli("run", "hello", "--timeout", "0", "--repo", str(root)).code == 2
+    assert cli("run", "hello", "--timeout", "soon", "--repo", str(root)).code == 2
+    bad_pair = cli("run", "hello", "--input", "greeting", "--repo", str(root))
+    assert bad_pair.code == 1 and "not of the form NAME=VALUE" in bad_pair.err
+    bad_version = cli("run", "hello@latest", "--repo", str(root))
+    assert bad_version.code == 1 and "'latest' is not a version" in bad_version.err
+
+
+def test_json_output_is_the_run_record(make_repo, cli) -> None:
+    root = make_repo(automation_files("hello"))
+    result = cli("run", "hello", "--format", "json", "--repo", str(root))
+    assert result.code == 0
+    record = json.loads(result.out)
+    assert record["status"] == "success" and record["exit_code"] == 0
+    assert record["result"] == {"message": "hello world"}
+    assert record["run_id"] == only_run().id

@@ -422,12 +422,10 @@ def execute(
     """Start the run in the history, run the process, record how it ended."""
     import time
 
-    from toolkit.history import new_run_id, open_history
+    from toolkit.history import open_history
 
     with open_history() as history:
-        run_id = new_run_id()
-        run_dir = history.run_dir(run_id)
-        (run_dir / "output").mkdir(parents=True)
+        run_id, run_dir = _new_run_folder(history)
         history.start(_running_record(target, inputs, masker, run_id, run_dir))
         started = time.monotonic()
         try:
@@ -468,6 +466,20 @@ def execute(
         round(time.monotonic() - started, 3),
         str(run_dir),
     )
+
+
+def _new_run_folder(history: Any) -> tuple[str, Path]:
+    """A fresh run id and its folder (with `output/`); a clash of ids draws a new one."""
+    from toolkit.history import new_run_id
+
+    for _ in range(10):
+        run_id = new_run_id()
+        try:
+            (history.run_dir(run_id) / "output").mkdir(parents=True)
+        except FileExistsError:
+            continue
+        return run_id, history.run_dir(run_id)
+    raise ToolkitError(f"cannot create a run folder in {history.home}", "check AUTOKIT_HOME")
 
 
 @dataclass
