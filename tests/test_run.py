@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from helpers import automation_files, commit_all, git
 
@@ -527,3 +528,22 @@ def test_json_output_is_the_run_record(make_repo, cli) -> None:
     assert record["status"] == "success" and record["exit_code"] == 0
     assert record["result"] == {"message": "hello world"}
     assert record["run_id"] == only_run().id
+
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+SHIPPED = sorted(p.parent.name for p in REPOSITORY.glob("automations/*/automation.yaml"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_automations_run_their_examples_end_to_end(name, cli, monkeypatch) -> None:
+    # Dummy secrets: every shipped example is a dry run that sends and posts nothing.
+    monkeypatch.setenv("SMTP_PASSWORD", "unused-password")
+    monkeypatch.setenv("WEBHOOK_URL", "http://127.0.0.1:9/unused")
+    before = git(REPOSITORY, "status", "--porcelain", "--", f"automations/{name}")
+    examples = yaml.safe_load((REPOSITORY / f"automations/{name}/automation.yaml").read_text())
+    for number in range(1, len(examples.get("examples") or []) + 1):
+        result = cli("run", name, "--example", str(number), "--repo", str(REPOSITORY))
+        assert result.code == 0, result
+        assert "unused-password" not in result.out + result.err
+    assert git(REPOSITORY, "status", "--porcelain", "--", f"automations/{name}") == before

@@ -70,7 +70,7 @@ def resolve_secrets(
             dotenv = read_dotenv(repo_root / DOTENV_FILE)
         if dotenv.get(secret.name):
             values[secret.name] = dotenv[secret.name]
-        else:
+        elif getattr(secret, "required", True):  # metadata may mark a secret optional
             missing.append(secret.name)
     if missing:
         described = {s.name: s.description for s in automation.secrets}
