@@ -547,3 +547,22 @@ def test_shipped_automations_run_their_examples_end_to_end(name, cli, monkeypatc
         assert result.code == 0, result
         assert "unused-password" not in result.out + result.err
     assert git(REPOSITORY, "status", "--porcelain", "--", f"automations/{name}") == before
+
+
+def test_a_process_that_closes_its_output_still_times_out(make_repo, cli) -> None:
+    script = "echo going quiet\nexec >&- 2>&-\nsleep 60\n"
+    root = make_repo(shell_automation("quiet", script, inputs=None, examples=None))
+    started = time.monotonic()
+    result = cli("run", "quiet", "--timeout", "1", "--repo", str(root))
+    assert result.code == 124, result
+    assert time.monotonic() - started < 10
+    assert not alive(only_run().child_pid)
+
+
+def test_background_processes_do_not_outlive_the_run(make_repo, cli) -> None:
+    script = 'sleep 60 > /dev/null 2>&1 &\necho $! > "$AUTOKIT_OUTPUT_DIR/pid"\necho done\n'
+    root = make_repo(shell_automation("forks", script, inputs=None, examples=None))
+    result = cli("run", "forks", "--repo", str(root))
+    assert result.code == 0, result
+    background = int((only_run().output_dir / "pid").read_text())
+    wait_for(lambda: not alive(background), 5)

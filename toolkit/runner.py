@@ -708,6 +708,7 @@ def supervise(
 
 
 def _pump(process: Any, streams: dict[int, _MaskedStream], timeout: float) -> str:
+    """Stream output until the process has exited and its pipes are closed, or time is up."""
     import selectors
     import time
 
@@ -716,18 +717,30 @@ def _pump(process: Any, streams: dict[int, _MaskedStream], timeout: float) -> st
     for fd in streams:
         selector.register(fd, selectors.EVENT_READ)
     with selector:
-        while selector.get_map():
+        while selector.get_map() or process.poll() is None:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 _stop_group(process, _signal("SIGTERM"))
                 _drain(streams)
                 return "timeout"
-            for key, _ in selector.select(min(remaining, 0.25)):
-                if not _read_into(key.fd, streams[key.fd]):
-                    selector.unregister(key.fd)
-            if process.poll() is not None and selector.get_map():
-                _kill_leftovers(process)  # what it started still holds the pipes
+            _wait_for_output(process, selector, streams, min(remaining, 0.25))
+            if process.poll() is not None:
+                _kill_leftovers(process)  # nothing it started outlives it
     return "finished"
+
+
+def _wait_for_output(
+    process: Any, selector: Any, streams: dict[int, _MaskedStream], seconds: float
+) -> None:
+    import subprocess
+
+    if not selector.get_map():  # the process closed its output but still runs
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(seconds)
+        return
+    for key, _ in selector.select(seconds):
+        if not _read_into(key.fd, streams[key.fd]):
+            selector.unregister(key.fd)
 
 
 def _read_into(fd: int, stream: _MaskedStream) -> bool:
