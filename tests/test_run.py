@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -408,13 +409,16 @@ def test_kill_9_of_autokit_leaves_a_lost_run(make_repo, cli) -> None:
         child = history.find()[0].child_pid
     process.kill()
     process.communicate()
+    assert alive(child)  # a kill -9 of autokit does not reach the automation
     try:
         result = cli("runs", "victim", "--format", "json")
         assert result.code == 0
         [run] = json.loads(result.out)["runs"]
         assert run["status"] == "lost" and run["ended_at"]
+        wait_for(lambda: not alive(child), 5)  # the orphan was stopped
     finally:
-        os.killpg(child, signal.SIGKILL)  # the orphaned automation
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child, signal.SIGKILL)
 
 
 def test_thirty_runs_at_once_make_thirty_rows(make_repo) -> None:

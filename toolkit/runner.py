@@ -422,7 +422,7 @@ def execute(
     """Start the run in the history, run the process, record how it ended."""
     import time
 
-    from toolkit.history import open_history
+    from toolkit.history import open_history, process_token
 
     with open_history() as history:
         run_id, run_dir = _new_run_folder(history)
@@ -438,7 +438,9 @@ def execute(
                 masker,
                 run_dir,
                 (stdout, stderr),
-                lambda pid: history.update(run_id, child_pid=pid),
+                lambda pid: history.update(
+                    run_id, child_pid=pid, child_token=process_token(pid)
+                ),
             )
         except BaseException as error:
             status = "cancelled" if isinstance(error, KeyboardInterrupt) else "failed"
