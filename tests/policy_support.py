@@ -19,8 +19,9 @@ def codeowners_text(owners: dict[str, list[str]]) -> str:
     return codeowners.HEADER + "".join(lines)
 
 
-def base_repo(make_repo: Callable[..., Path], *names: str, extra: dict[str, Any] | None = None
-              ) -> Path:
+def base_repo(
+    make_repo: Callable[..., Path], *names: str, extra: dict[str, Any] | None = None
+) -> Path:
     """A repository on `main` with valid automations and a matching CODEOWNERS."""
     files: dict[str, str | bytes] = {}
     for name in names:
@@ -40,12 +41,17 @@ def bumped(name: str, version: str = "1.1.0", **overrides: Any) -> dict[str, str
     return {
         prefix + "automation.yaml": metadata_yaml(name, version=version, **overrides),
         prefix + "CHANGELOG.md": f"# Changelog\n\n## {version}\n\n- Changed.\n\n## 1.0.0\n\n"
-                                 "- First version.\n",
+        "- First version.\n",
     }
 
 
-def open_pr(root: Path, files: dict[str, str | bytes] | None = None, delete: tuple[str, ...] = (),
-            branch: str = "pr", commit: bool = True) -> None:
+def open_pr(
+    root: Path,
+    files: dict[str, str | bytes] | None = None,
+    delete: tuple[str, ...] = (),
+    branch: str = "pr",
+    commit: bool = True,
+) -> None:
     """Create a branch from main with the given changes (committed unless told not to)."""
     git(root, "checkout", "-q", "-b", branch)
     build_tree(root, files or {})

@@ -16,9 +16,11 @@ def changed(cli, root, *args):
 
 def test_added_modified_renamed_deleted(make_repo, cli):
     # Folders are told apart by content (Git's rename detection): give beta its own.
-    beta = {"automations/beta/main.py": "def main():\n    return {'beta': True}\n",
-            "automations/beta/tests/test_main.py": "def test_beta():\n    assert 1\n",
-            "automations/beta/CHANGELOG.md": "## 1.0.0\n\n- Beta begins.\n"}
+    beta = {
+        "automations/beta/main.py": "def main():\n    return {'beta': True}\n",
+        "automations/beta/tests/test_main.py": "def test_beta():\n    assert 1\n",
+        "automations/beta/CHANGELOG.md": "## 1.0.0\n\n- Beta begins.\n",
+    }
     root = base_repo(make_repo, "alpha", "beta", "gamma", extra=beta)
     git(root, "checkout", "-q", "-b", "pr")
     git(root, "mv", "automations/gamma", "automations/delta")
@@ -26,8 +28,7 @@ def test_added_modified_renamed_deleted(make_repo, cli):
     epsilon["automations/epsilon/main.py"] = "def main():\n    return {'n': 42}\n"
     epsilon["automations/epsilon/README.md"] = "# Epsilon\n\nCounts to forty-two.\n"
     epsilon["automations/epsilon/tests/test_main.py"] = "def test_nothing():\n    pass\n"
-    open_pr(root, {**bumped("alpha"), **epsilon},
-            delete=("automations/beta",), branch="pr2")
+    open_pr(root, {**bumped("alpha"), **epsilon}, delete=("automations/beta",), branch="pr2")
     report = json.loads(changed(cli, root, "--format", "json").out)
     assert report["added"] == ["epsilon"]
     assert report["modified"] == ["alpha"]
@@ -37,8 +38,12 @@ def test_added_modified_renamed_deleted(make_repo, cli):
     assert report["include"] == [{"name": "alpha"}, {"name": "delta"}, {"name": "epsilon"}]
     assert report["any"] is True and report["toolkit_changed"] is False
     text = changed(cli, root).out.splitlines()
-    assert text == ["added     epsilon", "modified  alpha", "renamed   gamma -> delta",
-                    "deleted   beta"]
+    assert text == [
+        "added     epsilon",
+        "modified  alpha",
+        "renamed   gamma -> delta",
+        "deleted   beta",
+    ]
 
 
 def test_only_toolkit_changed_gives_an_empty_matrix(make_repo, cli):
@@ -71,7 +76,12 @@ def test_changes_on_main_since_the_branch_point_are_not_counted(make_repo, cli):
 
 def test_binary_and_non_utf8_paths_are_listed(make_repo, cli):
     root = base_repo(make_repo, "alpha")
-    open_pr(root, {"automations/alpha/tests/data.xlsx": b"PK\x03\x04\x00\xff",
-                   "automations/alpha/tests/caf\u00e9.csv": "a;b\n".encode("latin-1")})
+    open_pr(
+        root,
+        {
+            "automations/alpha/tests/data.xlsx": b"PK\x03\x04\x00\xff",
+            "automations/alpha/tests/caf\u00e9.csv": "a;b\n".encode("latin-1"),
+        },
+    )
     report = json.loads(changed(cli, root, "--format", "json").out)
     assert report["modified"] == ["alpha"]

@@ -22,8 +22,11 @@ def _line(root, path, number):
 
 def test_missing_readme_changelog_tests_and_entrypoint(make_repo, cli):
     root = base_repo(make_repo, "greeter")
-    open_pr(root, bumped("greeter", entrypoint="run.py"), delete=(
-        "automations/greeter/README.md", "automations/greeter/tests"))
+    open_pr(
+        root,
+        bumped("greeter", entrypoint="run.py"),
+        delete=("automations/greeter/README.md", "automations/greeter/tests"),
+    )
     _, report = policy_json(cli, root, "--base", "main")
     layout = sorted(f["path"] for f in by_check(report, "folder-layout"))
     assert layout == ["automations/greeter/README.md", "automations/greeter/tests"]
@@ -71,15 +74,19 @@ def test_changelog_headings_with_brackets_and_dates_count(make_repo, cli):
 
 
 def test_removed_retyped_and_newly_required_inputs_need_a_major_bump(make_repo, cli):
-    inputs = {"greeting": GREETING,
-              "count": {"type": "integer", "description": "How many", "default": 1},
-              "loud": {"type": "boolean", "description": "Shout", "default": False}}
+    inputs = {
+        "greeting": GREETING,
+        "count": {"type": "integer", "description": "How many", "default": 1},
+        "loud": {"type": "boolean", "description": "Shout", "default": False},
+    }
     files = automation_files("greeter", inputs=inputs, examples=[])
     files[".github/CODEOWNERS"] = codeowners_text({"greeter": ["@alice"]})
     root = make_repo(files)
-    new_inputs = {"greeting": {**GREETING, "default": None, "required": True},
-                  "count": {"type": "string", "description": "How many"},
-                  "target": {"type": "string", "description": "Where", "required": True}}
+    new_inputs = {
+        "greeting": {**GREETING, "default": None, "required": True},
+        "count": {"type": "string", "description": "How many"},
+        "target": {"type": "string", "description": "Where", "required": True},
+    }
     open_pr(root, bumped("greeter", version="1.1.0", inputs=new_inputs, examples=[]))
     code, report = policy_json(cli, root, "--base", "main")
     messages = sorted(f["message"].split(",")[0] for f in by_check(report, "breaking-inputs"))
@@ -112,28 +119,43 @@ def test_owners_duplicates_and_handles(make_repo, cli):
     _, report = policy_json(cli, root, "--base", "main")
     found = sorted((f["line"], f["message"]) for f in by_check(report, "owners"))
     path = "automations/greeter/automation.yaml"
-    assert found == [(_find_line(root, path, "'@Alice'"), "@Alice is listed twice"),
-                     (_find_line(root, path, "- bob"), "'bob' is not a GitHub handle")]
+    assert found == [
+        (_find_line(root, path, "'@Alice'"), "@Alice is listed twice"),
+        (_find_line(root, path, "- bob"), "'bob' is not a GitHub handle"),
+    ]
 
 
 def test_unpinned_and_stray_requirements(make_repo, cli):
     root = base_repo(make_repo, "greeter")
     files = bumped("greeter", requirements=["openpyxl==3.1.5", "OpenPyXL==3.1.4"])
     files["automations/greeter/tests/requirements.txt"] = (
-        "# test deps\nfreezegun==1.5.1\nrequests>=2\n")
+        "# test deps\nfreezegun==1.5.1\nrequests>=2\n"
+    )
     files["automations/greeter/requirements.txt"] = "requests==2.32.3\n"
     open_pr(root, files)
     _, report = policy_json(cli, root, "--base", "main")
-    found = sorted((f["path"], f["line"], f["message"]) for f in
-                   by_check(report, "pinned-requirements"))
-    assert found == sorted([
-        ("automations/greeter/automation.yaml",
-         _find_line(root, "automations/greeter/automation.yaml", "OpenPyXL"),
-         "openpyxl is listed twice"),
-        ("automations/greeter/requirements.txt", None, "requirements.txt here is never installed"),
-        ("automations/greeter/tests/requirements.txt", 3,
-         "'requests>=2' is not pinned to an exact version"),
-    ])
+    found = sorted(
+        (f["path"], f["line"], f["message"]) for f in by_check(report, "pinned-requirements")
+    )
+    assert found == sorted(
+        [
+            (
+                "automations/greeter/automation.yaml",
+                _find_line(root, "automations/greeter/automation.yaml", "OpenPyXL"),
+                "openpyxl is listed twice",
+            ),
+            (
+                "automations/greeter/requirements.txt",
+                None,
+                "requirements.txt here is never installed",
+            ),
+            (
+                "automations/greeter/tests/requirements.txt",
+                3,
+                "'requests>=2' is not pinned to an exact version",
+            ),
+        ]
+    )
 
 
 def _find_line(root, path, text):
@@ -142,14 +164,14 @@ def _find_line(root, path, text):
 
 
 def test_confidential_needs_two_owners_restricted_needs_security_reviewers(make_repo, cli):
-    root = base_repo(make_repo, "greeter", "other",
-                     extra={"pyproject.toml": "[tool.autokit]\n"})
+    root = base_repo(make_repo, "greeter", "other", extra={"pyproject.toml": "[tool.autokit]\n"})
     files = bumped("greeter", classification="confidential")
     files.update(bumped("other", classification="restricted", owners=["@alice", "@bob"]))
     open_pr(root, files)
     _, report = policy_json(cli, root, "--base", "main")
-    found = sorted((f["path"].split("/")[1], f["message"]) for f in
-                   by_check(report, "classification"))
+    found = sorted(
+        (f["path"].split("/")[1], f["message"]) for f in by_check(report, "classification")
+    )
     assert found == [
         ("greeter", "a confidential automation needs at least two owners"),
         ("other", "a restricted automation needs security reviewers, and none are configured"),
@@ -166,17 +188,23 @@ def test_lowered_classification_is_a_warning(make_repo, cli):
 
 def test_deprecation_needs_a_living_replacement(make_repo, cli):
     root = base_repo(make_repo, "greeter", "other", "third")
-    (root / "automations/third/automation.yaml").write_text(metadata_yaml(
-        "third", status="deprecated", deprecation={"reason": "old"}))
+    (root / "automations/third/automation.yaml").write_text(
+        metadata_yaml("third", status="deprecated", deprecation={"reason": "old"})
+    )
     commit_all(root, "deprecate third")
-    files = bumped("greeter", status="deprecated",
-                   deprecation={"reason": "merged", "replaced_by": "missing-one"})
-    files.update(bumped("other", status="deprecated",
-                        deprecation={"reason": "merged", "replaced_by": "third"}))
+    files = bumped(
+        "greeter",
+        status="deprecated",
+        deprecation={"reason": "merged", "replaced_by": "missing-one"},
+    )
+    files.update(
+        bumped(
+            "other", status="deprecated", deprecation={"reason": "merged", "replaced_by": "third"}
+        )
+    )
     open_pr(root, files)
     _, report = policy_json(cli, root, "--base", "main")
-    found = sorted((f["path"].split("/")[1], f["message"]) for f in
-                   by_check(report, "deprecation"))
+    found = sorted((f["path"].split("/")[1], f["message"]) for f in by_check(report, "deprecation"))
     assert found == [
         ("greeter", "replaced_by names 'missing-one', which does not exist"),
         ("other", "replaced_by names 'third', which is itself deprecated"),
@@ -192,8 +220,7 @@ def test_large_files_and_binaries_outside_the_data_allowlist(make_repo, cli):
     files["automations/greeter/tests/latin1.txt"] = "Gr\xfc\xdfe\n".encode("latin-1")
     open_pr(root, files)
     _, report = policy_json(cli, root, "--base", "main")
-    found = sorted((f["path"], f["message"].split(",")[0]) for f in
-                   by_check(report, "file-size"))
+    found = sorted((f["path"], f["message"].split(",")[0]) for f in by_check(report, "file-size"))
     assert found == [
         ("automations/greeter/tests/big.csv", "is 1.2 MB"),
         ("automations/greeter/tool.exe", "is a binary file (.exe)"),
@@ -206,14 +233,17 @@ def test_codeowners_stale_line_for_changed_owner(make_repo, cli):
     _, report = policy_json(cli, root, "--base", "main")
     (finding,) = by_check(report, "codeowners-sync")
     assert "stale line; expected '/automations/greeter/ @alice @carol'" in finding["message"]
+    assert _line(root, ".github/CODEOWNERS", finding["line"]).startswith("/automations/greeter/")
 
 
 def test_restricted_codeowners_line_includes_security_reviewers(make_repo, cli):
-    root = base_repo(make_repo, "greeter", extra={
-        "pyproject.toml": '[tool.autokit]\nsecurity_reviewers = ["@shop/security"]\n'})
+    root = base_repo(
+        make_repo,
+        "greeter",
+        extra={"pyproject.toml": '[tool.autokit]\nsecurity_reviewers = ["@shop/security"]\n'},
+    )
     files = bumped("greeter", classification="restricted", owners=["@alice", "@bob"])
-    files[".github/CODEOWNERS"] = codeowners_text(
-        {"greeter": ["@alice", "@bob", "@shop/security"]})
+    files[".github/CODEOWNERS"] = codeowners_text({"greeter": ["@alice", "@bob", "@shop/security"]})
     open_pr(root, files)
     code, report = policy_json(cli, root, "--base", "main")
     assert report["findings"] == [] and code == 0
@@ -224,3 +254,30 @@ def test_schedule_sync_is_silent_without_the_workflow(make_repo, cli):
     open_pr(root, bumped("greeter", schedule="0 8 * * 1-5"))
     _, report = policy_json(cli, root, "--base", "main")
     assert by_check(report, "schedule-sync") == []
+
+
+def test_schedule_sync_compares_with_the_rendered_workflow(make_repo, cli):
+    root = base_repo(make_repo, "greeter", "other")
+    assert cli("schedule", "render", "--repo", str(root)).code == 0
+    commit_all(root, "render the scheduled workflow")
+    open_pr(root, bumped("greeter", schedule="0 8 * * 1-5"))
+    code, report = policy_json(cli, root, "--base", "main")
+    (finding,) = by_check(report, "schedule-sync")
+    assert finding["path"] == ".github/workflows/scheduled.yml" and code == 1
+    assert cli("schedule", "render", "--repo", str(root)).code == 0
+    commit_all(root, "render again")
+    _, report = policy_json(cli, root, "--base", "main")
+    assert by_check(report, "schedule-sync") == []
+
+
+def test_schedule_sync_skips_changes_that_cannot_affect_schedules(make_repo, cli):
+    root = base_repo(make_repo, "greeter", "other")
+    workflow = root / ".github/workflows/scheduled.yml"
+    workflow.parent.mkdir(parents=True)
+    workflow.write_text("# stale on purpose\n")
+    commit_all(root, "a stale workflow")
+    open_pr(root, bumped("greeter"))  # no schedule now or at the base
+    _, report = policy_json(cli, root, "--base", "main")
+    assert by_check(report, "schedule-sync") == []
+    _, everything = policy_json(cli, root, "--all")
+    assert [f["line"] for f in by_check(everything, "schedule-sync")] == [1]

@@ -66,7 +66,8 @@ def test_secret_in_non_utf8_file_is_found_and_binary_is_skipped(make_repo, cli):
     root = base_repo(make_repo, "greeter")
     files = bumped("greeter")
     files["automations/greeter/tests/latin1.csv"] = (
-        "caf\xe9;prix\nkey;AKIAIOSFODNN7EXAMPLE\n".encode("latin-1"))
+        "caf\xe9;prix\nkey;AKIAIOSFODNN7EXAMPLE\n".encode("latin-1")
+    )
     files["automations/greeter/tests/blob.xlsx"] = b"PK\x03\x04\x00\x00AKIAIOSFODNN7EXAMPLE"
     open_pr(root, files)
     _, report = policy_json(cli, root, "--base", "main")
@@ -78,13 +79,14 @@ def test_allowlist_pragma_silences_a_false_positive(make_repo, cli):
     root = base_repo(make_repo, "greeter")
     files = bumped("greeter")
     files["automations/greeter/sample.py"] = (
-        'EXAMPLE = "AKIAIOSFODNN7EXAMPLE"  # pragma: allowlist secret\n')
+        'EXAMPLE = "AKIAIOSFODNN7EXAMPLE"  # pragma: allowlist secret\n'
+    )
     open_pr(root, files)
     _, report = policy_json(cli, root, "--base", "main")
     assert by_check(report, "hardcoded-secrets") == []
 
 
-MAIN_READS = '''\
+MAIN_READS = """\
 import os
 from os import environ, getenv
 
@@ -97,13 +99,15 @@ def main(greeting: str = "world") -> dict[str, str]:
     name = "X" + greeting
     dynamic = os.environ.get(name)
     return {"message": f"hello {greeting}", "n": str(len(password))}
-'''
+"""
 
 
 def test_declared_secret_used_correctly_is_not_flagged(make_repo, cli):
     root = base_repo(make_repo, "greeter")
-    secrets = [{"name": "SMTP_PASSWORD", "description": "mailbox password"},
-               {"name": "API_TOKEN", "description": "shop API"}]
+    secrets = [
+        {"name": "SMTP_PASSWORD", "description": "mailbox password"},
+        {"name": "API_TOKEN", "description": "shop API"},
+    ]
     files = bumped("greeter", secrets=secrets)
     files["automations/greeter/main.py"] = MAIN_READS
     open_pr(root, files)
@@ -116,7 +120,7 @@ def test_declared_secret_used_correctly_is_not_flagged(make_repo, cli):
 
 
 def test_undeclared_secret_is_flagged_and_allowlist_config_accepts_it(make_repo, cli):
-    pyproject = {"pyproject.toml": "[tool.autokit]\nenv_allowlist = [\"UNDECLARED_ONE\"]\n"}
+    pyproject = {"pyproject.toml": '[tool.autokit]\nenv_allowlist = ["UNDECLARED_ONE"]\n'}
     root = base_repo(make_repo, "greeter", extra=pyproject)
     files = bumped("greeter")
     files["automations/greeter/main.py"] = "import os\nos.getenv('UNDECLARED_ONE')\n"

@@ -5,15 +5,16 @@ from __future__ import annotations
 from helpers import automation_files
 from policy_support import metadata_yaml
 
-PYPROJECT = '[tool.autokit]\nsecurity_reviewers = ["@shop/security"]\n' \
-            'default_owners = ["@shop/platform"]\n'
+PYPROJECT = (
+    '[tool.autokit]\nsecurity_reviewers = ["@shop/security"]\ndefault_owners = ["@shop/platform"]\n'
+)
 
 
 def repo(make_repo):
-    files = {**automation_files("alpha"), **automation_files("beta"),
-             "pyproject.toml": PYPROJECT}
+    files = {**automation_files("alpha"), **automation_files("beta"), "pyproject.toml": PYPROJECT}
     files["automations/beta/automation.yaml"] = metadata_yaml(
-        "beta", classification="restricted", owners=["@bob", "@carol", "@shop/security"])
+        "beta", classification="restricted", owners=["@bob", "@carol", "@shop/security"]
+    )
     return make_repo(files)
 
 
@@ -21,8 +22,11 @@ def test_writes_owners_and_security_reviewers_for_restricted(make_repo, cli):
     root = repo(make_repo)
     result = cli("codeowners", "--repo", str(root))
     assert result.code == 0, result
-    rules = [line for line in (root / ".github/CODEOWNERS").read_text().splitlines()
-             if not line.startswith("#")]
+    rules = [
+        line
+        for line in (root / ".github/CODEOWNERS").read_text().splitlines()
+        if not line.startswith("#")
+    ]
     assert rules == [
         "* @shop/platform",
         "/automations/alpha/ @alice",
@@ -38,7 +42,8 @@ def test_check_fails_when_stale_and_passes_when_current(make_repo, cli):
     cli("codeowners", "--repo", str(root))
     assert cli("codeowners", "--repo", str(root), "--check").code == 0
     (root / "automations/alpha/automation.yaml").write_text(
-        metadata_yaml("alpha", owners=["@dave"]))
+        metadata_yaml("alpha", owners=["@dave"])
+    )
     stale = cli("codeowners", "--repo", str(root), "--check")
     assert stale.code == 1 and "out of date" in stale.err
 

@@ -51,8 +51,16 @@ def test_shallow_clone_without_merge_base_says_fetch_depth_0(make_repo, cli, tmp
     (origin / "automations/greeter/README.md").write_text("# Greeter\n\nMoved on.\n")
     commit_all(origin, "main moves on")
     clone = tmp_path / "clone"
-    git(tmp_path, "clone", "-q", "--depth", "1", "--no-single-branch",
-        f"file://{origin}", str(clone))
+    git(
+        tmp_path,
+        "clone",
+        "-q",
+        "--depth",
+        "1",
+        "--no-single-branch",
+        f"file://{origin}",
+        str(clone),
+    )
     git(clone, "checkout", "-q", "feature")
     result = cli("policy", "--repo", str(clone), "--base", "origin/main")
     assert result.code == 1
@@ -70,15 +78,26 @@ def test_detached_head_is_reviewed(make_repo, cli):
 
 
 def test_dirty_working_tree_is_reviewed_as_it_is_on_disk(make_repo, cli):
-    root = base_repo(make_repo, "greeter")
+    root = base_repo(make_repo, "greeter", "other")
     open_pr(root, bumped("greeter"))
     (root / "automations/greeter/main.py").write_text(
-        "import os\n\nTOKEN = os.environ['UNDECLARED']\n")  # uncommitted
+        "import os\n\nTOKEN = os.environ['UNDECLARED']\n"
+    )  # uncommitted
     (root / "automations/greeter/extra.py").write_text("import os\nos.getenv('ALSO')\n")
+    (root / "automations/other/main.py").write_text("x = 'AKIAIOSFODNN7EXAMPLE'\n")
     code, report = policy_json(cli, root, "--base", "main")
-    assert code == 1
+    assert code == 1 and report["automations"] == ["greeter"]  # committed scope, disk content
     found = {(f["path"], f["line"]) for f in by_check(report, "declared-secrets")}
     assert found == {("automations/greeter/main.py", 3), ("automations/greeter/extra.py", 2)}
+    _, report = policy_json(cli, root, "--base", "main", "--uncommitted")
+    assert report["automations"] == ["greeter", "other"]
+    assert [f["path"] for f in by_check(report, "hardcoded-secrets")] == [
+        "automations/other/main.py"
+    ]
+    assert {f["check"] for f in report["findings"] if "/other/" in f["path"]} == {
+        "version-bump",
+        "hardcoded-secrets",
+    }
 
 
 def test_head_other_than_the_checkout_is_refused(make_repo, cli):
@@ -106,9 +125,13 @@ def test_deleting_a_replacement_is_reported_where_it_is_named(make_repo, cli):
     from policy_support import metadata_yaml
 
     root = base_repo(make_repo, "greeter", "other")
-    (root / "automations/other/automation.yaml").write_text(metadata_yaml(
-        "other", status="deprecated",
-        deprecation={"reason": "use greeter", "replaced_by": "greeter"}))
+    (root / "automations/other/automation.yaml").write_text(
+        metadata_yaml(
+            "other",
+            status="deprecated",
+            deprecation={"reason": "use greeter", "replaced_by": "greeter"},
+        )
+    )
     commit_all(root, "deprecate other")
     open_pr(root, delete=("automations/greeter",))
     _, report = policy_json(cli, root, "--base", "main")
@@ -122,6 +145,7 @@ def test_renamed_automation_is_compared_with_its_old_version(make_repo, cli):
     git(root, "checkout", "-q", "-b", "pr")
     git(root, "mv", "automations/greeter", "automations/welcomer")
     from policy_support import codeowners_text, metadata_yaml
+
     (root / "automations/welcomer/automation.yaml").write_text(metadata_yaml("welcomer"))
     (root / ".github/CODEOWNERS").write_text(codeowners_text({"welcomer": ["@alice"]}))
     commit_all(root, "rename")
@@ -159,9 +183,11 @@ def _pyproject(body: str) -> dict[str, str]:
 
 
 def test_waiver_with_bad_date_is_an_error_naming_the_line(make_repo, cli):
-    body = ('security_reviewers = ["@shop/security"]\n\n[[tool.autokit.waivers]]\n'
-            'check = "file-size"\nautomation = "greeter"\nreason = "sample data"\n'
-            'expires = "31/12/2027"\n')
+    body = (
+        'security_reviewers = ["@shop/security"]\n\n[[tool.autokit.waivers]]\n'
+        'check = "file-size"\nautomation = "greeter"\nreason = "sample data"\n'
+        'expires = "31/12/2027"\n'
+    )
     root = base_repo(make_repo, "greeter", extra=_pyproject(body))
     code, report = policy_json(cli, root, "--all")
     (finding,) = by_check(report, "policy-config")
@@ -173,9 +199,11 @@ def test_waiver_with_bad_date_is_an_error_naming_the_line(make_repo, cli):
 
 
 def test_expired_waiver_and_unknown_check_are_errors(make_repo, cli):
-    body = ('[tool.autokit.checks]\nfile-sise = false\n\n[[tool.autokit.waivers]]\n'
-            'check = "folder-layout"\nautomation = "greeter"\nreason = "legacy"\n'
-            'expires = 2020-01-01\n')
+    body = (
+        "[tool.autokit.checks]\nfile-sise = false\n\n[[tool.autokit.waivers]]\n"
+        'check = "folder-layout"\nautomation = "greeter"\nreason = "legacy"\n'
+        "expires = 2020-01-01\n"
+    )
     root = base_repo(make_repo, "greeter", extra=_pyproject(body))
     (root / "automations/greeter/README.md").unlink()
     commit_all(root, "no readme")
@@ -189,16 +217,16 @@ def test_expired_waiver_and_unknown_check_are_errors(make_repo, cli):
 
 def test_valid_waiver_hides_only_its_check_and_automation(make_repo, cli):
     expires = (dt.date.today() + dt.timedelta(days=30)).isoformat()
-    body = (f'[[tool.autokit.waivers]]\ncheck = "folder-layout"\nautomation = "greeter"\n'
-            f'reason = "README is being written"\nexpires = {expires}\n')
+    body = (
+        f'[[tool.autokit.waivers]]\ncheck = "folder-layout"\nautomation = "greeter"\n'
+        f'reason = "README is being written"\nexpires = {expires}\n'
+    )
     root = base_repo(make_repo, "greeter", "other", extra=_pyproject(body))
     for name in ("greeter", "other"):
         (root / f"automations/{name}/README.md").unlink()
     commit_all(root, "no readmes")
     _code, report = policy_json(cli, root, "--all")
-    assert [f["path"] for f in by_check(report, "folder-layout")] == [
-        "automations/other/README.md"
-    ]
+    assert [f["path"] for f in by_check(report, "folder-layout")] == ["automations/other/README.md"]
     assert [w["path"] for w in report["waived"]] == ["automations/greeter/README.md"]
     assert report["waived"][0]["waiver"]["reason"] == "README is being written"
     text = cli("policy", "--repo", str(root), "--all")
@@ -206,8 +234,9 @@ def test_valid_waiver_hides_only_its_check_and_automation(make_repo, cli):
 
 
 def test_check_switched_off_does_not_run(make_repo, cli):
-    root = base_repo(make_repo, "greeter", extra=_pyproject(
-        "[tool.autokit.checks]\nfolder-layout = false\n"))
+    root = base_repo(
+        make_repo, "greeter", extra=_pyproject("[tool.autokit.checks]\nfolder-layout = false\n")
+    )
     (root / "automations/greeter/README.md").unlink()
     commit_all(root, "no readme")
     code, report = policy_json(cli, root, "--all")
@@ -259,8 +288,14 @@ def test_new_automation_in_pr_needs_its_codeowners_line(make_repo, cli):
 # Reporters
 
 
-def _finding(path="automations/greeter/main.py", line=3, message="bad", hint="fix it",
-             check="declared-secrets", severity="error"):
+def _finding(
+    path="automations/greeter/main.py",
+    line=3,
+    message="bad",
+    hint="fix it",
+    check="declared-secrets",
+    severity="error",
+):
     from toolkit.findings import Finding
 
     return Finding(path, line, None, check, severity, message, hint)
@@ -269,8 +304,7 @@ def _finding(path="automations/greeter/main.py", line=3, message="bad", hint="fi
 def test_github_annotation_escapes_data_and_properties():
     from toolkit.findings import github_annotation
 
-    finding = _finding(path="automations/a,b/x:y.py", message="50% done\nnext line\r::x",
-                       hint=None)
+    finding = _finding(path="automations/a,b/x:y.py", message="50% done\nnext line\r::x", hint=None)
     annotation = github_annotation(finding)
     assert annotation == (
         "::error file=automations/a%2Cb/x%3Ay.py,line=3,title=declared-secrets"
@@ -279,8 +313,7 @@ def test_github_annotation_escapes_data_and_properties():
     assert "\n" not in annotation
 
 
-def test_github_format_writes_annotations_and_a_step_summary(make_repo, cli, tmp_path,
-                                                              monkeypatch):
+def test_github_format_writes_annotations_and_a_step_summary(make_repo, cli, tmp_path, monkeypatch):
     summary = tmp_path / "summary.md"
     summary.write_text("earlier step output\n")
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))

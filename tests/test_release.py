@@ -30,6 +30,7 @@ def test_is_idempotent_and_tags_only_new_versions(make_repo, cli):
     assert again.code == 0 and again.out == ""
     assert "already tagged" in again.err
     from helpers import build_tree
+
     build_tree(root, bumped("beta", version="1.1.0"))
     commit_all(root, "beta 1.1.0")
     assert release(cli, root).out.splitlines() == ["tagged beta@1.1.0"]
@@ -63,8 +64,9 @@ def test_refuses_other_branches_and_detached_head(make_repo, cli):
 
 
 def test_release_branch_is_configurable(make_repo, cli):
-    root = base_repo(make_repo, "alpha", extra={
-        "pyproject.toml": '[tool.autokit]\nrelease_branch = "trunk"\n'})
+    root = base_repo(
+        make_repo, "alpha", extra={"pyproject.toml": '[tool.autokit]\nrelease_branch = "trunk"\n'}
+    )
     assert "only on 'trunk'" in release(cli, root).err
     git(root, "checkout", "-q", "-b", "trunk")
     assert release(cli, root).code == 0

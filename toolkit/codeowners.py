@@ -25,8 +25,9 @@ def pattern(name: str) -> str:
     return f"/automations/{name}/"
 
 
-def reviewers(owners: Sequence[str], classification: str,
-              security_reviewers: Sequence[str]) -> list[str]:
+def reviewers(
+    owners: Sequence[str], classification: str, security_reviewers: Sequence[str]
+) -> list[str]:
     """The owners, plus the security reviewers for restricted automations, deduplicated."""
     extra = security_reviewers if classification == "restricted" else ()
     return list(dict.fromkeys([*owners, *extra]))
@@ -37,8 +38,11 @@ def entry(automation: Automation, security_reviewers: Sequence[str]) -> str:
     return f"{pattern(automation.name)} {' '.join(handles)}"
 
 
-def render(automations: Iterable[Automation], security_reviewers: Sequence[str] = (),
-           default_owners: Sequence[str] = ()) -> str:
+def render(
+    automations: Iterable[Automation],
+    security_reviewers: Sequence[str] = (),
+    default_owners: Sequence[str] = (),
+) -> str:
     lines = [HEADER]
     if default_owners:
         lines.append(f"* {' '.join(default_owners)}\n")
@@ -47,13 +51,13 @@ def render(automations: Iterable[Automation], security_reviewers: Sequence[str] 
     return "".join(lines)
 
 
-def parse(text: str) -> dict[str, str]:
-    """Pattern -> the whole line, for every rule line of a CODEOWNERS file."""
+def parse(text: str) -> dict[str, tuple[int, str]]:
+    """Pattern -> (line number, the rule with single spaces) for every rule line."""
     rules = {}
-    for line in text.splitlines():
+    for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
         if stripped and not stripped.startswith("#"):
-            rules[stripped.split()[0]] = " ".join(stripped.split())
+            rules[stripped.split()[0]] = (number, " ".join(stripped.split()))
     return rules
 
 

@@ -64,7 +64,9 @@ class PolicyConfig:
 
 
 def load_policy_config(
-    raw: dict[str, Any], check_ids: Iterable[str], pyproject_text: str = "",
+    raw: dict[str, Any],
+    check_ids: Iterable[str],
+    pyproject_text: str = "",
     today: dt.date | None = None,
 ) -> PolicyConfig:
     """Validate `[tool.autokit]`, collecting every problem as a finding."""
@@ -93,8 +95,7 @@ class _Reader:
 
     def error(self, message: str, hint: str, near: str, field_: str) -> None:
         self.findings.append(
-            Finding(PYPROJECT, self.line_of(near), None, CONFIG_CHECK, ERROR, message, hint,
-                    field_)
+            Finding(PYPROJECT, self.line_of(near), None, CONFIG_CHECK, ERROR, message, hint, field_)
         )
 
     def line_of(self, text: str) -> int | None:
@@ -110,8 +111,12 @@ class _Reader:
         value = raw.get(key, [])
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
             return tuple(value)
-        self.error(f"`{key}` must be a list of strings", f'write {key} = ["..."]', key,
-                   f"tool.autokit.{key}")
+        self.error(
+            f"`{key}` must be a list of strings",
+            f'write {key} = ["..."]',
+            key,
+            f"tool.autokit.{key}",
+        )
         return ()
 
     def known_check(self, check: Any, near: str, field_: str) -> bool:
@@ -124,8 +129,12 @@ class _Reader:
 
     def disabled_checks(self, table: Any) -> set[str]:
         if not isinstance(table, dict):
-            self.error("[tool.autokit.checks] must be a table of check = true/false",
-                       "write e.g. `file-size = false`", "checks", "tool.autokit.checks")
+            self.error(
+                "[tool.autokit.checks] must be a table of check = true/false",
+                "write e.g. `file-size = false`",
+                "checks",
+                "tool.autokit.checks",
+            )
             return set()
         disabled = set()
         for check, enabled in table.items():
@@ -133,16 +142,24 @@ class _Reader:
             if not self.known_check(check, check, field_):
                 continue
             if not isinstance(enabled, bool):
-                self.error(f"`{check}` must be true or false", "write `= false` to switch it "
-                           "off", check, field_)
+                self.error(
+                    f"`{check}` must be true or false",
+                    "write `= false` to switch it off",
+                    check,
+                    field_,
+                )
             elif not enabled:
                 disabled.add(check)
         return disabled
 
     def waivers(self, entries: Any) -> list[Waiver]:
         if not isinstance(entries, list):
-            self.error("waivers must be an array of tables", "write [[tool.autokit.waivers]]",
-                       "waivers", "tool.autokit.waivers")
+            self.error(
+                "waivers must be an array of tables",
+                "write [[tool.autokit.waivers]]",
+                "waivers",
+                "tool.autokit.waivers",
+            )
             return []
         waivers = [self.waiver(index, entry) for index, entry in enumerate(entries)]
         return [w for w in waivers if w is not None]
@@ -150,20 +167,29 @@ class _Reader:
     def waiver(self, index: int, entry: Any) -> Waiver | None:
         field_ = f"tool.autokit.waivers[{index}]"
         if not isinstance(entry, dict):
-            self.error("a waiver must be a table", "use [[tool.autokit.waivers]]", "waivers",
-                       field_)
+            self.error(
+                "a waiver must be a table", "use [[tool.autokit.waivers]]", "waivers", field_
+            )
             return None
         check, automation = entry.get("check"), entry.get("automation")
         near = str(check or "waivers")
         problems = len(self.findings)
         if not isinstance(automation, str) or not automation:
-            self.error("a waiver needs `automation`, the name it applies to",
-                       'add automation = "<name>"', near, field_)
+            self.error(
+                "a waiver needs `automation`, the name it applies to",
+                'add automation = "<name>"',
+                near,
+                field_,
+            )
         self.known_check(check, near, f"{field_}.check")
         reason = entry.get("reason")
         if not isinstance(reason, str) or not reason.strip():
-            self.error("a waiver needs a `reason`", 'add reason = "why this is acceptable"',
-                       near, f"{field_}.reason")
+            self.error(
+                "a waiver needs a `reason`",
+                'add reason = "why this is acceptable"',
+                near,
+                f"{field_}.reason",
+            )
         expires = self.expiry(entry.get("expires"), near, f"{field_}.expires")
         if len(self.findings) > problems or expires is None:
             return None
@@ -180,12 +206,21 @@ class _Reader:
                 self.error(f"expires {value!r} is not a date", hint, near, field_)
                 return None
         if not isinstance(value, dt.date):
-            self.error("a waiver needs `expires`, a date" if value is None
-                       else f"expires {value!r} is not a date", hint, near, field_)
+            self.error(
+                "a waiver needs `expires`, a date"
+                if value is None
+                else f"expires {value!r} is not a date",
+                hint,
+                near,
+                field_,
+            )
             return None
         if value < self.today:
-            self.error(f"the waiver expired on {value.isoformat()}",
-                       "fix the findings it hid, or renew it with a new reason and date",
-                       near, field_)
+            self.error(
+                f"the waiver expired on {value.isoformat()}",
+                "fix the findings it hid, or renew it with a new reason and date",
+                near,
+                field_,
+            )
             return None
         return value

@@ -46,8 +46,7 @@ class Finding:
 
 def sort_key(finding: Finding) -> tuple[str, int, int, str, str]:
     """Order by place then check; a finding without a line sorts before line 1."""
-    return (finding.path, finding.line or 0, finding.column or 0, finding.check,
-            finding.message)
+    return (finding.path, finding.line or 0, finding.column or 0, finding.check, finding.message)
 
 
 def sorted_findings(findings: Iterable[Finding]) -> list[Finding]:
@@ -130,8 +129,10 @@ def render_grouped_text(findings: Sequence[Finding]) -> str:
         lines = [f"{group} ({_counts(items)})"]
         for finding in items:
             field = f"{finding.field}: " if finding.field else ""
-            lines.append(f"  {finding.severity:<7} {finding.location()}  [{finding.check}] "
-                         f"{field}{finding.message}")
+            lines.append(
+                f"  {finding.severity:<7} {finding.location()}  [{finding.check}] "
+                f"{field}{finding.message}"
+            )
             if finding.hint:
                 lines.append(f"          hint: {finding.hint}")
         blocks.append("\n".join(lines))
@@ -148,14 +149,20 @@ def _markdown_cell(text: str | None) -> str:
 
 
 def _summary_row(finding: Finding) -> str:
-    cells = [finding.severity, f"`{_markdown_cell(finding.location())}`", finding.check,
-             _markdown_cell((f"{finding.field}: " if finding.field else "") + finding.message),
-             _markdown_cell(finding.hint)]
+    cells = [
+        finding.severity,
+        f"`{_markdown_cell(finding.location())}`",
+        finding.check,
+        _markdown_cell((f"{finding.field}: " if finding.field else "") + finding.message),
+        _markdown_cell(finding.hint),
+    ]
     return "| " + " | ".join(cells) + " |\n"
 
 
 def render_step_summary(
-    findings: Sequence[Finding], title: str, notes: Sequence[str] = (),
+    findings: Sequence[Finding],
+    title: str,
+    notes: Sequence[str] = (),
     limit: int = STEP_SUMMARY_LIMIT,
 ) -> str:
     """A Markdown job summary listing every finding, cut to stay under `limit` bytes.
@@ -171,9 +178,13 @@ def render_step_summary(
     table = "| severity | where | check | problem | how to fix |\n|---|---|---|---|---|\n"
     used = len((head + table).encode()) + 200  # room for the closing note
     rows, shown = [], 0
-    for finding in sorted(findings, key=lambda f: (SEVERITIES.index(f.severity)
-                                                   if f.severity in SEVERITIES else 0,
-                                                   sort_key(f))):
+    for finding in sorted(
+        findings,
+        key=lambda f: (
+            SEVERITIES.index(f.severity) if f.severity in SEVERITIES else 0,
+            sort_key(f),
+        ),
+    ):
         row = _summary_row(finding)
         size = len(row.encode())
         if used + size > limit:
@@ -183,8 +194,10 @@ def render_step_summary(
         shown += 1
     text = head + table + "".join(rows)
     if shown < len(findings):
-        text += (f"\n{len(findings) - shown} more finding(s) not shown: the summary is "
-                 "limited to 1 MiB. Run `autokit policy --format json` for all of them.\n")
+        text += (
+            f"\n{len(findings) - shown} more finding(s) not shown: the summary is "
+            "limited to 1 MiB. Run `autokit policy --format json` for all of them.\n"
+        )
     return text
 
 

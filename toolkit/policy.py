@@ -240,9 +240,18 @@ class PolicyResult:
 
 
 def build_context(
-    repo: Repository, base: str | None, head: str | None, everything: bool
+    repo: Repository,
+    base: str | None,
+    head: str | None,
+    everything: bool,
+    uncommitted: bool = False,
 ) -> PolicyContext:
-    """The context for `--base`/`--head`, or for every automation."""
+    """The context for `--base`/`--head`, or for every automation.
+
+    The scope is what the commits since the merge base changed (Git diffs two trees,
+    reading only the folders that differ); with `uncommitted`, uncommitted and untracked
+    files join it, at the cost of scanning the whole working tree.
+    """
     from toolkit.checks import check_ids
 
     if head is not None:
@@ -251,7 +260,11 @@ def build_context(
     if everything or base is None:
         return PolicyContext(repo, full_scope(repo), None, config)
     start = git.merge_base(repo.root, base, "HEAD")
-    changes = git.changes_to_worktree(repo.root, base)
+    changes = (
+        git.changes_to_worktree(repo.root, base)
+        if uncommitted
+        else git.changed_files(repo.root, base, "HEAD")
+    )
     return PolicyContext(repo, scope_of_changes(repo, changes, start), start, config)
 
 

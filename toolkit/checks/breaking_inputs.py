@@ -30,8 +30,9 @@ def breaking_changes(before: dict[str, Any], after: dict[str, Any]) -> list[tupl
         if not isinstance(new, dict):
             changes.append((name, f"input '{name}' was removed"))
         elif new.get("type") != old.get("type"):
-            changes.append((name, f"input '{name}' changed type from {old.get('type')} "
-                                  f"to {new.get('type')}"))
+            changes.append(
+                (name, f"input '{name}' changed type from {old.get('type')} to {new.get('type')}")
+            )
         elif new.get("required") and not old.get("required"):
             changes.append((name, f"input '{name}' became required"))
     for name, new in after.items():
@@ -64,17 +65,24 @@ def _inputs(data: dict[str, Any]) -> dict[str, Any]:
     return inputs if isinstance(inputs, dict) else {}
 
 
-def _findings(ctx: Any, name: str, base: dict[str, Any], now: dict[str, Any],
-              version: tuple[int, int, int]) -> list[Finding]:
+def _findings(
+    ctx: Any, name: str, base: dict[str, Any], now: dict[str, Any], version: tuple[int, int, int]
+) -> list[Finding]:
     path = ctx.relative(ctx.folder(name) / "automation.yaml")
     major = f"{version[0] + 1}.0.0" if version[0] else f"0.{version[1] + 1}.0"
     findings = []
     for input_name, what in breaking_changes(_inputs(base), _inputs(now)):
         keys = ("inputs", input_name) if input_name in _inputs(now) else ("inputs",)
         findings.append(
-            Finding(path, ctx.line_of(name, *keys, key=True), None, CHECK, ERROR,
-                    f"{what}, a breaking change, without a major version bump",
-                    f"raise version to {major} (or keep the input compatible)",
-                    f"inputs.{input_name}")
+            Finding(
+                path,
+                ctx.line_of(name, *keys, key=True),
+                None,
+                CHECK,
+                ERROR,
+                f"{what}, a breaking change, without a major version bump",
+                f"raise version to {major} (or keep the input compatible)",
+                f"inputs.{input_name}",
+            )
         )
     return findings

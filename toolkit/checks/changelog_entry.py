@@ -44,8 +44,14 @@ def check(ctx: Any) -> list[Finding]:
         text = changelog.read_bytes().decode("utf-8", errors="replace")
         if section(text, version) is None:
             findings.append(
-                Finding(ctx.relative(changelog), 1, None, CHECK, ERROR,
-                        f"no '## {version}' section for the current version",
-                        f"add '## {version}' with what changed, above the older sections")
+                Finding(
+                    ctx.relative(changelog),
+                    1,
+                    None,
+                    CHECK,
+                    ERROR,
+                    f"no '## {version}' section for the current version",
+                    f"add '## {version}' with what changed, above the older sections",
+                )
             )
     return findings

@@ -30,15 +30,31 @@ def check(ctx: Any) -> list[Finding]:
         line = ctx.line_of(automation.name, "classification")
         level = automation.classification
         if level in SENSITIVE and len(set(automation.owners)) < 2:
-            findings.append(Finding(path, ctx.line_of(automation.name, "owners"), None, CHECK,
-                                    ERROR, f"a {level} automation needs at least two owners",
-                                    "add a second owner or a team", "owners"))
+            findings.append(
+                Finding(
+                    path,
+                    ctx.line_of(automation.name, "owners"),
+                    None,
+                    CHECK,
+                    ERROR,
+                    f"a {level} automation needs at least two owners",
+                    "add a second owner or a team",
+                    "owners",
+                )
+            )
         if level == "restricted" and not ctx.config.security_reviewers:
-            findings.append(Finding(path, line, None, CHECK, ERROR,
-                                    "a restricted automation needs security reviewers, and "
-                                    "none are configured",
-                                    "set security_reviewers in [tool.autokit] of pyproject.toml",
-                                    "classification"))
+            findings.append(
+                Finding(
+                    path,
+                    line,
+                    None,
+                    CHECK,
+                    ERROR,
+                    "a restricted automation needs security reviewers, and none are configured",
+                    "set security_reviewers in [tool.autokit] of pyproject.toml",
+                    "classification",
+                )
+            )
         findings += _lowered(ctx, automation.name, level, path, line)
     return findings
 
@@ -49,7 +65,15 @@ def _lowered(ctx: Any, name: str, level: str, path: str, line: int) -> list[Find
         level
     ):
         return []
-    return [Finding(path, line, None, CHECK, WARNING,
-                    f"classification lowered from {before} to {level}",
-                    "a reviewer should confirm the data handled really changed",
-                    "classification")]
+    return [
+        Finding(
+            path,
+            line,
+            None,
+            CHECK,
+            WARNING,
+            f"classification lowered from {before} to {level}",
+            "a reviewer should confirm the data handled really changed",
+            "classification",
+        )
+    ]

@@ -37,18 +37,23 @@ def _finding(line: int | None, message: str) -> Finding:
     return Finding(codeowners.CODEOWNERS_PATH, line, None, CHECK, ERROR, message, HINT)
 
 
-def _changed_lines(ctx: Any, rules: dict[str, str]) -> list[Finding]:
+def _changed_lines(ctx: Any, rules: dict[str, tuple[int, str]]) -> list[Finding]:
     findings = []
     reviewers = ctx.config.security_reviewers
     for automation in ctx.automations:
         expected = codeowners.entry(automation, reviewers)
-        actual = rules.get(codeowners.pattern(automation.name))
+        line, actual = rules.get(codeowners.pattern(automation.name), (None, None))
         if actual != expected:
             state = "has no line" if actual is None else "has a stale line"
-            findings.append(_finding(None, f"{automation.name} {state}; expected '{expected}'"))
+            findings.append(_finding(line, f"{automation.name} {state}; expected '{expected}'"))
     for name in ctx.scope.deleted + list(ctx.scope.renamed.values()):
         if codeowners.pattern(name) in rules:
-            findings.append(_finding(None, f"still lists {name}, which no longer exists"))
+            findings.append(
+                _finding(
+                    rules[codeowners.pattern(name)][0],
+                    f"still lists {name}, which no longer exists",
+                )
+            )
     return findings
 
 
@@ -56,13 +61,17 @@ def _whole_file(ctx: Any, text: str) -> list[Finding]:
     from toolkit.inventory import load_inventory
 
     inventory = load_inventory(ctx.repo)
-    expected = codeowners.render(inventory.automations, ctx.config.security_reviewers,
-                                 ctx.config.default_owners)
+    expected = codeowners.render(
+        inventory.automations, ctx.config.security_reviewers, ctx.config.default_owners
+    )
     if text == expected:
         return []
     line = _first_difference(text, expected)
-    return [_finding(line, f"{codeowners.CODEOWNERS_PATH} is out of date (first "
-                           f"difference at line {line})")]
+    return [
+        _finding(
+            line, f"{codeowners.CODEOWNERS_PATH} is out of date (first difference at line {line})"
+        )
+    ]
 
 
 def _first_difference(actual: str, expected: str) -> int:

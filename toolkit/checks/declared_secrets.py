@@ -24,10 +24,27 @@ from typing import Any
 from toolkit.findings import ERROR, WARNING, Finding
 
 CHECK = "declared-secrets"
-ALLOWLIST = frozenset({
-    "PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "TEMP", "TMP", "USER",
-    "LOGNAME", "SHELL", "TERM", "PWD", "PYTHONPATH", "PYTHONIOENCODING", "NO_COLOR",
-})
+ALLOWLIST = frozenset(
+    {
+        "PATH",
+        "HOME",
+        "LANG",
+        "LC_ALL",
+        "LC_CTYPE",
+        "TZ",
+        "TMPDIR",
+        "TEMP",
+        "TMP",
+        "USER",
+        "LOGNAME",
+        "SHELL",
+        "TERM",
+        "PWD",
+        "PYTHONPATH",
+        "PYTHONIOENCODING",
+        "NO_COLOR",
+    }
+)
 ALLOWED_PREFIX = "AUTOKIT_"
 
 
@@ -44,7 +61,8 @@ def _python_files(folder: Path) -> list[Path]:
     from toolkit.policy import walk_files
 
     return [
-        p for p in walk_files(folder)
+        p
+        for p in walk_files(folder)
         if p.suffix == ".py" and p.relative_to(folder).parts[0] != "tests"
     ]
 
@@ -55,19 +73,43 @@ def _check_file(ctx: Any, path: Path, allowed: set[str]) -> list[Finding]:
         tree = ast.parse(path.read_bytes(), filename=display)
     except (SyntaxError, ValueError) as error:
         line = getattr(error, "lineno", None)
-        return [Finding(display, line, None, CHECK, ERROR,
-                        f"cannot be parsed: {getattr(error, 'msg', error)}",
-                        "fix the syntax (and save the file as UTF-8)")]
+        return [
+            Finding(
+                display,
+                line,
+                None,
+                CHECK,
+                ERROR,
+                f"cannot be parsed: {getattr(error, 'msg', error)}",
+                "fix the syntax (and save the file as UTF-8)",
+            )
+        ]
     findings = []
     for node, name in environment_reads(tree):
         if name is None:
-            findings.append(Finding(display, node.lineno, node.col_offset + 1, CHECK, WARNING,
-                                    "reads an environment variable whose name is computed",
-                                    "use a literal name so it can be checked"))
+            findings.append(
+                Finding(
+                    display,
+                    node.lineno,
+                    node.col_offset + 1,
+                    CHECK,
+                    WARNING,
+                    "reads an environment variable whose name is computed",
+                    "use a literal name so it can be checked",
+                )
+            )
         elif name not in allowed and not name.startswith(ALLOWED_PREFIX):
-            findings.append(Finding(display, node.lineno, node.col_offset + 1, CHECK, ERROR,
-                                    f"reads ${name}, which is not a declared secret",
-                                    f"declare {name} under `secrets:` in automation.yaml"))
+            findings.append(
+                Finding(
+                    display,
+                    node.lineno,
+                    node.col_offset + 1,
+                    CHECK,
+                    ERROR,
+                    f"reads ${name}, which is not a declared secret",
+                    f"declare {name} under `secrets:` in automation.yaml",
+                )
+            )
     return findings
 
 
@@ -88,8 +130,7 @@ def environment_reads(tree: ast.AST) -> Iterator[tuple[ast.Subscript | ast.Call,
 def _is_environ(node: ast.expr) -> bool:
     """`os.environ` or a bare `environ` (from `from os import environ`)."""
     if isinstance(node, ast.Attribute):
-        return node.attr == "environ" and isinstance(node.value, ast.Name) \
-            and node.value.id == "os"
+        return node.attr == "environ" and isinstance(node.value, ast.Name) and node.value.id == "os"
     return isinstance(node, ast.Name) and node.id == "environ"
 
 
@@ -98,6 +139,5 @@ def _is_getter(func: ast.expr) -> bool:
     if isinstance(func, ast.Attribute):
         if func.attr == "get" and _is_environ(func.value):
             return True
-        return func.attr == "getenv" and isinstance(func.value, ast.Name) \
-            and func.value.id == "os"
+        return func.attr == "getenv" and isinstance(func.value, ast.Name) and func.value.id == "os"
     return isinstance(func, ast.Name) and func.id == "getenv"

@@ -37,21 +37,48 @@ def _check_one(ctx: Any, name: str, data: dict[str, Any]) -> list[Finding]:
     deprecation = data.get("deprecation")
     if data.get("status") != "deprecated":
         if deprecation:
-            return [Finding(path, ctx.line_of(name, "deprecation", key=True), None, CHECK,
-                            WARNING, "has a `deprecation` section but status is not deprecated",
-                            "set `status: deprecated` or remove the section", "deprecation")]
+            return [
+                Finding(
+                    path,
+                    ctx.line_of(name, "deprecation", key=True),
+                    None,
+                    CHECK,
+                    WARNING,
+                    "has a `deprecation` section but status is not deprecated",
+                    "set `status: deprecated` or remove the section",
+                    "deprecation",
+                )
+            ]
         return []
     if not isinstance(deprecation, dict) or not str(deprecation.get("reason") or "").strip():
-        return [Finding(path, ctx.line_of(name, "deprecation", "reason"), None, CHECK, ERROR,
-                        "a deprecated automation must say why",
-                        "add `deprecation: {reason: ...}`", "deprecation.reason")]
+        return [
+            Finding(
+                path,
+                ctx.line_of(name, "deprecation", "reason"),
+                None,
+                CHECK,
+                ERROR,
+                "a deprecated automation must say why",
+                "add `deprecation: {reason: ...}`",
+                "deprecation.reason",
+            )
+        ]
     target = deprecation.get("replaced_by")
     problem = _replacement_problem(ctx, name, target) if target else None
     if problem is None:
         return []
-    return [Finding(path, ctx.line_of(name, "deprecation", "replaced_by"), None, CHECK, ERROR,
-                    problem, "name a living automation, or remove replaced_by",
-                    "deprecation.replaced_by")]
+    return [
+        Finding(
+            path,
+            ctx.line_of(name, "deprecation", "replaced_by"),
+            None,
+            CHECK,
+            ERROR,
+            problem,
+            "name a living automation, or remove replaced_by",
+            "deprecation.replaced_by",
+        )
+    ]
 
 
 def _replacement_problem(ctx: Any, name: str, target: Any) -> str | None:
@@ -74,8 +101,16 @@ def _replacements_deleted(ctx: Any, deleted: list[str]) -> list[Finding]:
     pattern = rf"replaced_by:[[:space:]]*['\"]?({alternatives})['\"]?[[:space:]]*(#.*)?$"
     findings = []
     for path in git.grep_files(ctx.root, pattern, f"automations/*/{METADATA_FILE}"):
-        findings.append(Finding(path, None, None, CHECK, ERROR,
-                                "replaced_by names an automation this change deletes",
-                                "point replaced_by at a living automation, or keep the old one",
-                                "deprecation.replaced_by"))
+        findings.append(
+            Finding(
+                path,
+                None,
+                None,
+                CHECK,
+                ERROR,
+                "replaced_by names an automation this change deletes",
+                "point replaced_by at a living automation, or keep the old one",
+                "deprecation.replaced_by",
+            )
+        )
     return findings

@@ -22,10 +22,26 @@ from toolkit.findings import ERROR, Finding
 
 CHECK = "file-size"
 MAX_BYTES = 1_000_000
-DATA_EXTENSIONS = frozenset({
-    ".xlsx", ".xls", ".ods", ".csv", ".tsv", ".eml", ".msg", ".json", ".xml", ".png", ".jpg",
-    ".jpeg", ".gif", ".pdf", ".docx", ".txt",
-})
+DATA_EXTENSIONS = frozenset(
+    {
+        ".xlsx",
+        ".xls",
+        ".ods",
+        ".csv",
+        ".tsv",
+        ".eml",
+        ".msg",
+        ".json",
+        ".xml",
+        ".png",
+        ".jpg",
+        ".jpeg",
+        ".gif",
+        ".pdf",
+        ".docx",
+        ".txt",
+    }
+)
 
 
 def check(ctx: Any) -> list[Finding]:
@@ -42,12 +58,16 @@ def check(ctx: Any) -> list[Finding]:
 def file_problem(path: Path, allowed: frozenset[str] | set[str]) -> tuple[str, str] | None:
     size = path.stat().st_size
     if size > MAX_BYTES:
-        return (f"is {size / 1_000_000:.1f} MB, over the 1 MB limit",
-                "keep a small sample in the repository and large data outside it")
+        return (
+            f"is {size / 1_000_000:.1f} MB, over the 1 MB limit",
+            "keep a small sample in the repository and large data outside it",
+        )
     with path.open("rb") as file:
         binary = b"\0" in file.read(8192)
     if binary and path.suffix.lower() not in allowed:
-        return (f"is a binary file ({path.suffix or 'no extension'}), which cannot be reviewed",
-                "commit source instead, or add the extension to data_extensions in "
-                "[tool.autokit] if it is a data format")
+        return (
+            f"is a binary file ({path.suffix or 'no extension'}), which cannot be reviewed",
+            "commit source instead, or add the extension to data_extensions in "
+            "[tool.autokit] if it is a data format",
+        )
     return None

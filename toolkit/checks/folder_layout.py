@@ -55,15 +55,20 @@ def _missing_entrypoint(ctx: Any, name: str) -> list[Finding]:
     data = ctx.data(name) or {}
     entrypoint = data.get("entrypoint")
     metadata = ctx.relative(ctx.folder(name) / "automation.yaml")
-    already = any(
-        f.path == metadata and f.field == "entrypoint" for f in ctx.inventory.findings
-    )
+    already = any(f.path == metadata and f.field == "entrypoint" for f in ctx.inventory.findings)
     if not isinstance(entrypoint, str) or not entrypoint or already:
         return []  # metadata-schema reports a missing or malformed entrypoint
     if (ctx.folder(name) / entrypoint).is_file():
         return []
     return [
-        Finding(metadata, ctx.line_of(name, "entrypoint"), None, CHECK, ERROR,
-                f"the entrypoint '{entrypoint}' does not exist", "create it or fix the path",
-                "entrypoint")
+        Finding(
+            metadata,
+            ctx.line_of(name, "entrypoint"),
+            None,
+            CHECK,
+            ERROR,
+            f"the entrypoint '{entrypoint}' does not exist",
+            "create it or fix the path",
+            "entrypoint",
+        )
     ]

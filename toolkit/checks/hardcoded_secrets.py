@@ -35,10 +35,16 @@ def check(ctx: Any) -> list[Finding]:
         return []
     hits = scan(files)
     return [
-        Finding(ctx.relative(path), line, None, CHECK, ERROR,
-                f"possible hard-coded secret ({', '.join(kinds)})",
-                "remove it, declare it under `secrets:` and read it from the environment; "
-                "revoke the value, since Git history keeps it")
+        Finding(
+            ctx.relative(path),
+            line,
+            None,
+            CHECK,
+            ERROR,
+            f"possible hard-coded secret ({', '.join(kinds)})",
+            "remove it, declare it under `secrets:` and read it from the environment; "
+            "revoke the value, since Git history keeps it",
+        )
         for (path, line), kinds in sorted(hits.items())
     ]
 

@@ -31,17 +31,22 @@ def _owner_problems(ctx: Any, name: str, owners: Any) -> list[Finding]:
     path = ctx.relative(ctx.folder(name) / "automation.yaml")
 
     def finding(message: str, hint: str, *keys: Any) -> Finding:
-        return Finding(path, ctx.line_of(name, "owners", *keys), None, CHECK, ERROR, message,
-                       hint, "owners")
+        return Finding(
+            path, ctx.line_of(name, "owners", *keys), None, CHECK, ERROR, message, hint, "owners"
+        )
 
     if not isinstance(owners, list) or not owners:
-        return [finding("there must be at least one owner",
-                        "add `owners: ['@user']` or a team '@org/team'")]
+        return [
+            finding(
+                "there must be at least one owner", "add `owners: ['@user']` or a team '@org/team'"
+            )
+        ]
     problems, seen = [], set()
     for index, owner in enumerate(owners):
         if not isinstance(owner, str) or not re.match(OWNER, owner):
-            problems.append(finding(f"{owner!r} is not a GitHub handle",
-                                    "write '@user' or '@org/team'", index))
+            problems.append(
+                finding(f"{owner!r} is not a GitHub handle", "write '@user' or '@org/team'", index)
+            )
         elif owner.lower() in seen:
             problems.append(finding(f"{owner} is listed twice", "remove the repeat", index))
         else:

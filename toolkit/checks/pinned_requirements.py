@@ -29,9 +29,17 @@ def check(ctx: Any) -> list[Finding]:
         findings += _test_requirements(ctx, name)
         stray = ctx.folder(name) / "requirements.txt"
         if stray.is_file():
-            findings.append(Finding(ctx.relative(stray), None, None, CHECK, ERROR,
-                                    "requirements.txt here is never installed",
-                                    "move its lines to `requirements:` in automation.yaml"))
+            findings.append(
+                Finding(
+                    ctx.relative(stray),
+                    None,
+                    None,
+                    CHECK,
+                    ERROR,
+                    "requirements.txt here is never installed",
+                    "move its lines to `requirements:` in automation.yaml",
+                )
+            )
     return findings
 
 
@@ -48,13 +56,31 @@ def _metadata_requirements(ctx: Any, name: str) -> list[Finding]:
     for index, requirement in enumerate(requirements):
         line = ctx.line_of(name, "requirements", index)
         if not isinstance(requirement, str) or not re.match(PINNED_REQUIREMENT, requirement):
-            findings.append(Finding(path, line, None, CHECK, ERROR,
-                                    f"{requirement!r} is not pinned to an exact version",
-                                    "write 'name==x.y.z'", "requirements"))
+            findings.append(
+                Finding(
+                    path,
+                    line,
+                    None,
+                    CHECK,
+                    ERROR,
+                    f"{requirement!r} is not pinned to an exact version",
+                    "write 'name==x.y.z'",
+                    "requirements",
+                )
+            )
         elif _project(requirement) in seen:
-            findings.append(Finding(path, line, None, CHECK, ERROR,
-                                    f"{_project(requirement)} is listed twice",
-                                    "keep one pinned line", "requirements"))
+            findings.append(
+                Finding(
+                    path,
+                    line,
+                    None,
+                    CHECK,
+                    ERROR,
+                    f"{_project(requirement)} is listed twice",
+                    "keep one pinned line",
+                    "requirements",
+                )
+            )
         else:
             seen.add(_project(requirement))
     return findings
@@ -69,7 +95,15 @@ def _test_requirements(ctx: Any, name: str) -> list[Finding]:
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.split("#", 1)[0].strip()
         if line and not re.match(PINNED_REQUIREMENT, line):
-            findings.append(Finding(ctx.relative(path), number, None, CHECK, ERROR,
-                                    f"{line!r} is not pinned to an exact version",
-                                    "write 'name==x.y.z' (options and -r are not supported)"))
+            findings.append(
+                Finding(
+                    ctx.relative(path),
+                    number,
+                    None,
+                    CHECK,
+                    ERROR,
+                    f"{line!r} is not pinned to an exact version",
+                    "write 'name==x.y.z' (options and -r are not supported)",
+                )
+            )
     return findings

@@ -34,9 +34,17 @@ def check(ctx: Any) -> list[Finding]:
     actual = workflow.read_bytes().decode("utf-8", errors="replace")
     if actual == expected:
         return []
-    return [Finding(WORKFLOW, _first_difference(actual, expected), None, CHECK, ERROR,
-                    "the scheduled workflow does not match the schedules in metadata",
-                    "run `autokit schedule render` and commit the workflow")]
+    return [
+        Finding(
+            WORKFLOW,
+            _first_difference(actual, expected),
+            None,
+            CHECK,
+            ERROR,
+            "the scheduled workflow does not match the schedules in metadata",
+            "run `autokit schedule render` and commit the workflow",
+        )
+    ]
 
 
 def _renderer() -> Any:

@@ -42,8 +42,16 @@ def check(ctx: Any) -> list[Finding]:
 
 
 def _finding(ctx: Any, name: str, message: str, hint: str) -> Finding:
-    return Finding(ctx.relative(ctx.folder(name) / "automation.yaml"),
-                   ctx.line_of(name, "version"), None, CHECK, ERROR, message, hint, "version")
+    return Finding(
+        ctx.relative(ctx.folder(name) / "automation.yaml"),
+        ctx.line_of(name, "version"),
+        None,
+        CHECK,
+        ERROR,
+        message,
+        hint,
+        "version",
+    )
 
 
 def _against_base(ctx: Any, name: str, now: tuple[int, int, int]) -> Finding | None:
@@ -65,8 +73,12 @@ def _against_tags(ctx: Any, name: str, now: tuple[int, int, int]) -> Finding | N
     if not tags or now >= tags[-1].version_tuple():
         return None
     newest = tags[-1].version
-    return _finding(ctx, name, f"version {_text(now)} is lower than the released {newest}",
-                    f"raise it above {newest}")
+    return _finding(
+        ctx,
+        name,
+        f"version {_text(now)} is lower than the released {newest}",
+        f"raise it above {newest}",
+    )
 
 
 def _text(version: tuple[int, ...]) -> str:

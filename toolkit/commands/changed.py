@@ -1,5 +1,8 @@
 """`autokit changed`: the automations a change adds, modifies, renames or deletes.
 
+The commits from the merge base of `--base` and HEAD are compared (uncommitted changes
+are not: CI checks out commits).
+
 `--format json` prints one object for GitHub Actions:
 
 ```json
@@ -27,8 +30,12 @@ from toolkit.repo import repository_from_args
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--base", metavar="REF", required=True,
-                        help="compare with the merge base of REF and HEAD (e.g. origin/main)")
+    parser.add_argument(
+        "--base",
+        metavar="REF",
+        required=True,
+        help="compare with the merge base of REF and HEAD (e.g. origin/main)",
+    )
     parser.add_argument("--format", choices=["text", "json"], default="text")
 
 
@@ -47,7 +54,7 @@ def changed_report(repo: Any, base: str) -> dict[str, Any]:
     from toolkit.policy import scope_of_changes
 
     start = git.merge_base(repo.root, base, "HEAD")
-    scope = scope_of_changes(repo, git.changes_to_worktree(repo.root, base), start)
+    scope = scope_of_changes(repo, git.changed_files(repo.root, base, "HEAD"), start)
     names = scope.names
     return {
         "base": start,
@@ -73,6 +80,5 @@ def render_text(report: dict[str, Any]) -> str:
     if not lines:
         lines.append("no automation changed")
     if report["other_paths"]:
-        lines.append(f"({len(report['other_paths'])} other path(s) changed outside "
-                     "automations/)")
+        lines.append(f"({len(report['other_paths'])} other path(s) changed outside automations/)")
     return "\n".join(lines)

@@ -11,8 +11,9 @@ from toolkit.repo import Repository, repository_from_args
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--check", action="store_true",
-                        help="write nothing; exit 1 when the file is out of date")
+    parser.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 when the file is out of date"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -30,11 +31,14 @@ def expected_codeowners(repo: Repository) -> str:
     inventory = load_inventory(repo)
     if has_errors(inventory.findings):
         listing = "\n".join(f.as_line() for f in sorted_findings(inventory.findings)[:20])
-        raise ToolkitError(f"cannot generate CODEOWNERS from invalid metadata:\n{listing}",
-                           "fix these first (`autokit validate` lists them all)")
+        raise ToolkitError(
+            f"cannot generate CODEOWNERS from invalid metadata:\n{listing}",
+            "fix these first (`autokit validate` lists them all)",
+        )
     config = policy_config(repo, check_ids())
-    return codeowners.render(inventory.automations, config.security_reviewers,
-                             config.default_owners)
+    return codeowners.render(
+        inventory.automations, config.security_reviewers, config.default_owners
+    )
 
 
 def write_codeowners(repo: Repository, check_only: bool = False) -> int:
@@ -47,8 +51,10 @@ def write_codeowners(repo: Repository, check_only: bool = False) -> int:
         return 0
     if check_only:
         state = "missing" if current is None else "out of date"
-        print(f"{codeowners.CODEOWNERS_PATH} is {state}; run `autokit codeowners` and commit "
-              "it", file=sys.stderr)
+        print(
+            f"{codeowners.CODEOWNERS_PATH} is {state}; run `autokit codeowners` and commit it",
+            file=sys.stderr,
+        )
         return 1
     target = repo.root / codeowners.CODEOWNERS_PATH
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -11,13 +11,24 @@ from toolkit.repo import repository_from_args
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--base", metavar="REF",
-                        help="review the automations changed since the merge base with REF "
-                             "(default: review every automation)")
-    parser.add_argument("--head", metavar="REF",
-                        help="the commit under review; must be the one checked out "
-                             "(default: HEAD and the working tree)")
+    parser.add_argument(
+        "--base",
+        metavar="REF",
+        help="review the automations changed since the merge base with REF "
+        "(default: review every automation)",
+    )
+    parser.add_argument(
+        "--head",
+        metavar="REF",
+        help="the commit under review; must be the one checked out "
+        "(default: HEAD and the working tree)",
+    )
     parser.add_argument("--all", action="store_true", help="review every automation")
+    parser.add_argument(
+        "--uncommitted",
+        action="store_true",
+        help="also review uncommitted and untracked changes (scans the whole working tree)",
+    )
     parser.add_argument("--format", choices=["text", "github", "json"], default="text")
     parser.add_argument("--list", action="store_true", help="list the checks and exit")
 
@@ -29,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     from toolkit.policy import build_context, run_checks
 
     repo = repository_from_args(args)
-    ctx = build_context(repo, args.base, args.head, args.all)
+    ctx = build_context(repo, args.base, args.head, args.all, args.uncommitted)
     result = run_checks(ctx)
     REPORTERS[args.format](result, ctx)
     return 1 if has_errors(result.findings) else 0
@@ -57,8 +68,7 @@ def _scope_line(result: Any, ctx: Any) -> str:
 
 def _waived_lines(result: Any) -> list[str]:
     return [
-        f"waived {finding.check} at {finding.location()} until {waiver.expires}: "
-        f"{waiver.reason}"
+        f"waived {finding.check} at {finding.location()} until {waiver.expires}: {waiver.reason}"
         for finding, waiver in result.waived
     ]
 
@@ -79,10 +89,20 @@ def report_json(result: Any, ctx: Any) -> None:
 
     from toolkit.findings import render_json
 
-    waived = [{**asdict(f), "waiver": {"reason": w.reason, "expires": w.expires.isoformat()}}
-              for f, w in result.waived]
-    print(render_json(result.findings, base=ctx.base, automations=result.scope.names,
-                      deleted=result.scope.deleted, checks=result.checks_run, waived=waived))
+    waived = [
+        {**asdict(f), "waiver": {"reason": w.reason, "expires": w.expires.isoformat()}}
+        for f, w in result.waived
+    ]
+    print(
+        render_json(
+            result.findings,
+            base=ctx.base,
+            automations=result.scope.names,
+            deleted=result.scope.deleted,
+            checks=result.checks_run,
+            waived=waived,
+        )
+    )
 
 
 def report_github(result: Any, ctx: Any) -> None:
@@ -97,8 +117,9 @@ def report_github(result: Any, ctx: Any) -> None:
         target = Path(summary_path)
         used = target.stat().st_size if target.exists() else 0
         notes = [_scope_line(result, ctx), *_waived_lines(result)]
-        markdown = render_step_summary(result.findings, "autokit policy", notes,
-                                       limit=STEP_SUMMARY_LIMIT - used)
+        markdown = render_step_summary(
+            result.findings, "autokit policy", notes, limit=STEP_SUMMARY_LIMIT - used
+        )
         with target.open("a", encoding="utf-8") as file:
             file.write(markdown)
     report_text_summary = f"policy: {_scope_line(result, ctx)}"

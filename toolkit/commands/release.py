@@ -19,10 +19,12 @@ from toolkit.repo import Repository, repository_from_args
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dry-run", action="store_true",
-                        help="print the tags that would be created; create none")
-    parser.add_argument("--push", action="store_true",
-                        help="push the new tags to origin (the tags only)")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="print the tags that would be created; create none"
+    )
+    parser.add_argument(
+        "--push", action="store_true", help="push the new tags to origin (the tags only)"
+    )
 
 
 @dataclass(frozen=True)
@@ -80,8 +82,7 @@ def _require_release_state(repo: Repository) -> None:
         )
     if git.is_dirty(repo.root, "."):
         raise ToolkitError(
-            "the working tree has uncommitted changes; a tag must name exactly what is "
-            "committed",
+            "the working tree has uncommitted changes; a tag must name exactly what is committed",
             "commit or stash them (`git status` lists them), then run it again",
         )
 
@@ -95,8 +96,10 @@ def plan_tags(repo: Repository) -> list[PlannedTag]:
     inventory = load_inventory(repo)
     if has_errors(inventory.findings):
         listing = "\n".join(f.as_line() for f in sorted_findings(inventory.findings)[:20])
-        raise ToolkitError(f"invalid metadata, nothing was tagged:\n{listing}",
-                           "fix it (`autokit validate`) and release again")
+        raise ToolkitError(
+            f"invalid metadata, nothing was tagged:\n{listing}",
+            "fix it (`autokit validate`) and release again",
+        )
     released = git.version_tags(repo.root)
     planned, problems = [], []
     for automation in inventory.automations:
@@ -107,11 +110,11 @@ def plan_tags(repo: Repository) -> list[PlannedTag]:
         if problem:
             problems.append(problem)
         else:
-            planned.append(PlannedTag(automation.name, automation.version,
-                                      _message(automation)))
+            planned.append(PlannedTag(automation.name, automation.version, _message(automation)))
     if problems:
-        raise ToolkitError("nothing was tagged:\n" + "\n".join(problems),
-                           "fix these on main, then release again")
+        raise ToolkitError(
+            "nothing was tagged:\n" + "\n".join(problems), "fix these on main, then release again"
+        )
     return planned
 
 
@@ -119,8 +122,10 @@ def _problem(automation: Any, tags: list[Any]) -> str | None:
     from toolkit.checks.changelog_entry import section
 
     if tags and automation.version_tuple() < tags[-1].version_tuple():
-        return (f"{automation.name}: version {automation.version} is lower than the released "
-                f"{tags[-1].version}")
+        return (
+            f"{automation.name}: version {automation.version} is lower than the released "
+            f"{tags[-1].version}"
+        )
     changelog = automation.folder / "CHANGELOG.md"
     text = changelog.read_text(encoding="utf-8", errors="replace") if changelog.is_file() else ""
     if section(text, automation.version) is None:

@@ -1,0 +1,184 @@
+"""Benchmark `autokit policy --base` and `autokit changed` on large synthetic repositories.
+
+Builds, with one `git fast-import` stream each, a repository of N automations and 5,000
+commits (the first adds every folder, the others each edit one automation), then a
+pull request branch that changes three automations correctly. Times the two commands as
+the CI would run them (fresh processes, median of several runs) at 200 and 2,000
+automations: only what changed is read, so the times should be flat in N.
+
+Run: `python benchmarks/bench_policy.py` (or `nox -s bench -- bench_policy`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+COMMITS = 5_000
+SIZES = (200, 2_000)
+RUNS = 9
+GOAL_SECONDS = 1.5
+RESULTS = Path(__file__).parent / "results" / "bench_policy.json"
+
+
+def metadata(name: str, version: str) -> str:
+    return (
+        f"name: {name}\ntitle: {name.title()}\nsummary: Does the {name} job.\n"
+        f"version: \"{version}\"\nowners: ['@alice', '@shop/ops']\ndepartment: operations\n"
+        "tags: [example]\nstatus: stable\nruntime: python\nentrypoint: main.py\n"
+        "classification: internal\ntime_saved_minutes: 5\n"
+        "inputs:\n  greeting: {type: string, description: Who to greet, default: world}\n"
+        "examples:\n  - {title: Greet, inputs: {greeting: world}}\n"
+    )
+
+
+def folder_files(name: str, version: str = "1.0.0", note: str = "") -> dict[str, str]:
+    prefix = f"automations/{name}/"
+    return {
+        prefix + "automation.yaml": metadata(name, version),
+        prefix + "README.md": f"# {name}\n\nWhat {name} does.{note}\n",
+        prefix + "CHANGELOG.md": f"# Changelog\n\n## {version}\n\n- Changes.\n",
+        prefix + "main.py": f"def main(greeting='world'):\n    return {{'{name}': greeting}}\n",
+        prefix + "tests/test_main.py": "from main import main\n\n\ndef test_main():\n"
+        "    assert main()\n",
+    }
+
+
+def _data(text: str) -> bytes:
+    raw = text.encode()
+    return b"data %d\n%s\n" % (len(raw), raw)
+
+
+def _commit(
+    ref: str, number: int, message: str, files: dict[str, str], parent: str | None
+) -> bytes:
+    out = [
+        f"commit {ref}\nmark :{number}\n".encode(),
+        f"committer Bench <bench@example.com> {1_700_000_000 + number} +0000\n".encode(),
+        _data(message),
+    ]
+    if parent:
+        out.append(f"from {parent}\n".encode())
+    for path, content in files.items():
+        out.append(f"M 100644 inline {path}\n".encode() + _data(content))
+    return b"".join(out)
+
+
+def build(root: Path, size: int) -> None:
+    names = [f"automation-{i:04d}" for i in range(size)]
+    subprocess.run(["git", "init", "-q", "-b", "main", str(root)], check=True)
+    first: dict[str, str] = {"pyproject.toml": "[tool.autokit]\n"}
+    for name in names:
+        first.update(folder_files(name))
+    first[".github/CODEOWNERS"] = "".join(f"/automations/{n}/ @alice @shop/ops\n" for n in names)
+    stream = [_commit("refs/heads/main", 1, "initial", first, None)]
+    for number in range(2, COMMITS + 1):
+        name = names[number % size]
+        path = f"automations/{name}/README.md"
+        stream.append(
+            _commit(
+                "refs/heads/main",
+                number,
+                f"edit {name}",
+                {path: f"# {name}\n\nRevision {number}.\n"},
+                f":{number - 1}",
+            )
+        )
+    pr: dict[str, str] = {}
+    for name in names[:3]:
+        pr.update(folder_files(name, "1.1.0", note=" Now better."))
+    stream.append(_commit("refs/heads/pr", COMMITS + 1, "pull request", pr, f":{COMMITS}"))
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=root, input=b"".join(stream), check=True)
+    subprocess.run(["git", "checkout", "-q", "-f", "pr"], cwd=root, check=True)
+
+
+def run_once(root: Path, *args: str) -> tuple[float, str]:
+    command = [sys.executable, "-m", "toolkit", "--repo", str(root), *args]
+    start = time.perf_counter()
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - start
+    if result.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return elapsed, result.stdout
+
+
+COMMANDS = {
+    "policy": ("policy", "--base", "main", "--format", "json"),
+    "changed": ("changed", "--base", "main", "--format", "json"),
+}
+
+
+def measure(roots: dict[int, Path]) -> dict[tuple[int, str], list[float]]:
+    """Interleave sizes and commands, so a busy machine slows them all alike."""
+    samples: dict[tuple[int, str], list[float]] = {}
+    for _ in range(RUNS):
+        for size, root in roots.items():
+            for label, args in COMMANDS.items():
+                elapsed, out = run_once(root, *args)
+                samples.setdefault((size, label), []).append(elapsed)
+                if label == "changed":
+                    wanted = [f"automation-{i:04d}" for i in range(3)]
+                    assert json.loads(out)["automations"] == wanted
+    return samples
+
+
+def main() -> int:
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="autokit-bench-") as tmp:
+        os.environ["AUTOKIT_CACHE_DIR"] = str(Path(tmp) / "cache")
+        roots, built = {}, {}
+        for size in SIZES:
+            roots[size] = Path(tmp) / f"repo-{size}"
+            started = time.perf_counter()
+            build(roots[size], size)
+            built[size] = time.perf_counter() - started
+        samples = measure(roots)
+    for size in SIZES:
+        row: dict[str, float] = {
+            "automations": size,
+            "commits": COMMITS + 1,
+            "build_s": built[size],
+        }
+        for label in COMMANDS:
+            row[f"{label}_min_s"] = min(samples[(size, label)])
+            row[f"{label}_median_s"] = statistics.median(samples[(size, label)])
+        rows.append(row)
+    _print(rows)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(
+        json.dumps({"benchmark": "policy", "runs": RUNS, "rows": rows}, indent=2) + "\n"
+    )
+    return 0
+
+
+def _print(rows: list[dict[str, float]]) -> None:
+    print(
+        f"{'automations':>11}  {'commits':>7}  {'build':>7}  {'policy min/median':>18}  "
+        f"{'changed min/median':>18}"
+    )
+    for row in rows:
+        print(
+            f"{row['automations']:>11}  {row['commits']:>7}  {row['build_s']:>6.2f}s  "
+            f"{row['policy_min_s']:>8.3f}s/{row['policy_median_s']:.3f}s  "
+            f"{row['changed_min_s']:>8.3f}s/{row['changed_median_s']:.3f}s"
+        )
+    small, large = rows[0], rows[-1]
+    for label in COMMANDS:
+        key = f"{label}_min_s"
+        ratio = large[key] / small[key]
+        verdict = "flat" if ratio <= 1.2 else "NOT flat"
+        print(
+            f"{label}: {ratio:.2f}x from {small['automations']} to {large['automations']} "
+            f"automations ({verdict}, best of {RUNS}); goal < {GOAL_SECONDS}s: "
+            f"{'met' if large[key] < GOAL_SECONDS else 'MISSED'}"
+        )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
