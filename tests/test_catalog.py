@@ -305,3 +305,15 @@ def test_xss_fixture_is_really_hostile() -> None:
     """Guards the hostile fixture itself: if it stopped carrying markup, the tests above
     would pass for the wrong reason."""
     assert "<script>" in XSS and "onerror=" in XSS
+
+
+def test_worker_processes_give_the_same_catalog_as_one_process(tmp_path: Path) -> None:
+    from toolkit.catalog.model import collect
+
+    root = _small_repo(tmp_path / "repo", tags=True)
+    build_tree(root, automation_files("broken-one", owners=[]))
+    serial, parallel = collect(root, workers=1), collect(root, workers=2)
+    assert [e.name for e in parallel.entries] == ["first-one", "second-one"]
+    assert parallel.entries == serial.entries
+    assert parallel.notes == serial.notes
+    assert "1 automation(s) left out because their metadata is invalid" in serial.notes[0]

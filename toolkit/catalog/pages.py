@@ -274,10 +274,11 @@ def _front(meta: dict[str, Any]) -> str:
 
 @lru_cache(maxsize=1)
 def _environment() -> Any:
-    from jinja2 import FileSystemLoader, StrictUndefined
-    from jinja2.sandbox import SandboxedEnvironment
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-    env = SandboxedEnvironment(
+    # Not sandboxed: these templates are ours, and contributor text only ever arrives as
+    # data, which autoescape escapes. (The sandbox's attribute checks cost ~30% per page.)
+    env = Environment(
         loader=FileSystemLoader(Path(__file__).parent / "templates"),
         undefined=StrictUndefined, autoescape=True, trim_blocks=True, lstrip_blocks=True,
     )
