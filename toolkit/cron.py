@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 
-_MONTHS = "jan feb mar apr may jun jul aug sep oct nov dec".split()
-_WEEKDAYS = "sun mon tue wed thu fri sat".split()
+_MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+_WEEKDAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]
 
 # (name, lowest, highest, names for values)
 FIELDS: tuple[tuple[str, int, int, list[str]], ...] = (
@@ -48,9 +48,7 @@ def parse(expression: str) -> Cron:
         raise CronError(
             f"has {len(parts)} fields; a cron expression has 5: minute hour day month weekday"
         )
-    sets = [
-        _parse_field(part, *spec) for part, spec in zip(parts, FIELDS, strict=True)
-    ]
+    sets = [_parse_field(part, *spec) for part, spec in zip(parts, FIELDS, strict=True)]
     return Cron(
         expression=" ".join(parts),
         minutes=sets[0],

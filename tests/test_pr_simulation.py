@@ -1,0 +1,563 @@
+"""A pull request's life on real Git repositories, running the workflows' own scripts.
+
+GitHub cannot be reached here, so GitHub's part is played by Git: a bare repository is
+"origin" with `main` and a feature branch; CI's checkout is a clone at the merge commit of
+the pull request, as `actions/checkout` makes it. The commands are never copied by hand:
+each step's `run:` script is read from the workflow file, its `env:` is evaluated the way
+Actions would, and it runs with bash as Actions runs it, with GITHUB_BASE_REF,
+GITHUB_OUTPUT, GITHUB_STEP_SUMMARY and RUNNER_TEMP set. Steps that need GitHub itself
+(`uses:` actions, the Pages deployment) are skipped; `autokit release --push` pushes to the
+bare origin.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from helpers import automation_files, build_tree, commit_all, git
+
+PROJECT = Path(__file__).resolve().parent.parent
+WORKFLOWS = PROJECT / ".github" / "workflows"
+
+pytestmark = pytest.mark.slow
+
+# Where `autokit` works without GitHub: a pre-commit configuration with local hooks only
+# (the project's own hooks are exercised by its lint session).
+PRE_COMMIT_CONFIG = """\
+repos:
+  - repo: local
+    hooks:
+      - id: autokit-validate
+        name: autokit validate
+        entry: autokit validate
+        language: system
+        files: ^automations/
+        pass_filenames: true
+"""
+
+# An AWS access key pair in the shape detect-secrets knows (the documented example key).
+LEAKED_LINE = 'AWS_SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"\n'
+
+
+# --- running workflow steps ---------------------------------------------------------------
+
+
+def _load(name: str) -> dict[str, Any]:
+    data = yaml.safe_load((WORKFLOWS / name).read_text(encoding="utf-8"))
+    data["on"] = data.pop(True, data.get("on"))
+    return data
+
+
+def _workflow_from(root: Path, name: str) -> dict[str, Any]:
+    """A workflow as committed in the simulated repository (generated ones differ there)."""
+    data = yaml.safe_load((root / ".github" / "workflows" / name).read_text(encoding="utf-8"))
+    data["on"] = data.pop(True, data.get("on"))
+    return data
+
+
+@dataclass
+class StepResult:
+    code: int
+    out: str
+    err: str
+    outputs: dict[str, str]
+    summary: str
+
+    def __repr__(self) -> str:
+        return f"StepResult(code={self.code}, out={self.out[-3000:]!r}, err={self.err[-3000:]!r})"
+
+
+@dataclass
+class Runner:
+    """Plays the GitHub-hosted runner: a temp folder, a PATH, the default variables."""
+
+    base: Path
+    shims: Path
+    context: dict[str, str] = field(default_factory=dict)
+    secrets: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def temp(self) -> Path:
+        return self.base / "runner-temp"
+
+    def step(
+        self, workflow: dict[str, Any], job: str, step_id: str, cwd: Path, **context: str
+    ) -> StepResult:
+        """Run one `run:` step of the workflow, by its id, as Actions would."""
+        steps = workflow["jobs"][job]["steps"]
+        step = next(s for s in steps if s.get("id") == step_id)
+        assert "run" in step, f"{job}.{step_id} is not a run step"
+        values = {**self.context, **context}
+        env = self._environment(cwd)
+        scopes = (
+            workflow.get("env", {}),
+            workflow["jobs"][job].get("env", {}),
+            step.get("env", {}),
+        )
+        for scope in scopes:
+            env.update({k: self._evaluate(str(v), values) for k, v in scope.items()})
+        return self._bash(step["run"], cwd, env)
+
+    def _environment(self, cwd: Path) -> dict[str, str]:
+        self.temp.mkdir(parents=True, exist_ok=True)
+        for name in ("output", "summary"):
+            (self.base / name).write_text("")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "RUNNER_"))}
+        env.update(
+            PATH=f"{self.shims}{os.pathsep}{env['PATH']}",
+            CI="true",
+            GITHUB_ACTIONS="true",
+            GITHUB_WORKSPACE=str(cwd),
+            GITHUB_SERVER_URL="https://github.com",
+            GITHUB_OUTPUT=str(self.base / "output"),
+            GITHUB_STEP_SUMMARY=str(self.base / "summary"),
+            RUNNER_TEMP=str(self.temp),
+            NO_COLOR="1",
+        )
+        if "base_ref" in self.context:
+            env["GITHUB_BASE_REF"] = self.context["base_ref"]
+        return env
+
+    def _evaluate(self, value: str, values: dict[str, str]) -> str:
+        """`${{ ... }}` in env values: context lookups and `a || b`, nothing more."""
+
+        def lookup(match: re.Match[str]) -> str:
+            for alternative in match.group(1).split("||"):
+                name = alternative.strip()
+                if name.startswith("secrets."):
+                    found = self.secrets.get(name.removeprefix("secrets."), "")
+                elif name == "runner.temp":
+                    found = str(self.temp)
+                else:
+                    assert name in values, f"the simulation has no value for {name}"
+                    found = values[name]
+                if found:
+                    return found
+            return ""
+
+        return re.sub(r"\$\{\{\s*(.+?)\s*\}\}", lookup, value)
+
+    def _bash(self, script: str, cwd: Path, env: dict[str, str]) -> StepResult:
+        path = self.base / "step.sh"
+        path.write_text(script)
+        # What `shell: bash` runs on Actions.
+        result = subprocess.run(
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(path)],
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=600,
+        )
+        lines = (self.base / "output").read_text().splitlines()
+        outputs = dict(line.split("=", 1) for line in lines if "=" in line)
+        summary = (self.base / "summary").read_text()
+        return StepResult(result.returncode, result.stdout, result.stderr, outputs, summary)
+
+
+def _make_shims(folder: Path) -> Path:
+    """`autokit`, `pre-commit` and `python3` on PATH, from the Python running the tests."""
+    folder.mkdir()
+    commands = {
+        "autokit": f'exec "{sys.executable}" -m toolkit "$@"',
+        "pre-commit": f'exec "{sys.executable}" -m pre_commit "$@"',
+        "python3": f'exec "{sys.executable}" "$@"',
+        "python": f'exec "{sys.executable}" "$@"',
+    }
+    for name, line in commands.items():
+        shim = folder / name
+        shim.write_text(f"#!/bin/sh\n{line}\n")
+        shim.chmod(0o755)
+    return folder
+
+
+# --- the repositories -----------------------------------------------------------------------
+
+
+def _product_files() -> dict[str, str | bytes]:
+    """What the repository holds besides automations: config, workflows, catalog pages."""
+    files: dict[str, str | bytes] = {
+        ".pre-commit-config.yaml": PRE_COMMIT_CONFIG,
+        ".gitignore": (PROJECT / ".gitignore").read_text(),
+        "pyproject.toml": (PROJECT / "pyproject.toml").read_text(),
+    }
+    for relative in (".github", "docs", "templates", "mkdocs.yml"):
+        source = PROJECT / relative
+        paths = [source] if source.is_file() else sorted(source.rglob("*"))
+        for path in (p for p in paths if p.is_file()):
+            files[path.relative_to(PROJECT).as_posix()] = path.read_bytes()
+    return files
+
+
+def _autokit(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "toolkit", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+
+
+def _generate(root: Path) -> None:
+    """What a contributor runs before committing: the generated files, up to date."""
+    rendered = _autokit(root, "schedule", "render")
+    assert rendered.returncode == 0, rendered.stderr
+    if _has_command("codeowners"):
+        owners = _autokit(root, "codeowners")
+        assert owners.returncode == 0, owners.stderr
+
+
+def _has_command(name: str) -> bool:
+    return (PROJECT / "toolkit" / "commands" / f"{name}.py").is_file()
+
+
+def _require(*commands: str) -> None:
+    for command in commands:
+        pytest.importorskip(
+            f"toolkit.commands.{command}", reason=f"`autokit {command}` is not in this checkout yet"
+        )
+
+
+@dataclass
+class Origin:
+    """The bare "origin" and a contributor's clone of it."""
+
+    bare: Path
+    work: Path
+    base: Path
+
+    def push_branch(
+        self, branch: str, files: dict[str, str], message: str, *, generate: bool = False
+    ) -> None:
+        git(self.work, "checkout", "-q", "-B", branch, "origin/main")
+        build_tree(self.work, files)
+        if generate:
+            _generate(self.work)
+        commit_all(self.work, message)
+        git(self.work, "push", "-q", "origin", branch)
+
+    def ci_checkout(self, branch: str) -> Path:
+        """What actions/checkout gives a pull_request job: the merge commit, full history."""
+        clone = self.base / f"ci-{branch}"
+        git(self.base, "clone", "-q", str(self.bare), str(clone))
+        git(clone, "checkout", "-q", "--detach", "origin/main")
+        git(clone, "merge", "-q", "--no-ff", "-m", f"Merge {branch} into main", f"origin/{branch}")
+        return clone
+
+    def merge(self, branch: str) -> None:
+        git(self.work, "checkout", "-q", "main")
+        git(self.work, "pull", "-q", "origin", "main")
+        git(self.work, "merge", "-q", "--no-ff", "-m", f"Merge {branch}", f"origin/{branch}")
+        git(self.work, "push", "-q", "origin", "main")
+
+    def main_checkout(self, name: str) -> Path:
+        clone = self.base / name
+        git(self.base, "clone", "-q", "--branch", "main", str(self.bare), str(clone))
+        return clone
+
+
+@pytest.fixture
+def origin(tmp_path: Path) -> Origin:
+    bare = tmp_path / "origin.git"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(bare))
+    work = tmp_path / "work"
+    work.mkdir()
+    git(work, "init", "-q", "-b", "main")
+    build_tree(work, {**_product_files(), **automation_files("greeter", schedule="0 7 * * *")})
+    _generate(work)
+    commit_all(work, "An autokit repository with one automation")
+    git(work, "remote", "add", "origin", str(bare))
+    git(work, "push", "-q", "origin", "main")
+    git(work, "fetch", "-q", "origin")
+    return Origin(bare, work, tmp_path)
+
+
+@pytest.fixture
+def runner(tmp_path: Path) -> Runner:
+    return Runner(tmp_path / "runner", _make_shims(tmp_path / "shims"), {"base_ref": "main"})
+
+
+def _bumped(name: str, version: str, **overrides: Any) -> dict[str, str]:
+    """A new version of the automation: metadata, changelog and a code change."""
+    files = automation_files(name, version=version, **overrides)
+    files[f"automations/{name}/CHANGELOG.md"] = (
+        f"# Changelog\n\n## {version}\n\n- Greets louder.\n\n## 1.0.0\n\n- First version.\n"
+    )
+    files[f"automations/{name}/main.py"] += "\n\nLOUD = True\n"
+    return files
+
+
+# --- pull requests ---------------------------------------------------------------------------
+
+
+def _run_ci(runner: Runner, clone: Path) -> dict[str, StepResult]:
+    """Every shell step of ci.yml that needs no GitHub, in job order."""
+    ci = _load("ci.yml")
+    results = {
+        "pre-commit": runner.step(ci, "pre-commit", "pre-commit", clone),
+        "policy": runner.step(ci, "policy", "policy", clone),
+        "workflows-sync": runner.step(ci, "policy", "workflows-sync", clone),
+        "changed": runner.step(ci, "changed", "changed", clone),
+    }
+    names = json.loads(results["changed"].outputs.get("automations", "[]"))
+    for name in names:
+        results[f"test {name}"] = runner.step(
+            ci, "test", "test", clone, **{"matrix.automation": name}
+        )
+    failed = any(r.code for key, r in results.items() if key.startswith("test "))
+    results["tests"] = runner.step(
+        ci,
+        "tests",
+        "verdict",
+        clone,
+        **{
+            "needs.changed.result": "success" if results["changed"].code == 0 else "failure",
+            "needs.test.result": "skipped" if not names else ("failure" if failed else "success"),
+        },
+    )
+    results["catalog"] = runner.step(ci, "catalog", "catalog", clone)
+    return results
+
+
+def test_good_pull_request_adding_an_automation(origin: Origin, runner: Runner) -> None:
+    _require("policy", "changed", "test", "catalog")
+    origin.push_branch(
+        "add-invoice-reminders",
+        automation_files("invoice-reminders"),
+        "Add invoice-reminders",
+        generate=True,
+    )
+    clone = origin.ci_checkout("add-invoice-reminders")
+    results = _run_ci(runner, clone)
+    for key, result in results.items():
+        assert result.code == 0, f"{key}: {result}"
+    assert json.loads(results["changed"].outputs["automations"]) == ["invoice-reminders"]
+    assert "test invoice-reminders" in results
+    assert "::error" not in results["policy"].out
+    assert (runner.temp / "site" / "index.html").is_file()
+    site = "\n".join(p.read_text(errors="replace") for p in (runner.temp / "site").rglob("*.html"))
+    assert "Invoice Reminders" in site
+
+
+def test_change_without_version_bump_fails_policy(origin: Origin, runner: Runner) -> None:
+    _require("policy")
+    files = automation_files("greeter", schedule="0 7 * * *")
+    files["automations/greeter/main.py"] += "\n\nLOUD = True\n"
+    origin.push_branch("louder-greeter", files, "Greet louder, forgetting the version")
+    clone = origin.ci_checkout("louder-greeter")
+    ci = _load("ci.yml")
+    result = runner.step(ci, "policy", "policy", clone)
+    assert result.code == 1, result
+    annotations = [line for line in result.out.splitlines() if line.startswith("::error ")]
+    version_bump = [a for a in annotations if "title=version-bump" in a]
+    assert version_bump, result
+    assert "file=automations/greeter/automation.yaml" in version_bump[0]
+    version_line = _line_of(clone / "automations/greeter/automation.yaml", "version:")
+    assert f"line={version_line}," in version_bump[0]
+    assert "version-bump" in result.summary  # the job summary lists it too
+
+
+def test_pull_request_adding_a_secret_fails_at_its_line(origin: Origin, runner: Runner) -> None:
+    _require("policy")
+    files = _bumped("greeter", "1.1.0", schedule="0 7 * * *")
+    files["automations/greeter/main.py"] += "\n" + LEAKED_LINE
+    origin.push_branch("greeter-with-key", files, "Greet with a cloud key")
+    clone = origin.ci_checkout("greeter-with-key")
+    result = runner.step(_load("ci.yml"), "policy", "policy", clone)
+    assert result.code == 1, result
+    leaked = [
+        a
+        for a in result.out.splitlines()
+        if a.startswith("::error ") and "title=hardcoded-secrets" in a
+    ]
+    assert leaked, result
+    line = _line_of(clone / "automations/greeter/main.py", "AWS_SECRET_ACCESS_KEY")
+    assert "file=automations/greeter/main.py" in leaked[0]
+    assert f"line={line}," in leaked[0]
+    secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    assert secret not in result.out + result.err + result.summary
+
+
+def test_schedule_added_without_rendering_fails(origin: Origin, runner: Runner) -> None:
+    origin.push_branch(
+        "schedule-reminders",
+        automation_files("invoice-reminders", schedule="0 8 * * 1-5"),
+        "Add invoice-reminders on weekdays, forgetting to render the workflow",
+    )
+    clone = origin.ci_checkout("schedule-reminders")
+    ci = _load("ci.yml")
+    sync = runner.step(ci, "policy", "workflows-sync", clone)
+    assert sync.code == 1, sync
+    assert ".github/workflows/scheduled.yml is out of date" in sync.err
+    assert "run `autokit schedule render`" in sync.err
+    if "schedule_sync" in _registered_checks():
+        policy = runner.step(ci, "policy", "policy", clone)
+        assert policy.code == 1, policy
+        assert "title=schedule-sync" in policy.out, policy
+
+
+def _registered_checks() -> tuple[str, ...]:
+    from toolkit.checks import CHECK_MODULES
+
+    return CHECK_MODULES
+
+
+def _line_of(path: Path, needle: str) -> int:
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if needle in line:
+            return number
+    raise AssertionError(f"{needle!r} not in {path}")
+
+
+# --- after merging ---------------------------------------------------------------------------
+
+
+def test_publish_tags_new_versions_and_builds_the_catalog(origin: Origin, runner: Runner) -> None:
+    _require("release", "catalog")
+    origin.push_branch(
+        "add-invoice-reminders",
+        automation_files("invoice-reminders"),
+        "Add invoice-reminders",
+        generate=True,
+    )
+    origin.merge("add-invoice-reminders")
+    checkout = origin.main_checkout("publish")
+    publish = _load("publish.yml")
+    released = runner.step(
+        publish, "release", "release", checkout, **{"github.token": "not-a-real-token"}
+    )
+    assert released.code == 0, released
+    tags = git(origin.bare, "tag", "--list")
+    assert set(tags.split()) >= {"invoice-reminders@1.0.0", "greeter@1.0.0"}
+    assert git(origin.bare, "cat-file", "-t", "invoice-reminders@1.0.0").strip() == "tag"
+    # The token went to that one push, never into the checkout's configuration.
+    assert "not-a-real-token" not in (checkout / ".git" / "config").read_text()
+    again = runner.step(
+        publish, "release", "release", checkout, **{"github.token": "not-a-real-token"}
+    )
+    assert again.code == 0, again  # nothing new to tag: idempotent
+
+    catalog_checkout = origin.main_checkout("catalog")  # a new job, a new checkout
+    built = runner.step(publish, "catalog", "catalog", catalog_checkout)
+    assert built.code == 0, built
+    site = runner.temp / "site"
+    assert (site / "index.html").is_file()
+    if (site / "catalog.json").exists():
+        catalog = (site / "catalog.json").read_text()
+        assert "invoice-reminders" in catalog and "1.0.0" in catalog
+
+
+# --- running on Actions ------------------------------------------------------------------------
+
+
+def _collect_artifact(runner: Runner) -> Path:
+    return runner.temp / "run-artifact"
+
+
+def test_run_workflow_runs_an_automation_and_keeps_its_record(
+    origin: Origin, runner: Runner
+) -> None:
+    _require("run", "runs")
+    checkout = origin.main_checkout("run")
+    workflow = _workflow_from(checkout, "run.yml")
+    context = {
+        "inputs.automation": "greeter",
+        "inputs.version": "",
+        "inputs.inputs": json.dumps({"greeting": 'it\'s $(whoami); "quoted"\nnext'}),
+    }
+    assert runner.step(workflow, "check", "check", checkout, **context).code == 0
+    assert runner.step(workflow, "run", "inputs", checkout, **context).code == 0
+    ran = runner.step(workflow, "run", "run", checkout, **context)
+    assert ran.code == 0, ran
+    collected = runner.step(workflow, "run", "collect", checkout, **context)
+    assert collected.code == 0, collected
+    record = json.loads((_collect_artifact(runner) / "run-record.json").read_text())
+    text = json.dumps(record)
+    assert "greeter" in text and "success" in text
+    # The inputs arrived literally: no shell ever read them.
+    assert "$(whoami)" in text
+
+
+def test_run_workflow_refuses_an_unknown_automation(origin: Origin, runner: Runner) -> None:
+    checkout = origin.main_checkout("run")
+    workflow = _workflow_from(checkout, "run.yml")
+    for name in ("gretter", "../greeter", "greeter; rm -rf /"):
+        result = runner.step(
+            workflow,
+            "check",
+            "check",
+            checkout,
+            **{"inputs.automation": name, "inputs.version": ""},
+        )
+        assert result.code == 1, result
+        assert "::error title=run::no automation with that name" in result.out
+    bad_version = runner.step(
+        workflow,
+        "check",
+        "check",
+        checkout,
+        **{"inputs.automation": "greeter", "inputs.version": "v1"},
+    )
+    assert bad_version.code == 1
+    assert "MAJOR.MINOR.PATCH" in bad_version.out
+
+
+def test_scheduled_workflow_runs_what_is_due(origin: Origin, runner: Runner) -> None:
+    checkout = origin.main_checkout("scheduled")
+    workflow = _workflow_from(checkout, "scheduled.yml")
+    assert {"cron": "0 7 * * *"} in workflow["on"]["schedule"]
+    due = runner.step(
+        workflow,
+        "due",
+        "due",
+        checkout,
+        **{"github.event.schedule": "0 7 * * *", "inputs.cron": ""},
+    )
+    assert due.code == 0, due
+    assert json.loads(due.outputs["automations"]) == ["greeter"]
+    nothing = runner.step(
+        workflow,
+        "due",
+        "due",
+        checkout,
+        **{"github.event.schedule": "", "inputs.cron": "5 4 * * *"},
+    )
+    assert nothing.code == 0 and json.loads(nothing.outputs["automations"]) == []
+    assert "not an entry of .github/workflows/scheduled.yml" in nothing.err
+    if not _has_command("run"):
+        return
+    ran = runner.step(workflow, "run", "run", checkout, **{"matrix.automation": "greeter"})
+    assert ran.code == 0, ran
+
+
+def test_pre_commit_checks_the_changed_files_only(origin: Origin, runner: Runner) -> None:
+    # main already holds a broken automation that this pull request does not touch.
+    broken = automation_files("legacy-report")
+    path = "automations/legacy-report/automation.yaml"
+    broken[path] = broken[path].replace("owners:", "ownerz:")
+    origin.push_branch("main", broken, "A broken automation from before the checks")
+    origin.push_branch("add-reminders", automation_files("invoice-reminders"), "Add")
+    ci = _load("ci.yml")
+    clean = runner.step(ci, "pre-commit", "pre-commit", origin.ci_checkout("add-reminders"))
+    assert clean.code == 0, clean
+    assert "autokit validate" in clean.out and "Passed" in clean.out
+
+    bad = automation_files("contacts-dedupe")
+    bad["automations/contacts-dedupe/automation.yaml"] += "colour: blue\n"
+    origin.push_branch("add-dedupe", bad, "Add contacts-dedupe with a typo")
+    failed = runner.step(ci, "pre-commit", "pre-commit", origin.ci_checkout("add-dedupe"))
+    assert failed.code == 1, failed
+    assert "automations/contacts-dedupe/automation.yaml" in failed.out
+    assert "legacy-report" not in failed.out

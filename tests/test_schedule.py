@@ -1,0 +1,270 @@
+"""`autokit schedule render` and `autokit schedule due`, on real repositories."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from helpers import automation_files
+
+from toolkit import schedule
+from toolkit.inventory import load_inventory
+from toolkit.repo import Repository
+
+PROJECT = Path(__file__).resolve().parent.parent
+WEEKDAYS = "0 8 * * 1-5"
+DAILY = "0 7 * * *"
+
+
+def _scheduled_repo(make_repo, **extra_files: str) -> Path:
+    files = {
+        **automation_files(
+            "invoice-reminders",
+            schedule=WEEKDAYS,
+            secrets=[{"name": "SMTP_PASSWORD", "description": "SMTP login"}],
+        ),
+        # The same expression written with other spacing is the same entry.
+        **automation_files("timesheet-summary", schedule="0  8 * *   1-5"),
+        **automation_files(
+            "low-stock-alert",
+            schedule=DAILY,
+            secrets=[{"name": "WEBHOOK_URL", "description": "chat webhook"}],
+        ),
+        **automation_files("contacts-dedupe"),
+        **extra_files,
+    }
+    return make_repo(files)
+
+
+def _triggers(text: str) -> dict:
+    data = yaml.safe_load(text)
+    return data.get("on", data.get(True))
+
+
+def _render(root: Path) -> str:
+    repo = Repository(root)
+    return schedule.render_scheduled_workflow(repo, load_inventory(repo).automations)
+
+
+# --- the library --------------------------------------------------------------------
+
+
+def test_one_cron_entry_per_distinct_expression(make_repo) -> None:
+    root = _scheduled_repo(make_repo)
+    text = _render(root)
+    assert _triggers(text)["schedule"] == [{"cron": DAILY}, {"cron": WEEKDAYS}]
+    assert f"- cron: '{WEEKDAYS}'  # invoice-reminders, timesheet-summary" in text
+    assert "contacts-dedupe" not in text
+
+
+def test_rendered_workflow_maps_only_declared_secrets(make_repo) -> None:
+    text = _render(_scheduled_repo(make_repo))
+    run_step = next(s for s in yaml.safe_load(text)["jobs"]["run"]["steps"] if s.get("id") == "run")
+    assert run_step["env"]["SMTP_PASSWORD"] == "${{ secrets.SMTP_PASSWORD }}"
+    assert run_step["env"]["WEBHOOK_URL"] == "${{ secrets.WEBHOOK_URL }}"
+    assert run_step["env"]["AUTOKIT_MAPPED_SECRETS"] == "SMTP_PASSWORD WEBHOOK_URL"
+    assert "toJSON(secrets)" not in text and "secrets[" not in text
+
+
+def test_no_schedules_leaves_only_the_manual_trigger(make_repo) -> None:
+    text = _render(make_repo(automation_files("contacts-dedupe")))
+    assert list(_triggers(text)) == ["workflow_dispatch"]
+
+
+def test_due_automations_library(make_repo) -> None:
+    automations = load_inventory(Repository(_scheduled_repo(make_repo))).automations
+    assert schedule.due_automations(automations, WEEKDAYS) == [
+        "invoice-reminders",
+        "timesheet-summary",
+    ]
+    assert schedule.due_automations(automations, " 0 7 * *  * ") == ["low-stock-alert"]
+    assert schedule.due_automations(automations, "30 6 * * *") == []
+
+
+# --- autokit schedule render -----------------------------------------------------------
+
+
+def test_render_writes_then_check_passes(make_repo, cli) -> None:
+    root = _scheduled_repo(make_repo)
+    first = cli("schedule", "render", "--repo", str(root))
+    assert first.code == 0, first
+    assert "wrote .github/workflows/scheduled.yml" in first.out
+    assert (root / schedule.SCHEDULED_WORKFLOW).read_text() == _render(root)
+    checked = cli("schedule", "render", "--check", "--repo", str(root))
+    assert checked.code == 0, checked
+    again = cli("schedule", "render", "--repo", str(root))
+    assert "up to date" in again.out
+
+
+def test_check_fails_when_a_schedule_changed(make_repo, cli) -> None:
+    root = _scheduled_repo(make_repo)
+    assert cli("schedule", "render", "--repo", str(root)).code == 0
+    metadata = root / "automations/contacts-dedupe/automation.yaml"
+    metadata.write_text(metadata.read_text() + "schedule: 15 3 * * 0\n")
+    before = (root / schedule.SCHEDULED_WORKFLOW).read_text()
+    result = cli("schedule", "render", "--check", "--repo", str(root))
+    assert result.code == 1
+    assert ".github/workflows/scheduled.yml is out of date" in result.err
+    assert "run `autokit schedule render`" in result.err
+    assert (root / schedule.SCHEDULED_WORKFLOW).read_text() == before  # --check writes nothing
+    assert cli("schedule", "render", "--repo", str(root)).code == 0
+    assert {"cron": "15 3 * * 0"} in _triggers((root / schedule.SCHEDULED_WORKFLOW).read_text())[
+        "schedule"
+    ]
+
+
+def test_check_fails_when_the_workflow_is_missing(make_repo, cli) -> None:
+    root = _scheduled_repo(make_repo)
+    result = cli("schedule", "render", "--check", "--repo", str(root))
+    assert result.code == 1
+    assert "scheduled.yml is out of date" in result.err
+    assert not (root / schedule.SCHEDULED_WORKFLOW).exists()
+
+
+def test_render_refuses_invalid_metadata(make_repo, cli) -> None:
+    root = _scheduled_repo(make_repo)
+    metadata = root / "automations/low-stock-alert/automation.yaml"
+    metadata.write_text(metadata.read_text().replace(f"schedule: {DAILY}", "schedule: 0 25 * * *"))
+    result = cli("schedule", "render", "--repo", str(root))
+    assert result.code == 1
+    assert "automations/low-stock-alert/automation.yaml:" in result.err
+    assert "schedule" in result.err and "Traceback" not in result.err
+    assert not (root / schedule.SCHEDULED_WORKFLOW).exists()
+
+
+def _repo_with_run_workflow(make_repo) -> Path:
+    run_workflow = (PROJECT / schedule.RUN_WORKFLOW).read_text()
+    return _scheduled_repo(make_repo, **{schedule.RUN_WORKFLOW: run_workflow})
+
+
+def test_render_maps_declared_secrets_in_run_workflow(make_repo, cli) -> None:
+    root = _repo_with_run_workflow(make_repo)
+    assert cli("schedule", "render", "--check", "--repo", str(root)).code == 1
+    result = cli("schedule", "render", "--repo", str(root))
+    assert "wrote .github/workflows/run.yml" in result.out
+    text = (root / schedule.RUN_WORKFLOW).read_text()
+    run_job = yaml.safe_load(text)["jobs"]["run"]
+    env = next(s for s in run_job["steps"] if s.get("id") == "run")["env"]
+    assert env["SMTP_PASSWORD"] == "${{ secrets.SMTP_PASSWORD }}"
+    assert env["AUTOKIT_MAPPED_SECRETS"] == "SMTP_PASSWORD WEBHOOK_URL"
+    # Everything outside the generated block is kept as written.
+    original = (PROJECT / schedule.RUN_WORKFLOW).read_text()
+    assert text.split(schedule.SECRETS_BEGIN)[0] == original.split(schedule.SECRETS_BEGIN)[0]
+    assert text.split(schedule.SECRETS_END)[1] == original.split(schedule.SECRETS_END)[1]
+    assert cli("schedule", "render", "--check", "--repo", str(root)).code == 0
+
+
+def test_run_workflow_without_markers_is_a_clear_error(make_repo, cli) -> None:
+    root = _repo_with_run_workflow(make_repo)
+    path = root / schedule.RUN_WORKFLOW
+    path.write_text(path.read_text().replace(schedule.SECRETS_END, "# (removed)"))
+    result = cli("schedule", "render", "--repo", str(root))
+    assert result.code == 1
+    assert "run.yml has no line '# <<< autokit secrets'" in result.err
+    assert "restore the two marker comments" in result.err
+
+
+def test_repository_template_takes_precedence(make_repo, cli) -> None:
+    root = _scheduled_repo(make_repo)
+    own = root / "templates" / schedule.TEMPLATE
+    own.parent.mkdir(parents=True)
+    shutil.copy(PROJECT / "templates" / schedule.TEMPLATE, own)
+    own.write_text(own.read_text().replace("name: scheduled\n", "name: nightly\n"))
+    assert cli("schedule", "render", "--repo", str(root)).code == 0
+    assert yaml.safe_load((root / schedule.SCHEDULED_WORKFLOW).read_text())["name"] == "nightly"
+
+
+def test_template_undefined_variable_is_an_error(make_repo) -> None:
+    from jinja2 import UndefinedError
+
+    root = _scheduled_repo(make_repo)
+    own = root / "templates" / schedule.TEMPLATE
+    own.parent.mkdir(parents=True)
+    own.write_text("name: {{ no_such_variable }}\n")
+    with pytest.raises(UndefinedError):
+        _render(root)
+
+
+# --- autokit schedule due --------------------------------------------------------------
+
+
+@pytest.fixture
+def rendered_repo(make_repo, cli) -> Path:
+    root = _scheduled_repo(make_repo)
+    assert cli("schedule", "render", "--repo", str(root)).code == 0
+    return root
+
+
+def test_due_several_automations(rendered_repo: Path, cli) -> None:
+    result = cli(
+        "schedule", "due", "--cron", WEEKDAYS, "--format", "json", "--repo", str(rendered_repo)
+    )
+    assert result.code == 0, result
+    assert result.out == '["invoice-reminders","timesheet-summary"]\n'  # one line: GITHUB_OUTPUT
+    assert result.err == ""
+    text = cli("schedule", "due", "--cron", WEEKDAYS, "--repo", str(rendered_repo))
+    assert text.out.splitlines() == ["invoice-reminders", "timesheet-summary"]
+
+
+def test_due_one_automation(rendered_repo: Path, cli) -> None:
+    result = cli(
+        "schedule", "due", "--cron", DAILY, "--format", "json", "--repo", str(rendered_repo)
+    )
+    assert json.loads(result.out) == ["low-stock-alert"]
+
+
+def test_due_none_for_an_expression_still_in_the_workflow(rendered_repo: Path, cli) -> None:
+    # The automation lost its schedule, but the workflow was not rendered again.
+    metadata = rendered_repo / "automations/low-stock-alert/automation.yaml"
+    metadata.write_text(metadata.read_text().replace(f"schedule: {DAILY}\n", ""))
+    result = cli(
+        "schedule", "due", "--cron", DAILY, "--format", "json", "--repo", str(rendered_repo)
+    )
+    assert result.code == 0
+    assert json.loads(result.out) == []
+    assert f"no automation is scheduled at '{DAILY}'" in result.err
+    assert "still lists it: run `autokit schedule render`" in result.err
+
+
+def test_due_expression_not_in_the_file(rendered_repo: Path, cli) -> None:
+    result = cli(
+        "schedule", "due", "--cron", "30 6 * * *", "--format", "json", "--repo", str(rendered_repo)
+    )
+    assert result.code == 0
+    assert json.loads(result.out) == []
+    assert "notice: no automation is scheduled at '30 6 * * *'" in result.err
+    assert "not an entry of .github/workflows/scheduled.yml" in result.err
+    text = cli("schedule", "due", "--cron", "30 6 * * *", "--repo", str(rendered_repo))
+    assert text.code == 0 and text.out == ""
+
+
+def test_due_warns_when_the_workflow_lacks_the_expression(make_repo, cli) -> None:
+    root = _scheduled_repo(make_repo)  # scheduled.yml never rendered
+    result = cli("schedule", "due", "--cron", DAILY, "--format", "json", "--repo", str(root))
+    assert json.loads(result.out) == ["low-stock-alert"]
+    assert "GitHub never runs these on schedule" in result.err
+
+
+def test_due_rejects_an_invalid_expression(rendered_repo: Path, cli) -> None:
+    result = cli("schedule", "due", "--cron", "0 8 * *", "--repo", str(rendered_repo))
+    assert result.code == 1
+    assert "'0 8 * *' is not a valid cron expression: has 4 fields" in result.err
+    assert "Traceback" not in result.err
+
+
+def test_due_skips_a_broken_automation_but_runs_the_others(rendered_repo: Path, cli) -> None:
+    metadata = rendered_repo / "automations/timesheet-summary/automation.yaml"
+    metadata.write_text(metadata.read_text().replace("owners:", "owner:"))
+    result = cli(
+        "schedule", "due", "--cron", WEEKDAYS, "--format", "json", "--repo", str(rendered_repo)
+    )
+    assert result.code == 0
+    assert json.loads(result.out) == ["invoice-reminders"]
+    assert "warning: skipped: automations/timesheet-summary/automation.yaml" in result.err
+
+
+def test_due_requires_cron(rendered_repo: Path, cli) -> None:
+    assert cli("schedule", "due", "--repo", str(rendered_repo)).code == 2

@@ -1,0 +1,161 @@
+"""`autokit schedule`: render the scheduled workflow, or name the automations due for a cron.
+
+autokit schedule render [--check]
+autokit schedule due --cron "0 8 * * 1-5" [--format text|json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from toolkit.errors import ToolkitError
+from toolkit.repo import Repository, repository_from_args
+
+if TYPE_CHECKING:
+    from toolkit.metadata import Automation
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    # `--repo` is accepted after the action too (`autokit schedule due --repo PATH`).
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--repo", metavar="PATH", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    render = actions.add_parser(
+        "render",
+        parents=[common],
+        help="write .github/workflows/scheduled.yml (and run.yml's secret mapping)",
+        description="Generate the scheduled workflow from the `schedule` fields, and the "
+        "secret mapping of the run workflows from the declared secrets.",
+    )
+    render.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 when the files are out of date",
+    )
+    due = actions.add_parser(
+        "due",
+        parents=[common],
+        help="name the automations whose schedule is a cron expression",
+        description="Name the automations whose `schedule` is exactly this expression "
+        "(the scheduled workflow passes the expression of the entry that fired).",
+    )
+    due.add_argument("--cron", required=True, metavar="EXPRESSION", help="five fields, UTC")
+    due.add_argument("--format", choices=["text", "json"], default="text")
+
+
+def run(args: argparse.Namespace) -> int:
+    repo = repository_from_args(args)
+    if args.action == "render":
+        return render(repo, check=args.check)
+    return due(repo, args.cron, args.format)
+
+
+def _valid_automations(repo: Repository) -> list[Automation]:
+    """Every automation, refusing to go on when some metadata is invalid."""
+    from toolkit.inventory import load_inventory
+
+    inventory = load_inventory(repo)
+    if inventory.findings:
+        lines = "\n".join(f.as_line() for f in inventory.findings)
+        raise ToolkitError(
+            f"invalid metadata:\n{lines}",
+            "fix these first (`autokit validate` lists them); schedules are read from metadata",
+        )
+    return inventory.automations
+
+
+def render(repo: Repository, *, check: bool) -> int:
+    from toolkit import schedule
+
+    automations = _valid_automations(repo)
+    expected = {
+        schedule.SCHEDULED_WORKFLOW: schedule.render_scheduled_workflow(repo, automations),
+    }
+    current_run_workflow = _read(repo.root / schedule.RUN_WORKFLOW)
+    if current_run_workflow is not None:
+        expected[schedule.RUN_WORKFLOW] = schedule.render_run_workflow(
+            current_run_workflow, automations
+        )
+    stale = [path for path, text in expected.items() if _read(repo.root / path) != text]
+    if check:
+        return _report_check(stale)
+    for path in stale:
+        _write_atomically(repo.root / path, expected[path])
+        print(f"wrote {path}")
+    if not stale:
+        print("the workflows are up to date")
+    return 0
+
+
+def _report_check(stale: list[str]) -> int:
+    if not stale:
+        print("the workflows match the schedules and secrets in metadata")
+        return 0
+    for path in stale:
+        print(
+            f"error: {path} is out of date with the schedules and secrets in metadata",
+            file=sys.stderr,
+        )
+    print("  hint: run `autokit schedule render` and commit the result", file=sys.stderr)
+    return 1
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write through a temporary file, so an interrupted write never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def due(repo: Repository, expression: str, output_format: str) -> int:
+    from toolkit import schedule
+    from toolkit.inventory import load_inventory
+
+    wanted = schedule.normalize(expression)
+    inventory = load_inventory(repo)
+    for finding in inventory.findings:
+        # One broken automation must not stop the others' scheduled runs.
+        print(f"warning: skipped: {finding.as_line()}", file=sys.stderr)
+    names = schedule.due_automations(inventory.automations, wanted)
+    _explain_due(repo, wanted, names)
+    if output_format == "json":
+        print(json.dumps(names, separators=(",", ":")))
+    elif names:
+        print("\n".join(names))
+    return 0
+
+
+def _explain_due(repo: Repository, wanted: str, names: list[str]) -> None:
+    """Say on stderr when nothing is due, or when the workflow disagrees with metadata."""
+    from toolkit import schedule
+
+    in_workflow = wanted in schedule.workflow_crons(repo)
+    if names and not in_workflow:
+        print(
+            f"warning: {schedule.SCHEDULED_WORKFLOW} has no entry '{wanted}', so GitHub "
+            "never runs these on schedule; run `autokit schedule render` and commit it",
+            file=sys.stderr,
+        )
+    elif not names:
+        where = (
+            f"{schedule.SCHEDULED_WORKFLOW} still lists it: run `autokit schedule render`"
+            if in_workflow
+            else f"it is not an entry of {schedule.SCHEDULED_WORKFLOW} either"
+        )
+        print(
+            f"notice: no automation is scheduled at '{wanted}', nothing is due; {where}",
+            file=sys.stderr,
+        )
