@@ -81,16 +81,22 @@ class Links:
         return stem + "/" if self.directory_urls else stem + ".html"
 
     def rel(self, from_src: str, to_src: str) -> str:
+        """The link from one page to another (posixpath.relpath is slow for 10,000s)."""
+        here = self._folder(from_src)
         target = self.url(to_src)
-        relative = posixpath.relpath(target.rstrip("/") or ".", self._folder(from_src))
+        parts = [p for p in target.split("/") if p]
+        common = 0
+        while common < min(len(here), len(parts)) and here[common] == parts[common]:
+            common += 1
+        relative = "../" * (len(here) - common) + "/".join(parts[common:])
         if target.endswith("/") or not target:
-            return "./" if relative == "." else relative + "/"
+            return relative.rstrip("/") + "/" if relative else "./"
         return relative
 
-    def _folder(self, src: str) -> str:
+    def _folder(self, src: str) -> list[str]:
         url = self.url(src)
-        folder = url.rstrip("/") if self.directory_urls else posixpath.dirname(url)
-        return folder or "."
+        folder = url if self.directory_urls else posixpath.dirname(url)
+        return [p for p in folder.split("/") if p]
 
 
 def generate(catalog: Catalog, links: Links, now: datetime | None = None) -> dict[str, str]:
