@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit import cron
-from toolkit.catalog.impact import Impact, bar_chart, impact_of, ranking
+from toolkit.catalog.impact import bar_chart, impact_of, ranking
 from toolkit.catalog.model import Catalog, Entry
 from toolkit.catalog.safe import one_line
 
@@ -292,5 +292,3 @@ def _environment() -> Any:
     env.filters["hours"] = lambda v: f"{v:,.1f}"
     return env
 
-
-__all__ = ["Impact", "Links", "generate", "home_block", "run_command"]
