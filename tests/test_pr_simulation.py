@@ -168,9 +168,11 @@ class Runner:
 def _make_shims(folder: Path) -> Path:
     """`autokit`, `pre-commit` and `python3` on PATH, from the Python running the tests."""
     folder.mkdir()
+    # -P: the checkout's own folders never shadow the installed packages, as with the
+    # console scripts that `pip install` writes.
     commands = {
-        "autokit": f'exec "{sys.executable}" -m toolkit "$@"',
-        "pre-commit": f'exec "{sys.executable}" -m pre_commit "$@"',
+        "autokit": f'exec "{sys.executable}" -P -m toolkit "$@"',
+        "pre-commit": f'exec "{sys.executable}" -P -m pre_commit "$@"',
         "python3": f'exec "{sys.executable}" "$@"',
         "python": f'exec "{sys.executable}" "$@"',
     }
@@ -325,6 +327,8 @@ def _run_ci(runner: Runner, clone: Path) -> dict[str, StepResult]:
         **{
             "needs.changed.result": "success" if results["changed"].code == 0 else "failure",
             "needs.test.result": "skipped" if not names else ("failure" if failed else "success"),
+            # The toolkit's own suite is not run here (it is this very test suite).
+            "needs.toolkit.result": "skipped",
         },
     )
     results["catalog"] = runner.step(ci, "catalog", "catalog", clone)
@@ -344,6 +348,7 @@ def test_good_pull_request_adding_an_automation(origin: Origin, runner: Runner) 
     for key, result in results.items():
         assert result.code == 0, f"{key}: {result}"
     assert json.loads(results["changed"].outputs["automations"]) == ["invoice-reminders"]
+    assert results["changed"].outputs["toolkit"] == "false"
     assert "test invoice-reminders" in results
     assert "::error" not in results["policy"].out
     assert (runner.temp / "site" / "index.html").is_file()
@@ -561,3 +566,27 @@ def test_pre_commit_checks_the_changed_files_only(origin: Origin, runner: Runner
     assert failed.code == 1, failed
     assert "automations/contacts-dedupe/automation.yaml" in failed.out
     assert "legacy-report" not in failed.out
+
+
+def test_a_toolkit_change_tests_the_toolkit_and_no_automation(
+    origin: Origin, runner: Runner
+) -> None:
+    _require("changed")
+    origin.push_branch("faster-cli", {"toolkit/speedups.py": "FAST = True\n"}, "Faster CLI")
+    clone = origin.ci_checkout("faster-cli")
+    ci = _load("ci.yml")
+    changed = runner.step(ci, "changed", "changed", clone)
+    assert changed.code == 0, changed
+    assert changed.outputs == {"automations": "[]", "toolkit": "true"}
+    # The matrix job is skipped (an empty matrix is an error on Actions); the verdict holds.
+    assert ci["jobs"]["test"]["if"] == "needs.changed.outputs.automations != '[]'"
+    assert ci["jobs"]["toolkit"]["if"] == "needs.changed.outputs.toolkit == 'true'"
+    context = {"needs.changed.result": "success", "needs.test.result": "skipped"}
+    passed = runner.step(
+        ci, "tests", "verdict", clone, **context, **{"needs.toolkit.result": "success"}
+    )
+    assert passed.code == 0, passed
+    failed = runner.step(
+        ci, "tests", "verdict", clone, **context, **{"needs.toolkit.result": "failure"}
+    )
+    assert failed.code == 1
