@@ -203,7 +203,7 @@ def _product_files() -> dict[str, str | bytes]:
 
 def _autokit(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "toolkit", *args],
+        [sys.executable, "-P", "-m", "toolkit", *args],
         cwd=root,
         capture_output=True,
         text=True,
