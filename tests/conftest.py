@@ -4,7 +4,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-
 from helpers import build_tree, commit_all, git
 
 from toolkit.cli import main

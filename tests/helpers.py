@@ -22,9 +22,7 @@ def build_tree(root: Path, files: dict[str, str | bytes]) -> None:
 
 
 def git(root: Path, *args: str) -> str:
-    result = subprocess.run(
-        ["git", *args], cwd=root, check=True, capture_output=True, text=True
-    )
+    result = subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, text=True)
     return result.stdout
 
 

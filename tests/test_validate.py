@@ -37,3 +37,46 @@ def test_json_format_lists_findings(make_repo, cli):
     assert result.code == 1
     findings = json.loads(result.out)["findings"]
     assert [f["field"] for f in findings] == ["version"]
+
+
+def test_github_format_prints_annotations(make_repo, cli):
+    files = automation_files("greeter")
+    files["automations/greeter/automation.yaml"] = yaml.safe_dump(
+        metadata("greeter", owners=["alice"]), sort_keys=False
+    )
+    root = make_repo(files)
+    result = cli("validate", "--repo", str(root), "--format", "github")
+    assert result.code == 1
+    (annotation,) = result.out.splitlines()
+    assert annotation.startswith(
+        "::error file=automations/greeter/automation.yaml,line=6,col=3,title=metadata-schema::"
+    )
+    assert "owners[0]: 'alice' must be a GitHub handle" in annotation
+
+
+def test_paths_select_automations_by_folder_or_file(make_repo, cli, monkeypatch):
+    files = {**automation_files("good"), **automation_files("bad")}
+    files["automations/bad/automation.yaml"] = ""
+    root = make_repo(files)
+    monkeypatch.chdir(root)
+    assert cli("validate", "automations/good/README.md", "automations/good").code == 0
+    result = cli("validate", "automations/bad/tests/test_main.py")
+    assert result.code == 1
+    assert "automations/bad/automation.yaml:1:1: file is empty" in result.out
+    assert "1 automation(s) checked" in result.err
+
+
+def test_a_path_outside_automations_is_refused(make_repo, cli, monkeypatch):
+    root = make_repo({**automation_files("good"), "docs/index.md": "# Docs\n"})
+    monkeypatch.chdir(root)
+    result = cli("validate", "docs/index.md")
+    assert result.code == 1
+    assert "docs/index.md is not inside automations/<name>/" in result.err
+
+
+def test_a_deleted_automation_folder_passed_by_name(make_repo, cli, monkeypatch):
+    root = make_repo(automation_files("good"))
+    monkeypatch.chdir(root)
+    result = cli("validate", "automations/gone/automation.yaml")
+    assert result.code == 1
+    assert "no such automation folder" in result.err

@@ -13,7 +13,7 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from toolkit import __version__
@@ -92,6 +92,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exit_:
         return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
+    except Exception:  # a command module that fails to import is a bug too
+        return _report_crash()
     return run_with_error_boundary(args)
 
 
@@ -110,13 +112,17 @@ def run_with_error_boundary(args: argparse.Namespace) -> int:
         sys.stderr.close()
         return EXIT_OK
     except Exception:
-        crash_file = _write_crash_report()
-        print(
-            "autokit: internal error: this is a bug in autokit, not in your repository.\n"
-            f"The traceback was written to {crash_file}; please attach it to a bug report.",
-            file=sys.stderr,
-        )
-        return EXIT_BUG
+        return _report_crash()
+
+
+def _report_crash() -> int:
+    crash_file = _write_crash_report()
+    print(
+        "autokit: internal error: this is a bug in autokit, not in your repository.\n"
+        f"The traceback was written to {crash_file}; please attach it to a bug report.",
+        file=sys.stderr,
+    )
+    return EXIT_BUG
 
 
 def _print_error(error: ToolkitError) -> None:
@@ -131,7 +137,7 @@ def _write_crash_report() -> Path:
     from toolkit.paths import state_home
 
     folder = state_home() / "crash-reports"
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     try:
         folder.mkdir(parents=True, exist_ok=True)
         crash_file = folder / f"crash-{stamp}-{os.getpid()}.txt"

@@ -44,16 +44,27 @@ class Finding:
         return text
 
 
+def sort_key(finding: Finding) -> tuple[str, int, int, str, str]:
+    """Order by place then check; a finding without a line sorts before line 1."""
+    return (finding.path, finding.line or 0, finding.column or 0, finding.check,
+            finding.message)
+
+
+def sorted_findings(findings: Iterable[Finding]) -> list[Finding]:
+    return sorted(findings, key=sort_key)
+
+
 def has_errors(findings: Iterable[Finding]) -> bool:
     return any(f.severity == ERROR for f in findings)
 
 
 def render_text(findings: Sequence[Finding]) -> str:
-    return "\n".join(f.as_line() for f in sorted(findings))
+    return "\n".join(f.as_line() for f in sorted_findings(findings))
 
 
 def render_json(findings: Sequence[Finding], **extra: object) -> str:
-    return json.dumps({**extra, "findings": [asdict(f) for f in sorted(findings)]}, indent=2)
+    listed = [asdict(f) for f in sorted_findings(findings)]
+    return json.dumps({**extra, "findings": listed}, indent=2)
 
 
 def _escape_data(value: str) -> str:
@@ -80,4 +91,114 @@ def github_annotation(finding: Finding) -> str:
 
 
 def render_github(findings: Sequence[Finding]) -> str:
-    return "\n".join(github_annotation(f) for f in sorted(findings))
+    return "\n".join(github_annotation(f) for f in sorted_findings(findings))
+
+
+# ---------------------------------------------------------------------------
+# Policy reports: grouped text, and the GitHub job summary
+
+REPOSITORY_GROUP = "(repository)"
+STEP_SUMMARY_LIMIT = 1024 * 1024  # GitHub rejects a step summary over 1 MiB
+
+
+def group_of(finding: Finding) -> str:
+    """The automation a finding is about, or "(repository)" for repository-wide files."""
+    parts = finding.path.split("/")
+    return parts[1] if len(parts) >= 3 and parts[0] == "automations" else REPOSITORY_GROUP
+
+
+def grouped(findings: Iterable[Finding]) -> dict[str, list[Finding]]:
+    groups: dict[str, list[Finding]] = {}
+    for finding in sorted(findings, key=lambda f: (group_of(f), sort_key(f))):
+        groups.setdefault(group_of(finding), []).append(finding)
+    return groups
+
+
+def _counts(findings: Sequence[Finding]) -> str:
+    parts = []
+    for severity in SEVERITIES:
+        count = sum(1 for f in findings if f.severity == severity)
+        if count:
+            parts.append(f"{count} {severity}{'s' if count != 1 else ''}")
+    return ", ".join(parts)
+
+
+def render_grouped_text(findings: Sequence[Finding]) -> str:
+    """Findings grouped by automation, each with its location, check and hint."""
+    blocks = []
+    for group, items in grouped(findings).items():
+        lines = [f"{group} ({_counts(items)})"]
+        for finding in items:
+            field = f"{finding.field}: " if finding.field else ""
+            lines.append(f"  {finding.severity:<7} {finding.location()}  [{finding.check}] "
+                         f"{field}{finding.message}")
+            if finding.hint:
+                lines.append(f"          hint: {finding.hint}")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+def _markdown_cell(text: str | None) -> str:
+    """Plain text for a Markdown table cell: no HTML, no table breaks, no line breaks."""
+    if not text:
+        return ""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = text.replace("|", "\\|").replace("`", "'")
+    return " ".join(text.split())
+
+
+def _summary_row(finding: Finding) -> str:
+    cells = [finding.severity, f"`{_markdown_cell(finding.location())}`", finding.check,
+             _markdown_cell((f"{finding.field}: " if finding.field else "") + finding.message),
+             _markdown_cell(finding.hint)]
+    return "| " + " | ".join(cells) + " |\n"
+
+
+def render_step_summary(
+    findings: Sequence[Finding], title: str, notes: Sequence[str] = (),
+    limit: int = STEP_SUMMARY_LIMIT,
+) -> str:
+    """A Markdown job summary listing every finding, cut to stay under `limit` bytes.
+
+    GitHub shows only ten annotations per step, so the summary is the complete list; if
+    it would pass the size limit, the rows that do not fit are counted instead.
+    """
+    head = f"## {_markdown_cell(title)}\n\n"
+    head += "".join(f"{_markdown_cell(note)}\n\n" for note in notes)
+    if not findings:
+        return head + "No findings.\n"
+    head += f"**{_counts(findings)}**\n\n"
+    table = "| severity | where | check | problem | how to fix |\n|---|---|---|---|---|\n"
+    used = len((head + table).encode()) + 200  # room for the closing note
+    rows, shown = [], 0
+    for finding in sorted(findings, key=lambda f: (SEVERITIES.index(f.severity)
+                                                   if f.severity in SEVERITIES else 0,
+                                                   sort_key(f))):
+        row = _summary_row(finding)
+        size = len(row.encode())
+        if used + size > limit:
+            break
+        rows.append(row)
+        used += size
+        shown += 1
+    text = head + table + "".join(rows)
+    if shown < len(findings):
+        text += (f"\n{len(findings) - shown} more finding(s) not shown: the summary is "
+                 "limited to 1 MiB. Run `autokit policy --format json` for all of them.\n")
+    return text
+
+
+def append_step_summary(markdown: str, path: str | None) -> bool:
+    """Append to the job summary file (`$GITHUB_STEP_SUMMARY`) within its size limit."""
+    if not path:
+        return False
+    from pathlib import Path
+
+    target = Path(path)
+    existing = target.stat().st_size if target.exists() else 0
+    data = markdown.encode()
+    if existing + len(data) > STEP_SUMMARY_LIMIT:
+        return False
+    with target.open("ab") as file:
+        file.write(data)
+    return True

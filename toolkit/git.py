@@ -75,7 +75,7 @@ def merge_base(root: Path, base: str, head: str = "HEAD") -> str:
     try:
         return run_git(root, "merge-base", base_commit, head_commit_).strip()
     except ToolkitError:
-        shallow = (Path(run_git(root, "rev-parse", "--git-dir").strip()) / "shallow")
+        shallow = Path(run_git(root, "rev-parse", "--git-dir").strip()) / "shallow"
         shallow = shallow if shallow.is_absolute() else root / shallow
         hint = "the two refs share no history"
         if shallow.exists():
@@ -105,8 +105,9 @@ def changed_files(root: Path, base: str, head: str = "HEAD") -> list[Change]:
     while index < len(fields) and fields[index]:
         status = fields[index][0]
         if status in "RC":
-            changes.append(Change("R" if status == "R" else "A", fields[index + 2],
-                                  fields[index + 1]))
+            changes.append(
+                Change("R" if status == "R" else "A", fields[index + 2], fields[index + 1])
+            )
             index += 3
         else:
             changes.append(Change(status if status in "ADM" else "M", fields[index + 1]))
@@ -164,3 +165,215 @@ def version_tags(root: Path, name: str | None = None) -> dict[str, list[VersionT
 def is_dirty(root: Path, path: str) -> bool:
     """Whether `path` (a file or folder) has uncommitted or untracked changes."""
     return bool(run_git(root, "status", "--porcelain", "--", path).strip())
+
+
+def tree_id(root: Path, ref: str, path: str) -> str | None:
+    """The hash of the tree at `path` in `ref`, or None when `path` did not exist there."""
+    try:
+        return run_git(root, "rev-parse", "--verify", "-q", f"{ref}:{path}").strip() or None
+    except ToolkitError:
+        return None
+
+
+def materialize_tree(root: Path, tree: str, destination: Path) -> Path:
+    """Write the files of `tree` into `destination` (once: the tree hash names the content).
+
+    One `git archive` call for the whole tree; extraction goes to a temporary folder that
+    is renamed into place, so a reader never sees a half-written copy.
+    """
+    import io
+    import os
+    import shutil
+    import tarfile
+    import tempfile
+
+    if destination.is_dir():
+        return destination
+    archive = bytes(open_repo(root).git.execute(
+        ["git", "archive", "--format=tar", tree], stdout_as_string=False
+    ))
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    temporary = Path(tempfile.mkdtemp(prefix=".tmp-", dir=destination.parent))
+    try:
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(temporary, filter="data")
+        os.rename(temporary, destination)
+    except OSError:
+        shutil.rmtree(temporary, ignore_errors=True)
+        if not destination.is_dir():  # not someone else's rename winning the race
+            raise
+    return destination
+
+
+@dataclass(frozen=True)
+class WorkingTreeState:
+    commit: str | None
+    dirty: bool | None
+
+
+def working_tree_state(root: Path, path: str) -> WorkingTreeState:
+    """HEAD's commit and whether `path` has uncommitted changes, in one cheap git call.
+
+    Runs git directly rather than through GitPython: `autokit run` needs only this, and
+    importing GitPython would cost more than the whole call.
+    """
+    import subprocess
+
+    try:
+        result = subprocess.run(
+            ["git", "status", "--porcelain=v2", "--branch", "--untracked-files=all", "--", path],
+            cwd=root, capture_output=True, text=True, check=False,
+        )
+    except OSError:
+        return WorkingTreeState(None, None)
+    if result.returncode != 0:
+        return WorkingTreeState(None, None)
+    commit, dirty = None, False
+    for line in result.stdout.splitlines():
+        if line.startswith("# branch.oid "):
+            oid = line.split()[2]
+            commit = oid if oid != "(initial)" else None
+        elif not line.startswith("#"):
+            dirty = True
+    return WorkingTreeState(commit, dirty)
+
+
+def changes_to_worktree(root: Path, base: str) -> list[Change]:
+    """Files changed from the merge base of `base` and HEAD to the working tree.
+
+    Includes uncommitted and untracked files, so `autokit policy` run before a commit
+    checks what is on disk. Three Git calls, whatever the repository's size.
+    """
+    start = merge_base(root, base, "HEAD")
+    output = run_git(root, "diff", "--name-status", "-M", "-z", start)
+    changes = _parse_name_status(output)
+    untracked = run_git(root, "ls-files", "-z", "--others", "--exclude-standard")
+    changes.extend(Change("A", path) for path in untracked.split("\0") if path)
+    return changes
+
+
+def _parse_name_status(output: str) -> list[Change]:
+    fields = output.split("\0")
+    changes: list[Change] = []
+    index = 0
+    while index < len(fields) and fields[index]:
+        status = fields[index][0]
+        if status in "RC":
+            new_status = "R" if status == "R" else "A"
+            changes.append(Change(new_status, fields[index + 2], fields[index + 1]))
+            index += 3
+        else:
+            changes.append(Change(status if status in "ADM" else "M", fields[index + 1]))
+            index += 2
+    return changes
+
+
+def files_at(root: Path, ref: str, paths: list[str]) -> dict[str, bytes | None]:
+    """Several files as they were at `ref` (None when absent), in one `cat-file` call."""
+    import subprocess
+
+    if not paths:
+        return {}
+    commit = resolve_ref(root, ref)
+    request = "".join(f"{commit}:{path}\n" for path in paths).encode()
+    result = subprocess.run(
+        ["git", "cat-file", "--batch"], cwd=root, input=request, capture_output=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise ToolkitError(f"git cat-file failed: {result.stderr.decode(errors='replace')}")
+    return _parse_batch(result.stdout, paths)
+
+
+def _parse_batch(output: bytes, paths: list[str]) -> dict[str, bytes | None]:
+    found: dict[str, bytes | None] = {}
+    position = 0
+    for path in paths:
+        end = output.index(b"\n", position)
+        header = output[position:end].split()
+        position = end + 1
+        if header[-1] == b"missing" or len(header) != 3:
+            found[path] = None
+            continue
+        size = int(header[2])
+        found[path] = output[position : position + size] if header[1] == b"blob" else None
+        position += size + 1
+    return found
+
+
+def current_branch(root: Path) -> str | None:
+    """The checked-out branch's short name, or None on a detached HEAD."""
+    try:
+        return run_git(root, "symbolic-ref", "--short", "-q", "HEAD").strip() or None
+    except ToolkitError:
+        return None
+
+
+def create_annotated_tag(root: Path, tag: str, message: str, ref: str = "HEAD") -> None:
+    """Create an annotated tag; the message is passed on stdin, never through a shell."""
+    import subprocess
+
+    result = subprocess.run(
+        ["git", "tag", "--annotate", "--file=-", "--cleanup=verbatim", tag, ref],
+        cwd=root, input=message.encode(), capture_output=True, check=False,
+    )
+    if result.returncode != 0:
+        stderr = result.stderr.decode(errors="replace").strip()
+        raise ToolkitError(f"could not create tag {tag}: {stderr}")
+
+
+def push_tags(root: Path, tags: list[str], remote: str = "origin") -> None:
+    """Push the given tags (and nothing else) to `remote`."""
+    if tags:
+        run_git(root, "push", remote, *(f"refs/tags/{tag}" for tag in tags))
+
+
+def grep_files(root: Path, pattern: str, *pathspecs: str) -> list[str]:
+    """Tracked files (in the working tree) whose content matches the extended regex."""
+    import git
+
+    repo = open_repo(root)
+    try:
+        output = repo.git.execute(["git", "grep", "-l", "-E", "-e", pattern, "--", *pathspecs])
+    except git.GitCommandError as error:
+        if error.status == 1:  # no match
+            return []
+        raise ToolkitError(f"git grep failed: {error.stderr}") from None
+    return [line for line in str(output).splitlines() if line]
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    """One commit of `history`: who wrote it, when, and which paths it touched."""
+
+    sha: str
+    author: str
+    email: str
+    date: str  # ISO 8601, author date
+    paths: tuple[str, ...]
+
+
+def history(root: Path, pathspec: str = ".") -> list[CommitInfo]:
+    """Every commit touching `pathspec`, newest first, from ONE `git log --name-only` pass.
+
+    Merge commits list no paths (their changes are in the commits they merge).
+    """
+    output = run_git(
+        root, "log", "-z", "--no-renames", "--name-only", "--format=%x01%H%x00%an%x00%ae%x00%aI",
+        "--", pathspec,
+    )
+    commits: list[CommitInfo] = []
+    for record in output.split("\x01")[1:]:
+        fields = record.split("\0")
+        sha, author, email, date = fields[:4]
+        paths = tuple(p.strip("\n") for p in fields[4:] if p.strip("\n"))
+        commits.append(CommitInfo(sha, author, email, date, paths))
+    return commits
+
+
+def is_shallow(root: Path) -> bool:
+    """Whether the clone lacks part of its history (e.g. actions/checkout's default depth)."""
+    try:
+        return run_git(root, "rev-parse", "--is-shallow-repository").strip() == "true"
+    except ToolkitError:
+        return False

@@ -129,3 +129,17 @@ def _missing_metadata(repo: Repository, folder: Path) -> Finding:
         message=f"the folder {repo.relative(folder)}/ has no {METADATA_FILE}",
         hint="add one (`autokit new` scaffolds a complete folder) or remove the folder",
     )
+
+
+def warn_about_invalid(inventory: Inventory) -> None:
+    """Tell the user, on stderr, that automations with invalid metadata were left out."""
+    import sys
+
+    broken = sorted({f.path for f in inventory.findings})
+    if broken:
+        print(
+            f"warning: {len(broken)} automation(s) with invalid metadata left out "
+            f"({', '.join(broken[:3])}{', ...' if len(broken) > 3 else ''}); "
+            "`autokit validate` says what to fix",
+            file=sys.stderr,
+        )

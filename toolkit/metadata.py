@@ -14,7 +14,7 @@ import datetime as dt
 import difflib
 import hashlib
 import re
-from collections.abc import Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -117,19 +117,30 @@ SCHEMA: dict[str, Any] = {
 
 # Hints for values that fail a pattern, by the field's last key.
 _PATTERN_HINTS = {
-    "name": ("must be a slug", "lowercase letters, digits and dashes, 2-63 characters, "
-             "starting with a letter, e.g. 'invoice-reminders'"),
+    "name": (
+        "must be a slug",
+        "lowercase letters, digits and dashes, 2-63 characters, "
+        "starting with a letter, e.g. 'invoice-reminders'",
+    ),
     "replaced_by": ("must be the name of an automation", "a slug such as 'invoice-reminders'"),
-    "version": ("must be a semantic version MAJOR.MINOR.PATCH",
-                "e.g. '1.4.0'; quote it if YAML reads it as a number"),
+    "version": (
+        "must be a semantic version MAJOR.MINOR.PATCH",
+        "e.g. '1.4.0'; quote it if YAML reads it as a number",
+    ),
     "owners": ("must be a GitHub handle", "add at least one '@user' or '@org/team'"),
     "tags": ("must be a slug", "lowercase letters, digits and dashes, e.g. 'email'"),
-    "requirements": ("must be pinned to an exact version",
-                     "write 'name==x.y.z', e.g. 'openpyxl==3.1.5'"),
-    "inputs": ("is not a valid input name",
-               "lowercase letters, digits and underscores, starting with a letter"),
-    "secrets": ("must be an environment variable name",
-                "uppercase letters, digits and underscores, e.g. 'SMTP_PASSWORD'"),
+    "requirements": (
+        "must be pinned to an exact version",
+        "write 'name==x.y.z', e.g. 'openpyxl==3.1.5'",
+    ),
+    "inputs": (
+        "is not a valid input name",
+        "lowercase letters, digits and underscores, starting with a letter",
+    ),
+    "secrets": (
+        "must be an environment variable name",
+        "uppercase letters, digits and underscores, e.g. 'SMTP_PASSWORD'",
+    ),
 }
 
 _TYPE_NAMES = {
@@ -213,7 +224,7 @@ class Automation:
 
     def to_dict(self) -> dict[str, Any]:
         """The metadata as written, with defaults filled in; JSON-ready."""
-        return _jsonable(
+        result: dict[str, Any] = _jsonable(
             {
                 "name": self.name,
                 "title": self.title,
@@ -236,6 +247,7 @@ class Automation:
                 "examples": self.data.get("examples") or [],
             }
         )
+        return result
 
 
 def _jsonable(value: Any) -> Any:
@@ -315,35 +327,56 @@ def _field_label(keys: Sequence[Any]) -> str:
     return label
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+_TYPE_CHECKS: dict[str, Callable[[Any], bool]] = {
+    "string": lambda v: isinstance(v, str),
+    "path": lambda v: isinstance(v, str),
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "number": _is_number,
+    "boolean": lambda v: isinstance(v, bool),
+    "date": lambda v: _is_date(v),
+    "choice": lambda v: True,
+}
+
+
 def input_value_problem(spec: Mapping[str, Any], value: Any) -> str | None:
-    """Why `value` does not fit the input spec, or None when it does."""
-    kind = spec.get("type")
-    checks = {
-        "string": lambda v: isinstance(v, str),
-        "path": lambda v: isinstance(v, str),
-        "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-        "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
-        "boolean": lambda v: isinstance(v, bool),
-        "date": _is_date,
-        "choice": lambda v: True,
-    }
-    if kind in checks and not checks[kind](value):
-        return f"{value!r} is not a valid {kind}"
+    """Why `value` does not fit the input spec, or None when it does.
+
+    Parts of the spec that are themselves malformed (a non-numeric `min`, a bad
+    `pattern`) are skipped here: the schema reports them.
+    """
+    check = _TYPE_CHECKS.get(str(spec.get("type")))
+    if check is not None and not check(value):
+        return f"{value!r} is not a valid {spec['type']}"
     choices = spec.get("choices")
-    if choices and value not in choices:
+    if isinstance(choices, list) and choices and value not in choices:
         return f"{value!r} is not one of the choices {', '.join(map(str, choices))}"
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if spec.get("min") is not None and value < spec["min"]:
-            return f"{value} is below the minimum {spec['min']}"
-        if spec.get("max") is not None and value > spec["max"]:
-            return f"{value} is above the maximum {spec['max']}"
-    if spec.get("pattern") and isinstance(value, str):
-        try:
-            if not re.fullmatch(spec["pattern"], value):
-                return f"{value!r} does not match the pattern {spec['pattern']!r}"
-        except re.error:
-            return None
+    return _bounds_problem(spec, value) or _pattern_problem(spec, value)
+
+
+def _bounds_problem(spec: Mapping[str, Any], value: Any) -> str | None:
+    if not _is_number(value):
+        return None
+    low, high = spec.get("min"), spec.get("max")
+    if _is_number(low) and value < low:
+        return f"{value} is below the minimum {low}"
+    if _is_number(high) and value > high:
+        return f"{value} is above the maximum {high}"
     return None
+
+
+def _pattern_problem(spec: Mapping[str, Any], value: Any) -> str | None:
+    pattern = spec.get("pattern")
+    if not isinstance(pattern, str) or not pattern or not isinstance(value, str):
+        return None
+    try:
+        matched = re.fullmatch(pattern, value)
+    except re.error:
+        return None
+    return None if matched else f"{value!r} does not match the pattern {pattern!r}"
 
 
 def _is_date(value: Any) -> bool:
@@ -455,7 +488,7 @@ def _problem_from_cerberus(error: Any) -> Problem:
         wanted_name = _TYPE_NAMES.get(wanted, wanted)
         hint = f"write it as a {wanted_name}"
         if wanted == "string" and last == "version":
-            hint = "quote it, e.g. version: \"1.0.0\""
+            hint = 'quote it, e.g. version: "1.0.0"'
         return Problem(keys, f"must be a {wanted_name}, not {_describe(value)}", hint)
     if code in (cerberus_errors.EMPTY_NOT_ALLOWED.code, cerberus_errors.MIN_LENGTH.code):
         if last == "owners":
@@ -480,25 +513,38 @@ def _problem_from_cerberus(error: Any) -> Problem:
     if code in (cerberus_errors.MIN_VALUE.code, cerberus_errors.MAX_VALUE.code):
         bound = "at least" if code == cerberus_errors.MIN_VALUE.code else "at most"
         return Problem(keys, f"must be {bound} {error.constraint}", f"change {value!r}")
+    if code == cerberus_errors.NOT_NULLABLE.code:
+        return Problem(keys, "is empty", f"give `{last}` a value, or remove the line")
     if code == cerberus_errors.CUSTOM.code:
-        message = str(error.info[0]) if error.info else "is not valid"
-        if message.startswith(("default", "a required input")):
-            keys += ("default",)
-            message = message.removeprefix("default ")
-        elif message.startswith("min is"):
-            keys += ("min",)
-        return Problem(keys, message, _custom_hint(message))
+        return _custom_problem(keys, str(error.info[0]) if error.info else "is not valid")
     return Problem(keys, f"is not valid ({error.rule})", "see the metadata docs")
 
 
+def _custom_problem(keys: tuple[Any, ...], message: str) -> Problem:
+    """A problem from one of the `_check_with_*` rules, pointed at the exact key."""
+    hint = _custom_hint(message)
+    if message.startswith(("default", "a required input")):
+        keys += ("default",)
+        message = message.removeprefix("default ")
+    elif message.startswith("min is"):
+        keys += ("min",)
+    return Problem(keys, message, hint)
+
+
 def _custom_hint(message: str) -> str:
+    if message.startswith("is not a valid regular expression"):
+        return "fix the pattern; it is a Python regular expression matched against the whole value"
+    if message.startswith("min is"):
+        return "swap min and max"
     if message.startswith("is not a valid cron"):
         return "five fields in UTC, e.g. '0 8 * * 1-5' for weekdays at 08:00"
-    if message.startswith(("default", "a required input")):
+    if message.startswith("a required input"):
+        return "remove the default, or make the input optional with `required: false`"
+    if message.startswith("default"):
         return "make the default match the input's type and choices, or remove it"
     if "entrypoint" in message or "relative" in message or "'..'" in message:
         return "name a file inside the folder, e.g. 'main.py'"
-    if "choices" in message:
+    if "needs a list of `choices`" in message:
         return "add `choices: [a, b]`"
     if "single line" in message:
         return "keep the summary to one line; put details in README.md"
@@ -516,6 +562,8 @@ def _describe(value: Any) -> str:
         return "an empty value"
     if isinstance(value, int | float):
         return f"the number {value}"
+    if isinstance(value, str):
+        return f"the text {value!r}"
     return f"{type(value).__name__} {value!r}"
 
 
@@ -545,31 +593,45 @@ def _cross_field_problems(data: Mapping[str, Any]) -> list[Problem]:
                 "add `deprecation: {reason: ..., replaced_by: ...}`",
             )
         )
-    if data.get("runtime") == "python" and isinstance(data.get("entrypoint"), str):
-        if not data["entrypoint"].endswith(".py"):
+    entrypoint = data.get("entrypoint")
+    python = data.get("runtime") == "python"
+    if python and isinstance(entrypoint, str) and not entrypoint.endswith(".py"):
+        problems.append(
+            Problem(("entrypoint",), "a python entrypoint must be a .py file", "e.g. main.py")
+        )
+    inputs = data.get("inputs")
+    examples = data.get("examples")
+    if isinstance(examples, list):
+        declared = inputs if isinstance(inputs, dict) else {}
+        for index, example in enumerate(examples):
+            if isinstance(example, dict) and isinstance(example.get("inputs", {}), dict):
+                problems += _example_problems(index, example.get("inputs") or {}, declared)
+    return problems
+
+
+def _example_problems(
+    index: int, given: Mapping[Any, Any], declared: Mapping[Any, Any]
+) -> list[Problem]:
+    """Examples run as smoke tests, so their inputs must be declared, valid and complete."""
+    problems: list[Problem] = []
+    for name, value in given.items():
+        keys = ("examples", index, "inputs", name)
+        spec = declared.get(name)
+        if name not in declared:
+            close = difflib.get_close_matches(str(name), [str(k) for k in declared], n=1)
+            hint = f"did you mean '{close[0]}'?" if close else "declare it under `inputs`"
+            problems.append(Problem(keys, "is not a declared input", hint, at_key=True))
+        elif isinstance(spec, dict) and (reason := input_value_problem(spec, value)):
+            problems.append(Problem(keys, reason, "give the example a value that fits the input"))
+    for name, spec in declared.items():
+        if isinstance(spec, dict) and spec.get("required") and name not in given:
             problems.append(
-                Problem(("entrypoint",), "a python entrypoint must be a .py file", "e.g. main.py")
+                Problem(
+                    ("examples", index, "inputs"),
+                    f"misses the required input '{name}'",
+                    f"add `{name}: ...` to the example's inputs",
+                )
             )
-    inputs = data.get("inputs") if isinstance(data.get("inputs"), dict) else {}
-    examples = data.get("examples") if isinstance(data.get("examples"), list) else []
-    for index, example in enumerate(examples):
-        given = example.get("inputs") if isinstance(example, dict) else None
-        if not isinstance(given, dict):
-            continue
-        for name, value in given.items():
-            spec = inputs.get(name) if isinstance(inputs, dict) else None
-            if not isinstance(spec, dict):
-                close = difflib.get_close_matches(str(name), list(inputs or {}), n=1)
-                hint = f"did you mean '{close[0]}'?" if close else "declare it under `inputs`"
-                problems.append(
-                    Problem(("examples", index, "inputs", name), "is not a declared input", hint,
-                            at_key=True)
-                )
-            elif reason := input_value_problem(spec, value):
-                problems.append(
-                    Problem(("examples", index, "inputs", name), reason,
-                            "give the example a value that fits the input")
-                )
     return problems
 
 
@@ -578,17 +640,31 @@ def filesystem_problems(data: Mapping[str, Any], folder: Path, root: Path) -> li
     problems: list[Problem] = []
     name = data.get("name")
     if isinstance(name, str) and name != folder.name:
-        message = f"'{name}' differs from the folder name '{folder.name}'"
-        if (folder.parent / name).is_dir():
-            message += f"; '{name}' is already the name of {folder.parent.name}/{name}/"
-        hint = f"set `name: {folder.name}` or rename the folder"
-        problems.append(Problem(("name",), message, hint))
+        problems.append(_name_problem(name, folder))
     entrypoint = data.get("entrypoint")
     if isinstance(entrypoint, str) and entrypoint:
         problem = _entrypoint_problem(folder, entrypoint, root)
         if problem:
             problems.append(Problem(("entrypoint",), problem[0], problem[1]))
     return problems
+
+
+def _name_problem(name: str, folder: Path) -> Problem:
+    other = folder.parent / name
+    if other.is_dir():
+        # A copied folder whose name was not changed: two automations would share a name.
+        return Problem(
+            ("name",),
+            f"'{name}' is already the name of {folder.parent.name}/{name}/; "
+            "two automations cannot share a name",
+            f"give this copy its own name: set `name: {folder.name}` (the folder name), "
+            "or rename both the folder and `name`",
+        )
+    return Problem(
+        ("name",),
+        f"'{name}' differs from the folder name '{folder.name}'",
+        f"set `name: {folder.name}` or rename the folder to {name}",
+    )
 
 
 def _entrypoint_problem(folder: Path, entrypoint: str, root: Path) -> tuple[str, str] | None:
@@ -710,7 +786,14 @@ def _check_content(raw: bytes, display: str) -> tuple[dict[str, Any] | None, lis
 
 def _yaml_finding(display: str, problem: Any) -> Finding:
     return Finding(
-        display, problem.line, problem.column, CHECK_ID, ERROR, problem.message, problem.hint
+        display,
+        problem.line,
+        problem.column,
+        CHECK_ID,
+        ERROR,
+        problem.message,
+        problem.hint,
+        problem.field,
     )
 
 

@@ -81,8 +81,7 @@ def find_repository(explicit: str | os.PathLike[str] | None = None) -> Repositor
             return Repository(folder)
     raise ToolkitError(
         f"no autokit repository found at {start} or above it",
-        "run autokit inside the repository (the folder holding automations/), "
-        "or pass --repo PATH",
+        "run autokit inside the repository (the folder holding automations/), or pass --repo PATH",
     )
 
 

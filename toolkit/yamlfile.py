@@ -7,47 +7,67 @@ composing the node tree again, and only for files that have errors.
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
+if TYPE_CHECKING:
+    import yaml
 
 MAX_FILE_BYTES = 1024 * 1024
-
-_BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class YamlProblem(Exception):
     """A file that cannot be read as a YAML mapping; carries where and why."""
 
-    def __init__(self, message: str, line: int | None, column: int | None, hint: str) -> None:
+    def __init__(
+        self,
+        message: str,
+        line: int | None,
+        column: int | None,
+        hint: str,
+        field: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.line = line
         self.column = column
         self.hint = hint
+        self.field = field
 
 
-class _StrictLoader(_BaseLoader):  # type: ignore[misc,valid-type]
-    """Safe loader that rejects duplicate keys instead of keeping the last one."""
+@functools.cache
+def _strict_loader() -> type:
+    """libyaml's safe loader, rejecting duplicate keys instead of keeping the last one.
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: dict[Hashable, yaml.Node] = {}
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if isinstance(key, Hashable) and key in seen:
-                first = seen[key].start_mark.line + 1
-                raise yaml.constructor.ConstructorError(
-                    None,
-                    None,
-                    f"duplicate key {key!r} (first defined on line {first})",
-                    key_node.start_mark,
-                )
-            if isinstance(key, Hashable):
-                seen[key] = key_node
-        return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+    Built on first use: reading cached metadata needs no YAML at all, and `autokit list`
+    stays fast.
+    """
+    import yaml
+
+    base: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class StrictLoader(base):  # type: ignore[misc]
+        def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+            seen: dict[Hashable, yaml.Node] = {}
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                if isinstance(key, Hashable) and key in seen:
+                    first = seen[key].start_mark.line + 1
+                    raise yaml.constructor.ConstructorError(
+                        None,
+                        None,
+                        f"duplicate key {key!r} (first defined on line {first})",
+                        key_node.start_mark,
+                    )
+                if isinstance(key, Hashable):
+                    seen[key] = key_node
+            return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+
+    return StrictLoader
 
 
 def read_bytes(path: Path) -> bytes:
@@ -76,17 +96,22 @@ def decode(data: bytes) -> str:
             line,
             column,
             "save the file as UTF-8",
+            key_path_at(data.decode("utf-8", "replace"), line),
         ) from None
 
 
 def parse_mapping(text: str) -> dict[str, Any]:
     """Parse YAML text that must hold one mapping at the top level."""
+    import yaml
+
     if text.startswith("\ufeff"):
         text = text[1:]
     try:
-        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a safe loader
+        data = yaml.load(text, Loader=_strict_loader())
     except yaml.MarkedYAMLError as error:
-        raise _problem_from_yaml_error(error) from None
+        problem = _problem_from_yaml_error(error)
+        problem.field = key_path_at(text, problem.line)
+        raise problem from None
     except yaml.YAMLError as error:
         raise YamlProblem(f"not valid YAML: {error}", None, None, "fix the YAML syntax") from None
     if data is None:
@@ -94,7 +119,7 @@ def parse_mapping(text: str) -> dict[str, Any]:
             "file is empty", 1, 1, "fill in the fields; `autokit new` writes a complete example"
         )
     if not isinstance(data, dict):
-        kind = "a list" if isinstance(data, list) else f"a single {type(data).__name__} value"
+        kind = "a list" if isinstance(data, list) else "a single value"
         raise YamlProblem(
             f"the file holds {kind}, not a mapping of fields",
             1,
@@ -106,6 +131,9 @@ def parse_mapping(text: str) -> dict[str, Any]:
 
 def _problem_from_yaml_error(error: yaml.MarkedYAMLError) -> YamlProblem:
     mark = error.problem_mark or error.context_mark
+    if error.context_mark and "end of stream" in (error.problem or ""):
+        # An unclosed quote or bracket runs to the end: point at where it opened.
+        mark = error.context_mark
     problem = error.problem or "not valid YAML"
     hint = "fix the YAML syntax at this position"
     if "\t" in problem or "tab" in problem.lower():
@@ -122,6 +150,34 @@ def _problem_from_yaml_error(error: yaml.MarkedYAMLError) -> YamlProblem:
     return YamlProblem(message, line, column, hint)
 
 
+_KEY_LINE = re.compile(r"^[ \t]*(?:-[ \t]+)?(?P<key>[A-Za-z_][\w-]*)[ \t]*:(?:[ \t]|$)")
+
+
+def key_path_at(text: str, line: int | None) -> str | None:
+    """The dotted path of the key on `line` (or the nearest key above it), found by indentation.
+
+    Used for files that do not parse, where no node tree exists to ask.
+    """
+    if line is None:
+        return None
+    keys: list[str] = []
+    indent: int | None = None
+    for source in reversed(text.splitlines()[:line]):
+        match = _KEY_LINE.match(source)
+        if match is None:
+            continue
+        prefix = source[: match.start("key")]
+        if indent is None and "\t" in prefix:
+            return match["key"]  # tab indentation has no reliable depth
+        width = len(prefix)
+        if indent is None or width < indent:
+            keys.insert(0, match["key"])
+            indent = width
+        if indent == 0:
+            break
+    return ".".join(keys) or None
+
+
 @dataclass(frozen=True)
 class Position:
     line: int
@@ -132,8 +188,10 @@ class LineIndex:
     """Maps a path of keys and list indexes to where it stands in the file."""
 
     def __init__(self, text: str) -> None:
+        import yaml
+
         try:
-            self._root: yaml.Node | None = yaml.compose(text, Loader=_BaseLoader)
+            self._root: yaml.Node | None = yaml.compose(text, Loader=_strict_loader())
         except yaml.YAMLError:
             self._root = None
 
@@ -156,6 +214,8 @@ class LineIndex:
 
 
 def _child(node: yaml.Node | None, step: Any, *, key: bool) -> yaml.Node | None:
+    import yaml
+
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             if key_node.value == str(step):

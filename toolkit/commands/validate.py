@@ -66,5 +66,3 @@ def automation_folders(repo: Repository, paths: list[Path]) -> list[Path]:
             raise ToolkitError(f"{path}: no such automation folder", "check the path")
         folders[folder] = None
     return list(folders)
-
-

@@ -1,0 +1,367 @@
+"""Invoice reminders: one polite email per customer listing all their overdue invoices.
+
+Steps, each able to stop the run before anything is sent or written:
+
+1. read the invoices CSV export (every row checked; a bad row stops the run and names it);
+2. pick the open invoices at least `overdue_days` past due that were not reminded in the
+   last `repeat_after_days` days (the ledger, a JSON file beside the CSV, remembers when
+   each invoice was last reminded, so a second run on the same day sends nothing);
+3. render one reminder per customer from the jinja2 template;
+4. connect to SMTP (an unreachable server stops the run: nothing sent, nothing recorded),
+   send, then record what was sent in the ledger (temp file + rename) and write the
+   summary CSV. With `dry_run` the reminders go to `outbox/` and the ledger is not touched.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import os
+import smtplib
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from email.message import EmailMessage
+from email.utils import make_msgid, parseaddr
+from pathlib import Path
+from typing import Any
+
+REQUIRED_COLUMNS = ("invoice", "customer", "email", "due_date", "amount")
+PAID = {"paid", "cancelled", "canceled", "void"}
+DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y")
+HERE = Path(__file__).resolve().parent
+SMTP_TIMEOUT = 15
+
+
+class InvoiceReminderError(Exception):
+    """A problem with the run's input or environment; nothing was sent or changed."""
+
+
+@dataclass(frozen=True)
+class Invoice:
+    number: str
+    customer: str
+    email: str
+    due: dt.date
+    amount: Decimal
+    currency: str
+    days_overdue: int = 0
+
+
+@dataclass(frozen=True)
+class Reminder:
+    customer: str
+    email: str
+    invoices: tuple[Invoice, ...]
+
+    @property
+    def totals(self) -> dict[str, Decimal]:
+        totals: dict[str, Decimal] = {}
+        for invoice in self.invoices:
+            totals[invoice.currency] = totals.get(invoice.currency, Decimal(0)) + invoice.amount
+        return totals
+
+
+# ---------------------------------------------------------------------------
+# Reading the export
+
+
+def _column(name: str) -> str:
+    return name.strip().lower().replace(" ", "_").replace("-", "_")
+
+
+def _date(value: str, where: str) -> dt.date:
+    for pattern in DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(value.strip(), pattern).date()
+        except ValueError:
+            continue
+    raise InvoiceReminderError(
+        f"{where}: due_date {value!r} is not a date; write it as YYYY-MM-DD (or DD.MM.YYYY)"
+    )
+
+
+def _amount(value: str, where: str) -> Decimal:
+    try:
+        amount = Decimal(value.strip().replace(",", ""))
+    except InvalidOperation:
+        amount = Decimal("NaN")
+    if not amount.is_finite():
+        raise InvoiceReminderError(f"{where}: amount {value!r} is not a number, e.g. 120.50")
+    return amount
+
+
+def read_invoices(path: Path, default_currency: str) -> list[tuple[Invoice, str]]:
+    """(invoice, status) for every row of the export; InvoiceReminderError names bad rows."""
+    rows = _rows(path)
+    invoices = []
+    for number, row in rows:
+        where = f"{path.name}, row {number}"
+        for required in REQUIRED_COLUMNS:
+            if not (row.get(required) or "").strip():
+                raise InvoiceReminderError(f"{where}: {required} is empty")
+        invoice = Invoice(
+            number=row["invoice"].strip(),
+            customer=row["customer"].strip(),
+            email=row["email"].strip().lower(),
+            due=_date(row["due_date"], where),
+            amount=_amount(row["amount"], where),
+            currency=(row.get("currency") or default_currency).strip().upper(),
+        )
+        if "@" not in invoice.email:
+            raise InvoiceReminderError(f"{where}: email {invoice.email!r} is not an address")
+        invoices.append((invoice, (row.get("status") or "open").strip().lower()))
+    return invoices
+
+
+def _rows(path: Path) -> list[tuple[int, dict[str, str]]]:
+    if not path.is_file():
+        raise InvoiceReminderError(f"invoices file {path} does not exist")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InvoiceReminderError(f"{path.name} is not UTF-8 text ({error})") from None
+    reader = csv.DictReader(text.splitlines())
+    if not reader.fieldnames:
+        raise InvoiceReminderError(f"{path.name} is empty: expected a header row with "
+                                   f"{', '.join(REQUIRED_COLUMNS)}")
+    columns = {_column(name): name for name in reader.fieldnames if name}
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if missing:
+        raise InvoiceReminderError(
+            f"{path.name}, row 1: missing column(s) {', '.join(missing)} "
+            f"(found: {', '.join(reader.fieldnames)})"
+        )
+    return [
+        (number, {_column(k): v or "" for k, v in row.items() if k is not None})
+        for number, row in enumerate(reader, 2)
+    ]
+
+
+# ---------------------------------------------------------------------------
+# Choosing whom to remind
+
+
+def overdue(
+    invoices: Iterable[tuple[Invoice, str]], today: dt.date, days: int,
+    reminded: dict[str, str], repeat_after_days: int,
+) -> list[Reminder]:
+    """One reminder per customer email, invoices oldest first."""
+    by_email: dict[str, list[Invoice]] = {}
+    for invoice, status in invoices:
+        late = (today - invoice.due).days
+        if status in PAID or late < days or _recent(reminded.get(invoice.number), today,
+                                                    repeat_after_days):
+            continue
+        late_invoice = Invoice(**{**invoice.__dict__, "days_overdue": late})
+        by_email.setdefault(invoice.email, []).append(late_invoice)
+    return [
+        Reminder(group[0].customer, email, tuple(sorted(group, key=lambda i: i.due)))
+        for email, group in sorted(by_email.items())
+    ]
+
+
+def _recent(last: str | None, today: dt.date, repeat_after_days: int) -> bool:
+    return last is not None and (today - dt.date.fromisoformat(last)).days < repeat_after_days
+
+
+def read_ledger(path: Path) -> dict[str, str]:
+    """Invoice number -> ISO date it was last reminded."""
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, OSError) as error:
+        raise InvoiceReminderError(
+            f"{path.name} (the reminder ledger) cannot be read: {error}; restore it from "
+            "backup or delete it to start afresh"
+        ) from None
+    if not isinstance(data, dict):
+        raise InvoiceReminderError(f"{path.name} (the reminder ledger) is not a JSON object")
+    return {str(k): str(v) for k, v in data.items()}
+
+
+# ---------------------------------------------------------------------------
+# Writing and sending
+
+
+def render(template: Path, reminder: Reminder, company: str, today: dt.date) -> str:
+    from jinja2 import StrictUndefined, TemplateError
+    from jinja2.sandbox import SandboxedEnvironment
+
+    environment = SandboxedEnvironment(undefined=StrictUndefined, keep_trailing_newline=True)
+    try:
+        source = template.read_text(encoding="utf-8")
+        return environment.from_string(source).render(
+            customer=reminder.customer, invoices=reminder.invoices, totals=reminder.totals,
+            company=company, today=today,
+        )
+    except OSError as error:
+        raise InvoiceReminderError(f"template {template} cannot be read: {error}") from None
+    except TemplateError as error:
+        line = getattr(error, "lineno", None)
+        at = f", line {line}" if line else ""
+        raise InvoiceReminderError(f"{template.name}{at}: {error}") from None
+
+
+def build_message(reminder: Reminder, body: str, sender: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = f"{reminder.customer} <{reminder.email}>"
+    count = len(reminder.invoices)
+    message["Subject"] = (f"Payment reminder: invoice {reminder.invoices[0].number}" if count == 1
+                          else f"Payment reminder: {count} overdue invoices")
+    message["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or None)
+    message.set_content(body)
+    return message
+
+
+def connect(host: str, port: int, security: str, user: str) -> smtplib.SMTP:
+    password = os.environ.get("SMTP_PASSWORD")
+    try:
+        if security == "ssl":
+            client: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=SMTP_TIMEOUT)
+        else:
+            client = smtplib.SMTP(host, port, timeout=SMTP_TIMEOUT)
+        if security == "starttls":
+            client.starttls()
+        if password:
+            client.login(user, password)
+    except (OSError, smtplib.SMTPException) as error:
+        raise InvoiceReminderError(
+            f"cannot use the SMTP server {host}:{port} ({error}). No reminder was sent or "
+            "recorded; check smtp_host, smtp_port, smtp_security and SMTP_PASSWORD"
+        ) from None
+    return client
+
+
+def write_atomically(target: Path, data: bytes) -> None:
+    """Temp file beside `target`, then rename: a crash never leaves half a file."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}-")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def summary_csv(rows: list[tuple[Reminder, str]]) -> bytes:
+    lines = [["customer", "email", "invoices", "total", "most_days_overdue", "result"]]
+    for reminder, result in rows:
+        total = "; ".join(f"{amount:.2f} {cur}" for cur, amount in reminder.totals.items())
+        numbers = " ".join(i.number for i in reminder.invoices)
+        worst = max(i.days_overdue for i in reminder.invoices)
+        lines.append([reminder.customer, reminder.email, numbers, total, str(worst), result])
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer).writerows(lines)
+    return buffer.getvalue().encode("utf-8")
+
+
+# ---------------------------------------------------------------------------
+# The entrypoint
+
+
+def output_dir(near: Path) -> Path:
+    """$AUTOKIT_OUTPUT_DIR when set, else an `output/` folder beside the inputs."""
+    configured = os.environ.get("AUTOKIT_OUTPUT_DIR")
+    return Path(configured) if configured else near.parent / "output"
+
+
+def _today(value: str | dt.date | None) -> dt.date:
+    if value is None or value == "":
+        return dt.datetime.now(dt.UTC).date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InvoiceReminderError(f"today {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def main(
+    invoices: str,
+    sender: str,
+    overdue_days: int = 14,
+    repeat_after_days: int = 7,
+    today: str | dt.date | None = None,
+    company: str = "Example Shop",
+    template: str = "",
+    currency: str = "EUR",
+    ledger: str = "",
+    smtp_host: str = "localhost",
+    smtp_port: int = 587,
+    smtp_security: str = "starttls",
+    smtp_user: str = "",
+    dry_run: bool = False,
+) -> dict[str, Any]:
+    """Send (or write) the reminders; return counts and the files written."""
+    source = Path(invoices)
+    day = _today(today)
+    ledger_path = Path(ledger) if ledger else source.with_suffix(".reminded.json")
+    template_path = Path(template) if template else HERE / "templates" / "reminder.txt.j2"
+    reminded = read_ledger(ledger_path)
+    reminders = overdue(read_invoices(source, currency), day, overdue_days, reminded,
+                        repeat_after_days)
+    messages = [(r, build_message(r, render(template_path, r, company, day), sender))
+                for r in reminders]
+    out = output_dir(source)
+    if dry_run:
+        results = _write_outbox(messages, out / "outbox")
+    else:
+        results = _send(messages, smtp_host, smtp_port, smtp_security,
+                        smtp_user or parseaddr(sender)[1], ledger_path, reminded, day)
+    report = out / f"reminders-{day.isoformat()}.csv"
+    write_atomically(report, summary_csv(results))
+    return {
+        "customers_reminded": sum(1 for _, result in results if result == "sent"),
+        "reminders_written": sum(1 for _, result in results if result == "outbox"),
+        "overdue_invoices": sum(len(r.invoices) for r in reminders),
+        "summary": str(report),
+        "outbox": str(out / "outbox") if dry_run else None,
+    }
+
+
+def _write_outbox(
+    messages: list[tuple[Reminder, EmailMessage]], outbox: Path
+) -> list[tuple[Reminder, str]]:
+    for reminder, message in messages:
+        name = reminder.email.replace("@", "_at_")
+        write_atomically(outbox / f"{name}.eml", message.as_bytes())
+    return [(reminder, "outbox") for reminder, _ in messages]
+
+
+def _send(
+    messages: list[tuple[Reminder, EmailMessage]], host: str, port: int, security: str,
+    user: str, ledger_path: Path, reminded: dict[str, str], day: dt.date,
+) -> list[tuple[Reminder, str]]:
+    if not messages:
+        return []
+    results: list[tuple[Reminder, str]] = []
+    with connect(host, port, security, user) as client:
+        try:
+            for reminder, message in messages:
+                results.append((reminder, _send_one(client, message)))
+        finally:
+            # Record what was sent even if a later message failed, so it is not resent.
+            sent = [r for r, result in results if result == "sent"]
+            if sent:
+                for reminder in sent:
+                    reminded.update({i.number: day.isoformat() for i in reminder.invoices})
+                data = json.dumps(reminded, indent=2, sort_keys=True) + "\n"
+                write_atomically(ledger_path, data.encode("utf-8"))
+    return results
+
+
+def _send_one(client: smtplib.SMTP, message: EmailMessage) -> str:
+    try:
+        client.send_message(message)
+    except smtplib.SMTPRecipientsRefused as error:
+        code, reason = next(iter(error.recipients.values()))
+        return f"refused by the server: {code} {reason.decode(errors='replace')}"
+    return "sent"

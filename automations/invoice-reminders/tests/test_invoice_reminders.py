@@ -1,0 +1,191 @@
+from __future__ import annotations
+
+import csv
+import shutil
+from email import message_from_bytes, policy
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import SAMPLE, Mailbox, free_port
+from main import InvoiceReminderError, main
+
+SENDER = "Example Shop Accounts <accounts@example-shop.test>"
+TODAY = "2026-11-26"
+HEADER = "Invoice,Customer,Email,Due date,Amount,Status\n"
+
+
+@pytest.fixture
+def export(tmp_path: Path) -> Path:
+    target = tmp_path / "invoices.csv"
+    shutil.copy(SAMPLE / "invoices.csv", target)
+    return target
+
+
+def run(invoices: Path, port: int, **extra: Any) -> dict[str, Any]:
+    inputs: dict[str, Any] = {"invoices": str(invoices), "sender": SENDER, "today": TODAY,
+                              "smtp_host": "127.0.0.1", "smtp_port": port,
+                              "smtp_security": "none"}
+    return main(**{**inputs, **extra})
+
+
+def body(message: Any) -> str:
+    return message.get_payload(decode=True).decode()
+
+
+def summary_rows(path: str) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as file:
+        return list(csv.DictReader(file))
+
+
+def test_one_reminder_per_customer_lists_all_their_overdue_invoices(
+    export: Path, smtp_server: tuple[Mailbox, int]
+) -> None:
+    server, port = smtp_server
+    result = run(export, port)
+
+    mails = server.by_recipient()
+    # Paid (Tom) and due only 2 days ago (Anna) are not reminded; Jane's two rows, one with
+    # her address in other case and spacing, make one email.
+    assert sorted(mails) == ["buchhaltung@kraus-garten.example", "jane.doe@example.com",
+                             "office@morgenrot.example"]
+    jane = mails["jane.doe@example.com"]
+    assert jane["Subject"] == "Payment reminder: 2 overdue invoices"
+    assert jane["To"] == "Jane Doe <jane.doe@example.com>"
+    text = body(jane)
+    assert "Invoice INV-2026-101: 54.50 EUR, due 2026-10-04 (53 days ago)" in text
+    assert "Invoice INV-2026-107: 19.90 EUR" in text
+    assert "Total open: 74.40 EUR" in text
+    assert mails["office@morgenrot.example"]["Subject"] == "Payment reminder: invoice INV-2026-125"
+    assert result["customers_reminded"] == 3 and result["overdue_invoices"] == 4
+    rows = summary_rows(result["summary"])
+    assert {(r["email"], r["invoices"], r["result"]) for r in rows} == {
+        ("jane.doe@example.com", "INV-2026-101 INV-2026-107", "sent"),
+        ("buchhaltung@kraus-garten.example", "INV-2026-118", "sent"),
+        ("office@morgenrot.example", "INV-2026-125", "sent")}
+
+
+def test_overdue_days_sets_the_threshold(export: Path, smtp_server: tuple[Mailbox, int]) -> None:
+    run(export, smtp_server[1], overdue_days=30)
+
+    assert sorted(smtp_server[0].by_recipient()) == ["jane.doe@example.com"]
+
+
+def test_a_second_run_the_same_day_sends_nothing(
+    export: Path, smtp_server: tuple[Mailbox, int]
+) -> None:
+    server, port = smtp_server
+    run(export, port)
+    ledger = export.with_suffix(".reminded.json").read_bytes()
+
+    again = run(export, port)
+
+    assert again["customers_reminded"] == 0
+    assert len(server.received) == 3
+    assert export.with_suffix(".reminded.json").read_bytes() == ledger
+    too_soon = run(export, port, today="2026-12-02")
+    assert too_soon["customers_reminded"] == 0
+    two_weeks_later = run(export, port, today="2026-12-08")
+    # The three are reminded again after repeat_after_days, Anna's invoice is now 14 days late.
+    assert two_weeks_later["customers_reminded"] == 4
+
+
+def test_unreachable_smtp_server_sends_and_records_nothing(export: Path) -> None:
+    closed = free_port()
+
+    with pytest.raises(InvoiceReminderError, match=rf"SMTP server 127.0.0.1:{closed}.*No remind"):
+        run(export, closed)
+
+    assert not export.with_suffix(".reminded.json").exists()
+    assert not (export.parent / "output").exists()
+
+
+def test_refused_recipient_is_reported_and_retried_next_run(
+    export: Path, smtp_server: tuple[Mailbox, int]
+) -> None:
+    server, port = smtp_server
+    server.refuse.add("office@morgenrot.example")
+
+    result = run(export, port)
+
+    results = {r["email"]: r["result"] for r in summary_rows(result["summary"])}
+    assert results["office@morgenrot.example"].startswith("refused by the server: 550")
+    assert result["customers_reminded"] == 2
+    server.refuse.clear()
+    assert run(export, port)["customers_reminded"] == 1
+    assert server.received[-1][0] == ["office@morgenrot.example"]
+
+
+def test_dry_run_writes_the_outbox_and_leaves_the_ledger_alone(tmp_path: Path) -> None:
+    before = (SAMPLE / "invoices.csv").read_bytes()
+
+    result = main(invoices=str(SAMPLE / "invoices.csv"), sender=SENDER, today=TODAY,
+                  smtp_port=free_port(), dry_run=True)
+
+    outbox = tmp_path / "output" / "outbox"
+    assert sorted(p.name for p in outbox.iterdir()) == [
+        "buchhaltung_at_kraus-garten.example.eml", "jane.doe_at_example.com.eml",
+        "office_at_morgenrot.example.eml"]
+    cafe = message_from_bytes((outbox / "office_at_morgenrot.example.eml").read_bytes(),
+                              policy=policy.default)
+    assert cafe["To"] == "Café Morgenrot <office@morgenrot.example>"
+    assert "Dear Café Morgenrot," in body(cafe)
+    assert result["reminders_written"] == 3
+    assert not (SAMPLE / "invoices.reminded.json").exists()
+    assert (SAMPLE / "invoices.csv").read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("", r"invoices.csv is empty: expected a header row"),
+        ("Invoice,Customer,Email,Amount\nINV-1,Jo,jo@example.com,10\n",
+         r"invoices.csv, row 1: missing column\(s\) due_date"),
+        (HEADER + "INV-1,Jo,jo@example.com,2026-01-01,10,open\n"
+                  "INV-2,Jo,jo@example.com,31/02/2026,10,open\n",
+         r"invoices.csv, row 3: due_date '31/02/2026' is not a date"),
+        (HEADER + "INV-1,Jo,jo@example.com,2026-01-01,ten,open\n",
+         r"invoices.csv, row 2: amount 'ten' is not a number"),
+        (HEADER + "INV-1,Jo,,2026-01-01,10,open\n", r"invoices.csv, row 2: email is empty"),
+        (HEADER + "INV-1,Jo,jo-at-example.com,2026-01-01,10,open\n",
+         r"row 2: email 'jo-at-example.com' is not an address"),
+    ],
+    ids=["empty-file", "missing-column", "bad-date", "bad-amount", "empty-email", "bad-email"],
+)
+def test_bad_export_is_named_by_file_and_row_and_nothing_is_sent(
+    tmp_path: Path, smtp_server: tuple[Mailbox, int], content: str, message: str
+) -> None:
+    export = tmp_path / "invoices.csv"
+    export.write_text(content, encoding="utf-8")
+
+    with pytest.raises(InvoiceReminderError, match=message):
+        run(export, smtp_server[1])
+
+    assert smtp_server[0].received == []
+    assert export.read_text(encoding="utf-8") == content
+    assert not (tmp_path / "output").exists()
+
+
+def test_broken_ledger_is_a_clear_error_and_left_as_is(
+    export: Path, smtp_server: tuple[Mailbox, int]
+) -> None:
+    ledger = export.with_suffix(".reminded.json")
+    ledger.write_text("{not json", encoding="utf-8")
+
+    with pytest.raises(InvoiceReminderError, match=r"invoices.reminded.json \(the reminder ledger"):
+        run(export, smtp_server[1])
+
+    assert ledger.read_text(encoding="utf-8") == "{not json"
+    assert smtp_server[0].received == []
+
+
+def test_template_error_names_the_template_and_line(
+    export: Path, tmp_path: Path, smtp_server: tuple[Mailbox, int]
+) -> None:
+    template = tmp_path / "custom.txt.j2"
+    template.write_text("Dear {{ customer }},\n{{ no_such_value }}\n", encoding="utf-8")
+
+    with pytest.raises(InvoiceReminderError, match=r"custom.txt.j2.*'no_such_value' is undefined"):
+        run(export, smtp_server[1], template=str(template))
+
+    assert smtp_server[0].received == []

@@ -1,0 +1,287 @@
+"""Timesheet summary: a timesheet export (CSV or xlsx) -> a weekly report workbook.
+
+The report has three sheets:
+
+- "By project": hours per ISO week, person and project;
+- "By person": hours per ISO week and person, weeks over `overtime_hours` flagged;
+- "Totals": hours per person and per project over the whole export, and the grand total.
+
+Every row of the export is checked before anything is written; a bad row stops the run
+and is named (file, row, column). The report is written to a temp file and renamed, so
+an earlier report is replaced whole or not at all.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import os
+import re
+import tempfile
+import zipfile
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+COLUMNS = {  # what the report needs -> the header names accepted for it
+    "date": ("date", "day"),
+    "person": ("person", "employee", "name"),
+    "project": ("project", "job"),
+    "hours": ("hours", "duration"),
+}
+DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y")
+MAX_HOURS_PER_ENTRY = 24
+OVERTIME_FILL = "FFC7CE"  # the light red Excel uses for "bad" cells
+
+
+class TimesheetError(Exception):
+    """A problem with the export or the inputs; no report was written."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    day: dt.date
+    person: str
+    project: str
+    hours: float
+
+    @property
+    def week(self) -> str:
+        year, week, _ = self.day.isocalendar()
+        return f"{year}-W{week:02d}"
+
+
+# ---------------------------------------------------------------------------
+# Reading
+
+
+def read_rows(path: Path, sheet: str) -> Iterator[tuple[int, list[Any]]]:
+    """(row number, values) for every row, the header first, from a .csv or .xlsx."""
+    if not path.is_file():
+        raise TimesheetError(f"timesheet {path} does not exist")
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return _csv_rows(path)
+    if suffix in (".xlsx", ".xlsm"):
+        return _xlsx_rows(path, sheet)
+    raise TimesheetError(f"{path.name}: unsupported file type {suffix!r}; export the "
+                         "timesheet as .csv or .xlsx")
+
+
+def _csv_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise TimesheetError(f"{path.name} is not UTF-8 text ({error})") from None
+    dialect = csv.excel_tab if "\t" in text.partition("\n")[0] else csv.excel
+    if text[:200].count(";") > text[:200].count(","):
+        dialect = _Semicolon  # what spreadsheet apps write in comma-decimal locales
+    return enumerate(csv.reader(io.StringIO(text, newline=""), dialect), 1)
+
+
+class _Semicolon(csv.excel):
+    delimiter = ";"
+
+
+def _xlsx_rows(path: Path, sheet: str) -> Iterator[tuple[int, list[Any]]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
+        raise TimesheetError(f"{path.name} is not a readable Excel workbook (.xlsx): "
+                             f"{error or 'empty file'}") from None
+    if sheet not in workbook.sheetnames:
+        names = ", ".join(workbook.sheetnames)
+        workbook.close()
+        raise TimesheetError(f"{path.name} has no sheet {sheet!r} (it has: {names}). "
+                             "Rename the sheet or pass --input sheet=NAME.")
+    rows = [list(row) for row in workbook[sheet].iter_rows(values_only=True)]
+    workbook.close()
+    return enumerate(rows, 1)
+
+
+def header_columns(path: Path, header: list[Any], where: str) -> dict[str, int]:
+    names = [str(cell).strip().lower() if cell is not None else "" for cell in header]
+    found: dict[str, int] = {}
+    for need, accepted in COLUMNS.items():
+        for name in accepted:
+            if name in names:
+                found[need] = names.index(name)
+                break
+    missing = [need for need in COLUMNS if need not in found]
+    if missing:
+        raise TimesheetError(f"{where}, row 1: missing column(s) {', '.join(missing)} "
+                             f"(found: {', '.join(n for n in names if n) or 'nothing'})")
+    return found
+
+
+def parse_day(value: Any, where: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value or "").strip()
+    for pattern in DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    raise TimesheetError(f"{where}: date {text!r} is not a date; write YYYY-MM-DD or DD.MM.YYYY")
+
+
+def parse_hours(value: Any, where: str) -> float:
+    """7.5, "7,5" and "7:30" are all seven and a half hours."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        hours = float(value)
+    else:
+        text = str(value or "").strip()
+        clock = re.fullmatch(r"(\d+):([0-5]\d)", text)
+        try:
+            hours = int(clock[1]) + int(clock[2]) / 60 if clock else float(text.replace(",", "."))
+        except ValueError:
+            raise TimesheetError(f"{where}: hours {text!r} is not a number, e.g. 7.5 or "
+                                 "7:30") from None
+    if not 0 <= hours <= MAX_HOURS_PER_ENTRY:
+        raise TimesheetError(f"{where}: hours {hours:g} is outside 0-{MAX_HOURS_PER_ENTRY}")
+    return hours
+
+
+def read_entries(path: Path, sheet: str) -> list[Entry]:
+    rows = read_rows(path, sheet)
+    where = path.name if path.suffix.lower() == ".csv" else f"{path.name}, sheet {sheet!r}"
+    first = next(rows, None)
+    if first is None or not any(cell not in (None, "") for cell in first[1]):
+        raise TimesheetError(f"{path.name} is empty: expected a header row with "
+                             "date, person, project, hours")
+    columns = header_columns(path, first[1], where)
+    entries = list(_entries(rows, columns, where))
+    if not entries:
+        raise TimesheetError(f"{where}: no time entries below the header")
+    return entries
+
+
+def _entries(
+    rows: Iterable[tuple[int, list[Any]]], columns: dict[str, int], where: str
+) -> Iterator[Entry]:
+    for number, row in rows:
+        cells = {need: row[i] if i < len(row) else None for need, i in columns.items()}
+        if all(value in (None, "") for value in cells.values()):
+            continue
+        at = f"{where}, row {number}"
+        for need in ("person", "project"):
+            if not str(cells[need] or "").strip():
+                raise TimesheetError(f"{at}: {need} is empty")
+        yield Entry(parse_day(cells["date"], at), " ".join(str(cells["person"]).split()),
+                    str(cells["project"]).strip(), parse_hours(cells["hours"], at))
+
+
+# ---------------------------------------------------------------------------
+# Summing up and writing the report
+
+
+def summarise(entries: list[Entry]) -> dict[str, dict[tuple[str, ...], float]]:
+    sums: dict[str, dict[tuple[str, ...], float]] = {
+        "week_person_project": defaultdict(float),
+        "week_person": defaultdict(float),
+        "person": defaultdict(float),
+        "project": defaultdict(float),
+    }
+    for e in entries:
+        sums["week_person_project"][(e.week, e.person, e.project)] += e.hours
+        sums["week_person"][(e.week, e.person)] += e.hours
+        sums["person"][(e.person,)] += e.hours
+        sums["project"][(e.project,)] += e.hours
+    return sums
+
+
+def build_report(sums: dict[str, dict[tuple[str, ...], float]], overtime: float) -> Any:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+
+    bold, fill = Font(bold=True), PatternFill("solid", fgColor=OVERTIME_FILL)
+    workbook = Workbook()
+    by_project = workbook.active
+    by_project.title = "By project"
+    _table(by_project, ["Week", "Person", "Project", "Hours"],
+           [[*key, round(h, 2)] for key, h in sorted(sums["week_person_project"].items())], bold)
+    by_person = workbook.create_sheet("By person")
+    rows = [[*key, round(h, 2), round(max(h - overtime, 0), 2), "OVERTIME" if h > overtime
+             else ""] for key, h in sorted(sums["week_person"].items())]
+    _table(by_person, ["Week", "Person", "Hours", f"Over {overtime:g} h", "Flag"], rows, bold)
+    for row in by_person.iter_rows(min_row=2):
+        if row[4].value:
+            for cell in row:
+                cell.fill = fill
+    _totals(workbook.create_sheet("Totals"), sums, overtime, bold)
+    return workbook
+
+
+def _table(sheet: Any, header: list[str], rows: list[list[Any]], bold: Any) -> None:
+    sheet.append(header)
+    for cell in sheet[1]:
+        cell.font = bold
+    for row in rows:
+        sheet.append(row)
+    sheet.freeze_panes = "A2"
+
+
+def _totals(sheet: Any, sums: dict[str, dict[tuple[str, ...], float]], overtime: float,
+            bold: Any) -> None:
+    weeks_over: dict[str, int] = defaultdict(int)
+    for (_, person), hours in sums["week_person"].items():
+        weeks_over[person] += hours > overtime
+    _table(sheet, ["Person", "Hours", "Weeks with overtime"],
+           [[p, round(h, 2), weeks_over[p]] for (p,), h in sorted(sums["person"].items())], bold)
+    sheet.append([])
+    sheet.append(["Project", "Hours"])
+    for cell in sheet[sheet.max_row]:
+        cell.font = bold
+    for (project,), hours in sorted(sums["project"].items()):
+        sheet.append([project, round(hours, 2)])
+    sheet.append([])
+    sheet.append(["Total", round(sum(sums["person"].values()), 2)])
+    sheet.cell(sheet.max_row, 1).font = bold
+
+
+def save_atomically(workbook: Any, target: Path) -> None:
+    """Temp file beside `target`, then rename: a crash never leaves half a report."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}-", suffix=".xlsx")
+    os.close(handle)
+    try:
+        workbook.save(temp)
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def output_dir(near: Path) -> Path:
+    """$AUTOKIT_OUTPUT_DIR when set, else an `output/` folder beside the inputs."""
+    configured = os.environ.get("AUTOKIT_OUTPUT_DIR")
+    return Path(configured) if configured else near.parent / "output"
+
+
+def main(timesheet: str, sheet: str = "Timesheet", overtime_hours: float = 40) -> dict[str, Any]:
+    """Write the weekly report workbook; return counts, overtime weeks and its path."""
+    source = Path(timesheet)
+    if overtime_hours < 0:
+        raise TimesheetError(f"overtime_hours {overtime_hours} must not be negative")
+    entries = read_entries(source, sheet)
+    sums = summarise(entries)
+    report = output_dir(source) / f"{source.stem}-summary.xlsx"
+    save_atomically(build_report(sums, overtime_hours), report)
+    over = [f"{week} {person}" for (week, person), hours in sorted(sums["week_person"].items())
+            if hours > overtime_hours]
+    return {
+        "entries": len(entries),
+        "people": len(sums["person"]),
+        "weeks": len({week for week, _ in sums["week_person"]}),
+        "total_hours": round(sum(e.hours for e in entries), 2),
+        "overtime": over,
+        "report": str(report),
+    }

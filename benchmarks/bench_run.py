@@ -1,0 +1,201 @@
+"""Benchmark `autokit run`: its overhead over running the entrypoint directly, and history writes.
+
+1. A small automation (no requirements) with a warm environment: `autokit run` end to end
+   against the same entrypoint run directly with that environment's Python. Goal: at
+   most 150 ms of overhead (median).
+2. History insert latency (median and p95) with 8 concurrent writer processes.
+
+Prints a table and writes benchmarks/results/bench_run.json.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+RUNS = 25
+WRITERS = 8
+INSERTS_PER_WRITER = 300
+
+METADATA = """\
+name: bench-hello
+title: Bench hello
+summary: Greets someone, for the benchmark.
+version: 1.0.0
+owners: ["@alice"]
+department: operations
+status: stable
+runtime: python
+entrypoint: main.py
+classification: internal
+inputs:
+  greeting: {type: string, description: who to greet, default: world}
+"""
+MAIN = "def main(greeting='world'):\n    print('hello', greeting)\n    return {'ok': True}\n"
+
+
+def make_repository(base: Path) -> Path:
+    root = base / "repo"
+    folder = root / "automations" / "bench-hello"
+    folder.mkdir(parents=True)
+    (folder / "automation.yaml").write_text(METADATA)
+    (folder / "main.py").write_text(MAIN)
+    git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.com"]
+    subprocess.run([*git, "init", "-q", "-b", "main"], cwd=root, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=root, check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "bench"], cwd=root, check=True)
+    return root
+
+
+def timed(command: list[str], cwd: Path | None = None) -> float:
+    start = time.perf_counter()
+    subprocess.run(
+        command, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    return time.perf_counter() - start
+
+
+def bench_overhead(root: Path) -> dict[str, float]:
+    autokit = [sys.executable, "-m", "toolkit", "--repo", str(root), "run", "bench-hello"]
+    subprocess.run(autokit, check=True, capture_output=True)  # build env, fill caches
+    plan = subprocess.run(
+        [*autokit, "--dry-run", "--format", "json"], check=True, capture_output=True, text=True
+    )
+    python = json.loads(plan.stdout)["plan"]["command"].split()[0]
+    folder = root / "automations" / "bench-hello"
+    direct = [
+        python,
+        "-c",
+        f"import sys; sys.path.insert(0, {str(folder)!r}); "
+        "from main import main; import json; print(json.dumps(main()))",
+    ]
+    autokit_times, direct_times = [], []
+    for _ in range(RUNS):  # interleaved, so drift hits both sides alike
+        autokit_times.append(timed(autokit))
+        direct_times.append(timed(direct))
+    return {
+        "autokit_run_median_ms": statistics.median(autokit_times) * 1000,
+        "direct_median_ms": statistics.median(direct_times) * 1000,
+        "overhead_median_ms": (statistics.median(autokit_times) - statistics.median(direct_times))
+        * 1000,
+    }
+
+
+def heavy_modules_on_run_path() -> list[str]:
+    """Heavy libraries that `autokit run` imports (should be none)."""
+    code = (
+        "import sys, runpy\n"
+        "sys.argv = ['autokit', 'run', '--help']\n"
+        "from toolkit import runner, inputs, secrets, history, environments, git\n"
+        "print(' '.join(m for m in ('git', 'cerberus', 'jinja2', 'mkdocs') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    return result.stdout.split()
+
+
+def _writer(home: str, index: int, barrier: Any, results: Any) -> None:
+    from toolkit.history import RunRecord, now_iso, open_history
+
+    latencies = []
+    with open_history(Path(home)) as history:
+        barrier.wait()  # every writer starts at once, so they contend for the lock
+        for number in range(INSERTS_PER_WRITER):
+            record = RunRecord(
+                id=f"w{index}-{number}",
+                automation="bench",
+                version="1.0.0",
+                pinned=False,
+                git_commit=None,
+                dirty=False,
+                user="bench",
+                host=socket.gethostname(),
+                pid=os.getpid(),
+                start_token="",
+                child_pid=None,
+                inputs={"n": number},
+                status="running",
+                exit_code=None,
+                started_at=now_iso(),
+                ended_at=None,
+                duration=None,
+                result=None,
+                error=None,
+                run_dir="/tmp",
+            )
+            start = time.perf_counter()
+            history.start(record)
+            latencies.append(time.perf_counter() - start)
+    results.put(latencies)
+
+
+def bench_history(base: Path) -> dict[str, float]:
+    home = base / "history"
+    from toolkit.history import open_history
+
+    open_history(home).close()  # schema created outside the measurement
+    context = multiprocessing.get_context("spawn")
+    barrier, queue = context.Barrier(WRITERS), context.Queue()
+    workers = [
+        context.Process(target=_writer, args=(str(home), i, barrier, queue)) for i in range(WRITERS)
+    ]
+    for worker in workers:
+        worker.start()
+    results = [queue.get(timeout=120) for _ in workers]
+    for worker in workers:
+        worker.join()
+    latencies = sorted(value for result in results for value in result)
+    with open_history(home) as history:
+        stored = len(history.find(limit=None))
+    return {
+        "inserts": len(latencies),
+        "stored_rows": stored,
+        "insert_median_ms": statistics.median(latencies) * 1000,
+        "insert_p95_ms": latencies[int(len(latencies) * 0.95)] * 1000,
+    }
+
+
+def main() -> None:
+    # An installed autokit has its bytecode compiled (pip does it); an editable checkout
+    # run with PYTHONDONTWRITEBYTECODE would compile every module on every start instead.
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "toolkit")], check=True)
+    with tempfile.TemporaryDirectory() as temporary:
+        base = Path(temporary)
+        os.environ["AUTOKIT_HOME"] = str(base / "home")
+        os.environ["AUTOKIT_CACHE_DIR"] = str(base / "cache")
+        overhead = bench_overhead(make_repository(base))
+        history = bench_history(base)
+    heavy = heavy_modules_on_run_path()
+    rows = [
+        ("autokit run (warm env), median", f"{overhead['autokit_run_median_ms']:.1f} ms"),
+        ("entrypoint run directly, median", f"{overhead['direct_median_ms']:.1f} ms"),
+        ("overhead of autokit run (goal <= 150 ms)", f"{overhead['overhead_median_ms']:.1f} ms"),
+        (f"history insert, {WRITERS} writers, median", f"{history['insert_median_ms']:.2f} ms"),
+        (f"history insert, {WRITERS} writers, p95", f"{history['insert_p95_ms']:.2f} ms"),
+        ("rows stored / inserted", f"{history['stored_rows']} / {history['inserts']}"),
+        ("heavy modules on the run path", ", ".join(heavy) or "none"),
+    ]
+    width = max(len(label) for label, _ in rows)
+    print(f"{'measure'.ljust(width)}  value")
+    for label, value in rows:
+        print(f"{label.ljust(width)}  {value}")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    payload = {**overhead, **history, "heavy_modules": heavy, "runs": RUNS, "writers": WRITERS}
+    (RESULTS / "bench_run.json").write_text(json.dumps(payload, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,307 @@
+"""The catalog site: real `mkdocs build --strict` of real Git repositories."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from catalog_repo import PROJECT, XSS, build_catalog_repo, git_as, isolated_env, site_files
+from helpers import automation_files, build_tree
+
+from toolkit.cli import main
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The fixture repository's catalog, built once with `autokit catalog build`."""
+    base = tmp_path_factory.mktemp("catalog")
+    env = isolated_env(base)
+    root = build_catalog_repo(base / "repo", env)
+    with pytest.MonkeyPatch.context() as patch:
+        for key in ("HOME", "GIT_CONFIG_GLOBAL", "AUTOKIT_CACHE_DIR", "AUTOKIT_HOME"):
+            patch.setenv(key, env[key])
+        code = main(["--repo", str(root), "catalog", "build", "--site-dir", str(base / "site")])
+    assert code == 0
+    yield base / "site"
+
+
+def page(site: Path, path: str) -> str:
+    """The article of a built page (what the page itself contributes)."""
+    html = (site / path / "index.html").read_text(encoding="utf-8")
+    return html[html.index("<article"): html.index("</article>")]
+
+
+def test_automation_page_shows_everything_the_metadata_and_history_say(site: Path) -> None:
+    html = page(site, "automations/invoice-reminders")
+    for expected in [
+        "<h1 data-search-exclude>Invoice reminders</h1>",
+        'class="ak-badge ak-status-stable"',
+        "Emails customers whose invoices are overdue.",
+        '<a href="https://github.com/alice">@alice</a>',
+        '<a href="https://github.com/orgs/example-shop/teams/finance">@example-shop/finance</a>',
+        '<a href="../../departments/finance/">Finance</a>',
+        '<a href="../../tags/#tag:email">email</a>',
+        "<td>confidential</td>",
+        "<tr><th>Current version</th><td>1.1.0</td></tr>",
+        "<tr><td>1.1.0</td><td>2026-02-01</td><td><ul>\n<li>Skips disputed invoices.</li>",
+        "<tr><td>1.0.0</td><td>2026-01-05</td><td><ul>\n<li>First reminders.</li>",
+        "<td><code>days</code></td><td>integer</td><td>no</td><td>7</td><td>Days overdue</td>",
+        "<code>SMTP_PASSWORD</code>",
+        "<code>0 8 * * 1-5</code>: at 08:00 on Monday through Friday (UTC).",
+        "<code>openpyxl==3.1.5</code>",
+        "<code>autokit run invoice-reminders --input days=7</code>",
+        "<strong>A week overdue</strong>",
+        "Sends a polite reminder for every overdue invoice.",
+        "Bob (1 commit), Alice (1 commit)",
+        "https://github.com/example-shop/autokit/tree/main/automations/invoice-reminders",
+        "https://github.com/example-shop/autokit/edit/main/automations/invoice-reminders/README.md",
+        "<tr><th>Created</th><td>2026-01-05</td></tr>",
+    ]:
+        assert expected in html, expected
+    assert "Password of the mail account" not in html  # secrets: names only
+    assert len(re.findall(r"\d{4}-\d\d-\d\d (08):00 UTC", html)) == 3  # next three runs
+
+
+def test_readme_links_point_to_the_repository_or_are_dropped_with_a_note(site: Path) -> None:
+    html = page(site, "automations/invoice-reminders")
+    blob = "https://github.com/example-shop/autokit/blob/main/automations/invoice-reminders"
+    assert f'<a href="{blob}/template.txt" rel="noopener noreferrer">the template</a>' in html
+    assert '<a rel="noopener noreferrer">the old notes</a>' in html
+    assert "Links to files that do not exist in its folder were removed: notes/missing.md" in html
+
+
+def test_no_readme_and_empty_changelog_build_and_say_so(site: Path) -> None:
+    html = page(site, "automations/bare-minimum")
+    assert "This automation has no README yet." in html
+    assert "It has no README.md." in html
+    assert "Its CHANGELOG.md has no `## &lt;version&gt;` sections." in html
+    assert "<tr><td>1.0.0</td><td>not tagged yet</td><td></td></tr>" in html
+
+
+def test_deprecated_automation_links_its_replacement(site: Path) -> None:
+    html = page(site, "automations/old-report")
+    banner = html[html.index('class="admonition warning ak-deprecated"'):]
+    banner = banner[: banner.index("</div>")]
+    assert "Superseded by reminders." in banner
+    assert '<a class="ak-replacement" href="../invoice-reminders/">invoice-reminders</a>' in banner
+
+
+class _Tags(HTMLParser):
+    """Every start tag and attribute of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def _parsed(html: str) -> list[tuple[str, dict[str, str | None]]]:
+    parser = _Tags()
+    parser.feed(html)
+    return parser.tags
+
+
+@pytest.mark.parametrize("path", ["automations/hostile-text", "automations", "", "departments",
+                                  "owners/alice", "impact"])
+def test_hostile_text_is_shown_as_text_never_as_markup(site: Path, path: str) -> None:
+    html = page(site, path)
+    tags = _parsed(html)
+    assert not [t for t, _ in tags if t in ("script", "iframe", "svg", "object", "embed")
+                and path != "impact"]
+    for tag, attrs in tags:
+        assert not [a for a in attrs if a.startswith("on")], (tag, attrs)
+        for name in ("href", "src"):
+            assert not (attrs.get(name) or "").strip().lower().startswith(("javascript", "data")),\
+                (tag, attrs)
+    if path == "automations/hostile-text":
+        escaped = ("&lt;script&gt;alert(1)&lt;/script&gt;"
+                   "&lt;img src=x onerror=&#34;alert(2)&#34;&gt;")
+        assert f"Hostile {escaped} &amp;amp; title" in html  # readable, literally
+        assert f"Target {escaped}" in html
+        assert "Readable text" in html and "raw link" in html
+
+
+def test_search_index_holds_searchable_text_only_and_no_markup(site: Path) -> None:
+    index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    docs = {d["location"]: d for d in index["docs"]}
+    entry = docs["automations/invoice-reminders/"]
+    assert entry["title"] == "Invoice reminders"
+    assert entry["tags"] == ["finance", "email"]
+    assert "overdue" in entry["text"] and "Sends a polite reminder" in entry["text"]
+    assert "SMTP_PASSWORD" not in entry["text"] and "openpyxl" not in entry["text"]
+    # One entry per automation page: tables and facts are excluded.
+    assert [loc for loc in docs if loc.startswith("automations/invoice-reminders")] == [
+        "automations/invoice-reminders/"]
+    assert not [loc for loc in docs if loc.startswith(("departments", "owners", "impact"))]
+    allowed = {"p", "code", "pre", "li", "ol", "ul", "sub", "sup"}
+    for doc in index["docs"]:
+        for field in ("title", "text"):
+            tags = {tag for tag, _ in _parsed(doc[field])}
+            assert tags <= allowed, (doc["location"], field, tags)
+
+
+def test_catalog_json_lists_every_automation_with_versions(site: Path) -> None:
+    data = json.loads((site / "catalog.json").read_text(encoding="utf-8"))
+    by_name = {a["name"]: a for a in data["automations"]}
+    assert sorted(by_name) == ["bare-minimum", "hostile-text", "invoice-reminders", "old-report"]
+    reminders = by_name["invoice-reminders"]
+    assert reminders["url"] == "automations/invoice-reminders/"
+    assert reminders["owners"] == ["@alice", "@example-shop/finance"]
+    assert reminders["secrets"][0]["name"] == "SMTP_PASSWORD"
+    assert [(v["version"], v["date"], v["tag"]) for v in reminders["versions"]] == [
+        ("1.1.0", "2026-02-01", "invoice-reminders@1.1.0"),
+        ("1.0.0", "2026-01-05", "invoice-reminders@1.0.0")]
+    # About 21.75 weekdays a month, 30 minutes each.
+    assert reminders["hours_saved_per_month"] == pytest.approx(21.75 * 30 / 60, abs=0.02)
+    assert by_name["bare-minimum"]["versions"] == [
+        {"version": "1.0.0", "date": None, "commit": None, "tag": None}]
+    assert by_name["hostile-text"]["title"].startswith("Hostile <script>")  # data, unescaped
+
+
+def test_index_pages(site: Path) -> None:
+    rows = page(site, "automations").count("<tr data-department=")
+    assert rows == 4
+    assert 'data-department="finance" data-tag=" finance email " data-status="stable"' in page(
+        site, "automations")
+    assert "<strong>4</strong> automations in the catalog" in page(site, "")
+    assert "Invoice reminders</a>: 10.9 h a month" in page(site, "")
+    finance = page(site, "departments/finance")
+    assert "Invoice reminders</a>" in finance and "Old report" not in finance
+    team = page(site, "owners/example-shop--finance")
+    assert "https://github.com/orgs/example-shop/teams/finance" in team
+    impact = page(site, "impact")
+    assert "<svg" in impact and "10.9 h</text>" in impact and "10.9 hours a month" in impact
+    leaders = page(site, "contributors")
+    assert re.search(r"<td>1</td><td>Bob</td><td>1</td><td>2</td>", leaders)
+    assert re.search(r"<td>3</td><td>Carol</td><td>2</td><td>0</td>", leaders)
+    policy = page(site, "policy")
+    assert "metadata-schema" in policy and "follows the metadata contract" in policy
+    tags = page(site, "tags")
+    email = tags[tags.index('id="tag:email"'):]
+    assert "Invoice reminders" in email[: email.index("</ul>")]
+
+
+def test_only_index_pages_are_in_the_navigation(site: Path) -> None:
+    html = (site / "404.html").read_text(encoding="utf-8")
+    navigation = re.findall(r'class="md-nav__link[^"]*"[^>]*href="([^"]+)"|href="([^"]+)"'
+                            r'[^>]*class="md-nav__link', html)
+    targets = {a or b for a, b in navigation}
+    assert any(t.endswith("automations/") for t in targets)
+    assert not [t for t in targets if re.search(r"automations/[a-z-]+/$", t)]
+
+
+def _build(root: Path, cli_args: list[str] | None = None) -> tuple[int, Path]:
+    site_dir = root.parent / f"{root.name}-site"
+    code = main(["--repo", str(root), "catalog", "build", "--site-dir", str(site_dir),
+                 *(cli_args or [])])
+    return code, site_dir
+
+
+def _small_repo(root: Path, *, tags: bool) -> Path:
+    root.mkdir(parents=True)
+    site_files(root)
+    build_tree(root, automation_files("first-one"))
+    env = isolated_env(root.parent)
+    git_as(root, env, "Dana", "init", "-q", "-b", "main")
+    git_as(root, env, "Dana", "add", "-A")
+    git_as(root, env, "Dana", "commit", "-qm", "one")
+    build_tree(root, automation_files("second-one"))
+    git_as(root, env, "Dana", "add", "-A")
+    git_as(root, env, "Dana", "commit", "-qm", "two")
+    if tags:
+        git_as(root, env, "Dana", "tag", "first-one@1.0.0")
+    return root
+
+
+def test_repository_without_tags_builds_and_says_versions_are_undated(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, site = _build(_small_repo(tmp_path / "repo", tags=False))
+    assert code == 0, capsys.readouterr().err
+    assert "No version tags" in capsys.readouterr().err
+    assert "No version tags (`&lt;name&gt;@&lt;version&gt;`) found" in page(site, "")
+
+
+def test_shallow_clone_builds_and_says_history_is_partial(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    origin = _small_repo(tmp_path / "origin", tags=True)
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{origin}", str(clone)],
+                   check=True)
+    code, site = _build(clone)
+    assert code == 0, capsys.readouterr().err
+    assert "shallow clone" in capsys.readouterr().err
+    assert "This is a shallow clone" in page(site, "")
+    assert "Created</th><td>" in page(site, "automations/first-one")
+
+
+def test_folder_without_git_builds_and_says_what_it_could_not_compute(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    origin = _small_repo(tmp_path / "origin", tags=True)
+    plain = tmp_path / "plain"
+    shutil.copytree(origin, plain, ignore=shutil.ignore_patterns(".git"))
+    code, site = _build(plain)
+    assert code == 0, capsys.readouterr().err
+    assert "Not a Git repository" in page(site, "")
+    assert "unknown (no Git history)" in page(site, "automations/first-one")
+
+
+def test_missing_mkdocs_config_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = _small_repo(tmp_path / "repo", tags=False)
+    (root / "mkdocs.yml").unlink()
+    code, _ = _build(root)
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "mkdocs.yml does not exist" in err and "Traceback" not in err
+
+
+def test_plain_mkdocs_build_strict_uses_the_plugin(tmp_path: Path) -> None:
+    root = _small_repo(tmp_path / "repo", tags=True)
+    env = isolated_env(tmp_path)
+    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q"],
+                            cwd=root, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert (root / "site" / "automations" / "second-one" / "index.html").is_file()
+    assert json.loads((root / "site" / "catalog.json").read_text())["automations"][0]["name"] \
+        == "first-one"
+
+
+def test_shipped_automations_build_strict(tmp_path: Path) -> None:
+    """The repository's own catalog, with every automation it ships."""
+    if not (PROJECT / "automations").is_dir():
+        pytest.skip("this checkout has no automations/ folder yet")
+    names = sorted(p.parent.name for p in (PROJECT / "automations").glob("*/automation.yaml"))
+    code = main(["--repo", str(PROJECT), "catalog", "build", "--site-dir", str(tmp_path / "site")])
+    assert code == 0
+    data = json.loads((tmp_path / "site" / "catalog.json").read_text(encoding="utf-8"))
+    assert sorted(a["name"] for a in data["automations"]) == names
+    for name in names:
+        assert (tmp_path / "site" / "automations" / name / "index.html").is_file()
+
+
+def test_catalog_command_does_not_import_mkdocs_until_it_runs() -> None:
+    code = ("import sys, toolkit.commands.catalog, toolkit.cli; "
+            "assert not [m for m in sys.modules if m.split('.')[0] in "
+            "('mkdocs', 'material', 'nh3', 'markdown', 'git')], sorted(sys.modules)")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_xss_fixture_is_really_hostile() -> None:
+    """Guards the hostile fixture itself: if it stopped carrying markup, the tests above
+    would pass for the wrong reason."""
+    assert "<script>" in XSS and "onerror=" in XSS

@@ -1,0 +1,114 @@
+"""The catalog's building blocks: schedules in plain English, sanitizing, links."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from toolkit import cron
+from toolkit.catalog.pages import Links, run_command
+from toolkit.catalog.safe import LinkPolicy, render_markdown, sanitize
+from toolkit.metadata import Example
+
+
+@pytest.mark.parametrize(
+    ("expression", "english"),
+    [
+        ("0 8 * * 1-5", "at 08:00 on Monday through Friday (UTC)"),
+        ("*/15 * * * *", "every 15 minutes (UTC)"),
+        ("30 6 1 * *", "at 06:30 on day 1 of the month (UTC)"),
+        ("0 9,17 * * mon,wed", "at 09:00 and 17:00 on Monday and Wednesday (UTC)"),
+        ("5 * * * *", "every hour at minute 5 (UTC)"),
+        ("0 0 1 1 *", "at 00:00 on day 1 of the month in January (UTC)"),
+        ("* * * * *", "every minute (UTC)"),
+    ],
+)
+def test_schedule_in_plain_english(expression: str, english: str) -> None:
+    assert cron.describe(cron.parse(expression)) == english
+
+
+def test_next_runs_are_the_next_matching_minutes_in_utc() -> None:
+    after = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)  # a Friday, after 08:00
+    runs = cron.next_runs(cron.parse("0 8 * * 1-5"), after, 3)
+    assert [r.isoformat() for r in runs] == [
+        "2026-11-30T08:00:00+00:00", "2026-12-01T08:00:00+00:00", "2026-12-02T08:00:00+00:00"]
+
+
+def test_day_of_month_and_weekday_are_ored_when_both_are_set() -> None:
+    runs = cron.next_runs(cron.parse("0 12 13 * 5"), datetime(2026, 11, 1, tzinfo=UTC), 3)
+    assert [r.day for r in runs] == [6, 13, 20]  # Fridays, and the 13th (a Friday too)
+
+
+def test_runs_per_month() -> None:
+    assert cron.runs_per_month(cron.parse("30 6 1 * *")) == 1
+    assert cron.runs_per_month(cron.parse("0 * * * *")) == pytest.approx(730.5)
+    assert cron.runs_per_month(cron.parse("0 8 * * 1-5")) == pytest.approx(21.75, abs=0.05)
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "<script>alert(1)</script>",
+        '<img src=x onerror="alert(1)">',
+        "[x](javascript:alert(1))",
+        '<a href="JaVaScRiPt:alert(1)">x</a>',
+        '<a href="&#106;avascript:alert(1)">x</a>',
+        "[x](data:text/html;base64,PHNjcmlwdD4=)",
+        '<svg onload="alert(1)"></svg>',
+        '<iframe src="https://example.com"></iframe>',
+        '<div style="background:url(javascript:alert(1))" onclick="x">t</div>',
+        '<form action="https://evil.example"><input name="q"></form>',
+    ],
+)
+def test_sanitized_markdown_keeps_no_script_handler_or_unsafe_link(hostile: str) -> None:
+    html = render_markdown(f"text {hostile} more").lower()
+    for bad in ("<script", "onerror", "onload", "onclick", "javascript:", "data:", "<iframe",
+                "<svg", "style=", "<form", "<input"):
+        assert bad not in html
+    assert "text" in html and "more" in html
+
+
+def test_safe_links_survive() -> None:
+    html = render_markdown("[a](https://example.com/x) [b](mailto:ops@example.com) [c](http://x.org)")
+    assert '<a href="https://example.com/x"' in html
+    assert '<a href="mailto:ops@example.com"' in html
+    assert '<a href="http://x.org"' in html
+
+
+def test_relative_links_go_to_the_repository_or_are_dropped(tmp_path: Path) -> None:
+    (tmp_path / "sample.csv").write_text("a,b\n")
+    links = LinkPolicy(tmp_path, "automations/x", "https://github.com/o/r/blob/main")
+    html = render_markdown(
+        "[s](sample.csv) [gone](gone.md) [up](../../pyproject.toml) ![img](sample.csv) [abs](/etc)",
+        links)
+    assert 'href="https://github.com/o/r/blob/main/automations/x/sample.csv"' in html
+    assert 'src="https://github.com/o/r/blob/main/automations/x/sample.csv?raw=true"' in html
+    assert html.count("href=") == 1
+    assert links.dropped == ["gone.md", "../../pyproject.toml", "/etc"]
+
+
+def test_readme_headings_sit_below_the_page_title() -> None:
+    assert sanitize("<h1>A</h1><h2>B</h2>") == "<h2>A</h2><h3>B</h3>"
+
+
+@pytest.mark.parametrize("directory_urls", [True, False])
+def test_links_between_pages(directory_urls: bool) -> None:
+    links = Links(directory_urls)
+    if directory_urls:
+        assert links.rel("automations/a/index.md", "automations/b/index.md") == "../b/"
+        assert links.rel("index.md", "tags.md") == "tags/"
+        assert links.rel("automations/a/index.md", "index.md") == "../../"
+    else:
+        assert links.rel("automations/a/index.md", "automations/b/index.md") == "../b/index.html"
+        assert links.rel("impact.md", "automations/a/index.md") == "automations/a/index.html"
+
+
+def test_run_command_quotes_example_values_for_the_shell() -> None:
+    class Automation:
+        name = "send-report"
+        examples = (Example("x", {"to": "a b; rm -rf /", "dry": True, "n": 3}),)
+
+    assert run_command(Automation()) == (
+        "autokit run send-report --input 'to=a b; rm -rf /' --input dry=true --input n=3")

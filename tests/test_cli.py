@@ -1,0 +1,174 @@
+"""The command line contract: exit codes, plain output off a terminal, finding the repository."""
+
+from __future__ import annotations
+
+import os
+import pty
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import automation_files
+
+import toolkit.commands.validate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_autokit(*args: str, cwd: Path, env: dict[str, str] | None = None):
+    return subprocess.run(
+        [sys.executable, "-m", "toolkit", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+
+
+def run_on_terminal(*args: str, cwd: Path, env: dict[str, str]) -> tuple[int, str]:
+    """Run autokit with stdout and stderr on a pseudo-terminal; return its code and output."""
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "toolkit", *args],
+        cwd=cwd,
+        stdout=follower,
+        stderr=follower,
+        env={**os.environ, **env},
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # EIO once the child has closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    return process.wait(), b"".join(chunks).decode()
+
+
+def test_help_lists_every_command(cli):
+    result = cli("--help")
+    assert result.code == 0
+    for command in ("new", "validate", "list", "show", "search", "run"):
+        assert f"    {command} " in result.out
+
+
+def test_unknown_command_is_a_usage_error(cli):
+    result = cli("frobnicate")
+    assert result.code == 2
+    assert "invalid choice: 'frobnicate'" in result.err
+
+
+def test_bad_option_is_a_usage_error(cli, make_repo):
+    root = make_repo(automation_files("greeter"))
+    result = cli("validate", "--repo", str(root), "--format", "yaml")
+    assert result.code == 2
+    assert "invalid choice: 'yaml'" in result.err
+
+
+def test_missing_command_is_a_usage_error(cli):
+    assert cli().code == 2
+
+
+def test_internal_bug_exits_3_and_writes_a_crash_report(cli, make_repo, monkeypatch, tmp_path):
+    def broken(*args, **kwargs):
+        raise RuntimeError("the kind of bug a test would not catch")
+
+    monkeypatch.setattr(toolkit.commands.validate, "validate", broken)
+    root = make_repo(automation_files("greeter"))
+    result = cli("validate", "--repo", str(root))
+    assert result.code == 3
+    assert "this is a bug in autokit" in result.err
+    assert "Traceback" not in result.err
+    reports = list((tmp_path / "autokit-home" / "crash-reports").glob("crash-*.txt"))
+    assert len(reports) == 1
+    assert str(reports[0]) in result.err
+    report = reports[0].read_text(encoding="utf-8")
+    assert "Traceback" in report
+    assert "RuntimeError: the kind of bug a test would not catch" in report
+
+
+def test_user_error_is_plain_when_not_a_terminal(tmp_path):
+    result = run_autokit("--repo", str(tmp_path), "validate", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: ")
+    assert "\033[" not in result.stderr + result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_user_error_is_coloured_on_a_terminal(tmp_path):
+    code, output = run_on_terminal("--repo", str(tmp_path), "validate", cwd=tmp_path, env={})
+    assert code == 1
+    assert "\033[31merror:\033[0m" in output
+
+
+def test_no_color_turns_colour_off_on_a_terminal(tmp_path):
+    code, output = run_on_terminal(
+        "--repo", str(tmp_path), "validate", cwd=tmp_path, env={"NO_COLOR": "1"}
+    )
+    assert code == 1
+    assert "error: " in output
+    assert "\033[" not in output
+
+
+def test_found_from_a_subfolder(make_repo, cli, monkeypatch):
+    root = make_repo(automation_files("greeter"))
+    monkeypatch.chdir(root / "automations" / "greeter" / "tests")
+    result = cli("validate")
+    assert result.code == 0, result
+    assert "1 automation(s) checked" in result.err
+
+
+def test_repo_option_overrides_the_current_folder(make_repo, cli, monkeypatch):
+    inside = make_repo(automation_files("greeter"), name="inside")
+    other = make_repo({**automation_files("alpha"), **automation_files("beta")}, name="other")
+    monkeypatch.chdir(inside)
+    result = cli("--repo", str(other), "validate")
+    assert "2 automation(s) checked" in result.err
+    assert cli("validate", "--repo", str(other)).err == result.err
+
+
+def test_clear_error_outside_a_repository(cli, monkeypatch, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    result = cli("validate")
+    assert result.code == 1
+    assert f"no autokit repository found at {elsewhere} or above it" in result.err
+    assert "--repo PATH" in result.err
+
+
+def test_repo_option_naming_a_folder_without_automations(cli, tmp_path):
+    result = cli("--repo", str(tmp_path), "validate")
+    assert result.code == 1
+    assert "has no 'automations/' folder" in result.err
+
+
+def test_python_dash_m_toolkit(make_repo):
+    root = make_repo(automation_files("greeter"))
+    result = run_autokit("validate", cwd=root)
+    assert result.returncode == 0, result.stderr
+    assert "all valid" in result.stderr
+
+
+@pytest.mark.parametrize("args", [["--help"], ["validate", "--help"], ["--version"]])
+def test_help_and_version_exit_0(cli, args):
+    assert cli(*args).code == 0
+
+
+def test_command_that_fails_to_import_is_a_bug_not_a_traceback(cli, monkeypatch, tmp_path):
+    import toolkit.cli
+
+    def broken_import(name):
+        raise ImportError(f"cannot import toolkit.commands.{name}")
+
+    monkeypatch.setattr(toolkit.cli, "_command_module", broken_import)
+    result = cli("validate")
+    assert result.code == 3
+    assert "crash-" in result.err
+    assert list((tmp_path / "autokit-home" / "crash-reports").glob("crash-*.txt"))

@@ -1,0 +1,338 @@
+"""Every bad input of the metadata contract: exit 1, file, line and field, a hint, no traceback."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from helpers import automation_files
+
+from toolkit.errors import ToolkitError
+from toolkit.metadata import Automation, load_automation
+
+METADATA = "automations/greeter/automation.yaml"
+
+# Line numbers below refer to this file.
+BASE = """\
+name: greeter
+title: Greeter
+summary: Greets someone.
+version: 1.0.0
+owners:
+  - "@alice"
+department: operations
+tags: [example]
+status: stable
+runtime: python
+entrypoint: main.py
+classification: internal
+time_saved_minutes: 10
+inputs:
+  greeting:
+    type: string
+    description: Who to greet
+    default: world
+examples:
+  - title: Greet the world
+    inputs:
+      greeting: world
+"""
+
+
+def replace_line(number: int, text: str) -> str:
+    lines = BASE.splitlines(keepends=True)
+    lines[number - 1] = text
+    return "".join(lines)
+
+
+def insert_after(number: int, text: str) -> str:
+    lines = BASE.splitlines(keepends=True)
+    lines.insert(number, text)
+    return "".join(lines)
+
+
+CHOICE_INPUT = """\
+inputs:
+  tone:
+    type: choice
+    description: How to greet
+    choices: [warm, formal]
+    default: casual
+"""
+
+# (id, file content, line, field, words the message must contain)
+BAD_FILES: list[tuple[str, str | bytes, int, str | None, str]] = [
+    ("tab", replace_line(3, "\tsummary: Greets someone.\n"), 3, "summary", "tab"),
+    ("unclosed-quote", replace_line(2, "title: 'Greeter\n"), 2, "title", "closing quote"),
+    ("duplicate-key", BASE + "title: Again\n", 23, "title", "duplicate key 'title'"),
+    (
+        "nested-duplicate-key",
+        insert_after(16, "    type: integer\n"),
+        17,
+        "inputs.greeting.type",
+        "duplicate key 'type' (first defined on line 16)",
+    ),
+    ("non-utf8", BASE.encode().replace(b"someone", b"caf\xe9"), 3, "summary", "not valid UTF-8"),
+    (
+        "unknown-field",
+        replace_line(7, "departmnt: operations\n"),
+        7,
+        "departmnt",
+        "did you mean 'department'?",
+    ),
+    ("missing-field", replace_line(7, ""), 1, "department", "is required but missing"),
+    (
+        "top-level-type",
+        replace_line(2, "title: 5\n"),
+        2,
+        "title",
+        "must be a string, not the number 5",
+    ),
+    (
+        "list-instead-of-text",
+        replace_line(7, "department: [a, b]\n"),
+        7,
+        "department",
+        "must be a string, not a list",
+    ),
+    ("list-item-type", replace_line(8, "tags: [example, 7]\n"), 8, "tags[1]", "must be a string"),
+    (
+        "input-spec-type",
+        replace_line(17, "    description: 3\n"),
+        17,
+        "inputs.greeting.description",
+        "must be a string",
+    ),
+    (
+        "input-not-mapping",
+        BASE.replace(
+            "  greeting:\n    type: string\n    description: Who to greet\n    default: world\n",
+            "  greeting: text\n",
+        ),
+        15,
+        "inputs.greeting",
+        "must be a mapping",
+    ),
+    (
+        "example-inputs-type",
+        replace_line(21, "    inputs: [world]\n").replace("      greeting: world\n", ""),
+        21,
+        "examples[0].inputs",
+        "must be a mapping, not a list",
+    ),
+    ("timeout-type", BASE + "timeout: soon\n", 23, "timeout", "must be a whole number"),
+    (
+        "name-differs",
+        replace_line(1, "name: welcomer\n"),
+        1,
+        "name",
+        "'welcomer' differs from the folder name 'greeter'",
+    ),
+    ("bad-slug", replace_line(1, "name: Greeter_1\n"), 1, "name", "must be a slug"),
+    ("semver-quoted", replace_line(4, 'version: "1.0"\n'), 4, "version", "semantic version"),
+    (
+        "semver-number",
+        replace_line(4, "version: 1.0\n"),
+        4,
+        "version",
+        "must be a string, not the number 1.0",
+    ),
+    ("owner-without-at", replace_line(6, "  - alice\n"), 6, "owners[0]", "must be a GitHub handle"),
+    (
+        "owners-empty",
+        replace_line(5, "owners: []\n").replace('  - "@alice"\n', ""),
+        5,
+        "owners",
+        "must not be empty",
+    ),
+    ("bad-cron", BASE + "schedule: 0 25 * * *\n", 23, "schedule", "not a valid cron expression"),
+    ("cron-field-count", BASE + "schedule: '* * *'\n", 23, "schedule", "not a valid cron"),
+    (
+        "default-wrong-type",
+        replace_line(18, "    default: 5\n"),
+        18,
+        "inputs.greeting.default",
+        "5 is not a valid string",
+    ),
+    (
+        "default-outside-choices",
+        BASE.replace(BASE[BASE.index("inputs:") :], CHOICE_INPUT),
+        19,
+        "inputs.tone.default",
+        "'casual' is not one of the choices warm, formal",
+    ),
+    (
+        "entrypoint-missing",
+        replace_line(11, "entrypoint: app.py\n"),
+        11,
+        "entrypoint",
+        "'app.py' does not exist",
+    ),
+    (
+        "entrypoint-absolute",
+        replace_line(11, "entrypoint: /etc/main.py\n"),
+        11,
+        "entrypoint",
+        "must be a path relative to the automation's folder",
+    ),
+    (
+        "entrypoint-dotdot",
+        replace_line(11, "entrypoint: ../other/main.py\n"),
+        11,
+        "entrypoint",
+        "must stay inside the automation's folder",
+    ),
+    ("bad-status", replace_line(9, "status: done\n"), 9, "status", "'done' is not allowed"),
+    (
+        "unpinned-requirement",
+        BASE + "requirements: [requests>=2]\n",
+        23,
+        "requirements[0]",
+        "must be pinned",
+    ),
+    (
+        "example-unknown-input",
+        replace_line(22, "      greting: world\n"),
+        22,
+        "examples[0].inputs.greting",
+        "did you mean 'greeting'?",
+    ),
+]
+
+WHOLE_FILE: list[tuple[str, str | bytes, str]] = [
+    ("top-level-list", "- name: greeter\n- title: Greeter\n", "holds a list, not a mapping"),
+    ("top-level-scalar", "just some words\n", "holds a single value, not a mapping"),
+    ("empty", "", "file is empty"),
+    ("only-comments", "# to do\n", "file is empty"),
+    ("over-one-megabyte", BASE + "# padding\n" * 110_000, "over the 1 MiB limit"),
+]
+
+
+def repo_with(make_repo, content: str | bytes) -> Path:
+    files: dict[str, str | bytes] = dict(automation_files("greeter"))
+    files[METADATA] = content
+    return make_repo(files)
+
+
+def only_finding_line(result) -> str:
+    assert result.code == 1, result
+    assert "Traceback" not in result.out + result.err
+    lines = [line for line in result.out.splitlines() if line]
+    assert lines, result
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("content", "line", "field", "words"),
+    [case[1:] for case in BAD_FILES],
+    ids=[case[0] for case in BAD_FILES],
+)
+def test_bad_metadata_names_file_line_and_field(make_repo, cli, content, line, field, words):
+    root = repo_with(make_repo, content)
+    result = cli("validate", "--repo", str(root))
+    found = [x for x in result.out.splitlines() if x.split(": ", 2)[1:2] == [field] and words in x]
+    assert result.code == 1, result
+    assert "Traceback" not in result.out + result.err
+    assert found, f"no finding for {field} saying {words!r}: {result.out}"
+    location, _, message = found[0].partition(f": {field}: ")
+    assert location.rsplit(":", 1)[0] == f"{METADATA}:{line}", found[0]
+    assert words in message
+    assert message.endswith(")"), "every finding carries a hint in parentheses"
+
+
+@pytest.mark.parametrize(
+    ("content", "words"), [case[1:] for case in WHOLE_FILE], ids=[case[0] for case in WHOLE_FILE]
+)
+def test_whole_file_problems_point_at_line_one(make_repo, cli, content, words):
+    root = repo_with(make_repo, content)
+    line = only_finding_line(cli("validate", "--repo", str(root)))
+    assert line.startswith(f"{METADATA}:1:1: ")
+    assert words in line
+
+
+def test_entrypoint_symlink_outside_repository(make_repo, cli, tmp_path):
+    outside = tmp_path / "elsewhere.py"
+    outside.write_text("def main():\n    pass\n", encoding="utf-8")
+    root = repo_with(make_repo, replace_line(11, "entrypoint: linked.py\n"))
+    os.symlink(outside, root / "automations/greeter/linked.py")
+    line = only_finding_line(cli("validate", "--repo", str(root)))
+    assert line.startswith(
+        f"{METADATA}:11:13: entrypoint: 'linked.py' is a symlink leading outside"
+    )
+
+
+def test_entrypoint_symlink_inside_folder_is_fine(make_repo, cli):
+    root = repo_with(make_repo, replace_line(11, "entrypoint: linked.py\n"))
+    os.symlink("main.py", root / "automations/greeter/linked.py")
+    assert cli("validate", "--repo", str(root)).code == 0
+
+
+def test_two_automations_with_the_same_name(make_repo, cli):
+    files = {**automation_files("greeter"), **automation_files("greeter-copy")}
+    files["automations/greeter-copy/automation.yaml"] = BASE  # copied, `name` left unchanged
+    root = make_repo(files)
+    line = only_finding_line(cli("validate", "--repo", str(root)))
+    assert line.startswith("automations/greeter-copy/automation.yaml:1:7: name: ")
+    assert "'greeter' is already the name of automations/greeter/" in line
+    assert "two automations cannot share a name" in line
+    assert "set `name: greeter-copy`" in line
+
+
+def test_folder_without_metadata(make_repo, cli):
+    root = make_repo({**automation_files("greeter"), "automations/stray/notes.txt": "x\n"})
+    line = only_finding_line(cli("validate", "--repo", str(root)))
+    assert line.startswith("automations/stray/automation.yaml: ")
+    assert "the folder automations/stray/ has no automation.yaml" in line
+    assert "autokit new" in line
+
+
+def test_every_problem_in_every_file_is_reported_at_once(make_repo, cli):
+    files = {**automation_files("alpha"), **automation_files("beta")}
+    files["automations/alpha/automation.yaml"] = (
+        BASE.replace("greeter", "alpha").replace("1.0.0", "one").replace('"@alice"', "alice")
+    )
+    files["automations/beta/automation.yaml"] = ""
+    root = make_repo(files)
+    result = cli("validate", "--repo", str(root))
+    assert result.code == 1
+    fields = [line.split(": ")[1] for line in result.out.splitlines() if "alpha" in line]
+    assert fields == ["version", "owners[0]"]
+    assert "automations/beta/automation.yaml:1:1: file is empty" in result.out
+    assert "2 automation(s) checked, 3 problem(s)" in result.err
+
+
+def test_cached_verdicts_still_report_filesystem_problems(make_repo, cli):
+    root = repo_with(make_repo, BASE)
+    assert cli("validate", "--repo", str(root)).code == 0
+    (root / "automations/greeter/main.py").unlink()
+    line = only_finding_line(cli("validate", "--repo", str(root)))
+    assert "entrypoint: 'main.py' does not exist" in line
+
+
+def test_load_automation_returns_typed_metadata(make_repo):
+    root = repo_with(make_repo, BASE + "schedule: 0 8 * * 1-5\n")
+    automation = load_automation(root / "automations/greeter")
+    assert isinstance(automation, Automation)
+    assert automation.owners == ("@alice",)
+    assert automation.inputs["greeting"].default == "world"
+    assert automation.examples[0].inputs == {"greeting": "world"}
+    assert automation.timeout == 600
+    assert automation.entrypoint_path == root / "automations/greeter/main.py"
+    assert automation.to_dict()["schedule"] == "0 8 * * 1-5"
+
+
+def test_load_automation_raises_with_every_problem(make_repo):
+    root = repo_with(make_repo, replace_line(4, "version: x\n").replace("@alice", "alice"))
+    with pytest.raises(ToolkitError) as raised:
+        load_automation(root / "automations/greeter/automation.yaml")
+    assert f"{METADATA}:4:10: version:" in raised.value.message
+    assert f"{METADATA}:6:5: owners[0]:" in raised.value.message
+
+
+def test_example_missing_a_required_input(make_repo, cli):
+    content = replace_line(18, "    required: true\n").replace("      greeting: world\n", "")
+    content = content.replace("    inputs:\n", "    inputs: {}\n")
+    root = repo_with(make_repo, content)
+    line = only_finding_line(cli("validate", "--repo", str(root)))
+    assert line.startswith(f"{METADATA}:21:13: examples[0].inputs: misses the required input")

@@ -1,0 +1,207 @@
+"""`autokit new`: the scaffold is valid, its own tests pass, and bad names are refused."""
+
+from __future__ import annotations
+
+import io
+import os
+import pty
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+PROJECT = Path(__file__).resolve().parent.parent
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+OPTIONS = (
+    "--title",
+    "Invoice reminders",
+    "--summary",
+    "Emails customers about unpaid invoices.",
+    "--owner",
+    "@shop/finance",
+    "--department",
+    "finance",
+)
+
+
+def tree_text(folder: Path) -> str:
+    """Every file under `folder` with its mode, in a stable order: the snapshot format."""
+    parts = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        mode = oct(path.stat().st_mode & 0o777)
+        parts.append(f"=== {path.relative_to(folder).as_posix()} ({mode})\n{path.read_text()}")
+    return "".join(parts)
+
+
+def assert_matches_snapshot(folder: Path, snapshot: str) -> None:
+    expected_file = SNAPSHOTS / snapshot
+    actual = tree_text(folder)
+    if os.environ.get("AUTOKIT_UPDATE_SNAPSHOTS"):
+        expected_file.write_text(actual, encoding="utf-8")
+    assert actual == expected_file.read_text(encoding="utf-8")
+
+
+def run_generated_tests(root: Path, name: str) -> subprocess.CompletedProcess[str]:
+    """The command the scaffold tells contributors to run, from the repository root."""
+    env = {**os.environ, "PYTHONPATH": f"automations/{name}"}
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"automations/{name}/tests"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.fixture
+def repo(make_repo) -> Path:
+    root = make_repo({})
+    # The project's own pytest settings (warnings are errors) apply to generated tests too.
+    shutil.copy(PROJECT / "pyproject.toml", root / "pyproject.toml")
+    return root
+
+
+@pytest.mark.parametrize("runtime", ["python", "shell"])
+def test_new_automation_is_valid_and_its_tests_pass(repo, cli, runtime):
+    name = f"invoice-reminders-{runtime}"
+    result = cli("new", name, "--runtime", runtime, *OPTIONS, "--repo", str(repo))
+    assert result.code == 0, result
+    assert f"created automations/{name}/" in result.out
+    validated = cli("validate", "--repo", str(repo))
+    assert validated.code == 0, validated
+    assert "1 automation(s) checked, 0 problem(s): all valid" in validated.err
+    tests = run_generated_tests(repo, name)
+    assert tests.returncode == 0, tests.stdout + tests.stderr
+    assert "3 passed" in tests.stdout
+
+
+@pytest.mark.parametrize("runtime", ["python", "shell"])
+def test_scaffold_matches_snapshot(repo, cli, runtime):
+    cli("new", "invoice-reminders", "--runtime", runtime, *OPTIONS, "--repo", str(repo))
+    assert_matches_snapshot(repo / "automations" / "invoice-reminders", f"new-{runtime}.txt")
+
+
+def test_python_main_takes_typed_keyword_inputs(repo, cli):
+    cli("new", "greeter", "--runtime", "python", *OPTIONS, "--repo", str(repo))
+    metadata = yaml.safe_load((repo / "automations/greeter/automation.yaml").read_text())
+    source = (repo / "automations/greeter/main.py").read_text()
+    assert 'def main(name: str = "world", times: int = 1)' in source
+    assert set(metadata["inputs"]) == {"name", "times"}
+    assert metadata["examples"][0]["inputs"] == {"name": "world", "times": 1}
+
+
+def test_contributor_text_is_data_not_template(repo, cli):
+    title = 'Q1 {{ 7 * 7 }} "quoted": {% raw %}'
+    result = cli(
+        "new", "odd-title", "--runtime", "python", *OPTIONS, "--title", title, "--repo", str(repo)
+    )
+    assert result.code == 0, result
+    metadata = yaml.safe_load((repo / "automations/odd-title/automation.yaml").read_text())
+    assert metadata["title"] == title
+    assert cli("validate", "--repo", str(repo)).code == 0
+
+
+def assert_nothing_created(repo: Path) -> None:
+    assert sorted(p.name for p in (repo / "automations").iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "name", ["X", "a", "9-lives", "under_score", "Invoice", "../escape", "a/b", "1abc"]
+)
+def test_bad_names_are_refused(repo, cli, name):
+    result = cli("new", name, "--runtime", "python", *OPTIONS, "--repo", str(repo))
+    assert result.code == 1
+    assert f"'{name}' is not a valid automation name" in result.err
+    assert "Traceback" not in result.err
+    assert_nothing_created(repo)
+    assert not (repo / "escape").exists()
+
+
+def test_existing_name_is_refused(repo, cli):
+    assert cli("new", "greeter", "--runtime", "python", *OPTIONS, "--repo", str(repo)).code == 0
+    before = (repo / "automations/greeter/main.py").read_text()
+    (repo / "automations/greeter/main.py").write_text(before + "# edited\n")
+    result = cli("new", "greeter", "--runtime", "shell", *OPTIONS, "--repo", str(repo))
+    assert result.code == 1
+    assert "automations/greeter already exists" in result.err
+    assert (repo / "automations/greeter/main.py").read_text().endswith("# edited\n")
+
+
+def test_a_symlink_named_like_the_automation_is_refused(repo, cli, tmp_path):
+    os.symlink(tmp_path, repo / "automations" / "linked")
+    result = cli("new", "linked", "--runtime", "python", *OPTIONS, "--repo", str(repo))
+    assert result.code == 1
+    assert "automations/linked already exists" in result.err
+
+
+def test_bad_option_values_name_the_option(repo, cli):
+    result = cli(
+        "new",
+        "greeter",
+        "--runtime",
+        "python",
+        *OPTIONS,
+        "--owner",
+        "alice",
+        "--summary",
+        "x" * 161,
+        "--repo",
+        str(repo),
+    )
+    assert result.code == 1
+    assert "--owner: 'alice' must be a GitHub handle" in result.err
+    assert "--summary: is 161 characters long, over the limit of 160" in result.err
+    assert_nothing_created(repo)
+
+
+def test_missing_fields_without_a_terminal(repo, cli, monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    result = cli("new", "greeter", "--runtime", "shell", "--title", "T", "--repo", str(repo))
+    assert result.code == 1
+    assert "missing --summary, --owner, --department" in result.err
+    assert "stdin is not a terminal" in result.err
+    assert "autokit new greeter --summary ... --owner ... --department ..." in result.err
+    assert_nothing_created(repo)
+
+
+def answer_on_a_terminal(repo: Path, answers: str, *args: str) -> tuple[int, str]:
+    """Run `autokit new` with stdin on a pseudo-terminal, typing `answers`."""
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "toolkit", "--repo", str(repo), "new", *args],
+        stdin=follower,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    os.close(follower)
+    os.write(leader, answers.encode())
+    output, _ = process.communicate(timeout=30)
+    os.close(leader)
+    return process.returncode, output
+
+
+def test_asks_for_missing_fields_on_a_terminal(repo):
+    answers = "\n\nSends reminders.\nalice\n@alice\nfinance\n"
+    code, output = answer_on_a_terminal(repo, answers, "late-invoices")
+    assert code == 0, output
+    assert "Runtime (python or shell) [python]: " in output
+    assert "Title (a few words) [Late invoices]: " in output
+    assert "write a GitHub handle: @user or @org/team" in output
+    metadata = yaml.safe_load((repo / "automations/late-invoices/automation.yaml").read_text())
+    assert metadata["runtime"] == "python"
+    assert metadata["title"] == "Late invoices"
+    assert metadata["summary"] == "Sends reminders."
+    assert metadata["owners"] == ["@alice"]
+    assert metadata["department"] == "finance"
+
+
+def test_terminal_closed_before_all_answers(repo):
+    code, output = answer_on_a_terminal(repo, "shell\n\x04", "half-done")
+    assert code == 1
+    assert "no answer given; nothing was created" in output
+    assert_nothing_created(repo)

@@ -1,0 +1,319 @@
+"""`autokit policy` end to end on real Git repositories: scope, edge cases, config."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from helpers import automation_files, commit_all, git
+from policy_support import base_repo, bumped, by_check, open_pr, policy_json
+
+
+def test_clean_pull_request_passes(make_repo, cli):
+    root = base_repo(make_repo, "greeter", "other")
+    open_pr(root, bumped("greeter"))
+    code, report = policy_json(cli, root, "--base", "main")
+    assert report["findings"] == [], report
+    assert code == 0
+    assert report["automations"] == ["greeter"]
+
+
+def test_only_changed_automations_are_reviewed(make_repo, cli):
+    root = base_repo(make_repo, "greeter", "other")
+    (root / "automations/other/README.md").unlink()  # broken, but untouched by the PR
+    commit_all(root, "break other on main")
+    open_pr(root, bumped("greeter"))
+    code, report = policy_json(cli, root, "--base", "main")
+    assert code == 0, report
+    code_all, report_all = policy_json(cli, root, "--all")
+    assert code_all == 1
+    assert [f["path"] for f in by_check(report_all, "folder-layout")] == [
+        "automations/other/README.md"
+    ]
+
+
+def test_nonexistent_base_ref_is_a_clear_error(make_repo, cli):
+    root = base_repo(make_repo, "greeter")
+    result = cli("policy", "--repo", str(root), "--base", "origin/nope")
+    assert result.code == 1
+    assert "the ref 'origin/nope' does not exist" in result.err
+    assert "git fetch" in result.err
+    assert "Traceback" not in result.err
+
+
+def test_shallow_clone_without_merge_base_says_fetch_depth_0(make_repo, cli, tmp_path):
+    origin = base_repo(make_repo, "greeter")
+    git(origin, "checkout", "-q", "-b", "feature")
+    for number in range(3):
+        (origin / "automations/greeter/notes.txt").write_text(f"note {number}\n")
+        commit_all(origin, f"feature {number}")
+    git(origin, "checkout", "-q", "main")
+    (origin / "automations/greeter/README.md").write_text("# Greeter\n\nMoved on.\n")
+    commit_all(origin, "main moves on")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--depth", "1", "--no-single-branch",
+        f"file://{origin}", str(clone))
+    git(clone, "checkout", "-q", "feature")
+    result = cli("policy", "--repo", str(clone), "--base", "origin/main")
+    assert result.code == 1
+    assert "no merge base" in result.err
+    assert "fetch-depth: 0" in result.err
+
+
+def test_detached_head_is_reviewed(make_repo, cli):
+    root = base_repo(make_repo, "greeter")
+    open_pr(root, {"automations/greeter/main.py": "def main():\n    return 1\n"})
+    git(root, "checkout", "-q", "--detach", "HEAD")
+    code, report = policy_json(cli, root, "--base", "main")
+    assert code == 1
+    assert [f["check"] for f in report["findings"]] == ["version-bump"]
+
+
+def test_dirty_working_tree_is_reviewed_as_it_is_on_disk(make_repo, cli):
+    root = base_repo(make_repo, "greeter")
+    open_pr(root, bumped("greeter"))
+    (root / "automations/greeter/main.py").write_text(
+        "import os\n\nTOKEN = os.environ['UNDECLARED']\n")  # uncommitted
+    (root / "automations/greeter/extra.py").write_text("import os\nos.getenv('ALSO')\n")
+    code, report = policy_json(cli, root, "--base", "main")
+    assert code == 1
+    found = {(f["path"], f["line"]) for f in by_check(report, "declared-secrets")}
+    assert found == {("automations/greeter/main.py", 3), ("automations/greeter/extra.py", 2)}
+
+
+def test_head_other_than_the_checkout_is_refused(make_repo, cli):
+    root = base_repo(make_repo, "greeter")
+    open_pr(root, bumped("greeter"))
+    result = cli("policy", "--repo", str(root), "--base", "main", "--head", "main")
+    assert result.code == 1
+    assert "is not the commit checked out" in result.err
+
+
+def test_deleted_automation_is_not_reviewed_but_reported(make_repo, cli):
+    root = base_repo(make_repo, "greeter", "other")
+    open_pr(root, delete=("automations/other",))
+    code, report = policy_json(cli, root, "--base", "main")
+    assert report["automations"] == [] and report["deleted"] == ["other"]
+    # CODEOWNERS still names it: the only finding
+    assert [(f["check"], f["path"]) for f in report["findings"]] == [
+        ("codeowners-sync", ".github/CODEOWNERS")
+    ]
+    assert "other" in report["findings"][0]["message"]
+    assert code == 1
+
+
+def test_deleting_a_replacement_is_reported_where_it_is_named(make_repo, cli):
+    from policy_support import metadata_yaml
+
+    root = base_repo(make_repo, "greeter", "other")
+    (root / "automations/other/automation.yaml").write_text(metadata_yaml(
+        "other", status="deprecated",
+        deprecation={"reason": "use greeter", "replaced_by": "greeter"}))
+    commit_all(root, "deprecate other")
+    open_pr(root, delete=("automations/greeter",))
+    _, report = policy_json(cli, root, "--base", "main")
+    assert [f["path"] for f in by_check(report, "deprecation")] == [
+        "automations/other/automation.yaml"
+    ]
+
+
+def test_renamed_automation_is_compared_with_its_old_version(make_repo, cli):
+    root = base_repo(make_repo, "greeter")
+    git(root, "checkout", "-q", "-b", "pr")
+    git(root, "mv", "automations/greeter", "automations/welcomer")
+    from policy_support import codeowners_text, metadata_yaml
+    (root / "automations/welcomer/automation.yaml").write_text(metadata_yaml("welcomer"))
+    (root / ".github/CODEOWNERS").write_text(codeowners_text({"welcomer": ["@alice"]}))
+    commit_all(root, "rename")
+    _code, report = policy_json(cli, root, "--base", "main")
+    assert report["automations"] == ["welcomer"] and report["deleted"] == []
+    bump = by_check(report, "version-bump")
+    assert len(bump) == 1 and bump[0]["path"] == "automations/welcomer/automation.yaml"
+    assert "as at the base" in bump[0]["message"]
+    result = cli("changed", "--repo", str(root), "--base", "main", "--format", "json")
+    assert json.loads(result.out)["renamed"] == [{"name": "welcomer", "from": "greeter"}]
+
+
+def test_lowered_version_is_an_error_at_the_version_line(make_repo, cli):
+    root = base_repo(make_repo, "greeter")
+    open_pr(root, bumped("greeter", version="0.9.0"))
+    code, report = policy_json(cli, root, "--base", "main")
+    (finding,) = by_check(report, "version-bump")
+    assert code == 1
+    assert "0.9.0 is lower than 1.0.0" in finding["message"]
+    text = (root / "automations/greeter/automation.yaml").read_text().splitlines()
+    assert text[finding["line"] - 1].startswith("version:")
+
+
+def test_pull_request_touching_only_toolkit_reviews_no_automation(make_repo, cli):
+    root = base_repo(make_repo, "greeter", extra={"toolkit/__init__.py": ""})
+    (root / "automations/greeter/README.md").unlink()  # broken on main: not this PR's doing
+    commit_all(root, "main")
+    open_pr(root, {"toolkit/__init__.py": "VERSION = 2\n"})
+    code, report = policy_json(cli, root, "--base", "main")
+    assert (code, report["automations"], report["findings"]) == (0, [], [])
+
+
+def _pyproject(body: str) -> dict[str, str]:
+    return {"pyproject.toml": "[project]\nname = 'x'\n\n[tool.autokit]\n" + body}
+
+
+def test_waiver_with_bad_date_is_an_error_naming_the_line(make_repo, cli):
+    body = ('security_reviewers = ["@shop/security"]\n\n[[tool.autokit.waivers]]\n'
+            'check = "file-size"\nautomation = "greeter"\nreason = "sample data"\n'
+            'expires = "31/12/2027"\n')
+    root = base_repo(make_repo, "greeter", extra=_pyproject(body))
+    code, report = policy_json(cli, root, "--all")
+    (finding,) = by_check(report, "policy-config")
+    assert code == 1
+    assert finding["path"] == "pyproject.toml"
+    assert "'31/12/2027' is not a date" in finding["message"]
+    lines = (root / "pyproject.toml").read_text().splitlines()
+    assert "file-size" in lines[finding["line"] - 1]
+
+
+def test_expired_waiver_and_unknown_check_are_errors(make_repo, cli):
+    body = ('[tool.autokit.checks]\nfile-sise = false\n\n[[tool.autokit.waivers]]\n'
+            'check = "folder-layout"\nautomation = "greeter"\nreason = "legacy"\n'
+            'expires = 2020-01-01\n')
+    root = base_repo(make_repo, "greeter", extra=_pyproject(body))
+    (root / "automations/greeter/README.md").unlink()
+    commit_all(root, "no readme")
+    _code, report = policy_json(cli, root, "--all")
+    messages = [f["message"] for f in by_check(report, "policy-config")]
+    assert "unknown check id 'file-sise'" in messages
+    assert "the waiver expired on 2020-01-01" in messages
+    assert by_check(report, "folder-layout"), "an expired waiver must not hide findings"
+    assert "did you mean 'file-size'?" in json.dumps(report)
+
+
+def test_valid_waiver_hides_only_its_check_and_automation(make_repo, cli):
+    expires = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    body = (f'[[tool.autokit.waivers]]\ncheck = "folder-layout"\nautomation = "greeter"\n'
+            f'reason = "README is being written"\nexpires = {expires}\n')
+    root = base_repo(make_repo, "greeter", "other", extra=_pyproject(body))
+    for name in ("greeter", "other"):
+        (root / f"automations/{name}/README.md").unlink()
+    commit_all(root, "no readmes")
+    _code, report = policy_json(cli, root, "--all")
+    assert [f["path"] for f in by_check(report, "folder-layout")] == [
+        "automations/other/README.md"
+    ]
+    assert [w["path"] for w in report["waived"]] == ["automations/greeter/README.md"]
+    assert report["waived"][0]["waiver"]["reason"] == "README is being written"
+    text = cli("policy", "--repo", str(root), "--all")
+    assert "waived folder-layout at automations/greeter/README.md" in text.err
+
+
+def test_check_switched_off_does_not_run(make_repo, cli):
+    root = base_repo(make_repo, "greeter", extra=_pyproject(
+        "[tool.autokit.checks]\nfolder-layout = false\n"))
+    (root / "automations/greeter/README.md").unlink()
+    commit_all(root, "no readme")
+    code, report = policy_json(cli, root, "--all")
+    assert code == 0, report
+    assert "folder-layout" not in report["checks"]
+
+
+def test_text_report_groups_by_automation_with_hints(make_repo, cli):
+    root = base_repo(make_repo, "greeter", "other")
+    for name in ("greeter", "other"):
+        (root / f"automations/{name}/CHANGELOG.md").write_text("# Changelog\n")
+    commit_all(root, "empty changelogs")
+    result = cli("policy", "--repo", str(root))
+    assert result.code == 1
+    blocks = result.out.split("\n\n")
+    assert blocks[0].startswith("greeter (1 error)")
+    assert blocks[1].startswith("other (1 error)")
+    assert "hint: add '## 1.0.0'" in blocks[0]
+    assert "2 finding(s)" in result.err
+
+
+def test_list_shows_every_check_with_its_documentation(cli):
+    from toolkit.checks import check_ids
+
+    result = cli("policy", "--list")
+    assert result.code == 0
+    listed = [line.split()[0] for line in result.out.splitlines()]
+    assert listed == check_ids()
+
+
+def test_every_check_is_documented_for_reviewers():
+    from toolkit.checks import load_checks
+
+    for check in load_checks():
+        assert len(check.doc.splitlines()) >= 3, check.id
+        assert "Fix" in check.doc or "fix" in check.doc, check.id
+
+
+def test_new_automation_in_pr_needs_its_codeowners_line(make_repo, cli):
+    root = base_repo(make_repo, "greeter")
+    open_pr(root, automation_files("newcomer"))
+    _code, report = policy_json(cli, root, "--base", "main")
+    (finding,) = report["findings"]
+    assert finding["check"] == "codeowners-sync"
+    assert "newcomer has no line" in finding["message"]
+
+
+# ---------------------------------------------------------------------------
+# Reporters
+
+
+def _finding(path="automations/greeter/main.py", line=3, message="bad", hint="fix it",
+             check="declared-secrets", severity="error"):
+    from toolkit.findings import Finding
+
+    return Finding(path, line, None, check, severity, message, hint)
+
+
+def test_github_annotation_escapes_data_and_properties():
+    from toolkit.findings import github_annotation
+
+    finding = _finding(path="automations/a,b/x:y.py", message="50% done\nnext line\r::x",
+                       hint=None)
+    annotation = github_annotation(finding)
+    assert annotation == (
+        "::error file=automations/a%2Cb/x%3Ay.py,line=3,title=declared-secrets"
+        "::50%25 done%0Anext line%0D::x"
+    )
+    assert "\n" not in annotation
+
+
+def test_github_format_writes_annotations_and_a_step_summary(make_repo, cli, tmp_path,
+                                                              monkeypatch):
+    summary = tmp_path / "summary.md"
+    summary.write_text("earlier step output\n")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    root = base_repo(make_repo, "greeter")
+    open_pr(root, {"automations/greeter/main.py": "import os\nos.environ['A|<b>']\n"})
+    result = cli("policy", "--repo", str(root), "--base", "main", "--format", "github")
+    assert result.code == 1
+    annotations = result.out.splitlines()
+    assert len(annotations) == 2
+    assert all(a.startswith("::error file=automations/greeter/") for a in annotations)
+    text = summary.read_text()
+    assert text.startswith("earlier step output\n## autokit policy")
+    assert "| error | `automations/greeter/main.py:2:1` | declared-secrets |" in text
+    assert "$A\\|&lt;b&gt;" in text  # no table break, no HTML from contributor text
+
+
+def test_step_summary_lists_everything_until_the_cap():
+    from toolkit.findings import render_step_summary
+
+    findings = [_finding(line=n, message="x" * 200) for n in range(1, 8001)]
+    full = render_step_summary(findings[:50], "autokit policy")
+    assert full.count("| error |") == 50 and "not shown" not in full
+    capped = render_step_summary(findings, "autokit policy", limit=1024 * 1024)
+    size = len(capped.encode())
+    assert 1024 * 1024 - 2000 < size < 1024 * 1024
+    shown = capped.count("| error |")
+    assert f"{8000 - shown} more finding(s) not shown" in capped
+    small = render_step_summary(findings, "autokit policy", limit=10_000)
+    assert len(small.encode()) < 10_000
+
+
+def test_summary_puts_errors_before_warnings():
+    from toolkit.findings import render_step_summary
+
+    text = render_step_summary([_finding(severity="warning", line=1), _finding(line=9)], "t")
+    assert text.index("| error |") < text.index("| warning |")

@@ -1,0 +1,83 @@
+"""The repository's pre-commit hooks, run for real by pre-commit in a throwaway clone."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from helpers import automation_files, commit_all, metadata
+
+PROJECT = Path(__file__).resolve().parent.parent
+METADATA = "automations/greeter/automation.yaml"
+
+
+@pytest.fixture
+def hooked_repo(make_repo) -> Path:
+    root = make_repo(automation_files("greeter"), commit=False)
+    shutil.copy(PROJECT / ".pre-commit-config.yaml", root / ".pre-commit-config.yaml")
+    commit_all(root, "with hooks")
+    return root
+
+
+def pre_commit(
+    root: Path, *args: str, home: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`pre-commit run ...` with this environment's autokit, ruff and mypy on PATH."""
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    if home is not None:
+        env["PRE_COMMIT_HOME"] = str(home)
+    return subprocess.run(
+        [sys.executable, "-m", "pre_commit", "run", *args],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_validate_hook_passes_a_good_automation(hooked_repo):
+    result = pre_commit(
+        hooked_repo, "autokit-validate", "--files", METADATA, "automations/greeter/main.py"
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "autokit validate (automation metadata)" in result.stdout
+    assert "Passed" in result.stdout
+
+
+def test_validate_hook_fails_a_bad_automation(hooked_repo):
+    bad = metadata("greeter", owners=["alice"], version="2")
+    (hooked_repo / METADATA).write_text(yaml.safe_dump(bad, sort_keys=False), encoding="utf-8")
+    result = pre_commit(hooked_repo, "autokit-validate", "--files", METADATA)
+    assert result.returncode == 1
+    assert "Failed" in result.stdout
+    assert f"{METADATA}:4:10: version: '2' must be a semantic version" in result.stdout
+    assert "owners[0]: 'alice' must be a GitHub handle" in result.stdout
+
+
+def test_validate_hook_ignores_files_outside_automations(hooked_repo):
+    (hooked_repo / "notes.md").write_text("# notes\n", encoding="utf-8")
+    result = pre_commit(hooked_repo, "autokit-validate", "--files", "notes.md")
+    assert result.returncode == 0
+    assert "(no files to check)Skipped" in result.stdout
+
+
+@pytest.mark.slow
+def test_hygiene_hooks_install_from_pypi_and_fix_whitespace(hooked_repo, tmp_path_factory):
+    home = tmp_path_factory.getbasetemp() / "pre-commit-home"
+    messy = hooked_repo / "automations/greeter/README.md"
+    messy.write_text("# Greeter \n\nNo final newline", encoding="utf-8")
+    (hooked_repo / "broken.yaml").write_text("a: [1\n", encoding="utf-8")
+    files = ["automations/greeter/README.md", "broken.yaml"]
+    result = pre_commit(hooked_repo, "--files", *files, home=home)
+    assert result.returncode == 1
+    assert messy.read_text(encoding="utf-8") == "# Greeter\n\nNo final newline\n"
+    lines = {line.split(".")[0]: line for line in result.stdout.splitlines()}
+    assert lines["check YAML syntax"].endswith("Failed")
+    assert lines["no trailing whitespace"].endswith("Failed")
+    assert lines["files end with one newline"].endswith("Failed")

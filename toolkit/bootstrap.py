@@ -1,0 +1,104 @@
+"""Runs inside an automation's environment: import the entrypoint, call `main(**inputs)`.
+
+Started by autokit as `python bootstrap.py REQUEST_FILE`. It imports nothing from
+autokit (the environment does not have it) and only the standard library. The request
+file (JSON) names the entrypoint, the inputs and their types, and the result file. The
+outcome goes to the result file, never through stdout, which belongs to the automation:
+`{"ok": true, "result": ...}` or `{"ok": false, "error": "..."}`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+
+def _write(path: str, outcome: dict[str, Any]) -> None:
+    temporary = path + ".tmp"
+    with open(temporary, "w", encoding="utf-8") as file:
+        json.dump(outcome, file)
+    os.replace(temporary, path)
+
+
+def _inputs(request: dict[str, Any]) -> dict[str, Any]:
+    values = dict(request["inputs"])
+    for name, kind in request["types"].items():
+        if kind == "date" and name in values:
+            import datetime
+
+            values[name] = datetime.date.fromisoformat(values[name])
+    return values
+
+
+def _load_main(entrypoint: str) -> Callable[..., Any]:
+    folder = os.path.dirname(entrypoint)
+    sys.path.insert(0, folder)
+    module_name = os.path.splitext(os.path.basename(entrypoint))[0]
+    spec = importlib.util.spec_from_file_location(module_name, entrypoint)
+    if spec is None or spec.loader is None:
+        raise LookupError(f"{entrypoint} cannot be imported as a Python module")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    main = getattr(module, "main", None)
+    if not callable(main):
+        raise LookupError(
+            f"{os.path.basename(entrypoint)} defines no function `main`; "
+            "add `def main(**inputs):` that does the work"
+        )
+    return main  # type: ignore[no-any-return]
+
+
+def _print_traceback() -> None:
+    import traceback  # only on failure: it costs start-up time
+
+    traceback.print_exc()
+
+
+def run(request_file: str) -> int:
+    with open(request_file, encoding="utf-8") as file:
+        request = json.load(file)
+    result_file = request["result_file"]
+    try:
+        main = _load_main(request["entrypoint"])
+    except LookupError as error:
+        _write(result_file, {"ok": False, "error": str(error)})
+        return 1
+    except BaseException as error:
+        _print_traceback()
+        _write(
+            result_file,
+            {
+                "ok": False,
+                "error": f"importing the entrypoint failed: {type(error).__name__}: {error}",
+            },
+        )
+        return 1
+    try:
+        value = main(**_inputs(request))
+    except SystemExit:
+        raise
+    except BaseException as error:
+        _print_traceback()
+        _write(result_file, {"ok": False, "error": f"{type(error).__name__}: {error}"})
+        return 1
+    try:
+        _write(result_file, {"ok": True, "result": value})
+    except (TypeError, ValueError) as error:
+        _write(
+            result_file,
+            {"ok": False, "error": f"main returned a value that is not JSON-serializable: {error}"},
+        )
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    # Never let the modules beside this file shadow the automation's imports.
+    _here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _here]
+    sys.exit(run(sys.argv[1]))

@@ -1,0 +1,39 @@
+"""`catalog.json`: every automation's metadata and versions, for other tools."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from toolkit import __version__
+from toolkit.catalog.impact import impact_of
+from toolkit.catalog.model import Catalog, Entry
+
+
+def catalog_json(catalog: Catalog, url_of: Any) -> str:
+    """The catalog as JSON; `url_of(name)` gives an automation page's site-relative URL."""
+    document = {
+        "autokit_version": __version__,
+        "repository_url": catalog.repository_url,
+        "notes": catalog.notes,
+        "automations": [_automation(entry, url_of(entry.name)) for entry in catalog.entries],
+    }
+    return json.dumps(document, indent=1, ensure_ascii=False, default=str)
+
+
+def _automation(entry: Entry, url: str) -> dict[str, Any]:
+    impact = impact_of(entry.automation)
+    return {
+        **entry.automation.to_dict(),
+        "url": url,
+        "created": entry.created,
+        "versions": [
+            {"version": v.version, "date": v.date, "commit": v.commit,
+             "tag": f"{entry.name}@{v.version}" if v.commit else None}
+            for v in entry.versions
+        ],
+        "contributors": [{"name": c.name, "commits": c.commits} for c in entry.contributors],
+        "runs_per_month": round(impact.runs_per_month, 2),
+        "hours_saved_per_month": round(impact.hours_per_month, 2),
+        "notes": entry.notes,
+    }

@@ -1,0 +1,230 @@
+"""Everything the catalog shows, gathered once: metadata, README, CHANGELOG, Git history.
+
+Git is read in two calls for the whole repository (`git for-each-ref` for version tags,
+one `git log --name-only` for history), never once per automation. What cannot be
+computed (no Git, a shallow clone, no tags, a README link to a missing file) becomes a
+note that the build prints and the site shows, instead of a failure.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from toolkit.catalog.safe import LinkPolicy, render_markdown
+from toolkit.metadata import Automation
+from toolkit.repo import Repository
+
+_CHANGELOG_HEADING = re.compile(r"^##\s+\[?v?(\d+\.\d+\.\d+)\]?.*$", re.MULTILINE)
+_NEXT_HEADING = re.compile(r"^#{1,2}\s", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Version:
+    version: str
+    date: str | None  # ISO 8601 date of the tag; None when not tagged yet
+    commit: str | None
+    changes_html: str  # the sanitized CHANGELOG section, or ""
+
+
+@dataclass(frozen=True)
+class Contributor:
+    name: str
+    commits: int
+
+
+@dataclass
+class Entry:
+    """One automation as the catalog shows it."""
+
+    automation: Automation
+    versions: list[Version]  # newest first
+    readme_html: str | None
+    contributors: list[Contributor]
+    created: str | None  # ISO 8601 date of the first commit of the folder
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.automation.name
+
+
+@dataclass(frozen=True)
+class Leader:
+    name: str
+    created: int
+    versions: int
+
+
+@dataclass
+class Catalog:
+    entries: list[Entry]
+    leaders: list[Leader]
+    notes: list[str]
+    repository_url: str | None
+    default_branch: str
+    checks: list[tuple[str, str]]  # (check id, docstring)
+
+    def by_name(self) -> dict[str, Entry]:
+        return {entry.name: entry for entry in self.entries}
+
+
+@dataclass
+class _History:
+    """What Git could tell: tags by automation, commits by automation, site-wide notes."""
+
+    tags: dict[str, list[Any]] = field(default_factory=dict)
+    commits: dict[str, list[Any]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def collect(root: Path) -> Catalog:
+    """Gather the catalog of the repository at `root`."""
+    from toolkit.checks import load_checks
+    from toolkit.inventory import load_inventory
+
+    repo = Repository(root)
+    inventory = load_inventory(repo)
+    notes = _inventory_notes(inventory)
+    history = _read_history(root)
+    base_url = _repository_url(repo.config, notes)
+    branch = str(repo.config.get("default_branch", "main"))
+    blob_url = f"{base_url}/blob/{branch}" if base_url else None
+    entries = [_entry(a, history, blob_url) for a in inventory.automations]
+    entries.sort(key=lambda entry: entry.name)
+    checks = [(check.id, check.doc) for check in load_checks()]
+    return Catalog(entries, _leaders(entries, history), notes + history.notes, base_url,
+                   branch, checks)
+
+
+def _inventory_notes(inventory: Any) -> list[str]:
+    broken = sorted({finding.path for finding in inventory.findings})
+    if not broken:
+        return []
+    return [f"{len(broken)} automation(s) left out because their metadata is invalid "
+            f"({', '.join(broken[:5])}{'...' if len(broken) > 5 else ''}); "
+            "`autokit validate` explains why."]
+
+
+def _repository_url(config: dict[str, Any], notes: list[str]) -> str | None:
+    url = config.get("repository_url")
+    if isinstance(url, str) and re.fullmatch(r"https://[^\s\"'<>]+", url):
+        return url.rstrip("/")
+    notes.append("No valid `repository_url` (https://...) in [tool.autokit] of pyproject.toml: "
+                 "pages have no source or edit links.")
+    return None
+
+
+def _read_history(root: Path) -> _History:
+    from toolkit import git
+
+    history = _History()
+    if not git.is_git_repository(root) or git.head_commit(root) is None:
+        history.notes.append("Not a Git repository with commits: versions, dates and "
+                             "contributors could not be computed.")
+        return history
+    history.tags = git.version_tags(root)
+    for commit in git.history(root, "automations"):
+        for name in {p.split("/")[1] for p in commit.paths if p.count("/") >= 2}:
+            history.commits.setdefault(name, []).append(commit)
+    if git.is_shallow(root):
+        history.notes.append("This is a shallow clone: creation dates, contributors and the "
+                             "leaderboard only cover the fetched history (fetch with "
+                             "`fetch-depth: 0` for all of it).")
+    if not history.tags:
+        history.notes.append("No version tags (`<name>@<version>`) found: version dates "
+                             "are unknown; `autokit release` creates the tags.")
+    return history
+
+
+def _entry(automation: Automation, history: _History, blob_url: str | None) -> Entry:
+    folder = f"automations/{automation.name}"
+    links = LinkPolicy(automation.folder, folder, blob_url)
+    notes: list[str] = []
+    readme = _read_text(automation.folder / "README.md")
+    readme_html = render_markdown(readme, links) if readme and readme.strip() else None
+    if readme_html is None:
+        notes.append("It has no README.md.")
+    changelog = _changelog_sections(_read_text(automation.folder / "CHANGELOG.md") or "", links)
+    if not changelog:
+        notes.append("Its CHANGELOG.md has no `## <version>` sections.")
+    if links.dropped:
+        notes.append("Links to files that do not exist in its folder were removed: "
+                     + ", ".join(sorted(set(links.dropped))))
+    commits = history.commits.get(automation.name, [])
+    tags = history.tags.get(automation.name, [])
+    return Entry(automation, _versions(automation, tags, changelog), readme_html,
+                 _contributors(commits), commits[-1].date[:10] if commits else None, notes)
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+
+
+def _changelog_sections(text: str, links: LinkPolicy) -> dict[str, str]:
+    """Each `## <version>` section of a CHANGELOG as sanitized HTML."""
+    sections: dict[str, str] = {}
+    for match in _CHANGELOG_HEADING.finditer(text):
+        following = _NEXT_HEADING.search(text, match.end())
+        body = text[match.end(): following.start() if following else len(text)]
+        sections.setdefault(match[1], render_markdown(body, links) if body.strip() else "")
+    return sections
+
+
+def _versions(automation: Automation, tags: list[Any], changelog: dict[str, str]) -> list[Version]:
+    versions = [Version(t.version, t.date[:10], t.commit, changelog.get(t.version, ""))
+                for t in tags]
+    if automation.version not in {t.version for t in tags}:
+        versions.append(Version(automation.version, None, None,
+                                changelog.get(automation.version, "")))
+    versions.sort(key=lambda v: tuple(int(p) for p in v.version.split(".")), reverse=True)
+    return versions
+
+
+def _contributors(commits: list[Any]) -> list[Contributor]:
+    counts: Counter[str] = Counter()
+    names: dict[str, str] = {}
+    for commit in commits:
+        key = commit.email.lower()
+        counts[key] += 1
+        names.setdefault(key, commit.author)  # newest first: the latest spelling wins
+    return [Contributor(names[key], count) for key, count in counts.most_common()]
+
+
+def _leaders(entries: list[Entry], history: _History) -> list[Leader]:
+    """Automations created (first commit of a folder) and versions shipped, per author."""
+    created: Counter[str] = Counter()
+    shipped: Counter[str] = Counter()
+    names: dict[str, str] = {}
+    for entry in entries:
+        commits = history.commits.get(entry.name, [])
+        for commit in commits:
+            names.setdefault(commit.email.lower(), commit.author)
+        if commits:
+            created[commits[-1].email.lower()] += 1
+        for tag in history.tags.get(entry.name, []):
+            author = _author_at(commits, tag)
+            if author:
+                shipped[author] += 1
+    people = set(created) | set(shipped)
+    leaders = [Leader(names[p], created[p], shipped[p]) for p in people]
+    return sorted(leaders, key=lambda lead: (-lead.created - lead.versions, lead.name))
+
+
+def _author_at(commits: list[Any], tag: Any) -> str | None:
+    """Who shipped a version: the author of the newest folder commit at or before its tag."""
+    for commit in commits:
+        if commit.sha == tag.commit:
+            return str(commit.email.lower())
+    moment = datetime.fromisoformat(tag.date)
+    for commit in commits:  # newest first
+        if datetime.fromisoformat(commit.date) <= moment:
+            return str(commit.email.lower())
+    return None

@@ -1,0 +1,289 @@
+"""The catalog's pages as Markdown with front matter, ready for any Markdown site engine.
+
+The body of each page is one raw HTML block built by autoescaping Jinja templates, so
+Markdown never interprets contributor text (a title like `[x](javascript:...)` stays
+text). The only unescaped HTML is what `safe.sanitize` produced. Tables and facts are
+marked `data-search-exclude`, so the search index holds titles, summaries, tags and
+README text only.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from functools import lru_cache
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from toolkit import cron
+from toolkit.catalog.impact import Impact, bar_chart, impact_of, ranking
+from toolkit.catalog.model import Catalog, Entry
+from toolkit.catalog.safe import one_line
+
+HOME = "index.md"
+HOME_MARKER = "<!-- autokit:home -->"
+ALL = "automations/index.md"
+TAGS = "tags.md"
+DEPARTMENTS = "departments/index.md"
+OWNERS = "owners/index.md"
+IMPACT = "impact.md"
+CONTRIBUTORS = "contributors.md"
+POLICY = "policy.md"
+INDEX_PAGES = (ALL, TAGS, DEPARTMENTS, OWNERS, IMPACT, CONTRIBUTORS, POLICY)
+
+
+def automation_page(name: str) -> str:
+    return f"automations/{name}/index.md"
+
+
+def department_page(department: str) -> str:
+    return f"departments/{department_slug(department)}/index.md"
+
+
+def owner_page(owner: str) -> str:
+    return f"owners/{owner_slug(owner)}/index.md"
+
+
+def department_slug(department: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", department.lower()).strip("-") or "department"
+
+
+def owner_slug(owner: str) -> str:
+    # GitHub names never hold "--", so "org--team" cannot clash with a user.
+    return owner.lstrip("@").lower().replace("/", "--")
+
+
+def github_url(owner: str) -> str:
+    handle = owner.lstrip("@")
+    if "/" in handle:
+        org, team = handle.split("/", 1)
+        return f"https://github.com/orgs/{org}/teams/{team}"
+    return f"https://github.com/{handle}"
+
+
+@dataclass(frozen=True)
+class Links:
+    """Page-relative URLs between source paths, as MkDocs will write them."""
+
+    directory_urls: bool = True
+
+    def url(self, src: str) -> str:
+        stem = src.removesuffix(".md")
+        if stem == "index" or stem.endswith("/index"):
+            folder = stem.removesuffix("index")
+            return folder if self.directory_urls else stem + ".html"
+        return stem + "/" if self.directory_urls else stem + ".html"
+
+    def rel(self, from_src: str, to_src: str) -> str:
+        target = self.url(to_src)
+        relative = posixpath.relpath(target.rstrip("/") or ".", self._folder(from_src))
+        if target.endswith("/") or not target:
+            return "./" if relative == "." else relative + "/"
+        return relative
+
+    def _folder(self, src: str) -> str:
+        url = self.url(src)
+        folder = url.rstrip("/") if self.directory_urls else posixpath.dirname(url)
+        return folder or "."
+
+
+def generate(catalog: Catalog, links: Links, now: datetime | None = None) -> dict[str, str]:
+    """Every generated page: source path -> Markdown with front matter."""
+    now = now or datetime.now(UTC)
+    env = _environment()
+    pages: dict[str, str] = {}
+    names = {e.name for e in catalog.entries}
+    for entry in catalog.entries:
+        src = automation_page(entry.name)
+        pages[src] = _automation(env, entry, catalog, links, src, names, now)
+    pages[ALL] = _all(env, catalog, links)
+    pages.update(_groups(env, catalog, links, "department"))
+    pages.update(_groups(env, catalog, links, "owner"))
+    pages[TAGS] = _front({"title": "Tags", "search": {"exclude": True}}) + \
+        "Every tag, with the automations that carry it.\n\n<!-- material/tags -->\n"
+    pages[IMPACT] = _impact(env, catalog, links)
+    pages[CONTRIBUTORS] = _render(env, "contributors.html", CONTRIBUTORS, links,
+                                  {"title": "Contributors", "search": {"exclude": True}},
+                                  catalog=catalog)
+    pages[POLICY] = _policy(catalog)
+    return pages
+
+
+def home_block(catalog: Catalog, links: Links) -> str:
+    """The generated part of the home page (replaces HOME_MARKER)."""
+    newest = sorted((e for e in catalog.entries if e.created),
+                    key=lambda e: (e.created or "", e.name), reverse=True)[:5]
+    html = _environment().get_template("home.html").render(
+        catalog=catalog, newest=newest, top=ranking([e.automation for e in catalog.entries])[:5],
+        link=lambda to: links.rel(HOME, to), automation_page=automation_page,
+    )
+    return _one_block(html)
+
+
+def _automation(env: Any, entry: Entry, catalog: Catalog, links: Links, src: str,
+                names: set[str], now: datetime) -> str:
+    automation = entry.automation
+    meta = {"title": meta_text(automation.title), "tags": list(automation.tags),
+            "hide": ["toc"]}
+    return _render(
+        env, "automation.html", src, links, meta, e=entry, a=automation, catalog=catalog,
+        names=names, schedule=_schedule(automation.schedule, now),
+        impact=impact_of(automation), command=run_command(automation),
+        source_url=_source_url(catalog, automation.name),
+        edit_url=_edit_url(catalog, entry), github_url=github_url,
+        automation_page=automation_page, department_page=department_page,
+        owner_page=owner_page, value=_display_value,
+    )
+
+
+def _all(env: Any, catalog: Catalog, links: Links) -> str:
+    entries = catalog.entries
+    facets = {
+        "department": sorted({one_line(e.automation.department) for e in entries}, key=str.lower),
+        "tag": sorted({t for e in entries for t in e.automation.tags}),
+        "status": sorted({e.automation.status for e in entries}),
+        "owner": sorted({o for e in entries for o in e.automation.owners}, key=str.lower),
+    }
+    return _render(env, "all.html", ALL, links,
+                   {"title": "All automations", "search": {"exclude": True}, "hide": ["toc"]},
+                   entries=entries, facets=facets, automation_page=automation_page,
+                   department_slug=department_slug)
+
+
+def _groups(env: Any, catalog: Catalog, links: Links, kind: str) -> dict[str, str]:
+    """One page per department (or owner) and an index page listing them."""
+    groups: dict[str, list[Entry]] = {}
+    for entry in catalog.entries:
+        keys = [entry.automation.department] if kind == "department" else entry.automation.owners
+        for key in keys:
+            groups.setdefault(one_line(key), []).append(entry)
+    page_of = department_page if kind == "department" else owner_page
+    index = DEPARTMENTS if kind == "department" else OWNERS
+    plural = "Departments" if kind == "department" else "Owners"
+    pages = {
+        index: _render(env, "groups.html", index, links,
+                       {"title": plural, "search": {"exclude": True}},
+                       groups=sorted(groups.items(), key=lambda g: g[0].lower()),
+                       page_of=page_of, kind=kind, github_url=github_url)
+    }
+    for key, members in groups.items():
+        src = page_of(key)
+        pages[src] = _render(env, "group.html", src, links,
+                             {"title": meta_text(key), "search": {"exclude": True}},
+                             key=key, entries=members, kind=kind, github_url=github_url,
+                             automation_page=automation_page, index=index)
+    return pages
+
+
+def _impact(env: Any, catalog: Catalog, links: Links) -> str:
+    automations = [e.automation for e in catalog.entries]
+    impacts = ranking(automations)
+    href = {i.name: links.rel(IMPACT, automation_page(i.name)) for i in impacts}
+    return _render(env, "impact.html", IMPACT, links,
+                   {"title": "Impact", "search": {"exclude": True}},
+                   impacts=impacts, chart=bar_chart(impacts, href),
+                   total=sum(i.hours_per_month for i in impacts),
+                   unscheduled=len(automations) - len(impacts), automation_page=automation_page)
+
+
+def _policy(catalog: Catalog) -> str:
+    """The checks' own docstrings (project code, not contributor text) as Markdown."""
+    parts = ["# Policy\n", "Every pull request runs these checks (`autokit policy`). "
+             "Each section is the check's own documentation.\n"]
+    for check_id, doc in catalog.checks:
+        parts.append(f"## `{check_id}`\n\n{doc or '(not documented)'}\n")
+    return "\n".join(parts)
+
+
+def _schedule(expression: str | None, now: datetime) -> dict[str, Any] | None:
+    if not expression:
+        return None
+    parsed = cron.parse(expression)
+    runs = cron.next_runs(parsed, now, 3)
+    return {"cron": expression, "english": cron.describe(parsed),
+            "next": [r.strftime("%Y-%m-%d %H:%M UTC") for r in runs]}
+
+
+def run_command(automation: Any) -> str:
+    """`autokit run` with the inputs of the first example, quoted for a POSIX shell."""
+    words = ["autokit", "run", automation.name]
+    if automation.examples:
+        for key, value in automation.examples[0].inputs.items():
+            words += ["--input", shlex.quote(f"{key}={_cli_value(value)}")]
+    return " ".join(words)
+
+
+def _cli_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list | dict):
+        return json.dumps(value)
+    return str(value)
+
+
+def _display_value(value: Any) -> str:
+    return "" if value is None else one_line(_cli_value(value))
+
+
+def _source_url(catalog: Catalog, name: str) -> str | None:
+    if not catalog.repository_url:
+        return None
+    return f"{catalog.repository_url}/tree/{catalog.default_branch}/automations/{name}"
+
+
+def _edit_url(catalog: Catalog, entry: Entry) -> str | None:
+    if not catalog.repository_url:
+        return None
+    file = "README.md" if entry.readme_html is not None else "automation.yaml"
+    return (f"{catalog.repository_url}/edit/{catalog.default_branch}/automations/"
+            f"{entry.name}/{file}")
+
+
+def _render(env: Any, template: str, src: str, links: Links, meta: dict[str, Any],
+            **context: Any) -> str:
+    link: Callable[[str], str] = lambda to: links.rel(src, to)  # noqa: E731
+    body = env.get_template(template).render(link=link, **context)
+    return _front(meta) + _one_block(body) + "\n"
+
+
+def _one_block(html: str) -> str:
+    """HTML without blank lines, so Markdown keeps it as one raw block it never parses."""
+    return "\n".join(line for line in html.splitlines() if line.strip())
+
+
+def meta_text(text: str) -> str:
+    """Contributor text for front matter: one line, HTML-escaped, non-ASCII as references.
+
+    Themes print the page title unescaped, so it is escaped here; ASCII keeps the JSON
+    front matter within what every YAML reader accepts.
+    """
+    return escape(one_line(text)).encode("ascii", "xmlcharrefreplace").decode("ascii")
+
+
+def _front(meta: dict[str, Any]) -> str:
+    return "---\n" + json.dumps(meta, ensure_ascii=False) + "\n---\n\n"
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Any:
+    from jinja2 import FileSystemLoader, StrictUndefined
+    from jinja2.sandbox import SandboxedEnvironment
+
+    env = SandboxedEnvironment(
+        loader=FileSystemLoader(Path(__file__).parent / "templates"),
+        undefined=StrictUndefined, autoescape=True, trim_blocks=True, lstrip_blocks=True,
+    )
+    env.filters["one_line"] = one_line
+    env.filters["hours"] = lambda v: f"{v:,.1f}"
+    return env
+
+
+__all__ = ["Impact", "Links", "generate", "home_block", "run_command"]

@@ -1,0 +1,80 @@
+"""The MkDocs plugin `autokit-catalog`: adds the generated pages as virtual files.
+
+So plain `mkdocs build --strict` and `mkdocs serve` build the catalog, and generated pages
+never live in the repository. Only the index pages belong in `nav`; automation,
+department and owner pages are reached through them and through search, because
+material renders the whole navigation into every page (quadratic in the page count).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from mkdocs.config import config_options
+from mkdocs.config.base import Config
+from mkdocs.plugins import BasePlugin
+from mkdocs.structure.files import File, Files, InclusionLevel
+
+from toolkit.catalog import pages
+from toolkit.catalog.model import Catalog, collect
+
+log = logging.getLogger("mkdocs.plugins.autokit-catalog")
+
+
+class CatalogConfig(Config):  # type: ignore[no-untyped-call]
+    # The autokit repository; default: the folder holding mkdocs.yml.
+    repository = config_options.Optional(config_options.Dir(exists=True))
+
+
+class CatalogPlugin(BasePlugin[CatalogConfig]):  # type: ignore[no-untyped-call]
+    def __init__(self) -> None:
+        self.catalog: Catalog | None = None
+        self.links = pages.Links()
+
+    def on_config(self, config: Any) -> Any:
+        root = Path(self.config.repository or Path(config.config_file_path).parent)
+        self.catalog = collect(root.resolve())
+        self.links = pages.Links(bool(config.use_directory_urls))
+        for note in self.catalog.notes:
+            log.info("catalog: %s", note)  # INFO: a shallow clone must not fail --strict
+        for entry in self.catalog.entries:
+            for note in entry.notes:
+                log.info("catalog: %s: %s", entry.name, note)
+        return config
+
+    def on_files(self, files: Files, config: Any) -> Files:
+        assert self.catalog is not None
+        generated = pages.generate(self.catalog, self.links)
+        if files.get_file_from_path(pages.HOME) is None:
+            generated[pages.HOME] = "# Automation catalog\n\n" + pages.HOME_MARKER + "\n"
+        for src, content in generated.items():
+            if files.get_file_from_path(src) is not None:
+                log.info("catalog: docs/%s is hand-written; not generating it", src)
+                continue
+            in_nav = src in pages.INDEX_PAGES or src == pages.HOME
+            inclusion = InclusionLevel.UNDEFINED if in_nav else InclusionLevel.NOT_IN_NAV
+            files.append(File.generated(config, src, content=content, inclusion=inclusion))
+        return files
+
+    def on_page_markdown(self, markdown: str, page: Any, config: Any, files: Any) -> str:
+        if page.file.src_uri == pages.HOME and pages.HOME_MARKER in markdown:
+            assert self.catalog is not None
+            block = pages.home_block(self.catalog, self.links)
+            markdown = markdown.replace(pages.HOME_MARKER, block)
+        return markdown
+
+    def on_post_build(self, config: Any) -> None:
+        from toolkit.catalog.data import catalog_json
+
+        assert self.catalog is not None
+        text = catalog_json(self.catalog, lambda name: self.links.url(pages.automation_page(name)))
+        Path(config.site_dir, "catalog.json").write_text(text, encoding="utf-8")
+
+    def on_serve(self, server: Any, config: Any, builder: Any) -> Any:
+        root = Path(self.config.repository or Path(config.config_file_path).parent)
+        for folder in (root / "automations", root / "toolkit" / "checks"):
+            if folder.is_dir():
+                server.watch(str(folder))
+        return server

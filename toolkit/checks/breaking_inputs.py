@@ -1,0 +1,80 @@
+"""Breaking changes to inputs come with a major version bump.
+
+Schedules, workflows and colleagues call an automation with inputs; removing an input,
+changing its `type`, or making an input required (a new required input, or an optional
+one turned required) breaks those callers. Such a change needs a new MAJOR version
+(for `0.x` versions a new MINOR version, as semantic versioning allows), so that
+`autokit run NAME@OLD` keeps working for whoever is not ready.
+
+Fix: raise the major version (e.g. 1.4.2 -> 2.0.0) and say in `CHANGELOG.md` what callers
+must change; or keep the change compatible (keep the old input, give a new one a default).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from toolkit.checks.version_bump import parse_version
+from toolkit.findings import ERROR, Finding
+
+CHECK = "breaking-inputs"
+
+
+def breaking_changes(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, str]]:
+    """(input name, what changed) for every breaking difference between two input maps."""
+    changes = []
+    for name, old in before.items():
+        new = after.get(name)
+        if not isinstance(old, dict):
+            continue
+        if not isinstance(new, dict):
+            changes.append((name, f"input '{name}' was removed"))
+        elif new.get("type") != old.get("type"):
+            changes.append((name, f"input '{name}' changed type from {old.get('type')} "
+                                  f"to {new.get('type')}"))
+        elif new.get("required") and not old.get("required"):
+            changes.append((name, f"input '{name}' became required"))
+    for name, new in after.items():
+        if name not in before and isinstance(new, dict) and new.get("required"):
+            changes.append((name, f"new input '{name}' is required"))
+    return changes
+
+
+def is_major_bump(before: tuple[int, int, int], after: tuple[int, int, int]) -> bool:
+    if before[0] == 0 and after[0] == 0:
+        return after[1] > before[1]
+    return after[0] > before[0]
+
+
+def check(ctx: Any) -> list[Finding]:
+    findings = []
+    for name in ctx.names:
+        base, now = ctx.base_data(name), ctx.data(name)
+        if not base or not now:
+            continue
+        before_v, after_v = parse_version(base.get("version")), parse_version(now.get("version"))
+        if before_v is None or after_v is None or is_major_bump(before_v, after_v):
+            continue
+        findings += _findings(ctx, name, base, now, after_v)
+    return findings
+
+
+def _inputs(data: dict[str, Any]) -> dict[str, Any]:
+    inputs = data.get("inputs")
+    return inputs if isinstance(inputs, dict) else {}
+
+
+def _findings(ctx: Any, name: str, base: dict[str, Any], now: dict[str, Any],
+              version: tuple[int, int, int]) -> list[Finding]:
+    path = ctx.relative(ctx.folder(name) / "automation.yaml")
+    major = f"{version[0] + 1}.0.0" if version[0] else f"0.{version[1] + 1}.0"
+    findings = []
+    for input_name, what in breaking_changes(_inputs(base), _inputs(now)):
+        keys = ("inputs", input_name) if input_name in _inputs(now) else ("inputs",)
+        findings.append(
+            Finding(path, ctx.line_of(name, *keys, key=True), None, CHECK, ERROR,
+                    f"{what}, a breaking change, without a major version bump",
+                    f"raise version to {major} (or keep the input compatible)",
+                    f"inputs.{input_name}")
+        )
+    return findings

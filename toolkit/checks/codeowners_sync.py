@@ -1,0 +1,73 @@
+"""`.github/CODEOWNERS` matches the owners in metadata.
+
+GitHub asks the code owners of the changed files to review a pull request; the file is
+generated from `owners` (plus the security reviewers of restricted automations), so a
+stale file sends reviews to the wrong people, or to nobody. In a pull request, the lines
+of the automations it adds, changes, renames or deletes are compared; when the pull
+request touches CODEOWNERS or pyproject.toml itself, or with `--all`, the whole file is.
+
+Fix: run `autokit codeowners` and commit `.github/CODEOWNERS`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from toolkit import codeowners
+from toolkit.findings import ERROR, Finding
+
+CHECK = "codeowners-sync"
+HINT = "run `autokit codeowners` and commit .github/CODEOWNERS"
+_WHOLE_FILE_TRIGGERS = {codeowners.CODEOWNERS_PATH, "pyproject.toml"}
+
+
+def check(ctx: Any) -> list[Finding]:
+    text = codeowners.read(ctx.root)
+    if text is None:
+        if not ctx.names and not ctx.scope.deleted:
+            return []
+        return [_finding(None, f"{codeowners.CODEOWNERS_PATH} is missing")]
+    scope = ctx.scope
+    if scope.changes is None or _WHOLE_FILE_TRIGGERS & set(scope.other_paths):
+        return _whole_file(ctx, text)
+    return _changed_lines(ctx, codeowners.parse(text))
+
+
+def _finding(line: int | None, message: str) -> Finding:
+    return Finding(codeowners.CODEOWNERS_PATH, line, None, CHECK, ERROR, message, HINT)
+
+
+def _changed_lines(ctx: Any, rules: dict[str, str]) -> list[Finding]:
+    findings = []
+    reviewers = ctx.config.security_reviewers
+    for automation in ctx.automations:
+        expected = codeowners.entry(automation, reviewers)
+        actual = rules.get(codeowners.pattern(automation.name))
+        if actual != expected:
+            state = "has no line" if actual is None else "has a stale line"
+            findings.append(_finding(None, f"{automation.name} {state}; expected '{expected}'"))
+    for name in ctx.scope.deleted + list(ctx.scope.renamed.values()):
+        if codeowners.pattern(name) in rules:
+            findings.append(_finding(None, f"still lists {name}, which no longer exists"))
+    return findings
+
+
+def _whole_file(ctx: Any, text: str) -> list[Finding]:
+    from toolkit.inventory import load_inventory
+
+    inventory = load_inventory(ctx.repo)
+    expected = codeowners.render(inventory.automations, ctx.config.security_reviewers,
+                                 ctx.config.default_owners)
+    if text == expected:
+        return []
+    line = _first_difference(text, expected)
+    return [_finding(line, f"{codeowners.CODEOWNERS_PATH} is out of date (first "
+                           f"difference at line {line})")]
+
+
+def _first_difference(actual: str, expected: str) -> int:
+    ours, theirs = actual.splitlines(), expected.splitlines()
+    for number, (a, b) in enumerate(zip(ours, theirs, strict=False), start=1):
+        if a != b:
+            return number
+    return min(len(ours), len(theirs)) + 1

@@ -1,0 +1,103 @@
+"""Python code reads only the environment variables it declares.
+
+`autokit run` gives an automation an environment holding only an allowlist (PATH, HOME,
+LANG, ...), the `AUTOKIT_*` variables autokit sets, and the secrets declared under
+`secrets:` in `automation.yaml`. A name read with `os.environ["X"]`,
+`os.environ.get("X")`, `os.getenv("X")` (or `environ`/`getenv` imported from `os`) that
+is none of these is always missing at run time, and an undeclared secret is invisible to
+reviewers, to the catalog and to masking in logs. The automation's Python files outside
+`tests/` are read (parsed, never run).
+
+Fix: add the variable under `secrets:` with a description, e.g.
+`secrets: [{name: SMTP_PASSWORD, description: "Mailbox password for orders@"}]`; or, for
+a harmless setting, list it in `env_allowlist` of `[tool.autokit]`. A name computed at
+run time cannot be checked and is reported as a warning: use a literal name.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from toolkit.findings import ERROR, WARNING, Finding
+
+CHECK = "declared-secrets"
+ALLOWLIST = frozenset({
+    "PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "TEMP", "TMP", "USER",
+    "LOGNAME", "SHELL", "TERM", "PWD", "PYTHONPATH", "PYTHONIOENCODING", "NO_COLOR",
+})
+ALLOWED_PREFIX = "AUTOKIT_"
+
+
+def check(ctx: Any) -> list[Finding]:
+    findings: list[Finding] = []
+    for automation in ctx.automations:
+        allowed = {s.name for s in automation.secrets} | ALLOWLIST | set(ctx.config.env_allowlist)
+        for path in _python_files(automation.folder):
+            findings += _check_file(ctx, path, allowed)
+    return findings
+
+
+def _python_files(folder: Path) -> list[Path]:
+    from toolkit.policy import walk_files
+
+    return [
+        p for p in walk_files(folder)
+        if p.suffix == ".py" and p.relative_to(folder).parts[0] != "tests"
+    ]
+
+
+def _check_file(ctx: Any, path: Path, allowed: set[str]) -> list[Finding]:
+    display = ctx.relative(path)
+    try:
+        tree = ast.parse(path.read_bytes(), filename=display)
+    except (SyntaxError, ValueError) as error:
+        line = getattr(error, "lineno", None)
+        return [Finding(display, line, None, CHECK, ERROR,
+                        f"cannot be parsed: {getattr(error, 'msg', error)}",
+                        "fix the syntax (and save the file as UTF-8)")]
+    findings = []
+    for node, name in environment_reads(tree):
+        if name is None:
+            findings.append(Finding(display, node.lineno, node.col_offset + 1, CHECK, WARNING,
+                                    "reads an environment variable whose name is computed",
+                                    "use a literal name so it can be checked"))
+        elif name not in allowed and not name.startswith(ALLOWED_PREFIX):
+            findings.append(Finding(display, node.lineno, node.col_offset + 1, CHECK, ERROR,
+                                    f"reads ${name}, which is not a declared secret",
+                                    f"declare {name} under `secrets:` in automation.yaml"))
+    return findings
+
+
+def environment_reads(tree: ast.AST) -> Iterator[tuple[ast.Subscript | ast.Call, str | None]]:
+    """(node, variable name or None when not a literal) for every environment read."""
+    for node in ast.walk(tree):
+        argument: ast.expr | None = None
+        if isinstance(node, ast.Subscript) and _is_environ(node.value):
+            argument = node.slice
+        elif isinstance(node, ast.Call) and node.args and _is_getter(node.func):
+            argument = node.args[0]
+        if argument is not None:
+            assert isinstance(node, ast.Subscript | ast.Call)
+            literal = isinstance(argument, ast.Constant) and isinstance(argument.value, str)
+            yield node, argument.value if literal else None  # type: ignore[attr-defined]
+
+
+def _is_environ(node: ast.expr) -> bool:
+    """`os.environ` or a bare `environ` (from `from os import environ`)."""
+    if isinstance(node, ast.Attribute):
+        return node.attr == "environ" and isinstance(node.value, ast.Name) \
+            and node.value.id == "os"
+    return isinstance(node, ast.Name) and node.id == "environ"
+
+
+def _is_getter(func: ast.expr) -> bool:
+    """`os.environ.get`, `environ.get`, `os.getenv` or a bare `getenv`."""
+    if isinstance(func, ast.Attribute):
+        if func.attr == "get" and _is_environ(func.value):
+            return True
+        return func.attr == "getenv" and isinstance(func.value, ast.Name) \
+            and func.value.id == "os"
+    return isinstance(func, ast.Name) and func.id == "getenv"

@@ -1,0 +1,99 @@
+"""No secret values are committed in an automation's files.
+
+A password, API key, token or private key in the repository is readable by everyone
+with access to it, stays in Git history forever, and ends up in the catalog. The files
+an automation's pull request adds or changes (every file with `--all`) are scanned with
+detect-secrets: cloud keys (AWS, Azure), chat and service tokens (Slack, Discord,
+Telegram, Twilio, SendGrid, Stripe, Mailchimp, GitHub, GitLab, npm, PyPI, OpenAI), JSON
+web tokens, private keys, passwords in URLs, `password = "..."` assignments and
+high-entropy strings. Files over 1 MB are not scanned (file-size already rejects them,
+and scanning them would take minutes). The finding names the file, the line and the kind of secret,
+never the value.
+
+Fix: remove the value, declare the secret in `automation.yaml` under `secrets:` and read
+it with `os.environ["NAME"]`; then revoke the leaked value, because it stays in Git
+history. For a false positive (sample data that is not a secret), end the line with the
+comment `pragma: allowlist secret`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from toolkit.findings import ERROR, Finding
+
+CHECK = "hardcoded-secrets"
+_GENERIC = {"Base64 High Entropy String", "Hex High Entropy String", "Secret Keyword"}
+MAX_SCANNED_BYTES = 1_000_000
+_SKIP_TYPES = {"Public IP (ipv4)"}  # an address is not a credential
+
+
+def check(ctx: Any) -> list[Finding]:
+    files = [path for name in ctx.names for path in ctx.files(name)]
+    if not files:
+        return []
+    hits = scan(files)
+    return [
+        Finding(ctx.relative(path), line, None, CHECK, ERROR,
+                f"possible hard-coded secret ({', '.join(kinds)})",
+                "remove it, declare it under `secrets:` and read it from the environment; "
+                "revoke the value, since Git history keeps it")
+        for (path, line), kinds in sorted(hits.items())
+    ]
+
+
+def scan(files: list[Path]) -> dict[tuple[Path, int], list[str]]:
+    """(file, line) -> the kinds of secret found there; values are never kept."""
+    from detect_secrets.core.secrets_collection import SecretsCollection
+    from detect_secrets.settings import default_settings
+
+    found: dict[tuple[Path, int], set[str]] = {}
+    collection = SecretsCollection()
+    with default_settings():
+        for path in files:
+            if _is_binary(path) or path.stat().st_size > MAX_SCANNED_BYTES:
+                continue
+            if _is_utf8(path):
+                collection.scan_file(str(path))
+            else:
+                _scan_other_encoding(path, found)
+    for filename, secret in collection:
+        found.setdefault((Path(filename), secret.line_number), set()).add(secret.type)
+    return {where: _kinds(types) for where, types in found.items() if types - _SKIP_TYPES}
+
+
+def _kinds(types: set[str]) -> list[str]:
+    types = types - _SKIP_TYPES
+    specific = types - _GENERIC
+    return sorted(specific or types)
+
+
+def _is_binary(path: Path) -> bool:
+    with path.open("rb") as file:
+        return b"\0" in file.read(8192)
+
+
+def _is_utf8(path: Path) -> bool:
+    try:
+        path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _scan_other_encoding(path: Path, found: dict[tuple[Path, int], set[str]]) -> None:
+    """detect-secrets skips files that are not UTF-8: scan a UTF-8 copy (read as Latin-1,
+    which maps every byte to one character, so line numbers stay the same)."""
+    import tempfile
+
+    from detect_secrets.core.secrets_collection import SecretsCollection
+
+    text = path.read_bytes().decode("latin-1")
+    with tempfile.TemporaryDirectory(prefix="autokit-secrets-") as folder:
+        copy = Path(folder) / path.name
+        copy.write_text(text, encoding="utf-8")
+        collection = SecretsCollection()
+        collection.scan_file(str(copy))
+        for _, secret in collection:
+            found.setdefault((path, secret.line_number), set()).add(secret.type)

@@ -1,0 +1,49 @@
+"""Every automation names at least one owner, each a valid GitHub handle, once.
+
+Owners review and approve changes (CODEOWNERS is generated from them), answer
+questions from colleagues, and are who the catalog says to ask. An owner is a GitHub
+user `@name` or a team `@org/team`.
+
+Fix: list owners in `automation.yaml`, e.g. `owners: ["@alice", "@shop/finance"]`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from toolkit.findings import ERROR, Finding
+from toolkit.metadata import OWNER
+
+CHECK = "owners"
+
+
+def check(ctx: Any) -> list[Finding]:
+    findings = []
+    for name in ctx.names:
+        data = ctx.data(name)
+        if data is not None:
+            findings += _owner_problems(ctx, name, data.get("owners"))
+    return findings
+
+
+def _owner_problems(ctx: Any, name: str, owners: Any) -> list[Finding]:
+    path = ctx.relative(ctx.folder(name) / "automation.yaml")
+
+    def finding(message: str, hint: str, *keys: Any) -> Finding:
+        return Finding(path, ctx.line_of(name, "owners", *keys), None, CHECK, ERROR, message,
+                       hint, "owners")
+
+    if not isinstance(owners, list) or not owners:
+        return [finding("there must be at least one owner",
+                        "add `owners: ['@user']` or a team '@org/team'")]
+    problems, seen = [], set()
+    for index, owner in enumerate(owners):
+        if not isinstance(owner, str) or not re.match(OWNER, owner):
+            problems.append(finding(f"{owner!r} is not a GitHub handle",
+                                    "write '@user' or '@org/team'", index))
+        elif owner.lower() in seen:
+            problems.append(finding(f"{owner} is listed twice", "remove the repeat", index))
+        else:
+            seen.add(owner.lower())
+    return problems

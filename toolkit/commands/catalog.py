@@ -1,0 +1,111 @@
+"""`autokit catalog build|serve`: the catalog site, through MkDocs and the catalog plugin.
+
+Both read the repository's `mkdocs.yml`; the `autokit-catalog` plugin named there
+generates the automation pages, so `mkdocs build --strict` gives the same site.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from toolkit.errors import ToolkitError
+from toolkit.repo import Repository, repository_from_args
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    build = actions.add_parser("build", help="build the site (strict: any warning fails)")
+    build.add_argument("--site-dir", metavar="DIR",
+                       help="where to write the site (default: site/ in the repository)")
+    serve = actions.add_parser("serve", help="serve the site locally, rebuilding on changes")
+    serve.add_argument("--dev-addr", metavar="HOST:PORT", default="127.0.0.1:8000",
+                       help="address to serve on (default: 127.0.0.1:8000)")
+
+
+def run(args: argparse.Namespace) -> int:
+    repo = repository_from_args(args)
+    if args.action == "build":
+        site = build(repo, Path(args.site_dir).resolve() if args.site_dir else None)
+        print(f"catalog built in {site}", file=sys.stderr)
+        return 0
+    return serve(repo, args.dev_addr)
+
+
+def build(repo: Repository, site_dir: Path | None = None) -> Path:
+    """`mkdocs build --strict` of the repository's catalog; returns the site folder."""
+    from mkdocs.commands.build import build as mkdocs_build
+    from mkdocs.exceptions import Abort, MkDocsException
+
+    overrides: dict[str, Any] = {"strict": True}
+    if site_dir is not None:
+        overrides["site_dir"] = str(site_dir)
+    config = _load_config(repo, overrides)
+    try:
+        config.plugins.on_startup(command="build", dirty=False)
+        try:
+            mkdocs_build(config)
+        finally:
+            config.plugins.on_shutdown()
+    except (Abort, MkDocsException) as error:
+        raise ToolkitError(f"the catalog did not build: {error}",
+                           "fix the warnings printed above, then build again") from None
+    return Path(config.site_dir)
+
+
+def serve(repo: Repository, dev_addr: str) -> int:
+    """`mkdocs serve` of the repository's catalog, until interrupted."""
+    from mkdocs.commands.serve import serve as mkdocs_serve
+    from mkdocs.exceptions import MkDocsException
+
+    _quiet_end_of_life_notice()
+    try:
+        mkdocs_serve(config_file=str(_config_file(repo)), dev_addr=dev_addr)
+    except MkDocsException as error:
+        raise ToolkitError(f"the catalog could not be served: {error}") from None
+    return 0
+
+
+def _load_config(repo: Repository, overrides: dict[str, Any]) -> Any:
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import ConfigurationError
+
+    _quiet_end_of_life_notice()
+    _log_to_stderr()
+    try:
+        return load_config(config_file=str(_config_file(repo)), **overrides)
+    except ConfigurationError as error:
+        raise ToolkitError(f"mkdocs.yml: {error}", "fix the configuration") from None
+
+
+def _config_file(repo: Repository) -> Path:
+    path = repo.root / "mkdocs.yml"
+    if not path.is_file():
+        raise ToolkitError(f"{path} does not exist",
+                           "the catalog is configured by mkdocs.yml at the repository root")
+    return path
+
+
+def _quiet_end_of_life_notice() -> None:
+    # mkdocs-material prints a banner about its successor on every build; not actionable.
+    os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+
+
+def _log_to_stderr() -> None:
+    """MkDocs' log lines (INFO and up) on stderr, as its own CLI prints them."""
+    import logging
+
+    class StderrHandler(logging.Handler):
+        # Looks sys.stderr up on every record, so a replaced stream (tests) is honoured.
+        def emit(self, record: logging.LogRecord) -> None:
+            print(self.format(record), file=sys.stderr)
+
+    logger = logging.getLogger("mkdocs")
+    if not any(type(h).__name__ == "StderrHandler" for h in logger.handlers):
+        handler = StderrHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)-7s -  %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)

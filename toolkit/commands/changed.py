@@ -1,0 +1,78 @@
+"""`autokit changed`: the automations a change adds, modifies, renames or deletes.
+
+`--format json` prints one object for GitHub Actions:
+
+```json
+{"base": "<merge base sha>",
+ "automations": ["a", "b"],          # exist now and changed: test these
+ "added": ["a"], "modified": ["b"], "renamed": [{"name": "b", "from": "old-b"}],
+ "deleted": ["gone"],
+ "include": [{"name": "a"}, {"name": "b"}],   # for `strategy.matrix`
+ "any": true,                        # false: skip the matrix job (an empty matrix fails)
+ "other_paths": ["toolkit/cli.py"],  # changed paths outside automations/
+ "toolkit_changed": true}            # toolkit/ or pyproject.toml changed
+```
+
+In a workflow: `matrix: ${{ fromJSON(needs.changed.outputs.json) }}` with
+`if: fromJSON(needs.changed.outputs.json).any`, and `autokit test ${{ matrix.name }}`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from toolkit.repo import repository_from_args
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--base", metavar="REF", required=True,
+                        help="compare with the merge base of REF and HEAD (e.g. origin/main)")
+    parser.add_argument("--format", choices=["text", "json"], default="text")
+
+
+def run(args: argparse.Namespace) -> int:
+    repo = repository_from_args(args)
+    report = changed_report(repo, args.base)
+    if args.format == "json":
+        print(json.dumps(report, separators=(",", ":")))
+    else:
+        print(render_text(report))
+    return 0
+
+
+def changed_report(repo: Any, base: str) -> dict[str, Any]:
+    from toolkit import git
+    from toolkit.policy import scope_of_changes
+
+    start = git.merge_base(repo.root, base, "HEAD")
+    scope = scope_of_changes(repo, git.changes_to_worktree(repo.root, base), start)
+    names = scope.names
+    return {
+        "base": start,
+        "automations": names,
+        "added": sorted(scope.added),
+        "modified": sorted(scope.modified),
+        "renamed": [{"name": new, "from": old} for new, old in sorted(scope.renamed.items())],
+        "deleted": sorted(scope.deleted),
+        "include": [{"name": name} for name in names],
+        "any": bool(names),
+        "other_paths": sorted(scope.other_paths),
+        "toolkit_changed": any(
+            p.startswith("toolkit/") or p == "pyproject.toml" for p in scope.other_paths
+        ),
+    }
+
+
+def render_text(report: dict[str, Any]) -> str:
+    lines = [f"added     {name}" for name in report["added"]]
+    lines += [f"modified  {name}" for name in report["modified"]]
+    lines += [f"renamed   {r['from']} -> {r['name']}" for r in report["renamed"]]
+    lines += [f"deleted   {name}" for name in report["deleted"]]
+    if not lines:
+        lines.append("no automation changed")
+    if report["other_paths"]:
+        lines.append(f"({len(report['other_paths'])} other path(s) changed outside "
+                     "automations/)")
+    return "\n".join(lines)

@@ -1,0 +1,221 @@
+"""`autokit new NAME --runtime python|shell`: scaffold an automation that passes at once.
+
+The folder is rendered from `templates/automation/<runtime>/` with a sandboxed jinja2
+environment in which an undefined variable is an error. The rendered metadata is checked
+against the contract before anything is written, so a bad `--summary` or `--owner` is
+reported as an option error; the folder is written under a temporary name and renamed
+into place, so an interrupted run leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from toolkit.errors import ToolkitError
+from toolkit.metadata import METADATA_FILE, OWNER, RUNTIMES, SLUG
+from toolkit.repo import Repository, repository_from_args
+
+TEMPLATE_SUFFIX = ".j2"
+EXECUTABLE = {"run.sh"}
+# option -> the question asked for it on a terminal
+QUESTIONS = {
+    "runtime": "Runtime (python or shell)",
+    "title": "Title (a few words)",
+    "summary": "Summary (one line, what it does)",
+    "owner": "Owner (@user or @org/team)",
+    "department": "Department (e.g. finance, sales, operations)",
+}
+
+_OPTION = {"owners": "owner"}  # metadata field -> the option that fills it
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", metavar="NAME", help="the new automation's name (a slug)")
+    parser.add_argument("--runtime", choices=RUNTIMES, help="python (main.py) or shell (run.sh)")
+    parser.add_argument("--title", help="a short title")
+    parser.add_argument("--summary", help="one line saying what it does (at most 160 chars)")
+    parser.add_argument("--owner", help="who owns it: @user or @org/team")
+    parser.add_argument("--department", help="the department it serves, e.g. finance")
+
+
+def run(args: argparse.Namespace) -> int:
+    repo = repository_from_args(args)
+    target = target_folder(repo, args.name)
+    answers = collect_answers(args)
+    files = render(template_folder(repo, answers["runtime"]), {"name": args.name, **answers})
+    check_rendered_metadata(files[METADATA_FILE])
+    write_folder(target, files)
+    print(next_steps(repo, target, sorted(files)))
+    return 0
+
+
+def target_folder(repo: Repository, name: str) -> Path:
+    """`automations/NAME`, refusing bad slugs, escapes and names already taken."""
+    if not re.fullmatch(SLUG, name):
+        raise ToolkitError(
+            f"'{name}' is not a valid automation name",
+            "use lowercase letters, digits and dashes, 2-63 characters, starting with a "
+            "letter, e.g. 'invoice-reminders'",
+        )
+    base = repo.automations_dir.resolve()
+    target = base / name
+    if os.path.lexists(target):
+        raise ToolkitError(
+            f"automations/{name} already exists",
+            "pick another name, or edit the existing automation",
+        )
+    if target.resolve().parent != base:  # the slug rules this out; kept as a second lock
+        raise ToolkitError(f"'{name}' would be created outside automations/", "pick another name")
+    return target
+
+
+def collect_answers(args: argparse.Namespace) -> dict[str, str]:
+    """The option values, asking on a terminal for those not given."""
+    missing = [key for key in QUESTIONS if not getattr(args, key)]
+    if missing and not sys.stdin.isatty():
+        options = " ".join(f"--{key} ..." for key in missing)
+        raise ToolkitError(
+            f"missing {', '.join('--' + key for key in missing)}; autokit cannot ask for them "
+            "because stdin is not a terminal",
+            f"pass them as options: autokit new {args.name} {options}",
+        )
+    answers = {key: getattr(args, key) for key in QUESTIONS}
+    for key in missing:
+        answers[key] = ask(QUESTIONS[key], _ANSWER_CHECKS[key], default=_default(key, args))
+    return answers
+
+
+def _default(key: str, args: argparse.Namespace) -> str | None:
+    if key == "runtime":
+        return "python"
+    if key == "title":
+        return str(args.name).replace("-", " ").capitalize()
+    return None
+
+
+def _check_runtime(value: str) -> str | None:
+    return None if value in RUNTIMES else f"choose one of: {', '.join(RUNTIMES)}"
+
+
+def _check_owner(value: str) -> str | None:
+    return None if re.fullmatch(OWNER, value) else "write a GitHub handle: @user or @org/team"
+
+
+def _check_text(value: str) -> str | None:
+    return None if value.strip() else "this cannot be empty"
+
+
+def _check_summary(value: str) -> str | None:
+    if len(value) > 160:
+        return f"{len(value)} characters; keep it to 160"
+    return _check_text(value)
+
+
+_ANSWER_CHECKS: dict[str, Callable[[str], str | None]] = {
+    "runtime": _check_runtime,
+    "title": _check_text,
+    "summary": _check_summary,
+    "owner": _check_owner,
+    "department": _check_text,
+}
+
+
+def ask(question: str, check: Callable[[str], str | None], default: str | None = None) -> str:
+    """Ask on the terminal until the answer passes `check`."""
+    prompt = f"{question}" + (f" [{default}]" if default else "") + ": "
+    while True:
+        try:
+            answer = input(prompt).strip() or (default or "")
+        except EOFError:
+            raise ToolkitError("no answer given; nothing was created") from None
+        problem = check(answer)
+        if problem is None:
+            return answer
+        print(f"  {problem}", file=sys.stderr)
+
+
+def template_folder(repo: Repository, runtime: str) -> Path:
+    """The repository's own templates, else those shipped beside the toolkit."""
+    shipped = Path(__file__).resolve().parents[2] / "templates"
+    for base in (repo.root / "templates", shipped):
+        folder = base / "automation" / runtime
+        if folder.is_dir():
+            return folder
+    raise ToolkitError(
+        f"no template for the {runtime} runtime",
+        f"restore templates/automation/{runtime}/ in the repository",
+    )
+
+
+def render(folder: Path, values: dict[str, Any]) -> dict[str, str]:
+    """Every template file under `folder`, rendered: relative path -> text."""
+    import json
+
+    from jinja2 import StrictUndefined
+    from jinja2.sandbox import SandboxedEnvironment
+
+    env = SandboxedEnvironment(
+        undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False
+    )
+    # A JSON string is a valid double-quoted YAML scalar: any text is safe in metadata.
+    env.filters["yaml_string"] = lambda value: json.dumps(str(value), ensure_ascii=False)
+    files = {}
+    for path in sorted(folder.rglob(f"*{TEMPLATE_SUFFIX}")):
+        relative = path.relative_to(folder).as_posix().removesuffix(TEMPLATE_SUFFIX)
+        template = env.from_string(path.read_text(encoding="utf-8"))
+        files[relative] = template.render(**values)
+    return files
+
+
+def check_rendered_metadata(text: str) -> None:
+    """Check the metadata against the contract before writing; problems name the option."""
+    from toolkit.metadata import content_problems
+    from toolkit.yamlfile import parse_mapping
+
+    problems = content_problems(parse_mapping(text))
+    if problems:
+        lines = [
+            f"--{_OPTION.get(p.keys[0], p.keys[0])}: {p.message}"
+            + (f" ({p.hint})" if p.hint else "")
+            for p in problems
+        ]
+        raise ToolkitError("the new automation would not be valid:\n" + "\n".join(lines))
+
+
+def write_folder(target: Path, files: dict[str, str]) -> None:
+    """Write every file into a hidden temporary folder, then rename it into place."""
+    staging = Path(tempfile.mkdtemp(prefix=f".new-{target.name}-", dir=target.parent))
+    try:
+        for relative, text in files.items():
+            path = staging / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            path.chmod(0o755 if path.name in EXECUTABLE else 0o644)
+        staging.chmod(0o755)
+        staging.rename(target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def next_steps(repo: Repository, target: Path, files: list[str]) -> str:
+    folder = repo.relative(target)
+    runtime_test = f"PYTHONPATH={folder} python -m pytest {folder}/tests"
+    return "\n".join(
+        [
+            f"created {folder}/ with {', '.join(files)}",
+            "next:",
+            f"  1. edit {folder}/ (the entrypoint, README.md, automation.yaml)",
+            f"  2. autokit validate {folder}",
+            f"  3. {runtime_test}",
+            "  4. commit on a branch, push, and open a pull request",
+        ]
+    )

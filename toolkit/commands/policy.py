@@ -1,0 +1,108 @@
+"""`autokit policy`: run the governance checks on what a pull request changes."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+from toolkit.repo import repository_from_args
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--base", metavar="REF",
+                        help="review the automations changed since the merge base with REF "
+                             "(default: review every automation)")
+    parser.add_argument("--head", metavar="REF",
+                        help="the commit under review; must be the one checked out "
+                             "(default: HEAD and the working tree)")
+    parser.add_argument("--all", action="store_true", help="review every automation")
+    parser.add_argument("--format", choices=["text", "github", "json"], default="text")
+    parser.add_argument("--list", action="store_true", help="list the checks and exit")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.list:
+        return list_checks()
+    from toolkit.findings import has_errors
+    from toolkit.policy import build_context, run_checks
+
+    repo = repository_from_args(args)
+    ctx = build_context(repo, args.base, args.head, args.all)
+    result = run_checks(ctx)
+    REPORTERS[args.format](result, ctx)
+    return 1 if has_errors(result.findings) else 0
+
+
+def list_checks() -> int:
+    from toolkit.checks import load_checks
+
+    for check in load_checks():
+        first = check.doc.splitlines()[0] if check.doc else ""
+        print(f"{check.id:<20} {first}")
+    return 0
+
+
+def _scope_line(result: Any, ctx: Any) -> str:
+    scope = result.scope
+    if ctx.base is None:
+        what = f"all {len(scope.names)} automation(s)"
+    else:
+        what = f"{len(scope.names)} changed automation(s) since {ctx.base[:12]}"
+        if scope.deleted:
+            what += f", {len(scope.deleted)} deleted"
+    return f"{what}; {len(result.checks_run)} check(s) run"
+
+
+def _waived_lines(result: Any) -> list[str]:
+    return [
+        f"waived {finding.check} at {finding.location()} until {waiver.expires}: "
+        f"{waiver.reason}"
+        for finding, waiver in result.waived
+    ]
+
+
+def report_text(result: Any, ctx: Any) -> None:
+    from toolkit.findings import render_grouped_text
+
+    if result.findings:
+        print(render_grouped_text(result.findings))
+    for line in _waived_lines(result):
+        print(line, file=sys.stderr)
+    verdict = f"{len(result.findings)} finding(s)" if result.findings else "no findings"
+    print(f"policy: {_scope_line(result, ctx)}: {verdict}", file=sys.stderr)
+
+
+def report_json(result: Any, ctx: Any) -> None:
+    from dataclasses import asdict
+
+    from toolkit.findings import render_json
+
+    waived = [{**asdict(f), "waiver": {"reason": w.reason, "expires": w.expires.isoformat()}}
+              for f, w in result.waived]
+    print(render_json(result.findings, base=ctx.base, automations=result.scope.names,
+                      deleted=result.scope.deleted, checks=result.checks_run, waived=waived))
+
+
+def report_github(result: Any, ctx: Any) -> None:
+    from pathlib import Path
+
+    from toolkit.findings import STEP_SUMMARY_LIMIT, render_github, render_step_summary
+
+    if result.findings:
+        print(render_github(result.findings))
+    summary_path = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary_path:
+        target = Path(summary_path)
+        used = target.stat().st_size if target.exists() else 0
+        notes = [_scope_line(result, ctx), *_waived_lines(result)]
+        markdown = render_step_summary(result.findings, "autokit policy", notes,
+                                       limit=STEP_SUMMARY_LIMIT - used)
+        with target.open("a", encoding="utf-8") as file:
+            file.write(markdown)
+    report_text_summary = f"policy: {_scope_line(result, ctx)}"
+    print(report_text_summary, file=sys.stderr)
+
+
+REPORTERS = {"text": report_text, "json": report_json, "github": report_github}

@@ -1,0 +1,136 @@
+"""`autokit release`: tag every automation version that has no tag yet.
+
+On the release branch (`main`, or `release_branch` of `[tool.autokit]`) with a clean
+working tree, each automation whose current `version` has no `<name>@<version>` tag gets
+an annotated tag at HEAD whose message is that version's CHANGELOG section. Every
+automation is checked before any tag is made, so a problem leaves no partial release.
+Running it again tags nothing new: it is safe to run on every push to main.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from toolkit.errors import ToolkitError
+from toolkit.repo import Repository, repository_from_args
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dry-run", action="store_true",
+                        help="print the tags that would be created; create none")
+    parser.add_argument("--push", action="store_true",
+                        help="push the new tags to origin (the tags only)")
+
+
+@dataclass(frozen=True)
+class PlannedTag:
+    name: str
+    version: str
+    message: str
+
+    @property
+    def tag(self) -> str:
+        return f"{self.name}@{self.version}"
+
+
+def run(args: argparse.Namespace) -> int:
+    repo = repository_from_args(args)
+    return release(repo, dry_run=args.dry_run, push=args.push)
+
+
+def release(repo: Repository, dry_run: bool = False, push: bool = False) -> int:
+    from toolkit import git
+
+    _require_release_state(repo)
+    planned = plan_tags(repo)
+    if not planned:
+        print("every automation version is already tagged", file=sys.stderr)
+        return 0
+    for tag in planned:
+        if not dry_run:
+            git.create_annotated_tag(repo.root, tag.tag, tag.message)
+        print(f"{'would tag' if dry_run else 'tagged'} {tag.tag}")
+    if push and not dry_run:
+        git.push_tags(repo.root, [t.tag for t in planned])
+        print(f"pushed {len(planned)} tag(s) to origin", file=sys.stderr)
+    return 0
+
+
+def _require_release_state(repo: Repository) -> None:
+    from toolkit import git
+    from toolkit.checks import check_ids
+    from toolkit.policy import policy_config
+
+    branch_name = policy_config(repo, check_ids()).release_branch
+    if git.head_commit(repo.root) is None:
+        raise ToolkitError("the repository has no commits yet", "commit something first")
+    branch = git.current_branch(repo.root)
+    if branch is None:
+        raise ToolkitError(
+            f"HEAD is detached; releases are tagged only on '{branch_name}'",
+            f"run `git checkout {branch_name}` (in CI, check out the branch, not a commit)",
+        )
+    if branch != branch_name:
+        raise ToolkitError(
+            f"the current branch is '{branch}'; releases are tagged only on '{branch_name}'",
+            "merge your branch through a pull request; CI releases from main after merge",
+        )
+    if git.is_dirty(repo.root, "."):
+        raise ToolkitError(
+            "the working tree has uncommitted changes; a tag must name exactly what is "
+            "committed",
+            "commit or stash them (`git status` lists them), then run it again",
+        )
+
+
+def plan_tags(repo: Repository) -> list[PlannedTag]:
+    """The tags to create; raises listing every problem before anything is tagged."""
+    from toolkit import git
+    from toolkit.findings import has_errors, sorted_findings
+    from toolkit.inventory import load_inventory
+
+    inventory = load_inventory(repo)
+    if has_errors(inventory.findings):
+        listing = "\n".join(f.as_line() for f in sorted_findings(inventory.findings)[:20])
+        raise ToolkitError(f"invalid metadata, nothing was tagged:\n{listing}",
+                           "fix it (`autokit validate`) and release again")
+    released = git.version_tags(repo.root)
+    planned, problems = [], []
+    for automation in inventory.automations:
+        tags = released.get(automation.name, [])
+        if any(t.version == automation.version for t in tags):
+            continue
+        problem = _problem(automation, tags)
+        if problem:
+            problems.append(problem)
+        else:
+            planned.append(PlannedTag(automation.name, automation.version,
+                                      _message(automation)))
+    if problems:
+        raise ToolkitError("nothing was tagged:\n" + "\n".join(problems),
+                           "fix these on main, then release again")
+    return planned
+
+
+def _problem(automation: Any, tags: list[Any]) -> str | None:
+    from toolkit.checks.changelog_entry import section
+
+    if tags and automation.version_tuple() < tags[-1].version_tuple():
+        return (f"{automation.name}: version {automation.version} is lower than the released "
+                f"{tags[-1].version}")
+    changelog = automation.folder / "CHANGELOG.md"
+    text = changelog.read_text(encoding="utf-8", errors="replace") if changelog.is_file() else ""
+    if section(text, automation.version) is None:
+        return f"{automation.name}: CHANGELOG.md has no '## {automation.version}' section"
+    return None
+
+
+def _message(automation: Any) -> str:
+    from toolkit.checks.changelog_entry import section
+
+    text = (automation.folder / "CHANGELOG.md").read_text(encoding="utf-8", errors="replace")
+    body = section(text, automation.version) or ""
+    return f"{automation.name} {automation.version}\n\n{body}\n".rstrip() + "\n"

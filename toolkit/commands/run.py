@@ -1,0 +1,145 @@
+"""`autokit run NAME[@VERSION]`: run an automation with validated inputs, and record it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "spec",
+        metavar="NAME[@VERSION]",
+        help="the automation; with @VERSION, the files of the Git tag NAME@VERSION",
+    )
+    parser.add_argument(
+        "-i",
+        "--input",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an input value (repeatable); passed literally, never to a shell",
+    )
+    parser.add_argument(
+        "--inputs-file",
+        type=Path,
+        metavar="FILE",
+        help="a JSON or YAML mapping of inputs (--input values win)",
+    )
+    parser.add_argument(
+        "--example",
+        type=int,
+        nargs="?",
+        const=1,
+        metavar="N",
+        help="use the inputs of the automation's Nth example (default: the first)",
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="validate and show what would run, without running it",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=_positive_seconds,
+        metavar="SECONDS",
+        help="stop the run after this long (default: the automation's timeout)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=["text", "json"],
+        default="text",
+        help="json: print the run's record as JSON on stdout; the automation's "
+        "own output then goes to stderr",
+    )
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError("the timeout must be more than 0 seconds")
+    return value
+
+
+def run(args: argparse.Namespace) -> int:
+    from toolkit.inputs import parse_assignments
+    from toolkit.repo import repository_from_args
+    from toolkit.runner import run_automation
+
+    repo = repository_from_args(args)
+    as_json = args.format == "json"
+    result = run_automation(
+        repo,
+        args.spec,
+        parse_assignments(args.input),
+        inputs_file=args.inputs_file,
+        example=args.example,
+        dry_run=args.dry_run,
+        timeout=args.timeout,
+        stdout=sys.stderr if as_json else sys.stdout,
+        stderr=sys.stderr,
+        progress=_progress,
+    )
+    if as_json:
+        print(json.dumps(result.to_dict(), indent=2, sort_keys=True))
+    elif result.plan is not None:
+        print(render_plan(result.automation, result.version, result.plan))
+    else:
+        _print_summary(result)
+    return result.exit_code
+
+
+def _progress(message: str) -> None:
+    print(f"autokit: {message}", file=sys.stderr, flush=True)
+
+
+def _print_summary(result: Any) -> None:
+    from toolkit.console import style
+
+    colour = "green" if result.status == "success" else "red"
+    line = f"{result.automation} {result.version}: {style(result.status, colour, sys.stderr)}"
+    line += f" in {result.duration:.2f}s (run {result.run_id})"
+    if result.error:
+        line += f"\n  {result.error}"
+    line += f"\n  log and output: {result.run_dir}"
+    print(line, file=sys.stderr)
+    if result.result is not None:
+        print(json.dumps(result.result, indent=2, ensure_ascii=False))
+
+
+def render_plan(name: str, version: str, plan: dict[str, Any]) -> str:
+    """The text of a dry run: what would run, where, with which inputs and secrets."""
+    source = "tagged version" if plan["pinned"] else "working tree"
+    if not plan["pinned"] and plan["dirty"]:
+        source += " with uncommitted changes"
+    commit = (plan["commit"] or "no commit")[:12]
+    environment = plan["environment"]
+    env_text = environment["path"] or "the system shell"
+    if environment["path"]:
+        env_text += " (exists)" if environment["exists"] else " (would be created)"
+    secrets = (
+        ", ".join(f"{n} ({'present' if ok else 'MISSING'})" for n, ok in plan["secrets"].items())
+        or "none"
+    )
+    inputs = "\n".join(f"    {k} = {v!r}" for k, v in plan["inputs"].items()) or "    (none)"
+    return "\n".join(
+        [
+            f"dry run: would run {name} {version} from the {source} ({commit}); "
+            "nothing was executed",
+            f"  folder:       {plan['folder']}",
+            f"  command:      {plan['command']}",
+            f"  environment:  {env_text}",
+            f"  requirements: {', '.join(environment['requirements']) or 'none'}",
+            f"  secrets:      {secrets}",
+            f"  timeout:      {plan['timeout']:g} s",
+            f"  variables:    {', '.join(plan['variables'])}",
+            "  inputs:",
+            inputs,
+        ]
+    )

@@ -1,0 +1,104 @@
+"""`autokit runs`: list past runs newest first, or `autokit runs show RUN_ID` with its log."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from toolkit.errors import ToolkitError
+
+_STATUSES = ("running", "success", "failed", "timeout", "cancelled", "lost")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "List past runs, newest first (`autokit runs [NAME]`), or show one run with its log "
+        "(`autokit runs show RUN_ID`)."
+    )
+    parser.add_argument(
+        "name",
+        nargs="?",
+        metavar="NAME | show",
+        help="only runs of this automation; or `show` followed by a run id",
+    )
+    parser.add_argument("run_id", nargs="?", metavar="RUN_ID", help=argparse.SUPPRESS)
+    parser.add_argument("--status", choices=_STATUSES, help="only runs that ended so")
+    parser.add_argument(
+        "--limit", type=_positive_int, default=20, metavar="N", help="at most N runs (default 20)"
+    )
+    parser.add_argument("--format", choices=["table", "text", "json"], default="table")
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return int(text)
+
+
+def run(args: argparse.Namespace) -> int:
+    from toolkit.history import open_history
+
+    if args.name == "show":
+        if not args.run_id:
+            raise ToolkitError(
+                "`autokit runs show` needs a run id", "`autokit runs` lists runs with their ids"
+            )
+        with open_history() as history:
+            record = history.get(args.run_id)
+        return show(record, args.format)
+    if args.run_id:
+        raise ToolkitError(
+            f"unexpected argument '{args.run_id}'",
+            "use `autokit runs [NAME]` or `autokit runs show RUN_ID`",
+        )
+    with open_history() as history:
+        records = history.find(args.name, args.status, args.limit)
+    if args.format == "json":
+        print(json.dumps({"runs": [r.to_dict() for r in records]}, indent=2))
+    else:
+        print(render_table(records) if records else "no runs recorded yet")
+    return 0
+
+
+def render_table(records: list[Any]) -> str:
+    from toolkit.console import table
+
+    rows = [
+        [
+            r.id,
+            r.automation,
+            r.version + ("" if not r.dirty else "+dirty"),
+            r.status,
+            "" if r.exit_code is None else str(r.exit_code),
+            r.started_at[:19].replace("T", " "),
+            "" if r.duration is None else f"{r.duration:.2f}s",
+            r.user,
+        ]
+        for r in records
+    ]
+    headers = ["RUN", "AUTOMATION", "VERSION", "STATUS", "EXIT", "STARTED (UTC)", "TIME", "USER"]
+    return table(headers, rows)
+
+
+def show(record: Any, output_format: str) -> int:
+    log = _read_log(record)
+    if output_format == "json":
+        print(json.dumps({**record.to_dict(), "log_text": log}, indent=2))
+        return 0
+    fields = record.to_dict()
+    width = max(len(k) for k in fields)
+    for key, value in fields.items():
+        shown = json.dumps(value) if isinstance(value, dict | list) else value
+        print(f"{key.ljust(width)}  {'' if shown is None else shown}")
+    print(f"\n--- log ({record.log_path}) ---")
+    sys.stdout.write(log if log.endswith("\n") or not log else log + "\n")
+    return 0
+
+
+def _read_log(record: Any) -> str:
+    try:
+        return str(record.log_path.read_text(encoding="utf-8", errors="replace"))
+    except FileNotFoundError:
+        return ""

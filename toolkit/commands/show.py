@@ -1,0 +1,166 @@
+"""`autokit show NAME`: everything about one automation and a command line to run it."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import shlex
+from pathlib import Path
+from typing import Any
+
+from toolkit.metadata import Automation, InputSpec
+from toolkit.repo import Repository, repository_from_args
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", metavar="NAME", help="the automation's name")
+    parser.add_argument("--format", choices=["text", "json"], default="text")
+
+
+def run(args: argparse.Namespace) -> int:
+    repo = repository_from_args(args)
+    automation = find_automation(repo, args.name)
+    versions = tagged_versions(repo.root, automation.name)
+    if args.format == "json":
+        print(json.dumps(as_json(repo, automation, versions), indent=2))
+    else:
+        print(render_text(repo, automation, versions))
+    return 0
+
+
+def find_automation(repo: Repository, name: str) -> Automation:
+    """The automation called `name`; reads only its folder when the folder exists."""
+    from toolkit.inventory import load_inventory
+
+    folder = repo.automations_dir / name
+    if name and "/" not in name and folder.is_dir():
+        inventory = load_inventory(repo, [folder])
+        if inventory.automations:
+            return inventory.automations[0]
+    return load_inventory(repo).get(name)
+
+
+def tagged_versions(root: Path, name: str) -> list[dict[str, str]] | None:
+    """The `NAME@x.y.z` tags, oldest first; None when the folder is not in a Git repository."""
+    from toolkit import git
+
+    if not git.is_git_repository(root):
+        return None
+    return [
+        {"version": t.version, "tag": t.tag, "commit": t.commit, "date": t.date}
+        for t in git.version_tags(root, name).get(name, [])
+    ]
+
+
+def input_argument(value: Any) -> str:
+    """An input value as `autokit run` reads it back from `--input k=v`."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def run_command(automation: Automation) -> str:
+    """A ready-to-copy `autokit run` line: the first example's inputs, else the required ones."""
+    words = ["autokit", "run", automation.name]
+    if automation.examples:
+        given = automation.examples[0].inputs
+    else:
+        given = {n: f"<{s.type}>" for n, s in automation.inputs.items() if s.required}
+    for name, value in given.items():
+        words += ["--input", f"{name}={input_argument(value)}"]
+    return shlex.join(words)
+
+
+def as_json(
+    repo: Repository, automation: Automation, versions: list[dict[str, str]] | None
+) -> dict[str, Any]:
+    return {
+        **automation.to_dict(),
+        "folder": repo.relative(automation.folder),
+        "versions": versions,
+        "run_command": run_command(automation),
+    }
+
+
+def render_text(
+    repo: Repository, automation: Automation, versions: list[dict[str, str]] | None
+) -> str:
+    sections = [
+        _heading(automation),
+        _facts(repo, automation),
+        _inputs(automation),
+        _examples(automation),
+        _versions(automation, versions),
+        f"Run it:\n  {run_command(automation)}",
+    ]
+    return "\n\n".join(section for section in sections if section)
+
+
+def _heading(automation: Automation) -> str:
+    lines = [f"{automation.name} {automation.version}: {automation.title}", automation.summary]
+    if automation.deprecation:
+        replaced = automation.deprecation.replaced_by
+        lines.append(
+            f"DEPRECATED: {automation.deprecation.reason}"
+            + (f" (use {replaced} instead)" if replaced else "")
+        )
+    return "\n".join(lines)
+
+
+def _facts(repo: Repository, automation: Automation) -> str:
+    from toolkit.console import table
+
+    facts = [
+        ("status", automation.status),
+        ("owners", ", ".join(automation.owners)),
+        ("department", automation.department),
+        ("tags", ", ".join(automation.tags) or "-"),
+        ("classification", automation.classification),
+        ("runtime", f"{automation.runtime} ({automation.entrypoint})"),
+        ("requirements", ", ".join(automation.requirements) or "-"),
+        ("secrets", ", ".join(s.name for s in automation.secrets) or "-"),
+        ("schedule", f"{automation.schedule} (UTC)" if automation.schedule else "-"),
+        ("timeout", f"{automation.timeout} s"),
+        ("time saved", f"{automation.time_saved_minutes:g} min per run"),
+        ("folder", repo.relative(automation.folder) + "/"),
+    ]
+    return table(["FIELD", "VALUE"], [[k, v] for k, v in facts]).split("\n", 2)[2]
+
+
+def _inputs(automation: Automation) -> str:
+    from toolkit.console import table
+
+    if not automation.inputs:
+        return "Inputs: none"
+    rows = [_input_row(spec) for spec in automation.inputs.values()]
+    return "Inputs:\n" + table(["NAME", "TYPE", "REQUIRED", "DEFAULT", "DESCRIPTION"], rows)
+
+
+def _input_row(spec: InputSpec) -> list[str]:
+    kind = spec.type
+    if spec.choices:
+        kind += f" ({' | '.join(map(str, spec.choices))})"
+    if spec.min is not None or spec.max is not None:
+        kind += f" [{'' if spec.min is None else spec.min}..{'' if spec.max is None else spec.max}]"
+    default = "-" if spec.default is None else input_argument(spec.default)
+    return [spec.name, kind, "yes" if spec.required else "no", default, spec.description]
+
+
+def _examples(automation: Automation) -> str:
+    lines = []
+    for example in automation.examples:
+        given = ", ".join(f"{k}={input_argument(v)}" for k, v in example.inputs.items())
+        lines.append(f"  - {example.title}" + (f": {given}" if given else ""))
+    return "Examples:\n" + "\n".join(lines) if lines else ""
+
+
+def _versions(automation: Automation, versions: list[dict[str, str]] | None) -> str:
+    if versions is None:
+        return "Versions: unknown (the repository is not a Git repository)"
+    lines = [f"  {v['tag']}  {v['date'][:10]}  {v['commit'][:10]}" for v in versions]
+    if automation.version not in {v["version"] for v in versions}:
+        lines.append(f"  {automation.version} (current, not tagged yet)")
+    return "Versions (Git tags):\n" + "\n".join(lines)

@@ -1,0 +1,191 @@
+"""The policy part of `[tool.autokit]` in pyproject.toml, validated into `PolicyConfig`.
+
+```toml
+[tool.autokit]
+security_reviewers = ["@example-shop/security"]   # added to restricted automations
+release_branch = "main"                           # `autokit release` runs only there
+env_allowlist = ["REQUESTS_CA_BUNDLE"]            # extra names code may read (declared-secrets)
+data_extensions = [".parquet"]                    # extra binary data types (file-size)
+
+[tool.autokit.checks]
+file-size = false                                 # switch a check off for everyone
+
+[[tool.autokit.waivers]]                          # waive one check for one automation
+check = "hardcoded-secrets"
+automation = "order-parser"
+reason = "test fixtures hold revoked sample keys"
+expires = 2027-03-31                              # a TOML date or "YYYY-MM-DD"
+```
+
+Problems in this configuration are findings (check id `policy-config`) pointing at the
+line of pyproject.toml, not crashes: an unknown check id, a waiver without a reason, or a
+waiver whose expiry date is malformed or in the past are errors.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from toolkit.findings import ERROR, Finding
+
+CONFIG_CHECK = "policy-config"
+PYPROJECT = "pyproject.toml"
+
+
+@dataclass(frozen=True)
+class Waiver:
+    check: str
+    automation: str
+    reason: str
+    expires: dt.date
+
+
+@dataclass
+class PolicyConfig:
+    disabled: set[str] = field(default_factory=set)
+    waivers: list[Waiver] = field(default_factory=list)
+    security_reviewers: tuple[str, ...] = ()
+    release_branch: str = "main"
+    env_allowlist: tuple[str, ...] = ()
+    data_extensions: tuple[str, ...] = ()
+    default_owners: tuple[str, ...] = ()
+    findings: list[Finding] = field(default_factory=list)
+
+    def waiver_for(self, check: str, automation: str | None) -> Waiver | None:
+        for waiver in self.waivers:
+            if waiver.check == check and waiver.automation == automation:
+                return waiver
+        return None
+
+
+def load_policy_config(
+    raw: dict[str, Any], check_ids: Iterable[str], pyproject_text: str = "",
+    today: dt.date | None = None,
+) -> PolicyConfig:
+    """Validate `[tool.autokit]`, collecting every problem as a finding."""
+    reader = _Reader(pyproject_text, set(check_ids), today or dt.date.today())
+    config = PolicyConfig(
+        security_reviewers=reader.strings(raw, "security_reviewers"),
+        release_branch=str(raw.get("release_branch", "main")),
+        env_allowlist=reader.strings(raw, "env_allowlist"),
+        data_extensions=tuple(e.lower() for e in reader.strings(raw, "data_extensions")),
+        default_owners=reader.strings(raw, "default_owners"),
+    )
+    config.disabled = reader.disabled_checks(raw.get("checks", {}))
+    config.waivers = reader.waivers(raw.get("waivers", []))
+    config.findings = reader.findings
+    return config
+
+
+class _Reader:
+    """Reads config values, turning each problem into a finding at its line."""
+
+    def __init__(self, text: str, check_ids: set[str], today: dt.date) -> None:
+        self.lines = text.splitlines()
+        self.check_ids = check_ids
+        self.today = today
+        self.findings: list[Finding] = []
+
+    def error(self, message: str, hint: str, near: str, field_: str) -> None:
+        self.findings.append(
+            Finding(PYPROJECT, self.line_of(near), None, CONFIG_CHECK, ERROR, message, hint,
+                    field_)
+        )
+
+    def line_of(self, text: str) -> int | None:
+        """The first line mentioning `text` after [tool.autokit], for the annotation."""
+        start = next((i for i, line in enumerate(self.lines) if "tool.autokit" in line), 0)
+        pattern = re.compile(rf"(^|[^\w-]){re.escape(text)}([^\w-]|$)")
+        for number in range(start, len(self.lines)):
+            if pattern.search(self.lines[number]):
+                return number + 1
+        return start + 1 if self.lines else None
+
+    def strings(self, raw: dict[str, Any], key: str) -> tuple[str, ...]:
+        value = raw.get(key, [])
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return tuple(value)
+        self.error(f"`{key}` must be a list of strings", f'write {key} = ["..."]', key,
+                   f"tool.autokit.{key}")
+        return ()
+
+    def known_check(self, check: Any, near: str, field_: str) -> bool:
+        if check in self.check_ids:
+            return True
+        close = difflib.get_close_matches(str(check), sorted(self.check_ids), n=1)
+        hint = f"did you mean '{close[0]}'?" if close else "see `autokit policy --list`"
+        self.error(f"unknown check id '{check}'", hint, near, field_)
+        return False
+
+    def disabled_checks(self, table: Any) -> set[str]:
+        if not isinstance(table, dict):
+            self.error("[tool.autokit.checks] must be a table of check = true/false",
+                       "write e.g. `file-size = false`", "checks", "tool.autokit.checks")
+            return set()
+        disabled = set()
+        for check, enabled in table.items():
+            field_ = f"tool.autokit.checks.{check}"
+            if not self.known_check(check, check, field_):
+                continue
+            if not isinstance(enabled, bool):
+                self.error(f"`{check}` must be true or false", "write `= false` to switch it "
+                           "off", check, field_)
+            elif not enabled:
+                disabled.add(check)
+        return disabled
+
+    def waivers(self, entries: Any) -> list[Waiver]:
+        if not isinstance(entries, list):
+            self.error("waivers must be an array of tables", "write [[tool.autokit.waivers]]",
+                       "waivers", "tool.autokit.waivers")
+            return []
+        waivers = [self.waiver(index, entry) for index, entry in enumerate(entries)]
+        return [w for w in waivers if w is not None]
+
+    def waiver(self, index: int, entry: Any) -> Waiver | None:
+        field_ = f"tool.autokit.waivers[{index}]"
+        if not isinstance(entry, dict):
+            self.error("a waiver must be a table", "use [[tool.autokit.waivers]]", "waivers",
+                       field_)
+            return None
+        check, automation = entry.get("check"), entry.get("automation")
+        near = str(check or "waivers")
+        problems = len(self.findings)
+        if not isinstance(automation, str) or not automation:
+            self.error("a waiver needs `automation`, the name it applies to",
+                       'add automation = "<name>"', near, field_)
+        self.known_check(check, near, f"{field_}.check")
+        reason = entry.get("reason")
+        if not isinstance(reason, str) or not reason.strip():
+            self.error("a waiver needs a `reason`", 'add reason = "why this is acceptable"',
+                       near, f"{field_}.reason")
+        expires = self.expiry(entry.get("expires"), near, f"{field_}.expires")
+        if len(self.findings) > problems or expires is None:
+            return None
+        return Waiver(str(check), str(automation), str(reason), expires)
+
+    def expiry(self, value: Any, near: str, field_: str) -> dt.date | None:
+        hint = "write a date such as expires = 2027-01-31 (YYYY-MM-DD)"
+        if isinstance(value, dt.datetime):
+            value = value.date()
+        if isinstance(value, str):
+            try:
+                value = dt.date.fromisoformat(value)
+            except ValueError:
+                self.error(f"expires {value!r} is not a date", hint, near, field_)
+                return None
+        if not isinstance(value, dt.date):
+            self.error("a waiver needs `expires`, a date" if value is None
+                       else f"expires {value!r} is not a date", hint, near, field_)
+            return None
+        if value < self.today:
+            self.error(f"the waiver expired on {value.isoformat()}",
+                       "fix the findings it hid, or renew it with a new reason and date",
+                       near, field_)
+            return None
+        return value

@@ -1,0 +1,206 @@
+"""Isolated virtual environments for python automations, cached and safe to share.
+
+An environment is keyed by a hash of the runtime, the Python it is built from and the
+sorted requirements, and lives in `cache_home()/environments/<key>`. Automations with
+the same requirements share one. `uv` builds it when it is on PATH (much faster), the
+standard library's `venv` plus pip otherwise.
+
+Concurrency and failures: creators take an exclusive `fcntl.flock` on `<key>.lock`
+(the standard library's lock is enough on the POSIX systems autokit runs on, so no
+dependency is added). A finished environment holds a `.autokit-ready` marker, written
+last; a folder without it is debris of a failed or killed build and is removed before
+building again, and a failed install removes its folder at once. The environment is
+built at its final path rather than renamed into place, because a virtualenv is not
+relocatable (its scripts' shebangs name the folder it was created in).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from toolkit.errors import ToolkitError
+from toolkit.metadata import Automation
+from toolkit.paths import cache_home
+
+READY_MARKER = ".autokit-ready"
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Environment:
+    """Where an automation runs. `path` and `python` are None for the system (shell)."""
+
+    key: str
+    path: Path | None
+    python: Path | None
+    requirements: tuple[str, ...] = ()
+
+    @property
+    def bin_dir(self) -> Path | None:
+        return self.path / "bin" if self.path else None
+
+    def describe(self) -> str:
+        if self.path is None:
+            return "the system shell (no virtual environment)"
+        return f"{self.path} ({len(self.requirements)} requirement(s))"
+
+
+def environment_key(automation: Automation, extra_requirements: Sequence[str] = ()) -> str:
+    """The cache key: runtime, the building Python's version and the sorted requirements."""
+    payload = {
+        "runtime": automation.runtime,
+        "python": [sys.implementation.name, *map(str, sys.version_info[:3]), sys.base_prefix],
+        "requirements": sorted(automation.requirements),
+        "extras": sorted(extra_requirements),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:20]
+
+
+def planned_environment(
+    automation: Automation, extra_requirements: Sequence[str] = ()
+) -> tuple[Environment, bool]:
+    """The environment a run would use, and whether it already exists (nothing is built)."""
+    if automation.runtime == "shell":
+        return Environment("system", None, None), True
+    key = environment_key(automation, extra_requirements)
+    path = cache_home() / "environments" / key
+    requirements = (*automation.requirements, *extra_requirements)
+    return Environment(key, path, path / "bin" / "python", requirements), _is_ready(path)
+
+
+def ensure_environment(
+    automation: Automation,
+    extra_requirements: Sequence[str] = (),
+    *,
+    progress: Progress | None = None,
+) -> Environment:
+    """The automation's environment, built first if it does not exist yet."""
+    environment, ready = planned_environment(automation, extra_requirements)
+    if ready or environment.path is None:
+        return environment
+    import fcntl
+
+    environment.path.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = environment.path.with_name(environment.path.name + ".lock")
+    with lock_path.open("a") as lock:
+        if progress and not _try_lock(lock, fcntl):
+            progress("waiting for another autokit process building the same environment...")
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not _is_ready(environment.path):
+            _build(environment, automation.name, progress or (lambda _message: None))
+    return environment
+
+
+def _try_lock(lock: object, fcntl: object) -> bool:
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # type: ignore[attr-defined]
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _is_ready(path: Path) -> bool:
+    return (path / READY_MARKER).is_file()
+
+
+def _build(environment: Environment, name: str, progress: Progress) -> None:
+    assert environment.path is not None
+    shutil.rmtree(environment.path, ignore_errors=True)
+    uv = find_uv()
+    count = len(environment.requirements)
+    progress(
+        f"creating the environment for {name} ({count} requirement(s), "
+        f"{'uv' if uv else 'venv + pip'}) in {environment.path}"
+    )
+    try:
+        if uv:
+            _build_with_uv(uv, environment)
+        else:
+            _build_with_venv(environment)
+    except BaseException:
+        shutil.rmtree(environment.path, ignore_errors=True)
+        raise
+    _write_ready_marker(environment)
+    progress("environment ready")
+
+
+def find_uv() -> str | None:
+    """`uv` on PATH or beside this Python (a dev install); `AUTOKIT_NO_UV=1` turns it off."""
+    if os.environ.get("AUTOKIT_NO_UV"):
+        return None
+    beside = Path(sys.executable).parent / "uv"
+    return shutil.which("uv") or (str(beside) if beside.is_file() else None)
+
+
+def _build_with_uv(uv: str, environment: Environment) -> None:
+    assert environment.path is not None
+    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "VIRTUAL_ENV": ""}
+    _installer([uv, "venv", "--quiet", "--python", sys.executable, str(environment.path)], env, ())
+    if environment.requirements:
+        command = [uv, "pip", "install", "--quiet", "--python", str(environment.python)]
+        _installer([*command, *environment.requirements], env, environment.requirements)
+
+
+def _build_with_venv(environment: Environment) -> None:
+    assert environment.path is not None
+    with_pip = bool(environment.requirements)
+    command = [sys.executable, "-m", "venv", str(environment.path)]
+    _installer(command if with_pip else [*command, "--without-pip"], None, ())
+    if with_pip:
+        pip = [
+            str(environment.python),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-input",
+        ]
+        _installer([*pip, *environment.requirements], None, environment.requirements)
+
+
+def _installer(command: list[str], env: dict[str, str] | None, requirements: Sequence[str]) -> None:
+    """Run one installer step; a failure names the requirements the installer blamed."""
+    try:
+        result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    except OSError as error:
+        raise ToolkitError(f"cannot run {command[0]}: {error.strerror}") from None
+    if result.returncode == 0:
+        return
+    output = (result.stderr or result.stdout).strip()
+    tail = "\n".join(output.splitlines()[-8:])
+    if not requirements:
+        raise ToolkitError(f"could not create a virtual environment:\n{tail}")
+    blamed = _blamed_requirements(output, requirements) or list(requirements)
+    raise ToolkitError(
+        f"could not install {', '.join(repr(r) for r in blamed)}:\n{tail}",
+        "check the name and version in `requirements` of automation.yaml "
+        "(does that version exist on the package index?)",
+    )
+
+
+def _blamed_requirements(output: str, requirements: Sequence[str]) -> list[str]:
+    normalized = re.sub(r"[-_.]+", "-", output.lower())
+    blamed = []
+    for requirement in requirements:
+        name = re.split(r"[\[=<>!~ ]", requirement, maxsplit=1)[0]
+        if re.sub(r"[-_.]+", "-", name.lower()) in normalized:
+            blamed.append(requirement)
+    return blamed
+
+
+def _write_ready_marker(environment: Environment) -> None:
+    assert environment.path is not None
+    marker = environment.path / READY_MARKER
+    temporary = marker.with_suffix(".tmp")
+    temporary.write_text(json.dumps({"requirements": list(environment.requirements)}))
+    os.replace(temporary, marker)

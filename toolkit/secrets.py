@@ -1,0 +1,180 @@
+"""Declared secrets: where their values come from, and masking them wherever text goes.
+
+Only the secrets an automation declares reach it. Their values come from the caller's
+environment, else from a `.env` file in the repository root (which `.gitignore` lists,
+so values never enter Git). Everything autokit prints or stores passes through a
+`Masker`, which replaces each value with `***`; `StreamMasker` does the same for output
+that arrives in chunks, holding back a chunk's tail while it could be the start of a
+secret completed by the next chunk.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from toolkit.errors import ToolkitError
+from toolkit.metadata import Automation
+
+MASK = "***"
+DOTENV_FILE = ".env"
+
+_DOTENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    """`KEY=VALUE` lines of a .env file; `export`, quotes and `#` comments are understood."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError) as error:
+        raise ToolkitError(f"cannot read {path}: {error}", "save it as UTF-8 text") from None
+    values: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        match = _DOTENV_LINE.match(line)
+        if not match:
+            raise ToolkitError(
+                f"{path}:{number}: not a KEY=VALUE line",
+                "write one `NAME=value` per line (the value is not shown here on purpose)",
+            )
+        values[match[1]] = _unquote(match[2])
+    return values
+
+
+def _unquote(value: str) -> str:
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        inner = value[1:-1]
+        return inner.replace('\\"', '"').replace("\\n", "\n") if value[0] == '"' else inner
+    return re.sub(r"\s+#.*$", "", value)
+
+
+def resolve_secrets(
+    automation: Automation, repo_root: Path, environ: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The value of every declared secret; a missing one stops the run, named."""
+    environ = os.environ if environ is None else environ
+    dotenv: dict[str, str] | None = None
+    values: dict[str, str] = {}
+    missing: list[str] = []
+    for secret in automation.secrets:
+        if environ.get(secret.name):
+            values[secret.name] = environ[secret.name]
+            continue
+        if dotenv is None:
+            dotenv = read_dotenv(repo_root / DOTENV_FILE)
+        if dotenv.get(secret.name):
+            values[secret.name] = dotenv[secret.name]
+        else:
+            missing.append(secret.name)
+    if missing:
+        described = {s.name: s.description for s in automation.secrets}
+        listing = "\n".join(f"  - {name}: {described[name]}" for name in missing)
+        raise ToolkitError(
+            f"{automation.name} needs secrets that are not set:\n{listing}",
+            f"set them in the environment or in {DOTENV_FILE} at the repository root "
+            f"(e.g. `{missing[0]}=...`); {DOTENV_FILE} is git-ignored",
+        )
+    return values
+
+
+def available_secrets(automation: Automation, repo_root: Path) -> dict[str, str]:
+    """The declared secrets that have a value, without failing on missing ones."""
+    if not automation.secrets:
+        return {}
+    dotenv = read_dotenv(repo_root / DOTENV_FILE)
+    values = {s.name: os.environ.get(s.name) or dotenv.get(s.name) for s in automation.secrets}
+    return {name: value for name, value in values.items() if value}
+
+
+def present_secrets(automation: Automation, repo_root: Path) -> dict[str, bool]:
+    """For a dry run: which declared secrets have a value (names only, never values)."""
+    dotenv = read_dotenv(repo_root / DOTENV_FILE) if automation.secrets else {}
+    return {s.name: bool(os.environ.get(s.name) or dotenv.get(s.name)) for s in automation.secrets}
+
+
+class Masker:
+    """Replaces every secret value in text with `***` (longest values first)."""
+
+    def __init__(self, values: Iterable[str]) -> None:
+        self.values = sorted({v for v in values if v}, key=len, reverse=True)
+        self.longest = len(self.values[0]) if self.values else 0
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """Where secret values occur in `text`, as merged (start, end) ranges."""
+        found = []
+        for value in self.values:
+            start = text.find(value)
+            while start != -1:
+                found.append((start, start + len(value)))
+                start = text.find(value, start + 1)
+        merged: list[tuple[int, int]] = []
+        for start, end in sorted(found):
+            if merged and start < merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+            else:
+                merged.append((start, end))
+        return merged
+
+    def mask(self, text: str) -> str:
+        if not self.values:
+            return text
+        pieces, position = [], 0
+        for start, end in self.spans(text):
+            pieces.append(text[position:start] + MASK)
+            position = end
+        pieces.append(text[position:])
+        return "".join(pieces)
+
+    def mask_data(self, value: Any) -> Any:
+        """JSON-like data with every string (keys too) masked."""
+        if not self.values:
+            return value
+        if isinstance(value, str):
+            return self.mask(value)
+        if isinstance(value, dict):
+            return {self.mask_data(k): self.mask_data(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.mask_data(v) for v in value]
+        return value
+
+    def could_start_secret(self, tail: str) -> bool:
+        return any(len(tail) < len(v) and v.startswith(tail) for v in self.values)
+
+
+class StreamMasker:
+    """Masks text that arrives in chunks, so a secret split across two chunks is masked too."""
+
+    def __init__(self, masker: Masker) -> None:
+        self.masker = masker
+        self.pending = ""
+
+    def feed(self, chunk: str) -> str:
+        """The masked text that is safe to emit now; a possible secret prefix is held back."""
+        text = self.pending + chunk
+        cut = self._safe_cut(text)
+        self.pending = text[cut:]
+        return self.masker.mask(text[:cut])
+
+    def flush(self) -> str:
+        text, self.pending = self.pending, ""
+        return self.masker.mask(text)
+
+    def _safe_cut(self, text: str) -> int:
+        """Where the emitted part ends: before the earliest tail that could begin a secret.
+
+        When that tail starts inside a secret found already, the whole found secret is
+        held back too: the next chunk may extend it into a longer, overlapping match.
+        """
+        if not self.masker.values:
+            return len(text)
+        spans = self.masker.spans(text)
+        for start in range(max(0, len(text) - self.masker.longest + 1), len(text)):
+            if self.masker.could_start_secret(text[start:]):
+                return next((s for s, e in spans if s < start < e), start)
+        return len(text)
