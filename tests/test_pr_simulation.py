@@ -488,11 +488,75 @@ def test_run_workflow_runs_an_automation_and_keeps_its_record(
     assert ran.code == 0, ran
     collected = runner.step(workflow, "run", "collect", checkout, **context)
     assert collected.code == 0, collected
-    record = json.loads((_collect_artifact(runner) / "run-record.json").read_text())
-    text = json.dumps(record)
-    assert "greeter" in text and "success" in text
+    artifact = _collect_artifact(runner)
+    record = json.loads((artifact / "run-record.json").read_text())
+    assert record["automation"] == "greeter" and record["status"] == "success"
     # The inputs arrived literally: no shell ever read them.
-    assert "$(whoami)" in text
+    assert record["inputs"]["greeting"] == 'it\'s $(whoami); "quoted"\nnext'
+    assert (artifact / "log.txt").is_file()
+    assert json.loads((artifact / "result.json").read_text())["result"] == {
+        "message": 'hello it\'s $(whoami); "quoted"\nnext'
+    }
+    assert (artifact / "output").is_dir()
+
+
+MAILER = {
+    "automations/mailer/main.py": (
+        "import os\n\n\ndef main(greeting: str = 'world') -> dict[str, object]:\n"
+        "    password = os.environ['SMTP_PASSWORD']\n"
+        "    print('logging in with', password)\n"
+        "    return {'others_visible': 'WEBHOOK_URL' in os.environ}\n"
+    ),
+}
+
+
+def _merge_mailer(origin: Origin) -> Path:
+    """A merged automation that declares SMTP_PASSWORD, with the mapping rendered."""
+    files = automation_files(
+        "mailer", secrets=[{"name": "SMTP_PASSWORD", "description": "mail login"}]
+    )
+    files.update(MAILER)
+    origin.push_branch("add-mailer", files, "Add mailer", generate=True)
+    origin.merge("add-mailer")
+    return origin.main_checkout("run-mailer")
+
+
+def test_run_workflow_maps_declared_secrets_only(origin: Origin, runner: Runner) -> None:
+    _require("run", "runs")
+    checkout = _merge_mailer(origin)
+    workflow = _workflow_from(checkout, "run.yml")
+    step = next(s for s in workflow["jobs"]["run"]["steps"] if s.get("id") == "run")
+    assert step["env"]["SMTP_PASSWORD"] == "${{ secrets.SMTP_PASSWORD }}"
+    context = {"inputs.automation": "mailer", "inputs.version": "", "inputs.inputs": "{}"}
+    runner.secrets = {"SMTP_PASSWORD": "hunter2-very-secret", "WEBHOOK_URL": "https://hook"}
+    assert runner.step(workflow, "run", "inputs", checkout, **context).code == 0
+    ran = runner.step(workflow, "run", "run", checkout, **context)
+    assert ran.code == 0, ran
+    assert runner.step(workflow, "run", "collect", checkout, **context).code == 0
+    artifact = _collect_artifact(runner)
+    record = json.loads((artifact / "run-record.json").read_text())
+    assert record["status"] == "success"
+    assert record["result"] == {"others_visible": False}  # another automation's secret
+    everything = (
+        ran.out
+        + ran.err
+        + "".join(p.read_text(errors="replace") for p in artifact.rglob("*") if p.is_file())
+    )
+    assert "hunter2-very-secret" not in everything
+
+
+def test_run_workflow_names_a_secret_the_environment_lacks(origin: Origin, runner: Runner) -> None:
+    _require("run", "runs")
+    checkout = _merge_mailer(origin)
+    workflow = _workflow_from(checkout, "run.yml")
+    context = {"inputs.automation": "mailer", "inputs.version": "", "inputs.inputs": "{}"}
+    runner.secrets = {}  # GitHub gives an unknown secret as an empty string
+    assert runner.step(workflow, "run", "inputs", checkout, **context).code == 0
+    ran = runner.step(workflow, "run", "run", checkout, **context)
+    assert ran.code == 1, ran
+    assert "SMTP_PASSWORD" in ran.err
+    collected = runner.step(workflow, "run", "collect", checkout, **context)
+    assert collected.code == 0, collected  # the record step never hides the real failure
 
 
 def test_run_workflow_refuses_an_unknown_automation(origin: Origin, runner: Runner) -> None:
@@ -545,6 +609,12 @@ def test_scheduled_workflow_runs_what_is_due(origin: Origin, runner: Runner) -> 
         return
     ran = runner.step(workflow, "run", "run", checkout, **{"matrix.automation": "greeter"})
     assert ran.code == 0, ran
+    collected = runner.step(
+        workflow, "run", "collect", checkout, **{"matrix.automation": "greeter"}
+    )
+    assert collected.code == 0, collected
+    record = json.loads((_collect_artifact(runner) / "run-record.json").read_text())
+    assert (record["automation"], record["status"]) == ("greeter", "success")
 
 
 def test_pre_commit_checks_the_changed_files_only(origin: Origin, runner: Runner) -> None:
