@@ -498,6 +498,7 @@ def test_run_workflow_runs_an_automation_and_keeps_its_record(
         "message": 'hello it\'s $(whoami); "quoted"\nnext'
     }
     assert (artifact / "output").is_dir()
+    assert "### greeter 1.0.0: success" in collected.summary
 
 
 MAILER = {
