@@ -459,9 +459,10 @@ def test_publish_tags_new_versions_and_builds_the_catalog(origin: Origin, runner
     assert built.code == 0, built
     site = runner.temp / "site"
     assert (site / "index.html").is_file()
-    if (site / "catalog.json").exists():
-        catalog = (site / "catalog.json").read_text()
-        assert "invoice-reminders" in catalog and "1.0.0" in catalog
+    catalog = json.loads((site / "catalog.json").read_text())
+    entry = next(a for a in catalog["automations"] if a["name"] == "invoice-reminders")
+    # The version the release job just tagged, with its tag, as the catalog lists it.
+    assert [v["tag"] for v in entry["versions"]] == ["invoice-reminders@1.0.0"]
 
 
 # --- running on Actions ------------------------------------------------------------------------
