@@ -136,8 +136,8 @@ def test_render_refuses_invalid_metadata(make_repo, cli) -> None:
 
 
 def _repo_with_run_workflow(make_repo) -> Path:
-    """The project's run.yml with its generated block emptied, as before any render."""
-    run_workflow = _unmapped((PROJECT / schedule.RUN_WORKFLOW).read_text())
+    """A repository whose run.yml maps no secret yet (as before any automation had one)."""
+    run_workflow = schedule.render_run_workflow((PROJECT / schedule.RUN_WORKFLOW).read_text(), [])
     return _scheduled_repo(make_repo, **{schedule.RUN_WORKFLOW: run_workflow})
 
 
