@@ -305,3 +305,46 @@ def test_xss_fixture_is_really_hostile() -> None:
     """Guards the hostile fixture itself: if it stopped carrying markup, the tests above
     would pass for the wrong reason."""
     assert "<script>" in XSS and "onerror=" in XSS
+
+
+def test_worker_processes_give_the_same_catalog_as_one_process(tmp_path: Path) -> None:
+    from toolkit.catalog.model import collect
+
+    root = _small_repo(tmp_path / "repo", tags=True)
+    build_tree(root, automation_files("broken-one", owners=[]))
+    serial, parallel = collect(root, workers=1), collect(root, workers=2)
+    assert [e.name for e in parallel.entries] == ["first-one", "second-one"]
+    assert parallel.entries == serial.entries
+    assert parallel.notes == serial.notes
+    assert "1 automation(s) left out because their metadata is invalid" in serial.notes[0]
+
+
+def test_serve_builds_and_serves_the_catalog(tmp_path: Path) -> None:
+    import socket
+    import time
+    import urllib.request
+
+    root = _small_repo(tmp_path / "repo", tags=True)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "toolkit", "--repo", str(root), "catalog", "serve",
+         "--dev-addr", f"127.0.0.1:{port}"],
+        env=isolated_env(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline, body = time.monotonic() + 60, ""
+        while time.monotonic() < deadline and not body:
+            try:
+                url = f"http://127.0.0.1:{port}/automations/second-one/"
+                with urllib.request.urlopen(url, timeout=5) as response:
+                    body = response.read().decode()
+            except OSError:
+                assert server.poll() is None, server.stderr.read().decode() if server.stderr else ""
+                time.sleep(0.3)
+        assert "Second One" in body
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        if server.stderr:
+            server.stderr.close()

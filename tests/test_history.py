@@ -162,3 +162,15 @@ def test_an_unwritable_home_is_a_clear_error(tmp_path: Path) -> None:
     blocker.write_text("not a folder")
     with pytest.raises(ToolkitError, match="cannot open the run history"):
         open_history(blocker / "home")
+
+
+def test_a_version_1_database_is_upgraded(tmp_path: Path) -> None:
+    from toolkit import history as module
+
+    old_schema = module._SCHEMA.replace("    child_token TEXT,\n", "")
+    connection = sqlite3.connect(tmp_path / "history.sqlite3")
+    connection.executescript(old_schema + "PRAGMA user_version = 1;")
+    connection.close()
+    with open_history(tmp_path) as history:
+        history.start(record("run-01", child_pid=1, child_token="t"))
+        assert history.get("run-01").child_token == "t"

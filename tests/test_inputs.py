@@ -106,7 +106,6 @@ def test_every_problem_is_reported_at_once(automation: Automation) -> None:
         ("ratio", "nan", "'nan' is not a finite number"),
         ("ratio", "-0.1", "-0.1 is below the minimum 0"),
         ("day", "2024-02-30", "'2024-02-30' is not a date"),
-        ("sheet", "nowhere/x.csv", "'nowhere/x.csv' does not exist"),
         ("name", "a\0b", "contains a NUL character"),
     ],
 )
@@ -152,6 +151,10 @@ def test_relative_paths_resolve_against_cwd_first_then_the_automation_folder(
     (elsewhere / "sample" / "sheet.csv").write_text("mine\n")
     from_cwd = coerce_inputs(automation, {"sheet": "sample/sheet.csv", "start": "2024-01-01"})
     assert from_cwd["sheet"] == str((elsewhere / "sample" / "sheet.csv").resolve())
+    new_file = coerce_inputs(automation, {"sheet": "out/new.csv", "start": "2024-01-01"})
+    assert new_file["sheet"] == str(elsewhere / "out" / "new.csv")
+    empty = coerce_inputs(automation, {"sheet": "", "start": "2024-01-01"})
+    assert empty["sheet"] == ""
 
 
 def test_assignments_split_on_the_first_equals_sign() -> None:

@@ -168,9 +168,11 @@ class Runner:
 def _make_shims(folder: Path) -> Path:
     """`autokit`, `pre-commit` and `python3` on PATH, from the Python running the tests."""
     folder.mkdir()
+    # -P: the checkout's own folders never shadow the installed packages, as with the
+    # console scripts that `pip install` writes.
     commands = {
-        "autokit": f'exec "{sys.executable}" -m toolkit "$@"',
-        "pre-commit": f'exec "{sys.executable}" -m pre_commit "$@"',
+        "autokit": f'exec "{sys.executable}" -P -m toolkit "$@"',
+        "pre-commit": f'exec "{sys.executable}" -P -m pre_commit "$@"',
         "python3": f'exec "{sys.executable}" "$@"',
         "python": f'exec "{sys.executable}" "$@"',
     }
@@ -201,7 +203,7 @@ def _product_files() -> dict[str, str | bytes]:
 
 def _autokit(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "toolkit", *args],
+        [sys.executable, "-P", "-m", "toolkit", *args],
         cwd=root,
         capture_output=True,
         text=True,
@@ -325,6 +327,8 @@ def _run_ci(runner: Runner, clone: Path) -> dict[str, StepResult]:
         **{
             "needs.changed.result": "success" if results["changed"].code == 0 else "failure",
             "needs.test.result": "skipped" if not names else ("failure" if failed else "success"),
+            # The toolkit's own suite is not run here (it is this very test suite).
+            "needs.toolkit.result": "skipped",
         },
     )
     results["catalog"] = runner.step(ci, "catalog", "catalog", clone)
@@ -344,6 +348,7 @@ def test_good_pull_request_adding_an_automation(origin: Origin, runner: Runner) 
     for key, result in results.items():
         assert result.code == 0, f"{key}: {result}"
     assert json.loads(results["changed"].outputs["automations"]) == ["invoice-reminders"]
+    assert results["changed"].outputs["toolkit"] == "false"
     assert "test invoice-reminders" in results
     assert "::error" not in results["policy"].out
     assert (runner.temp / "site" / "index.html").is_file()
@@ -454,9 +459,10 @@ def test_publish_tags_new_versions_and_builds_the_catalog(origin: Origin, runner
     assert built.code == 0, built
     site = runner.temp / "site"
     assert (site / "index.html").is_file()
-    if (site / "catalog.json").exists():
-        catalog = (site / "catalog.json").read_text()
-        assert "invoice-reminders" in catalog and "1.0.0" in catalog
+    catalog = json.loads((site / "catalog.json").read_text())
+    entry = next(a for a in catalog["automations"] if a["name"] == "invoice-reminders")
+    # The version the release job just tagged, with its tag, as the catalog lists it.
+    assert [v["tag"] for v in entry["versions"]] == ["invoice-reminders@1.0.0"]
 
 
 # --- running on Actions ------------------------------------------------------------------------
@@ -483,11 +489,76 @@ def test_run_workflow_runs_an_automation_and_keeps_its_record(
     assert ran.code == 0, ran
     collected = runner.step(workflow, "run", "collect", checkout, **context)
     assert collected.code == 0, collected
-    record = json.loads((_collect_artifact(runner) / "run-record.json").read_text())
-    text = json.dumps(record)
-    assert "greeter" in text and "success" in text
+    artifact = _collect_artifact(runner)
+    record = json.loads((artifact / "run-record.json").read_text())
+    assert record["automation"] == "greeter" and record["status"] == "success"
     # The inputs arrived literally: no shell ever read them.
-    assert "$(whoami)" in text
+    assert record["inputs"]["greeting"] == 'it\'s $(whoami); "quoted"\nnext'
+    assert (artifact / "log.txt").is_file()
+    assert json.loads((artifact / "result.json").read_text())["result"] == {
+        "message": 'hello it\'s $(whoami); "quoted"\nnext'
+    }
+    assert (artifact / "output").is_dir()
+    assert "### greeter 1.0.0: success" in collected.summary
+
+
+MAILER = {
+    "automations/mailer/main.py": (
+        "import os\n\n\ndef main(greeting: str = 'world') -> dict[str, object]:\n"
+        "    password = os.environ['SMTP_PASSWORD']\n"
+        "    print('logging in with', password)\n"
+        "    return {'others_visible': 'WEBHOOK_URL' in os.environ}\n"
+    ),
+}
+
+
+def _merge_mailer(origin: Origin) -> Path:
+    """A merged automation that declares SMTP_PASSWORD, with the mapping rendered."""
+    files = automation_files(
+        "mailer", secrets=[{"name": "SMTP_PASSWORD", "description": "mail login"}]
+    )
+    files.update(MAILER)
+    origin.push_branch("add-mailer", files, "Add mailer", generate=True)
+    origin.merge("add-mailer")
+    return origin.main_checkout("run-mailer")
+
+
+def test_run_workflow_maps_declared_secrets_only(origin: Origin, runner: Runner) -> None:
+    _require("run", "runs")
+    checkout = _merge_mailer(origin)
+    workflow = _workflow_from(checkout, "run.yml")
+    step = next(s for s in workflow["jobs"]["run"]["steps"] if s.get("id") == "run")
+    assert step["env"]["SMTP_PASSWORD"] == "${{ secrets.SMTP_PASSWORD }}"
+    context = {"inputs.automation": "mailer", "inputs.version": "", "inputs.inputs": "{}"}
+    runner.secrets = {"SMTP_PASSWORD": "hunter2-very-secret", "WEBHOOK_URL": "https://hook"}
+    assert runner.step(workflow, "run", "inputs", checkout, **context).code == 0
+    ran = runner.step(workflow, "run", "run", checkout, **context)
+    assert ran.code == 0, ran
+    assert runner.step(workflow, "run", "collect", checkout, **context).code == 0
+    artifact = _collect_artifact(runner)
+    record = json.loads((artifact / "run-record.json").read_text())
+    assert record["status"] == "success"
+    assert record["result"] == {"others_visible": False}  # another automation's secret
+    everything = (
+        ran.out
+        + ran.err
+        + "".join(p.read_text(errors="replace") for p in artifact.rglob("*") if p.is_file())
+    )
+    assert "hunter2-very-secret" not in everything
+
+
+def test_run_workflow_names_a_secret_the_environment_lacks(origin: Origin, runner: Runner) -> None:
+    _require("run", "runs")
+    checkout = _merge_mailer(origin)
+    workflow = _workflow_from(checkout, "run.yml")
+    context = {"inputs.automation": "mailer", "inputs.version": "", "inputs.inputs": "{}"}
+    runner.secrets = {}  # GitHub gives an unknown secret as an empty string
+    assert runner.step(workflow, "run", "inputs", checkout, **context).code == 0
+    ran = runner.step(workflow, "run", "run", checkout, **context)
+    assert ran.code == 1, ran
+    assert "SMTP_PASSWORD" in ran.err
+    collected = runner.step(workflow, "run", "collect", checkout, **context)
+    assert collected.code == 0, collected  # the record step never hides the real failure
 
 
 def test_run_workflow_refuses_an_unknown_automation(origin: Origin, runner: Runner) -> None:
@@ -540,6 +611,12 @@ def test_scheduled_workflow_runs_what_is_due(origin: Origin, runner: Runner) -> 
         return
     ran = runner.step(workflow, "run", "run", checkout, **{"matrix.automation": "greeter"})
     assert ran.code == 0, ran
+    collected = runner.step(
+        workflow, "run", "collect", checkout, **{"matrix.automation": "greeter"}
+    )
+    assert collected.code == 0, collected
+    record = json.loads((_collect_artifact(runner) / "run-record.json").read_text())
+    assert (record["automation"], record["status"]) == ("greeter", "success")
 
 
 def test_pre_commit_checks_the_changed_files_only(origin: Origin, runner: Runner) -> None:
@@ -561,3 +638,27 @@ def test_pre_commit_checks_the_changed_files_only(origin: Origin, runner: Runner
     assert failed.code == 1, failed
     assert "automations/contacts-dedupe/automation.yaml" in failed.out
     assert "legacy-report" not in failed.out
+
+
+def test_a_toolkit_change_tests_the_toolkit_and_no_automation(
+    origin: Origin, runner: Runner
+) -> None:
+    _require("changed")
+    origin.push_branch("faster-cli", {"toolkit/speedups.py": "FAST = True\n"}, "Faster CLI")
+    clone = origin.ci_checkout("faster-cli")
+    ci = _load("ci.yml")
+    changed = runner.step(ci, "changed", "changed", clone)
+    assert changed.code == 0, changed
+    assert changed.outputs == {"automations": "[]", "toolkit": "true"}
+    # The matrix job is skipped (an empty matrix is an error on Actions); the verdict holds.
+    assert ci["jobs"]["test"]["if"] == "needs.changed.outputs.automations != '[]'"
+    assert ci["jobs"]["toolkit"]["if"] == "needs.changed.outputs.toolkit == 'true'"
+    context = {"needs.changed.result": "success", "needs.test.result": "skipped"}
+    passed = runner.step(
+        ci, "tests", "verdict", clone, **context, **{"needs.toolkit.result": "success"}
+    )
+    assert passed.code == 0, passed
+    failed = runner.step(
+        ci, "tests", "verdict", clone, **context, **{"needs.toolkit.result": "failure"}
+    )
+    assert failed.code == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from helpers import automation_files, commit_all, git
 
@@ -407,13 +409,16 @@ def test_kill_9_of_autokit_leaves_a_lost_run(make_repo, cli) -> None:
         child = history.find()[0].child_pid
     process.kill()
     process.communicate()
+    assert alive(child)  # a kill -9 of autokit does not reach the automation
     try:
         result = cli("runs", "victim", "--format", "json")
         assert result.code == 0
         [run] = json.loads(result.out)["runs"]
         assert run["status"] == "lost" and run["ended_at"]
+        wait_for(lambda: not alive(child), 5)  # the orphan was stopped
     finally:
-        os.killpg(child, signal.SIGKILL)  # the orphaned automation
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child, signal.SIGKILL)
 
 
 def test_thirty_runs_at_once_make_thirty_rows(make_repo) -> None:
@@ -507,3 +512,61 @@ def test_dry_run_shows_the_plan_and_executes_nothing(make_repo, cli, monkeypatch
     assert not Path("/tmp/should-not-exist-autokit").exists()
     with open_history() as history:
         assert history.find() == []
+
+
+def test_run_usage_errors(make_repo, cli) -> None:
+    root = make_repo(automation_files("hello"))
+    assert cli("run", "hello", "--timeout", "0", "--repo", str(root)).code == 2
+    assert cli("run", "hello", "--timeout", "soon", "--repo", str(root)).code == 2
+    bad_pair = cli("run", "hello", "--input", "greeting", "--repo", str(root))
+    assert bad_pair.code == 1 and "not of the form NAME=VALUE" in bad_pair.err
+    bad_version = cli("run", "hello@latest", "--repo", str(root))
+    assert bad_version.code == 1 and "'latest' is not a version" in bad_version.err
+
+
+def test_json_output_is_the_run_record(make_repo, cli) -> None:
+    root = make_repo(automation_files("hello"))
+    result = cli("run", "hello", "--format", "json", "--repo", str(root))
+    assert result.code == 0
+    record = json.loads(result.out)
+    assert record["status"] == "success" and record["exit_code"] == 0
+    assert record["result"] == {"message": "hello world"}
+    assert record["run_id"] == only_run().id
+
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+SHIPPED = sorted(p.parent.name for p in REPOSITORY.glob("automations/*/automation.yaml"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_automations_run_their_examples_end_to_end(name, cli, monkeypatch) -> None:
+    # Dummy secrets: every shipped example is a dry run that sends and posts nothing.
+    monkeypatch.setenv("SMTP_PASSWORD", "unused-password")
+    monkeypatch.setenv("WEBHOOK_URL", "http://127.0.0.1:9/unused")
+    before = git(REPOSITORY, "status", "--porcelain", "--", f"automations/{name}")
+    examples = yaml.safe_load((REPOSITORY / f"automations/{name}/automation.yaml").read_text())
+    for number in range(1, len(examples.get("examples") or []) + 1):
+        result = cli("run", name, "--example", str(number), "--repo", str(REPOSITORY))
+        assert result.code == 0, result
+        assert "unused-password" not in result.out + result.err
+    assert git(REPOSITORY, "status", "--porcelain", "--", f"automations/{name}") == before
+
+
+def test_a_process_that_closes_its_output_still_times_out(make_repo, cli) -> None:
+    script = "echo going quiet\nexec >&- 2>&-\nsleep 60\n"
+    root = make_repo(shell_automation("quiet", script, inputs=None, examples=None))
+    started = time.monotonic()
+    result = cli("run", "quiet", "--timeout", "1", "--repo", str(root))
+    assert result.code == 124, result
+    assert time.monotonic() - started < 10
+    assert not alive(only_run().child_pid)
+
+
+def test_background_processes_do_not_outlive_the_run(make_repo, cli) -> None:
+    script = 'sleep 60 > /dev/null 2>&1 &\necho $! > "$AUTOKIT_OUTPUT_DIR/pid"\necho done\n'
+    root = make_repo(shell_automation("forks", script, inputs=None, examples=None))
+    result = cli("run", "forks", "--repo", str(root))
+    assert result.code == 0, result
+    background = int((only_run().output_dir / "pid").read_text())
+    wait_for(lambda: not alive(background), 5)

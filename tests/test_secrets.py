@@ -105,3 +105,18 @@ def test_stream_masker_emits_at_once_what_cannot_start_a_secret() -> None:
     assert stream.feed("hello world\n") == "hello world\n"
     assert stream.feed("token: s3") == "token: "
     assert stream.feed("cret!\n") == "***!\n"
+
+
+def test_a_secret_marked_not_required_may_be_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    optional = [{**SECRETS[0], "required": False}, SECRETS[1]]
+    mailer = automation_from_data(metadata("mailer", secrets=optional), tmp_path)
+    monkeypatch.delenv("SMTP_PASSWORD", raising=False)
+    monkeypatch.setenv("API_TOKEN", "t")
+    assert resolve_secrets(mailer, tmp_path) == {"API_TOKEN": "t"}
+    monkeypatch.delenv("API_TOKEN")
+    with pytest.raises(ToolkitError) as caught:
+        resolve_secrets(mailer, tmp_path)
+    assert "API_TOKEN" in caught.value.message
+    assert "SMTP_PASSWORD" not in caught.value.message

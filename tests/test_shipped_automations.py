@@ -42,8 +42,13 @@ def load_entrypoint(folder: Path) -> ModuleType:
 
 
 def test_the_five_store_automations_are_shipped() -> None:
-    assert set(NAMES) >= {"order-intake", "invoice-reminders", "contacts-dedupe",
-                          "timesheet-summary", "low-stock-alert"}
+    assert set(NAMES) >= {
+        "order-intake",
+        "invoice-reminders",
+        "contacts-dedupe",
+        "timesheet-summary",
+        "low-stock-alert",
+    }
 
 
 def test_autokit_validate_passes_on_the_shipped_repository(cli: Callable[..., Any]) -> None:
@@ -88,8 +93,9 @@ def test_examples_run_offline_on_the_sample_data_and_change_nothing(
 ) -> None:
     data = metadata(folder)
     main = load_entrypoint(folder).main
-    tracked = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()
-               and "__pycache__" not in p.parts}
+    tracked = {
+        p: p.read_bytes() for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+    }
     for secret in data.get("secrets") or []:
         monkeypatch.delenv(secret["name"], raising=False)  # examples must not need them
     assert data["examples"], "an automation needs at least one example"
@@ -101,8 +107,9 @@ def test_examples_run_offline_on_the_sample_data_and_change_nothing(
 
         json.dumps(result)  # the summary is JSON-serializable
         assert any((tmp_path / str(index)).rglob("*")), "the example wrote no output"
-    after = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()
-             and "__pycache__" not in p.parts}
+    after = {
+        p: p.read_bytes() for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+    }
     assert after == tracked
 
 
@@ -121,11 +128,39 @@ def resolve_paths(given: dict[str, Any], declared: dict[str, Any], folder: Path)
 @pytest.mark.parametrize("folder", SHIPPED, ids=NAMES)
 def test_the_automations_own_tests_pass(folder: Path, tmp_path: Path) -> None:
     environment = {**os.environ, "PYTHONPATH": str(folder.relative_to(ROOT))}
-    command = [sys.executable, "-m", "pytest", str(folder.relative_to(ROOT) / "tests"), "-q",
-               "-p", "no:cacheprovider", f"--basetemp={tmp_path / 'pytest'}"]
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        str(folder.relative_to(ROOT) / "tests"),
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        f"--basetemp={tmp_path / 'pytest'}",
+    ]
 
-    result = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True,
-                            timeout=300, check=False)
+    result = subprocess.run(
+        command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=300, check=False
+    )
 
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert " passed" in result.stdout and "failed" not in result.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("folder", SHIPPED, ids=NAMES)
+def test_autokit_run_of_each_example_succeeds_without_secrets(
+    folder: Path, cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a newcomer types on a fresh clone: isolated environment, runner, real output."""
+    for secret in metadata(folder).get("secrets") or []:
+        monkeypatch.delenv(secret["name"], raising=False)
+    for index in range(len(metadata(folder)["examples"])):
+        result = cli(
+            "run", folder.name, "--example", str(index + 1), "--repo", str(ROOT), "--format", "json"
+        )
+
+        assert result.code == 0, result.err
+        record = json.loads(result.out)
+        assert record["status"] == "success" and record["version"] == metadata(folder)["version"]
+        assert isinstance(record["result"], dict) and record["result"]

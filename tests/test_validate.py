@@ -80,3 +80,47 @@ def test_a_deleted_automation_folder_passed_by_name(make_repo, cli, monkeypatch)
     result = cli("validate", "automations/gone/automation.yaml")
     assert result.code == 1
     assert "no such automation folder" in result.err
+
+
+def test_parallel_cold_run_reports_the_same_as_a_serial_one(make_repo, cli, monkeypatch):
+    import os
+
+    import toolkit.inventory
+
+    files = {}
+    for index in range(6):
+        files |= automation_files(f"auto-{index}")
+    files["automations/auto-1/automation.yaml"] = "name: [\n"
+    files["automations/auto-4/automation.yaml"] = yaml.safe_dump(
+        metadata("auto-4", owners=["nobody"]), sort_keys=False
+    )
+    root = make_repo(files)
+    monkeypatch.setenv("AUTOKIT_NO_CACHE", "1")
+    serial = cli("validate", "--repo", str(root), "--format", "json")
+    monkeypatch.setattr(toolkit.inventory, "PARALLEL_MIN_FILES", 2)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    parallel = cli("validate", "--repo", str(root), "--format", "json")
+    assert parallel.code == serial.code == 1
+    assert parallel.out == serial.out
+    assert len(json.loads(parallel.out)["findings"]) == 2
+
+
+def test_the_automations_folder_itself_means_all(make_repo, cli, monkeypatch):
+    root = make_repo({**automation_files("one"), **automation_files("two")})
+    monkeypatch.chdir(root)
+    result = cli("validate", "automations")
+    assert result.code == 0
+    assert "2 automation(s) checked" in result.err
+
+
+def test_a_symlinked_file_is_checked_with_its_folder(make_repo, cli, monkeypatch, tmp_path):
+    import os
+
+    outside = tmp_path / "shared.py"
+    outside.write_text("x = 1\n", encoding="utf-8")
+    root = make_repo(automation_files("one"))
+    os.symlink(outside, root / "automations/one/shared.py")
+    monkeypatch.chdir(root)
+    result = cli("validate", "automations/one/shared.py")
+    assert result.code == 0, result
+    assert "1 automation(s) checked" in result.err

@@ -11,9 +11,7 @@ import argparse
 import importlib
 import os
 import sys
-import traceback
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
 from toolkit import __version__
@@ -134,6 +132,10 @@ def _print_error(error: ToolkitError) -> None:
 
 
 def _write_crash_report() -> Path:
+    # Imported here, not at the top: only a crash needs them, and `--help` must be fast.
+    import traceback
+    from datetime import UTC, datetime
+
     from toolkit.paths import state_home
 
     folder = state_home() / "crash-reports"

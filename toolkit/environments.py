@@ -116,6 +116,9 @@ def _build(environment: Environment, name: str, progress: Progress) -> None:
     assert environment.path is not None
     shutil.rmtree(environment.path, ignore_errors=True)
     uv = find_uv()
+    import time
+
+    started = time.monotonic()
     count = len(environment.requirements)
     progress(
         f"creating the environment for {name} ({count} requirement(s), "
@@ -130,7 +133,7 @@ def _build(environment: Environment, name: str, progress: Progress) -> None:
         shutil.rmtree(environment.path, ignore_errors=True)
         raise
     _write_ready_marker(environment)
-    progress("environment ready")
+    progress(f"environment ready ({time.monotonic() - started:.1f} s)")
 
 
 def find_uv() -> str | None:

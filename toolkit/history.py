@@ -32,6 +32,7 @@ RUNS_DIR = "runs"
 STATUSES = ("running", "success", "failed", "timeout", "cancelled", "lost")
 FINAL_STATUSES = STATUSES[1:]
 _BUSY_TIMEOUT_MS = 60_000
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -46,6 +47,7 @@ CREATE TABLE IF NOT EXISTS runs (
     pid INTEGER NOT NULL,
     start_token TEXT NOT NULL,
     child_pid INTEGER,
+    child_token TEXT,
     inputs TEXT NOT NULL,
     status TEXT NOT NULL,
     exit_code INTEGER,
@@ -85,6 +87,7 @@ class RunRecord:
     result: Any
     error: str | None
     run_dir: str
+    child_token: str | None = None
 
     @property
     def log_path(self) -> Path:
@@ -97,6 +100,7 @@ class RunRecord:
     def to_dict(self) -> dict[str, Any]:
         data = {f.name: getattr(self, f.name) for f in fields(self)}
         data.pop("start_token")
+        data.pop("child_token")
         data["log"] = str(self.log_path)
         data["output_dir"] = str(self.output_dir)
         return data
@@ -141,6 +145,20 @@ def process_is_alive(pid: int, token: str) -> bool:
     except PermissionError:
         pass  # someone else's process holds the pid: compare tokens
     return not token or process_token(pid) == token
+
+
+_LOST_ERROR = (
+    "the autokit process ended without recording the run's end (killed, or the machine "
+    "stopped); processes of the run still running were stopped"
+)
+
+
+def _kill_group(group: int) -> None:
+    import contextlib
+    import signal
+
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(group, signal.SIGKILL)
 
 
 class History:
@@ -188,24 +206,26 @@ class History:
             db.execute(f"UPDATE runs SET {assignments} WHERE id = ?", [*encoded.values(), run_id])
 
     def mark_lost(self) -> int:
-        """Mark `running` rows of this host whose process is gone as `lost`; count them."""
-        host = hostname()
+        """Mark `running` rows of this host whose autokit process is gone as `lost`.
+
+        The automation's own processes may have outlived it (a kill -9 of autokit does not
+        reach them); with nobody left to enforce the timeout or record the outcome, their
+        process group is stopped. Returns how many runs were marked.
+        """
         rows = self.connection.execute(
-            "SELECT id, pid, start_token FROM runs WHERE status = 'running' AND host = ?",
-            (host,),
+            "SELECT id, pid, start_token, child_pid, child_token FROM runs "
+            "WHERE status = 'running' AND host = ?",
+            (hostname(),),
         ).fetchall()
         gone = [row for row in rows if not process_is_alive(row[1], row[2])]
-        for run_id, *_ in gone:
+        for run_id, _pid, _token, child_pid, child_token in gone:
+            if child_pid and child_token and process_is_alive(child_pid, child_token):
+                _kill_group(child_pid)
             with self.write() as db:
                 db.execute(
                     "UPDATE runs SET status = 'lost', ended_at = ?, error = ? "
                     "WHERE id = ? AND status = 'running'",
-                    (
-                        now_iso(),
-                        "the autokit process ended without recording the run's end "
-                        "(killed, or the machine stopped)",
-                        run_id,
-                    ),
+                    (now_iso(), _LOST_ERROR, run_id),
                 )
         return len(gone)
 
@@ -261,7 +281,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     connection.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
     _retry_busy(lambda: _enable_wal(connection))
     connection.execute("PRAGMA synchronous = NORMAL")
-    if connection.execute("PRAGMA user_version").fetchone()[0] < 1:
+    if connection.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
         _retry_busy(lambda: _create_schema(connection))
     return connection
 
@@ -272,11 +292,15 @@ def _enable_wal(connection: sqlite3.Connection) -> None:
 
 
 def _create_schema(connection: sqlite3.Connection) -> None:
+    """Create the tables, or bring an older database up to date (in one transaction)."""
     connection.execute("BEGIN IMMEDIATE")
     try:
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        if version == 1:  # version 2 added the child's start token
+            connection.execute("ALTER TABLE runs ADD COLUMN child_token TEXT")
         for statement in filter(str.strip, _SCHEMA.split(";")):
             connection.execute(statement)
-        connection.execute("PRAGMA user_version = 1")
+        connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     except BaseException:
         connection.execute("ROLLBACK")
         raise

@@ -6,9 +6,10 @@ fixes all of them in one go. Values are plain data: nothing here or later hands 
 shell.
 
 Relative `path` inputs resolve against the current working directory when the file
-exists there, else against the automation's folder (the examples in `automation.yaml`
-give paths relative to the folder, e.g. `sample/orders.csv`). A path that exists in
-neither place is an error, and the automation receives the absolute path as a string.
+exists there, else against the automation's folder when it exists there (the examples in
+`automation.yaml` give paths relative to the folder, e.g. `sample/orders.csv`), else
+against the current working directory (a file the automation is to create). The
+automation receives the absolute path as a string; an empty value stays empty.
 """
 
 from __future__ import annotations
@@ -224,13 +225,16 @@ def _check_constraints(spec: InputSpec, value: object) -> None:
 
 
 def _resolve_path(value: str, folder: Path, cwd: Path | None) -> str:
+    if not value:
+        return value  # an empty path means "not given"; the automation picks its default
     path = Path(value).expanduser()
-    candidates = [path] if path.is_absolute() else [(cwd or Path.cwd()) / path, folder / path]
-    for candidate in candidates:
+    if path.is_absolute():
+        return str(path)
+    base = cwd or Path.cwd()
+    for candidate in (base / path, folder / path):
         if candidate.exists():
             return str(candidate.resolve())
-    where = " or ".join(str(c.parent) for c in candidates)
-    raise _Invalid(f"{value!r} does not exist (looked in {where})")
+    return str((base / path).resolve())  # a file the automation is to create
 
 
 def _show(value: object) -> str:

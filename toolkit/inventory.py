@@ -16,9 +16,18 @@ from typing import Any
 
 from toolkit import __version__
 from toolkit.findings import ERROR, Finding
-from toolkit.metadata import CHECK_ID, METADATA_FILE, Automation, check_file
+from toolkit.metadata import (
+    CHECK_ID,
+    METADATA_FILE,
+    Automation,
+    check_content,
+    check_file,
+    content_key,
+    display_path,
+)
 from toolkit.paths import cache_home
 from toolkit.repo import Repository
+from toolkit.yamlfile import MAX_FILE_BYTES
 
 
 @dataclass
@@ -102,21 +111,73 @@ def cache_for(repo: Repository) -> MetadataCache:
     return MetadataCache(cache_home() / "metadata" / f"{digest}.pickle")
 
 
+# Below this many unchanged-since-never files, a process pool costs more than it saves.
+PARALLEL_MIN_FILES = 300
+MAX_WORKERS = 8
+
+
 def load_inventory(repo: Repository, folders: list[Path] | None = None) -> Inventory:
     """Validate the given automation folders (all of them by default), collecting everything."""
     cache = cache_for(repo)
     inventory = Inventory()
-    for folder in repo.automation_dirs() if folders is None else folders:
+    folders = repo.automation_dirs() if folders is None else folders
+    contents = _read_all(folders)
+    _check_uncached_in_parallel(repo, cache, contents)
+    for folder in folders:
         metadata = folder / METADATA_FILE
-        if not metadata.exists():
+        if folder not in contents and not metadata.exists():
             inventory.findings.append(_missing_metadata(repo, folder))
             continue
-        findings, automation = check_file(metadata, repo.root, cache)
+        findings, automation = check_file(metadata, repo.root, cache, contents.get(folder))
         inventory.findings.extend(findings)
         if automation is not None:
             inventory.automations.append(automation)
     cache.save()
     return inventory
+
+
+def _read_all(folders: list[Path]) -> dict[Path, bytes]:
+    """Each folder's metadata bytes; unreadable files are left to `check_file` to report."""
+    contents = {}
+    for folder in folders:
+        try:
+            with (folder / METADATA_FILE).open("rb") as file:
+                raw = file.read(MAX_FILE_BYTES + 1)
+        except OSError:
+            continue
+        if len(raw) <= MAX_FILE_BYTES:
+            contents[folder] = raw
+    return contents
+
+
+def _check_uncached_in_parallel(
+    repo: Repository, cache: MetadataCache, contents: dict[Path, bytes]
+) -> None:
+    """Fill the cache for files it lacks, on every core, when there are many (a cold run)."""
+    workers = min(os.cpu_count() or 1, MAX_WORKERS)
+    # The cache keeps only entries used in its last run, so when it holds nearly as many
+    # entries as there are files, few can be missing: skip hashing everything twice.
+    if workers < 2 or len(cache) > len(contents) - PARALLEL_MIN_FILES:
+        return
+    pending: dict[str, tuple[bytes, str]] = {}
+    for folder, raw in contents.items():
+        display = display_path(folder / METADATA_FILE, repo.root)
+        key = content_key(display, raw)
+        if key not in cache:
+            pending[key] = (raw, display)
+    if len(pending) < PARALLEL_MIN_FILES:
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    raws, displays = zip(*pending.values(), strict=True)
+    chunk = max(1, len(pending) // (workers * 4))
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        results = pool.map(check_content, raws, displays, chunksize=chunk)
+        for key, entry in zip(pending, results, strict=True):
+            cache[key] = entry
 
 
 def _missing_metadata(repo: Repository, folder: Path) -> Finding:

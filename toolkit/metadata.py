@@ -13,7 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import hashlib
+import os
 import re
+import stat
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -96,6 +98,7 @@ SCHEMA: dict[str, Any] = {
             "schema": {
                 "name": {"type": "string", "required": True, "regex": SECRET_NAME},
                 "description": {"type": "string", "required": True, "empty": False},
+                "required": {"type": "boolean"},
             },
         },
     },
@@ -170,6 +173,7 @@ class InputSpec:
 class Secret:
     name: str
     description: str
+    required: bool = True  # false: the automation works without it (e.g. SMTP without login)
 
 
 @dataclass(frozen=True)
@@ -292,7 +296,10 @@ def automation_from_data(data: Mapping[str, Any], folder: Path) -> Automation:
         tags=tuple(data.get("tags") or ()),
         requirements=tuple(data.get("requirements") or ()),
         inputs=inputs,
-        secrets=tuple(Secret(s["name"], s["description"]) for s in data.get("secrets") or ()),
+        secrets=tuple(
+            Secret(s["name"], s["description"], bool(s.get("required", True)))
+            for s in data.get("secrets") or ()
+        ),
         schedule=data.get("schedule"),
         timeout=data.get("timeout", DEFAULT_TIMEOUT),
         time_saved_minutes=data.get("time_saved_minutes", 0),
@@ -454,7 +461,7 @@ def _get_validator() -> Any:
 def content_problems(data: Mapping[str, Any]) -> list[Problem]:
     """Every problem in the metadata's content: schema first, then cross-field rules."""
     validator = _get_validator()
-    validator.validate(dict(data))
+    validator.validate(dict(data), normalize=False)
     problems = [_problem_from_cerberus(e) for e in _leaf_errors(validator._errors)]
     return problems + _cross_field_problems(data)
 
@@ -668,22 +675,31 @@ def _name_problem(name: str, folder: Path) -> Problem:
 
 
 def _entrypoint_problem(folder: Path, entrypoint: str, root: Path) -> tuple[str, str] | None:
-    candidate = folder / entrypoint
-    if PurePosixPath(entrypoint).is_absolute() or ".." in PurePosixPath(entrypoint).parts:
+    pure = PurePosixPath(entrypoint)
+    if pure.is_absolute() or ".." in pure.parts:
         return None  # reported by the schema
-    if candidate.is_symlink():
-        target = candidate.resolve()
-        if not target.is_relative_to(root.resolve()):
-            return (
-                f"'{entrypoint}' is a symlink leading outside the repository",
-                "commit the file itself instead of a link to it",
-            )
-    if not candidate.is_file():
+    candidate = os.path.join(folder, entrypoint)
+    try:
+        info = os.lstat(candidate)
+    except OSError:
+        info = None
+    if info is not None and stat.S_ISREG(info.st_mode) and "/" not in entrypoint:
+        return None  # the common case, settled with one system call
+    if info is not None and not _inside(os.path.realpath(candidate), os.path.realpath(root)):
+        return (
+            f"'{entrypoint}' is a symlink leading outside the repository",
+            "commit the file itself instead of a link to it",
+        )
+    if not os.path.isfile(candidate):
         return (
             f"'{entrypoint}' does not exist in {folder.name}/",
             "create the file or correct the path",
         )
     return None
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 def to_findings(problems: Sequence[Problem], text: str | None, display_path: str) -> list[Finding]:
@@ -735,31 +751,35 @@ def load_automation(path: Path, root: Path | None = None) -> Automation:
 
 
 def check_file(
-    path: Path, root: Path | None = None, cache: MutableMapping[str, Any] | None = None
+    path: Path,
+    root: Path | None = None,
+    cache: MutableMapping[str, Any] | None = None,
+    raw: bytes | None = None,
 ) -> tuple[list[Finding], Automation | None]:
     """Validate one metadata file (or the folder holding it).
 
     Returns every finding, and the automation when there are none. With `cache` (a
     mapping kept by `toolkit.inventory`), the content checks of unchanged files are
-    skipped; the file-system checks always run.
+    skipped; the file-system checks always run. `raw` is the file's content when the
+    caller has already read it.
     """
     from toolkit.yamlfile import YamlProblem, decode, read_bytes
 
-    path = path / METADATA_FILE if path.is_dir() else path
+    path = path / METADATA_FILE if path.name != METADATA_FILE and path.is_dir() else path
     folder = path.parent
     root = root or folder.parent.parent
-    display = _display_path(path, root)
+    display = display_path(path, root)
     try:
-        raw = read_bytes(path)
+        raw = read_bytes(path) if raw is None else raw
     except YamlProblem as problem:
         return [_yaml_finding(display, problem)], None
     except OSError as error:
         message = f"cannot be read: {error.strerror}"
         return [Finding(display, None, None, CHECK_ID, ERROR, message, "check the file")], None
-    key = f"{display}\0{hashlib.blake2b(raw, digest_size=16).hexdigest()}"
+    key = content_key(display, raw)
     entry = cache.get(key) if cache is not None else None
     if entry is None:
-        entry = _check_content(raw, display)
+        entry = check_content(raw, display)
         if cache is not None:
             cache[key] = entry
     data, findings = entry
@@ -773,7 +793,13 @@ def check_file(
     return findings, (None if findings else automation_from_data(data, folder))
 
 
-def _check_content(raw: bytes, display: str) -> tuple[dict[str, Any] | None, list[Finding]]:
+def content_key(display: str, raw: bytes) -> str:
+    """The cache key of a file's content checks: its path and a hash of its bytes."""
+    return f"{display}\0{hashlib.blake2b(raw, digest_size=16).hexdigest()}"
+
+
+def check_content(raw: bytes, display: str) -> tuple[dict[str, Any] | None, list[Finding]]:
+    """Parse and check a file's content: the data (None if unreadable) and its findings."""
     from toolkit.yamlfile import YamlProblem, decode, parse_mapping
 
     try:
@@ -797,7 +823,12 @@ def _yaml_finding(display: str, problem: Any) -> Finding:
     )
 
 
-def _display_path(path: Path, root: Path) -> str:
+def display_path(path: Path, root: Path) -> str:
+    """`path` relative to `root`, POSIX style, as findings show it."""
+    text, prefix = str(path), str(root).rstrip(os.sep) + os.sep
+    if path.is_absolute() and text.startswith(prefix):
+        # A string operation: resolve() would cost a stat per path component.
+        return text[len(prefix) :].replace(os.sep, "/")
     try:
         return path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:

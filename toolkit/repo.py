@@ -31,11 +31,13 @@ class Repository:
         except FileNotFoundError:
             return []
         with entries:
-            return sorted(
-                Path(entry.path)
+            names = sorted(
+                entry.name
                 for entry in entries
                 if entry.is_dir() and not entry.name.startswith((".", "_"))
             )
+        # Sorting names, not Paths: Path comparisons are slow with thousands of folders.
+        return [self.automations_dir / name for name in names]
 
     def relative(self, path: Path) -> str:
         """`path` relative to the root, POSIX style (as shown in messages)."""

@@ -362,7 +362,7 @@ def dry_run_result(
         "secrets": secrets,
         "timeout": timeout,
     }
-    missing = [name for name, present in secrets.items() if not present]
+    missing = [s.name for s in automation.secrets if s.required and not secrets[s.name]]
     return RunResult(
         automation.name,
         target.version,
@@ -422,12 +422,10 @@ def execute(
     """Start the run in the history, run the process, record how it ended."""
     import time
 
-    from toolkit.history import new_run_id, open_history
+    from toolkit.history import open_history, process_token
 
     with open_history() as history:
-        run_id = new_run_id()
-        run_dir = history.run_dir(run_id)
-        (run_dir / "output").mkdir(parents=True)
+        run_id, run_dir = _new_run_folder(history)
         history.start(_running_record(target, inputs, masker, run_id, run_dir))
         started = time.monotonic()
         try:
@@ -440,7 +438,9 @@ def execute(
                 masker,
                 run_dir,
                 (stdout, stderr),
-                lambda pid: history.update(run_id, child_pid=pid),
+                lambda pid: history.update(
+                    run_id, child_pid=pid, child_token=process_token(pid)
+                ),
             )
         except BaseException as error:
             status = "cancelled" if isinstance(error, KeyboardInterrupt) else "failed"
@@ -468,6 +468,20 @@ def execute(
         round(time.monotonic() - started, 3),
         str(run_dir),
     )
+
+
+def _new_run_folder(history: Any) -> tuple[str, Path]:
+    """A fresh run id and its folder (with `output/`); a clash of ids draws a new one."""
+    from toolkit.history import new_run_id
+
+    for _ in range(10):
+        run_id = new_run_id()
+        try:
+            (history.run_dir(run_id) / "output").mkdir(parents=True)
+        except FileExistsError:
+            continue
+        return run_id, history.run_dir(run_id)
+    raise ToolkitError(f"cannot create a run folder in {history.home}", "check AUTOKIT_HOME")
 
 
 @dataclass
@@ -696,6 +710,7 @@ def supervise(
 
 
 def _pump(process: Any, streams: dict[int, _MaskedStream], timeout: float) -> str:
+    """Stream output until the process has exited and its pipes are closed, or time is up."""
     import selectors
     import time
 
@@ -704,18 +719,30 @@ def _pump(process: Any, streams: dict[int, _MaskedStream], timeout: float) -> st
     for fd in streams:
         selector.register(fd, selectors.EVENT_READ)
     with selector:
-        while selector.get_map():
+        while selector.get_map() or process.poll() is None:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 _stop_group(process, _signal("SIGTERM"))
                 _drain(streams)
                 return "timeout"
-            for key, _ in selector.select(min(remaining, 0.25)):
-                if not _read_into(key.fd, streams[key.fd]):
-                    selector.unregister(key.fd)
-            if process.poll() is not None and selector.get_map():
-                _kill_leftovers(process)  # what it started still holds the pipes
+            _wait_for_output(process, selector, streams, min(remaining, 0.25))
+            if process.poll() is not None:
+                _kill_leftovers(process)  # nothing it started outlives it
     return "finished"
+
+
+def _wait_for_output(
+    process: Any, selector: Any, streams: dict[int, _MaskedStream], seconds: float
+) -> None:
+    import subprocess
+
+    if not selector.get_map():  # the process closed its output but still runs
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(seconds)
+        return
+    for key, _ in selector.select(seconds):
+        if not _read_into(key.fd, streams[key.fd]):
+            selector.unregister(key.fd)
 
 
 def _read_into(fd: int, stream: _MaskedStream) -> bool:

@@ -57,7 +57,7 @@ def _unquote(value: str) -> str:
 def resolve_secrets(
     automation: Automation, repo_root: Path, environ: Mapping[str, str] | None = None
 ) -> dict[str, str]:
-    """The value of every declared secret; a missing one stops the run, named."""
+    """The value of every declared secret that has one; a missing required one stops the run."""
     environ = os.environ if environ is None else environ
     dotenv: dict[str, str] | None = None
     values: dict[str, str] = {}
@@ -70,7 +70,7 @@ def resolve_secrets(
             dotenv = read_dotenv(repo_root / DOTENV_FILE)
         if dotenv.get(secret.name):
             values[secret.name] = dotenv[secret.name]
-        else:
+        elif secret.required:
             missing.append(secret.name)
     if missing:
         described = {s.name: s.description for s in automation.secrets}

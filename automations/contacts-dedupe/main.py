@@ -53,23 +53,29 @@ def read_contacts(path: Path) -> tuple[list[str], dict[str, str], list[Contact]]
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as error:
-        raise ContactsError(f"{path.name} is not UTF-8 text ({error}); export it as "
-                            "CSV UTF-8") from None
+        raise ContactsError(
+            f"{path.name} is not UTF-8 text ({error}); export it as CSV UTF-8"
+        ) from None
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [name for name in reader.fieldnames or [] if name]
     if not header:
-        raise ContactsError(f"{path.name} is empty: expected a header row with "
-                            f"{', '.join(REQUIRED_COLUMNS)}")
+        raise ContactsError(
+            f"{path.name} is empty: expected a header row with {', '.join(REQUIRED_COLUMNS)}"
+        )
     columns = {_key(name): name for name in header}
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
-        raise ContactsError(f"{path.name}, row 1: missing column(s) {', '.join(missing)} "
-                            f"(found: {', '.join(header)})")
+        raise ContactsError(
+            f"{path.name}, row 1: missing column(s) {', '.join(missing)} "
+            f"(found: {', '.join(header)})"
+        )
     contacts = []
     for number, row in enumerate(reader, 2):
         if None in row:
-            raise ContactsError(f"{path.name}, row {number}: more fields than the header has "
-                                "columns; quote values that contain commas")
+            raise ContactsError(
+                f"{path.name}, row {number}: more fields than the header has "
+                "columns; quote values that contain commas"
+            )
         values = {name: (row.get(name) or "").strip() for name in header}
         if any(values.values()):
             contacts.append(Contact(number, values))
@@ -113,8 +119,9 @@ def normalise(contact: Contact, columns: dict[str, str], country: str) -> None:
     email = values[columns["email"]].lower()
     values[columns["email"]] = email
     if email and not EMAIL.match(email):
-        contact.notes.append(f"email {email!r} does not look like an address; not used "
-                             "to find duplicates")
+        contact.notes.append(
+            f"email {email!r} does not look like an address; not used to find duplicates"
+        )
     phone, problem = normalise_phone(values[columns["phone"]], country)
     values[columns["phone"]] = phone
     if problem:
@@ -126,8 +133,10 @@ def check_country(country: str) -> str:
 
     code = country.strip().upper()
     if phonenumbers.country_code_for_region(code) == 0:
-        raise ContactsError(f"default_country {country!r} is not a known region; use a "
-                            "two-letter ISO code such as DE, GB or US")
+        raise ContactsError(
+            f"default_country {country!r} is not a known region; use a "
+            "two-letter ISO code such as DE, GB or US"
+        )
     return code
 
 
@@ -188,8 +197,9 @@ def merge(members: list[Contact]) -> tuple[Contact, list[str]]:
             if value and not merged.values[column]:
                 merged.values[column] = value
             elif value and value != merged.values[column]:
-                conflicts.append(f"{column}: kept {merged.values[column]!r} over {value!r} "
-                                 f"(row {other.row})")
+                conflicts.append(
+                    f"{column}: kept {merged.values[column]!r} over {value!r} (row {other.row})"
+                )
     return merged, conflicts
 
 
@@ -204,8 +214,15 @@ def dedupe(
         clean.append(merged)
         if len(members) > 1:
             rows = ", ".join(str(m.row) for m in members)
-            report.append(["merged", rows, str(merged.row), "same " + " and same ".join(
-                sorted(r for r in reasons)), "; ".join(conflicts)])
+            report.append(
+                [
+                    "merged",
+                    rows,
+                    str(merged.row),
+                    "same " + " and same ".join(sorted(r for r in reasons)),
+                    "; ".join(conflicts),
+                ]
+            )
     for contact in contacts:
         for note in contact.notes:
             report.append(["not normalised", str(contact.row), "", note, ""])
@@ -255,8 +272,10 @@ def main(contacts: str, default_country: str = "DE") -> dict[str, Any]:
     clean_path = out / f"{source.stem}-clean.csv"
     report_path = out / f"{source.stem}-merge-report.csv"
     if clean_path.resolve() == source.resolve():
-        raise ContactsError(f"{source.name} is the clean file this run would write; copy it "
-                            "elsewhere or set AUTOKIT_OUTPUT_DIR")
+        raise ContactsError(
+            f"{source.name} is the clean file this run would write; copy it "
+            "elsewhere or set AUTOKIT_OUTPUT_DIR"
+        )
     write_atomically(report_path, to_csv(REPORT_HEADER, report))
     write_atomically(clean_path, to_csv(header, [[c.values[h] for h in header] for c in clean]))
     return {

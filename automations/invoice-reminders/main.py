@@ -126,8 +126,9 @@ def _rows(path: Path) -> list[tuple[int, dict[str, str]]]:
         raise InvoiceReminderError(f"{path.name} is not UTF-8 text ({error})") from None
     reader = csv.DictReader(text.splitlines())
     if not reader.fieldnames:
-        raise InvoiceReminderError(f"{path.name} is empty: expected a header row with "
-                                   f"{', '.join(REQUIRED_COLUMNS)}")
+        raise InvoiceReminderError(
+            f"{path.name} is empty: expected a header row with {', '.join(REQUIRED_COLUMNS)}"
+        )
     columns = {_column(name): name for name in reader.fieldnames if name}
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
@@ -146,15 +147,21 @@ def _rows(path: Path) -> list[tuple[int, dict[str, str]]]:
 
 
 def overdue(
-    invoices: Iterable[tuple[Invoice, str]], today: dt.date, days: int,
-    reminded: dict[str, str], repeat_after_days: int,
+    invoices: Iterable[tuple[Invoice, str]],
+    today: dt.date,
+    days: int,
+    reminded: dict[str, str],
+    repeat_after_days: int,
 ) -> list[Reminder]:
     """One reminder per customer email, invoices oldest first."""
     by_email: dict[str, list[Invoice]] = {}
     for invoice, status in invoices:
         late = (today - invoice.due).days
-        if status in PAID or late < days or _recent(reminded.get(invoice.number), today,
-                                                    repeat_after_days):
+        if (
+            status in PAID
+            or late < days
+            or _recent(reminded.get(invoice.number), today, repeat_after_days)
+        ):
             continue
         late_invoice = Invoice(**{**invoice.__dict__, "days_overdue": late})
         by_email.setdefault(invoice.email, []).append(late_invoice)
@@ -188,23 +195,37 @@ def read_ledger(path: Path) -> dict[str, str]:
 # Writing and sending
 
 
-def render(template: Path, reminder: Reminder, company: str, today: dt.date) -> str:
-    from jinja2 import StrictUndefined, TemplateError
+def load_template(path: Path) -> Any:
+    """The reminder template, sandboxed; an undefined variable is an error, not a blank."""
+    from jinja2 import StrictUndefined, TemplateSyntaxError
     from jinja2.sandbox import SandboxedEnvironment
 
     environment = SandboxedEnvironment(undefined=StrictUndefined, keep_trailing_newline=True)
     try:
-        source = template.read_text(encoding="utf-8")
-        return environment.from_string(source).render(
-            customer=reminder.customer, invoices=reminder.invoices, totals=reminder.totals,
-            company=company, today=today,
+        return environment.from_string(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise InvoiceReminderError(f"template {path} cannot be read: {error}") from None
+    except TemplateSyntaxError as error:
+        raise InvoiceReminderError(f"{path.name}, line {error.lineno}: {error}") from None
+
+
+def render(template: Any, name: str, reminder: Reminder, company: str, today: dt.date) -> str:
+    from jinja2 import TemplateError
+
+    try:
+        return str(
+            template.render(
+                customer=reminder.customer,
+                invoices=reminder.invoices,
+                totals=reminder.totals,
+                company=company,
+                today=today,
+            )
         )
-    except OSError as error:
-        raise InvoiceReminderError(f"template {template} cannot be read: {error}") from None
     except TemplateError as error:
-        line = getattr(error, "lineno", None)
-        at = f", line {line}" if line else ""
-        raise InvoiceReminderError(f"{template.name}{at}: {error}") from None
+        raise InvoiceReminderError(
+            f"{name}: {error} (rendering the reminder to {reminder.email})"
+        ) from None
 
 
 def build_message(reminder: Reminder, body: str, sender: str) -> EmailMessage:
@@ -212,8 +233,11 @@ def build_message(reminder: Reminder, body: str, sender: str) -> EmailMessage:
     message["From"] = sender
     message["To"] = f"{reminder.customer} <{reminder.email}>"
     count = len(reminder.invoices)
-    message["Subject"] = (f"Payment reminder: invoice {reminder.invoices[0].number}" if count == 1
-                          else f"Payment reminder: {count} overdue invoices")
+    message["Subject"] = (
+        f"Payment reminder: invoice {reminder.invoices[0].number}"
+        if count == 1
+        else f"Payment reminder: {count} overdue invoices"
+    )
     message["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or None)
     message.set_content(body)
     return message
@@ -291,9 +315,9 @@ def main(
     repeat_after_days: int = 7,
     today: str | dt.date | None = None,
     company: str = "Example Shop",
-    template: str = "",
+    template: str | None = None,
     currency: str = "EUR",
-    ledger: str = "",
+    ledger: str | None = None,
     smtp_host: str = "localhost",
     smtp_port: int = 587,
     smtp_security: str = "starttls",
@@ -305,17 +329,29 @@ def main(
     day = _today(today)
     ledger_path = Path(ledger) if ledger else source.with_suffix(".reminded.json")
     template_path = Path(template) if template else HERE / "templates" / "reminder.txt.j2"
+    text = load_template(template_path)
     reminded = read_ledger(ledger_path)
-    reminders = overdue(read_invoices(source, currency), day, overdue_days, reminded,
-                        repeat_after_days)
-    messages = [(r, build_message(r, render(template_path, r, company, day), sender))
-                for r in reminders]
+    reminders = overdue(
+        read_invoices(source, currency), day, overdue_days, reminded, repeat_after_days
+    )
+    messages = [
+        (r, build_message(r, render(text, template_path.name, r, company, day), sender))
+        for r in reminders
+    ]
     out = output_dir(source)
     if dry_run:
         results = _write_outbox(messages, out / "outbox")
     else:
-        results = _send(messages, smtp_host, smtp_port, smtp_security,
-                        smtp_user or parseaddr(sender)[1], ledger_path, reminded, day)
+        results = _send(
+            messages,
+            smtp_host,
+            smtp_port,
+            smtp_security,
+            smtp_user or parseaddr(sender)[1],
+            ledger_path,
+            reminded,
+            day,
+        )
     report = out / f"reminders-{day.isoformat()}.csv"
     write_atomically(report, summary_csv(results))
     return {
@@ -337,8 +373,14 @@ def _write_outbox(
 
 
 def _send(
-    messages: list[tuple[Reminder, EmailMessage]], host: str, port: int, security: str,
-    user: str, ledger_path: Path, reminded: dict[str, str], day: dt.date,
+    messages: list[tuple[Reminder, EmailMessage]],
+    host: str,
+    port: int,
+    security: str,
+    user: str,
+    ledger_path: Path,
+    reminded: dict[str, str],
+    day: dt.date,
 ) -> list[tuple[Reminder, str]]:
     if not messages:
         return []
@@ -347,15 +389,25 @@ def _send(
         try:
             for reminder, message in messages:
                 results.append((reminder, _send_one(client, message)))
+        except (OSError, smtplib.SMTPException) as error:
+            sent = sum(1 for _, result in results if result == "sent")
+            raise InvoiceReminderError(
+                f"the SMTP server {host}:{port} dropped the connection while sending to "
+                f"{reminder.email} ({error}); {sent} reminder(s) sent before were recorded, "
+                "the rest are sent on the next run"
+            ) from None
         finally:
             # Record what was sent even if a later message failed, so it is not resent.
-            sent = [r for r, result in results if result == "sent"]
-            if sent:
-                for reminder in sent:
-                    reminded.update({i.number: day.isoformat() for i in reminder.invoices})
-                data = json.dumps(reminded, indent=2, sort_keys=True) + "\n"
-                write_atomically(ledger_path, data.encode("utf-8"))
+            _record(ledger_path, reminded, [r for r, result in results if result == "sent"], day)
     return results
+
+
+def _record(path: Path, reminded: dict[str, str], sent: list[Reminder], day: dt.date) -> None:
+    if not sent:
+        return
+    for reminder in sent:
+        reminded.update({invoice.number: day.isoformat() for invoice in reminder.invoices})
+    write_atomically(path, (json.dumps(reminded, indent=2, sort_keys=True) + "\n").encode())
 
 
 def _send_one(client: smtplib.SMTP, message: EmailMessage) -> str:
@@ -364,4 +416,9 @@ def _send_one(client: smtplib.SMTP, message: EmailMessage) -> str:
     except smtplib.SMTPRecipientsRefused as error:
         code, reason = next(iter(error.recipients.values()))
         return f"refused by the server: {code} {reason.decode(errors='replace')}"
+    except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as error:
+        # This message was refused; the connection is fine, so the others still go out.
+        return (
+            f"refused by the server: {error.smtp_code} {error.smtp_error.decode(errors='replace')}"
+        )
     return "sent"

@@ -62,8 +62,9 @@ def read_items(path: Path, sheet_name: str) -> list[Item]:
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
-        raise LowStockError(f"{path.name} is not a readable Excel workbook (.xlsx): "
-                            f"{error or 'empty file'}") from None
+        raise LowStockError(
+            f"{path.name} is not a readable Excel workbook (.xlsx): {error or 'empty file'}"
+        ) from None
     try:
         if sheet_name not in workbook.sheetnames:
             raise LowStockError(
@@ -75,11 +76,15 @@ def read_items(path: Path, sheet_name: str) -> list[Item]:
         workbook.close()
     where = f"{path.name}, sheet {sheet_name!r}"
     if not rows:
-        raise LowStockError(f"{where} is empty: expected a header row with SKU, Stock and "
-                            "Reorder level")
+        raise LowStockError(
+            f"{where} is empty: expected a header row with SKU, Stock and Reorder level"
+        )
     columns = _columns(rows[0], where)
-    return [item for number, row in enumerate(rows[1:], 2)
-            if (item := _item(row, columns, f"{where}, row {number}"))]
+    return [
+        item
+        for number, row in enumerate(rows[1:], 2)
+        if (item := _item(row, columns, f"{where}, row {number}"))
+    ]
 
 
 def _columns(header: tuple[Any, ...], where: str) -> dict[str, int]:
@@ -91,8 +96,10 @@ def _columns(header: tuple[Any, ...], where: str) -> dict[str, int]:
             found[need] = at
     missing = [COLUMNS[need][0] for need in COLUMNS if need not in found]
     if missing:
-        raise LowStockError(f"{where}, row 1: missing column(s) {', '.join(missing)} "
-                            f"(found: {', '.join(n for n in names if n) or 'nothing'})")
+        raise LowStockError(
+            f"{where}, row 1: missing column(s) {', '.join(missing)} "
+            f"(found: {', '.join(n for n in names if n) or 'nothing'})"
+        )
     return found
 
 
@@ -104,10 +111,13 @@ def _item(row: tuple[Any, ...], columns: dict[str, int], where: str) -> Item | N
     sku = str(cell("sku") or "").strip()
     if not sku:
         return None  # blank and note rows
-    stock, reorder = _number(cell("stock"), "stock", where), _number(cell("reorder"),
-                                                                       "reorder level", where)
-    return Item(sku, str(cell("name") or "").strip(), stock, reorder,
-                str(cell("supplier") or "").strip())
+    stock, reorder = (
+        _number(cell("stock"), "stock", where),
+        _number(cell("reorder"), "reorder level", where),
+    )
+    return Item(
+        sku, str(cell("name") or "").strip(), stock, reorder, str(cell("supplier") or "").strip()
+    )
 
 
 def _number(value: Any, what: str, where: str) -> float:
@@ -144,14 +154,16 @@ def payload(items: list[Item], workbook_name: str) -> dict[str, Any]:
     """A Slack-compatible message: `text` for notifications, `blocks` for the layout."""
     title = f"Low stock: {len(items)} item{'s' if len(items) != 1 else ''} below reorder level"
     lines = [_line(item) for item in items]
-    sections = ["\n".join(lines[i:i + 20]) for i in range(0, len(lines), 20)]  # 3000-char cap
+    sections = ["\n".join(lines[i : i + 20]) for i in range(0, len(lines), 20)]  # 3000-char cap
     return {
         "text": f"{title} ({', '.join(item.sku for item in items)})",
         "blocks": [
             {"type": "header", "text": {"type": "plain_text", "text": title}},
             *({"type": "section", "text": {"type": "mrkdwn", "text": s}} for s in sections),
-            {"type": "context", "elements": [
-                {"type": "mrkdwn", "text": f"From {_escape(workbook_name)}"}]},
+            {
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": f"From {_escape(workbook_name)}"}],
+            },
         ],
     }
 
@@ -160,10 +172,14 @@ def post(url: str, message: dict[str, Any]) -> int:
     """POST the message; the HTTP status, or LowStockError naming only the webhook's host."""
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise LowStockError("WEBHOOK_URL is not an http(s) URL; copy the full incoming-webhook "
-                            "URL from the chat app")
+        raise LowStockError(
+            "WEBHOOK_URL is not an http(s) URL; copy the full incoming-webhook "
+            "URL from the chat app"
+        )
     request = urllib.request.Request(
-        url, data=json.dumps(message).encode("utf-8"), method="POST",
+        url,
+        data=json.dumps(message).encode("utf-8"),
+        method="POST",
         headers={"Content-Type": "application/json; charset=utf-8"},
     )
     host = f"{parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}"
@@ -178,8 +194,9 @@ def post(url: str, message: dict[str, Any]) -> int:
         ) from None
     except (urllib.error.URLError, OSError) as error:
         reason = getattr(error, "reason", error)
-        raise LowStockError(f"cannot reach the webhook at {host} ({reason}); nothing was "
-                            "posted") from None
+        raise LowStockError(
+            f"cannot reach the webhook at {host} ({reason}); nothing was posted"
+        ) from None
 
 
 # ---------------------------------------------------------------------------
@@ -210,11 +227,16 @@ def main(inventory: str, sheet: str = "Inventory", dry_run: bool = False) -> dic
     source = Path(inventory)
     url = os.environ.get("WEBHOOK_URL", "").strip()
     if not dry_run and not url:
-        raise LowStockError("the secret WEBHOOK_URL is not set; set it to the chat's "
-                            "incoming-webhook URL, or run with dry_run")
+        raise LowStockError(
+            "the secret WEBHOOK_URL is not set; set it to the chat's "
+            "incoming-webhook URL, or run with dry_run"
+        )
     items = low(read_items(source, sheet))
-    summary: dict[str, Any] = {"low_items": [i.sku for i in items], "posted": False,
-                               "message": None}
+    summary: dict[str, Any] = {
+        "low_items": [i.sku for i in items],
+        "posted": False,
+        "message": None,
+    }
     if not items:
         return summary
     message = payload(items, source.name)

@@ -39,8 +39,16 @@ from pathlib import Path
 from typing import Any
 
 LEDGER_SHEET = "Processed"
-LEDGER_HEADER = ["Message-ID", "Order", "Shop", "Customer", "Email", "Lines", "Processed at",
-                 "Notified"]
+LEDGER_HEADER = [
+    "Message-ID",
+    "Order",
+    "Shop",
+    "Customer",
+    "Email",
+    "Lines",
+    "Processed at",
+    "Notified",
+]
 SMTP_TIMEOUT = 15
 
 
@@ -171,7 +179,7 @@ def _parse_shopify(message: Message) -> tuple[str, str, str, list[Line]]:
     name_at = header.index("Product") if "Product" in header else sku_at
     lines = [
         Line(row[sku_at].upper(), _quantity(row[qty_at], row[sku_at]), row[name_at])
-        for row in reader.rows[reader.rows.index(header) + 1:]
+        for row in reader.rows[reader.rows.index(header) + 1 :]
         if len(row) > max(sku_at, qty_at) and row[sku_at]
     ]
     return number, customer, email_address, lines
@@ -220,7 +228,7 @@ LAYOUTS: list[tuple[str, Callable[[Message], bool], Callable[..., Any]]] = [
 
 def parse_order(message: Message, source: str) -> Order:
     """Turn one message into an `Order`; ValueError says what is wrong with it."""
-    message_id = (message.get("Message-ID") or "").strip()
+    message_id = str(message.get("Message-ID") or "").strip()
     if not message_id:
         raise ValueError("has no Message-ID header, so it could not be recognised on a rerun")
     for shop, detect, parse in LAYOUTS:
@@ -229,8 +237,10 @@ def parse_order(message: Message, source: str) -> Order:
             if not lines:
                 raise ValueError(f"{shop} order {number} lists no items with a SKU")
             if "@" not in email_address:
-                raise ValueError(f"{shop} order {number}: customer email {email_address!r} "
-                                 "is not an email address")
+                raise ValueError(
+                    f"{shop} order {number}: customer email {email_address!r} "
+                    "is not an email address"
+                )
             return Order(message_id, source, shop, number, customer, email_address, tuple(lines))
     known = ", ".join(shop for shop, _, _ in LAYOUTS)
     raise ValueError(f"is not an order confirmation in a known layout ({known})")
@@ -257,7 +267,8 @@ def read_orders(folder: Path) -> tuple[list[Order], list[Rejection]]:
             orders.append(parse_order(message, source))
         except (ValueError, StopIteration, LookupError) as error:
             reason = str(error) or "does not look like a complete order confirmation"
-            rejected.append(Rejection(source, (message.get("Message-ID") or "").strip(), reason))
+            message_id = str(message.get("Message-ID") or "").strip()
+            rejected.append(Rejection(source, message_id, reason))
     return orders, rejected
 
 
@@ -359,8 +370,18 @@ def record(inventory: Inventory, orders: list[Order], now: dt.datetime) -> None:
             cell = inventory.sheet.cell(inventory.rows[sku], inventory.stock_column)
             cell.value = inventory.stock[sku]
         lines = ", ".join(f"{q} x {s}" for s, q in order.quantities().items())
-        ledger_sheet.append([order.message_id, order.number, order.shop, order.customer,
-                             order.email, lines, now.isoformat(timespec="seconds"), "no"])
+        ledger_sheet.append(
+            [
+                order.message_id,
+                order.number,
+                order.shop,
+                order.customer,
+                order.email,
+                lines,
+                now.isoformat(timespec="seconds"),
+                "no",
+            ]
+        )
 
 
 def mark_notified(inventory: Inventory, message_ids: set[str], value: str = "yes") -> None:
@@ -371,14 +392,25 @@ def mark_notified(inventory: Inventory, message_ids: set[str], value: str = "yes
 
 def save_atomically(workbook: Any, target: Path, like: Path | None = None) -> None:
     """Write to a temp file beside `target`, then rename: readers never see half a file."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}-", suffix=".xlsx")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(
+            dir=target.parent, prefix=f".{target.stem}-", suffix=".xlsx"
+        )
+    except OSError as error:
+        raise OrderIntakeError(f"cannot write beside {target}: {error}") from None
     os.close(handle)
     try:
         workbook.save(temp)
         if like is not None and like.exists():
             shutil.copymode(like, temp)
         os.replace(temp, target)
+    except OSError as error:
+        Path(temp).unlink(missing_ok=True)
+        raise OrderIntakeError(
+            f"cannot save {target.name} ({error}); it is unchanged. Close it if it is open "
+            "in a spreadsheet app and run again"
+        ) from None
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
@@ -408,8 +440,13 @@ def plan(
         seen.add(order.message_id)
         reason = _shortfall(order, remaining)
         if reason:
-            rejected.append(Rejection(order.source, order.message_id,
-                                      f"{order.shop} order {order.number}: {reason}; skipped"))
+            rejected.append(
+                Rejection(
+                    order.source,
+                    order.message_id,
+                    f"{order.shop} order {order.number}: {reason}; skipped",
+                )
+            )
             continue
         for sku, quantity in order.quantities().items():
             remaining[sku] -= quantity
@@ -578,7 +615,10 @@ def _dry_run(
 
 
 def _finish_notifications(
-    stock: Inventory, workbook_path: Path, sent: set[str], failures: list[str],
+    stock: Inventory,
+    workbook_path: Path,
+    sent: set[str],
+    failures: list[str],
     summary: dict[str, Any],
 ) -> dict[str, Any]:
     if sent:

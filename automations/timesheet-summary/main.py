@@ -67,8 +67,9 @@ def read_rows(path: Path, sheet: str) -> Iterator[tuple[int, list[Any]]]:
         return _csv_rows(path)
     if suffix in (".xlsx", ".xlsm"):
         return _xlsx_rows(path, sheet)
-    raise TimesheetError(f"{path.name}: unsupported file type {suffix!r}; export the "
-                         "timesheet as .csv or .xlsx")
+    raise TimesheetError(
+        f"{path.name}: unsupported file type {suffix!r}; export the timesheet as .csv or .xlsx"
+    )
 
 
 def _csv_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
@@ -92,13 +93,16 @@ def _xlsx_rows(path: Path, sheet: str) -> Iterator[tuple[int, list[Any]]]:
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
-        raise TimesheetError(f"{path.name} is not a readable Excel workbook (.xlsx): "
-                             f"{error or 'empty file'}") from None
+        raise TimesheetError(
+            f"{path.name} is not a readable Excel workbook (.xlsx): {error or 'empty file'}"
+        ) from None
     if sheet not in workbook.sheetnames:
         names = ", ".join(workbook.sheetnames)
         workbook.close()
-        raise TimesheetError(f"{path.name} has no sheet {sheet!r} (it has: {names}). "
-                             "Rename the sheet or pass --input sheet=NAME.")
+        raise TimesheetError(
+            f"{path.name} has no sheet {sheet!r} (it has: {names}). "
+            "Rename the sheet or pass --input sheet=NAME."
+        )
     rows = [list(row) for row in workbook[sheet].iter_rows(values_only=True)]
     workbook.close()
     return enumerate(rows, 1)
@@ -114,8 +118,10 @@ def header_columns(path: Path, header: list[Any], where: str) -> dict[str, int]:
                 break
     missing = [need for need in COLUMNS if need not in found]
     if missing:
-        raise TimesheetError(f"{where}, row 1: missing column(s) {', '.join(missing)} "
-                             f"(found: {', '.join(n for n in names if n) or 'nothing'})")
+        raise TimesheetError(
+            f"{where}, row 1: missing column(s) {', '.join(missing)} "
+            f"(found: {', '.join(n for n in names if n) or 'nothing'})"
+        )
     return found
 
 
@@ -143,8 +149,9 @@ def parse_hours(value: Any, where: str) -> float:
         try:
             hours = int(clock[1]) + int(clock[2]) / 60 if clock else float(text.replace(",", "."))
         except ValueError:
-            raise TimesheetError(f"{where}: hours {text!r} is not a number, e.g. 7.5 or "
-                                 "7:30") from None
+            raise TimesheetError(
+                f"{where}: hours {text!r} is not a number, e.g. 7.5 or 7:30"
+            ) from None
     if not 0 <= hours <= MAX_HOURS_PER_ENTRY:
         raise TimesheetError(f"{where}: hours {hours:g} is outside 0-{MAX_HOURS_PER_ENTRY}")
     return hours
@@ -155,8 +162,9 @@ def read_entries(path: Path, sheet: str) -> list[Entry]:
     where = path.name if path.suffix.lower() == ".csv" else f"{path.name}, sheet {sheet!r}"
     first = next(rows, None)
     if first is None or not any(cell not in (None, "") for cell in first[1]):
-        raise TimesheetError(f"{path.name} is empty: expected a header row with "
-                             "date, person, project, hours")
+        raise TimesheetError(
+            f"{path.name} is empty: expected a header row with date, person, project, hours"
+        )
     columns = header_columns(path, first[1], where)
     entries = list(_entries(rows, columns, where))
     if not entries:
@@ -175,8 +183,12 @@ def _entries(
         for need in ("person", "project"):
             if not str(cells[need] or "").strip():
                 raise TimesheetError(f"{at}: {need} is empty")
-        yield Entry(parse_day(cells["date"], at), " ".join(str(cells["person"]).split()),
-                    str(cells["project"]).strip(), parse_hours(cells["hours"], at))
+        yield Entry(
+            parse_day(cells["date"], at),
+            " ".join(str(cells["person"]).split()),
+            str(cells["project"]).strip(),
+            parse_hours(cells["hours"], at),
+        )
 
 
 # ---------------------------------------------------------------------------
@@ -206,11 +218,17 @@ def build_report(sums: dict[str, dict[tuple[str, ...], float]], overtime: float)
     workbook = Workbook()
     by_project = workbook.active
     by_project.title = "By project"
-    _table(by_project, ["Week", "Person", "Project", "Hours"],
-           [[*key, round(h, 2)] for key, h in sorted(sums["week_person_project"].items())], bold)
+    _table(
+        by_project,
+        ["Week", "Person", "Project", "Hours"],
+        [[*key, round(h, 2)] for key, h in sorted(sums["week_person_project"].items())],
+        bold,
+    )
     by_person = workbook.create_sheet("By person")
-    rows = [[*key, round(h, 2), round(max(h - overtime, 0), 2), "OVERTIME" if h > overtime
-             else ""] for key, h in sorted(sums["week_person"].items())]
+    rows = [
+        [*key, round(h, 2), round(max(h - overtime, 0), 2), "OVERTIME" if h > overtime else ""]
+        for key, h in sorted(sums["week_person"].items())
+    ]
     _table(by_person, ["Week", "Person", "Hours", f"Over {overtime:g} h", "Flag"], rows, bold)
     for row in by_person.iter_rows(min_row=2):
         if row[4].value:
@@ -229,13 +247,18 @@ def _table(sheet: Any, header: list[str], rows: list[list[Any]], bold: Any) -> N
     sheet.freeze_panes = "A2"
 
 
-def _totals(sheet: Any, sums: dict[str, dict[tuple[str, ...], float]], overtime: float,
-            bold: Any) -> None:
+def _totals(
+    sheet: Any, sums: dict[str, dict[tuple[str, ...], float]], overtime: float, bold: Any
+) -> None:
     weeks_over: dict[str, int] = defaultdict(int)
     for (_, person), hours in sums["week_person"].items():
         weeks_over[person] += hours > overtime
-    _table(sheet, ["Person", "Hours", "Weeks with overtime"],
-           [[p, round(h, 2), weeks_over[p]] for (p,), h in sorted(sums["person"].items())], bold)
+    _table(
+        sheet,
+        ["Person", "Hours", "Weeks with overtime"],
+        [[p, round(h, 2), weeks_over[p]] for (p,), h in sorted(sums["person"].items())],
+        bold,
+    )
     sheet.append([])
     sheet.append(["Project", "Hours"])
     for cell in sheet[sheet.max_row]:
@@ -275,8 +298,11 @@ def main(timesheet: str, sheet: str = "Timesheet", overtime_hours: float = 40) -
     sums = summarise(entries)
     report = output_dir(source) / f"{source.stem}-summary.xlsx"
     save_atomically(build_report(sums, overtime_hours), report)
-    over = [f"{week} {person}" for (week, person), hours in sorted(sums["week_person"].items())
-            if hours > overtime_hours]
+    over = [
+        f"{week} {person}"
+        for (week, person), hours in sorted(sums["week_person"].items())
+        if hours > overtime_hours
+    ]
     return {
         "entries": len(entries),
         "people": len(sums["person"]),

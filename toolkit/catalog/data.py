@@ -18,7 +18,7 @@ def catalog_json(catalog: Catalog, url_of: Any) -> str:
         "notes": catalog.notes,
         "automations": [_automation(entry, url_of(entry.name)) for entry in catalog.entries],
     }
-    return json.dumps(document, indent=1, ensure_ascii=False, default=str)
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
 def _automation(entry: Entry, url: str) -> dict[str, Any]:

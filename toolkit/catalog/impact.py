@@ -47,7 +47,8 @@ def bar_chart(impacts: list[Impact], href: dict[str, str]) -> str:
     label_width, bar_width, row_height = 260, 420, 26
     height = row_height * len(rows) + 10
     parts = [
-        f'<svg class="ak-chart" role="img" viewBox="0 0 {label_width + bar_width + 90} {height}"'
+        f'<svg class="ak-chart" role="img" width="{label_width + bar_width + 90}" height="{height}"'
+        f' viewBox="0 0 {label_width + bar_width + 90} {height}"'
         f' aria-label="Hours saved per month, top {len(rows)}">'
     ]
     for index, impact in enumerate(rows):

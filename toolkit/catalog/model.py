@@ -9,6 +9,7 @@ note that the build prints and the site shows, instead of a failure.
 from __future__ import annotations
 
 import re
+import secrets
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +22,7 @@ from toolkit.repo import Repository
 
 _CHANGELOG_HEADING = re.compile(r"^##\s+\[?v?(\d+\.\d+\.\d+)\]?.*$", re.MULTILINE)
 _NEXT_HEADING = re.compile(r"^#{1,2}\s", re.MULTILINE)
+PARALLEL_FROM = 200  # automations; below this, starting worker processes costs more
 
 
 @dataclass(frozen=True)
@@ -81,28 +83,106 @@ class _History:
     commits: dict[str, list[Any]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
+    def for_names(self, names: list[str]) -> _History:
+        """The part of the history a worker handling `names` needs."""
+        return _History({n: self.tags[n] for n in names if n in self.tags},
+                        {n: self.commits[n] for n in names if n in self.commits})
 
-def collect(root: Path) -> Catalog:
-    """Gather the catalog of the repository at `root`."""
+
+def collect(root: Path, workers: int | None = None) -> Catalog:
+    """Gather the catalog of the repository at `root`.
+
+    Validating metadata and rendering Markdown cost a few milliseconds per automation, so
+    with many automations they run in `workers` processes (default: one per CPU).
+    """
     from toolkit.checks import load_checks
-    from toolkit.inventory import load_inventory
 
     repo = Repository(root)
-    inventory = load_inventory(repo)
-    notes = _inventory_notes(inventory)
+    notes: list[str] = []
     history = _read_history(root)
     base_url = _repository_url(repo.config, notes)
     branch = str(repo.config.get("default_branch", "main"))
     blob_url = f"{base_url}/blob/{branch}" if base_url else None
-    entries = [_entry(a, history, blob_url) for a in inventory.automations]
-    entries.sort(key=lambda entry: entry.name)
+    entries, broken = _entries(repo, history, blob_url, workers)
     checks = [(check.id, check.doc) for check in load_checks()]
-    return Catalog(entries, _leaders(entries, history), notes + history.notes, base_url,
-                   branch, checks)
+    return Catalog(entries, _leaders(entries, history),
+                   _inventory_notes(broken) + notes + history.notes, base_url, branch, checks)
 
 
-def _inventory_notes(inventory: Any) -> list[str]:
-    broken = sorted({finding.path for finding in inventory.findings})
+def _entries(repo: Repository, history: _History, blob_url: str | None,
+             workers: int | None) -> tuple[list[Entry], list[str]]:
+    """Valid automations as entries (sorted by name), and the folders with invalid metadata."""
+    import os
+
+    from toolkit.inventory import cache_for
+
+    folders = repo.automation_dirs()
+    if workers is None:
+        workers = (os.cpu_count() or 1) if len(folders) >= PARALLEL_FROM else 1
+    workers = max(1, min(workers, len(folders)))
+    cache = cache_for(repo)
+    chunks = [folders[i::workers] for i in range(workers)]
+    jobs = [(repo.root, chunk, dict(cache), history.for_names([f.name for f in chunk]),
+             blob_url) for chunk in chunks]
+    if workers == 1:
+        results = [_entries_of(*jobs[0])]
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        # spawn: forking a process that may run threads (mkdocs serve) is unsafe.
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            results = list(pool.map(_entries_of, *zip(*jobs, strict=True)))
+    entries: list[Entry] = []
+    broken: list[str] = []
+    for found, bad, used, new in results:
+        entries += found
+        broken += bad
+        for key in used:
+            cache.get(key)  # keeps the entry when the cache is saved
+        for key, value in new.items():
+            cache[key] = value
+    cache.save()
+    return sorted(entries, key=lambda entry: entry.name), sorted(broken)
+
+
+class _RecordingCache(dict[str, Any]):
+    """A metadata cache that remembers which keys were read and which were added."""
+
+    def __init__(self, known: dict[str, Any]) -> None:
+        super().__init__(known)
+        self.used: set[str] = set()
+        self.new: dict[str, Any] = {}
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.used.add(key)
+        return super().get(key, default)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.new[key] = value
+        super().__setitem__(key, value)
+
+
+def _entries_of(root: Path, folders: list[Path], known: dict[str, Any], history: _History,
+                blob_url: str | None) -> tuple[list[Entry], list[str], set[str], dict[str, Any]]:
+    """One worker's share: validate each folder's metadata and build its entry."""
+    from toolkit.metadata import METADATA_FILE, check_file
+
+    cache = _RecordingCache(known)
+    entries: list[Entry] = []
+    broken: list[str] = []
+    for folder in folders:
+        metadata = folder / METADATA_FILE
+        automation = check_file(metadata, root, cache)[1] if metadata.exists() else None
+        if automation is None:
+            broken.append(f"automations/{folder.name}")
+        else:
+            entries.append(_entry(automation, history, blob_url))
+    return entries, broken, cache.used, cache.new
+
+
+def _inventory_notes(broken: list[str]) -> list[str]:
     if not broken:
         return []
     return [f"{len(broken)} automation(s) left out because their metadata is invalid "
@@ -169,13 +249,27 @@ def _read_text(path: Path) -> str | None:
 
 
 def _changelog_sections(text: str, links: LinkPolicy) -> dict[str, str]:
-    """Each `## <version>` section of a CHANGELOG as sanitized HTML."""
-    sections: dict[str, str] = {}
+    """Each `## <version>` section of a CHANGELOG as sanitized HTML.
+
+    The sections are joined with a marker and rendered in one pass (Markdown's per-call
+    cost dominates for short sections), then split again.
+    """
+    versions: list[str] = []
+    bodies: list[str] = []
     for match in _CHANGELOG_HEADING.finditer(text):
+        if match[1] in versions:
+            continue
         following = _NEXT_HEADING.search(text, match.end())
-        body = text[match.end(): following.start() if following else len(text)]
-        sections.setdefault(match[1], render_markdown(body, links) if body.strip() else "")
-    return sections
+        versions.append(match[1])
+        bodies.append(text[match.end(): following.start() if following else len(text)])
+    if not versions:
+        return {}
+    marker = f"autokit-section-{secrets.token_hex(8)}"  # no contributor text can hold it
+    joined = f"\n\n{marker}\n\n".join(bodies)
+    parts = render_markdown(joined, links).split(f"<p>{marker}</p>")
+    if len(parts) != len(versions):  # e.g. an unclosed code fence swallowed a marker
+        parts = [render_markdown(body, links) for body in bodies]
+    return {v: part.strip() for v, part in zip(versions, parts, strict=True)}
 
 
 def _versions(automation: Automation, tags: list[Any], changelog: dict[str, str]) -> list[Version]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -102,5 +101,3 @@ def one_line(text: Any) -> str:
     """Metadata shown inline: whitespace (newlines too) collapsed to single spaces."""
     return " ".join(str(text).split())
 
-
-Renderer = Callable[[str, LinkPolicy | None], str]

@@ -208,14 +208,15 @@ def write_folder(target: Path, files: dict[str, str]) -> None:
 
 def next_steps(repo: Repository, target: Path, files: list[str]) -> str:
     folder = repo.relative(target)
-    runtime_test = f"PYTHONPATH={folder} python -m pytest {folder}/tests"
     return "\n".join(
         [
             f"created {folder}/ with {', '.join(files)}",
             "next:",
-            f"  1. edit {folder}/ (the entrypoint, README.md, automation.yaml)",
+            f"  1. edit {folder}/ (the entrypoint, its tests, README.md, automation.yaml)",
             f"  2. autokit validate {folder}",
-            f"  3. {runtime_test}",
-            "  4. commit on a branch, push, and open a pull request",
+            f"  3. PYTHONPATH={folder} python -m pytest {folder}/tests",
+            f"  4. autokit run {target.name}   (try it on the example inputs)",
+            "  5. autokit codeowners   (adds the owner to .github/CODEOWNERS)",
+            "  6. commit on a branch, push, and open a pull request",
         ]
     )

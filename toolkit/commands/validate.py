@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -46,14 +47,21 @@ def validate(repo: Repository, paths: list[Path], output_format: str = "text") -
     return 1 if has_errors(findings) else 0
 
 
-def automation_folders(repo: Repository, paths: list[Path]) -> list[Path]:
-    """The automation folder of each path (a folder or a file inside one), deduplicated."""
+def automation_folders(repo: Repository, paths: list[Path]) -> list[Path] | None:
+    """The automation folder of each path (a folder or a file inside one), deduplicated.
+
+    None means every automation (`automations/` itself was given).
+    """
     folders: dict[Path, None] = {}
     base = repo.automations_dir.resolve()
     for path in paths:
-        resolved = (Path.cwd() / path).resolve() if not path.is_absolute() else path.resolve()
+        # abspath, not resolve: a symlink inside a folder belongs to that folder, wherever
+        # it points (the entrypoint check reports links that leave the repository).
+        absolute = Path(os.path.abspath(path))
+        if absolute == base:
+            return None
         try:
-            parts = resolved.relative_to(base).parts
+            parts = absolute.relative_to(base).parts
         except ValueError:
             parts = ()
         if not parts:

@@ -37,8 +37,14 @@ def test_sample_is_cleaned_and_duplicates_merged_into_the_most_complete_record()
     assert len(clean) == 5 and result["duplicates_merged"] == 3
     jane = clean["jane.doe@example.com"]
     # Row 2 had more fields; row 3 ("JANE DOE", upper-case email) filled in the company.
-    assert jane == {"Name": "Jane Doe", "Email": "jane.doe@example.com", "Phone": "+49301234567",
-                    "Company": "Doe Design", "City": "Berlin", "Newsletter": "yes"}
+    assert jane == {
+        "Name": "Jane Doe",
+        "Email": "jane.doe@example.com",
+        "Phone": "+49301234567",
+        "Company": "Doe Design",
+        "City": "Berlin",
+        "Newsletter": "yes",
+    }
     assert clean["tom.becker@example.net"]["Phone"] == "+491712345678"
     assert clean["tom.becker@example.net"]["Company"] == "Becker Gartenbau"
     assert clean["anna.berg@example.org"]["Name"] == "Anna Berg"
@@ -53,8 +59,10 @@ def test_merge_report_says_which_rows_merged_and_why() -> None:
     assert merged["2, 3"]["reason"] == "same email jane.doe@example.com and same phone +49301234567"
     assert merged["4, 5"]["reason"] == "same phone +491712345678"
     assert merged["6, 7"]["kept_row"] == "6"
-    assert "Email: kept 'anna.berg@example.org' over 'anna@berg-family.example' (row 7)" in (
-        merged["6, 7"]["details"])
+    assert (
+        "Email: kept 'anna.berg@example.org' over 'anna@berg-family.example' (row 7)"
+        in (merged["6, 7"]["details"])
+    )
     [warning] = [r for r in report if r["action"] == "not normalised"]
     assert warning["rows"] == "8" and "phone '12' is not a valid number" in warning["reason"]
 
@@ -68,10 +76,13 @@ def test_default_country_decides_how_local_numbers_are_read(tmp_path: Path) -> N
 
 
 def test_duplicates_chained_through_email_and_phone_become_one(tmp_path: Path) -> None:
-    path = write(tmp_path, "Name,Email,Phone\n"
-                           "A One,a@example.com,\n"
-                           "A One,A@example.com,+49 30 111111\n"
-                           "A. One,,030 111111\n")
+    path = write(
+        tmp_path,
+        "Name,Email,Phone\n"
+        "A One,a@example.com,\n"
+        "A One,A@example.com,+49 30 111111\n"
+        "A. One,,030 111111\n",
+    )
 
     result = main(contacts=str(path))
 
@@ -96,8 +107,10 @@ def test_running_again_on_the_clean_file_changes_nothing(tmp_path: Path, output:
     [
         ("", r"contacts.csv is empty: expected a header row with name, email, phone"),
         ("Name,Email\nJo,jo@example.com\n", r"contacts.csv, row 1: missing column\(s\) phone"),
-        ("Name,Email,Phone\nJo,jo@example.com,1,extra\n",
-         r"contacts.csv, row 2: more fields than the header has columns"),
+        (
+            "Name,Email,Phone\nJo,jo@example.com,1,extra\n",
+            r"contacts.csv, row 2: more fields than the header has columns",
+        ),
     ],
     ids=["empty-file", "missing-column", "extra-field"],
 )

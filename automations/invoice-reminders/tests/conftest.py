@@ -12,8 +12,6 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-SAMPLE = Path(__file__).resolve().parent.parent / "sample"
-
 
 def free_port() -> int:
     """A loopback port nobody listens on (right now)."""
@@ -28,15 +26,23 @@ class Mailbox:
     def __init__(self) -> None:
         self.received: list[tuple[list[str], Message]] = []
         self.refuse: set[str] = set()
+        self.reject_data: set[str] = set()
+        self.hang_up: set[str] = set()
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
-                          rcpt_options: list[str]) -> str:
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
         if address in self.refuse:
             return "550 5.1.1 mailbox unavailable"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if set(envelope.rcpt_tos) & self.reject_data:
+            return "554 5.7.1 message rejected as spam"
+        if set(envelope.rcpt_tos) & self.hang_up:
+            server.transport.close()  # the connection drops mid-conversation
+            return "421 closing"
         self.received.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content)))
         return "250 Message accepted for delivery"
 
@@ -54,6 +60,12 @@ def smtp_server() -> Iterator[tuple[Mailbox, int]]:
         yield mailbox, port
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def closed() -> int:
+    """A loopback port with no server: connecting to it is refused."""
+    return free_port()
 
 
 @pytest.fixture(autouse=True)

@@ -1,14 +1,19 @@
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 from email import message_from_bytes, policy
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from conftest import SAMPLE, Mailbox, free_port
 from main import InvoiceReminderError, main
+
+if TYPE_CHECKING:  # the fixtures come from conftest.py
+    from conftest import Mailbox
+
+SAMPLE = Path(__file__).resolve().parent.parent / "sample"
 
 SENDER = "Example Shop Accounts <accounts@example-shop.test>"
 TODAY = "2026-11-26"
@@ -23,9 +28,14 @@ def export(tmp_path: Path) -> Path:
 
 
 def run(invoices: Path, port: int, **extra: Any) -> dict[str, Any]:
-    inputs: dict[str, Any] = {"invoices": str(invoices), "sender": SENDER, "today": TODAY,
-                              "smtp_host": "127.0.0.1", "smtp_port": port,
-                              "smtp_security": "none"}
+    inputs: dict[str, Any] = {
+        "invoices": str(invoices),
+        "sender": SENDER,
+        "today": TODAY,
+        "smtp_host": "127.0.0.1",
+        "smtp_port": port,
+        "smtp_security": "none",
+    }
     return main(**{**inputs, **extra})
 
 
@@ -47,8 +57,11 @@ def test_one_reminder_per_customer_lists_all_their_overdue_invoices(
     mails = server.by_recipient()
     # Paid (Tom) and due only 2 days ago (Anna) are not reminded; Jane's two rows, one with
     # her address in other case and spacing, make one email.
-    assert sorted(mails) == ["buchhaltung@kraus-garten.example", "jane.doe@example.com",
-                             "office@morgenrot.example"]
+    assert sorted(mails) == [
+        "buchhaltung@kraus-garten.example",
+        "jane.doe@example.com",
+        "office@morgenrot.example",
+    ]
     jane = mails["jane.doe@example.com"]
     assert jane["Subject"] == "Payment reminder: 2 overdue invoices"
     assert jane["To"] == "Jane Doe <jane.doe@example.com>"
@@ -62,7 +75,8 @@ def test_one_reminder_per_customer_lists_all_their_overdue_invoices(
     assert {(r["email"], r["invoices"], r["result"]) for r in rows} == {
         ("jane.doe@example.com", "INV-2026-101 INV-2026-107", "sent"),
         ("buchhaltung@kraus-garten.example", "INV-2026-118", "sent"),
-        ("office@morgenrot.example", "INV-2026-125", "sent")}
+        ("office@morgenrot.example", "INV-2026-125", "sent"),
+    }
 
 
 def test_overdue_days_sets_the_threshold(export: Path, smtp_server: tuple[Mailbox, int]) -> None:
@@ -90,8 +104,7 @@ def test_a_second_run_the_same_day_sends_nothing(
     assert two_weeks_later["customers_reminded"] == 4
 
 
-def test_unreachable_smtp_server_sends_and_records_nothing(export: Path) -> None:
-    closed = free_port()
+def test_unreachable_smtp_server_sends_and_records_nothing(export: Path, closed: int) -> None:
 
     with pytest.raises(InvoiceReminderError, match=rf"SMTP server 127.0.0.1:{closed}.*No remind"):
         run(export, closed)
@@ -116,18 +129,64 @@ def test_refused_recipient_is_reported_and_retried_next_run(
     assert server.received[-1][0] == ["office@morgenrot.example"]
 
 
-def test_dry_run_writes_the_outbox_and_leaves_the_ledger_alone(tmp_path: Path) -> None:
+def test_message_rejected_after_data_is_reported_and_the_rest_still_sent(
+    export: Path, smtp_server: tuple[Mailbox, int]
+) -> None:
+    server, port = smtp_server
+    server.reject_data.add("jane.doe@example.com")
+
+    result = run(export, port)
+
+    results = {r["email"]: r["result"] for r in summary_rows(result["summary"])}
+    assert (
+        results["jane.doe@example.com"]
+        == "refused by the server: 554 5.7.1 message rejected as spam"
+    )
+    assert sorted(server.by_recipient()) == [
+        "buchhaltung@kraus-garten.example",
+        "office@morgenrot.example",
+    ]
+
+
+def test_connection_lost_midway_records_what_was_sent_and_names_the_recipient(
+    export: Path, smtp_server: tuple[Mailbox, int]
+) -> None:
+    server, port = smtp_server
+    server.hang_up.add("jane.doe@example.com")  # the second of three, sorted by address
+
+    with pytest.raises(
+        InvoiceReminderError,
+        match=r"dropped the connection while sending to "
+        r"jane\.doe@example\.com.*1 reminder\(s\) sent before were recorded",
+    ):
+        run(export, port)
+
+    ledger = json.loads(export.with_suffix(".reminded.json").read_text(encoding="utf-8"))
+    assert ledger == {"INV-2026-118": TODAY}
+    server.hang_up.clear()
+    assert run(export, port)["customers_reminded"] == 2
+
+
+def test_dry_run_writes_the_outbox_and_leaves_the_ledger_alone(tmp_path: Path, closed: int) -> None:
     before = (SAMPLE / "invoices.csv").read_bytes()
 
-    result = main(invoices=str(SAMPLE / "invoices.csv"), sender=SENDER, today=TODAY,
-                  smtp_port=free_port(), dry_run=True)
+    result = main(
+        invoices=str(SAMPLE / "invoices.csv"),
+        sender=SENDER,
+        today=TODAY,
+        smtp_port=closed,
+        dry_run=True,
+    )
 
     outbox = tmp_path / "output" / "outbox"
     assert sorted(p.name for p in outbox.iterdir()) == [
-        "buchhaltung_at_kraus-garten.example.eml", "jane.doe_at_example.com.eml",
-        "office_at_morgenrot.example.eml"]
-    cafe = message_from_bytes((outbox / "office_at_morgenrot.example.eml").read_bytes(),
-                              policy=policy.default)
+        "buchhaltung_at_kraus-garten.example.eml",
+        "jane.doe_at_example.com.eml",
+        "office_at_morgenrot.example.eml",
+    ]
+    cafe = message_from_bytes(
+        (outbox / "office_at_morgenrot.example.eml").read_bytes(), policy=policy.default
+    )
     assert cafe["To"] == "Café Morgenrot <office@morgenrot.example>"
     assert "Dear Café Morgenrot," in body(cafe)
     assert result["reminders_written"] == 3
@@ -139,16 +198,24 @@ def test_dry_run_writes_the_outbox_and_leaves_the_ledger_alone(tmp_path: Path) -
     ("content", "message"),
     [
         ("", r"invoices.csv is empty: expected a header row"),
-        ("Invoice,Customer,Email,Amount\nINV-1,Jo,jo@example.com,10\n",
-         r"invoices.csv, row 1: missing column\(s\) due_date"),
-        (HEADER + "INV-1,Jo,jo@example.com,2026-01-01,10,open\n"
-                  "INV-2,Jo,jo@example.com,31/02/2026,10,open\n",
-         r"invoices.csv, row 3: due_date '31/02/2026' is not a date"),
-        (HEADER + "INV-1,Jo,jo@example.com,2026-01-01,ten,open\n",
-         r"invoices.csv, row 2: amount 'ten' is not a number"),
+        (
+            "Invoice,Customer,Email,Amount\nINV-1,Jo,jo@example.com,10\n",
+            r"invoices.csv, row 1: missing column\(s\) due_date",
+        ),
+        (
+            HEADER + "INV-1,Jo,jo@example.com,2026-01-01,10,open\n"
+            "INV-2,Jo,jo@example.com,31/02/2026,10,open\n",
+            r"invoices.csv, row 3: due_date '31/02/2026' is not a date",
+        ),
+        (
+            HEADER + "INV-1,Jo,jo@example.com,2026-01-01,ten,open\n",
+            r"invoices.csv, row 2: amount 'ten' is not a number",
+        ),
         (HEADER + "INV-1,Jo,,2026-01-01,10,open\n", r"invoices.csv, row 2: email is empty"),
-        (HEADER + "INV-1,Jo,jo-at-example.com,2026-01-01,10,open\n",
-         r"row 2: email 'jo-at-example.com' is not an address"),
+        (
+            HEADER + "INV-1,Jo,jo-at-example.com,2026-01-01,10,open\n",
+            r"row 2: email 'jo-at-example.com' is not an address",
+        ),
     ],
     ids=["empty-file", "missing-column", "bad-date", "bad-amount", "empty-email", "bad-email"],
 )
@@ -186,6 +253,18 @@ def test_template_error_names_the_template_and_line(
     template.write_text("Dear {{ customer }},\n{{ no_such_value }}\n", encoding="utf-8")
 
     with pytest.raises(InvoiceReminderError, match=r"custom.txt.j2.*'no_such_value' is undefined"):
+        run(export, smtp_server[1], template=str(template))
+
+    assert smtp_server[0].received == []
+
+
+def test_template_syntax_error_names_the_template_and_line(
+    export: Path, tmp_path: Path, smtp_server: tuple[Mailbox, int]
+) -> None:
+    template = tmp_path / "custom.txt.j2"
+    template.write_text("Dear {{ customer }},\n\n{% for invoice in invoices %}\n", encoding="utf-8")
+
+    with pytest.raises(InvoiceReminderError, match=r"custom.txt.j2, line 3: Unexpected end"):
         run(export, smtp_server[1], template=str(template))
 
     assert smtp_server[0].received == []

@@ -26,8 +26,7 @@ class Webhook:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                hook.received.append((self.path, self.headers["Content-Type"],
-                                      json.loads(body)))
+                hook.received.append((self.path, self.headers["Content-Type"], json.loads(body)))
                 self.send_response(hook.status)
                 self.end_headers()
                 self.wfile.write(b"ok" if hook.status == 200 else b"invalid_token")
@@ -79,8 +78,9 @@ def test_posts_the_items_below_reorder_level_most_urgent_first(webhook: Webhook)
     [(path, content_type, message)] = webhook.received
     assert path == "/services/T000/B000/s3cr3t"
     assert content_type == "application/json; charset=utf-8"
-    assert message["text"] == ("Low stock: 3 items below reorder level "
-                               "(SEED-BASIL, MUG-RED, CAN-5L)")
+    assert message["text"] == (
+        "Low stock: 3 items below reorder level (SEED-BASIL, MUG-RED, CAN-5L)"
+    )
     assert message["blocks"][0]["text"]["text"] == "Low stock: 3 items below reorder level"
     lines = message["blocks"][1]["text"]["text"].splitlines()
     assert lines == [
@@ -92,8 +92,11 @@ def test_posts_the_items_below_reorder_level_most_urgent_first(webhook: Webhook)
 
 
 def test_nothing_is_posted_when_nothing_is_low(tmp_path: Path, webhook: Webhook) -> None:
-    path = workbook(tmp_path / "inventory.xlsx", "Inventory",
-                    [["SKU", "Stock", "Reorder level"], ["A-1", 5, 5], ["A-2", 9, 2]])
+    path = workbook(
+        tmp_path / "inventory.xlsx",
+        "Inventory",
+        [["SKU", "Stock", "Reorder level"], ["A-1", 5, 5], ["A-2", 9, 2]],
+    )
 
     result = main(inventory=str(path))
 
@@ -102,9 +105,11 @@ def test_nothing_is_posted_when_nothing_is_low(tmp_path: Path, webhook: Webhook)
 
 
 def test_chat_markup_in_names_is_escaped(tmp_path: Path, webhook: Webhook) -> None:
-    path = workbook(tmp_path / "inventory.xlsx", "Inventory",
-                    [["SKU", "Name", "Stock", "Reorder level"],
-                     ["X-1", "Salt & <!channel> pepper", 0, 1]])
+    path = workbook(
+        tmp_path / "inventory.xlsx",
+        "Inventory",
+        [["SKU", "Name", "Stock", "Reorder level"], ["X-1", "Salt & <!channel> pepper", 0, 1]],
+    )
 
     main(inventory=str(path))
 
@@ -134,7 +139,10 @@ def test_dry_run_prints_and_saves_the_message_without_posting(
 
 def test_dry_run_needs_no_webhook_secret() -> None:
     assert main(inventory=str(SAMPLE), dry_run=True)["low_items"] == [
-        "SEED-BASIL", "MUG-RED", "CAN-5L"]
+        "SEED-BASIL",
+        "MUG-RED",
+        "CAN-5L",
+    ]
 
 
 def test_webhook_error_is_reported_without_the_secret_url(webhook: Webhook) -> None:
@@ -154,9 +162,11 @@ def test_unreachable_webhook_is_a_clear_error_without_the_secret(
         port = probe.getsockname()[1]
     monkeypatch.setenv("WEBHOOK_URL", f"http://127.0.0.1:{port}/hooks/s3cr3t")
 
-    with pytest.raises(LowStockError, match=rf"cannot reach the webhook at "
-                                            rf"http://127.0.0.1:{port} .*nothing was posted"
-                       ) as error:
+    with pytest.raises(
+        LowStockError,
+        match=rf"cannot reach the webhook at "
+        rf"http://127.0.0.1:{port} .*nothing was posted",
+    ) as error:
         main(inventory=str(SAMPLE))
 
     assert "s3cr3t" not in str(error.value)
@@ -179,12 +189,21 @@ def test_missing_or_malformed_secret_is_a_clear_error(
 @pytest.mark.parametrize(
     ("title", "rows", "message"),
     [
-        ("Sheet1", [["SKU", "Stock", "Reorder level"]],
-         r"inventory.xlsx has no sheet 'Inventory' \(it has: Sheet1\)"),
-        ("Inventory", [["SKU", "Stock"], ["A-1", 1]],
-         r"inventory.xlsx, sheet 'Inventory', row 1: missing column\(s\) reorder level"),
-        ("Inventory", [["SKU", "Stock", "Reorder level"], ["A-1", 1, 2], ["A-2", "n/a", 2]],
-         r"inventory.xlsx, sheet 'Inventory', row 3: stock 'n/a' is not a number"),
+        (
+            "Sheet1",
+            [["SKU", "Stock", "Reorder level"]],
+            r"inventory.xlsx has no sheet 'Inventory' \(it has: Sheet1\)",
+        ),
+        (
+            "Inventory",
+            [["SKU", "Stock"], ["A-1", 1]],
+            r"inventory.xlsx, sheet 'Inventory', row 1: missing column\(s\) reorder level",
+        ),
+        (
+            "Inventory",
+            [["SKU", "Stock", "Reorder level"], ["A-1", 1, 2], ["A-2", "n/a", 2]],
+            r"inventory.xlsx, sheet 'Inventory', row 3: stock 'n/a' is not a number",
+        ),
         ("Inventory", [], r"inventory.xlsx, sheet 'Inventory' is empty"),
     ],
     ids=["wrong-sheet", "missing-column", "bad-stock", "empty-sheet"],

@@ -13,8 +13,6 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-SAMPLE = Path(__file__).resolve().parent.parent / "sample"
-
 
 def free_port() -> int:
     """A loopback port nobody listens on (right now)."""
@@ -30,8 +28,9 @@ class Mailbox:
         self.received: list[tuple[list[str], Message]] = []
         self.refuse: set[str] = set()
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
-                          rcpt_options: list[str]) -> str:
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
         if address in self.refuse:
             return "550 5.1.1 mailbox unavailable"
         envelope.rcpt_tos.append(address)
@@ -57,6 +56,12 @@ def smtp_server() -> Iterator[tuple[Mailbox, int]]:
         controller.stop()
 
 
+@pytest.fixture
+def closed() -> int:
+    """A loopback port with no server: connecting to it is refused."""
+    return free_port()
+
+
 @pytest.fixture(autouse=True)
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AUTOKIT_OUTPUT_DIR", str(tmp_path / "output"))
@@ -67,7 +72,8 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def shop(tmp_path: Path) -> Path:
     """A writable copy of the sample Maildir and inventory workbook."""
     target = tmp_path / "shop"
-    shutil.copytree(SAMPLE, target, ignore=shutil.ignore_patterns("output"))
+    sample = Path(__file__).resolve().parent.parent / "sample"
+    shutil.copytree(sample, target, ignore=shutil.ignore_patterns("output"))
     for sub in ("cur", "new", "tmp"):
         (target / "maildir" / sub).mkdir(exist_ok=True)
     return target

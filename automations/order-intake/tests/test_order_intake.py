@@ -2,24 +2,37 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from conftest import SAMPLE, Mailbox, free_port
 from main import OrderIntakeError, main
 from openpyxl import Workbook, load_workbook
 
+if TYPE_CHECKING:  # the fixtures come from conftest.py
+    from conftest import Mailbox
+
+SAMPLE = Path(__file__).resolve().parent.parent / "sample"
 SENDER = "Example Shop <shipping@example-shop.test>"
-SAMPLE_STOCK = {"MUG-BLU": 12, "MUG-RED": 3, "TEA-EARL": 40, "GLOVE-M": 8, "CAN-5L": 2,
-                "SEED-BASIL": 0}
+SAMPLE_STOCK = {
+    "MUG-BLU": 12,
+    "MUG-RED": 3,
+    "TEA-EARL": 40,
+    "GLOVE-M": 8,
+    "CAN-5L": 2,
+    "SEED-BASIL": 0,
+}
 # The three valid sample orders: Shopify #1001, WooCommerce #2045, marketplace 303-...
 AFTER_SAMPLE = {**SAMPLE_STOCK, "MUG-BLU": 9, "TEA-EARL": 37, "GLOVE-M": 5, "CAN-5L": 1}
 
 
 def run(shop: Path, port: int, **extra: Any) -> dict[str, Any]:
     inputs: dict[str, Any] = {
-        "maildir": str(shop / "maildir"), "inventory": str(shop / "inventory.xlsx"),
-        "sender": SENDER, "smtp_host": "127.0.0.1", "smtp_port": port, "smtp_security": "none",
+        "maildir": str(shop / "maildir"),
+        "inventory": str(shop / "inventory.xlsx"),
+        "sender": SENDER,
+        "smtp_host": "127.0.0.1",
+        "smtp_port": port,
+        "smtp_security": "none",
     }
     return main(**{**inputs, **extra})
 
@@ -39,8 +52,10 @@ def deliver(shop: Path, name: str, text: str) -> None:
 
 def marketplace_order(message_id: str, lines: str, order_id: str = "303-0000000-0000001") -> str:
     header = f"Message-ID: <{message_id}>\n" if message_id else ""
-    return (f"{header}From: Marketplace <no-reply@marketplace.test>\nSubject: Sold\n\n"
-            f"Order ID: {order_id}\nBuyer: Lea Wolf\nBuyer email: lea@example.org\n\n{lines}")
+    return (
+        f"{header}From: Marketplace <no-reply@marketplace.test>\nSubject: Sold\n\n"
+        f"Order ID: {order_id}\nBuyer: Lea Wolf\nBuyer email: lea@example.org\n\n{lines}"
+    )
 
 
 def test_sends_one_notification_per_order_and_decrements_stock(
@@ -52,8 +67,11 @@ def test_sends_one_notification_per_order_and_decrements_stock(
     assert summary["orders_applied"] == 3
     assert summary["notifications_sent"] == 3
     mails = server.by_recipient()
-    assert sorted(mails) == ["anna.berg@example.org", "jane.doe@example.com",
-                             "tom.becker@example.net"]
+    assert sorted(mails) == [
+        "anna.berg@example.org",
+        "jane.doe@example.com",
+        "tom.becker@example.net",
+    ]
     jane = mails["jane.doe@example.com"]
     assert jane["Subject"] == "Your order 1001 is on its way"
     assert jane["From"] == SENDER
@@ -61,11 +79,14 @@ def test_sends_one_notification_per_order_and_decrements_stock(
     assert "2 x Stoneware mug, blue (MUG-BLU)" in body
     assert "1 x Earl Grey tea, 100 g (TEA-EARL)" in body
     assert "3 x Garden gloves, size M (GLOVE-M)" in (
-        mails["tom.becker@example.net"].get_payload(decode=True).decode())
+        mails["tom.becker@example.net"].get_payload(decode=True).decode()
+    )
     assert stock(shop / "inventory.xlsx") == AFTER_SAMPLE
     assert {(row[1], row[2], row[7]) for row in ledger(shop / "inventory.xlsx")} == {
-        ("1001", "shopify", "yes"), ("2045", "woocommerce", "yes"),
-        ("303-1234567-7654321", "marketplace", "yes")}
+        ("1001", "shopify", "yes"),
+        ("2045", "woocommerce", "yes"),
+        ("303-1234567-7654321", "marketplace", "yes"),
+    }
 
 
 def test_order_that_would_make_stock_negative_is_reported_and_skipped(
@@ -94,13 +115,30 @@ def test_a_second_run_counts_nothing_twice(shop: Path, smtp_server: tuple[Mailbo
     assert stock(shop / "inventory.xlsx") == AFTER_SAMPLE
 
 
+def test_the_same_email_delivered_twice_is_counted_once(
+    shop: Path, smtp_server: tuple[Mailbox, int]
+) -> None:
+    original = shop / "maildir" / "cur" / "1764140400.M1P2101.shopmail.eml"
+    deliver(shop, "1764199999.M8.shopmail.eml", original.read_text(encoding="utf-8"))
+
+    summary = run(shop, smtp_server[1])
+
+    assert summary["orders_applied"] == 3 and summary["already_processed"] == 1
+    assert stock(shop / "inventory.xlsx") == AFTER_SAMPLE
+    recipients = [rcpts for rcpts, _ in smtp_server[0].received]
+    assert recipients.count(["jane.doe@example.com"]) == 1
+
+
 def test_a_new_order_after_a_run_is_the_only_one_applied(
     shop: Path, smtp_server: tuple[Mailbox, int]
 ) -> None:
     server, port = smtp_server
     run(shop, port)
-    deliver(shop, "1764200000.M9.shopmail.eml",
-            marketplace_order("late@marketplace.test", "SKU: mug-red\nQuantity: 2\n"))
+    deliver(
+        shop,
+        "1764200000.M9.shopmail.eml",
+        marketplace_order("late@marketplace.test", "SKU: mug-red\nQuantity: 2\n"),
+    )
 
     summary = run(shop, port)
 
@@ -111,10 +149,9 @@ def test_a_new_order_after_a_run_is_the_only_one_applied(
 
 
 def test_unreachable_smtp_server_changes_nothing_and_marks_nothing_processed(
-    shop: Path, smtp_server: tuple[Mailbox, int]
+    shop: Path, smtp_server: tuple[Mailbox, int], closed: int
 ) -> None:
     workbook = (shop / "inventory.xlsx").read_bytes()
-    closed = free_port()
 
     with pytest.raises(OrderIntakeError, match=rf"SMTP server 127.0.0.1:{closed}.*Nothing was"):
         run(shop, closed)
@@ -148,8 +185,13 @@ def test_failed_notification_is_retried_without_decrementing_stock_again(
 def test_order_with_an_unknown_sku_is_not_applied_partly(
     shop: Path, smtp_server: tuple[Mailbox, int]
 ) -> None:
-    deliver(shop, "1764200000.M9.shopmail.eml", marketplace_order(
-        "mixed@marketplace.test", "SKU: MUG-RED\nQuantity: 1\n\nSKU: LAMP-01\nQuantity: 1\n"))
+    deliver(
+        shop,
+        "1764200000.M9.shopmail.eml",
+        marketplace_order(
+            "mixed@marketplace.test", "SKU: MUG-RED\nQuantity: 1\n\nSKU: LAMP-01\nQuantity: 1\n"
+        ),
+    )
 
     summary = run(shop, smtp_server[1])
 
@@ -165,8 +207,10 @@ def test_order_with_an_unknown_sku_is_not_applied_partly(
         ("Subject: lunch?\nMessage-ID: <lunch@x>\n\nPizza at noon?\n", "not an order confirmation"),
         ("", "has no Message-ID"),
         (marketplace_order("", "SKU: MUG-RED\nQuantity: 1\n"), "has no Message-ID"),
-        (marketplace_order("q@x", "SKU: MUG-RED\nQuantity: two\n"),
-         "quantity 'two' of SKU MUG-RED is not a positive whole number"),
+        (
+            marketplace_order("q@x", "SKU: MUG-RED\nQuantity: two\n"),
+            "quantity 'two' of SKU MUG-RED is not a positive whole number",
+        ),
         (marketplace_order("none@x", "no items\n"), "lists no items"),
     ],
     ids=["not-an-order", "empty-file", "no-message-id", "bad-quantity", "no-items"],
@@ -184,18 +228,30 @@ def test_malformed_email_is_reported_by_file_and_skipped(
     assert stock(shop / "inventory.xlsx")["MUG-RED"] == 3
 
 
-def test_dry_run_writes_outbox_and_preview_and_changes_no_input(tmp_path: Path) -> None:
+def test_dry_run_writes_outbox_and_preview_and_changes_no_input(
+    tmp_path: Path, closed: int
+) -> None:
     before = {p: p.read_bytes() for p in SAMPLE.rglob("*") if p.is_file()}
 
-    summary = main(maildir=str(SAMPLE / "maildir"), inventory=str(SAMPLE / "inventory.xlsx"),
-                   sender=SENDER, smtp_port=free_port(), dry_run=True)
+    summary = main(
+        maildir=str(SAMPLE / "maildir"),
+        inventory=str(SAMPLE / "inventory.xlsx"),
+        sender=SENDER,
+        smtp_port=closed,
+        dry_run=True,
+    )
 
     assert {p: p.read_bytes() for p in SAMPLE.rglob("*") if p.is_file()} == before
     outbox = tmp_path / "output" / "outbox"
     assert sorted(p.name for p in outbox.iterdir()) == [
-        "marketplace-303-1234567-7654321.eml", "shopify-1001.eml", "woocommerce-2045.eml"]
-    assert "To: Anna Berg <anna.berg@example.org>" in (
-        outbox / "marketplace-303-1234567-7654321.eml").read_text()
+        "marketplace-303-1234567-7654321.eml",
+        "shopify-1001.eml",
+        "woocommerce-2045.eml",
+    ]
+    assert (
+        "To: Anna Berg <anna.berg@example.org>"
+        in (outbox / "marketplace-303-1234567-7654321.eml").read_text()
+    )
     preview = Path(summary["workbook"])
     assert preview == tmp_path / "output" / "inventory.xlsx"
     assert stock(preview) == AFTER_SAMPLE
@@ -213,19 +269,34 @@ def write_workbook(path: Path, title: str, rows: list[tuple[Any, ...]]) -> bytes
 @pytest.mark.parametrize(
     ("title", "rows", "message"),
     [
-        ("Sheet1", [("SKU", "Stock"), ("MUG-RED", 3)],
-         r"inventory.xlsx has no sheet 'Inventory' \(it has: Sheet1\)"),
-        ("Inventory", [("Article", "Stock"), ("MUG-RED", 3)],
-         r"inventory.xlsx, sheet 'Inventory', row 1: no 'SKU' column"),
-        ("Inventory", [("SKU", "Stock"), ("MUG-RED", 3), ("MUG-BLU", "lots")],
-         r"inventory.xlsx, sheet 'Inventory', row 3: stock 'lots' of MUG-BLU is not a whole"),
-        ("Inventory", [("SKU", "Stock"), ("MUG-RED", 3), ("mug-red", 1)],
-         r"row 3: SKU MUG-RED is listed twice \(first in row 2\)"),
+        (
+            "Sheet1",
+            [("SKU", "Stock"), ("MUG-RED", 3)],
+            r"inventory.xlsx has no sheet 'Inventory' \(it has: Sheet1\)",
+        ),
+        (
+            "Inventory",
+            [("Article", "Stock"), ("MUG-RED", 3)],
+            r"inventory.xlsx, sheet 'Inventory', row 1: no 'SKU' column",
+        ),
+        (
+            "Inventory",
+            [("SKU", "Stock"), ("MUG-RED", 3), ("MUG-BLU", "lots")],
+            r"inventory.xlsx, sheet 'Inventory', row 3: stock 'lots' of MUG-BLU is not a whole",
+        ),
+        (
+            "Inventory",
+            [("SKU", "Stock"), ("MUG-RED", 3), ("mug-red", 1)],
+            r"row 3: SKU MUG-RED is listed twice \(first in row 2\)",
+        ),
     ],
     ids=["wrong-sheet", "missing-column", "bad-stock", "duplicate-sku"],
 )
 def test_bad_workbook_is_named_and_left_untouched(
-    shop: Path, smtp_server: tuple[Mailbox, int], title: str, rows: list[tuple[Any, ...]],
+    shop: Path,
+    smtp_server: tuple[Mailbox, int],
+    title: str,
+    rows: list[tuple[Any, ...]],
     message: str,
 ) -> None:
     original = write_workbook(shop / "inventory.xlsx", title, rows)

@@ -66,8 +66,7 @@ def test_totals_sheet_sums_people_projects_and_everything() -> None:
     result = main(timesheet=str(SAMPLE / "timesheet.csv"), overtime_hours=38)
 
     totals = sheet_rows(result["report"], "Totals")
-    assert totals[1:4] == [("Jane Doe", 87.5, 2), ("Mia Hoffmann", 37, 0),
-                           ("Tom Becker", 75, 0)]
+    assert totals[1:4] == [("Jane Doe", 87.5, 2), ("Mia Hoffmann", 37, 0), ("Tom Becker", 75, 0)]
     assert ("Packing", 72.5, None) in totals
     assert totals[-1] == ("Total", 199.5, None)
 
@@ -83,8 +82,10 @@ def test_running_twice_writes_the_same_report_not_double_hours() -> None:
 
 
 def test_semicolon_csv_with_decimal_commas_is_read(tmp_path: Path) -> None:
-    path = write(tmp_path, "Date;Person;Project;Hours\n"
-                 + "24.11.2026;Jo;Shop;7,25\n25.11.2026;Jo;Shop;0:45\n")
+    path = write(
+        tmp_path,
+        "Date;Person;Project;Hours\n" + "24.11.2026;Jo;Shop;7,25\n25.11.2026;Jo;Shop;0:45\n",
+    )
 
     result = main(timesheet=str(path))
 
@@ -96,19 +97,35 @@ def test_semicolon_csv_with_decimal_commas_is_read(tmp_path: Path) -> None:
     ("text", "message"),
     [
         ("", r"timesheet.csv is empty: expected a header row"),
-        ("Date,Person,Hours\n2026-11-24,Jo,8\n", r"timesheet.csv, row 1: missing column\(s\) "
-                                                 r"project \(found: date, person, hours\)"),
-        ("Date,Person,Project,Hours\n2026-11-24,Jo,Shop,8\n2026-13-01,Jo,Shop,8\n",
-         r"timesheet.csv, row 3: date '2026-13-01' is not a date"),
-        ("Date,Person,Project,Hours\n2026-11-24,Jo,Shop,eight\n",
-         r"timesheet.csv, row 2: hours 'eight' is not a number"),
-        ("Date,Person,Project,Hours\n2026-11-24,Jo,Shop,25\n",
-         r"timesheet.csv, row 2: hours 25 is outside 0-24"),
+        (
+            "Date,Person,Hours\n2026-11-24,Jo,8\n",
+            r"timesheet.csv, row 1: missing column\(s\) "
+            r"project \(found: date, person, hours\)",
+        ),
+        (
+            "Date,Person,Project,Hours\n2026-11-24,Jo,Shop,8\n2026-13-01,Jo,Shop,8\n",
+            r"timesheet.csv, row 3: date '2026-13-01' is not a date",
+        ),
+        (
+            "Date,Person,Project,Hours\n2026-11-24,Jo,Shop,eight\n",
+            r"timesheet.csv, row 2: hours 'eight' is not a number",
+        ),
+        (
+            "Date,Person,Project,Hours\n2026-11-24,Jo,Shop,25\n",
+            r"timesheet.csv, row 2: hours 25 is outside 0-24",
+        ),
         ("Date,Person,Project,Hours\n2026-11-24,,Shop,8\n", r"row 2: person is empty"),
         ("Date,Person,Project,Hours\n", r"timesheet.csv: no time entries below the header"),
     ],
-    ids=["empty-file", "missing-column", "bad-date", "bad-hours", "too-many-hours",
-         "no-person", "header-only"],
+    ids=[
+        "empty-file",
+        "missing-column",
+        "bad-date",
+        "bad-hours",
+        "too-many-hours",
+        "no-person",
+        "header-only",
+    ],
 )
 def test_bad_csv_is_named_by_row_and_the_previous_report_stays(
     tmp_path: Path, output: Path, text: str, message: str
@@ -125,23 +142,38 @@ def test_bad_csv_is_named_by_row_and_the_previous_report_stays(
 
 
 def test_workbook_with_the_wrong_sheet_names_the_sheets(tmp_path: Path, output: Path) -> None:
-    path = workbook(tmp_path / "hours.xlsx", "Sheet1",
-                    [["Date", "Person", "Project", "Hours"], [dt.date(2026, 11, 24), "Jo", "S", 8]])
+    path = workbook(
+        tmp_path / "hours.xlsx",
+        "Sheet1",
+        [["Date", "Person", "Project", "Hours"], [dt.date(2026, 11, 24), "Jo", "S", 8]],
+    )
 
-    with pytest.raises(TimesheetError, match=r"hours.xlsx has no sheet 'Timesheet' \(it has: "
-                                             r"Sheet1\)"):
+    with pytest.raises(
+        TimesheetError,
+        match=r"hours.xlsx has no sheet 'Timesheet' \(it has: "
+        r"Sheet1\)",
+    ):
         main(timesheet=str(path))
 
     assert main(timesheet=str(path), sheet="Sheet1")["total_hours"] == 8
 
 
 def test_bad_cell_in_a_workbook_names_sheet_and_row(tmp_path: Path) -> None:
-    path = workbook(tmp_path / "hours.xlsx", "Timesheet",
-                    [["Date", "Person", "Project", "Hours"], [dt.date(2026, 11, 24), "Jo", "S", 8],
-                     ["yesterday", "Jo", "S", 8]])
+    path = workbook(
+        tmp_path / "hours.xlsx",
+        "Timesheet",
+        [
+            ["Date", "Person", "Project", "Hours"],
+            [dt.date(2026, 11, 24), "Jo", "S", 8],
+            ["yesterday", "Jo", "S", 8],
+        ],
+    )
 
-    with pytest.raises(TimesheetError, match=r"hours.xlsx, sheet 'Timesheet', row 3: date "
-                                             r"'yesterday'"):
+    with pytest.raises(
+        TimesheetError,
+        match=r"hours.xlsx, sheet 'Timesheet', row 3: date "
+        r"'yesterday'",
+    ):
         main(timesheet=str(path))
 
 

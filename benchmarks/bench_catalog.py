@@ -1,0 +1,255 @@
+"""Catalog build at 300, 1,000 and 3,000 synthetic automations with synthetic Git history.
+
+For each size: `autokit catalog build` (metadata, one `git log`, page generation, mkdocs),
+beside plain mkdocs-material building the same generated pages with a small navigation,
+and (at 300 and 1,000) the naive build with every page in the navigation. Then, in
+chromium at the largest size, the time from typing into the search box to the first
+result. Each build runs once (the naive 3,000 would take ~9 minutes, so it is left out).
+
+    python benchmarks/bench_catalog.py [--sizes 300,1000,3000] [--no-browser]
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import http.server
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PROJECT = Path(__file__).resolve().parents[1]
+RESULTS = PROJECT / "benchmarks" / "results"
+NAIVE_SIZES = {300, 1000}
+DEPARTMENTS = ["finance", "sales", "operations", "hr", "support", "it", "marketing", "legal"]
+TAGS = ["email", "excel", "pdf", "crm", "invoices", "reports", "slack", "inventory", "orders",
+        "payroll", "backup", "sync", "cleanup", "alerts", "onboarding"]
+WORDS = ["customer", "order", "invoice", "report", "sheet", "inventory", "reminder", "payment",
+         "supplier", "shipment", "ticket", "contract", "payroll", "refund", "quote", "catalog",
+         "stock", "delivery", "account", "ledger"]
+PEOPLE = [f"Person {i}" for i in range(25)]
+
+
+def _automation(i: int, version: str) -> dict[str, Any]:
+    word = WORDS[i % len(WORDS)]
+    return {
+        "name": f"auto-{i:05d}", "title": f"{word.title()} automation {i}",
+        "summary": f"Handles the {word} work of team {i % 40}: fetches, checks and files it "
+                   f"(keyword k{i:05d}).",
+        "version": version, "owners": [f"@user{i % 60}", f"@shop/team{i % 12}"],
+        "department": DEPARTMENTS[i % len(DEPARTMENTS)],
+        "tags": sorted({TAGS[i % len(TAGS)], TAGS[(i * 7) % len(TAGS)]}),
+        "status": ["stable", "experimental", "draft", "stable"][i % 4],
+        "runtime": "python", "entrypoint": "main.py", "classification": "internal",
+        "schedule": f"{i % 60} {i % 24} * * 1-5" if i % 3 else None,
+        "time_saved_minutes": 5 + i % 55,
+        "inputs": {"days": {"type": "integer", "description": "How many days back",
+                            "default": 7},
+                   "target": {"type": "string", "description": "Where results go",
+                              "required": True}},
+        "secrets": [{"name": "API_TOKEN", "description": "Token of the service"}],
+        "requirements": ["requests==2.32.3"],
+        "examples": [{"title": "Last week", "inputs": {"days": 7, "target": "inbox"}}],
+    }
+
+
+def _readme(i: int) -> str:
+    word = WORDS[i % len(WORDS)]
+    return (f"# {word.title()} automation {i}\n\nEvery morning this automation collects the "
+            f"{word} records of the previous day, checks them against the shared sheet and "
+            "files what is missing.\n\n## Usage\n\nRun it with the command on this page. "
+            "It needs the API token in the environment.\n\n## Notes\n\n"
+            "- Safe to run twice.\n- Writes a short report to the output folder.\n")
+
+
+def _files(i: int, version: str, changes: list[str]) -> dict[str, str]:
+    data = {k: v for k, v in _automation(i, version).items() if v is not None}
+    changelog = "# Changelog\n\n" + "".join(f"## {v}\n\n- {c}\n\n" for v, c in changes)
+    return {"automation.yaml": yaml.safe_dump(data, sort_keys=False), "README.md": _readme(i),
+            "CHANGELOG.md": changelog, "main.py": "def main(**inputs):\n    return inputs\n"}
+
+
+def _blob(text: str) -> bytes:
+    raw = text.encode()
+    return b"data %d\n%s\n" % (len(raw), raw)
+
+
+def make_repository(root: Path, count: int) -> None:
+    """A repository with two commits and two tags per automation, via `git fast-import`."""
+    root.mkdir(parents=True)
+    shutil.copy(PROJECT / "mkdocs.yml", root / "mkdocs.yml")
+    shutil.copytree(PROJECT / "docs", root / "docs")
+    (root / "pyproject.toml").write_text(
+        '[tool.autokit]\nrepository_url = "https://github.com/example-shop/autokit"\n')
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=root, check=True)
+    stream: list[bytes] = []
+    mark, when, previous = 0, 1_700_000_000, None
+    for step in ("1.0.0", "1.1.0"):
+        for i in range(count):
+            mark += 1
+            when += 60
+            person = PEOPLE[(i + (step == "1.1.0") * 3) % len(PEOPLE)]
+            changes = [("1.0.0", "First version.")]
+            if step == "1.1.0":
+                changes.insert(0, ("1.1.0", "Handles empty days."))
+            stream.append(b"commit refs/heads/main\nmark :%d\n" % mark)
+            who = f"{person} <{person.replace(' ', '').lower()}@example.com> {when} +0000\n"
+            stream.append(b"author " + who.encode() + b"committer " + who.encode())
+            stream.append(_blob(f"auto-{i:05d} {step}"))
+            if previous:
+                stream.append(b"from :%d\n" % previous)
+            for name, text in _files(i, step, changes).items():
+                stream.append(f"M 644 inline automations/auto-{i:05d}/{name}\n".encode())
+                stream.append(_blob(text))
+            stream.append(b"\n")
+            stream.append(f"reset refs/tags/auto-{i:05d}@{step}\nfrom :{mark}\n\n".encode())
+            previous = mark
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=root, input=b"".join(stream),
+                   check=True, env=_env(root.parent))
+    subprocess.run(["git", "checkout", "-q", "-f", "main"], cwd=root, check=True)
+
+
+def _env(base: Path) -> dict[str, str]:
+    env = dict(os.environ, NO_MKDOCS_2_WARNING="1", AUTOKIT_CACHE_DIR=str(base / "cache"),
+               HOME=str(base), GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=str(base / ".gitconfig"))
+    return env
+
+
+def _timed(command: list[str], cwd: Path, env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if result.returncode:
+        sys.exit(f"{' '.join(command)} failed:\n{result.stderr[-3000:]}")
+    return elapsed
+
+
+def _size(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def plain_project(root: Path, target: Path, every_page_in_nav: bool) -> None:
+    """The same generated pages as real files, built by plain mkdocs-material."""
+    sys.path.insert(0, str(PROJECT))
+    from toolkit.catalog import pages
+    from toolkit.catalog.model import collect
+
+    generated = pages.generate(collect(root), pages.Links())
+    docs = target / "docs"
+    shutil.copytree(PROJECT / "docs", docs)
+    for src, text in generated.items():
+        path = docs / src
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    config = yaml.safe_load((PROJECT / "mkdocs.yml").read_text())
+    config["plugins"] = ["search", "tags"]
+    if every_page_in_nav:
+        automations = sorted(s for s in generated
+                             if s.startswith("automations/") and s != pages.ALL)
+        config["nav"].insert(2, {"Every automation": automations})
+    (target / "mkdocs.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+
+
+def measure(count: int, work: Path) -> dict[str, Any]:
+    root = work / f"repo-{count}"
+    start = time.perf_counter()
+    make_repository(root, count)
+    row: dict[str, Any] = {"automations": count, "history_seconds": time.perf_counter() - start}
+    env = _env(work)
+    site = work / f"site-{count}"
+    build = [sys.executable, "-m", "toolkit", "--repo", str(root), "catalog", "build",
+             "--site-dir", str(site)]
+    row["autokit_seconds"] = _timed(build, root, env)  # cold: metadata validated from scratch
+    # Warm: metadata verdicts cached by content, as after `autokit validate` in the same job.
+    row["autokit_warm_seconds"] = _timed(build, root, env)
+    row["autokit_site_mb"] = _size(site) / 1e6
+    index = (site / "search" / "search_index.json").stat().st_size
+    row["search_index_kb_per_automation"] = index / 1e3 / count
+    variants = [("plain", False)] + ([("naive", True)] if count in NAIVE_SIZES else [])
+    for label, every in variants:
+        project = work / f"{label}-{count}"
+        plain_project(root, project, every)
+        row[f"{label}_seconds"] = _timed([sys.executable, "-m", "mkdocs", "build", "-q"],
+                                         project, env)
+        row[f"{label}_site_mb"] = _size(project / "site") / 1e6
+        shutil.rmtree(project)
+    row["ratio_to_plain"] = row["autokit_seconds"] / row["plain_seconds"]
+    row["warm_ratio_to_plain"] = row["autokit_warm_seconds"] / row["plain_seconds"]
+    return row
+
+
+def search_latency(site: Path) -> float:
+    """Seconds from typing a word into the search box to the first result, in chromium."""
+    from playwright.sync_api import sync_playwright
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    handler = functools.partial(Quiet, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path="/usr/bin/chromium",
+                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                      "--disable-component-update", "--disable-sync"])
+            page = browser.new_page()
+            page.goto(f"http://127.0.0.1:{server.server_address[1]}/")
+            page.click("input.md-search__input")
+            start = time.perf_counter()
+            page.keyboard.type("k02999")
+            page.locator(".md-search-result__item").first.wait_for(timeout=60_000)
+            elapsed = time.perf_counter() - start
+            browser.close()
+    finally:
+        server.shutdown()
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="300,1000,3000")
+    parser.add_argument("--no-browser", action="store_true")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-catalog-") as temporary:
+        work = Path(temporary)
+        for count in sizes:
+            rows.append(measure(count, work))
+            print(_line(rows[-1]), flush=True)
+        latency = None
+        if not args.no_browser and Path("/usr/bin/chromium").exists():
+            latency = search_latency(work / f"site-{max(sizes)}")
+            print(f"chromium: typing to first search result at {max(sizes)}: {latency:.2f} s")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / "bench_catalog.json"
+    out.write_text(json.dumps({"rows": rows, "search_latency_seconds": latency,
+                               "search_latency_automations": max(sizes)}, indent=2))
+    print(f"results written to {out}")
+
+
+def _line(row: dict[str, Any]) -> str:
+    naive = (f" | naive {row['naive_seconds']:.1f} s {row['naive_site_mb']:.0f} MB"
+             if "naive_seconds" in row else "")
+    return (f"{row['automations']:>5} automations | autokit {row['autokit_seconds']:.1f} s "
+            f"(warm {row['autokit_warm_seconds']:.1f} s) "
+            f"{row['autokit_site_mb']:.0f} MB, index {row['search_index_kb_per_automation']:.2f}"
+            f" KB/automation | plain {row['plain_seconds']:.1f} s {row['plain_site_mb']:.0f} MB"
+            f" | ratio {row['ratio_to_plain']:.2f} (warm {row['warm_ratio_to_plain']:.2f}){naive}"
+            f" | history {row['history_seconds']:.1f} s | load {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()
