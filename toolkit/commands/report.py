@@ -11,7 +11,7 @@ import argparse
 import json
 from collections import Counter
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from toolkit.repo import Repository, repository_from_args
 
@@ -51,7 +51,7 @@ def build_report(repo: Repository, days: int) -> list[ReportRow]:
     from toolkit.history import open_history
     from toolkit.inventory import load_inventory
 
-    since = (datetime.now(timezone.utc) - timedelta(days=days)).isoformat()
+    since = (datetime.now(UTC) - timedelta(days=days)).isoformat()
     with open_history() as history:
         records = [r for r in history.find(limit=None) if r.started_at >= since]
     outcomes: dict[str, Counter[str]] = {}
@@ -78,8 +78,14 @@ def render_table(rows: list[ReportRow], days: int) -> str:
     from toolkit.console import table
 
     body = [
-        [r.name, str(r.runs), str(r.succeeded), str(r.failed), f"{r.hours_saved:g}",
-         f"{r.scheduled_hours_per_month:g}"]
+        [
+            r.name,
+            str(r.runs),
+            str(r.succeeded),
+            str(r.failed),
+            f"{r.hours_saved:g}",
+            f"{r.scheduled_hours_per_month:g}",
+        ]
         for r in rows
     ]
     total = sum(r.hours_saved for r in rows)
