@@ -348,3 +348,13 @@ def test_serve_builds_and_serves_the_catalog(tmp_path: Path) -> None:
         server.wait(timeout=30)
         if server.stderr:
             server.stderr.close()
+
+
+def test_departments_spelled_differently_share_one_page(tmp_path: Path) -> None:
+    root = _small_repo(tmp_path / "repo", tags=False)
+    build_tree(root, automation_files("third-one", department="Operations"))
+    code, site = _build(root)
+    assert code == 0
+    html = page(site, "departments/operations")
+    assert html.count("<tr><td><a href=") == 3
+    assert page(site, "departments").count("<tr><td><a href=") == 1

@@ -113,12 +113,17 @@ def _entries(repo: Repository, history: _History, blob_url: str | None,
              workers: int | None) -> tuple[list[Entry], list[str]]:
     """Valid automations as entries (sorted by name), and the folders with invalid metadata."""
     import os
+    import threading
 
     from toolkit.inventory import cache_for
 
     folders = repo.automation_dirs()
     if workers is None:
         workers = (os.cpu_count() or 1) if len(folders) >= PARALLEL_FROM else 1
+    # Workers are forked, so they start instantly with everything imported; forking a
+    # process that runs threads (mkdocs serve) is unsafe, so that stays in one process.
+    if not hasattr(os, "fork") or threading.active_count() > 1:
+        workers = 1
     workers = max(1, min(workers, len(folders)))
     cache = cache_for(repo)
     chunks = [folders[i::workers] for i in range(workers)]
@@ -130,9 +135,7 @@ def _entries(repo: Repository, history: _History, blob_url: str | None,
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        # spawn: forking a process that may run threads (mkdocs serve) is unsafe.
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
             results = list(pool.map(_entries_of, *zip(*jobs, strict=True)))
     entries: list[Entry] = []
     broken: list[str] = []

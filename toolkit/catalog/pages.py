@@ -163,23 +163,24 @@ def _all(env: Any, catalog: Catalog, links: Links) -> str:
 
 
 def _groups(env: Any, catalog: Catalog, links: Links, kind: str) -> dict[str, str]:
-    """One page per department (or owner) and an index page listing them."""
-    groups: dict[str, list[Entry]] = {}
+    """One page per department (or owner) and an index page listing them.
+
+    Names that share a page ("Finance" and "finance") share a group, shown as first seen.
+    """
+    page_of = department_page if kind == "department" else owner_page
+    groups: dict[str, tuple[str, list[Entry]]] = {}
     for entry in catalog.entries:
         keys = [entry.automation.department] if kind == "department" else entry.automation.owners
         for key in keys:
-            groups.setdefault(one_line(key), []).append(entry)
-    page_of = department_page if kind == "department" else owner_page
+            groups.setdefault(page_of(one_line(key)), (one_line(key), []))[1].append(entry)
     index = DEPARTMENTS if kind == "department" else OWNERS
-    plural = "Departments" if kind == "department" else "Owners"
     pages = {
         index: _render(env, "groups.html", index, links,
-                       {"title": plural, "search": {"exclude": True}},
-                       groups=sorted(groups.items(), key=lambda g: g[0].lower()),
+                       {"title": kind.title() + "s", "search": {"exclude": True}},
+                       groups=sorted(groups.values(), key=lambda g: g[0].lower()),
                        page_of=page_of, kind=kind, github_url=github_url)
     }
-    for key, members in groups.items():
-        src = page_of(key)
+    for src, (key, members) in groups.items():
         pages[src] = _render(env, "group.html", src, links,
                              {"title": meta_text(key), "search": {"exclude": True}},
                              key=key, entries=members, kind=kind, github_url=github_url,
