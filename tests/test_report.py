@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import json
+
+from helpers import automation_files
+
+
+def test_report_counts_runs_and_hours_saved(make_repo, cli):
+    files = automation_files("greeter", time_saved_minutes=30)
+    files.update(automation_files("nightly", schedule="0 2 * * *", time_saved_minutes=6))
+    root = make_repo(files)
+    assert cli("run", "--repo", str(root), "greeter", "--input", "greeting=a").code == 0
+    assert cli("run", "--repo", str(root), "greeter", "--input", "greeting=b").code == 0
+
+    result = cli("report", "--repo", str(root), "--format", "json")
+
+    assert result.code == 0, result
+    rows = {row["name"]: row for row in json.loads(result.out)["automations"]}
+    assert rows["greeter"]["runs"] == 2
+    assert rows["greeter"]["succeeded"] == 2
+    assert rows["greeter"]["hours_saved"] == 1.0
+    assert rows["nightly"]["runs"] == 0
+    # 0 2 * * *: about 30.4 runs a month, 6 minutes each.
+    assert 3.0 < rows["nightly"]["scheduled_hours_per_month"] < 3.1
+
+
+def test_failed_runs_save_nothing(make_repo, cli):
+    files = automation_files("greeter", time_saved_minutes=30)
+    files["automations/greeter/main.py"] = (
+        "def main(greeting: str = 'world') -> None:\n    raise RuntimeError('boom')\n"
+    )
+    root = make_repo(files)
+    assert cli("run", "--repo", str(root), "greeter").code == 1
+
+    result = cli("report", "--repo", str(root))
+
+    assert result.code == 0, result
+    line = next(x for x in result.out.splitlines() if x.startswith("greeter"))
+    assert line.split()[1:5] == ["1", "0", "1", "0"]
+    assert "0 hours saved by 0 successful run(s)" in result.out
+
+
+def test_report_rejects_a_period_below_one_day(make_repo, cli):
+    root = make_repo(automation_files("greeter"))
+    result = cli("report", "--repo", str(root), "--days", "0")
+    assert result.code == 1
+    assert "--days must be at least 1" in result.err
