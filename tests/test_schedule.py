@@ -135,19 +135,14 @@ def test_render_refuses_invalid_metadata(make_repo, cli) -> None:
     assert not (root / schedule.SCHEDULED_WORKFLOW).exists()
 
 
+def _unmapped_run_workflow() -> str:
+    """The project's run.yml as before any automation declared a secret."""
+    return schedule.render_run_workflow((PROJECT / schedule.RUN_WORKFLOW).read_text(), [])
+
+
 def _repo_with_run_workflow(make_repo) -> Path:
-    """A repository whose run.yml maps no secret yet (as before any automation had one)."""
-    run_workflow = schedule.render_run_workflow((PROJECT / schedule.RUN_WORKFLOW).read_text(), [])
+    run_workflow = _unmapped_run_workflow()
     return _scheduled_repo(make_repo, **{schedule.RUN_WORKFLOW: run_workflow})
-
-
-def _unmapped(text: str) -> str:
-    head, rest = text.split(schedule.SECRETS_BEGIN)
-    tail = rest.split(schedule.SECRETS_END)[1]
-    pad = head.rsplit("\n", 1)[1]
-    empty = f'{pad}AUTOKIT_MAPPED_SECRETS: ""'
-    block = f"{schedule.SECRETS_BEGIN}\n{empty}\n{pad}{schedule.SECRETS_END}"
-    return head + block + tail
 
 
 def test_render_maps_declared_secrets_in_run_workflow(make_repo, cli) -> None:
@@ -161,7 +156,7 @@ def test_render_maps_declared_secrets_in_run_workflow(make_repo, cli) -> None:
     assert env["SMTP_PASSWORD"] == "${{ secrets.SMTP_PASSWORD }}"
     assert env["AUTOKIT_MAPPED_SECRETS"] == "SMTP_PASSWORD WEBHOOK_URL"
     # Everything outside the generated block is kept as written.
-    original = _unmapped((PROJECT / schedule.RUN_WORKFLOW).read_text())
+    original = _unmapped_run_workflow()
     assert text.split(schedule.SECRETS_BEGIN)[0] == original.split(schedule.SECRETS_BEGIN)[0]
     assert text.split(schedule.SECRETS_END)[1] == original.split(schedule.SECRETS_END)[1]
     assert cli("schedule", "render", "--check", "--repo", str(root)).code == 0
