@@ -99,20 +99,7 @@ def changed_files(root: Path, base: str, head: str = "HEAD") -> list[Change]:
     """Files changed from the merge base of `base` and `head` to `head`, with renames."""
     start = merge_base(root, base, head)
     output = run_git(root, "diff", "--name-status", "-M", "-z", start, resolve_ref(root, head))
-    fields = output.split("\0")
-    changes: list[Change] = []
-    index = 0
-    while index < len(fields) and fields[index]:
-        status = fields[index][0]
-        if status in "RC":
-            changes.append(
-                Change("R" if status == "R" else "A", fields[index + 2], fields[index + 1])
-            )
-            index += 3
-        else:
-            changes.append(Change(status if status in "ADM" else "M", fields[index + 1]))
-            index += 2
-    return changes
+    return _parse_name_status(output)
 
 
 def file_at(root: Path, ref: str, path: str) -> bytes | None:
