@@ -149,6 +149,12 @@ def test_repo_option_naming_a_folder_without_automations(cli, tmp_path):
     assert "has no 'automations/' folder" in result.err
 
 
+def test_repo_option_naming_a_missing_folder(cli, tmp_path):
+    result = cli("--repo", str(tmp_path / "nope"), "list")
+    assert result.code == 1
+    assert f"--repo {tmp_path / 'nope'}: no such folder" in result.err
+
+
 def test_python_dash_m_toolkit(make_repo):
     root = make_repo(automation_files("greeter"))
     result = run_autokit("validate", cwd=root)

@@ -192,6 +192,28 @@ BAD_FILES: list[tuple[str, str | bytes, int, str | None, str]] = [
         "must be pinned",
     ),
     (
+        "impossible-date",
+        replace_line(18, "    default: 2024-13-45\n"),
+        18,
+        "inputs.greeting.default",
+        "'2024-13-45' is not a real date",
+    ),
+    ("blank-title", replace_line(2, 'title: "   "\n'), 2, "title", "must not be blank"),
+    (
+        "multi-line-department",
+        replace_line(7, 'department: "sales\\nfinance"\n'),
+        7,
+        "department",
+        "must be a single line",
+    ),
+    (
+        "secret-name",
+        BASE + "secrets:\n  - name: smtp_password\n    description: Login\n",
+        24,
+        "secrets[0].name",
+        "must be an environment variable name",
+    ),
+    (
         "example-unknown-input",
         replace_line(22, "      greting: world\n"),
         22,

@@ -158,6 +158,22 @@ def test_bad_option_values_name_the_option(repo, cli):
     assert_nothing_created(repo)
 
 
+def test_blank_option_values_are_refused(repo, cli):
+    args = ["new", "greeter", "--runtime", "python", *OPTIONS, "--department", "  "]
+    result = cli(*args, "--repo", str(repo))
+    assert result.code == 1
+    assert "--department: must not be blank" in result.err
+    assert_nothing_created(repo)
+
+
+def test_one_missing_field_without_a_terminal(repo, cli, monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    args = ["new", "greeter", "--runtime", "shell", "--title", "T", "--summary", "S"]
+    result = cli(*args, "--owner", "@a", "--repo", str(repo))
+    assert result.code == 1
+    assert "missing --department; autokit cannot ask for it because stdin" in result.err
+
+
 def test_missing_fields_without_a_terminal(repo, cli, monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.StringIO(""))
     result = cli("new", "greeter", "--runtime", "shell", "--title", "T", "--repo", str(repo))

@@ -114,6 +114,13 @@ def test_unknown_name_suggests_the_closest(make_repo, cli):
     assert "did you mean 'invoice-reminders'?" in result.err
 
 
+def test_a_name_in_capitals_suggests_the_lowercase_one(make_repo, cli):
+    root = make_repo(invoice_files())
+    result = cli("show", "Invoice-Reminders", "--repo", str(root))
+    assert result.code == 1
+    assert "did you mean 'invoice-reminders'?" in result.err
+
+
 def test_invalid_automation_shows_its_problems(make_repo, cli):
     files = invoice_files()
     files["automations/invoice-reminders/automation.yaml"] = "name: invoice-reminders\n"

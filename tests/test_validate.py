@@ -124,3 +124,19 @@ def test_a_symlinked_file_is_checked_with_its_folder(make_repo, cli, monkeypatch
     result = cli("validate", "automations/one/shared.py")
     assert result.code == 0, result
     assert "1 automation(s) checked" in result.err
+
+
+def test_a_missing_file_in_an_existing_folder_is_refused(make_repo, cli, monkeypatch):
+    root = make_repo(automation_files("good"))
+    monkeypatch.chdir(root / "automations/good")
+    result = cli("validate", "automaton.yaml")
+    assert result.code == 1
+    assert "automaton.yaml: no such file or folder" in result.err
+
+
+def test_the_repository_root_means_all(make_repo, cli, monkeypatch):
+    root = make_repo({**automation_files("one"), **automation_files("two")})
+    monkeypatch.chdir(root / "automations/one")
+    result = cli("validate", "../..")
+    assert result.code == 0, result
+    assert "2 automation(s) checked" in result.err

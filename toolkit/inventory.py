@@ -51,7 +51,7 @@ class Inventory:
         if broken:
             lines = "\n".join(f.as_line() for f in broken)
             raise ToolkitError(f"automation '{name}' has invalid metadata:\n{lines}")
-        close = difflib.get_close_matches(name, list(self.by_name()), n=1)
+        close = difflib.get_close_matches(name.lower(), list(self.by_name()), n=1)
         hint = f"did you mean '{close[0]}'?" if close else "`autokit list` shows what exists"
         raise ToolkitError(f"no automation named '{name}'", hint)
 

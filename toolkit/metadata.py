@@ -53,7 +53,13 @@ _INPUT_SCHEMA: dict[str, Any] = {
 
 SCHEMA: dict[str, Any] = {
     "name": {"type": "string", "required": True, "regex": SLUG},
-    "title": {"type": "string", "required": True, "empty": False, "maxlength": 100},
+    "title": {
+        "type": "string",
+        "required": True,
+        "empty": False,
+        "maxlength": 100,
+        "check_with": "one_line",
+    },
     "summary": {
         "type": "string",
         "required": True,
@@ -68,7 +74,7 @@ SCHEMA: dict[str, Any] = {
         "empty": False,
         "schema": {"type": "string", "regex": OWNER},
     },
-    "department": {"type": "string", "required": True, "empty": False},
+    "department": {"type": "string", "required": True, "empty": False, "check_with": "one_line"},
     "tags": {"type": "list", "schema": {"type": "string", "regex": TAG}},
     "status": {"type": "string", "required": True, "allowed": STATUSES},
     "deprecation": {
@@ -405,7 +411,11 @@ def _make_validator_class() -> type:
 
     class MetadataValidator(Validator):  # type: ignore[misc]
         def _check_with_one_line(self, field: str, value: Any) -> None:
-            if isinstance(value, str) and "\n" in value.strip():
+            if not isinstance(value, str) or not value:
+                return  # the type and `empty` rules report these
+            if not value.strip():
+                self._error(field, "must not be blank")
+            elif "\n" in value.strip():
                 self._error(field, "must be a single line")
 
         def _check_with_relative_path(self, field: str, value: Any) -> None:
@@ -512,10 +522,10 @@ def _problem_from_cerberus(error: Any) -> Problem:
             keys, f"{value!r} is not allowed", f"use one of: {', '.join(error.constraint)}"
         )
     if code == cerberus_errors.REGEX_MISMATCH.code:
-        parent = next((k for k in reversed(keys[:-1]) if isinstance(k, str)), "")
-        key = last if last in _PATTERN_HINTS else parent
+        # Every pattern belongs to a top-level field, except deprecation.replaced_by.
+        key = last if last == "replaced_by" else keys[0]
         message, hint = _PATTERN_HINTS.get(key, ("has the wrong form", "see the metadata docs"))
-        at_key = key == "inputs" and parent == "inputs" and keys[-1] == value
+        at_key = keys == ("inputs", value)  # a bad input name is a key, not a value
         return Problem(keys, f"{value!r} {message}", hint, at_key=at_key)
     if code in (cerberus_errors.MIN_VALUE.code, cerberus_errors.MAX_VALUE.code):
         bound = "at least" if code == cerberus_errors.MIN_VALUE.code else "at most"
@@ -554,7 +564,9 @@ def _custom_hint(message: str) -> str:
     if "needs a list of `choices`" in message:
         return "add `choices: [a, b]`"
     if "single line" in message:
-        return "keep the summary to one line; put details in README.md"
+        return "keep it to one line; put details in README.md"
+    if message == "must not be blank":
+        return "fill it in"
     return "see the metadata docs"
 
 

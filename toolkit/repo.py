@@ -71,6 +71,8 @@ def find_repository(explicit: str | os.PathLike[str] | None = None) -> Repositor
     """The repository named by `--repo`, else the nearest one from the current folder up."""
     if explicit is not None:
         root = Path(explicit).expanduser().resolve()
+        if not root.is_dir():
+            raise ToolkitError(f"--repo {explicit}: no such folder", "check the path")
         if not (root / AUTOMATIONS_DIR).is_dir():
             raise ToolkitError(
                 f"{root} is not an autokit repository: it has no '{AUTOMATIONS_DIR}/' folder",

@@ -73,6 +73,19 @@ def _strict_loader() -> type:
                     seen[key] = key_node
             return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
 
+        def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
+            # An impossible date such as 2024-13-45 looks like a timestamp to YAML, and
+            # building it raises a bare ValueError that carries no position.
+            try:
+                return super().construct_yaml_timestamp(node)
+            except ValueError as error:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"{node.value!r} is not a real date ({error})", node.start_mark
+                ) from None
+
+    StrictLoader.add_constructor(
+        "tag:yaml.org,2002:timestamp", StrictLoader.construct_yaml_timestamp
+    )
     return StrictLoader
 
 
@@ -148,9 +161,15 @@ def _problem_from_yaml_error(error: yaml.MarkedYAMLError) -> YamlProblem:
         hint = "each field may appear only once; remove or merge the repeated one"
     elif "quoted scalar" in (error.context or ""):
         hint = "a quoted value is missing its closing quote"
-    message = problem if problem.startswith("duplicate key") else f"not valid YAML: {problem}"
-    if error.context and not problem.startswith("duplicate key"):
+    elif "is not a real date" in problem:
+        hint = "write a real date as YYYY-MM-DD, or quote the value to keep it as text"
+    # Duplicate keys and impossible dates are well-formed YAML that autokit refuses.
+    if problem.startswith("duplicate key") or "is not a real date" in problem:
+        message = problem
+    elif error.context:
         message = f"not valid YAML: {error.context}, {problem}"
+    else:
+        message = f"not valid YAML: {problem}"
     line = mark.line + 1 if mark else None
     column = mark.column + 1 if mark else None
     return YamlProblem(message, line, column, hint)

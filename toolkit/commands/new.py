@@ -83,8 +83,8 @@ def collect_answers(args: argparse.Namespace) -> dict[str, str]:
     if missing and not sys.stdin.isatty():
         options = " ".join(f"--{key} ..." for key in missing)
         raise ToolkitError(
-            f"missing {', '.join('--' + key for key in missing)}; autokit cannot ask for them "
-            "because stdin is not a terminal",
+            f"missing {', '.join('--' + key for key in missing)}; autokit cannot ask for "
+            f"{'it' if len(missing) == 1 else 'them'} because stdin is not a terminal",
             f"pass them as options: autokit new {args.name} {options}",
         )
     answers = {key: getattr(args, key) for key in QUESTIONS}

@@ -50,7 +50,7 @@ def validate(repo: Repository, paths: list[Path], output_format: str = "text") -
 def automation_folders(repo: Repository, paths: list[Path]) -> list[Path] | None:
     """The automation folder of each path (a folder or a file inside one), deduplicated.
 
-    None means every automation (`automations/` itself was given).
+    None means every automation (`automations/` or the repository itself was given).
     """
     folders: dict[Path, None] = {}
     base = repo.automations_dir.resolve()
@@ -58,7 +58,7 @@ def automation_folders(repo: Repository, paths: list[Path]) -> list[Path] | None
         # abspath, not resolve: a symlink inside a folder belongs to that folder, wherever
         # it points (the entrypoint check reports links that leave the repository).
         absolute = Path(os.path.abspath(path))
-        if absolute == base:
+        if absolute in (base, repo.root.resolve()):
             return None
         try:
             parts = absolute.relative_to(base).parts
@@ -72,5 +72,7 @@ def automation_folders(repo: Repository, paths: list[Path]) -> list[Path] | None
         folder = base / parts[0]
         if not folder.is_dir():
             raise ToolkitError(f"{path}: no such automation folder", "check the path")
+        if not os.path.lexists(absolute):
+            raise ToolkitError(f"{path}: no such file or folder", "check the path")
         folders[folder] = None
     return list(folders)
