@@ -36,7 +36,7 @@ def validate(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Every benchmark in benchmarks/; results are printed and written to benchmarks/results/."""
-    session.install("-e", ".[dev,bench]")
+    session.install("-e", ".[dev]")
     scripts = sorted((ROOT / "benchmarks").glob("bench_*.py"))
     selected = [s for s in scripts if not session.posargs or s.stem in session.posargs]
     for script in selected:

@@ -81,3 +81,13 @@ def test_hygiene_hooks_install_from_pypi_and_fix_whitespace(hooked_repo, tmp_pat
     assert lines["check YAML syntax"].endswith("Failed")
     assert lines["no trailing whitespace"].endswith("Failed")
     assert lines["files end with one newline"].endswith("Failed")
+
+
+def test_no_hook_is_cloned_from_a_git_host():
+    config = yaml.safe_load((PROJECT / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+    assert [repo["repo"] for repo in config["repos"]] == ["local"]
+    for hook in config["repos"][0]["hooks"]:
+        # system hooks run from the project's environment; python hooks install from PyPI
+        assert hook["language"] in {"system", "python"}, hook["id"]
+        for requirement in hook.get("additional_dependencies", []):
+            assert "==" in requirement and "://" not in requirement, requirement

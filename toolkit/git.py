@@ -176,9 +176,11 @@ def materialize_tree(root: Path, tree: str, destination: Path) -> Path:
 
     if destination.is_dir():
         return destination
-    archive = bytes(open_repo(root).git.execute(
-        ["git", "archive", "--format=tar", tree], stdout_as_string=False
-    ))
+    archive = bytes(
+        open_repo(root).git.execute(
+            ["git", "archive", "--format=tar", tree], stdout_as_string=False
+        )
+    )
     destination.parent.mkdir(parents=True, exist_ok=True)
     temporary = Path(tempfile.mkdtemp(prefix=".tmp-", dir=destination.parent))
     try:
@@ -209,7 +211,10 @@ def working_tree_state(root: Path, path: str) -> WorkingTreeState:
     try:
         result = subprocess.run(
             ["git", "status", "--porcelain=v2", "--branch", "--untracked-files=all", "--", path],
-            cwd=root, capture_output=True, text=True, check=False,
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=False,
         )
     except OSError:
         return WorkingTreeState(None, None)
@@ -264,7 +269,10 @@ def files_at(root: Path, ref: str, paths: list[str]) -> dict[str, bytes | None]:
     commit = resolve_ref(root, ref)
     request = "".join(f"{commit}:{path}\n" for path in paths).encode()
     result = subprocess.run(
-        ["git", "cat-file", "--batch"], cwd=root, input=request, capture_output=True,
+        ["git", "cat-file", "--batch"],
+        cwd=root,
+        input=request,
+        capture_output=True,
         check=False,
     )
     if result.returncode != 0:
@@ -302,7 +310,10 @@ def create_annotated_tag(root: Path, tag: str, message: str, ref: str = "HEAD") 
 
     result = subprocess.run(
         ["git", "tag", "--annotate", "--file=-", "--cleanup=verbatim", tag, ref],
-        cwd=root, input=message.encode(), capture_output=True, check=False,
+        cwd=root,
+        input=message.encode(),
+        capture_output=True,
+        check=False,
     )
     if result.returncode != 0:
         stderr = result.stderr.decode(errors="replace").strip()
@@ -346,8 +357,14 @@ def history(root: Path, pathspec: str = ".") -> list[CommitInfo]:
     Merge commits list no paths (their changes are in the commits they merge).
     """
     output = run_git(
-        root, "log", "-z", "--no-renames", "--name-only", "--format=%x01%H%x00%an%x00%ae%x00%aI",
-        "--", pathspec,
+        root,
+        "log",
+        "-z",
+        "--no-renames",
+        "--name-only",
+        "--format=%x01%H%x00%an%x00%ae%x00%aI",
+        "--",
+        pathspec,
     )
     commits: list[CommitInfo] = []
     for record in output.split("\x01")[1:]:
