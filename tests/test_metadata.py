@@ -65,6 +65,13 @@ inputs:
 BAD_FILES: list[tuple[str, str | bytes, int, str | None, str]] = [
     ("tab", replace_line(3, "\tsummary: Greets someone.\n"), 3, "summary", "tab"),
     ("unclosed-quote", replace_line(2, "title: 'Greeter\n"), 2, "title", "closing quote"),
+    (
+        "unclosed-bracket",
+        replace_line(8, "tags: [example\n"),
+        8,
+        "tags",
+        "opened here is not closed",
+    ),
     ("duplicate-key", BASE + "title: Again\n", 23, "title", "duplicate key 'title'"),
     (
         "nested-duplicate-key",

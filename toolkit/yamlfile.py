@@ -150,8 +150,9 @@ def parse_mapping(text: str) -> dict[str, Any]:
 
 def _problem_from_yaml_error(error: yaml.MarkedYAMLError) -> YamlProblem:
     mark = error.problem_mark or error.context_mark
-    if error.context_mark and "end of stream" in (error.problem or ""):
-        # An unclosed quote or bracket runs to the end: point at where it opened.
+    opened = (error.context or "").startswith(("while parsing a flow", "while scanning a quoted"))
+    if error.context_mark and (opened or "end of stream" in (error.problem or "")):
+        # An unclosed quote or bracket is noticed lines later: point at where it opened.
         mark = error.context_mark
     problem = error.problem or "not valid YAML"
     hint = "fix the YAML syntax at this position"
@@ -161,6 +162,8 @@ def _problem_from_yaml_error(error: yaml.MarkedYAMLError) -> YamlProblem:
         hint = "each field may appear only once; remove or merge the repeated one"
     elif "quoted scalar" in (error.context or ""):
         hint = "a quoted value is missing its closing quote"
+    elif (error.context or "").startswith("while parsing a flow"):
+        hint = "the bracket opened here is not closed (or a comma is missing inside it)"
     elif "is not a real date" in problem:
         hint = "write a real date as YYYY-MM-DD, or quote the value to keep it as text"
     # Duplicate keys and impossible dates are well-formed YAML that autokit refuses.
