@@ -163,6 +163,13 @@ BAD_FILES: list[tuple[str, str | bytes, int, str | None, str]] = [
         "5 is not a valid string",
     ),
     (
+        "default-read-as-a-date",
+        replace_line(18, "    default: 2024-01-31\n"),
+        18,
+        "inputs.greeting.default",
+        "2024-01-31 is not a valid string; put it in quotes so that YAML reads it as text",
+    ),
+    (
         "default-outside-choices",
         BASE.replace(BASE[BASE.index("inputs:") :], CHOICE_INPUT),
         19,

@@ -363,11 +363,22 @@ def input_value_problem(spec: Mapping[str, Any], value: Any) -> str | None:
     """
     check = _TYPE_CHECKS.get(str(spec.get("type")))
     if check is not None and not check(value):
-        return f"{value!r} is not a valid {spec['type']}"
+        text = spec["type"] in ("string", "path") and not isinstance(value, str)
+        advice = "; put it in quotes so that YAML reads it as text" if text else ""
+        return f"{_shown(value)} is not a valid {spec['type']}{advice}"
     choices = spec.get("choices")
     if isinstance(choices, list) and choices and value not in choices:
-        return f"{value!r} is not one of the choices {', '.join(map(str, choices))}"
+        return f"{_shown(value)} is not one of the choices {', '.join(map(str, choices))}"
     return _bounds_problem(spec, value) or _pattern_problem(spec, value)
+
+
+def _shown(value: Any) -> str:
+    """A value as the file spells it: dates and booleans as YAML writes them."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return str(value).lower()
+    return repr(value)
 
 
 def _bounds_problem(spec: Mapping[str, Any], value: Any) -> str | None:
