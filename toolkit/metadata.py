@@ -750,14 +750,6 @@ def to_findings(problems: Sequence[Problem], text: str | None, display_path: str
     return findings
 
 
-class MetadataError(Exception):
-    """Raised by `load_automation` with every finding for the file."""
-
-    def __init__(self, findings: list[Finding]) -> None:
-        super().__init__("\n".join(f.as_line() for f in findings))
-        self.findings = findings
-
-
 def load_automation(path: Path, root: Path | None = None) -> Automation:
     """Load and validate one `automation.yaml` (or the folder holding it).
 

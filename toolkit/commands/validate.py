@@ -30,19 +30,17 @@ def validate(repo: Repository, paths: list[Path], output_format: str = "text") -
     from toolkit.findings import has_errors, render_github, render_json, render_text
     from toolkit.inventory import load_inventory
 
-    folders = automation_folders(repo, paths) if paths else None
-    inventory = load_inventory(repo, folders)
-    findings = inventory.findings
+    folders = (automation_folders(repo, paths) if paths else None) or repo.automation_dirs()
+    findings = load_inventory(repo, folders).findings
     if output_format == "json":
-        print(render_json(findings, checked=len(folders or repo.automation_dirs())))
+        print(render_json(findings, checked=len(folders)))
     elif output_format == "github":
         if findings:
             print(render_github(findings))
     elif findings:
         print(render_text(findings))
     if output_format == "text":
-        checked = len(folders) if folders is not None else len(repo.automation_dirs())
-        summary = f"{checked} automation(s) checked, {len(findings)} problem(s)"
+        summary = f"{len(folders)} automation(s) checked, {len(findings)} problem(s)"
         print(summary if findings else f"{summary}: all valid", file=sys.stderr)
     return 1 if has_errors(findings) else 0
 
