@@ -79,6 +79,23 @@ def test_new_automation_is_valid_and_its_tests_pass(repo, cli, runtime):
     assert "3 passed" in tests.stdout
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("runtime", ["python", "shell"])
+def test_the_printed_next_steps_work(repo, cli, runtime, monkeypatch):
+    result = cli("new", "late-fees", "--runtime", runtime, *OPTIONS, "--repo", str(repo))
+    steps = [line.split(". ", 1)[1] for line in result.out.splitlines() if line[:4] == "  3."]
+    steps += [line.split(". ", 1)[1] for line in result.out.splitlines() if line[:4] == "  4."]
+    commands = [step.split("   (")[0].split() for step in steps]
+    assert commands == [
+        ["autokit", "test", "late-fees"],
+        ["autokit", "run", "late-fees", "--example"],
+    ]
+    monkeypatch.chdir(repo)
+    for command in commands:
+        outcome = cli(*command[1:])
+        assert outcome.code == 0, (command, outcome)
+
+
 @pytest.mark.parametrize("runtime", ["python", "shell"])
 def test_scaffold_matches_snapshot(repo, cli, runtime):
     cli("new", "invoice-reminders", "--runtime", runtime, *OPTIONS, "--repo", str(repo))

@@ -213,9 +213,9 @@ def next_steps(repo: Repository, target: Path, files: list[str]) -> str:
             f"created {folder}/ with {', '.join(files)}",
             "next:",
             f"  1. edit {folder}/ (the entrypoint, its tests, README.md, automation.yaml)",
-            f"  2. autokit validate {folder}",
-            f"  3. PYTHONPATH={folder} python -m pytest {folder}/tests",
-            f"  4. autokit run {target.name}   (try it on the example inputs)",
+            f"  2. autokit validate {folder}   (the metadata contract)",
+            f"  3. autokit test {target.name}   (its tests and examples, in its own environment)",
+            f"  4. autokit run {target.name} --example   (try it on its example inputs)",
             "  5. autokit codeowners   (adds the owner to .github/CODEOWNERS)",
             "  6. commit on a branch, push, and open a pull request",
         ]
