@@ -319,6 +319,14 @@ def create_annotated_tag(root: Path, tag: str, message: str, ref: str = "HEAD") 
         raise ToolkitError(f"could not create tag {tag}: {stderr}")
 
 
+def has_remote(root: Path, remote: str = "origin") -> bool:
+    try:
+        run_git(root, "remote", "get-url", remote)
+    except ToolkitError:
+        return False
+    return True
+
+
 def push_tags(root: Path, tags: list[str], remote: str = "origin") -> None:
     """Push the given tags (and nothing else) to `remote`."""
     if tags:
