@@ -132,7 +132,7 @@ def test_empty_owners_is_one_finding_and_owners_reports_it_without_the_schema(ma
     _, report = policy_json(cli, root, "--base", "main")
     about_owners = [f["check"] for f in report["findings"] if f["field"] == "owners"]
     assert about_owners == ["metadata-schema"], report
-    (root / "pyproject.toml").write_text('[tool.autokit.checks]\nmetadata-schema = false\n')
+    (root / "pyproject.toml").write_text("[tool.autokit.checks]\nmetadata-schema = false\n")
     _, report = policy_json(cli, root, "--base", "main")
     owners = by_check(report, "owners")
     assert [f["message"] for f in owners] == ["there must be at least one owner"]
