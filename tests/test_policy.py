@@ -294,8 +294,11 @@ def test_every_check_is_documented_for_reviewers():
     from toolkit.checks import load_checks
 
     for check in load_checks():
-        assert len(check.doc.splitlines()) >= 3, check.id
-        assert "Fix" in check.doc or "fix" in check.doc, check.id
+        # A one-line rule, then what it enforces and why, then how to fix a finding.
+        summary, *body = check.doc.split("\n\n")
+        assert "\n" not in summary and summary.endswith("."), check.id
+        assert len(body) >= 2, check.id
+        assert any(p.startswith("Fix: ") for p in body), check.id
 
 
 def test_new_automation_in_pr_needs_its_codeowners_line(make_repo, cli):

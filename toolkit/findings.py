@@ -199,19 +199,3 @@ def render_step_summary(
             "limited to 1 MiB. Run `autokit policy --format json` for all of them.\n"
         )
     return text
-
-
-def append_step_summary(markdown: str, path: str | None) -> bool:
-    """Append to the job summary file (`$GITHUB_STEP_SUMMARY`) within its size limit."""
-    if not path:
-        return False
-    from pathlib import Path
-
-    target = Path(path)
-    existing = target.stat().st_size if target.exists() else 0
-    data = markdown.encode()
-    if existing + len(data) > STEP_SUMMARY_LIMIT:
-        return False
-    with target.open("ab") as file:
-        file.write(data)
-    return True

@@ -168,7 +168,7 @@ class PolicyContext:
 
     def base_data(self, name: str) -> dict[str, Any] | None:
         """The metadata at the merge base (under the old name if renamed), if readable."""
-        return _parse_loosely(self._base_texts.get(name))
+        return parse_loosely(self._base_texts.get(name))
 
     @cached_property
     def _head_texts(self) -> dict[str, bytes | None]:
@@ -182,7 +182,7 @@ class PolicyContext:
 
     def data(self, name: str) -> dict[str, Any] | None:
         """The metadata now, parsed without validation (None if unreadable)."""
-        return _parse_loosely(self._head_texts.get(name))
+        return parse_loosely(self._head_texts.get(name))
 
     def line_of(self, name: str, *keys: Any, key: bool = False) -> int:
         """The line of a field in the automation's metadata file (1 if not found)."""
@@ -221,7 +221,8 @@ def walk_files(folder: Path) -> list[Path]:
     return [p for p in found if not p.is_symlink()]
 
 
-def _parse_loosely(raw: bytes | None) -> dict[str, Any] | None:
+def parse_loosely(raw: bytes | None) -> dict[str, Any] | None:
+    """A YAML mapping without validation; None when it is missing or does not parse."""
     from toolkit.yamlfile import YamlProblem, decode, parse_mapping
 
     if raw is None:
@@ -230,6 +231,21 @@ def _parse_loosely(raw: bytes | None) -> dict[str, Any] | None:
         return parse_mapping(decode(raw))
     except YamlProblem:
         return None
+
+
+def is_binary(path: Path) -> bool:
+    """A NUL byte in the first 8 KiB, the test Git itself uses."""
+    with path.open("rb") as file:
+        return b"\0" in file.read(8192)
+
+
+def first_difference(actual: str, expected: str) -> int:
+    """The first line (1-based) where a generated file differs from what it should be."""
+    ours, theirs = actual.splitlines(), expected.splitlines()
+    for number, (a, b) in enumerate(zip(ours, theirs, strict=False), start=1):
+        if a != b:
+            return number
+    return min(len(ours), len(theirs)) + 1
 
 
 # ---------------------------------------------------------------------------
