@@ -195,7 +195,30 @@ def test_waiver_with_bad_date_is_an_error_naming_the_line(make_repo, cli):
     assert finding["path"] == "pyproject.toml"
     assert "'31/12/2027' is not a date" in finding["message"]
     lines = (root / "pyproject.toml").read_text().splitlines()
-    assert "file-size" in lines[finding["line"] - 1]
+    assert lines[finding["line"] - 1] == 'expires = "31/12/2027"'
+
+
+def test_each_waiver_problem_points_at_its_own_line(make_repo, cli):
+    body = (
+        '[tool.autokit.checks]\nowners = "no"\n\n'
+        '[[tool.autokit.waivers]]\ncheck = "file-size"\nautomation = "greeter"\n'
+        'reason = "sample data"\nexpires = 2099-01-01\n\n'
+        '[[tool.autokit.waivers]]\ncheck = "owners"\nautomation = "greeter"\n'
+        'reason = ""\nexpires = 20991231\n\n'
+        '[[tool.autokit.waivers]]\ncheck = "owners"\nautomation = "greter"\n'
+        'reason = "typo"\nexpires = 2099-01-01\n'
+    )
+    root = base_repo(make_repo, "greeter", extra=_pyproject(body))
+    _code, report = policy_json(cli, root, "--all")
+    lines = (root / "pyproject.toml").read_text().splitlines()
+    found = {(f["field"], lines[f["line"] - 1]) for f in by_check(report, "policy-config")}
+    assert found == {
+        ("tool.autokit.checks.owners", 'owners = "no"'),
+        ("tool.autokit.waivers[1].reason", 'reason = ""'),
+        ("tool.autokit.waivers[1].expires", "expires = 20991231"),
+        ("tool.autokit.waivers.automation", 'automation = "greter"'),
+    }
+    assert "did you mean 'greeter'?" in json.dumps(report)
 
 
 def test_expired_waiver_and_unknown_check_are_errors(make_repo, cli):

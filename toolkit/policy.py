@@ -306,22 +306,31 @@ def _require_head_checked_out(repo: Repository, head: str) -> None:
 
 def _unknown_waived_automations(repo: Repository, config: PolicyConfig) -> list[Finding]:
     """A waiver for an automation that does not exist hides nothing: say so."""
+    import difflib
+
     from toolkit.config import CONFIG_CHECK, PYPROJECT
 
-    return [
-        Finding(
-            PYPROJECT,
-            None,
-            None,
-            CONFIG_CHECK,
-            "error",
-            f"a waiver of {waiver.check} names '{waiver.automation}', which does not exist",
-            "fix the name or remove the waiver",
-            "tool.autokit.waivers",
+    names = [folder.name for folder in repo.automation_dirs()]
+    findings = []
+    for waiver in config.waivers:
+        if waiver.automation in names:
+            continue
+        close = difflib.get_close_matches(waiver.automation, names, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else "fix the name or remove the waiver"
+        message = f"a waiver of {waiver.check} names '{waiver.automation}', which does not exist"
+        findings.append(
+            Finding(
+                PYPROJECT,
+                waiver.line,
+                None,
+                CONFIG_CHECK,
+                "error",
+                message,
+                hint,
+                "tool.autokit.waivers.automation",
+            )
         )
-        for waiver in config.waivers
-        if not (repo.automations_dir / waiver.automation).is_dir()
-    ]
+    return findings
 
 
 def policy_config(repo: Repository, check_ids: Iterable[str]) -> PolicyConfig:
