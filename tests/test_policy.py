@@ -379,6 +379,40 @@ def test_github_format_writes_annotations_and_a_step_summary(make_repo, cli, tmp
     assert "$A\\|&lt;b&gt;" in text  # no table break, no HTML from contributor text
 
 
+def test_unwritable_step_summary_is_reported_and_annotations_still_printed(
+    make_repo, cli, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "missing-folder" / "summary.md"))
+    root = base_repo(make_repo, "greeter")
+    open_pr(root, {"automations/greeter/main.py": "import os\nos.environ['UNDECLARED']\n"})
+    result = cli("policy", "--repo", str(root), "--base", "main", "--format", "github")
+    assert result.code == 1, result
+    assert "::error file=automations/greeter/main.py,line=2" in result.out
+    assert "could not append the job summary" in result.err
+    assert "No such file or directory" in result.err
+
+
+def test_grouped_text_indents_every_line_of_a_finding_under_its_automation():
+    from toolkit.findings import render_grouped_text
+
+    text = render_grouped_text(
+        [
+            _finding(message="not valid YAML\n  at position 0"),
+            _finding(path=".github/CODEOWNERS", line=None, check="codeowners-sync"),
+        ]
+    )
+    assert text.splitlines() == [
+        "(repository) (1 error)",
+        "  error   .github/CODEOWNERS  [codeowners-sync] bad",
+        "          hint: fix it",
+        "",
+        "greeter (1 error)",
+        "  error   automations/greeter/main.py:3  [declared-secrets] not valid YAML",
+        "            at position 0",
+        "          hint: fix it",
+    ]
+
+
 def test_step_summary_lists_everything_until_the_cap():
     from toolkit.findings import render_step_summary
 

@@ -122,6 +122,9 @@ def _counts(findings: Sequence[Finding]) -> str:
     return ", ".join(parts)
 
 
+_INDENT = " " * 10
+
+
 def render_grouped_text(findings: Sequence[Finding]) -> str:
     """Findings grouped by automation, each with its location, check and hint."""
     blocks = []
@@ -129,12 +132,12 @@ def render_grouped_text(findings: Sequence[Finding]) -> str:
         lines = [f"{group} ({_counts(items)})"]
         for finding in items:
             field = f"{finding.field}: " if finding.field else ""
+            message = finding.message.replace("\n", "\n" + _INDENT)  # keep the group readable
             lines.append(
-                f"  {finding.severity:<7} {finding.location()}  [{finding.check}] "
-                f"{field}{finding.message}"
+                f"  {finding.severity:<7} {finding.location()}  [{finding.check}] {field}{message}"
             )
             if finding.hint:
-                lines.append(f"          hint: {finding.hint}")
+                lines.append(f"{_INDENT}hint: {finding.hint}")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
 

@@ -115,15 +115,21 @@ def report_github(result: Any, ctx: Any) -> None:
     summary_path = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary_path:
         target = Path(summary_path)
-        used = target.stat().st_size if target.exists() else 0
         notes = [_scope_line(result, ctx), *_waived_lines(result)]
-        markdown = render_step_summary(
-            result.findings, "autokit policy", notes, limit=STEP_SUMMARY_LIMIT - used
-        )
-        with target.open("a", encoding="utf-8") as file:
-            file.write(markdown)
-    report_text_summary = f"policy: {_scope_line(result, ctx)}"
-    print(report_text_summary, file=sys.stderr)
+        try:
+            used = target.stat().st_size if target.exists() else 0
+            markdown = render_step_summary(
+                result.findings, "autokit policy", notes, limit=STEP_SUMMARY_LIMIT - used
+            )
+            with target.open("a", encoding="utf-8") as file:
+                file.write(markdown)
+        except OSError as error:  # the annotations above still reach the reviewer
+            print(
+                f"autokit: could not append the job summary to {summary_path}: "
+                f"{error.strerror or error}",
+                file=sys.stderr,
+            )
+    print(f"policy: {_scope_line(result, ctx)}", file=sys.stderr)
 
 
 REPORTERS = {"text": report_text, "json": report_json, "github": report_github}
