@@ -366,6 +366,7 @@ def test_github_format_writes_annotations_and_a_step_summary(make_repo, cli, tmp
     summary = tmp_path / "summary.md"
     summary.write_text("earlier step output\n")
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    monkeypatch.delenv("GITHUB_REPOSITORY", raising=False)  # set when CI runs these tests
     root = base_repo(make_repo, "greeter")
     open_pr(root, {"automations/greeter/main.py": "import os\nos.environ['A|<b>']\n"})
     result = cli("policy", "--repo", str(root), "--base", "main", "--format", "github")
@@ -377,6 +378,24 @@ def test_github_format_writes_annotations_and_a_step_summary(make_repo, cli, tmp
     assert text.startswith("earlier step output\n## autokit policy")
     assert "| error | `automations/greeter/main.py:2:1` | declared-secrets |" in text
     assert "$A\\|&lt;b&gt;" in text  # no table break, no HTML from contributor text
+
+
+def test_step_summary_links_each_place_to_the_file_at_the_commit_checked(
+    make_repo, cli, tmp_path, monkeypatch
+):
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    monkeypatch.setenv("GITHUB_SERVER_URL", "https://github.example")
+    monkeypatch.setenv("GITHUB_REPOSITORY", "shop/automations")
+    root = base_repo(make_repo, "greeter")
+    open_pr(root, {"automations/greeter/my notes.py": "import os\nos.environ['UNDECLARED']\n"})
+    head = git(root, "rev-parse", "HEAD").strip()
+    assert cli("policy", "--repo", str(root), "--base", "main", "--format", "github").code == 1
+    link = (
+        "[`automations/greeter/my notes.py:2:1`](https://github.example/shop/automations/blob/"
+        f"{head}/automations/greeter/my%20notes.py#L2)"
+    )
+    assert f"| error | {link} | declared-secrets |" in summary.read_text()
 
 
 def test_unwritable_step_summary_is_reported_and_annotations_still_printed(

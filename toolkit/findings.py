@@ -151,10 +151,21 @@ def _markdown_cell(text: str | None) -> str:
     return " ".join(text.split())
 
 
-def _summary_row(finding: Finding) -> str:
+def file_link(blob_url: str, finding: Finding) -> str:
+    """The finding's file (and line) under `blob_url`, e.g. https://github.com/o/r/blob/SHA/."""
+    from urllib.parse import quote
+
+    anchor = f"#L{finding.line}" if finding.line is not None else ""
+    return f"{blob_url}{quote(finding.path)}{anchor}"
+
+
+def _summary_row(finding: Finding, blob_url: str | None) -> str:
+    where = f"`{_markdown_cell(finding.location())}`"
+    if blob_url:
+        where = f"[{where}]({file_link(blob_url, finding)})"
     cells = [
         finding.severity,
-        f"`{_markdown_cell(finding.location())}`",
+        where,
         finding.check,
         _markdown_cell((f"{finding.field}: " if finding.field else "") + finding.message),
         _markdown_cell(finding.hint),
@@ -167,11 +178,13 @@ def render_step_summary(
     title: str,
     notes: Sequence[str] = (),
     limit: int = STEP_SUMMARY_LIMIT,
+    blob_url: str | None = None,
 ) -> str:
     """A Markdown job summary listing every finding, cut to stay under `limit` bytes.
 
     GitHub shows only ten annotations per step, so the summary is the complete list; if
-    it would pass the size limit, the rows that do not fit are counted instead.
+    it would pass the size limit, the rows that do not fit are counted instead. With
+    `blob_url`, each place links to the file and line at the commit checked.
     """
     head = f"## {_markdown_cell(title)}\n\n"
     head += "".join(f"{_markdown_cell(note)}\n\n" for note in notes)
@@ -188,7 +201,7 @@ def render_step_summary(
             sort_key(f),
         ),
     ):
-        row = _summary_row(finding)
+        row = _summary_row(finding, blob_url)
         size = len(row.encode())
         if used + size > limit:
             break

@@ -119,7 +119,11 @@ def report_github(result: Any, ctx: Any) -> None:
         try:
             used = target.stat().st_size if target.exists() else 0
             markdown = render_step_summary(
-                result.findings, "autokit policy", notes, limit=STEP_SUMMARY_LIMIT - used
+                result.findings,
+                "autokit policy",
+                notes,
+                limit=STEP_SUMMARY_LIMIT - used,
+                blob_url=_blob_url(ctx),
             )
             with target.open("a", encoding="utf-8") as file:
                 file.write(markdown)
@@ -130,6 +134,17 @@ def report_github(result: Any, ctx: Any) -> None:
                 file=sys.stderr,
             )
     print(f"policy: {_scope_line(result, ctx)}", file=sys.stderr)
+
+
+def _blob_url(ctx: Any) -> str | None:
+    """Where GitHub shows the files of the commit checked, from the workflow's variables."""
+    from toolkit import git
+
+    server, repository = os.environ.get("GITHUB_SERVER_URL"), os.environ.get("GITHUB_REPOSITORY")
+    if not server or not repository or not git.is_git_repository(ctx.root):
+        return None
+    commit = git.head_commit(ctx.root)
+    return f"{server.rstrip('/')}/{repository}/blob/{commit}/" if commit else None
 
 
 REPORTERS = {"text": report_text, "json": report_json, "github": report_github}
