@@ -63,6 +63,8 @@ def test_invalid_example_fails_even_when_tests_pass(make_repo, cli):
     assert result.code == 1
     assert "Traceback" not in result.err
     assert "greeter: automation 'greeter' has invalid metadata" in result.out
+    row = result.out.splitlines()[2].split()
+    assert row[:4] == ["greeter", "?", "error", "-"] and row[-1] == "FAILED", result.out
 
 
 def test_examples_note_secrets_missing_on_this_machine_without_failing(make_repo, cli, monkeypatch):

@@ -272,6 +272,8 @@ def render_table(results: list[TestResult]) -> str:
     rows = []
     for result in results:
         examples = f"{sum(e.status == 'ok' for e in result.examples)}/{len(result.examples)} ok"
+        if not result.examples:
+            examples = "-" if result.version == "?" else "none"  # "?": metadata unreadable
         rows.append(
             [
                 result.name,
