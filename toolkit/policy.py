@@ -310,11 +310,11 @@ def _unknown_waived_automations(repo: Repository, config: PolicyConfig) -> list[
 
     from toolkit.config import CONFIG_CHECK, PYPROJECT
 
-    names = [folder.name for folder in repo.automation_dirs()]
     findings = []
     for waiver in config.waivers:
-        if waiver.automation in names:
-            continue
+        if (repo.automations_dir / waiver.automation).is_dir():
+            continue  # listing every folder only when a name is wrong keeps policy flat in size
+        names = [folder.name for folder in repo.automation_dirs()]
         close = difflib.get_close_matches(waiver.automation, names, n=1)
         hint = f"did you mean '{close[0]}'?" if close else "fix the name or remove the waiver"
         message = f"a waiver of {waiver.check} names '{waiver.automation}', which does not exist"
