@@ -98,6 +98,11 @@ def test_dirty_working_tree_is_reviewed_as_it_is_on_disk(make_repo, cli):
         "version-bump",
         "hardcoded-secrets",
     }
+    note = "uncommitted or untracked files under automations/ were not reviewed"
+    assert note in cli("policy", "--repo", str(root), "--base", "main").err
+    assert note not in cli("policy", "--repo", str(root), "--base", "main", "--uncommitted").err
+    commit_all(root, "everything committed")
+    assert note not in cli("policy", "--repo", str(root), "--base", "main").err
 
 
 def test_head_other_than_the_checkout_is_refused(make_repo, cli):

@@ -43,7 +43,22 @@ def run(args: argparse.Namespace) -> int:
     ctx = build_context(repo, args.base, args.head, args.all, args.uncommitted)
     result = run_checks(ctx)
     REPORTERS[args.format](result, ctx)
+    if ctx.base is not None and not args.uncommitted:
+        _note_uncommitted(repo)
     return 1 if has_errors(result.findings) else 0
+
+
+def _note_uncommitted(repo: Any) -> None:
+    """Before a push, "no findings" must not hide files the scope left out."""
+    from toolkit import git
+    from toolkit.repo import AUTOMATIONS_DIR
+
+    if git.is_dirty(repo.root, AUTOMATIONS_DIR):
+        print(
+            f"policy: uncommitted or untracked files under {AUTOMATIONS_DIR}/ were not "
+            "reviewed; commit them, or add --uncommitted",
+            file=sys.stderr,
+        )
 
 
 def list_checks() -> int:
