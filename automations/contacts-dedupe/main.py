@@ -31,6 +31,8 @@ REPORT_HEADER = ["action", "rows", "kept_row", "reason", "details"]
 class ContactsError(Exception):
     """A problem with the input file or inputs; nothing was written."""
 
+    autokit_expected = True  # `autokit run` shows the message without a traceback
+
 
 @dataclass
 class Contact:

@@ -19,13 +19,14 @@ import datetime as dt
 import io
 import json
 import os
+import re
 import smtplib
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from email.message import EmailMessage
-from email.utils import make_msgid, parseaddr
+from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,8 @@ SMTP_TIMEOUT = 15
 
 class InvoiceReminderError(Exception):
     """A problem with the run's input or environment; nothing was sent or changed."""
+
+    autokit_expected = True  # `autokit run` shows the message without a traceback
 
 
 @dataclass(frozen=True)
@@ -84,9 +87,19 @@ def _date(value: str, where: str) -> dt.date:
     )
 
 
+# 1,240.00 (comma groups thousands) and the European 1.240,00 or 54,50 (decimal comma).
+THOUSANDS_COMMA = re.compile(r"-?\d{1,3}(,\d{3})+(\.\d+)?")
+DECIMAL_COMMA = re.compile(r"-?\d{1,3}(\.\d{3})*,\d{1,2}|-?\d+,\d{1,2}")
+
+
 def _amount(value: str, where: str) -> Decimal:
+    text = value.strip()
+    if THOUSANDS_COMMA.fullmatch(text):
+        text = text.replace(",", "")
+    elif DECIMAL_COMMA.fullmatch(text):
+        text = text.replace(".", "").replace(",", ".")
     try:
-        amount = Decimal(value.strip().replace(",", ""))
+        amount = Decimal(text)
     except InvalidOperation:
         amount = Decimal("NaN")
     if not amount.is_finite():
@@ -124,7 +137,11 @@ def _rows(path: Path) -> list[tuple[int, dict[str, str]]]:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as error:
         raise InvoiceReminderError(f"{path.name} is not UTF-8 text ({error})") from None
-    reader = csv.DictReader(text.splitlines())
+    lines = text.splitlines()
+    # Spreadsheet apps in countries with a decimal comma export CSV with semicolons.
+    header = lines[0] if lines else ""
+    delimiter = ";" if header.count(";") > header.count(",") else ","
+    reader = csv.DictReader(lines, delimiter=delimiter)
     if not reader.fieldnames:
         raise InvoiceReminderError(
             f"{path.name} is empty: expected a header row with {', '.join(REQUIRED_COLUMNS)}"
@@ -238,9 +255,19 @@ def build_message(reminder: Reminder, body: str, sender: str) -> EmailMessage:
         if count == 1
         else f"Payment reminder: {count} overdue invoices"
     )
+    message["Date"] = formatdate(localtime=True)
     message["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or None)
     message.set_content(body)
     return message
+
+
+def check_sender(sender: str) -> None:
+    """Stop before anything happens when the From address could not be delivered from."""
+    if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", parseaddr(sender)[1]):
+        raise InvoiceReminderError(
+            f"sender {sender!r} is not an email address; write it as "
+            "'Example Shop <shop@example-shop.com>' or 'shop@example-shop.com'"
+        )
 
 
 def connect(host: str, port: int, security: str, user: str) -> smtplib.SMTP:
@@ -325,6 +352,7 @@ def main(
     dry_run: bool = False,
 ) -> dict[str, Any]:
     """Send (or write) the reminders; return counts and the files written."""
+    check_sender(sender)
     source = Path(invoices)
     day = _today(today)
     ledger_path = Path(ledger) if ledger else source.with_suffix(".reminded.json")

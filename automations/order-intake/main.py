@@ -33,7 +33,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage, Message
-from email.utils import make_msgid, parseaddr
+from email.utils import formatdate, make_msgid, parseaddr
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -54,6 +54,8 @@ SMTP_TIMEOUT = 15
 
 class OrderIntakeError(Exception):
     """A problem with the run's input or environment; nothing was changed."""
+
+    autokit_expected = True  # `autokit run` shows the message without a traceback
 
 
 @dataclass(frozen=True)
@@ -294,11 +296,17 @@ def _where(path: Path, sheet: str, row: int) -> str:
 def load_inventory(path: Path, sheet_name: str) -> Inventory:
     """Read the inventory sheet: a header row with SKU and Stock (and optionally Name)."""
     from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
 
     if not path.is_file():
         raise OrderIntakeError(f"inventory workbook {path} does not exist")
     try:
         workbook = load_workbook(path)
+    except InvalidFileException:
+        raise OrderIntakeError(
+            f"{path.name} is not an Excel workbook (.xlsx); open it in your spreadsheet "
+            "app and save it as an Excel workbook (.xlsx)"
+        ) from None
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
         raise OrderIntakeError(
             f"{path.name} is not a readable Excel workbook (.xlsx): {error or 'empty file'}"
@@ -444,7 +452,7 @@ def plan(
                 Rejection(
                     order.source,
                     order.message_id,
-                    f"{order.shop} order {order.number}: {reason}; skipped",
+                    f"{order.shop} order {order.number}: {reason}",
                 )
             )
             continue
@@ -472,17 +480,29 @@ def notification(order: Order, sender: str, names: dict[str, str]) -> EmailMessa
     message["From"] = sender
     message["To"] = f"{order.customer} <{order.email}>" if order.customer else order.email
     message["Subject"] = f"Your order {order.number} is on its way"
-    message["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or None)
+    message["Date"] = formatdate(localtime=True)
+    shop_name, address = parseaddr(sender)
+    message["Message-ID"] = make_msgid(domain=address.rpartition("@")[2] or None)
     items = "\n".join(
         f"  {quantity} x {names.get(sku) or sku} ({sku})"
         for sku, quantity in order.quantities().items()
     )
     greeting = f"Hello {order.customer}," if order.customer else "Hello,"
+    sign_off = f"Kind regards,\n{shop_name}\n" if shop_name else ""
     message.set_content(
-        f"{greeting}\n\ngood news: your order {order.number} has been packed and is on its "
-        f"way.\n\n{items}\n\nThank you for shopping with us!\n"
+        f"{greeting}\n\nGood news: your order {order.number} has been packed and is on its "
+        f"way.\n\n{items}\n\nThank you for shopping with us!\n\n{sign_off}"
     )
     return message
+
+
+def check_sender(sender: str) -> None:
+    """Stop before anything happens when the From address could not be delivered from."""
+    if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", parseaddr(sender)[1]):
+        raise OrderIntakeError(
+            f"sender {sender!r} is not an email address; write it as "
+            "'Example Shop <shop@example-shop.com>' or 'shop@example-shop.com'"
+        )
 
 
 def connect(host: str, port: int, security: str, user: str) -> smtplib.SMTP:
@@ -556,6 +576,7 @@ def main(
     dry_run: bool = False,
 ) -> dict[str, Any]:
     """Process new order emails; return counts, rejections and the files written."""
+    check_sender(sender)
     workbook_path = Path(inventory)
     orders, rejected = read_orders(Path(maildir))
     stock = load_inventory(workbook_path, sheet)

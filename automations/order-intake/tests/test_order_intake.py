@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from main import OrderIntakeError, main
+from main import OrderIntakeError, main, save_atomically
 from openpyxl import Workbook, load_workbook
 
 if TYPE_CHECKING:  # the fixtures come from conftest.py
@@ -75,7 +75,10 @@ def test_sends_one_notification_per_order_and_decrements_stock(
     jane = mails["jane.doe@example.com"]
     assert jane["Subject"] == "Your order 1001 is on its way"
     assert jane["From"] == SENDER
-    body = jane.get_payload(decode=True).decode()
+    assert jane["Date"]
+    body = jane.get_payload(decode=True).decode().replace("\r\n", "\n")
+    assert body.startswith("Hello Jane Doe,\n\nGood news: your order 1001 has been packed")
+    assert body.rstrip().endswith("Thank you for shopping with us!\n\nKind regards,\nExample Shop")
     assert "2 x Stoneware mug, blue (MUG-BLU)" in body
     assert "1 x Earl Grey tea, 100 g (TEA-EARL)" in body
     assert "3 x Garden gloves, size M (GLOVE-M)" in (
@@ -317,6 +320,38 @@ def test_empty_workbook_file_is_a_clear_error(shop: Path, smtp_server: tuple[Mai
     assert (shop / "inventory.xlsx").read_bytes() == b""
 
 
+def test_csv_given_as_the_workbook_is_a_clear_error(
+    shop: Path, smtp_server: tuple[Mailbox, int]
+) -> None:
+    export = shop / "inventory.csv"
+    export.write_text("SKU,Name,Stock\nMUG-RED,Stoneware mug,3\n", encoding="utf-8")
+
+    with pytest.raises(OrderIntakeError, match=r"inventory.csv is not an Excel workbook \(.xlsx\)"):
+        run(shop, smtp_server[1], inventory=str(export))
+
+    assert export.read_text(encoding="utf-8") == "SKU,Name,Stock\nMUG-RED,Stoneware mug,3\n"
+    assert smtp_server[0].received == []
+
+
+class CrashingWorkbook:
+    """Stands in for a workbook whose save dies halfway (disk full, power cut)."""
+
+    def save(self, filename: str) -> None:
+        Path(filename).write_bytes(b"PK\x03\x04 half a workbook")
+        raise KeyboardInterrupt
+
+
+def test_a_crash_while_saving_leaves_the_workbook_whole(shop: Path) -> None:
+    target = shop / "inventory.xlsx"
+    original = target.read_bytes()
+
+    with pytest.raises(KeyboardInterrupt):
+        save_atomically(CrashingWorkbook(), target, like=target)
+
+    assert target.read_bytes() == original
+    assert sorted(p.name for p in shop.iterdir()) == ["inventory.xlsx", "maildir"]
+
+
 def test_folder_that_is_not_a_maildir_is_a_clear_error(shop: Path, tmp_path: Path) -> None:
     with pytest.raises(OrderIntakeError, match=r"is not a Maildir folder.*cur/ and new/"):
         main(maildir=str(tmp_path), inventory=str(shop / "inventory.xlsx"), sender=SENDER)
@@ -332,3 +367,15 @@ def test_empty_maildir_changes_nothing(shop: Path, smtp_server: tuple[Mailbox, i
 
     assert summary["orders_applied"] == 0 and summary["rejected"] == []
     assert (shop / "inventory.xlsx").read_bytes() == workbook
+
+
+def test_sender_that_is_not_an_address_stops_before_anything_changes(
+    shop: Path, smtp_server: tuple[Mailbox, int]
+) -> None:
+    workbook = (shop / "inventory.xlsx").read_bytes()
+
+    with pytest.raises(OrderIntakeError, match=r"sender 'Example Shop' is not an email address"):
+        run(shop, smtp_server[1], sender="Example Shop")
+
+    assert (shop / "inventory.xlsx").read_bytes() == workbook
+    assert smtp_server[0].received == []
