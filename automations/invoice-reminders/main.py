@@ -272,9 +272,10 @@ def check_sender(sender: str) -> None:
 
 def connect(host: str, port: int, security: str, user: str) -> smtplib.SMTP:
     password = os.environ.get("SMTP_PASSWORD")
+    client: smtplib.SMTP | None = None
     try:
         if security == "ssl":
-            client: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=SMTP_TIMEOUT)
+            client = smtplib.SMTP_SSL(host, port, timeout=SMTP_TIMEOUT)
         else:
             client = smtplib.SMTP(host, port, timeout=SMTP_TIMEOUT)
         if security == "starttls":
@@ -282,6 +283,8 @@ def connect(host: str, port: int, security: str, user: str) -> smtplib.SMTP:
         if password:
             client.login(user, password)
     except (OSError, smtplib.SMTPException) as error:
+        if client is not None:
+            client.close()  # a refused login or STARTTLS leaves the connection open
         raise InvoiceReminderError(
             f"cannot use the SMTP server {host}:{port} ({error}). No reminder was sent or "
             "recorded; check smtp_host, smtp_port, smtp_security and SMTP_PASSWORD"

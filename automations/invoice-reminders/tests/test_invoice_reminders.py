@@ -307,3 +307,13 @@ def test_sender_that_is_not_an_address_stops_before_anything_is_sent(
 
     assert smtp_server[0].received == []
     assert not export.with_suffix(".reminded.json").exists()
+
+
+def test_server_without_starttls_is_a_clear_error_and_nothing_is_recorded(
+    export: Path, smtp_server: tuple[Mailbox, int]
+) -> None:
+    with pytest.raises(InvoiceReminderError, match=r"STARTTLS.*check smtp_host"):
+        run(export, smtp_server[1], smtp_security="starttls")
+
+    assert smtp_server[0].received == []
+    assert not export.with_suffix(".reminded.json").exists()

@@ -11,6 +11,8 @@ from openpyxl import Workbook, load_workbook
 if TYPE_CHECKING:  # the fixtures come from conftest.py
     from conftest import Mailbox
 
+from conftest import SMTP_LOGIN
+
 SAMPLE = Path(__file__).resolve().parent.parent / "sample"
 SENDER = "Example Shop <shipping@example-shop.test>"
 SAMPLE_STOCK = {
@@ -379,3 +381,29 @@ def test_sender_that_is_not_an_address_stops_before_anything_changes(
 
     assert (shop / "inventory.xlsx").read_bytes() == workbook
     assert smtp_server[0].received == []
+
+
+def test_smtp_password_logs_in_as_the_sender(
+    shop: Path, smtp_login_server: tuple[Mailbox, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SMTP_PASSWORD", SMTP_LOGIN[1])
+
+    summary = run(shop, smtp_login_server[1])
+
+    assert summary["notifications_sent"] == 3
+    assert len(smtp_login_server[0].received) == 3
+    assert smtp_login_server[0].logins == ["shipping@example-shop.test"]
+
+
+def test_wrong_smtp_password_changes_nothing_and_is_not_shown(
+    shop: Path, smtp_login_server: tuple[Mailbox, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SMTP_PASSWORD", "wrong password")
+    workbook = (shop / "inventory.xlsx").read_bytes()
+
+    with pytest.raises(OrderIntakeError, match=r"cannot use the SMTP server.*535") as error:
+        run(shop, smtp_login_server[1])
+
+    assert "wrong password" not in str(error.value)
+    assert (shop / "inventory.xlsx").read_bytes() == workbook
+    assert smtp_login_server[0].received == [] and smtp_login_server[0].logins == []
