@@ -21,6 +21,7 @@ With `dry_run`, nothing outside the output folder changes: notifications are wri
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import mailbox
 import os
@@ -567,6 +568,35 @@ def output_dir(near: Path) -> Path:
     return Path(configured) if configured else near.parent / "output"
 
 
+@contextlib.contextmanager
+def one_run_at_a_time(workbook: Path, dry_run: bool) -> Iterator[None]:
+    """Hold a lock on the workbook for the whole run (not for a dry run, which writes elsewhere).
+
+    Two runs at once would read the same "Processed" sheet and notify every customer twice.
+    The lock is an OS lock (flock) on a hidden file beside the workbook: the system releases
+    it when the process ends, so a crashed run never leaves it behind.
+    """
+    if dry_run:
+        yield
+        return
+    import fcntl
+
+    lock_path = workbook.with_name(f".{workbook.name}.lock")
+    try:
+        handle = open(lock_path, "a")  # noqa: SIM115 - closed below, after the run
+    except OSError as error:
+        raise OrderIntakeError(f"cannot write beside {workbook}: {error}") from None
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OrderIntakeError(
+                f"another order-intake run is processing {workbook.name} right now; nothing "
+                "was changed. Run again when it has finished"
+            ) from None
+        yield
+
+
 def main(
     maildir: str,
     inventory: str,
@@ -581,35 +611,36 @@ def main(
     """Process new order emails; return counts, rejections and the files written."""
     check_sender(sender)
     workbook_path = Path(inventory)
-    orders, rejected = read_orders(Path(maildir))
-    stock = load_inventory(workbook_path, sheet)
-    apply, renotify, skipped, already = plan(orders, stock.stock, ledger(stock))
-    rejected += skipped
-    for rejection in rejected:
-        print(f"skipped {rejection.source}: {rejection.reason}", file=sys.stderr)
-    messages = [(o, notification(o, sender, stock.names)) for o in apply + renotify]
-    summary: dict[str, Any] = {
-        "orders_applied": len(apply),
-        "already_processed": already,
-        "rejected": [r.to_dict() for r in rejected],
-        "stock_changes": _changes(apply),
-        "notifications_sent": 0,
-        "outbox": [],
-        "workbook": None,
-    }
-    if dry_run:
-        return _dry_run(stock, apply, messages, workbook_path, summary)
-    if not messages:
-        return summary
-    user = smtp_user or parseaddr(sender)[1]
-    client = connect(smtp_host, smtp_port, smtp_security, user)
-    with client:
-        if apply:
-            record(stock, apply, dt.datetime.now(dt.UTC))
-            save_atomically(stock.workbook, workbook_path, like=workbook_path)
-            summary["workbook"] = str(workbook_path)
-        sent, failures = send_all(client, messages)
-    return _finish_notifications(stock, workbook_path, sent, failures, summary)
+    with one_run_at_a_time(workbook_path, dry_run):
+        orders, rejected = read_orders(Path(maildir))
+        stock = load_inventory(workbook_path, sheet)
+        apply, renotify, skipped, already = plan(orders, stock.stock, ledger(stock))
+        rejected += skipped
+        for rejection in rejected:
+            print(f"skipped {rejection.source}: {rejection.reason}", file=sys.stderr)
+        messages = [(o, notification(o, sender, stock.names)) for o in apply + renotify]
+        summary: dict[str, Any] = {
+            "orders_applied": len(apply),
+            "already_processed": already,
+            "rejected": [r.to_dict() for r in rejected],
+            "stock_changes": _changes(apply),
+            "notifications_sent": 0,
+            "outbox": [],
+            "workbook": None,
+        }
+        if dry_run:
+            return _dry_run(stock, apply, messages, workbook_path, summary)
+        if not messages:
+            return summary
+        user = smtp_user or parseaddr(sender)[1]
+        client = connect(smtp_host, smtp_port, smtp_security, user)
+        with client:
+            if apply:
+                record(stock, apply, dt.datetime.now(dt.UTC))
+                save_atomically(stock.workbook, workbook_path, like=workbook_path)
+                summary["workbook"] = str(workbook_path)
+            sent, failures = send_all(client, messages)
+        return _finish_notifications(stock, workbook_path, sent, failures, summary)
 
 
 def _changes(orders: list[Order]) -> dict[str, int]:

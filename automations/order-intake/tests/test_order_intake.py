@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import fcntl
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -407,3 +408,18 @@ def test_wrong_smtp_password_changes_nothing_and_is_not_shown(
     assert "wrong password" not in str(error.value)
     assert (shop / "inventory.xlsx").read_bytes() == workbook
     assert smtp_login_server[0].received == [] and smtp_login_server[0].logins == []
+
+
+def test_a_second_run_while_one_is_working_changes_and_sends_nothing(
+    shop: Path, smtp_server: tuple[Mailbox, int]
+) -> None:
+    workbook = (shop / "inventory.xlsx").read_bytes()
+    with open(shop / ".inventory.xlsx.lock", "a") as other_run:
+        fcntl.flock(other_run, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+        with pytest.raises(OrderIntakeError, match=r"another order-intake run is processing"):
+            run(shop, smtp_server[1])
+
+    assert (shop / "inventory.xlsx").read_bytes() == workbook
+    assert smtp_server[0].received == []
+    assert run(shop, smtp_server[1])["orders_applied"] == 3  # the lock went with that run
