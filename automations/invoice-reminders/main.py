@@ -14,6 +14,7 @@ Steps, each able to stop the run before anything is sent or written:
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import io
@@ -22,7 +23,7 @@ import os
 import re
 import smtplib
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from email.message import EmailMessage
@@ -338,6 +339,34 @@ def _today(value: str | dt.date | None) -> dt.date:
         raise InvoiceReminderError(f"today {value!r} is not a date (YYYY-MM-DD)") from None
 
 
+@contextlib.contextmanager
+def one_run_at_a_time(ledger: Path, dry_run: bool) -> Iterator[None]:
+    """Hold a lock on the ledger for the whole run (not for a dry run, which never writes it).
+
+    The weekday schedule and a run started by hand at the same time would both read the
+    same ledger and remind every customer twice. The lock is an OS lock (flock) on a hidden
+    file beside the ledger, released by the system when the process ends.
+    """
+    if dry_run:
+        yield
+        return
+    import fcntl
+
+    try:
+        handle = open(ledger.with_name(f".{ledger.name}.lock"), "a")  # noqa: SIM115
+    except OSError as error:
+        raise InvoiceReminderError(f"cannot write beside {ledger}: {error}") from None
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise InvoiceReminderError(
+                f"another invoice-reminders run is using {ledger.name} right now; nothing "
+                "was sent. Run again when it has finished"
+            ) from None
+        yield
+
+
 def main(
     invoices: str,
     sender: str,
@@ -361,37 +390,38 @@ def main(
     ledger_path = Path(ledger) if ledger else source.with_suffix(".reminded.json")
     template_path = Path(template) if template else HERE / "templates" / "reminder.txt.j2"
     text = load_template(template_path)
-    reminded = read_ledger(ledger_path)
-    reminders = overdue(
-        read_invoices(source, currency), day, overdue_days, reminded, repeat_after_days
-    )
-    messages = [
-        (r, build_message(r, render(text, template_path.name, r, company, day), sender))
-        for r in reminders
-    ]
-    out = output_dir(source)
-    if dry_run:
-        results = _write_outbox(messages, out / "outbox")
-    else:
-        results = _send(
-            messages,
-            smtp_host,
-            smtp_port,
-            smtp_security,
-            smtp_user or parseaddr(sender)[1],
-            ledger_path,
-            reminded,
-            day,
+    with one_run_at_a_time(ledger_path, dry_run):
+        reminded = read_ledger(ledger_path)
+        reminders = overdue(
+            read_invoices(source, currency), day, overdue_days, reminded, repeat_after_days
         )
-    report = out / f"reminders-{day.isoformat()}.csv"
-    write_atomically(report, summary_csv(results))
-    return {
-        "customers_reminded": sum(1 for _, result in results if result == "sent"),
-        "reminders_written": sum(1 for _, result in results if result == "outbox"),
-        "overdue_invoices": sum(len(r.invoices) for r in reminders),
-        "summary": str(report),
-        "outbox": str(out / "outbox") if dry_run else None,
-    }
+        messages = [
+            (r, build_message(r, render(text, template_path.name, r, company, day), sender))
+            for r in reminders
+        ]
+        out = output_dir(source)
+        if dry_run:
+            results = _write_outbox(messages, out / "outbox")
+        else:
+            results = _send(
+                messages,
+                smtp_host,
+                smtp_port,
+                smtp_security,
+                smtp_user or parseaddr(sender)[1],
+                ledger_path,
+                reminded,
+                day,
+            )
+        report = out / f"reminders-{day.isoformat()}.csv"
+        write_atomically(report, summary_csv(results))
+        return {
+            "customers_reminded": sum(1 for _, result in results if result == "sent"),
+            "reminders_written": sum(1 for _, result in results if result == "outbox"),
+            "overdue_invoices": sum(len(r.invoices) for r in reminders),
+            "summary": str(report),
+            "outbox": str(out / "outbox") if dry_run else None,
+        }
 
 
 def _write_outbox(

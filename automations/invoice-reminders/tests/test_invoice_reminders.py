@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import csv
+import fcntl
 import json
 import shutil
 from email import message_from_bytes, policy
@@ -317,3 +318,17 @@ def test_server_without_starttls_is_a_clear_error_and_nothing_is_recorded(
 
     assert smtp_server[0].received == []
     assert not export.with_suffix(".reminded.json").exists()
+
+
+def test_a_second_run_while_one_is_sending_sends_nothing(
+    export: Path, smtp_server: tuple[Mailbox, int]
+) -> None:
+    with open(export.parent / ".invoices.reminded.json.lock", "a") as other_run:
+        fcntl.flock(other_run, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+        with pytest.raises(InvoiceReminderError, match=r"another invoice-reminders run is using"):
+            run(export, smtp_server[1])
+
+    assert smtp_server[0].received == []
+    assert not export.with_suffix(".reminded.json").exists()
+    assert run(export, smtp_server[1])["customers_reminded"] == 3
