@@ -112,7 +112,7 @@ class _TableReader(HTMLParser):
             self.rows.append([])
         elif tag in ("td", "th"):
             self._cell = []
-        elif tag in ("p", "br", "div", "tr", "h1", "h2", "li"):
+        elif tag in ("p", "br", "div", "h1", "h2", "li"):
             self.text.append("\n")
 
     def handle_endtag(self, tag: str) -> None:
