@@ -109,6 +109,8 @@ def test_check_fails_when_a_schedule_changed(make_repo, cli) -> None:
     assert result.code == 1
     assert ".github/workflows/scheduled.yml is out of date" in result.err
     assert "run `autokit schedule render`" in result.err
+    # The difference is shown, so that CI's log says what is stale.
+    assert "  +    - cron: '15 3 * * 0'  # contacts-dedupe" in result.err.splitlines()
     assert (root / schedule.SCHEDULED_WORKFLOW).read_text() == before  # --check writes nothing
     assert cli("schedule", "render", "--repo", str(root)).code == 0
     assert {"cron": "15 3 * * 0"} in _triggers((root / schedule.SCHEDULED_WORKFLOW).read_text())[
@@ -120,8 +122,36 @@ def test_check_fails_when_the_workflow_is_missing(make_repo, cli) -> None:
     root = _scheduled_repo(make_repo)
     result = cli("schedule", "render", "--check", "--repo", str(root))
     assert result.code == 1
-    assert "scheduled.yml is out of date" in result.err
+    assert "error: .github/workflows/scheduled.yml is missing" in result.err
+    assert "run `autokit schedule render`" in result.err
     assert not (root / schedule.SCHEDULED_WORKFLOW).exists()
+
+
+@pytest.mark.parametrize("check", [False, True], ids=["render", "check"])
+def test_unreadable_workflow_is_a_clear_error(make_repo, cli, check: bool) -> None:
+    root = _scheduled_repo(make_repo)
+    (root / schedule.SCHEDULED_WORKFLOW).mkdir(parents=True)  # a folder where the file goes
+    (root / schedule.RUN_WORKFLOW).write_bytes(b"\xff\xfe not UTF-8")
+    flags = ["--check"] if check else []
+    result = cli("schedule", "render", *flags, "--repo", str(root))
+    assert result.code == 1, result
+    assert "error: cannot read .github/workflows/run.yml: 'utf-8' codec" in result.err
+    assert "restore it with `git checkout -- .github/workflows/run.yml`" in result.err
+    (root / schedule.RUN_WORKFLOW).unlink()
+    result = cli("schedule", "render", *flags, "--repo", str(root))
+    assert result.code == 1, result
+    assert "error: cannot read .github/workflows/scheduled.yml: Is a directory" in result.err
+
+
+def test_unwritable_workflow_folder_is_a_clear_error(make_repo, cli, tmp_path: Path) -> None:
+    root = _scheduled_repo(make_repo)
+    (root / ".github").mkdir()
+    (root / ".github" / "workflows").symlink_to(tmp_path / "nowhere")  # dangling
+    result = cli("schedule", "render", "--repo", str(root))
+    assert result.code == 1, result
+    assert "error: cannot write .github/workflows/scheduled.yml" in result.err
+    assert "make sure .github/workflows/ is a folder you can write to" in result.err
+    assert not (tmp_path / "nowhere").exists()
 
 
 def test_render_refuses_invalid_metadata(make_repo, cli) -> None:
