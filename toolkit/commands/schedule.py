@@ -76,12 +76,13 @@ def render(repo: Repository, *, check: bool) -> int:
     expected = {
         schedule.SCHEDULED_WORKFLOW: schedule.render_scheduled_workflow(repo, automations),
     }
-    current = {schedule.RUN_WORKFLOW: _read(repo.root, schedule.RUN_WORKFLOW)}
-    if current[schedule.RUN_WORKFLOW] is not None:
-        expected[schedule.RUN_WORKFLOW] = schedule.render_run_workflow(
-            current[schedule.RUN_WORKFLOW], automations
-        )
-    current[schedule.SCHEDULED_WORKFLOW] = _read(repo.root, schedule.SCHEDULED_WORKFLOW)
+    run_workflow = _read(repo.root, schedule.RUN_WORKFLOW)
+    if run_workflow is not None:
+        expected[schedule.RUN_WORKFLOW] = schedule.render_run_workflow(run_workflow, automations)
+    current = {
+        schedule.RUN_WORKFLOW: run_workflow,
+        schedule.SCHEDULED_WORKFLOW: _read(repo.root, schedule.SCHEDULED_WORKFLOW),
+    }
     stale = [path for path, text in expected.items() if current[path] != text]
     if check:
         return _report_check({path: (current[path], expected[path]) for path in stale})
