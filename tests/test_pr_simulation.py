@@ -84,6 +84,7 @@ class Runner:
     shims: Path
     context: dict[str, str] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)
+    executed: set[tuple[str, str]] = field(default_factory=set)  # (job, step id)
 
     @property
     def temp(self) -> Path:
@@ -96,6 +97,7 @@ class Runner:
         steps = workflow["jobs"][job]["steps"]
         step = next(s for s in steps if s.get("id") == step_id)
         assert "run" in step, f"{job}.{step_id} is not a run step"
+        self.executed.add((job, step_id))
         values = {**self.context, **context}
         env = self._environment(cwd)
         scopes = (
@@ -214,22 +216,9 @@ def _autokit(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 def _generate(root: Path) -> None:
     """What a contributor runs before committing: the generated files, up to date."""
-    rendered = _autokit(root, "schedule", "render")
-    assert rendered.returncode == 0, rendered.stderr
-    if _has_command("codeowners"):
-        owners = _autokit(root, "codeowners")
-        assert owners.returncode == 0, owners.stderr
-
-
-def _has_command(name: str) -> bool:
-    return (PROJECT / "toolkit" / "commands" / f"{name}.py").is_file()
-
-
-def _require(*commands: str) -> None:
-    for command in commands:
-        pytest.importorskip(
-            f"toolkit.commands.{command}", reason=f"`autokit {command}` is not in this checkout yet"
-        )
+    for command in (("schedule", "render"), ("codeowners",)):
+        result = _autokit(root, *command)
+        assert result.returncode == 0, result.stderr
 
 
 @dataclass
@@ -336,7 +325,6 @@ def _run_ci(runner: Runner, clone: Path) -> dict[str, StepResult]:
 
 
 def test_good_pull_request_adding_an_automation(origin: Origin, runner: Runner) -> None:
-    _require("policy", "changed", "test", "catalog")
     origin.push_branch(
         "add-invoice-reminders",
         automation_files("invoice-reminders"),
@@ -347,6 +335,11 @@ def test_good_pull_request_adding_an_automation(origin: Origin, runner: Runner) 
     results = _run_ci(runner, clone)
     for key, result in results.items():
         assert result.code == 0, f"{key}: {result}"
+    # Every shell step of ci.yml ran, except installing (the tests run installed) and the
+    # toolkit's own suite (this very suite).
+    run_steps = {(job, step["id"]) for job, step in _run_steps(_load("ci.yml"))}
+    skipped = {(job, "install") for job, _ in run_steps} | {("toolkit", "pytest")}
+    assert runner.executed == run_steps - skipped
     assert json.loads(results["changed"].outputs["automations"]) == ["invoice-reminders"]
     assert results["changed"].outputs["toolkit"] == "false"
     assert "test invoice-reminders" in results
@@ -357,7 +350,6 @@ def test_good_pull_request_adding_an_automation(origin: Origin, runner: Runner) 
 
 
 def test_change_without_version_bump_fails_policy(origin: Origin, runner: Runner) -> None:
-    _require("policy")
     files = automation_files("greeter", schedule="0 7 * * *")
     files["automations/greeter/main.py"] += "\n\nLOUD = True\n"
     origin.push_branch("louder-greeter", files, "Greet louder, forgetting the version")
@@ -375,7 +367,6 @@ def test_change_without_version_bump_fails_policy(origin: Origin, runner: Runner
 
 
 def test_pull_request_adding_a_secret_fails_at_its_line(origin: Origin, runner: Runner) -> None:
-    _require("policy")
     files = _bumped("greeter", "1.1.0", schedule="0 7 * * *")
     files["automations/greeter/main.py"] += "\n" + LEAKED_LINE
     origin.push_branch("greeter-with-key", files, "Greet with a cloud key")
@@ -407,16 +398,19 @@ def test_schedule_added_without_rendering_fails(origin: Origin, runner: Runner) 
     assert sync.code == 1, sync
     assert ".github/workflows/scheduled.yml is out of date" in sync.err
     assert "run `autokit schedule render`" in sync.err
-    if "schedule_sync" in _registered_checks():
-        policy = runner.step(ci, "policy", "policy", clone)
-        assert policy.code == 1, policy
-        assert "title=schedule-sync" in policy.out, policy
+    policy = runner.step(ci, "policy", "policy", clone)
+    assert policy.code == 1, policy
+    assert "title=schedule-sync" in policy.out, policy
+    assert "file=.github/workflows/scheduled.yml" in policy.out, policy
 
 
-def _registered_checks() -> tuple[str, ...]:
-    from toolkit.checks import CHECK_MODULES
-
-    return CHECK_MODULES
+def _run_steps(workflow: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (job_id, step)
+        for job_id, job in workflow["jobs"].items()
+        for step in job.get("steps", [])
+        if "run" in step
+    ]
 
 
 def _line_of(path: Path, needle: str) -> int:
@@ -430,7 +424,6 @@ def _line_of(path: Path, needle: str) -> int:
 
 
 def test_publish_tags_new_versions_and_builds_the_catalog(origin: Origin, runner: Runner) -> None:
-    _require("release", "catalog")
     origin.push_branch(
         "add-invoice-reminders",
         automation_files("invoice-reminders"),
@@ -463,6 +456,9 @@ def test_publish_tags_new_versions_and_builds_the_catalog(origin: Origin, runner
     entry = next(a for a in catalog["automations"] if a["name"] == "invoice-reminders")
     # The version the release job just tagged, with its tag, as the catalog lists it.
     assert [v["tag"] for v in entry["versions"]] == ["invoice-reminders@1.0.0"]
+    # Every shell step of publish.yml ran but the installs (deploying needs GitHub itself).
+    run_steps = {(job, step["id"]) for job, step in _run_steps(publish)}
+    assert runner.executed == {step for step in run_steps if step[1] != "install"}
 
 
 # --- running on Actions ------------------------------------------------------------------------
@@ -475,7 +471,6 @@ def _collect_artifact(runner: Runner) -> Path:
 def test_run_workflow_runs_an_automation_and_keeps_its_record(
     origin: Origin, runner: Runner
 ) -> None:
-    _require("run", "runs")
     checkout = origin.main_checkout("run")
     workflow = _workflow_from(checkout, "run.yml")
     context = {
@@ -524,7 +519,6 @@ def _merge_mailer(origin: Origin) -> Path:
 
 
 def test_run_workflow_maps_declared_secrets_only(origin: Origin, runner: Runner) -> None:
-    _require("run", "runs")
     checkout = _merge_mailer(origin)
     workflow = _workflow_from(checkout, "run.yml")
     step = next(s for s in workflow["jobs"]["run"]["steps"] if s.get("id") == "run")
@@ -548,7 +542,6 @@ def test_run_workflow_maps_declared_secrets_only(origin: Origin, runner: Runner)
 
 
 def test_run_workflow_names_a_secret_the_environment_lacks(origin: Origin, runner: Runner) -> None:
-    _require("run", "runs")
     checkout = _merge_mailer(origin)
     workflow = _workflow_from(checkout, "run.yml")
     context = {"inputs.automation": "mailer", "inputs.version": "", "inputs.inputs": "{}"}
@@ -607,8 +600,6 @@ def test_scheduled_workflow_runs_what_is_due(origin: Origin, runner: Runner) -> 
     )
     assert nothing.code == 0 and json.loads(nothing.outputs["automations"]) == []
     assert "not an entry of .github/workflows/scheduled.yml" in nothing.err
-    if not _has_command("run"):
-        return
     ran = runner.step(workflow, "run", "run", checkout, **{"matrix.automation": "greeter"})
     assert ran.code == 0, ran
     collected = runner.step(
@@ -643,7 +634,6 @@ def test_pre_commit_checks_the_changed_files_only(origin: Origin, runner: Runner
 def test_a_toolkit_change_tests_the_toolkit_and_no_automation(
     origin: Origin, runner: Runner
 ) -> None:
-    _require("changed")
     origin.push_branch("faster-cli", {"toolkit/speedups.py": "FAST = True\n"}, "Faster CLI")
     clone = origin.ci_checkout("faster-cli")
     ci = _load("ci.yml")
