@@ -600,7 +600,9 @@ def test_scheduled_workflow_runs_what_is_due(origin: Origin, runner: Runner) -> 
     )
     assert nothing.code == 0 and json.loads(nothing.outputs["automations"]) == []
     assert "not an entry of .github/workflows/scheduled.yml" in nothing.err
-    ran = runner.step(workflow, "run", "run", checkout, **{"matrix.automation": "greeter"})
+    context = {"matrix.automation": "greeter", "vars.SCHEDULED_INPUTS": ""}
+    assert runner.step(workflow, "run", "inputs", checkout, **context).code == 0
+    ran = runner.step(workflow, "run", "run", checkout, **context)
     assert ran.code == 0, ran
     collected = runner.step(
         workflow, "run", "collect", checkout, **{"matrix.automation": "greeter"}
@@ -608,6 +610,45 @@ def test_scheduled_workflow_runs_what_is_due(origin: Origin, runner: Runner) -> 
     assert collected.code == 0, collected
     record = json.loads((_collect_artifact(runner) / "run-record.json").read_text())
     assert (record["automation"], record["status"]) == ("greeter", "success")
+
+
+def test_scheduled_run_takes_its_inputs_from_the_environment_variable(
+    origin: Origin, runner: Runner
+) -> None:
+    required = {"greeting": {"type": "string", "description": "Who", "required": True}}
+    origin.push_branch(
+        "schedule-welcome",
+        automation_files("welcome", schedule="30 6 * * 1", inputs=required),
+        "Add welcome, every Monday",
+        generate=True,
+    )
+    origin.merge("schedule-welcome")
+    checkout = origin.main_checkout("scheduled-inputs")
+    workflow = _workflow_from(checkout, "scheduled.yml")
+    context = {"matrix.automation": "welcome"}
+    # The environment has no SCHEDULED_INPUTS variable yet: the run names what is missing.
+    assert (
+        runner.step(
+            workflow, "run", "inputs", checkout, **context, **{"vars.SCHEDULED_INPUTS": ""}
+        ).code
+        == 0
+    )
+    missing = runner.step(workflow, "run", "run", checkout, **context)
+    assert missing.code == 1, missing
+    assert "greeting: is required" in missing.err
+    given = json.dumps({"greeting": "team; $(date)"})
+    assert (
+        runner.step(
+            workflow, "run", "inputs", checkout, **context, **{"vars.SCHEDULED_INPUTS": given}
+        ).code
+        == 0
+    )
+    ran = runner.step(workflow, "run", "run", checkout, **context)
+    assert ran.code == 0, ran
+    assert runner.step(workflow, "run", "collect", checkout, **context).code == 0
+    record = json.loads((_collect_artifact(runner) / "run-record.json").read_text())
+    assert record["status"] == "success"
+    assert record["inputs"] == {"greeting": "team; $(date)"}
 
 
 def test_pre_commit_checks_the_changed_files_only(origin: Origin, runner: Runner) -> None:

@@ -99,6 +99,32 @@ def test_render_writes_then_check_passes(make_repo, cli) -> None:
     assert "up to date" in again.out
 
 
+REQUIRED_GREETING = {
+    "greeting": {"type": "string", "description": "Who to greet", "required": True}
+}
+
+
+def test_render_names_scheduled_inputs_that_need_setting(make_repo, cli) -> None:
+    root = _scheduled_repo(
+        make_repo,
+        # Scheduled with a required input: the scheduled run has nobody to type it.
+        **automation_files("greeter", schedule=DAILY, inputs=REQUIRED_GREETING),
+        # The same input, but nobody schedules it: runs by hand give it.
+        **automation_files("hand-greeter", inputs=REQUIRED_GREETING),
+    )
+    result = cli("schedule", "render", "--repo", str(root))
+    assert result.code == 0, result
+    assert result.err.splitlines() == [
+        "note: greeter runs on schedule and needs greeting: set them as the variable "
+        "SCHEDULED_INPUTS (a JSON object) of the GitHub environment 'greeter' "
+        "(see docs/administrators.md)"
+    ]
+    run_job = yaml.safe_load((root / schedule.SCHEDULED_WORKFLOW).read_text())["jobs"]["run"]
+    steps = {step.get("id"): step for step in run_job["steps"]}
+    assert steps["inputs"]["env"] == {"INPUTS_JSON": "${{ vars.SCHEDULED_INPUTS }}"}
+    assert '--inputs-file "$RUNNER_TEMP/inputs.json"' in steps["run"]["run"]
+
+
 def test_check_fails_when_a_schedule_changed(make_repo, cli) -> None:
     root = _scheduled_repo(make_repo)
     assert cli("schedule", "render", "--repo", str(root)).code == 0

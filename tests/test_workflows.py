@@ -412,6 +412,8 @@ def test_admin_page_names_the_environments_the_workflows_use() -> None:
     assert "Require review from Code Owners" in page
     for marker in ("# >>> autokit secrets", "# <<< autokit secrets"):
         assert marker in page and marker in (WORKFLOWS / "run.yml").read_text()
+    scheduled = (PROJECT / "templates" / "workflows" / "scheduled.yml.j2").read_text()
+    assert "`SCHEDULED_INPUTS`" in page and "${{ vars.SCHEDULED_INPUTS }}" in scheduled
 
 
 def test_idea_form_asks_what_is_needed_to_judge_an_idea() -> None:

@@ -67,6 +67,24 @@ def due_automations(automations: Iterable[Automation], cron_expression: str) -> 
     return sorted(a.name for a in automations if a.schedule and normalize(a.schedule) == wanted)
 
 
+def inputs_without_default(automations: Iterable[Automation]) -> dict[str, list[str]]:
+    """Scheduled automations -> their required inputs that have no default.
+
+    Nobody types inputs for a scheduled run: these come from the `SCHEDULED_INPUTS`
+    variable of the automation's GitHub environment, or the run fails.
+    """
+    found = {}
+    for automation in automations:
+        names = [
+            spec.name
+            for spec in automation.inputs.values()
+            if spec.required and spec.default is None
+        ]
+        if automation.schedule and names:
+            found[automation.name] = names
+    return found
+
+
 def secret_names(automations: Iterable[Automation]) -> list[str]:
     """Every declared secret name, sorted and deduplicated."""
     return sorted({secret.name for a in automations for secret in a.secrets})

@@ -91,7 +91,19 @@ def render(repo: Repository, *, check: bool) -> int:
         print(f"wrote {path}")
     if not stale:
         print("the workflows are up to date")
+    _note_scheduled_inputs(schedule.inputs_without_default(automations))
     return 0
+
+
+def _note_scheduled_inputs(needed: dict[str, list[str]]) -> None:
+    """Say which scheduled runs need their inputs set on GitHub, or they fail every time."""
+    for name, inputs in needed.items():
+        print(
+            f"note: {name} runs on schedule and needs {', '.join(inputs)}: set them as the "
+            f"variable SCHEDULED_INPUTS (a JSON object) of the GitHub environment '{name}' "
+            "(see docs/administrators.md)",
+            file=sys.stderr,
+        )
 
 
 def _report_check(stale: dict[str, tuple[str | None, str]]) -> int:
