@@ -497,6 +497,33 @@ def test_run_workflow_runs_an_automation_and_keeps_its_record(
     assert "### greeter 1.0.0: success" in collected.summary
 
 
+def test_run_workflow_runs_a_pinned_version(origin: Origin, runner: Runner) -> None:
+    git(origin.work, "tag", "-a", "-m", "greeter 1.0.0", "greeter@1.0.0")
+    git(origin.work, "push", "-q", "origin", "greeter@1.0.0")
+    louder = _bumped("greeter", "1.1.0", schedule="0 7 * * *")
+    louder["automations/greeter/main.py"] = louder["automations/greeter/main.py"].replace(
+        "f'hello {greeting}'", "f'HELLO {greeting}'"
+    )
+    origin.push_branch("louder", louder, "Greet louder", generate=True)
+    origin.merge("louder")
+    checkout = origin.main_checkout("run-pinned")
+    workflow = _workflow_from(checkout, "run.yml")
+    context = {"inputs.automation": "greeter", "inputs.version": "1.0.0", "inputs.inputs": "{}"}
+    assert runner.step(workflow, "check", "check", checkout, **context).code == 0
+    assert runner.step(workflow, "run", "inputs", checkout, **context).code == 0
+    ran = runner.step(workflow, "run", "run", checkout, **context)
+    assert ran.code == 0, ran
+    assert runner.step(workflow, "run", "collect", checkout, **context).code == 0
+    record = json.loads((_collect_artifact(runner) / "run-record.json").read_text())
+    assert (record["version"], record["result"]) == ("1.0.0", {"message": "hello world"})
+
+    unknown = runner.step(
+        workflow, "run", "run", checkout, **{**context, "inputs.version": "9.9.9"}
+    )
+    assert unknown.code == 1, unknown
+    assert "9.9.9" in unknown.err and "Traceback" not in unknown.err
+
+
 MAILER = {
     "automations/mailer/main.py": (
         "import os\n\n\ndef main(greeting: str = 'world') -> dict[str, object]:\n"
