@@ -45,7 +45,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(the scheduled workflow passes the expression of the entry that fired).",
     )
     due.add_argument("--cron", required=True, metavar="EXPRESSION", help="five fields, UTC")
-    due.add_argument("--format", choices=["text", "json"], default="text")
+    due.add_argument(
+        "--format",
+        choices=["text", "json"],
+        default="text",
+        help="text: one name a line; json: one line, a list of names (default: text)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
