@@ -125,6 +125,21 @@ def test_render_names_scheduled_inputs_that_need_setting(make_repo, cli) -> None
     assert '--inputs-file "$RUNNER_TEMP/inputs.json"' in steps["run"]["run"]
 
 
+def test_render_notes_a_schedule_more_frequent_than_github_runs(make_repo, cli) -> None:
+    root = _scheduled_repo(
+        make_repo,
+        **automation_files("queue-poller", schedule="*/2 * * * *"),
+        **automation_files("edge-poller", schedule="58 * * * *"),  # hourly: fine
+        **automation_files("wrap-poller", schedule="1,58 * * * *"),  # 3 minutes apart
+    )
+    result = cli("schedule", "render", "--repo", str(root))
+    assert result.code == 0, result
+    notes = [line for line in result.err.splitlines() if "every 5 minutes" in line]
+    assert len(notes) == 2, result.err
+    assert notes[0].startswith("note: '*/2 * * * *' fires more often than every 5 minutes")
+    assert notes[1].startswith("note: '1,58 * * * *' fires")
+
+
 def test_check_fails_when_a_schedule_changed(make_repo, cli) -> None:
     root = _scheduled_repo(make_repo)
     assert cli("schedule", "render", "--repo", str(root)).code == 0

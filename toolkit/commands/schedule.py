@@ -97,6 +97,12 @@ def render(repo: Repository, *, check: bool) -> int:
     if not stale:
         print("the workflows are up to date")
     _note_scheduled_inputs(schedule.inputs_without_default(automations))
+    for expression in schedule.too_frequent(schedule.cron_entries(automations)):
+        print(
+            f"note: '{expression}' fires more often than every 5 minutes; GitHub runs "
+            "scheduled workflows at most every 5 minutes, so it will run less often",
+            file=sys.stderr,
+        )
     return 0
 
 
