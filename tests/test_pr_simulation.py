@@ -581,6 +581,22 @@ def test_run_workflow_names_a_secret_the_environment_lacks(origin: Origin, runne
     assert collected.code == 0, collected  # the record step never hides the real failure
 
 
+def test_run_workflow_refuses_inputs_that_are_not_a_json_object(
+    origin: Origin, runner: Runner
+) -> None:
+    checkout = origin.main_checkout("run-bad-inputs")
+    workflow = _workflow_from(checkout, "run.yml")
+    for given in ('{"greeting": ', '["world"]', "greeting=world"):
+        context = {"inputs.automation": "greeter", "inputs.version": "", "inputs.inputs": given}
+        result = runner.step(workflow, "run", "inputs", checkout, **context)
+        assert result.code == 1, result
+        assert "::error title=inputs::the inputs must be a JSON object" in result.out
+    # An emptied field means no inputs.
+    context = {"inputs.automation": "greeter", "inputs.version": "", "inputs.inputs": ""}
+    assert runner.step(workflow, "run", "inputs", checkout, **context).code == 0
+    assert runner.step(workflow, "run", "run", checkout, **context).code == 0
+
+
 def test_run_workflow_refuses_an_unknown_automation(origin: Origin, runner: Runner) -> None:
     checkout = origin.main_checkout("run")
     workflow = _workflow_from(checkout, "run.yml")
@@ -663,6 +679,14 @@ def test_scheduled_run_takes_its_inputs_from_the_environment_variable(
     missing = runner.step(workflow, "run", "run", checkout, **context)
     assert missing.code == 1, missing
     assert "greeting: is required" in missing.err
+    broken = runner.step(
+        workflow, "run", "inputs", checkout, **context, **{"vars.SCHEDULED_INPUTS": "[1]"}
+    )
+    assert broken.code == 1, broken
+    assert (
+        "::error title=inputs::the variable SCHEDULED_INPUTS of the environment 'welcome' "
+        "must be a JSON object"
+    ) in broken.out
     given = json.dumps({"greeting": "team; $(date)"})
     assert (
         runner.step(

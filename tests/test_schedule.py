@@ -121,7 +121,7 @@ def test_render_names_scheduled_inputs_that_need_setting(make_repo, cli) -> None
     ]
     run_job = yaml.safe_load((root / schedule.SCHEDULED_WORKFLOW).read_text())["jobs"]["run"]
     steps = {step.get("id"): step for step in run_job["steps"]}
-    assert steps["inputs"]["env"] == {"INPUTS_JSON": "${{ vars.SCHEDULED_INPUTS }}"}
+    assert steps["inputs"]["env"]["INPUTS_JSON"] == "${{ vars.SCHEDULED_INPUTS }}"
     assert '--inputs-file "$RUNNER_TEMP/inputs.json"' in steps["run"]["run"]
 
 
