@@ -178,3 +178,21 @@ def test_command_that_fails_to_import_is_a_bug_not_a_traceback(cli, monkeypatch,
     assert result.code == 3
     assert "crash-" in result.err
     assert list((tmp_path / "autokit-home" / "crash-reports").glob("crash-*.txt"))
+
+
+def test_output_cut_short_by_a_closed_pipe_is_not_success(tmp_path):
+    # 600 findings of ~150 bytes overflow the pipe's buffer, so the write must fail.
+    for index in range(600):
+        (tmp_path / "automations" / f"empty-{index}").mkdir(parents=True)
+    root = tmp_path
+    command = [sys.executable, "-m", "toolkit", "validate"]
+    with subprocess.Popen(
+        command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as process:
+        assert process.stdout is not None and process.stderr is not None
+        process.stdout.readline()
+        process.stdout.close()  # like `| head -1`
+        code = process.wait(timeout=60)
+        stderr = process.stderr.read().decode()
+    assert code == 141, stderr
+    assert "Traceback" not in stderr

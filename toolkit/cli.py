@@ -40,6 +40,8 @@ EXIT_OK = 0
 EXIT_USER_ERROR = 1
 EXIT_USAGE = 2
 EXIT_BUG = 3
+EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141
 
 
 def _command_module(name: str):  # type: ignore[no-untyped-def]
@@ -104,11 +106,12 @@ def run_with_error_boundary(args: argparse.Namespace) -> int:
         return error.exit_code
     except KeyboardInterrupt:
         print("autokit: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
-        # Output piped into `head` or similar: stop quietly.
+        # Output piped into `head` or similar: stop quietly, with the shell's code for
+        # SIGPIPE rather than 0, since the output (and a verdict) was cut short.
         sys.stderr.close()
-        return EXIT_OK
+        return EXIT_BROKEN_PIPE
     except Exception:
         return _report_crash()
 
