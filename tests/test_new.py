@@ -219,9 +219,10 @@ def answer_on_a_terminal(repo: Path, answers: str, *args: str) -> tuple[int, str
 
 
 def test_asks_for_missing_fields_on_a_terminal(repo):
-    answers = "\n\nSends reminders.\nalice\n@alice\nfinance\n"
+    answers = "\n\n" + "x" * 161 + "\nSends reminders.\nalice\n@alice\nfinance\n"
     code, output = answer_on_a_terminal(repo, answers, "late-invoices")
     assert code == 0, output
+    assert "161 characters; keep it to 160" in output
     assert "Runtime (python or shell) [python]: " in output
     assert "Title (a few words) [Late invoices]: " in output
     assert "write a GitHub handle: @user or @org/team" in output

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.errors import ToolkitError
-from toolkit.metadata import METADATA_FILE, OWNER, RUNTIMES, SLUG
+from toolkit.metadata import METADATA_FILE, OWNER, RUNTIMES, SCHEMA, SLUG
 from toolkit.repo import Repository, repository_from_args
 
 TEMPLATE_SUFFIX = ".j2"
@@ -113,16 +113,21 @@ def _check_text(value: str) -> str | None:
     return None if value.strip() else "this cannot be empty"
 
 
-def _check_summary(value: str) -> str | None:
-    if len(value) > 160:
-        return f"{len(value)} characters; keep it to 160"
-    return _check_text(value)
+def _check_length(limit: int) -> Callable[[str], str | None]:
+    """A check for a line of text of at most `limit` characters (the schema's limit)."""
+
+    def check(value: str) -> str | None:
+        if len(value) > limit:
+            return f"{len(value)} characters; keep it to {limit}"
+        return _check_text(value)
+
+    return check
 
 
 _ANSWER_CHECKS: dict[str, Callable[[str], str | None]] = {
     "runtime": _check_runtime,
-    "title": _check_text,
-    "summary": _check_summary,
+    "title": _check_length(SCHEMA["title"]["maxlength"]),
+    "summary": _check_length(SCHEMA["summary"]["maxlength"]),
     "owner": _check_owner,
     "department": _check_text,
 }
