@@ -130,6 +130,20 @@ BAD_FILES: list[tuple[str, str | bytes, int, str | None, str]] = [
     ),
     ("timeout-type", BASE + "timeout: soon\n", 23, "timeout", "must be a whole number"),
     (
+        "timeout-boolean",
+        BASE + "timeout: true\n",
+        23,
+        "timeout",
+        "must be a whole number, not the boolean true",
+    ),
+    (
+        "tags-not-a-list",
+        replace_line(8, "tags: example\n"),
+        8,
+        "tags",
+        "must be a list, not the text 'example' (write it as a list, e.g. `tags: [example]`)",
+    ),
+    (
         "name-differs",
         replace_line(1, "name: welcomer\n"),
         1,

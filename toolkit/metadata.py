@@ -19,7 +19,7 @@ import stat
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, ClassVar
 
 from toolkit.findings import ERROR, Finding
 
@@ -416,11 +416,18 @@ def _is_date(value: Any) -> bool:
 
 
 def _make_validator_class() -> type:
-    from cerberus import Validator
+    from cerberus import TypeDefinition, Validator
 
     from toolkit import cron
 
     class MetadataValidator(Validator):  # type: ignore[misc]
+        # cerberus takes `true` for an integer (bool is an int in Python); YAML authors
+        # mean a flag, not 1.
+        types_mapping: ClassVar[dict[str, Any]] = {
+            **Validator.types_mapping,
+            "integer": TypeDefinition("integer", (int,), (bool,)),
+        }
+
         def _check_with_one_line(self, field: str, value: Any) -> None:
             if not isinstance(value, str) or not value:
                 return  # the type and `empty` rules report these
@@ -517,6 +524,8 @@ def _problem_from_cerberus(error: Any) -> Problem:
         hint = f"write it as a {wanted_name}"
         if wanted == "string" and last == "version":
             hint = 'quote it, e.g. version: "1.0.0"'
+        elif wanted == "list" and isinstance(value, str | int | float):
+            hint = f"write it as a list, e.g. `{last}: [{value}]`"
         return Problem(keys, f"must be a {wanted_name}, not {_describe(value)}", hint)
     if code in (cerberus_errors.EMPTY_NOT_ALLOWED.code, cerberus_errors.MIN_LENGTH.code):
         if last == "owners":
