@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import subprocess
 import sys
 
+import pytest
 import yaml
 from helpers import automation_files, commit_all
 
@@ -144,3 +146,25 @@ def test_help_imports_nothing_heavy():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def _current(entries: object) -> bytes:
+    from toolkit.inventory import _cache_version
+
+    return pickle.dumps({"version": _cache_version(), "entries": entries})
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"garbage", b"\x80\x04\x95", pickle.dumps([1, 2]), _current(5), _current([1, 2])],
+    ids=["not-pickle", "truncated", "not-a-mapping", "entries-a-number", "entries-a-list"],
+)
+def test_an_unreadable_cache_is_ignored(make_repo, cli, monkeypatch, tmp_path, content):
+    root = make_repo(automation_files("greeter"))
+    monkeypatch.setenv("AUTOKIT_CACHE_DIR", str(tmp_path / "cache"))
+    assert cli("list", "--repo", str(root)).code == 0
+    (cache,) = (tmp_path / "cache" / "metadata").iterdir()
+    cache.write_bytes(content)
+    result = cli("list", "--repo", str(root))
+    assert result.code == 0, result
+    assert "greeter" in result.out

@@ -70,7 +70,9 @@ class MetadataCache(dict[str, Any]):
                     stored = pickle.load(file)
                 if stored.get("version") == _cache_version():
                     self.update(stored["entries"])
-            except (OSError, EOFError, pickle.UnpicklingError, KeyError, AttributeError):
+            except Exception:
+                # Unreadable, truncated, or written by another version (its classes may
+                # have moved): a cache that cannot be read only costs time.
                 pass
 
     def get(self, key: str, default: Any = None) -> Any:
@@ -98,10 +100,10 @@ class MetadataCache(dict[str, Any]):
 
 def _cache_version() -> str:
     """The toolkit version, plus the validator's source times for editable installs."""
-    from toolkit import metadata, yamlfile
+    from toolkit import cron, metadata, yamlfile
 
-    stamps = [Path(m.__file__ or "").stat().st_mtime_ns for m in (metadata, yamlfile)]
-    return f"{__version__}:{stamps[0]}:{stamps[1]}"
+    stamps = [Path(m.__file__ or "").stat().st_mtime_ns for m in (metadata, yamlfile, cron)]
+    return ":".join([__version__, *map(str, stamps)])
 
 
 def cache_for(repo: Repository) -> MetadataCache:
