@@ -20,7 +20,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--owner", help="only automations owned by this @user or @org/team")
     parser.add_argument("--department", help="only automations of this department")
     parser.add_argument("--status", choices=STATUSES, help="only automations with this status")
-    parser.add_argument("--format", choices=["table", "json"], default="table")
+    parser.add_argument(
+        "--format", choices=["table", "json"], default="table", help="a table (default) or JSON"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -32,7 +32,9 @@ class Match:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("query", nargs="+", metavar="QUERY", help="one or more words")
-    parser.add_argument("--format", choices=["text", "json"], default="text")
+    parser.add_argument(
+        "--format", choices=["text", "json"], default="text", help="text (default) or JSON"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -15,7 +15,9 @@ from toolkit.repo import Repository, repository_from_args
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", metavar="NAME", help="the automation's name")
-    parser.add_argument("--format", choices=["text", "json"], default="text")
+    parser.add_argument(
+        "--format", choices=["text", "json"], default="text", help="text (default) or JSON"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

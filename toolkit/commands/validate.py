@@ -18,7 +18,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="automation folders or files inside them (default: every automation)",
     )
-    parser.add_argument("--format", choices=["text", "json", "github"], default="text")
+    parser.add_argument(
+        "--format",
+        choices=["text", "json", "github"],
+        default="text",
+        help="text lines file:line:col (default), JSON, or GitHub workflow annotations",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
