@@ -23,6 +23,9 @@ MASK = "***"
 DOTENV_FILE = ".env"
 
 _DOTENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
+# A quoted value, then optionally a comment: "a \"b\" # c" # note  or  'a b' # note
+_QUOTED = re.compile(r"""^(?:"((?:[^"\\]|\\.)*)"|'([^']*)')\s*(?:#.*)?$""")
+_ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\"}
 
 
 def read_dotenv(path: Path) -> dict[str, str]:
@@ -41,17 +44,26 @@ def read_dotenv(path: Path) -> dict[str, str]:
         if not match:
             raise ToolkitError(
                 f"{path}:{number}: not a KEY=VALUE line",
-                "write one `NAME=value` per line (the value is not shown here on purpose)",
+                "write one `NAME=value` per line (the line is not shown here: it may hold "
+                "a secret)",
             )
-        values[match[1]] = _unquote(match[2])
+        values[match[1]] = _value(match[2], f"{path}:{number}", match[1])
     return values
 
 
-def _unquote(value: str) -> str:
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-        inner = value[1:-1]
-        return inner.replace('\\"', '"').replace("\\n", "\n") if value[0] == '"' else inner
-    return re.sub(r"\s+#.*$", "", value)
+def _value(text: str, where: str, name: str) -> str:
+    """The value of a line: quoted (a comment may follow) or bare (` # ...` ends it)."""
+    if not text.startswith(("'", '"')):
+        return re.sub(r"\s+#.*$", "", text)
+    quoted = _QUOTED.match(text)
+    if quoted is None:
+        raise ToolkitError(
+            f"{where}: the value of {name} opens a quote that does not close",
+            "end the value with the same quote it starts with; only a `# comment` may follow",
+        )
+    if quoted[2] is not None:  # single quotes: literal, as in a shell
+        return quoted[2]
+    return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m[1], m[0]), quoted[1])
 
 
 def resolve_secrets(
