@@ -133,7 +133,7 @@ def test_values_from_a_file_keep_their_json_types(automation: Automation) -> Non
 
 
 def test_shell_metacharacters_stay_literal(automation: Automation) -> None:
-    nasty = "it's \"quoted\"; $(rm -rf /) `id`\nsecond line"
+    nasty = 'it\'s "quoted"; $(rm -rf /) `id`\nsecond line'
     spec = {"text": {"type": "string", "description": "free text"}}
     plain = make_automation(automation.folder, spec)
     assert coerce_inputs(plain, {"text": nasty}) == {"text": nasty}

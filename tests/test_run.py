@@ -373,6 +373,7 @@ def test_timeout_kills_grandchildren_too(make_repo, cli) -> None:
     assert time.monotonic() - started < 10
     run = only_run()
     assert (run.status, run.exit_code) == ("timeout", 124)
+    assert run.error.startswith("timed out after 1.5 s and was stopped") and run.error in result.err
     grandchild = int((run.output_dir / "pid").read_text())
     wait_for(lambda: not alive(grandchild), 5)
     assert not alive(run.child_pid)
@@ -391,6 +392,7 @@ def test_ctrl_c_cancels_the_run(make_repo) -> None:
     os.killpg(process.pid, signal.SIGINT)  # what a terminal's Ctrl-C sends
     _, err = process.communicate(timeout=20)
     assert process.returncode == 130, err
+    assert "slow 1.0.0: cancelled" in err and "Traceback" not in err  # no noise on Ctrl-C
     run = only_run()
     assert (run.status, run.exit_code) == ("cancelled", 130)
     assert not alive(run.child_pid)
@@ -493,21 +495,29 @@ def test_a_version_that_does_not_exist_lists_the_ones_that_do(make_repo, cli) ->
 
 def test_dry_run_shows_the_plan_and_executes_nothing(make_repo, cli, monkeypatch) -> None:
     code = "def main(greeting=''):\n    open('/tmp/should-not-exist-autokit', 'w')\n"
-    secrets = [*TOKEN_SECRET, {"name": "SMTP_PASSWORD", "description": "mail"}]
+    secrets = [
+        *TOKEN_SECRET,
+        {"name": "SMTP_PASSWORD", "description": "mail"},
+        {"name": "WEBHOOK_URL", "description": "chat", "required": False},
+    ]
     root = make_repo(python_automation("planned", code, secrets=secrets))
     monkeypatch.setenv("SHOP_TOKEN", SECRET)
     monkeypatch.delenv("SMTP_PASSWORD", raising=False)
+    monkeypatch.delenv("WEBHOOK_URL", raising=False)
     result = cli("run", "planned", "--dry-run", "-i", "greeting=bob", "--repo", str(root))
     assert result.code == 1  # a real run would be refused: a secret is missing
     assert "dry run: would run planned 1.0.0" in result.out
-    assert "SHOP_TOKEN (present), SMTP_PASSWORD (MISSING)" in result.out
+    assert (
+        "SHOP_TOKEN (present), SMTP_PASSWORD (MISSING), WEBHOOK_URL (not set, optional)"
+        in result.out
+    )
     assert "greeting = 'bob'" in result.out and SECRET not in result.out
     assert "bootstrap.py" in result.out
     (root / ".env").write_text("SMTP_PASSWORD=x\n")
     as_json = cli("run", "planned", "--dry-run", "--format", "json", "--repo", str(root))
-    assert as_json.code == 0
+    assert as_json.code == 0  # an optional secret may be missing
     plan = json.loads(as_json.out)["plan"]
-    assert plan["secrets"] == {"SHOP_TOKEN": True, "SMTP_PASSWORD": True}
+    assert plan["secrets"] == {"SHOP_TOKEN": True, "SMTP_PASSWORD": True, "WEBHOOK_URL": False}
     assert "/environments/" in plan["environment"]["path"]
     assert not Path("/tmp/should-not-exist-autokit").exists()
     with open_history() as history:
@@ -531,7 +541,10 @@ def test_json_output_is_the_run_record(make_repo, cli) -> None:
     record = json.loads(result.out)
     assert record["status"] == "success" and record["exit_code"] == 0
     assert record["result"] == {"message": "hello world"}
-    assert record["run_id"] == only_run().id
+    run = only_run()
+    assert record["run_id"] == run.id
+    assert record["record"] == run.to_dict()  # the whole row: inputs, commit, times...
+    assert record["record"]["inputs"] == {"greeting": "world"}
 
 
 REPOSITORY = Path(__file__).resolve().parent.parent

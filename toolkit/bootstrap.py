@@ -82,6 +82,9 @@ def run(request_file: str) -> int:
         value = main(**_inputs(request))
     except SystemExit:
         raise
+    except KeyboardInterrupt:  # autokit cancelled the run and says so: no traceback
+        _write(result_file, {"ok": False, "error": "cancelled"})
+        return 130
     except BaseException as error:
         _print_traceback()
         _write(result_file, {"ok": False, "error": f"{type(error).__name__}: {error}"})

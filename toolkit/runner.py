@@ -82,7 +82,11 @@ class Target:
 
 @dataclass
 class RunResult:
-    """What a run did. A dry run has no id and carries the `plan` instead."""
+    """What a run did; a dry run has no id and no record, and carries the `plan` instead.
+
+    `exit_code` is autokit's (0, 1, 124, 130); `record` is the run's row in the history as
+    `autokit runs show --format json` prints it (there, `exit_code` is the process's).
+    """
 
     automation: str
     version: str
@@ -94,6 +98,7 @@ class RunResult:
     duration: float | None = None
     run_dir: str | None = None
     plan: dict[str, Any] | None = field(default=None)
+    record: dict[str, Any] | None = field(default=None)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -360,9 +365,10 @@ def dry_run_result(
         "variables": [*sorted(ALLOWED_ENVIRONMENT), "AUTOKIT_OUTPUT_DIR", "AUTOKIT_RUN_ID"],
         "inputs": masker.mask_data(jsonable(inputs)),
         "secrets": secrets,
+        "required_secrets": [s.name for s in automation.secrets if s.required],
         "timeout": timeout,
     }
-    missing = [s.name for s in automation.secrets if s.required and not secrets[s.name]]
+    missing = [name for name in plan["required_secrets"] if not secrets[name]]
     return RunResult(
         automation.name,
         target.version,
@@ -438,9 +444,7 @@ def execute(
                 masker,
                 run_dir,
                 (stdout, stderr),
-                lambda pid: history.update(
-                    run_id, child_pid=pid, child_token=process_token(pid)
-                ),
+                lambda pid: history.update(run_id, child_pid=pid, child_token=process_token(pid)),
             )
         except BaseException as error:
             status = "cancelled" if isinstance(error, KeyboardInterrupt) else "failed"
@@ -457,6 +461,7 @@ def execute(
             )
             raise
         _finish(history, run_id, started, outcome)
+        record = history.get(run_id).to_dict()
     return RunResult(
         target.automation.name,
         target.version,
@@ -465,8 +470,9 @@ def execute(
         run_id,
         outcome.result,
         outcome.error,
-        round(time.monotonic() - started, 3),
+        record["duration"],
         str(run_dir),
+        record=record,
     )
 
 
@@ -580,7 +586,7 @@ def _run_process(
             )
     finally:
         request.unlink(missing_ok=True)
-    return _interpret(automation, status, returncode, run_dir / "result.json", masker)
+    return _interpret(automation, status, returncode, run_dir / "result.json", masker, timeout)
 
 
 def _write_request(automation: Automation, inputs: Mapping[str, object], run_dir: Path) -> Path:
@@ -604,7 +610,12 @@ def _write_request(automation: Automation, inputs: Mapping[str, object], run_dir
 
 
 def _interpret(
-    automation: Automation, status: str, returncode: int, result_file: Path, masker: Masker
+    automation: Automation,
+    status: str,
+    returncode: int,
+    result_file: Path,
+    masker: Masker,
+    timeout: float,
 ) -> _Outcome:
     """Turn the process's end and the bootstrap's result file into the run's outcome."""
     import json
@@ -613,9 +624,14 @@ def _interpret(
     if result_file.is_file():
         reported = json.loads(result_file.read_text(encoding="utf-8"))
         result_file.write_text(json.dumps(masker.mask_data(reported)), encoding="utf-8")
-    if status != "finished":
-        error = "timed out and was stopped" if status == "timeout" else "cancelled (Ctrl-C)"
+    if status == "timeout":
+        error = (
+            f"timed out after {timeout:g} s and was stopped, with every process it started "
+            "(allow more with --timeout SECONDS or `timeout:` in automation.yaml)"
+        )
         return _Outcome(status, returncode, None, error)
+    if status == "cancelled":
+        return _Outcome(status, returncode, None, "cancelled (Ctrl-C or SIGTERM)")
     if returncode == 0 and reported.get("ok", True):
         return _Outcome("success", 0, masker.mask_data(reported.get("result")), None)
     error = reported.get("error") or _exit_description(automation, returncode)

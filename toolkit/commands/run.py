@@ -113,6 +113,14 @@ def _print_summary(result: Any) -> None:
         print(json.dumps(result.result, indent=2, ensure_ascii=False))
 
 
+def _secret_state(plan: dict[str, Any], name: str) -> str:
+    if plan["secrets"][name]:
+        return f"{name} (present)"
+    return (
+        f"{name} (MISSING)" if name in plan["required_secrets"] else f"{name} (not set, optional)"
+    )
+
+
 def render_plan(name: str, version: str, plan: dict[str, Any]) -> str:
     """The text of a dry run: what would run, where, with which inputs and secrets."""
     source = "tagged version" if plan["pinned"] else "working tree"
@@ -123,10 +131,7 @@ def render_plan(name: str, version: str, plan: dict[str, Any]) -> str:
     env_text = environment["path"] or "the system shell"
     if environment["path"]:
         env_text += " (exists)" if environment["exists"] else " (would be created)"
-    secrets = (
-        ", ".join(f"{n} ({'present' if ok else 'MISSING'})" for n, ok in plan["secrets"].items())
-        or "none"
-    )
+    secrets = ", ".join(_secret_state(plan, name) for name in plan["secrets"]) or "none"
     inputs = "\n".join(f"    {k} = {v!r}" for k, v in plan["inputs"].items()) or "    (none)"
     return "\n".join(
         [

@@ -58,8 +58,15 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps({"runs": [r.to_dict() for r in records]}, indent=2))
     else:
-        print(render_table(records) if records else "no runs recorded yet")
+        print(render_table(records) if records else _nothing_found(args))
     return 0
+
+
+def _nothing_found(args: argparse.Namespace) -> str:
+    if not (args.name or args.status):
+        return "no runs recorded yet"
+    which = " ".join(filter(None, [args.status, "runs", args.name and f"of {args.name}"]))
+    return f"no {which} recorded"
 
 
 def render_table(records: list[Any]) -> str:
