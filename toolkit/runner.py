@@ -251,7 +251,6 @@ def _metadata_cache_dir() -> Path:
 
 
 def _load_and_cache(repo: Repository, folder: Path, cached: Path) -> Automation:
-    import contextlib
     import pickle
 
     from toolkit.metadata import check_file

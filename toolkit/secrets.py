@@ -66,24 +66,25 @@ def _value(text: str, where: str, name: str) -> str:
     return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m[1], m[0]), quoted[1])
 
 
+def available_secrets(
+    automation: Automation, repo_root: Path, environ: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The declared secrets that have a value: from the environment, else from `.env`."""
+    environ = os.environ if environ is None else environ
+    if all(environ.get(s.name) for s in automation.secrets):
+        dotenv = {}  # nothing to look up: the file is not even read
+    else:
+        dotenv = read_dotenv(repo_root / DOTENV_FILE)
+    values = {s.name: environ.get(s.name) or dotenv.get(s.name) for s in automation.secrets}
+    return {name: value for name, value in values.items() if value}
+
+
 def resolve_secrets(
     automation: Automation, repo_root: Path, environ: Mapping[str, str] | None = None
 ) -> dict[str, str]:
     """The value of every declared secret that has one; a missing required one stops the run."""
-    environ = os.environ if environ is None else environ
-    dotenv: dict[str, str] | None = None
-    values: dict[str, str] = {}
-    missing: list[str] = []
-    for secret in automation.secrets:
-        if environ.get(secret.name):
-            values[secret.name] = environ[secret.name]
-            continue
-        if dotenv is None:
-            dotenv = read_dotenv(repo_root / DOTENV_FILE)
-        if dotenv.get(secret.name):
-            values[secret.name] = dotenv[secret.name]
-        elif secret.required:
-            missing.append(secret.name)
+    values = available_secrets(automation, repo_root, environ)
+    missing = [s.name for s in automation.secrets if s.required and s.name not in values]
     if missing:
         described = {s.name: s.description for s in automation.secrets}
         listing = "\n".join(f"  - {name}: {described[name]}" for name in missing)
@@ -95,19 +96,10 @@ def resolve_secrets(
     return values
 
 
-def available_secrets(automation: Automation, repo_root: Path) -> dict[str, str]:
-    """The declared secrets that have a value, without failing on missing ones."""
-    if not automation.secrets:
-        return {}
-    dotenv = read_dotenv(repo_root / DOTENV_FILE)
-    values = {s.name: os.environ.get(s.name) or dotenv.get(s.name) for s in automation.secrets}
-    return {name: value for name, value in values.items() if value}
-
-
 def present_secrets(automation: Automation, repo_root: Path) -> dict[str, bool]:
     """For a dry run: which declared secrets have a value (names only, never values)."""
-    dotenv = read_dotenv(repo_root / DOTENV_FILE) if automation.secrets else {}
-    return {s.name: bool(os.environ.get(s.name) or dotenv.get(s.name)) for s in automation.secrets}
+    values = available_secrets(automation, repo_root)
+    return {s.name: s.name in values for s in automation.secrets}
 
 
 class Masker:
