@@ -398,6 +398,27 @@ def test_ctrl_c_cancels_the_run(make_repo) -> None:
     assert not alive(run.child_pid)
 
 
+def test_a_reader_that_goes_away_does_not_stop_the_run(make_repo) -> None:
+    code = """
+    import time
+    def main(greeting=""):
+        for number in range(300):
+            print("line", number, flush=True)
+            time.sleep(0.002)
+        return {"done": True}
+    """
+    root = make_repo(python_automation("chatty", code))
+    process = autokit(root, "run", "chatty")  # as in `autokit run chatty | head -1`
+    assert process.stdout is not None and process.stdout.readline() == "line 0\n"
+    process.stdout.close()
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert "chatty 1.0.0: success" in err and "Error" not in err
+    run = only_run()
+    assert (run.status, run.exit_code, run.result) == ("success", 0, {"done": True})
+    assert run.log_path.read_text().endswith("line 299\n")
+
+
 def test_kill_9_of_autokit_leaves_a_lost_run(make_repo, cli) -> None:
     code = (
         "import time\ndef main(greeting=''):\n    print('working', flush=True)\n"

@@ -662,7 +662,8 @@ class _MaskedStream:
 
         self.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self.masker = StreamMasker(masker)
-        self.sink, self.log = sink, log
+        self.sink: TextIO | None = sink
+        self.log = log
 
     def write(self, data: bytes) -> None:
         self._emit(self.masker.feed(self.decoder.decode(data)))
@@ -671,11 +672,28 @@ class _MaskedStream:
         self._emit(self.masker.feed(self.decoder.decode(b"", final=True)) + self.masker.flush())
 
     def _emit(self, text: str) -> None:
-        if text:
+        if not text:
+            return
+        self.log.write(text)
+        self.log.flush()
+        if self.sink is None:
+            return
+        try:
             self.sink.write(text)
             self.sink.flush()
-            self.log.write(text)
-            self.log.flush()
+        except BrokenPipeError:
+            # The reader went away (`autokit run ... | head`). Stopping the automation
+            # half-way could leave its data half-updated: it runs on, the log gets it all.
+            _discard(self.sink)
+            self.sink = None
+
+
+def _discard(sink: TextIO) -> None:
+    """Send what is still written to `sink` (its buffer, the run's summary) to /dev/null."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sink.fileno())
+        os.close(devnull)
 
 
 def supervise(
@@ -717,6 +735,9 @@ def supervise(
             status = "cancelled"
             _stop_group(process, _signal("SIGINT"))
             _drain(streams)
+        except BaseException:
+            _stop_group(process, _signal("SIGTERM"))  # nothing runs on unsupervised
+            raise
     for stream in streams.values():
         stream.close()
     process.stdout.close()
