@@ -43,6 +43,8 @@ def test_dotenv_syntax(tmp_path: Path) -> None:
         "EMPTY": "",
     }
     assert read_dotenv(tmp_path / "absent.env") == {}
+    (tmp_path / "windows.env").write_bytes(b"\xef\xbb\xbfAPI_TOKEN=t\r\nPLAIN=v\r\n")
+    assert read_dotenv(tmp_path / "windows.env") == {"API_TOKEN": "t", "PLAIN": "v"}
 
 
 def test_a_quoted_dotenv_value_may_be_followed_by_a_comment(tmp_path: Path) -> None:

@@ -31,7 +31,7 @@ _ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\"}
 def read_dotenv(path: Path) -> dict[str, str]:
     """`KEY=VALUE` lines of a .env file; `export`, quotes and `#` comments are understood."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # -sig: Windows editors add a BOM
     except FileNotFoundError:
         return {}
     except (OSError, UnicodeDecodeError) as error:
