@@ -52,13 +52,14 @@ def parse_assignments(pairs: Iterable[str]) -> dict[str, str]:
 def load_inputs_file(path: Path) -> dict[str, Any]:
     """The mapping of inputs in a JSON or YAML file, or a clear error."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # -sig: Windows editors add a BOM
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) else "it is not UTF-8 text"
         raise ToolkitError(f"cannot read the inputs file {path}: {reason}") from None
     data = _parse_json(path, text) if path.suffix.lower() == ".json" else _parse_yaml(path, text)
     if not isinstance(data, dict):
-        kind = "a list" if isinstance(data, list) else f"{type(data).__name__} {data!r}"
+        kinds = {list: "a list", type(None): "nothing (it is empty)"}
+        kind = kinds.get(type(data), f"{type(data).__name__} {data!r}")
         raise ToolkitError(
             f"the inputs file {path} holds {kind}, not a mapping of input names to values",
             'write e.g. {"start_date": "2024-05-01", "dry_run": true}',
