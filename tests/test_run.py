@@ -421,6 +421,27 @@ def test_a_reader_that_goes_away_does_not_stop_the_run(make_repo) -> None:
     assert run.log_path.read_text().endswith("line 299\n")
 
 
+def test_a_second_ctrl_c_stops_a_run_that_ignores_the_first(make_repo) -> None:
+    code = """
+    import signal, time
+    def main(greeting=""):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        print("stubborn", flush=True)
+        time.sleep(60)
+    """
+    root = make_repo(python_automation("stubborn", code))
+    process = autokit(root, "run", "stubborn", start_new_session=True)
+    assert process.stdout is not None and process.stdout.readline() == "stubborn\n"
+    os.killpg(process.pid, signal.SIGINT)
+    time.sleep(0.3)  # within the grace period the first Ctrl-C gives
+    os.killpg(process.pid, signal.SIGINT)
+    _, err = process.communicate(timeout=20)
+    assert process.returncode == 130, err
+    run = only_run()
+    assert (run.status, run.exit_code) == ("cancelled", 130)
+    assert not alive(run.child_pid)
+
+
 def test_kill_9_of_autokit_leaves_a_lost_run(make_repo, cli) -> None:
     code = (
         "import time\ndef main(greeting=''):\n    print('working', flush=True)\n"

@@ -815,9 +815,11 @@ def _stop_group(process: Any, first_signal: int) -> None:
     import subprocess
 
     _signal_group(process.pid, first_signal)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(STOP_GRACE_SECONDS)
-    _kill_leftovers(process)
+    try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(STOP_GRACE_SECONDS)
+    finally:  # a second Ctrl-C during the grace period kills at once
+        _kill_leftovers(process)
     process.wait()
 
 
