@@ -722,7 +722,6 @@ def supervise(
         env=dict(env),
         start_new_session=True,
     )
-    on_start(process.pid)
     assert process.stdout is not None and process.stderr is not None
     streams = {
         process.stdout.fileno(): _MaskedStream(masker, sinks[0], log),
@@ -730,6 +729,7 @@ def supervise(
     }
     with _terminate_raises_interrupt():
         try:
+            on_start(process.pid)  # inside: a Ctrl-C while it records still stops the run
             status = _pump(process, streams, timeout)
         except KeyboardInterrupt:
             status = "cancelled"
