@@ -102,9 +102,13 @@ def test_a_run_returns_its_result_and_records_everything(make_repo, cli) -> None
 
 def test_uncommitted_changes_are_recorded_as_dirty(make_repo, cli) -> None:
     root = make_repo(automation_files("hello"))
+    clean = cli("run", "hello", "--repo", str(root))
+    assert clean.code == 0 and "hello 1.0.0: success" in clean.err
     (root / "automations/hello/notes.txt").write_text("draft\n")
-    assert cli("run", "hello", "--repo", str(root)).code == 0
-    assert only_run().dirty is True
+    dirty = cli("run", "hello", "--repo", str(root))
+    assert dirty.code == 0 and "hello 1.0.0+dirty: success" in dirty.err
+    with open_history() as history:
+        assert [run.dirty for run in history.find()] == [True, False]
 
 
 def test_the_process_sees_only_allowlisted_variables(make_repo, cli, monkeypatch) -> None:

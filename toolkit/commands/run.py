@@ -103,7 +103,8 @@ def _print_summary(result: Any) -> None:
     from toolkit.console import style
 
     colour = "green" if result.status == "success" else "red"
-    line = f"{result.automation} {result.version}: {style(result.status, colour, sys.stderr)}"
+    version = result.version + ("+dirty" if result.record["dirty"] else "")  # as `runs` shows
+    line = f"{result.automation} {version}: {style(result.status, colour, sys.stderr)}"
     line += f" in {result.duration:.2f}s (run {result.run_id})"
     if result.error:
         line += f"\n  {result.error}"
