@@ -30,7 +30,6 @@ from toolkit.paths import state_home
 DATABASE_FILE = "history.sqlite3"
 RUNS_DIR = "runs"
 STATUSES = ("running", "success", "failed", "timeout", "cancelled", "lost")
-FINAL_STATUSES = STATUSES[1:]
 _BUSY_TIMEOUT_MS = 60_000
 SCHEMA_VERSION = 2
 
