@@ -15,7 +15,6 @@ automation receives the absolute path as a string; an empty value stays empty.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import json
 import math
 import re
@@ -123,6 +122,8 @@ def coerce_inputs(
 
 
 def _unknown(name: str, known: Mapping[str, InputSpec]) -> str:
+    import difflib  # only on this error path: it costs start-up time on every run
+
     close = difflib.get_close_matches(name, list(known), n=1)
     if close:
         return f"{name}: is not an input of this automation; did you mean '{close[0]}'?"
