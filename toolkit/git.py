@@ -359,13 +359,5 @@ def history(root: Path, pathspec: str = ".") -> list[CommitInfo]:
 
 
 def is_shallow(root: Path) -> bool:
-    """Whether the clone lacks part of its history (e.g. actions/checkout's default depth)."""
-    try:
-        return run_git(root, "rev-parse", "--is-shallow-repository").strip() == "true"
-    except ToolkitError:
-        return False
-
-
-def is_shallow(root: Path) -> bool:
     """Whether the clone is shallow (its history, and maybe its tags, are incomplete)."""
     return run_git(root, "rev-parse", "--is-shallow-repository").strip() == "true"
