@@ -4,9 +4,11 @@ For each size: `autokit catalog build` (metadata, one `git log`, page generation
 beside plain mkdocs-material building the same generated pages with a small navigation,
 and (at 300 and 1,000) the naive build with every page in the navigation. Then, in
 chromium at the largest size, the time from typing into the search box to the first
-result. Each build runs once (the naive 3,000 would take ~9 minutes, so it is left out).
+result. Plain, cold and warm builds run in interleaved rounds (median of 3 by default), so
+both sides see the same machine load; the naive build runs once (at 3,000 it would take
+~9 minutes, so it is left out).
 
-    python benchmarks/bench_catalog.py [--sizes 300,1000,3000] [--no-browser]
+    python benchmarks/bench_catalog.py [--sizes 300,1000,3000] [--rounds 3] [--no-browser]
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import http.server
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -159,7 +162,9 @@ def plain_project(root: Path, target: Path, every_page_in_nav: bool) -> None:
     (target / "mkdocs.yml").write_text(yaml.safe_dump(config, sort_keys=False))
 
 
-def measure(count: int, work: Path) -> dict[str, Any]:
+def measure(count: int, work: Path, rounds: int) -> dict[str, Any]:
+    """Median times of `rounds` interleaved rounds (plain, cold, warm), so both sides
+    see the same machine load; the naive build runs once, as a reference."""
     root = work / f"repo-{count}"
     start = time.perf_counter()
     make_repository(root, count)
@@ -168,22 +173,33 @@ def measure(count: int, work: Path) -> dict[str, Any]:
     site = work / f"site-{count}"
     build = [sys.executable, "-m", "toolkit", "--repo", str(root), "catalog", "build",
              "--site-dir", str(site)]
-    row["autokit_seconds"] = _timed(build, root, env)  # cold: metadata validated from scratch
-    # Warm: metadata verdicts cached by content, as after `autokit validate` in the same job.
-    row["autokit_warm_seconds"] = _timed(build, root, env)
+    plain = work / f"plain-{count}"
+    plain_project(root, plain, every_page_in_nav=False)
+    times: dict[str, list[float]] = {"plain": [], "cold": [], "warm": []}
+    for _ in range(rounds):
+        times["plain"].append(_timed([sys.executable, "-m", "mkdocs", "build", "-q"], plain, env))
+        shutil.rmtree(work / "cache", ignore_errors=True)  # cold: metadata validated afresh
+        times["cold"].append(_timed(build, root, env))
+        # Warm: metadata verdicts cached by content, as after `autokit validate` in a job.
+        times["warm"].append(_timed(build, root, env))
+    row["plain_seconds"] = statistics.median(times["plain"])
+    row["autokit_seconds"] = statistics.median(times["cold"])
+    row["autokit_warm_seconds"] = statistics.median(times["warm"])
+    row["runs"] = times
+    row["plain_site_mb"] = _size(plain / "site") / 1e6
+    shutil.rmtree(plain)
     row["autokit_site_mb"] = _size(site) / 1e6
     index = (site / "search" / "search_index.json").stat().st_size
     row["search_index_kb_per_automation"] = index / 1e3 / count
-    variants = [("plain", False)] + ([("naive", True)] if count in NAIVE_SIZES else [])
-    for label, every in variants:
-        project = work / f"{label}-{count}"
-        plain_project(root, project, every)
-        row[f"{label}_seconds"] = _timed([sys.executable, "-m", "mkdocs", "build", "-q"],
-                                         project, env)
-        row[f"{label}_site_mb"] = _size(project / "site") / 1e6
-        shutil.rmtree(project)
+    if count in NAIVE_SIZES:
+        naive = work / f"naive-{count}"
+        plain_project(root, naive, every_page_in_nav=True)
+        row["naive_seconds"] = _timed([sys.executable, "-m", "mkdocs", "build", "-q"], naive, env)
+        row["naive_site_mb"] = _size(naive / "site") / 1e6
+        shutil.rmtree(naive)
     row["ratio_to_plain"] = row["autokit_seconds"] / row["plain_seconds"]
     row["warm_ratio_to_plain"] = row["autokit_warm_seconds"] / row["plain_seconds"]
+    row["load_average"] = os.getloadavg()[0]
     return row
 
 
@@ -220,6 +236,7 @@ def search_latency(site: Path) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="300,1000,3000")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median)")
     parser.add_argument("--no-browser", action="store_true")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -227,7 +244,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-catalog-") as temporary:
         work = Path(temporary)
         for count in sizes:
-            rows.append(measure(count, work))
+            rows.append(measure(count, work, args.rounds))
             print(_line(rows[-1]), flush=True)
         latency = None
         if not args.no_browser and Path("/usr/bin/chromium").exists():
@@ -248,7 +265,7 @@ def _line(row: dict[str, Any]) -> str:
             f"{row['autokit_site_mb']:.0f} MB, index {row['search_index_kb_per_automation']:.2f}"
             f" KB/automation | plain {row['plain_seconds']:.1f} s {row['plain_site_mb']:.0f} MB"
             f" | ratio {row['ratio_to_plain']:.2f} (warm {row['warm_ratio_to_plain']:.2f}){naive}"
-            f" | history {row['history_seconds']:.1f} s | load {os.getloadavg()[0]:.1f}")
+            f" | history {row['history_seconds']:.1f} s | load {row['load_average']:.1f}")
 
 
 if __name__ == "__main__":

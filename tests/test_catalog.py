@@ -52,8 +52,8 @@ def test_automation_page_shows_everything_the_metadata_and_history_say(site: Pat
         '<a href="../../tags/#tag:email">email</a>',
         "<td>confidential</td>",
         "<tr><th>Current version</th><td>1.1.0</td></tr>",
-        "<tr><td>1.1.0</td><td>2026-02-01</td><td><ul>\n<li>Skips disputed invoices.</li>",
-        "<tr><td>1.0.0</td><td>2026-01-05</td><td><ul>\n<li>First reminders.</li>",
+        '<tr><td>1.1.0</td><td class="ak-nowrap">2026-02-01</td><td><ul>\n<li>Skips disputed invoices.</li>',
+        '<tr><td>1.0.0</td><td class="ak-nowrap">2026-01-05</td><td><ul>\n<li>First reminders.</li>',
         "<td><code>days</code></td><td>integer</td><td>no</td><td>7</td><td>Days overdue</td>",
         "<code>SMTP_PASSWORD</code>",
         "<code>0 8 * * 1-5</code>: at 08:00 on Monday through Friday (UTC).",
@@ -83,8 +83,8 @@ def test_no_readme_and_empty_changelog_build_and_say_so(site: Path) -> None:
     html = page(site, "automations/bare-minimum")
     assert "This automation has no README yet." in html
     assert "It has no README.md." in html
-    assert "Its CHANGELOG.md has no `## &lt;version&gt;` sections." in html
-    assert "<tr><td>1.0.0</td><td>not tagged yet</td><td></td></tr>" in html
+    assert "Its CHANGELOG.md has no <code>## &lt;version&gt;</code> sections." in html
+    assert '<tr><td>1.0.0</td><td class="ak-nowrap">not tagged yet</td><td></td></tr>' in html
 
 
 def test_deprecated_automation_links_its_replacement(site: Path) -> None:
@@ -230,7 +230,7 @@ def test_repository_without_tags_builds_and_says_versions_are_undated(
     code, site = _build(_small_repo(tmp_path / "repo", tags=False))
     assert code == 0, capsys.readouterr().err
     assert "No version tags" in capsys.readouterr().err
-    assert "No version tags (`&lt;name&gt;@&lt;version&gt;`) found" in page(site, "")
+    assert "No version tags (<code>&lt;name&gt;@&lt;version&gt;</code>) found" in page(site, "")
 
 
 def test_shallow_clone_builds_and_says_history_is_partial(

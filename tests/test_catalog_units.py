@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -112,3 +113,23 @@ def test_run_command_quotes_example_values_for_the_shell() -> None:
 
     assert run_command(Automation()) == (
         "autokit run send-report --input 'to=a b; rm -rf /' --input dry=true --input n=3")
+
+
+def test_example_values_and_notes_read_as_escaped_text() -> None:
+    from toolkit.catalog.pages import _environment
+
+    env = _environment()
+    shown = env.from_string("{{ v|json_text }}").render(v={"sender": "Shop <a@b.test>"})
+    assert "&lt;a@b.test&gt;" in shown and "u003c" not in shown  # tojson writes \u003c
+    assert html.unescape(shown) == '{\n  "sender": "Shop <a@b.test>"\n}'
+    note = env.from_string("{{ n|note }}").render(n="run `autokit release` <b>now</b>")
+    assert note == "run <code>autokit release</code> &lt;b&gt;now&lt;/b&gt;"
+
+
+def test_templates_are_sandboxed() -> None:
+    from jinja2.exceptions import SecurityError
+
+    from toolkit.catalog.pages import _environment
+
+    with pytest.raises(SecurityError):
+        _environment().from_string("{{ f.__globals__ }}").render(f=test_templates_are_sandboxed)

@@ -297,5 +297,15 @@ def _environment() -> Any:
     )
     env.filters["one_line"] = one_line
     env.filters["hours"] = lambda v: f"{v:,.1f}"
+    env.filters["note"] = _note_html
+    # Readable JSON (tojson writes "<" as \\u003c); autoescape still escapes it.
+    env.filters["json_text"] = lambda v: json.dumps(v, indent=2, ensure_ascii=False, default=str)
     return env
+
+
+def _note_html(note: str) -> Any:
+    """A build note as HTML: escaped, its `code` spans shown as code."""
+    from markupsafe import Markup
+
+    return Markup(re.sub(r"`([^`]+)`", r"<code>\1</code>", escape(note)))
 
