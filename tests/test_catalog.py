@@ -270,6 +270,19 @@ def test_missing_mkdocs_config_is_a_clear_error(
     assert "mkdocs.yml does not exist" in err and "Traceback" not in err
 
 
+def test_site_dir_that_cannot_be_written_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = _small_repo(tmp_path / "repo", tags=False)
+    (tmp_path / "a-file").write_text("not a folder\n")
+    site = tmp_path / "a-file" / "site"
+    code = main(["--repo", str(root), "catalog", "build", "--site-dir", str(site)])
+    err = capsys.readouterr().err
+    assert code == 1, err
+    assert f"the catalog could not be written: {site}" in err and "Traceback" not in err
+    assert "pass --site-dir a folder you can write to" in err
+
+
 def test_plain_mkdocs_build_strict_uses_the_plugin(tmp_path: Path) -> None:
     root = _small_repo(tmp_path / "repo", tags=True)
     env = isolated_env(tmp_path)

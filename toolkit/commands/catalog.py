@@ -53,6 +53,10 @@ def build(repo: Repository, site_dir: Path | None = None) -> Path:
     except (Abort, MkDocsException) as error:
         raise ToolkitError(f"the catalog did not build: {error}",
                            "fix the warnings printed above, then build again") from None
+    except OSError as error:
+        where = error.filename or config.site_dir
+        raise ToolkitError(f"the catalog could not be written: {where}: {error.strerror}",
+                           "pass --site-dir a folder you can write to") from None
     return Path(config.site_dir)
 
 
