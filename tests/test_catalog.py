@@ -283,6 +283,18 @@ def test_site_dir_that_cannot_be_written_is_a_clear_error(
     assert "pass --site-dir a folder you can write to" in err
 
 
+def test_invalid_mkdocs_config_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = _small_repo(tmp_path / "repo", tags=False)
+    (root / "mkdocs.yml").write_text("site_name: x\nnav: 3\nplugins: [autokit-catalog]\n")
+    code, _ = _build(root)
+    err = capsys.readouterr().err
+    assert code == 1, err
+    assert "Config value 'nav'" in err and "mkdocs.yml is not a valid MkDocs configuration" in err
+    assert "Traceback" not in err
+
+
 def test_plain_mkdocs_build_strict_uses_the_plugin(tmp_path: Path) -> None:
     root = _small_repo(tmp_path / "repo", tags=True)
     env = isolated_env(tmp_path)

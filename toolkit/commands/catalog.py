@@ -75,7 +75,7 @@ def serve(repo: Repository, dev_addr: str) -> int:
 
 def _load_config(repo: Repository, overrides: dict[str, Any]) -> Any:
     from mkdocs.config import load_config
-    from mkdocs.exceptions import ConfigurationError
+    from mkdocs.exceptions import Abort, ConfigurationError
 
     _quiet_end_of_life_notice()
     _log_to_stderr()
@@ -83,6 +83,9 @@ def _load_config(repo: Repository, overrides: dict[str, Any]) -> Any:
         return load_config(config_file=str(_config_file(repo)), **overrides)
     except ConfigurationError as error:
         raise ToolkitError(f"mkdocs.yml: {error}", "fix the configuration") from None
+    except Abort:  # MkDocs has logged each problem above
+        raise ToolkitError("mkdocs.yml is not a valid MkDocs configuration",
+                           "fix the errors printed above") from None
 
 
 def _config_file(repo: Repository) -> Path:
