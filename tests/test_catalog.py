@@ -192,6 +192,13 @@ def test_index_pages(site: Path) -> None:
     assert "Invoice reminders" in email[: email.index("</ul>")]
 
 
+def test_every_generated_page_holds_its_html_not_the_markdown_placeholder(site: Path) -> None:
+    pages = list(site.rglob("*.html"))
+    assert len(pages) > 10
+    assert not [p for p in pages if "autokit-page-" in p.read_text(encoding="utf-8")]
+    assert '<table class="ak-inputs">' in page(site, "automations/invoice-reminders")
+
+
 def test_only_index_pages_are_in_the_navigation(site: Path) -> None:
     html = (site / "404.html").read_text(encoding="utf-8")
     navigation = re.findall(r'class="md-nav__link[^"]*"[^>]*href="([^"]+)"|href="([^"]+)"'
