@@ -18,6 +18,7 @@ import functools
 import http.server
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -127,13 +128,22 @@ def _env(base: Path) -> dict[str, str]:
     return env
 
 
-def _timed(command: list[str], cwd: Path, env: dict[str, str]) -> float:
+def _timed(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
+    """Wall-clock seconds, and CPU seconds of the command and every process it waited for.
+
+    On a busy machine wall-clock time swings with other work; CPU time hardly does. Plain
+    MkDocs runs in one process, so its CPU time is its idle-machine wall-clock time, and
+    ours (worker processes included) bounds our idle-machine wall-clock time from above.
+    """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if result.returncode:
         sys.exit(f"{' '.join(command)} failed:\n{result.stderr[-3000:]}")
-    return elapsed
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return elapsed, cpu
 
 
 def _size(folder: Path) -> int:
@@ -175,17 +185,27 @@ def measure(count: int, work: Path, rounds: int) -> dict[str, Any]:
              "--site-dir", str(site)]
     plain = work / f"plain-{count}"
     plain_project(root, plain, every_page_in_nav=False)
-    times: dict[str, list[float]] = {"plain": [], "cold": [], "warm": []}
+    times: dict[str, list[float]] = {k: [] for k in ("plain", "cold", "warm")}
+    cpu: dict[str, list[float]] = {k: [] for k in times}
+
+    def run(kind: str, command: list[str], cwd: Path) -> None:
+        wall, used = _timed(command, cwd, env)
+        times[kind].append(wall)
+        cpu[kind].append(used)
+
     for _ in range(rounds):
-        times["plain"].append(_timed([sys.executable, "-m", "mkdocs", "build", "-q"], plain, env))
+        run("plain", [sys.executable, "-m", "mkdocs", "build", "-q"], plain)
         shutil.rmtree(work / "cache", ignore_errors=True)  # cold: metadata validated afresh
-        times["cold"].append(_timed(build, root, env))
+        run("cold", build, root)
         # Warm: metadata verdicts cached by content, as after `autokit validate` in a job.
-        times["warm"].append(_timed(build, root, env))
+        run("warm", build, root)
     row["plain_seconds"] = statistics.median(times["plain"])
     row["autokit_seconds"] = statistics.median(times["cold"])
     row["autokit_warm_seconds"] = statistics.median(times["warm"])
-    row["runs"] = times
+    row["plain_cpu_seconds"] = statistics.median(cpu["plain"])
+    row["autokit_cpu_seconds"] = statistics.median(cpu["cold"])
+    row["autokit_warm_cpu_seconds"] = statistics.median(cpu["warm"])
+    row["runs"] = {"wall": times, "cpu": cpu}
     row["plain_site_mb"] = _size(plain / "site") / 1e6
     shutil.rmtree(plain)
     row["autokit_site_mb"] = _size(site) / 1e6
@@ -194,11 +214,14 @@ def measure(count: int, work: Path, rounds: int) -> dict[str, Any]:
     if count in NAIVE_SIZES:
         naive = work / f"naive-{count}"
         plain_project(root, naive, every_page_in_nav=True)
-        row["naive_seconds"] = _timed([sys.executable, "-m", "mkdocs", "build", "-q"], naive, env)
+        mkdocs_build = [sys.executable, "-m", "mkdocs", "build", "-q"]
+        row["naive_seconds"] = _timed(mkdocs_build, naive, env)[0]
         row["naive_site_mb"] = _size(naive / "site") / 1e6
         shutil.rmtree(naive)
     row["ratio_to_plain"] = row["autokit_seconds"] / row["plain_seconds"]
     row["warm_ratio_to_plain"] = row["autokit_warm_seconds"] / row["plain_seconds"]
+    row["cpu_ratio_to_plain"] = row["autokit_cpu_seconds"] / row["plain_cpu_seconds"]
+    row["warm_cpu_ratio_to_plain"] = row["autokit_warm_cpu_seconds"] / row["plain_cpu_seconds"]
     row["load_average"] = os.getloadavg()[0]
     return row
 
@@ -264,7 +287,9 @@ def _line(row: dict[str, Any]) -> str:
             f"(warm {row['autokit_warm_seconds']:.1f} s) "
             f"{row['autokit_site_mb']:.0f} MB, index {row['search_index_kb_per_automation']:.2f}"
             f" KB/automation | plain {row['plain_seconds']:.1f} s {row['plain_site_mb']:.0f} MB"
-            f" | ratio {row['ratio_to_plain']:.2f} (warm {row['warm_ratio_to_plain']:.2f}){naive}"
+            f" | ratio {row['ratio_to_plain']:.2f} (warm {row['warm_ratio_to_plain']:.2f})"
+            f" | CPU {row['autokit_cpu_seconds']:.1f} s vs {row['plain_cpu_seconds']:.1f} s, ratio"
+            f" {row['cpu_ratio_to_plain']:.2f} (warm {row['warm_cpu_ratio_to_plain']:.2f}){naive}"
             f" | history {row['history_seconds']:.1f} s | load {row['load_average']:.1f}")
 
 
