@@ -35,31 +35,69 @@ PROJECT = Path(__file__).resolve().parents[1]
 RESULTS = PROJECT / "benchmarks" / "results"
 NAIVE_SIZES = {300, 1000}
 DEPARTMENTS = ["finance", "sales", "operations", "hr", "support", "it", "marketing", "legal"]
-TAGS = ["email", "excel", "pdf", "crm", "invoices", "reports", "slack", "inventory", "orders",
-        "payroll", "backup", "sync", "cleanup", "alerts", "onboarding"]
-WORDS = ["customer", "order", "invoice", "report", "sheet", "inventory", "reminder", "payment",
-         "supplier", "shipment", "ticket", "contract", "payroll", "refund", "quote", "catalog",
-         "stock", "delivery", "account", "ledger"]
+TAGS = [
+    "email",
+    "excel",
+    "pdf",
+    "crm",
+    "invoices",
+    "reports",
+    "slack",
+    "inventory",
+    "orders",
+    "payroll",
+    "backup",
+    "sync",
+    "cleanup",
+    "alerts",
+    "onboarding",
+]
+WORDS = [
+    "customer",
+    "order",
+    "invoice",
+    "report",
+    "sheet",
+    "inventory",
+    "reminder",
+    "payment",
+    "supplier",
+    "shipment",
+    "ticket",
+    "contract",
+    "payroll",
+    "refund",
+    "quote",
+    "catalog",
+    "stock",
+    "delivery",
+    "account",
+    "ledger",
+]
 PEOPLE = [f"Person {i}" for i in range(25)]
 
 
 def _automation(i: int, version: str) -> dict[str, Any]:
     word = WORDS[i % len(WORDS)]
     return {
-        "name": f"auto-{i:05d}", "title": f"{word.title()} automation {i}",
+        "name": f"auto-{i:05d}",
+        "title": f"{word.title()} automation {i}",
         "summary": f"Handles the {word} work of team {i % 40}: fetches, checks and files it "
-                   f"(keyword k{i:05d}).",
-        "version": version, "owners": [f"@user{i % 60}", f"@shop/team{i % 12}"],
+        f"(keyword k{i:05d}).",
+        "version": version,
+        "owners": [f"@user{i % 60}", f"@shop/team{i % 12}"],
         "department": DEPARTMENTS[i % len(DEPARTMENTS)],
         "tags": sorted({TAGS[i % len(TAGS)], TAGS[(i * 7) % len(TAGS)]}),
         "status": ["stable", "experimental", "draft", "stable"][i % 4],
-        "runtime": "python", "entrypoint": "main.py", "classification": "internal",
+        "runtime": "python",
+        "entrypoint": "main.py",
+        "classification": "internal",
         "schedule": f"{i % 60} {i % 24} * * 1-5" if i % 3 else None,
         "time_saved_minutes": 5 + i % 55,
-        "inputs": {"days": {"type": "integer", "description": "How many days back",
-                            "default": 7},
-                   "target": {"type": "string", "description": "Where results go",
-                              "required": True}},
+        "inputs": {
+            "days": {"type": "integer", "description": "How many days back", "default": 7},
+            "target": {"type": "string", "description": "Where results go", "required": True},
+        },
         "secrets": [{"name": "API_TOKEN", "description": "Token of the service"}],
         "requirements": ["requests==2.32.3"],
         "examples": [{"title": "Last week", "inputs": {"days": 7, "target": "inbox"}}],
@@ -68,18 +106,24 @@ def _automation(i: int, version: str) -> dict[str, Any]:
 
 def _readme(i: int) -> str:
     word = WORDS[i % len(WORDS)]
-    return (f"# {word.title()} automation {i}\n\nEvery morning this automation collects the "
-            f"{word} records of the previous day, checks them against the shared sheet and "
-            "files what is missing.\n\n## Usage\n\nRun it with the command on this page. "
-            "It needs the API token in the environment.\n\n## Notes\n\n"
-            "- Safe to run twice.\n- Writes a short report to the output folder.\n")
+    return (
+        f"# {word.title()} automation {i}\n\nEvery morning this automation collects the "
+        f"{word} records of the previous day, checks them against the shared sheet and "
+        "files what is missing.\n\n## Usage\n\nRun it with the command on this page. "
+        "It needs the API token in the environment.\n\n## Notes\n\n"
+        "- Safe to run twice.\n- Writes a short report to the output folder.\n"
+    )
 
 
 def _files(i: int, version: str, changes: list[str]) -> dict[str, str]:
     data = {k: v for k, v in _automation(i, version).items() if v is not None}
     changelog = "# Changelog\n\n" + "".join(f"## {v}\n\n- {c}\n\n" for v, c in changes)
-    return {"automation.yaml": yaml.safe_dump(data, sort_keys=False), "README.md": _readme(i),
-            "CHANGELOG.md": changelog, "main.py": "def main(**inputs):\n    return inputs\n"}
+    return {
+        "automation.yaml": yaml.safe_dump(data, sort_keys=False),
+        "README.md": _readme(i),
+        "CHANGELOG.md": changelog,
+        "main.py": "def main(**inputs):\n    return inputs\n",
+    }
 
 
 def _blob(text: str) -> bytes:
@@ -93,7 +137,8 @@ def make_repository(root: Path, count: int) -> None:
     shutil.copy(PROJECT / "mkdocs.yml", root / "mkdocs.yml")
     shutil.copytree(PROJECT / "docs", root / "docs")
     (root / "pyproject.toml").write_text(
-        '[tool.autokit]\nrepository_url = "https://github.com/example-shop/autokit"\n')
+        '[tool.autokit]\nrepository_url = "https://github.com/example-shop/autokit"\n'
+    )
     subprocess.run(["git", "init", "-q", "-b", "main"], cwd=root, check=True)
     stream: list[bytes] = []
     mark, when, previous = 0, 1_700_000_000, None
@@ -117,14 +162,25 @@ def make_repository(root: Path, count: int) -> None:
             stream.append(b"\n")
             stream.append(f"reset refs/tags/auto-{i:05d}@{step}\nfrom :{mark}\n\n".encode())
             previous = mark
-    subprocess.run(["git", "fast-import", "--quiet"], cwd=root, input=b"".join(stream),
-                   check=True, env=_env(root.parent))
+    subprocess.run(
+        ["git", "fast-import", "--quiet"],
+        cwd=root,
+        input=b"".join(stream),
+        check=True,
+        env=_env(root.parent),
+    )
     subprocess.run(["git", "checkout", "-q", "-f", "main"], cwd=root, check=True)
 
 
 def _env(base: Path) -> dict[str, str]:
-    env = dict(os.environ, NO_MKDOCS_2_WARNING="1", AUTOKIT_CACHE_DIR=str(base / "cache"),
-               HOME=str(base), GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=str(base / ".gitconfig"))
+    env = dict(
+        os.environ,
+        NO_MKDOCS_2_WARNING="1",
+        AUTOKIT_CACHE_DIR=str(base / "cache"),
+        HOME=str(base),
+        GIT_CONFIG_NOSYSTEM="1",
+        GIT_CONFIG_GLOBAL=str(base / ".gitconfig"),
+    )
     return env
 
 
@@ -166,8 +222,9 @@ def plain_project(root: Path, target: Path, every_page_in_nav: bool) -> None:
     config = yaml.safe_load((PROJECT / "mkdocs.yml").read_text())
     config["plugins"] = ["search", "tags"]
     if every_page_in_nav:
-        automations = sorted(s for s in generated
-                             if s.startswith("automations/") and s != pages.ALL)
+        automations = sorted(
+            s for s in generated if s.startswith("automations/") and s != pages.ALL
+        )
         config["nav"].insert(2, {"Every automation": automations})
     (target / "mkdocs.yml").write_text(yaml.safe_dump(config, sort_keys=False))
 
@@ -181,8 +238,17 @@ def measure(count: int, work: Path, rounds: int) -> dict[str, Any]:
     row: dict[str, Any] = {"automations": count, "history_seconds": time.perf_counter() - start}
     env = _env(work)
     site = work / f"site-{count}"
-    build = [sys.executable, "-m", "toolkit", "--repo", str(root), "catalog", "build",
-             "--site-dir", str(site)]
+    build = [
+        sys.executable,
+        "-m",
+        "toolkit",
+        "--repo",
+        str(root),
+        "catalog",
+        "build",
+        "--site-dir",
+        str(site),
+    ]
     plain = work / f"plain-{count}"
     plain_project(root, plain, every_page_in_nav=False)
     times: dict[str, list[float]] = {k: [] for k in ("plain", "cold", "warm")}
@@ -241,8 +307,14 @@ def search_latency(site: Path) -> float:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
                 executable_path="/usr/bin/chromium",
-                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                      "--disable-component-update", "--disable-sync"])
+                args=[
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                ],
+            )
             page = browser.new_page()
             page.goto(f"http://127.0.0.1:{server.server_address[1]}/")
             page.click("input.md-search__input")
@@ -275,22 +347,35 @@ def main() -> None:
             print(f"chromium: typing to first search result at {max(sizes)}: {latency:.2f} s")
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / "bench_catalog.json"
-    out.write_text(json.dumps({"rows": rows, "search_latency_seconds": latency,
-                               "search_latency_automations": max(sizes)}, indent=2))
+    out.write_text(
+        json.dumps(
+            {
+                "rows": rows,
+                "search_latency_seconds": latency,
+                "search_latency_automations": max(sizes),
+            },
+            indent=2,
+        )
+    )
     print(f"results written to {out}")
 
 
 def _line(row: dict[str, Any]) -> str:
-    naive = (f" | naive {row['naive_seconds']:.1f} s {row['naive_site_mb']:.0f} MB"
-             if "naive_seconds" in row else "")
-    return (f"{row['automations']:>5} automations | autokit {row['autokit_seconds']:.1f} s "
-            f"(warm {row['autokit_warm_seconds']:.1f} s) "
-            f"{row['autokit_site_mb']:.0f} MB, index {row['search_index_kb_per_automation']:.2f}"
-            f" KB/automation | plain {row['plain_seconds']:.1f} s {row['plain_site_mb']:.0f} MB"
-            f" | ratio {row['ratio_to_plain']:.2f} (warm {row['warm_ratio_to_plain']:.2f})"
-            f" | CPU {row['autokit_cpu_seconds']:.1f} s vs {row['plain_cpu_seconds']:.1f} s, ratio"
-            f" {row['cpu_ratio_to_plain']:.2f} (warm {row['warm_cpu_ratio_to_plain']:.2f}){naive}"
-            f" | history {row['history_seconds']:.1f} s | load {row['load_average']:.1f}")
+    naive = (
+        f" | naive {row['naive_seconds']:.1f} s {row['naive_site_mb']:.0f} MB"
+        if "naive_seconds" in row
+        else ""
+    )
+    return (
+        f"{row['automations']:>5} automations | autokit {row['autokit_seconds']:.1f} s "
+        f"(warm {row['autokit_warm_seconds']:.1f} s) "
+        f"{row['autokit_site_mb']:.0f} MB, index {row['search_index_kb_per_automation']:.2f}"
+        f" KB/automation | plain {row['plain_seconds']:.1f} s {row['plain_site_mb']:.0f} MB"
+        f" | ratio {row['ratio_to_plain']:.2f} (warm {row['warm_ratio_to_plain']:.2f})"
+        f" | CPU {row['autokit_cpu_seconds']:.1f} s vs {row['plain_cpu_seconds']:.1f} s, ratio"
+        f" {row['cpu_ratio_to_plain']:.2f} (warm {row['warm_cpu_ratio_to_plain']:.2f}){naive}"
+        f" | history {row['history_seconds']:.1f} s | load {row['load_average']:.1f}"
+    )
 
 
 if __name__ == "__main__":

@@ -111,40 +111,69 @@ def generate(catalog: Catalog, links: Links, now: datetime | None = None) -> dic
     pages[ALL] = _all(env, catalog, links)
     pages.update(_groups(env, catalog, links, "department"))
     pages.update(_groups(env, catalog, links, "owner"))
-    pages[TAGS] = _front({"title": "Tags", "search": {"exclude": True}}) + \
-        "Every tag, with the automations that carry it.\n\n<!-- material/tags -->\n"
+    pages[TAGS] = (
+        _front({"title": "Tags", "search": {"exclude": True}})
+        + "Every tag, with the automations that carry it.\n\n<!-- material/tags -->\n"
+    )
     pages[IMPACT] = _impact(env, catalog, links)
-    pages[CONTRIBUTORS] = _render(env, "contributors.html", CONTRIBUTORS, links,
-                                  {"title": "Contributors", "search": {"exclude": True}},
-                                  catalog=catalog)
+    pages[CONTRIBUTORS] = _render(
+        env,
+        "contributors.html",
+        CONTRIBUTORS,
+        links,
+        {"title": "Contributors", "search": {"exclude": True}},
+        catalog=catalog,
+    )
     pages[POLICY] = _policy(catalog)
     return pages
 
 
 def home_block(catalog: Catalog, links: Links) -> str:
     """The generated part of the home page (replaces HOME_MARKER)."""
-    newest = sorted((e for e in catalog.entries if e.created),
-                    key=lambda e: (e.created or "", e.name), reverse=True)[:5]
-    html = _environment().get_template("home.html").render(
-        catalog=catalog, newest=newest, top=ranking([e.automation for e in catalog.entries])[:5],
-        link=lambda to: links.rel(HOME, to), automation_page=automation_page,
+    newest = sorted(
+        (e for e in catalog.entries if e.created),
+        key=lambda e: (e.created or "", e.name),
+        reverse=True,
+    )[:5]
+    html = (
+        _environment()
+        .get_template("home.html")
+        .render(
+            catalog=catalog,
+            newest=newest,
+            top=ranking([e.automation for e in catalog.entries])[:5],
+            link=lambda to: links.rel(HOME, to),
+            automation_page=automation_page,
+        )
     )
     return _one_block(html)
 
 
-def _automation(env: Any, entry: Entry, catalog: Catalog, links: Links, src: str,
-                names: set[str], now: datetime) -> str:
+def _automation(
+    env: Any, entry: Entry, catalog: Catalog, links: Links, src: str, names: set[str], now: datetime
+) -> str:
     automation = entry.automation
-    meta = {"title": meta_text(automation.title), "tags": list(automation.tags),
-            "hide": ["toc"]}
+    meta = {"title": meta_text(automation.title), "tags": list(automation.tags), "hide": ["toc"]}
     return _render(
-        env, "automation.html", src, links, meta, e=entry, a=automation, catalog=catalog,
-        names=names, schedule=_schedule(automation.schedule, now),
-        impact=impact_of(automation), command=run_command(automation),
+        env,
+        "automation.html",
+        src,
+        links,
+        meta,
+        e=entry,
+        a=automation,
+        catalog=catalog,
+        names=names,
+        schedule=_schedule(automation.schedule, now),
+        impact=impact_of(automation),
+        command=run_command(automation),
         source_url=_source_url(catalog, automation.name),
-        edit_url=_edit_url(catalog, entry), github_url=github_url,
-        automation_page=automation_page, department_page=department_page,
-        owner_page=owner_page, value=_display_value,
+        edit_url=_edit_url(catalog, entry),
+        github_url=github_url,
+        automation_page=automation_page,
+        department_page=department_page,
+        owner_page=owner_page,
+        value=_display_value,
     )
 
 
@@ -156,10 +185,17 @@ def _all(env: Any, catalog: Catalog, links: Links) -> str:
         "status": sorted({e.automation.status for e in entries}),
         "owner": sorted({o for e in entries for o in e.automation.owners}, key=str.lower),
     }
-    return _render(env, "all.html", ALL, links,
-                   {"title": "All automations", "search": {"exclude": True}, "hide": ["toc"]},
-                   entries=entries, facets=facets, automation_page=automation_page,
-                   department_slug=department_slug)
+    return _render(
+        env,
+        "all.html",
+        ALL,
+        links,
+        {"title": "All automations", "search": {"exclude": True}, "hide": ["toc"]},
+        entries=entries,
+        facets=facets,
+        automation_page=automation_page,
+        department_slug=department_slug,
+    )
 
 
 def _groups(env: Any, catalog: Catalog, links: Links, kind: str) -> dict[str, str]:
@@ -175,16 +211,32 @@ def _groups(env: Any, catalog: Catalog, links: Links, kind: str) -> dict[str, st
             groups.setdefault(page_of(one_line(key)), (one_line(key), []))[1].append(entry)
     index = DEPARTMENTS if kind == "department" else OWNERS
     pages = {
-        index: _render(env, "groups.html", index, links,
-                       {"title": kind.title() + "s", "search": {"exclude": True}},
-                       groups=sorted(groups.values(), key=lambda g: g[0].lower()),
-                       page_of=page_of, kind=kind, github_url=github_url)
+        index: _render(
+            env,
+            "groups.html",
+            index,
+            links,
+            {"title": kind.title() + "s", "search": {"exclude": True}},
+            groups=sorted(groups.values(), key=lambda g: g[0].lower()),
+            page_of=page_of,
+            kind=kind,
+            github_url=github_url,
+        )
     }
     for src, (key, members) in groups.items():
-        pages[src] = _render(env, "group.html", src, links,
-                             {"title": meta_text(key), "search": {"exclude": True}},
-                             key=key, entries=members, kind=kind, github_url=github_url,
-                             automation_page=automation_page, index=index)
+        pages[src] = _render(
+            env,
+            "group.html",
+            src,
+            links,
+            {"title": meta_text(key), "search": {"exclude": True}},
+            key=key,
+            entries=members,
+            kind=kind,
+            github_url=github_url,
+            automation_page=automation_page,
+            index=index,
+        )
     return pages
 
 
@@ -192,17 +244,27 @@ def _impact(env: Any, catalog: Catalog, links: Links) -> str:
     automations = [e.automation for e in catalog.entries]
     impacts = ranking(automations)
     href = {i.name: links.rel(IMPACT, automation_page(i.name)) for i in impacts}
-    return _render(env, "impact.html", IMPACT, links,
-                   {"title": "Impact", "search": {"exclude": True}},
-                   impacts=impacts, chart=bar_chart(impacts, href),
-                   total=sum(i.hours_per_month for i in impacts),
-                   unscheduled=len(automations) - len(impacts), automation_page=automation_page)
+    return _render(
+        env,
+        "impact.html",
+        IMPACT,
+        links,
+        {"title": "Impact", "search": {"exclude": True}},
+        impacts=impacts,
+        chart=bar_chart(impacts, href),
+        total=sum(i.hours_per_month for i in impacts),
+        unscheduled=len(automations) - len(impacts),
+        automation_page=automation_page,
+    )
 
 
 def _policy(catalog: Catalog) -> str:
     """The checks' own docstrings (project code, not contributor text) as Markdown."""
-    parts = ["# Policy\n", "Every pull request runs these checks (`autokit policy`). "
-             "Each section is the check's own documentation.\n"]
+    parts = [
+        "# Policy\n",
+        "Every pull request runs these checks (`autokit policy`). "
+        "Each section is the check's own documentation.\n",
+    ]
     for check_id, doc in catalog.checks:
         parts.append(f"## `{check_id}`\n\n{doc or '(not documented)'}\n")
     return "\n".join(parts)
@@ -213,8 +275,11 @@ def _schedule(expression: str | None, now: datetime) -> dict[str, Any] | None:
         return None
     parsed = cron.parse(expression)
     runs = cron.next_runs(parsed, now, 3)
-    return {"cron": expression, "english": cron.describe(parsed),
-            "next": [r.strftime("%Y-%m-%d %H:%M UTC") for r in runs]}
+    return {
+        "cron": expression,
+        "english": cron.describe(parsed),
+        "next": [r.strftime("%Y-%m-%d %H:%M UTC") for r in runs],
+    }
 
 
 def run_command(automation: Any) -> str:
@@ -250,12 +315,12 @@ def _edit_url(catalog: Catalog, entry: Entry) -> str | None:
     if not catalog.repository_url:
         return None
     file = "README.md" if entry.readme_html is not None else "automation.yaml"
-    return (f"{catalog.repository_url}/edit/{catalog.default_branch}/automations/"
-            f"{entry.name}/{file}")
+    return f"{catalog.repository_url}/edit/{catalog.default_branch}/automations/{entry.name}/{file}"
 
 
-def _render(env: Any, template: str, src: str, links: Links, meta: dict[str, Any],
-            **context: Any) -> str:
+def _render(
+    env: Any, template: str, src: str, links: Links, meta: dict[str, Any], **context: Any
+) -> str:
     link: Callable[[str], str] = lambda to: links.rel(src, to)  # noqa: E731
     body = env.get_template(template).render(link=link, **context)
     return _front(meta) + _one_block(body) + "\n"
@@ -293,7 +358,10 @@ def _environment() -> Any:
     # autoescape escapes, and the sandbox keeps templates away from Python internals.
     env = SandboxedEnvironment(
         loader=FileSystemLoader(Path(__file__).parent / "templates"),
-        undefined=StrictUndefined, autoescape=True, trim_blocks=True, lstrip_blocks=True,
+        undefined=StrictUndefined,
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
     )
     env.filters["one_line"] = one_line
     env.filters["hours"] = lambda v: f"{v:,.1f}"
@@ -308,4 +376,3 @@ def _note_html(note: str) -> Any:
     from markupsafe import Markup
 
     return Markup(re.sub(r"`([^`]+)`", r"<code>\1</code>", escape(note)))
-
