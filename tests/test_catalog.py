@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -318,6 +319,21 @@ def test_invalid_mkdocs_config_is_a_clear_error(
     assert code == 1, err
     assert "Config value 'nav'" in err and "mkdocs.yml is not a valid MkDocs configuration" in err
     assert "Traceback" not in err
+
+
+def test_serve_on_a_taken_address_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = _small_repo(tmp_path / "repo", tags=False)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        address = f"127.0.0.1:{taken.getsockname()[1]}"
+        code = main(["--repo", str(root), "catalog", "serve", "--dev-addr", address])
+    err = capsys.readouterr().err
+    assert code == 1, err
+    assert f"the catalog could not be served on {address}" in err and "Traceback" not in err
+    assert "--dev-addr" in err
 
 
 def test_plain_mkdocs_build_strict_uses_the_plugin(tmp_path: Path) -> None:

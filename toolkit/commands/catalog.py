@@ -81,6 +81,11 @@ def serve(repo: Repository, dev_addr: str) -> int:
         mkdocs_serve(config_file=str(_config_file(repo)), dev_addr=dev_addr)
     except MkDocsException as error:
         raise ToolkitError(f"the catalog could not be served: {error}") from None
+    except OSError as error:  # typically the address is taken or not this machine's
+        raise ToolkitError(
+            f"the catalog could not be served on {dev_addr}: {error.strerror}",
+            "pass --dev-addr a free local address, e.g. 127.0.0.1:8001",
+        ) from None
     return 0
 
 
