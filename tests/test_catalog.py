@@ -336,6 +336,21 @@ def test_serve_on_a_taken_address_is_a_clear_error(
     assert "--dev-addr" in err
 
 
+def test_replacement_left_out_for_invalid_metadata_is_not_linked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = _small_repo(tmp_path / "repo", tags=False)
+    deprecation = {"reason": "Use the new one.", "replaced_by": "second-one"}
+    build_tree(root, automation_files("old-one", status="deprecated", deprecation=deprecation))
+    metadata = root / "automations" / "second-one" / "automation.yaml"
+    metadata.write_text(metadata.read_text().replace("version: 1.0.0", "version: one"))
+    code, site = _build(root)
+    assert code == 0, capsys.readouterr().err
+    assert not (site / "automations" / "second-one").exists()
+    banner = page(site, "automations/old-one")
+    assert '<a class="ak-replacement" href="../">second-one</a>' in banner  # All automations
+
+
 def test_plain_mkdocs_build_strict_uses_the_plugin(tmp_path: Path) -> None:
     root = _small_repo(tmp_path / "repo", tags=True)
     env = isolated_env(tmp_path)

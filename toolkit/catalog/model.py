@@ -49,6 +49,7 @@ class Entry:
     contributors: list[Contributor]
     created: str | None  # ISO 8601 date of the first commit of the folder
     notes: list[str] = field(default_factory=list)
+    page: tuple[Any, str] | None = None  # (pages.Links, its page) when `collect` rendered it
 
     @property
     def name(self) -> str:
@@ -91,11 +92,13 @@ class _History:
         )
 
 
-def collect(root: Path, workers: int | None = None) -> Catalog:
+def collect(root: Path, workers: int | None = None, page_links: Any = None) -> Catalog:
     """Gather the catalog of the repository at `root`.
 
     Validating metadata and rendering Markdown cost a few milliseconds per automation, so
-    with many automations they run in `workers` processes (default: one per CPU).
+    with many automations they run in `workers` processes (default: one per CPU). With
+    `page_links` (a `pages.Links`), the workers also render each automation's page, which
+    `pages.generate` then uses: the main process has the rest of the site to build.
     """
     from toolkit.checks import load_checks
 
@@ -105,7 +108,14 @@ def collect(root: Path, workers: int | None = None) -> Catalog:
     base_url = _repository_url(repo.config, notes)
     branch = str(repo.config.get("default_branch", "main"))
     blob_url = f"{base_url}/blob/{branch}" if base_url else None
-    entries, broken = _entries(repo, history, blob_url, workers)
+    site = None
+    if page_links is not None:
+        from toolkit.catalog.pages import Site
+
+        names = frozenset(folder.name for folder in repo.automation_dirs())
+        site = Site(page_links, base_url, branch, names)
+    entries, broken = _entries(repo, history, blob_url, workers, site)
+    _forget_pages_linking_to(entries, {path.split("/", 1)[1] for path in broken})
     checks = [(check.id, check.doc) for check in load_checks()]
     return Catalog(
         entries,
@@ -117,8 +127,16 @@ def collect(root: Path, workers: int | None = None) -> Catalog:
     )
 
 
+def _forget_pages_linking_to(entries: list[Entry], left_out: set[str]) -> None:
+    """Pages rendered before it was known that their replacement has no page of its own."""
+    for entry in entries:
+        deprecation = entry.automation.deprecation
+        if deprecation and deprecation.replaced_by in left_out:
+            entry.page = None
+
+
 def _entries(
-    repo: Repository, history: _History, blob_url: str | None, workers: int | None
+    repo: Repository, history: _History, blob_url: str | None, workers: int | None, site: Any
 ) -> tuple[list[Entry], list[str]]:
     """Valid automations as entries (sorted by name), and the folders with invalid metadata."""
     import os
@@ -137,7 +155,7 @@ def _entries(
     cache = cache_for(repo)
     chunks = [folders[i::workers] for i in range(workers)]
     jobs = [
-        (repo.root, chunk, dict(cache), history.for_names([f.name for f in chunk]), blob_url)
+        (repo.root, chunk, dict(cache), history.for_names([f.name for f in chunk]), blob_url, site)
         for chunk in chunks
     ]
     if workers == 1:
@@ -179,9 +197,15 @@ class _RecordingCache(dict[str, Any]):
 
 
 def _entries_of(
-    root: Path, folders: list[Path], known: dict[str, Any], history: _History, blob_url: str | None
+    root: Path,
+    folders: list[Path],
+    known: dict[str, Any],
+    history: _History,
+    blob_url: str | None,
+    site: Any,
 ) -> tuple[list[Entry], list[str], set[str], dict[str, Any]]:
-    """One worker's share: validate each folder's metadata and build its entry."""
+    """One worker's share: validate each folder's metadata, build its entry (and page)."""
+    from toolkit.catalog.pages import automation_markdown
     from toolkit.metadata import METADATA_FILE, check_file
 
     cache = _RecordingCache(known)
@@ -194,6 +218,8 @@ def _entries_of(
             broken.append(f"automations/{folder.name}")
         else:
             entries.append(_entry(automation, history, blob_url))
+            if site is not None:
+                entries[-1].page = (site.links, automation_markdown(entries[-1], site))
     return entries, broken, cache.used, cache.new
 
 

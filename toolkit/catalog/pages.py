@@ -99,15 +99,31 @@ class Links:
         return [p for p in folder.split("/") if p]
 
 
+@dataclass(frozen=True)
+class Site:
+    """What an automation's page needs to know about the rest of the site."""
+
+    links: Links
+    repository_url: str | None
+    default_branch: str
+    names: frozenset[str]  # the automations that have a page
+
+
 def generate(catalog: Catalog, links: Links, now: datetime | None = None) -> dict[str, str]:
     """Every generated page: source path -> Markdown with front matter."""
+    prerendered = now is None  # pages `collect` rendered are for the current time
     now = now or datetime.now(UTC)
     env = _environment()
     pages: dict[str, str] = {}
-    names = {e.name for e in catalog.entries}
+    site = Site(
+        links,
+        catalog.repository_url,
+        catalog.default_branch,
+        frozenset(e.name for e in catalog.entries),
+    )
     for entry in catalog.entries:
-        src = automation_page(entry.name)
-        pages[src] = _automation(env, entry, catalog, links, src, names, now)
+        page = entry.page if prerendered and entry.page and entry.page[0] == links else None
+        pages[automation_page(entry.name)] = page[1] if page else _automation(env, entry, site, now)
     pages[ALL] = _all(env, catalog, links)
     pages.update(_groups(env, catalog, links, "department"))
     pages.update(_groups(env, catalog, links, "owner"))
@@ -149,26 +165,29 @@ def home_block(catalog: Catalog, links: Links) -> str:
     return _one_block(html)
 
 
-def _automation(
-    env: Any, entry: Entry, catalog: Catalog, links: Links, src: str, names: set[str], now: datetime
-) -> str:
+def automation_markdown(entry: Entry, site: Site) -> str:
+    """One automation's page, as `generate` would write it now."""
+    return _automation(_environment(), entry, site, datetime.now(UTC))
+
+
+def _automation(env: Any, entry: Entry, site: Site, now: datetime) -> str:
     automation = entry.automation
+    src = automation_page(entry.name)
     meta = {"title": meta_text(automation.title), "tags": list(automation.tags), "hide": ["toc"]}
     return _render(
         env,
         "automation.html",
         src,
-        links,
+        site.links,
         meta,
         e=entry,
         a=automation,
-        catalog=catalog,
-        names=names,
+        names=site.names,
         schedule=_schedule(automation.schedule, now),
         impact=impact_of(automation),
         command=run_command(automation),
-        source_url=_source_url(catalog, automation.name),
-        edit_url=_edit_url(catalog, entry),
+        source_url=_source_url(site, automation.name),
+        edit_url=_edit_url(site, entry),
         github_url=github_url,
         automation_page=automation_page,
         department_page=department_page,
@@ -305,17 +324,17 @@ def _display_value(value: Any) -> str:
     return "" if value is None else one_line(_cli_value(value))
 
 
-def _source_url(catalog: Catalog, name: str) -> str | None:
-    if not catalog.repository_url:
+def _source_url(site: Site, name: str) -> str | None:
+    if not site.repository_url:
         return None
-    return f"{catalog.repository_url}/tree/{catalog.default_branch}/automations/{name}"
+    return f"{site.repository_url}/tree/{site.default_branch}/automations/{name}"
 
 
-def _edit_url(catalog: Catalog, entry: Entry) -> str | None:
-    if not catalog.repository_url:
+def _edit_url(site: Site, entry: Entry) -> str | None:
+    if not site.repository_url:
         return None
     file = "README.md" if entry.readme_html is not None else "automation.yaml"
-    return f"{catalog.repository_url}/edit/{catalog.default_branch}/automations/{entry.name}/{file}"
+    return f"{site.repository_url}/edit/{site.default_branch}/automations/{entry.name}/{file}"
 
 
 def _render(

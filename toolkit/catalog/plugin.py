@@ -39,8 +39,8 @@ class CatalogPlugin(BasePlugin[CatalogConfig]):  # type: ignore[no-untyped-call]
 
     def on_config(self, config: Any) -> Any:
         root = Path(self.config.repository or Path(config.config_file_path).parent)
-        self.catalog = collect(root.resolve())
         self.links = pages.Links(bool(config.use_directory_urls))
+        self.catalog = collect(root.resolve(), page_links=self.links)
         for note in self.catalog.notes:
             log.info("catalog: %s", note)  # INFO: a shallow clone must not fail --strict
         for entry in self.catalog.entries:
