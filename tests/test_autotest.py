@@ -24,10 +24,14 @@ def test_passing_and_failing_automations_in_a_summary_table(make_repo, cli):
     root = make_repo({**automation_files("greeter"), **_broken("grumpy")})
     result = cli("test", "--repo", str(root), "greeter", "grumpy")
     assert result.code == 1, result
-    rows = {line.split()[0]: line.split() for line in result.out.splitlines()[2:4]}
-    assert rows["greeter"][2:] == ["passed", "1/1", "ok", rows["greeter"][5], "ok"]
-    assert rows["grumpy"][2] == "failed" and rows["grumpy"][-1] == "FAILED"
+    header, _, *rows = result.out.splitlines()
+    cells = {row.split("  ")[0]: [c.strip() for c in row.split("  ") if c.strip()] for row in rows}
+    assert header.split() == ["automation", "version", "tests", "examples", "time", "result"]
+    assert cells["greeter"][1:4] == ["1.0.0", "1 passed", "1/1 ok"]
+    assert cells["greeter"][-1] == "ok"
+    assert cells["grumpy"][2] == "1 failed" and cells["grumpy"][-1] == "FAILED"
     assert "grumpy: pytest exited with 1" in result.out
+    assert result.out.splitlines()[-1] == "1/2 automation(s) ok; FAILED: grumpy"
     assert "goodbye x" in result.err  # pytest's own report, on stderr
 
 
@@ -44,6 +48,7 @@ def test_json_reports_every_automation_and_example(make_repo, cli):
     assert result.code == 0, result
     (only,) = report["results"]
     assert (only["name"], only["tests"], only["ok"]) == ("greeter", "passed", True)
+    assert only["counts"] == {"failed": 0, "passed": 2, "skipped": 0}
     assert only["examples"] == [{"title": "Greet the world", "status": "ok", "note": None}]
 
 
@@ -58,6 +63,8 @@ def test_invalid_example_fails_even_when_tests_pass(make_repo, cli):
     assert result.code == 1
     assert "Traceback" not in result.err
     assert "greeter: automation 'greeter' has invalid metadata" in result.out
+    row = result.out.splitlines()[2].split()
+    assert row[:4] == ["greeter", "?", "error", "-"] and row[-1] == "FAILED", result.out
 
 
 def test_examples_note_secrets_missing_on_this_machine_without_failing(make_repo, cli, monkeypatch):

@@ -62,6 +62,20 @@ def test_nonexistent_base_is_a_clear_error(make_repo, cli):
     assert result.code == 1 and "the ref 'nope' does not exist" in result.err
 
 
+def test_base_only_on_the_remote_suggests_the_remote_ref(make_repo, cli, tmp_path):
+    origin = base_repo(make_repo, "alpha")
+    open_pr(origin, bumped("alpha"))
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--branch", "pr", f"file://{origin}", str(clone))
+    result = cli("changed", "--repo", str(clone), "--base", "main")
+    assert result.code == 1 and "the ref 'main' does not exist" in result.err
+    assert "did you mean 'origin/main'?" in result.err
+    report = json.loads(
+        cli("changed", "--repo", str(clone), "--base", "origin/main", "--format", "json").out
+    )
+    assert report["modified"] == ["alpha"]
+
+
 def test_changes_on_main_since_the_branch_point_are_not_counted(make_repo, cli):
     root = base_repo(make_repo, "alpha", "beta")
     open_pr(root, bumped("alpha"))

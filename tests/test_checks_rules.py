@@ -119,10 +119,23 @@ def test_owners_duplicates_and_handles(make_repo, cli):
     _, report = policy_json(cli, root, "--base", "main")
     found = sorted((f["line"], f["message"]) for f in by_check(report, "owners"))
     path = "automations/greeter/automation.yaml"
-    assert found == [
-        (_find_line(root, path, "'@Alice'"), "@Alice is listed twice"),
-        (_find_line(root, path, "- bob"), "'bob' is not a GitHub handle"),
-    ]
+    assert found == [(_find_line(root, path, "'@Alice'"), "@Alice is listed twice")]
+    # The bad handle is reported once, by metadata-schema, not twice.
+    bob = _find_line(root, path, "- bob")
+    at_bob = [f for f in report["findings"] if f["line"] == bob]
+    assert [f["check"] for f in at_bob] == ["metadata-schema"], at_bob
+
+
+def test_empty_owners_is_one_finding_and_owners_reports_it_without_the_schema(make_repo, cli):
+    root = base_repo(make_repo, "greeter")
+    open_pr(root, bumped("greeter", owners=[]))
+    _, report = policy_json(cli, root, "--base", "main")
+    about_owners = [f["check"] for f in report["findings"] if f["field"] == "owners"]
+    assert about_owners == ["metadata-schema"], report
+    (root / "pyproject.toml").write_text("[tool.autokit.checks]\nmetadata-schema = false\n")
+    _, report = policy_json(cli, root, "--base", "main")
+    owners = by_check(report, "owners")
+    assert [f["message"] for f in owners] == ["there must be at least one owner"]
 
 
 def test_unpinned_and_stray_requirements(make_repo, cli):

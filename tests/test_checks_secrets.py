@@ -130,6 +130,20 @@ def test_undeclared_secret_is_flagged_and_allowlist_config_accepts_it(make_repo,
     assert by_check(report, "declared-secrets") == [] and code == 0, report
 
 
+def test_undeclared_secret_is_flagged_even_when_the_metadata_has_errors(make_repo, cli):
+    root = base_repo(make_repo, "greeter")
+    secrets = [{"name": "SMTP_PASSWORD", "description": "mailbox password"}]
+    files = bumped("greeter", secrets=secrets, summary=["not", "a", "string"])
+    files["automations/greeter/main.py"] = (
+        "import os\nos.environ['SMTP_PASSWORD']\nos.getenv('SHOP_TOKEN')\n"
+    )
+    open_pr(root, files)
+    code, report = policy_json(cli, root, "--base", "main")
+    assert code == 1 and by_check(report, "metadata-schema")
+    declared = by_check(report, "declared-secrets")
+    assert [(f["line"], "SHOP_TOKEN" in f["message"]) for f in declared] == [(3, True)]
+
+
 def test_python_that_does_not_parse_is_reported_not_crashed(make_repo, cli):
     root = base_repo(make_repo, "greeter")
     files = bumped("greeter")

@@ -98,6 +98,11 @@ def test_dirty_working_tree_is_reviewed_as_it_is_on_disk(make_repo, cli):
         "version-bump",
         "hardcoded-secrets",
     }
+    note = "uncommitted or untracked files under automations/ were not reviewed"
+    assert note in cli("policy", "--repo", str(root), "--base", "main").err
+    assert note not in cli("policy", "--repo", str(root), "--base", "main", "--uncommitted").err
+    commit_all(root, "everything committed")
+    assert note not in cli("policy", "--repo", str(root), "--base", "main").err
 
 
 def test_head_other_than_the_checkout_is_refused(make_repo, cli):
@@ -195,7 +200,30 @@ def test_waiver_with_bad_date_is_an_error_naming_the_line(make_repo, cli):
     assert finding["path"] == "pyproject.toml"
     assert "'31/12/2027' is not a date" in finding["message"]
     lines = (root / "pyproject.toml").read_text().splitlines()
-    assert "file-size" in lines[finding["line"] - 1]
+    assert lines[finding["line"] - 1] == 'expires = "31/12/2027"'
+
+
+def test_each_waiver_problem_points_at_its_own_line(make_repo, cli):
+    body = (
+        '[tool.autokit.checks]\nowners = "no"\n\n'
+        '[[tool.autokit.waivers]]\ncheck = "file-size"\nautomation = "greeter"\n'
+        'reason = "sample data"\nexpires = 2099-01-01\n\n'
+        '[[tool.autokit.waivers]]\ncheck = "owners"\nautomation = "greeter"\n'
+        'reason = ""\nexpires = 20991231\n\n'
+        '[[tool.autokit.waivers]]\ncheck = "owners"\nautomation = "greter"\n'
+        'reason = "typo"\nexpires = 2099-01-01\n'
+    )
+    root = base_repo(make_repo, "greeter", extra=_pyproject(body))
+    _code, report = policy_json(cli, root, "--all")
+    lines = (root / "pyproject.toml").read_text().splitlines()
+    found = {(f["field"], lines[f["line"] - 1]) for f in by_check(report, "policy-config")}
+    assert found == {
+        ("tool.autokit.checks.owners", 'owners = "no"'),
+        ("tool.autokit.waivers[1].reason", 'reason = ""'),
+        ("tool.autokit.waivers[1].expires", "expires = 20991231"),
+        ("tool.autokit.waivers.automation", 'automation = "greter"'),
+    }
+    assert "did you mean 'greeter'?" in json.dumps(report)
 
 
 def test_expired_waiver_and_unknown_check_are_errors(make_repo, cli):
@@ -294,8 +322,11 @@ def test_every_check_is_documented_for_reviewers():
     from toolkit.checks import load_checks
 
     for check in load_checks():
-        assert len(check.doc.splitlines()) >= 3, check.id
-        assert "Fix" in check.doc or "fix" in check.doc, check.id
+        # A one-line rule, then what it enforces and why, then how to fix a finding.
+        summary, *body = check.doc.split("\n\n")
+        assert "\n" not in summary and summary.endswith("."), check.id
+        assert len(body) >= 2, check.id
+        assert any(p.startswith("Fix: ") for p in body), check.id
 
 
 def test_new_automation_in_pr_needs_its_codeowners_line(make_repo, cli):
@@ -340,6 +371,7 @@ def test_github_format_writes_annotations_and_a_step_summary(make_repo, cli, tmp
     summary = tmp_path / "summary.md"
     summary.write_text("earlier step output\n")
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    monkeypatch.delenv("GITHUB_REPOSITORY", raising=False)  # set when CI runs these tests
     root = base_repo(make_repo, "greeter")
     open_pr(root, {"automations/greeter/main.py": "import os\nos.environ['A|<b>']\n"})
     result = cli("policy", "--repo", str(root), "--base", "main", "--format", "github")
@@ -351,6 +383,58 @@ def test_github_format_writes_annotations_and_a_step_summary(make_repo, cli, tmp
     assert text.startswith("earlier step output\n## autokit policy")
     assert "| error | `automations/greeter/main.py:2:1` | declared-secrets |" in text
     assert "$A\\|&lt;b&gt;" in text  # no table break, no HTML from contributor text
+
+
+def test_step_summary_links_each_place_to_the_file_at_the_commit_checked(
+    make_repo, cli, tmp_path, monkeypatch
+):
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    monkeypatch.setenv("GITHUB_SERVER_URL", "https://github.example")
+    monkeypatch.setenv("GITHUB_REPOSITORY", "shop/automations")
+    root = base_repo(make_repo, "greeter")
+    open_pr(root, {"automations/greeter/my notes.py": "import os\nos.environ['UNDECLARED']\n"})
+    head = git(root, "rev-parse", "HEAD").strip()
+    assert cli("policy", "--repo", str(root), "--base", "main", "--format", "github").code == 1
+    link = (
+        "[`automations/greeter/my notes.py:2:1`](https://github.example/shop/automations/blob/"
+        f"{head}/automations/greeter/my%20notes.py#L2)"
+    )
+    assert f"| error | {link} | declared-secrets |" in summary.read_text()
+
+
+def test_unwritable_step_summary_is_reported_and_annotations_still_printed(
+    make_repo, cli, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "missing-folder" / "summary.md"))
+    root = base_repo(make_repo, "greeter")
+    open_pr(root, {"automations/greeter/main.py": "import os\nos.environ['UNDECLARED']\n"})
+    result = cli("policy", "--repo", str(root), "--base", "main", "--format", "github")
+    assert result.code == 1, result
+    assert "::error file=automations/greeter/main.py,line=2" in result.out
+    assert "could not append the job summary" in result.err
+    assert "No such file or directory" in result.err
+
+
+def test_grouped_text_indents_every_line_of_a_finding_under_its_automation():
+    from toolkit.findings import render_grouped_text
+
+    text = render_grouped_text(
+        [
+            _finding(message="not valid YAML\n  at position 0"),
+            _finding(path=".github/CODEOWNERS", line=None, check="codeowners-sync"),
+        ]
+    )
+    assert text.splitlines() == [
+        "(repository) (1 error)",
+        "  error   .github/CODEOWNERS  [codeowners-sync] bad",
+        "          hint: fix it",
+        "",
+        "greeter (1 error)",
+        "  error   automations/greeter/main.py:3  [declared-secrets] not valid YAML",
+        "            at position 0",
+        "          hint: fix it",
+    ]
 
 
 def test_step_summary_lists_everything_until_the_cap():

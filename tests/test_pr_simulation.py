@@ -84,6 +84,7 @@ class Runner:
     shims: Path
     context: dict[str, str] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)
+    executed: set[tuple[str, str]] = field(default_factory=set)  # (job, step id)
 
     @property
     def temp(self) -> Path:
@@ -96,6 +97,7 @@ class Runner:
         steps = workflow["jobs"][job]["steps"]
         step = next(s for s in steps if s.get("id") == step_id)
         assert "run" in step, f"{job}.{step_id} is not a run step"
+        self.executed.add((job, step_id))
         values = {**self.context, **context}
         env = self._environment(cwd)
         scopes = (
@@ -214,22 +216,9 @@ def _autokit(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 def _generate(root: Path) -> None:
     """What a contributor runs before committing: the generated files, up to date."""
-    rendered = _autokit(root, "schedule", "render")
-    assert rendered.returncode == 0, rendered.stderr
-    if _has_command("codeowners"):
-        owners = _autokit(root, "codeowners")
-        assert owners.returncode == 0, owners.stderr
-
-
-def _has_command(name: str) -> bool:
-    return (PROJECT / "toolkit" / "commands" / f"{name}.py").is_file()
-
-
-def _require(*commands: str) -> None:
-    for command in commands:
-        pytest.importorskip(
-            f"toolkit.commands.{command}", reason=f"`autokit {command}` is not in this checkout yet"
-        )
+    for command in (("schedule", "render"), ("codeowners",)):
+        result = _autokit(root, *command)
+        assert result.returncode == 0, result.stderr
 
 
 @dataclass
@@ -336,7 +325,6 @@ def _run_ci(runner: Runner, clone: Path) -> dict[str, StepResult]:
 
 
 def test_good_pull_request_adding_an_automation(origin: Origin, runner: Runner) -> None:
-    _require("policy", "changed", "test", "catalog")
     origin.push_branch(
         "add-invoice-reminders",
         automation_files("invoice-reminders"),
@@ -347,6 +335,11 @@ def test_good_pull_request_adding_an_automation(origin: Origin, runner: Runner) 
     results = _run_ci(runner, clone)
     for key, result in results.items():
         assert result.code == 0, f"{key}: {result}"
+    # Every shell step of ci.yml ran, except installing (the tests run installed) and the
+    # toolkit's own suite (this very suite).
+    run_steps = {(job, step["id"]) for job, step in _run_steps(_load("ci.yml"))}
+    skipped = {(job, "install") for job, _ in run_steps} | {("toolkit", "pytest")}
+    assert runner.executed == run_steps - skipped
     assert json.loads(results["changed"].outputs["automations"]) == ["invoice-reminders"]
     assert results["changed"].outputs["toolkit"] == "false"
     assert "test invoice-reminders" in results
@@ -357,7 +350,6 @@ def test_good_pull_request_adding_an_automation(origin: Origin, runner: Runner) 
 
 
 def test_change_without_version_bump_fails_policy(origin: Origin, runner: Runner) -> None:
-    _require("policy")
     files = automation_files("greeter", schedule="0 7 * * *")
     files["automations/greeter/main.py"] += "\n\nLOUD = True\n"
     origin.push_branch("louder-greeter", files, "Greet louder, forgetting the version")
@@ -375,7 +367,6 @@ def test_change_without_version_bump_fails_policy(origin: Origin, runner: Runner
 
 
 def test_pull_request_adding_a_secret_fails_at_its_line(origin: Origin, runner: Runner) -> None:
-    _require("policy")
     files = _bumped("greeter", "1.1.0", schedule="0 7 * * *")
     files["automations/greeter/main.py"] += "\n" + LEAKED_LINE
     origin.push_branch("greeter-with-key", files, "Greet with a cloud key")
@@ -407,16 +398,19 @@ def test_schedule_added_without_rendering_fails(origin: Origin, runner: Runner) 
     assert sync.code == 1, sync
     assert ".github/workflows/scheduled.yml is out of date" in sync.err
     assert "run `autokit schedule render`" in sync.err
-    if "schedule_sync" in _registered_checks():
-        policy = runner.step(ci, "policy", "policy", clone)
-        assert policy.code == 1, policy
-        assert "title=schedule-sync" in policy.out, policy
+    policy = runner.step(ci, "policy", "policy", clone)
+    assert policy.code == 1, policy
+    assert "title=schedule-sync" in policy.out, policy
+    assert "file=.github/workflows/scheduled.yml" in policy.out, policy
 
 
-def _registered_checks() -> tuple[str, ...]:
-    from toolkit.checks import CHECK_MODULES
-
-    return CHECK_MODULES
+def _run_steps(workflow: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (job_id, step)
+        for job_id, job in workflow["jobs"].items()
+        for step in job.get("steps", [])
+        if "run" in step
+    ]
 
 
 def _line_of(path: Path, needle: str) -> int:
@@ -430,7 +424,6 @@ def _line_of(path: Path, needle: str) -> int:
 
 
 def test_publish_tags_new_versions_and_builds_the_catalog(origin: Origin, runner: Runner) -> None:
-    _require("release", "catalog")
     origin.push_branch(
         "add-invoice-reminders",
         automation_files("invoice-reminders"),
@@ -463,6 +456,9 @@ def test_publish_tags_new_versions_and_builds_the_catalog(origin: Origin, runner
     entry = next(a for a in catalog["automations"] if a["name"] == "invoice-reminders")
     # The version the release job just tagged, with its tag, as the catalog lists it.
     assert [v["tag"] for v in entry["versions"]] == ["invoice-reminders@1.0.0"]
+    # Every shell step of publish.yml ran but the installs (deploying needs GitHub itself).
+    run_steps = {(job, step["id"]) for job, step in _run_steps(publish)}
+    assert runner.executed == {step for step in run_steps if step[1] != "install"}
 
 
 # --- running on Actions ------------------------------------------------------------------------
@@ -475,7 +471,6 @@ def _collect_artifact(runner: Runner) -> Path:
 def test_run_workflow_runs_an_automation_and_keeps_its_record(
     origin: Origin, runner: Runner
 ) -> None:
-    _require("run", "runs")
     checkout = origin.main_checkout("run")
     workflow = _workflow_from(checkout, "run.yml")
     context = {
@@ -502,6 +497,33 @@ def test_run_workflow_runs_an_automation_and_keeps_its_record(
     assert "### greeter 1.0.0: success" in collected.summary
 
 
+def test_run_workflow_runs_a_pinned_version(origin: Origin, runner: Runner) -> None:
+    git(origin.work, "tag", "-a", "-m", "greeter 1.0.0", "greeter@1.0.0")
+    git(origin.work, "push", "-q", "origin", "greeter@1.0.0")
+    louder = _bumped("greeter", "1.1.0", schedule="0 7 * * *")
+    louder["automations/greeter/main.py"] = louder["automations/greeter/main.py"].replace(
+        "f'hello {greeting}'", "f'HELLO {greeting}'"
+    )
+    origin.push_branch("louder", louder, "Greet louder", generate=True)
+    origin.merge("louder")
+    checkout = origin.main_checkout("run-pinned")
+    workflow = _workflow_from(checkout, "run.yml")
+    context = {"inputs.automation": "greeter", "inputs.version": "1.0.0", "inputs.inputs": "{}"}
+    assert runner.step(workflow, "check", "check", checkout, **context).code == 0
+    assert runner.step(workflow, "run", "inputs", checkout, **context).code == 0
+    ran = runner.step(workflow, "run", "run", checkout, **context)
+    assert ran.code == 0, ran
+    assert runner.step(workflow, "run", "collect", checkout, **context).code == 0
+    record = json.loads((_collect_artifact(runner) / "run-record.json").read_text())
+    assert (record["version"], record["result"]) == ("1.0.0", {"message": "hello world"})
+
+    unknown = runner.step(
+        workflow, "run", "run", checkout, **{**context, "inputs.version": "9.9.9"}
+    )
+    assert unknown.code == 1, unknown
+    assert "9.9.9" in unknown.err and "Traceback" not in unknown.err
+
+
 MAILER = {
     "automations/mailer/main.py": (
         "import os\n\n\ndef main(greeting: str = 'world') -> dict[str, object]:\n"
@@ -524,7 +546,6 @@ def _merge_mailer(origin: Origin) -> Path:
 
 
 def test_run_workflow_maps_declared_secrets_only(origin: Origin, runner: Runner) -> None:
-    _require("run", "runs")
     checkout = _merge_mailer(origin)
     workflow = _workflow_from(checkout, "run.yml")
     step = next(s for s in workflow["jobs"]["run"]["steps"] if s.get("id") == "run")
@@ -548,7 +569,6 @@ def test_run_workflow_maps_declared_secrets_only(origin: Origin, runner: Runner)
 
 
 def test_run_workflow_names_a_secret_the_environment_lacks(origin: Origin, runner: Runner) -> None:
-    _require("run", "runs")
     checkout = _merge_mailer(origin)
     workflow = _workflow_from(checkout, "run.yml")
     context = {"inputs.automation": "mailer", "inputs.version": "", "inputs.inputs": "{}"}
@@ -559,6 +579,22 @@ def test_run_workflow_names_a_secret_the_environment_lacks(origin: Origin, runne
     assert "SMTP_PASSWORD" in ran.err
     collected = runner.step(workflow, "run", "collect", checkout, **context)
     assert collected.code == 0, collected  # the record step never hides the real failure
+
+
+def test_run_workflow_refuses_inputs_that_are_not_a_json_object(
+    origin: Origin, runner: Runner
+) -> None:
+    checkout = origin.main_checkout("run-bad-inputs")
+    workflow = _workflow_from(checkout, "run.yml")
+    for given in ('{"greeting": ', '["world"]', "greeting=world"):
+        context = {"inputs.automation": "greeter", "inputs.version": "", "inputs.inputs": given}
+        result = runner.step(workflow, "run", "inputs", checkout, **context)
+        assert result.code == 1, result
+        assert "::error title=inputs::the inputs must be a JSON object" in result.out
+    # An emptied field means no inputs.
+    context = {"inputs.automation": "greeter", "inputs.version": "", "inputs.inputs": ""}
+    assert runner.step(workflow, "run", "inputs", checkout, **context).code == 0
+    assert runner.step(workflow, "run", "run", checkout, **context).code == 0
 
 
 def test_run_workflow_refuses_an_unknown_automation(origin: Origin, runner: Runner) -> None:
@@ -607,9 +643,9 @@ def test_scheduled_workflow_runs_what_is_due(origin: Origin, runner: Runner) -> 
     )
     assert nothing.code == 0 and json.loads(nothing.outputs["automations"]) == []
     assert "not an entry of .github/workflows/scheduled.yml" in nothing.err
-    if not _has_command("run"):
-        return
-    ran = runner.step(workflow, "run", "run", checkout, **{"matrix.automation": "greeter"})
+    context = {"matrix.automation": "greeter", "vars.SCHEDULED_INPUTS": ""}
+    assert runner.step(workflow, "run", "inputs", checkout, **context).code == 0
+    ran = runner.step(workflow, "run", "run", checkout, **context)
     assert ran.code == 0, ran
     collected = runner.step(
         workflow, "run", "collect", checkout, **{"matrix.automation": "greeter"}
@@ -617,6 +653,53 @@ def test_scheduled_workflow_runs_what_is_due(origin: Origin, runner: Runner) -> 
     assert collected.code == 0, collected
     record = json.loads((_collect_artifact(runner) / "run-record.json").read_text())
     assert (record["automation"], record["status"]) == ("greeter", "success")
+
+
+def test_scheduled_run_takes_its_inputs_from_the_environment_variable(
+    origin: Origin, runner: Runner
+) -> None:
+    required = {"greeting": {"type": "string", "description": "Who", "required": True}}
+    origin.push_branch(
+        "schedule-welcome",
+        automation_files("welcome", schedule="30 6 * * 1", inputs=required),
+        "Add welcome, every Monday",
+        generate=True,
+    )
+    origin.merge("schedule-welcome")
+    checkout = origin.main_checkout("scheduled-inputs")
+    workflow = _workflow_from(checkout, "scheduled.yml")
+    context = {"matrix.automation": "welcome"}
+    # The environment has no SCHEDULED_INPUTS variable yet: the run names what is missing.
+    assert (
+        runner.step(
+            workflow, "run", "inputs", checkout, **context, **{"vars.SCHEDULED_INPUTS": ""}
+        ).code
+        == 0
+    )
+    missing = runner.step(workflow, "run", "run", checkout, **context)
+    assert missing.code == 1, missing
+    assert "greeting: is required" in missing.err
+    broken = runner.step(
+        workflow, "run", "inputs", checkout, **context, **{"vars.SCHEDULED_INPUTS": "[1]"}
+    )
+    assert broken.code == 1, broken
+    assert (
+        "::error title=inputs::the variable SCHEDULED_INPUTS of the environment 'welcome' "
+        "must be a JSON object"
+    ) in broken.out
+    given = json.dumps({"greeting": "team; $(date)"})
+    assert (
+        runner.step(
+            workflow, "run", "inputs", checkout, **context, **{"vars.SCHEDULED_INPUTS": given}
+        ).code
+        == 0
+    )
+    ran = runner.step(workflow, "run", "run", checkout, **context)
+    assert ran.code == 0, ran
+    assert runner.step(workflow, "run", "collect", checkout, **context).code == 0
+    record = json.loads((_collect_artifact(runner) / "run-record.json").read_text())
+    assert record["status"] == "success"
+    assert record["inputs"] == {"greeting": "team; $(date)"}
 
 
 def test_pre_commit_checks_the_changed_files_only(origin: Origin, runner: Runner) -> None:
@@ -643,7 +726,6 @@ def test_pre_commit_checks_the_changed_files_only(origin: Origin, runner: Runner
 def test_a_toolkit_change_tests_the_toolkit_and_no_automation(
     origin: Origin, runner: Runner
 ) -> None:
-    _require("changed")
     origin.push_branch("faster-cli", {"toolkit/speedups.py": "FAST = True\n"}, "Faster CLI")
     clone = origin.ci_checkout("faster-cli")
     ci = _load("ci.yml")

@@ -92,6 +92,24 @@ def test_push_sends_only_the_new_tags(make_repo, cli, tmp_path):
     assert git(remote, "tag", "-l").split() == ["alpha@1.0.0"]
 
 
+def test_push_without_origin_tags_nothing_and_a_failed_push_is_completed_later(
+    make_repo, cli, tmp_path
+):
+    root = base_repo(make_repo, "alpha")
+    result = release(cli, root, "--push")
+    assert result.code == 1 and "needs a remote named 'origin'" in result.err
+    assert git(root, "tag", "-l") == ""
+    remote = tmp_path / "remote.git"
+    git(root, "remote", "add", "origin", str(remote))  # not created yet: the push fails
+    result = release(cli, root, "--push")
+    assert result.code == 1 and "git push failed" in result.err
+    assert "run `autokit release --push` again" in result.err
+    assert git(root, "tag", "-l").split() == ["alpha@1.0.0"]
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    assert release(cli, root, "--push").code == 0
+    assert git(remote, "tag", "-l").split() == ["alpha@1.0.0"]
+
+
 def test_refuses_a_shallow_clone(make_repo, cli, tmp_path):
     origin = base_repo(make_repo, "alpha")
     (origin / "automations/alpha/README.md").write_text("# Alpha\n\nSecond.\n")

@@ -99,6 +99,47 @@ def test_render_writes_then_check_passes(make_repo, cli) -> None:
     assert "up to date" in again.out
 
 
+REQUIRED_GREETING = {
+    "greeting": {"type": "string", "description": "Who to greet", "required": True}
+}
+
+
+def test_render_names_scheduled_inputs_that_need_setting(make_repo, cli) -> None:
+    root = _scheduled_repo(
+        make_repo,
+        # Scheduled with a required input: the scheduled run has nobody to type it.
+        **automation_files("greeter", schedule=DAILY, inputs=REQUIRED_GREETING),
+        # The same input, but nobody schedules it: runs by hand give it.
+        **automation_files("hand-greeter", inputs=REQUIRED_GREETING),
+    )
+    result = cli("schedule", "render", "--repo", str(root))
+    assert result.code == 0, result
+    assert result.err.splitlines() == [
+        "note: greeter runs on schedule and needs greeting: set them as the variable "
+        "SCHEDULED_INPUTS (a JSON object) of the GitHub environment 'greeter' "
+        "(see docs/administrators.md)"
+    ]
+    run_job = yaml.safe_load((root / schedule.SCHEDULED_WORKFLOW).read_text())["jobs"]["run"]
+    steps = {step.get("id"): step for step in run_job["steps"]}
+    assert steps["inputs"]["env"]["INPUTS_JSON"] == "${{ vars.SCHEDULED_INPUTS }}"
+    assert '--inputs-file "$RUNNER_TEMP/inputs.json"' in steps["run"]["run"]
+
+
+def test_render_notes_a_schedule_more_frequent_than_github_runs(make_repo, cli) -> None:
+    root = _scheduled_repo(
+        make_repo,
+        **automation_files("queue-poller", schedule="*/2 * * * *"),
+        **automation_files("edge-poller", schedule="58 * * * *"),  # hourly: fine
+        **automation_files("wrap-poller", schedule="1,58 * * * *"),  # 3 minutes apart
+    )
+    result = cli("schedule", "render", "--repo", str(root))
+    assert result.code == 0, result
+    notes = [line for line in result.err.splitlines() if "every 5 minutes" in line]
+    assert len(notes) == 2, result.err
+    assert notes[0].startswith("note: '*/2 * * * *' fires more often than every 5 minutes")
+    assert notes[1].startswith("note: '1,58 * * * *' fires")
+
+
 def test_check_fails_when_a_schedule_changed(make_repo, cli) -> None:
     root = _scheduled_repo(make_repo)
     assert cli("schedule", "render", "--repo", str(root)).code == 0
@@ -109,6 +150,8 @@ def test_check_fails_when_a_schedule_changed(make_repo, cli) -> None:
     assert result.code == 1
     assert ".github/workflows/scheduled.yml is out of date" in result.err
     assert "run `autokit schedule render`" in result.err
+    # The difference is shown, so that CI's log says what is stale.
+    assert "  +    - cron: '15 3 * * 0'  # contacts-dedupe" in result.err.splitlines()
     assert (root / schedule.SCHEDULED_WORKFLOW).read_text() == before  # --check writes nothing
     assert cli("schedule", "render", "--repo", str(root)).code == 0
     assert {"cron": "15 3 * * 0"} in _triggers((root / schedule.SCHEDULED_WORKFLOW).read_text())[
@@ -120,8 +163,36 @@ def test_check_fails_when_the_workflow_is_missing(make_repo, cli) -> None:
     root = _scheduled_repo(make_repo)
     result = cli("schedule", "render", "--check", "--repo", str(root))
     assert result.code == 1
-    assert "scheduled.yml is out of date" in result.err
+    assert "error: .github/workflows/scheduled.yml is missing" in result.err
+    assert "run `autokit schedule render`" in result.err
     assert not (root / schedule.SCHEDULED_WORKFLOW).exists()
+
+
+@pytest.mark.parametrize("check", [False, True], ids=["render", "check"])
+def test_unreadable_workflow_is_a_clear_error(make_repo, cli, check: bool) -> None:
+    root = _scheduled_repo(make_repo)
+    (root / schedule.SCHEDULED_WORKFLOW).mkdir(parents=True)  # a folder where the file goes
+    (root / schedule.RUN_WORKFLOW).write_bytes(b"\xff\xfe not UTF-8")
+    flags = ["--check"] if check else []
+    result = cli("schedule", "render", *flags, "--repo", str(root))
+    assert result.code == 1, result
+    assert "error: cannot read .github/workflows/run.yml: 'utf-8' codec" in result.err
+    assert "restore it with `git checkout -- .github/workflows/run.yml`" in result.err
+    (root / schedule.RUN_WORKFLOW).unlink()
+    result = cli("schedule", "render", *flags, "--repo", str(root))
+    assert result.code == 1, result
+    assert "error: cannot read .github/workflows/scheduled.yml: Is a directory" in result.err
+
+
+def test_unwritable_workflow_folder_is_a_clear_error(make_repo, cli, tmp_path: Path) -> None:
+    root = _scheduled_repo(make_repo)
+    (root / ".github").mkdir()
+    (root / ".github" / "workflows").symlink_to(tmp_path / "nowhere")  # dangling
+    result = cli("schedule", "render", "--repo", str(root))
+    assert result.code == 1, result
+    assert "error: cannot write .github/workflows/scheduled.yml" in result.err
+    assert "make sure .github/workflows/ is a folder you can write to" in result.err
+    assert not (tmp_path / "nowhere").exists()
 
 
 def test_render_refuses_invalid_metadata(make_repo, cli) -> None:

@@ -164,3 +164,45 @@ def test_autokit_run_of_each_example_succeeds_without_secrets(
         record = json.loads(result.out)
         assert record["status"] == "success" and record["version"] == metadata(folder)["version"]
         assert isinstance(record["result"], dict) and record["result"]
+
+
+# One bad input per automation, as a person would pass it: (inputs, file named in the message)
+BAD_INPUTS: dict[str, tuple[dict[str, str], str]] = {
+    "order-intake": (
+        {
+            "maildir": "sample/maildir",
+            "inventory": "{tmp}/stock.csv",
+            "sender": "Shop <shop@example.test>",
+            "dry_run": "true",
+        },
+        "stock.csv is not an Excel workbook",
+    ),
+    "invoice-reminders": (
+        {"invoices": "{tmp}/stock.csv", "sender": "Shop <shop@example.test>", "dry_run": "true"},
+        "stock.csv, row 1: missing column(s)",
+    ),
+    "contacts-dedupe": ({"contacts": "{tmp}/stock.csv"}, "stock.csv, row 1: missing column(s)"),
+    "timesheet-summary": ({"timesheet": "{tmp}/stock.csv"}, "stock.csv, row 1: missing column(s)"),
+    "low-stock-alert": (
+        {"inventory": "{tmp}/stock.csv", "dry_run": "true"},
+        "stock.csv is not an Excel workbook",
+    ),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(BAD_INPUTS))
+def test_autokit_run_with_a_bad_file_says_which_without_a_traceback(
+    name: str, cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    bad = tmp_path / "stock.csv"
+    bad.write_text("Article;Count\nMUG-RED;3\n", encoding="utf-8")
+    given, message = BAD_INPUTS[name]
+    inputs = [f"--input={k}={v.format(tmp=tmp_path)}" for k, v in given.items()]
+
+    result = cli("run", name, *inputs, "--repo", str(ROOT))
+
+    assert result.code == 1, result.out + result.err
+    assert message in result.err
+    assert "Traceback" not in result.err + result.out
+    assert bad.read_text(encoding="utf-8") == "Article;Count\nMUG-RED;3\n"

@@ -324,3 +324,119 @@ def test_committed_generated_files_are_up_to_date() -> None:
     from toolkit.cli import main
 
     assert main(["--repo", str(PROJECT), "schedule", "render", "--check"]) == 0
+
+
+# --- the workflows call the CLI that exists ------------------------------------------------
+
+
+def _autokit_command_lines(path: Path) -> list[str]:
+    """Each `autokit ...` invocation in the workflow's scripts, continuation lines joined."""
+    commands = []
+    for _job_id, step in _steps(_load(path)):
+        script = step.get("run", "").replace("\\\n", " ")
+        for line in script.splitlines():
+            commands += re.findall(r"(?:^\s*|\$\()autokit\s+([^)|>]*)", line)
+    return commands
+
+
+def test_every_autokit_command_in_the_workflows_parses(rendered_workflows: Path) -> None:
+    """Commands, actions and flags in the scripts exist with exactly those spellings."""
+    import shlex
+
+    from toolkit.cli import build_parser
+
+    paths = [*_workflow_files(), rendered_workflows / "scheduled.yml"]
+    seen = set()
+    for path in paths:
+        for command in _autokit_command_lines(path):
+            argv = shlex.split(command)
+            try:
+                build_parser(argv[0]).parse_args(argv)
+            except SystemExit:
+                pytest.fail(f"{path.name}: `autokit {command}` is not a valid command line")
+            seen.add(" ".join(a for a in argv[:2] if not a.startswith(("-", '"', "$"))))
+    assert seen >= {
+        "policy",
+        "changed",
+        "test",
+        "catalog build",
+        "schedule render",
+        "schedule due",
+        "release",
+        "run",
+        "runs",
+        "runs show",
+    }
+
+
+def test_the_command_check_would_catch_a_misspelt_flag(tmp_path: Path) -> None:
+    from toolkit.cli import build_parser
+
+    bad = tmp_path / "bad.yml"
+    bad.write_text(
+        "on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - run: |\n          autokit policy --bsae origin/main \\\n"
+        "            --format github\n"
+    )
+    [command] = _autokit_command_lines(bad)
+    assert command.split() == ["policy", "--bsae", "origin/main", "--format", "github"]
+    with pytest.raises(SystemExit):
+        build_parser("policy").parse_args(command.split())
+
+
+# --- what administrators and contributors are told ------------------------------------------
+
+
+def test_required_checks_in_the_admin_page_are_ci_job_names() -> None:
+    """Branch protection matches checks by job name: a wrong name blocks every merge."""
+    page = (PROJECT / "docs" / "administrators.md").read_text(encoding="utf-8")
+    section = page.split("**Require status checks to pass**", 1)[1].split("\n4. ", 1)[0]
+    required = re.findall(r"^\s+- `([^`]+)`", section, flags=re.MULTILINE)
+    jobs = _load(WORKFLOWS / "ci.yml")["jobs"]
+    names = {job.get("name", job_id): job for job_id, job in jobs.items()}
+    assert required == ["pre-commit", "policy", "tests", "catalog preview"]
+    for name in required:
+        assert name in names, f"no job of ci.yml is named {name!r}"
+        assert "${{" not in name and "strategy" not in names[name]  # one stable name
+    # The aggregate check stands for the matrix, whatever the matrix held.
+    assert names["tests"]["if"] == "always()"
+    assert set(names["tests"]["needs"]) == {"changed", "test", "toolkit"}
+
+
+def test_admin_page_names_the_environments_the_workflows_use() -> None:
+    page = (PROJECT / "docs" / "administrators.md").read_text(encoding="utf-8")
+    publish = _load(WORKFLOWS / "publish.yml")
+    assert f"`{publish['jobs']['deploy']['environment']['name']}`" in page
+    assert "**named after the automation**" in page
+    assert "Source: GitHub Actions" in page
+    assert "Require review from Code Owners" in page
+    for marker in ("# >>> autokit secrets", "# <<< autokit secrets"):
+        assert marker in page and marker in (WORKFLOWS / "run.yml").read_text()
+    scheduled = (PROJECT / "templates" / "workflows" / "scheduled.yml.j2").read_text()
+    assert "`SCHEDULED_INPUTS`" in page and "${{ vars.SCHEDULED_INPUTS }}" in scheduled
+
+
+def test_idea_form_asks_what_is_needed_to_judge_an_idea() -> None:
+    form = _load(ISSUE_FORMS / "automation-idea.yml")
+    fields = {item["id"]: item for item in form["body"] if "id" in item}
+    labels = {item["attributes"]["label"] for item in fields.values()}
+    assert {
+        "The process",
+        "Who does it now",
+        "How often",
+        "Minutes each time",
+        "Systems and data involved",
+    } <= labels
+    for field_id in ("process", "who", "frequency", "minutes", "systems"):
+        assert fields[field_id]["validations"]["required"] is True, field_id
+    assert yaml.safe_load((ISSUE_FORMS / "config.yml").read_text())["blank_issues_enabled"] is False
+
+
+def test_pull_request_template_has_the_review_checklist() -> None:
+    text = (PROJECT / ".github" / "pull_request_template.md").read_text(encoding="utf-8")
+    headings = re.findall(r"^## (.+)$", text, flags=re.MULTILINE)
+    assert {"What it automates", "Data it touches", "How it was tested", "Time saved"} <= set(
+        headings
+    )
+    assert "Classification:" in text
+    assert "autokit schedule render" in text and "autokit codeowners" in text

@@ -83,6 +83,12 @@ def run(request_file: str) -> int:
     except SystemExit:
         raise
     except BaseException as error:
+        # An automation marks the failures it expects (bad input, a server that cannot be
+        # reached) with `autokit_expected = True`: their message says it all, and a
+        # traceback would only bury it.
+        if getattr(error, "autokit_expected", False):
+            _write(result_file, {"ok": False, "error": str(error)})
+            return 1
         _print_traceback()
         _write(result_file, {"ok": False, "error": f"{type(error).__name__}: {error}"})
         return 1

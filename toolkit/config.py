@@ -43,6 +43,7 @@ class Waiver:
     automation: str
     reason: str
     expires: dt.date
+    line: int | None = None  # of its table in pyproject.toml
 
 
 @dataclass
@@ -93,10 +94,25 @@ class _Reader:
         self.today = today
         self.findings: list[Finding] = []
 
-    def error(self, message: str, hint: str, near: str, field_: str) -> None:
+    def error(self, message: str, hint: str, near: str | int | None, field_: str) -> None:
+        """A finding at line `near`, or at the first line mentioning the text `near`."""
+        line = self.line_of(near) if isinstance(near, str) else near
         self.findings.append(
-            Finding(PYPROJECT, self.line_of(near), None, CONFIG_CHECK, ERROR, message, hint, field_)
+            Finding(PYPROJECT, line, None, CONFIG_CHECK, ERROR, message, hint, field_)
         )
+
+    def table_line(self, table: str, index: int, key: str) -> int | None:
+        """The line of `key` in the index-th `[table]` or `[[table]]` (else its header)."""
+        headers = [n for n, line in enumerate(self.lines) if _table_name(line) == table]
+        if index >= len(headers):
+            return None
+        assignment = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
+        for number in range(headers[index] + 1, len(self.lines)):
+            if _table_name(self.lines[number]) is not None:
+                break
+            if assignment.match(self.lines[number]):
+                return number + 1
+        return headers[index] + 1
 
     def line_of(self, text: str) -> int | None:
         """The first line mentioning `text` after [tool.autokit], for the annotation."""
@@ -119,7 +135,7 @@ class _Reader:
         )
         return ()
 
-    def known_check(self, check: Any, near: str, field_: str) -> bool:
+    def known_check(self, check: Any, near: str | int | None, field_: str) -> bool:
         if check in self.check_ids:
             return True
         close = difflib.get_close_matches(str(check), sorted(self.check_ids), n=1)
@@ -139,13 +155,14 @@ class _Reader:
         disabled = set()
         for check, enabled in table.items():
             field_ = f"tool.autokit.checks.{check}"
-            if not self.known_check(check, check, field_):
+            near = self.table_line("tool.autokit.checks", 0, check) or check
+            if not self.known_check(check, near, field_):
                 continue
             if not isinstance(enabled, bool):
                 self.error(
                     f"`{check}` must be true or false",
                     "write `= false` to switch it off",
-                    check,
+                    near,
                     field_,
                 )
             elif not enabled:
@@ -172,30 +189,34 @@ class _Reader:
             )
             return None
         check, automation = entry.get("check"), entry.get("automation")
-        near = str(check or "waivers")
+
+        def near(key: str) -> str | int | None:
+            return self.table_line("tool.autokit.waivers", index, key) or str(check or "waivers")
+
         problems = len(self.findings)
         if not isinstance(automation, str) or not automation:
             self.error(
                 "a waiver needs `automation`, the name it applies to",
                 'add automation = "<name>"',
-                near,
+                near("automation"),
                 field_,
             )
-        self.known_check(check, near, f"{field_}.check")
+        self.known_check(check, near("check"), f"{field_}.check")
         reason = entry.get("reason")
         if not isinstance(reason, str) or not reason.strip():
             self.error(
                 "a waiver needs a `reason`",
                 'add reason = "why this is acceptable"',
-                near,
+                near("reason"),
                 f"{field_}.reason",
             )
-        expires = self.expiry(entry.get("expires"), near, f"{field_}.expires")
+        expires = self.expiry(entry.get("expires"), near("expires"), f"{field_}.expires")
         if len(self.findings) > problems or expires is None:
             return None
-        return Waiver(str(check), str(automation), str(reason), expires)
+        line = self.table_line("tool.autokit.waivers", index, "automation")
+        return Waiver(str(check), str(automation), str(reason), expires, line)
 
-    def expiry(self, value: Any, near: str, field_: str) -> dt.date | None:
+    def expiry(self, value: Any, near: str | int | None, field_: str) -> dt.date | None:
         hint = "write a date such as expires = 2027-01-31 (YYYY-MM-DD)"
         if isinstance(value, dt.datetime):
             value = value.date()
@@ -224,3 +245,9 @@ class _Reader:
             )
             return None
         return value
+
+
+def _table_name(line: str) -> str | None:
+    """`tool.autokit.waivers` for a `[[tool.autokit.waivers]]` header line, else None."""
+    match = re.match(r"^\s*\[\[?\s*([^\[\]]+?)\s*\]\]?\s*(#.*)?$", line)
+    return match.group(1).replace('"', "").replace(" ", "") if match else None

@@ -122,6 +122,9 @@ def _counts(findings: Sequence[Finding]) -> str:
     return ", ".join(parts)
 
 
+_INDENT = " " * 10
+
+
 def render_grouped_text(findings: Sequence[Finding]) -> str:
     """Findings grouped by automation, each with its location, check and hint."""
     blocks = []
@@ -129,12 +132,12 @@ def render_grouped_text(findings: Sequence[Finding]) -> str:
         lines = [f"{group} ({_counts(items)})"]
         for finding in items:
             field = f"{finding.field}: " if finding.field else ""
+            message = finding.message.replace("\n", "\n" + _INDENT)  # keep the group readable
             lines.append(
-                f"  {finding.severity:<7} {finding.location()}  [{finding.check}] "
-                f"{field}{finding.message}"
+                f"  {finding.severity:<7} {finding.location()}  [{finding.check}] {field}{message}"
             )
             if finding.hint:
-                lines.append(f"          hint: {finding.hint}")
+                lines.append(f"{_INDENT}hint: {finding.hint}")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
 
@@ -148,10 +151,21 @@ def _markdown_cell(text: str | None) -> str:
     return " ".join(text.split())
 
 
-def _summary_row(finding: Finding) -> str:
+def file_link(blob_url: str, finding: Finding) -> str:
+    """The finding's file (and line) under `blob_url`, e.g. https://github.com/o/r/blob/SHA/."""
+    from urllib.parse import quote
+
+    anchor = f"#L{finding.line}" if finding.line is not None else ""
+    return f"{blob_url}{quote(finding.path)}{anchor}"
+
+
+def _summary_row(finding: Finding, blob_url: str | None) -> str:
+    where = f"`{_markdown_cell(finding.location())}`"
+    if blob_url:
+        where = f"[{where}]({file_link(blob_url, finding)})"
     cells = [
         finding.severity,
-        f"`{_markdown_cell(finding.location())}`",
+        where,
         finding.check,
         _markdown_cell((f"{finding.field}: " if finding.field else "") + finding.message),
         _markdown_cell(finding.hint),
@@ -164,11 +178,13 @@ def render_step_summary(
     title: str,
     notes: Sequence[str] = (),
     limit: int = STEP_SUMMARY_LIMIT,
+    blob_url: str | None = None,
 ) -> str:
     """A Markdown job summary listing every finding, cut to stay under `limit` bytes.
 
     GitHub shows only ten annotations per step, so the summary is the complete list; if
-    it would pass the size limit, the rows that do not fit are counted instead.
+    it would pass the size limit, the rows that do not fit are counted instead. With
+    `blob_url`, each place links to the file and line at the commit checked.
     """
     head = f"## {_markdown_cell(title)}\n\n"
     head += "".join(f"{_markdown_cell(note)}\n\n" for note in notes)
@@ -185,7 +201,7 @@ def render_step_summary(
             sort_key(f),
         ),
     ):
-        row = _summary_row(finding)
+        row = _summary_row(finding, blob_url)
         size = len(row.encode())
         if used + size > limit:
             break
@@ -199,19 +215,3 @@ def render_step_summary(
             "limited to 1 MiB. Run `autokit policy --format json` for all of them.\n"
         )
     return text
-
-
-def append_step_summary(markdown: str, path: str | None) -> bool:
-    """Append to the job summary file (`$GITHUB_STEP_SUMMARY`) within its size limit."""
-    if not path:
-        return False
-    from pathlib import Path
-
-    target = Path(path)
-    existing = target.stat().st_size if target.exists() else 0
-    data = markdown.encode()
-    if existing + len(data) > STEP_SUMMARY_LIMIT:
-        return False
-    with target.open("ab") as file:
-        file.write(data)
-    return True

@@ -62,10 +62,14 @@ def resolve_ref(root: Path, ref: str) -> str:
     try:
         return run_git(root, "rev-parse", "--verify", "-q", f"{ref}^{{commit}}").strip()
     except ToolkitError:
-        raise ToolkitError(
-            f"the ref '{ref}' does not exist in this repository",
-            "fetch it first (e.g. `git fetch origin main`) or check the spelling",
-        ) from None
+        pass
+    remote = f"origin/{ref}"
+    try:  # a fresh clone has origin/main but no local main: name the ref that exists
+        run_git(root, "rev-parse", "--verify", "-q", f"{remote}^{{commit}}")
+        hint = f"did you mean '{remote}'? (a clone has only its default branch locally)"
+    except ToolkitError:
+        hint = "fetch it first (e.g. `git fetch origin main`) or check the spelling"
+    raise ToolkitError(f"the ref '{ref}' does not exist in this repository", hint)
 
 
 def merge_base(root: Path, base: str, head: str = "HEAD") -> str:
@@ -264,7 +268,10 @@ def files_at(root: Path, ref: str, paths: list[str]) -> dict[str, bytes | None]:
     commit = resolve_ref(root, ref)
     request = "".join(f"{commit}:{path}\n" for path in paths).encode()
     result = subprocess.run(
-        ["git", "cat-file", "--batch"], cwd=root, input=request, capture_output=True,
+        ["git", "cat-file", "--batch"],
+        cwd=root,
+        input=request,
+        capture_output=True,
         check=False,
     )
     if result.returncode != 0:
@@ -302,11 +309,22 @@ def create_annotated_tag(root: Path, tag: str, message: str, ref: str = "HEAD") 
 
     result = subprocess.run(
         ["git", "tag", "--annotate", "--file=-", "--cleanup=verbatim", tag, ref],
-        cwd=root, input=message.encode(), capture_output=True, check=False,
+        cwd=root,
+        input=message.encode(),
+        capture_output=True,
+        check=False,
     )
     if result.returncode != 0:
         stderr = result.stderr.decode(errors="replace").strip()
         raise ToolkitError(f"could not create tag {tag}: {stderr}")
+
+
+def has_remote(root: Path, remote: str = "origin") -> bool:
+    try:
+        run_git(root, "remote", "get-url", remote)
+    except ToolkitError:
+        return False
+    return True
 
 
 def push_tags(root: Path, tags: list[str], remote: str = "origin") -> None:
@@ -359,5 +377,8 @@ def history(root: Path, pathspec: str = ".") -> list[CommitInfo]:
 
 
 def is_shallow(root: Path) -> bool:
-    """Whether the clone is shallow (its history, and maybe its tags, are incomplete)."""
-    return run_git(root, "rev-parse", "--is-shallow-repository").strip() == "true"
+    """Whether the clone lacks part of its history (e.g. actions/checkout's default depth)."""
+    try:
+        return run_git(root, "rev-parse", "--is-shallow-repository").strip() == "true"
+    except ToolkitError:
+        return False

@@ -168,7 +168,7 @@ class PolicyContext:
 
     def base_data(self, name: str) -> dict[str, Any] | None:
         """The metadata at the merge base (under the old name if renamed), if readable."""
-        return _parse_loosely(self._base_texts.get(name))
+        return parse_loosely(self._base_texts.get(name))
 
     @cached_property
     def _head_texts(self) -> dict[str, bytes | None]:
@@ -182,7 +182,7 @@ class PolicyContext:
 
     def data(self, name: str) -> dict[str, Any] | None:
         """The metadata now, parsed without validation (None if unreadable)."""
-        return _parse_loosely(self._head_texts.get(name))
+        return parse_loosely(self._head_texts.get(name))
 
     def line_of(self, name: str, *keys: Any, key: bool = False) -> int:
         """The line of a field in the automation's metadata file (1 if not found)."""
@@ -221,7 +221,8 @@ def walk_files(folder: Path) -> list[Path]:
     return [p for p in found if not p.is_symlink()]
 
 
-def _parse_loosely(raw: bytes | None) -> dict[str, Any] | None:
+def parse_loosely(raw: bytes | None) -> dict[str, Any] | None:
+    """A YAML mapping without validation; None when it is missing or does not parse."""
     from toolkit.yamlfile import YamlProblem, decode, parse_mapping
 
     if raw is None:
@@ -230,6 +231,21 @@ def _parse_loosely(raw: bytes | None) -> dict[str, Any] | None:
         return parse_mapping(decode(raw))
     except YamlProblem:
         return None
+
+
+def is_binary(path: Path) -> bool:
+    """A NUL byte in the first 8 KiB, the test Git itself uses."""
+    with path.open("rb") as file:
+        return b"\0" in file.read(8192)
+
+
+def first_difference(actual: str, expected: str) -> int:
+    """The first line (1-based) where a generated file differs from what it should be."""
+    ours, theirs = actual.splitlines(), expected.splitlines()
+    for number, (a, b) in enumerate(zip(ours, theirs, strict=False), start=1):
+        if a != b:
+            return number
+    return min(len(ours), len(theirs)) + 1
 
 
 # ---------------------------------------------------------------------------
@@ -290,22 +306,31 @@ def _require_head_checked_out(repo: Repository, head: str) -> None:
 
 def _unknown_waived_automations(repo: Repository, config: PolicyConfig) -> list[Finding]:
     """A waiver for an automation that does not exist hides nothing: say so."""
+    import difflib
+
     from toolkit.config import CONFIG_CHECK, PYPROJECT
 
-    return [
-        Finding(
-            PYPROJECT,
-            None,
-            None,
-            CONFIG_CHECK,
-            "error",
-            f"a waiver of {waiver.check} names '{waiver.automation}', which does not exist",
-            "fix the name or remove the waiver",
-            "tool.autokit.waivers",
+    findings = []
+    for waiver in config.waivers:
+        if (repo.automations_dir / waiver.automation).is_dir():
+            continue  # listing every folder only when a name is wrong keeps policy flat in size
+        names = [folder.name for folder in repo.automation_dirs()]
+        close = difflib.get_close_matches(waiver.automation, names, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else "fix the name or remove the waiver"
+        message = f"a waiver of {waiver.check} names '{waiver.automation}', which does not exist"
+        findings.append(
+            Finding(
+                PYPROJECT,
+                waiver.line,
+                None,
+                CONFIG_CHECK,
+                "error",
+                message,
+                hint,
+                "tool.autokit.waivers.automation",
+            )
         )
-        for waiver in config.waivers
-        if not (repo.automations_dir / waiver.automation).is_dir()
-    ]
+    return findings
 
 
 def policy_config(repo: Repository, check_ids: Iterable[str]) -> PolicyConfig:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 from toolkit import cron
@@ -65,6 +66,40 @@ def due_automations(automations: Iterable[Automation], cron_expression: str) -> 
     """
     wanted = normalize(cron_expression)
     return sorted(a.name for a in automations if a.schedule and normalize(a.schedule) == wanted)
+
+
+def too_frequent(entries: Iterable[CronEntry]) -> list[str]:
+    """Expressions that fire more than once in 5 minutes, which GitHub does not do.
+
+    GitHub runs a scheduled workflow at most every 5 minutes, so such a schedule runs
+    less often than its metadata says.
+    """
+    found = []
+    for entry in entries:
+        minutes = sorted(cron.parse(entry.expression).minutes)
+        gaps = [b - a for a, b in pairwise(minutes)]
+        gaps.append(minutes[0] + 60 - minutes[-1])  # into the next hour
+        if min(gaps) < 5:
+            found.append(entry.expression)
+    return found
+
+
+def inputs_without_default(automations: Iterable[Automation]) -> dict[str, list[str]]:
+    """Scheduled automations -> their required inputs that have no default.
+
+    Nobody types inputs for a scheduled run: these come from the `SCHEDULED_INPUTS`
+    variable of the automation's GitHub environment, or the run fails.
+    """
+    found = {}
+    for automation in automations:
+        names = [
+            spec.name
+            for spec in automation.inputs.values()
+            if spec.required and spec.default is None
+        ]
+        if automation.schedule and names:
+            found[automation.name] = names
+    return found
 
 
 def secret_names(automations: Iterable[Automation]) -> list[str]:

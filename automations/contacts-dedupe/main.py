@@ -31,6 +31,8 @@ REPORT_HEADER = ["action", "rows", "kept_row", "reason", "details"]
 class ContactsError(Exception):
     """A problem with the input file or inputs; nothing was written."""
 
+    autokit_expected = True  # `autokit run` shows the message without a traceback
+
 
 @dataclass
 class Contact:
@@ -46,8 +48,14 @@ class Contact:
 # Reading
 
 
-def read_contacts(path: Path) -> tuple[list[str], dict[str, str], list[Contact]]:
-    """(header, required column -> its name in the file, contacts)."""
+def delimiter_of(text: str) -> str:
+    """`;` for the CSV that spreadsheet apps write where the decimal separator is a comma."""
+    header = text.partition("\n")[0]
+    return ";" if header.count(";") > header.count(",") else ","
+
+
+def read_contacts(path: Path) -> tuple[list[str], dict[str, str], list[Contact], str]:
+    """(header, required column -> its name in the file, contacts, delimiter)."""
     if not path.is_file():
         raise ContactsError(f"contacts file {path} does not exist")
     try:
@@ -56,7 +64,8 @@ def read_contacts(path: Path) -> tuple[list[str], dict[str, str], list[Contact]]
         raise ContactsError(
             f"{path.name} is not UTF-8 text ({error}); export it as CSV UTF-8"
         ) from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    delimiter = delimiter_of(text)
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = [name for name in reader.fieldnames or [] if name]
     if not header:
         raise ContactsError(
@@ -74,12 +83,12 @@ def read_contacts(path: Path) -> tuple[list[str], dict[str, str], list[Contact]]
         if None in row:
             raise ContactsError(
                 f"{path.name}, row {number}: more fields than the header has "
-                "columns; quote values that contain commas"
+                f"columns; put values that contain {delimiter!r} in double quotes"
             )
         values = {name: (row.get(name) or "").strip() for name in header}
         if any(values.values()):
             contacts.append(Contact(number, values))
-    return header, {c: columns[c] for c in REQUIRED_COLUMNS}, contacts
+    return header, {c: columns[c] for c in REQUIRED_COLUMNS}, contacts, delimiter
 
 
 def _key(column: str) -> str:
@@ -233,9 +242,9 @@ def dedupe(
 # Writing
 
 
-def to_csv(header: list[str], rows: list[list[str]]) -> bytes:
+def to_csv(header: list[str], rows: list[list[str]], delimiter: str = ",") -> bytes:
     buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer)
+    writer = csv.writer(buffer, delimiter=delimiter)
     writer.writerow(header)
     writer.writerows(rows)
     return buffer.getvalue().encode("utf-8")
@@ -264,7 +273,7 @@ def main(contacts: str, default_country: str = "DE") -> dict[str, Any]:
     """Write the clean contacts and the merge report; return counts and their paths."""
     source = Path(contacts)
     country = check_country(default_country)
-    header, columns, rows = read_contacts(source)
+    header, columns, rows, delimiter = read_contacts(source)
     for contact in rows:
         normalise(contact, columns, country)
     clean, report = dedupe(rows, columns)
@@ -276,8 +285,10 @@ def main(contacts: str, default_country: str = "DE") -> dict[str, Any]:
             f"{source.name} is the clean file this run would write; copy it "
             "elsewhere or set AUTOKIT_OUTPUT_DIR"
         )
-    write_atomically(report_path, to_csv(REPORT_HEADER, report))
-    write_atomically(clean_path, to_csv(header, [[c.values[h] for h in header] for c in clean]))
+    # Both files keep the input's delimiter, so they open in the same spreadsheet app.
+    write_atomically(report_path, to_csv(REPORT_HEADER, report, delimiter))
+    clean_rows = [[c.values[h] for h in header] for c in clean]
+    write_atomically(clean_path, to_csv(header, clean_rows, delimiter))
     return {
         "contacts_read": len(rows),
         "contacts_written": len(clean),

@@ -14,18 +14,20 @@ Steps, each able to stop the run before anything is sent or written:
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import io
 import json
 import os
+import re
 import smtplib
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from email.message import EmailMessage
-from email.utils import make_msgid, parseaddr
+from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +40,8 @@ SMTP_TIMEOUT = 15
 
 class InvoiceReminderError(Exception):
     """A problem with the run's input or environment; nothing was sent or changed."""
+
+    autokit_expected = True  # `autokit run` shows the message without a traceback
 
 
 @dataclass(frozen=True)
@@ -84,9 +88,19 @@ def _date(value: str, where: str) -> dt.date:
     )
 
 
+# 1,240.00 (comma groups thousands) and the European 1.240,00 or 54,50 (decimal comma).
+THOUSANDS_COMMA = re.compile(r"-?\d{1,3}(,\d{3})+(\.\d+)?")
+DECIMAL_COMMA = re.compile(r"-?\d{1,3}(\.\d{3})*,\d{1,2}|-?\d+,\d{1,2}")
+
+
 def _amount(value: str, where: str) -> Decimal:
+    text = value.strip()
+    if THOUSANDS_COMMA.fullmatch(text):
+        text = text.replace(",", "")
+    elif DECIMAL_COMMA.fullmatch(text):
+        text = text.replace(".", "").replace(",", ".")
     try:
-        amount = Decimal(value.strip().replace(",", ""))
+        amount = Decimal(text)
     except InvalidOperation:
         amount = Decimal("NaN")
     if not amount.is_finite():
@@ -124,7 +138,11 @@ def _rows(path: Path) -> list[tuple[int, dict[str, str]]]:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as error:
         raise InvoiceReminderError(f"{path.name} is not UTF-8 text ({error})") from None
-    reader = csv.DictReader(text.splitlines())
+    lines = text.splitlines()
+    # Spreadsheet apps in countries with a decimal comma export CSV with semicolons.
+    header = lines[0] if lines else ""
+    delimiter = ";" if header.count(";") > header.count(",") else ","
+    reader = csv.DictReader(lines, delimiter=delimiter)
     if not reader.fieldnames:
         raise InvoiceReminderError(
             f"{path.name} is empty: expected a header row with {', '.join(REQUIRED_COLUMNS)}"
@@ -238,16 +256,27 @@ def build_message(reminder: Reminder, body: str, sender: str) -> EmailMessage:
         if count == 1
         else f"Payment reminder: {count} overdue invoices"
     )
+    message["Date"] = formatdate(localtime=True)
     message["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or None)
     message.set_content(body)
     return message
 
 
+def check_sender(sender: str) -> None:
+    """Stop before anything happens when the From address could not be delivered from."""
+    if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", parseaddr(sender)[1]):
+        raise InvoiceReminderError(
+            f"sender {sender!r} is not an email address; write it as "
+            "'Example Shop <shop@example-shop.com>' or 'shop@example-shop.com'"
+        )
+
+
 def connect(host: str, port: int, security: str, user: str) -> smtplib.SMTP:
     password = os.environ.get("SMTP_PASSWORD")
+    client: smtplib.SMTP | None = None
     try:
         if security == "ssl":
-            client: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=SMTP_TIMEOUT)
+            client = smtplib.SMTP_SSL(host, port, timeout=SMTP_TIMEOUT)
         else:
             client = smtplib.SMTP(host, port, timeout=SMTP_TIMEOUT)
         if security == "starttls":
@@ -255,6 +284,8 @@ def connect(host: str, port: int, security: str, user: str) -> smtplib.SMTP:
         if password:
             client.login(user, password)
     except (OSError, smtplib.SMTPException) as error:
+        if client is not None:
+            client.close()  # a refused login or STARTTLS leaves the connection open
         raise InvoiceReminderError(
             f"cannot use the SMTP server {host}:{port} ({error}). No reminder was sent or "
             "recorded; check smtp_host, smtp_port, smtp_security and SMTP_PASSWORD"
@@ -308,6 +339,34 @@ def _today(value: str | dt.date | None) -> dt.date:
         raise InvoiceReminderError(f"today {value!r} is not a date (YYYY-MM-DD)") from None
 
 
+@contextlib.contextmanager
+def one_run_at_a_time(ledger: Path, dry_run: bool) -> Iterator[None]:
+    """Hold a lock on the ledger for the whole run (not for a dry run, which never writes it).
+
+    The weekday schedule and a run started by hand at the same time would both read the
+    same ledger and remind every customer twice. The lock is an OS lock (flock) on a hidden
+    file beside the ledger, released by the system when the process ends.
+    """
+    if dry_run:
+        yield
+        return
+    import fcntl
+
+    try:
+        handle = open(ledger.with_name(f".{ledger.name}.lock"), "a")  # noqa: SIM115
+    except OSError as error:
+        raise InvoiceReminderError(f"cannot write beside {ledger}: {error}") from None
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise InvoiceReminderError(
+                f"another invoice-reminders run is using {ledger.name} right now; nothing "
+                "was sent. Run again when it has finished"
+            ) from None
+        yield
+
+
 def main(
     invoices: str,
     sender: str,
@@ -325,42 +384,44 @@ def main(
     dry_run: bool = False,
 ) -> dict[str, Any]:
     """Send (or write) the reminders; return counts and the files written."""
+    check_sender(sender)
     source = Path(invoices)
     day = _today(today)
     ledger_path = Path(ledger) if ledger else source.with_suffix(".reminded.json")
     template_path = Path(template) if template else HERE / "templates" / "reminder.txt.j2"
     text = load_template(template_path)
-    reminded = read_ledger(ledger_path)
-    reminders = overdue(
-        read_invoices(source, currency), day, overdue_days, reminded, repeat_after_days
-    )
-    messages = [
-        (r, build_message(r, render(text, template_path.name, r, company, day), sender))
-        for r in reminders
-    ]
-    out = output_dir(source)
-    if dry_run:
-        results = _write_outbox(messages, out / "outbox")
-    else:
-        results = _send(
-            messages,
-            smtp_host,
-            smtp_port,
-            smtp_security,
-            smtp_user or parseaddr(sender)[1],
-            ledger_path,
-            reminded,
-            day,
+    with one_run_at_a_time(ledger_path, dry_run):
+        reminded = read_ledger(ledger_path)
+        reminders = overdue(
+            read_invoices(source, currency), day, overdue_days, reminded, repeat_after_days
         )
-    report = out / f"reminders-{day.isoformat()}.csv"
-    write_atomically(report, summary_csv(results))
-    return {
-        "customers_reminded": sum(1 for _, result in results if result == "sent"),
-        "reminders_written": sum(1 for _, result in results if result == "outbox"),
-        "overdue_invoices": sum(len(r.invoices) for r in reminders),
-        "summary": str(report),
-        "outbox": str(out / "outbox") if dry_run else None,
-    }
+        messages = [
+            (r, build_message(r, render(text, template_path.name, r, company, day), sender))
+            for r in reminders
+        ]
+        out = output_dir(source)
+        if dry_run:
+            results = _write_outbox(messages, out / "outbox")
+        else:
+            results = _send(
+                messages,
+                smtp_host,
+                smtp_port,
+                smtp_security,
+                smtp_user or parseaddr(sender)[1],
+                ledger_path,
+                reminded,
+                day,
+            )
+        report = out / f"reminders-{day.isoformat()}.csv"
+        write_atomically(report, summary_csv(results))
+        return {
+            "customers_reminded": sum(1 for _, result in results if result == "sent"),
+            "reminders_written": sum(1 for _, result in results if result == "outbox"),
+            "overdue_invoices": sum(len(r.invoices) for r in reminders),
+            "summary": str(report),
+            "outbox": str(out / "outbox") if dry_run else None,
+        }
 
 
 def _write_outbox(

@@ -35,6 +35,8 @@ POST_TIMEOUT = 15
 class LowStockError(Exception):
     """A problem with the workbook, the webhook or the inputs."""
 
+    autokit_expected = True  # `autokit run` shows the message without a traceback
+
 
 @dataclass(frozen=True)
 class Item:
@@ -56,11 +58,17 @@ class Item:
 
 def read_items(path: Path, sheet_name: str) -> list[Item]:
     from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
 
     if not path.is_file():
         raise LowStockError(f"inventory workbook {path} does not exist")
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
+    except InvalidFileException:
+        raise LowStockError(
+            f"{path.name} is not an Excel workbook (.xlsx); open it in your spreadsheet "
+            "app and save it as an Excel workbook (.xlsx)"
+        ) from None
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
         raise LowStockError(
             f"{path.name} is not a readable Excel workbook (.xlsx): {error or 'empty file'}"

@@ -21,6 +21,7 @@ With `dry_run`, nothing outside the output folder changes: notifications are wri
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import mailbox
 import os
@@ -33,7 +34,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage, Message
-from email.utils import make_msgid, parseaddr
+from email.utils import formatdate, make_msgid, parseaddr
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,8 @@ SMTP_TIMEOUT = 15
 
 class OrderIntakeError(Exception):
     """A problem with the run's input or environment; nothing was changed."""
+
+    autokit_expected = True  # `autokit run` shows the message without a traceback
 
 
 @dataclass(frozen=True)
@@ -109,7 +112,7 @@ class _TableReader(HTMLParser):
             self.rows.append([])
         elif tag in ("td", "th"):
             self._cell = []
-        elif tag in ("p", "br", "div", "tr", "h1", "h2", "li"):
+        elif tag in ("p", "br", "div", "h1", "h2", "li"):
             self.text.append("\n")
 
     def handle_endtag(self, tag: str) -> None:
@@ -294,11 +297,17 @@ def _where(path: Path, sheet: str, row: int) -> str:
 def load_inventory(path: Path, sheet_name: str) -> Inventory:
     """Read the inventory sheet: a header row with SKU and Stock (and optionally Name)."""
     from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
 
     if not path.is_file():
         raise OrderIntakeError(f"inventory workbook {path} does not exist")
     try:
         workbook = load_workbook(path)
+    except InvalidFileException:
+        raise OrderIntakeError(
+            f"{path.name} is not an Excel workbook (.xlsx); open it in your spreadsheet "
+            "app and save it as an Excel workbook (.xlsx)"
+        ) from None
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
         raise OrderIntakeError(
             f"{path.name} is not a readable Excel workbook (.xlsx): {error or 'empty file'}"
@@ -444,7 +453,7 @@ def plan(
                 Rejection(
                     order.source,
                     order.message_id,
-                    f"{order.shop} order {order.number}: {reason}; skipped",
+                    f"{order.shop} order {order.number}: {reason}",
                 )
             )
             continue
@@ -472,25 +481,38 @@ def notification(order: Order, sender: str, names: dict[str, str]) -> EmailMessa
     message["From"] = sender
     message["To"] = f"{order.customer} <{order.email}>" if order.customer else order.email
     message["Subject"] = f"Your order {order.number} is on its way"
-    message["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or None)
+    message["Date"] = formatdate(localtime=True)
+    shop_name, address = parseaddr(sender)
+    message["Message-ID"] = make_msgid(domain=address.rpartition("@")[2] or None)
     items = "\n".join(
         f"  {quantity} x {names.get(sku) or sku} ({sku})"
         for sku, quantity in order.quantities().items()
     )
     greeting = f"Hello {order.customer}," if order.customer else "Hello,"
+    sign_off = f"Kind regards,\n{shop_name}\n" if shop_name else ""
     message.set_content(
-        f"{greeting}\n\ngood news: your order {order.number} has been packed and is on its "
-        f"way.\n\n{items}\n\nThank you for shopping with us!\n"
+        f"{greeting}\n\nGood news: your order {order.number} has been packed and is on its "
+        f"way.\n\n{items}\n\nThank you for shopping with us!\n\n{sign_off}"
     )
     return message
+
+
+def check_sender(sender: str) -> None:
+    """Stop before anything happens when the From address could not be delivered from."""
+    if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", parseaddr(sender)[1]):
+        raise OrderIntakeError(
+            f"sender {sender!r} is not an email address; write it as "
+            "'Example Shop <shop@example-shop.com>' or 'shop@example-shop.com'"
+        )
 
 
 def connect(host: str, port: int, security: str, user: str) -> smtplib.SMTP:
     """An authenticated SMTP connection, or OrderIntakeError saying why there is none."""
     password = os.environ.get("SMTP_PASSWORD")
+    client: smtplib.SMTP | None = None
     try:
         if security == "ssl":
-            client: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=SMTP_TIMEOUT)
+            client = smtplib.SMTP_SSL(host, port, timeout=SMTP_TIMEOUT)
         else:
             client = smtplib.SMTP(host, port, timeout=SMTP_TIMEOUT)
         if security == "starttls":
@@ -498,6 +520,8 @@ def connect(host: str, port: int, security: str, user: str) -> smtplib.SMTP:
         if password:
             client.login(user, password)
     except (OSError, smtplib.SMTPException) as error:
+        if client is not None:
+            client.close()  # a refused login or STARTTLS leaves the connection open
         raise OrderIntakeError(
             f"cannot use the SMTP server {host}:{port} ({error}). Nothing was changed and no "
             "order was marked processed; check smtp_host, smtp_port, smtp_security and "
@@ -544,6 +568,35 @@ def output_dir(near: Path) -> Path:
     return Path(configured) if configured else near.parent / "output"
 
 
+@contextlib.contextmanager
+def one_run_at_a_time(workbook: Path, dry_run: bool) -> Iterator[None]:
+    """Hold a lock on the workbook for the whole run (not for a dry run, which writes elsewhere).
+
+    Two runs at once would read the same "Processed" sheet and notify every customer twice.
+    The lock is an OS lock (flock) on a hidden file beside the workbook: the system releases
+    it when the process ends, so a crashed run never leaves it behind.
+    """
+    if dry_run:
+        yield
+        return
+    import fcntl
+
+    lock_path = workbook.with_name(f".{workbook.name}.lock")
+    try:
+        handle = open(lock_path, "a")  # noqa: SIM115 - closed below, after the run
+    except OSError as error:
+        raise OrderIntakeError(f"cannot write beside {workbook}: {error}") from None
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OrderIntakeError(
+                f"another order-intake run is processing {workbook.name} right now; nothing "
+                "was changed. Run again when it has finished"
+            ) from None
+        yield
+
+
 def main(
     maildir: str,
     inventory: str,
@@ -556,36 +609,38 @@ def main(
     dry_run: bool = False,
 ) -> dict[str, Any]:
     """Process new order emails; return counts, rejections and the files written."""
+    check_sender(sender)
     workbook_path = Path(inventory)
-    orders, rejected = read_orders(Path(maildir))
-    stock = load_inventory(workbook_path, sheet)
-    apply, renotify, skipped, already = plan(orders, stock.stock, ledger(stock))
-    rejected += skipped
-    for rejection in rejected:
-        print(f"skipped {rejection.source}: {rejection.reason}", file=sys.stderr)
-    messages = [(o, notification(o, sender, stock.names)) for o in apply + renotify]
-    summary: dict[str, Any] = {
-        "orders_applied": len(apply),
-        "already_processed": already,
-        "rejected": [r.to_dict() for r in rejected],
-        "stock_changes": _changes(apply),
-        "notifications_sent": 0,
-        "outbox": [],
-        "workbook": None,
-    }
-    if dry_run:
-        return _dry_run(stock, apply, messages, workbook_path, summary)
-    if not messages:
-        return summary
-    user = smtp_user or parseaddr(sender)[1]
-    client = connect(smtp_host, smtp_port, smtp_security, user)
-    with client:
-        if apply:
-            record(stock, apply, dt.datetime.now(dt.UTC))
-            save_atomically(stock.workbook, workbook_path, like=workbook_path)
-            summary["workbook"] = str(workbook_path)
-        sent, failures = send_all(client, messages)
-    return _finish_notifications(stock, workbook_path, sent, failures, summary)
+    with one_run_at_a_time(workbook_path, dry_run):
+        orders, rejected = read_orders(Path(maildir))
+        stock = load_inventory(workbook_path, sheet)
+        apply, renotify, skipped, already = plan(orders, stock.stock, ledger(stock))
+        rejected += skipped
+        for rejection in rejected:
+            print(f"skipped {rejection.source}: {rejection.reason}", file=sys.stderr)
+        messages = [(o, notification(o, sender, stock.names)) for o in apply + renotify]
+        summary: dict[str, Any] = {
+            "orders_applied": len(apply),
+            "already_processed": already,
+            "rejected": [r.to_dict() for r in rejected],
+            "stock_changes": _changes(apply),
+            "notifications_sent": 0,
+            "outbox": [],
+            "workbook": None,
+        }
+        if dry_run:
+            return _dry_run(stock, apply, messages, workbook_path, summary)
+        if not messages:
+            return summary
+        user = smtp_user or parseaddr(sender)[1]
+        client = connect(smtp_host, smtp_port, smtp_security, user)
+        with client:
+            if apply:
+                record(stock, apply, dt.datetime.now(dt.UTC))
+                save_atomically(stock.workbook, workbook_path, like=workbook_path)
+                summary["workbook"] = str(workbook_path)
+            sent, failures = send_all(client, messages)
+        return _finish_notifications(stock, workbook_path, sent, failures, summary)
 
 
 def _changes(orders: list[Order]) -> dict[str, int]:

@@ -40,6 +40,8 @@ OVERTIME_FILL = "FFC7CE"  # the light red Excel uses for "bad" cells
 class TimesheetError(Exception):
     """A problem with the export or the inputs; no report was written."""
 
+    autokit_expected = True  # `autokit run` shows the message without a traceback
+
 
 @dataclass(frozen=True)
 class Entry:

@@ -62,6 +62,7 @@ def _changed_lines(ctx: PolicyContext, rules: dict[str, tuple[int, str]]) -> lis
 
 def _whole_file(ctx: PolicyContext, text: str) -> list[Finding]:
     from toolkit.inventory import load_inventory
+    from toolkit.policy import first_difference
 
     inventory = load_inventory(ctx.repo)
     expected = codeowners.render(
@@ -69,17 +70,9 @@ def _whole_file(ctx: PolicyContext, text: str) -> list[Finding]:
     )
     if text == expected:
         return []
-    line = _first_difference(text, expected)
+    line = first_difference(text, expected)
     return [
         _finding(
             line, f"{codeowners.CODEOWNERS_PATH} is out of date (first difference at line {line})"
         )
     ]
-
-
-def _first_difference(actual: str, expected: str) -> int:
-    ours, theirs = actual.splitlines(), expected.splitlines()
-    for number, (a, b) in enumerate(zip(ours, theirs, strict=False), start=1):
-        if a != b:
-            return number
-    return min(len(ours), len(theirs)) + 1

@@ -19,7 +19,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from toolkit.findings import ERROR, WARNING, Finding
 
@@ -53,11 +53,20 @@ ALLOWED_PREFIX = "AUTOKIT_"
 
 def check(ctx: PolicyContext) -> list[Finding]:
     findings: list[Finding] = []
-    for automation in ctx.automations:
-        allowed = {s.name for s in automation.secrets} | ALLOWLIST | set(ctx.config.env_allowlist)
-        for path in _python_files(automation.folder):
+    for name in ctx.names:
+        allowed = declared(ctx.data(name)) | ALLOWLIST | set(ctx.config.env_allowlist)
+        for path in _python_files(ctx.folder(name)):
             findings += _check_file(ctx, path, allowed)
     return findings
+
+
+def declared(data: dict[str, Any] | None) -> set[str]:
+    """The secret names in metadata, read loosely: a schema error elsewhere in the file
+    must not hide an undeclared secret from the reviewer."""
+    secrets = (data or {}).get("secrets")
+    if not isinstance(secrets, list):
+        return set()
+    return {s["name"] for s in secrets if isinstance(s, dict) and isinstance(s.get("name"), str)}
 
 
 def _python_files(folder: Path) -> list[Path]:

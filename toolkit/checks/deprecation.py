@@ -85,14 +85,14 @@ def _check_one(ctx: PolicyContext, name: str, data: dict[str, Any]) -> list[Find
 
 
 def _replacement_problem(ctx: PolicyContext, name: str, target: Any) -> str | None:
-    from toolkit.policy import _parse_loosely
+    from toolkit.policy import parse_loosely
 
     if target == name:
         return "replaced_by names the automation itself"
     metadata = ctx.repo.automations_dir / str(target) / METADATA_FILE
     if not metadata.is_file():
         return f"replaced_by names '{target}', which does not exist"
-    replacement = _parse_loosely(metadata.read_bytes()) or {}
+    replacement = parse_loosely(metadata.read_bytes()) or {}
     if replacement.get("status") == "deprecated":
         return f"replaced_by names '{target}', which is itself deprecated"
     return None

@@ -65,9 +65,9 @@ def file_problem(path: Path, allowed: frozenset[str] | set[str]) -> tuple[str, s
             f"is {size / 1_000_000:.1f} MB, over the 1 MB limit",
             "keep a small sample in the repository and large data outside it",
         )
-    with path.open("rb") as file:
-        binary = b"\0" in file.read(8192)
-    if binary and path.suffix.lower() not in allowed:
+    from toolkit.policy import is_binary
+
+    if path.suffix.lower() not in allowed and is_binary(path):
         return (
             f"is a binary file ({path.suffix or 'no extension'}), which cannot be reviewed",
             "commit source instead, or add the extension to data_extensions in "

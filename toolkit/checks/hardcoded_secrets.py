@@ -7,8 +7,8 @@ detect-secrets: cloud keys (AWS, Azure), chat and service tokens (Slack, Discord
 Telegram, Twilio, SendGrid, Stripe, Mailchimp, GitHub, GitLab, npm, PyPI, OpenAI), JSON
 web tokens, private keys, passwords in URLs, `password = "..."` assignments and
 high-entropy strings. Files over 1 MB are not scanned (file-size already rejects them,
-and scanning them would take minutes). The finding names the file, the line and the kind of secret,
-never the value.
+and scanning them would take minutes). The finding names the file, the line and the
+kind of secret, never the value.
 
 Fix: remove the value, declare the secret in `automation.yaml` under `secrets:` and read
 it with `os.environ["NAME"]`; then revoke the leaked value, because it stays in Git
@@ -57,11 +57,13 @@ def scan(files: list[Path]) -> dict[tuple[Path, int], list[str]]:
     from detect_secrets.core.secrets_collection import SecretsCollection
     from detect_secrets.settings import default_settings
 
+    from toolkit.policy import is_binary
+
     found: dict[tuple[Path, int], set[str]] = {}
     collection = SecretsCollection()
     with default_settings():
         for path in files:
-            if _is_binary(path) or path.stat().st_size > MAX_SCANNED_BYTES:
+            if is_binary(path) or path.stat().st_size > MAX_SCANNED_BYTES:
                 continue
             if _is_utf8(path):
                 collection.scan_file(str(path))
@@ -76,11 +78,6 @@ def _kinds(types: set[str]) -> list[str]:
     types = types - _SKIP_TYPES
     specific = types - _GENERIC
     return sorted(specific or types)
-
-
-def _is_binary(path: Path) -> bool:
-    with path.open("rb") as file:
-        return b"\0" in file.read(8192)
 
 
 def _is_utf8(path: Path) -> bool:

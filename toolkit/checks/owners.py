@@ -2,7 +2,8 @@
 
 Owners review and approve changes (CODEOWNERS is generated from them), answer
 questions from colleagues, and are who the catalog says to ask. An owner is a GitHub
-user `@name` or a team `@org/team`.
+user `@name` or a team `@org/team`. A problem metadata-schema already reports at the
+same line (an empty list, a malformed handle) is shown once, by metadata-schema.
 
 Fix: list owners in `automation.yaml`, e.g. `owners: ["@alice", "@shop/finance"]`.
 """
@@ -27,7 +28,19 @@ def check(ctx: PolicyContext) -> list[Finding]:
         data = ctx.data(name)
         if data is not None:
             findings += _owner_problems(ctx, name, data.get("owners"))
-    return findings
+    shown = _shown_by_schema(ctx)
+    return [f for f in findings if (f.path, f.line) not in shown]
+
+
+def _shown_by_schema(ctx: PolicyContext) -> set[tuple[str, int | None]]:
+    """Where metadata-schema already reports an owners problem: one finding is enough."""
+    if "metadata-schema" in ctx.config.disabled:
+        return set()
+    return {
+        (f.path, f.line)
+        for f in ctx.inventory.findings
+        if f.field and f.field.split(".")[0].split("[")[0] == "owners"
+    }
 
 
 def _owner_problems(ctx: PolicyContext, name: str, owners: Any) -> list[Finding]:

@@ -32,6 +32,7 @@ def check(ctx: PolicyContext) -> list[Finding]:
     if render is None:
         return []  # this autokit cannot render schedules; nothing to compare with
     from toolkit.inventory import load_inventory
+    from toolkit.policy import first_difference
 
     expected = render(ctx.repo, load_inventory(ctx.repo).automations)
     actual = workflow.read_bytes().decode("utf-8", errors="replace")
@@ -40,7 +41,7 @@ def check(ctx: PolicyContext) -> list[Finding]:
     return [
         Finding(
             WORKFLOW,
-            _first_difference(actual, expected),
+            first_difference(actual, expected),
             None,
             CHECK,
             ERROR,
@@ -66,11 +67,3 @@ def _relevant(ctx: PolicyContext) -> bool:
         if (ctx.data(name) or {}).get("schedule") or (ctx.base_data(name) or {}).get("schedule"):
             return True
     return False
-
-
-def _first_difference(actual: str, expected: str) -> int:
-    ours, theirs = actual.splitlines(), expected.splitlines()
-    for number, (a, b) in enumerate(zip(ours, theirs, strict=False), start=1):
-        if a != b:
-            return number
-    return min(len(ours), len(theirs)) + 1

@@ -43,7 +43,22 @@ def run(args: argparse.Namespace) -> int:
     ctx = build_context(repo, args.base, args.head, args.all, args.uncommitted)
     result = run_checks(ctx)
     REPORTERS[args.format](result, ctx)
+    if ctx.base is not None and not args.uncommitted:
+        _note_uncommitted(repo)
     return 1 if has_errors(result.findings) else 0
+
+
+def _note_uncommitted(repo: Any) -> None:
+    """Before a push, "no findings" must not hide files the scope left out."""
+    from toolkit import git
+    from toolkit.repo import AUTOMATIONS_DIR
+
+    if git.is_dirty(repo.root, AUTOMATIONS_DIR):
+        print(
+            f"policy: uncommitted or untracked files under {AUTOMATIONS_DIR}/ were not "
+            "reviewed; commit them, or add --uncommitted",
+            file=sys.stderr,
+        )
 
 
 def list_checks() -> int:
@@ -115,15 +130,36 @@ def report_github(result: Any, ctx: Any) -> None:
     summary_path = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary_path:
         target = Path(summary_path)
-        used = target.stat().st_size if target.exists() else 0
         notes = [_scope_line(result, ctx), *_waived_lines(result)]
-        markdown = render_step_summary(
-            result.findings, "autokit policy", notes, limit=STEP_SUMMARY_LIMIT - used
-        )
-        with target.open("a", encoding="utf-8") as file:
-            file.write(markdown)
-    report_text_summary = f"policy: {_scope_line(result, ctx)}"
-    print(report_text_summary, file=sys.stderr)
+        try:
+            used = target.stat().st_size if target.exists() else 0
+            markdown = render_step_summary(
+                result.findings,
+                "autokit policy",
+                notes,
+                limit=STEP_SUMMARY_LIMIT - used,
+                blob_url=_blob_url(ctx),
+            )
+            with target.open("a", encoding="utf-8") as file:
+                file.write(markdown)
+        except OSError as error:  # the annotations above still reach the reviewer
+            print(
+                f"autokit: could not append the job summary to {summary_path}: "
+                f"{error.strerror or error}",
+                file=sys.stderr,
+            )
+    print(f"policy: {_scope_line(result, ctx)}", file=sys.stderr)
+
+
+def _blob_url(ctx: Any) -> str | None:
+    """Where GitHub shows the files of the commit checked, from the workflow's variables."""
+    from toolkit import git
+
+    server, repository = os.environ.get("GITHUB_SERVER_URL"), os.environ.get("GITHUB_REPOSITORY")
+    if not server or not repository or not git.is_git_repository(ctx.root):
+        return None
+    commit = git.head_commit(ctx.root)
+    return f"{server.rstrip('/')}/{repository}/blob/{commit}/" if commit else None
 
 
 REPORTERS = {"text": report_text, "json": report_json, "github": report_github}

@@ -4,7 +4,9 @@ On the release branch (`main`, or `release_branch` of `[tool.autokit]`) with a c
 working tree, each automation whose current `version` has no `<name>@<version>` tag gets
 an annotated tag at HEAD whose message is that version's CHANGELOG section. Every
 automation is checked before any tag is made, so a problem leaves no partial release.
-Running it again tags nothing new: it is safe to run on every push to main.
+Running it again tags nothing new: it is safe to run on every push to main. With
+`--push`, the tags of every current version (only tags) go to `origin`, so a run whose
+push failed after tagging is completed by the next run.
 """
 
 from __future__ import annotations
@@ -47,18 +49,39 @@ def release(repo: Repository, dry_run: bool = False, push: bool = False) -> int:
     from toolkit import git
 
     _require_release_state(repo)
+    if push and not git.has_remote(repo.root, "origin"):
+        raise ToolkitError(
+            "--push needs a remote named 'origin', and there is none; nothing was tagged",
+            "add it (`git remote add origin URL`) or leave out --push",
+        )
     planned = plan_tags(repo)
     if not planned:
         print("every automation version is already tagged", file=sys.stderr)
-        return 0
     for tag in planned:
         if not dry_run:
             git.create_annotated_tag(repo.root, tag.tag, tag.message)
         print(f"{'would tag' if dry_run else 'tagged'} {tag.tag}")
     if push and not dry_run:
-        git.push_tags(repo.root, [t.tag for t in planned])
-        print(f"pushed {len(planned)} tag(s) to origin", file=sys.stderr)
+        # Every current version's tag, not only the new ones: a run whose push failed
+        # after tagging is completed by the next run (tags already there are no-ops).
+        current = current_tags(repo)
+        try:
+            git.push_tags(repo.root, current)
+        except ToolkitError as error:
+            raise ToolkitError(
+                error.message,
+                "the tags exist locally; run `autokit release --push` again once origin "
+                "accepts the push",
+            ) from None
+        print(f"pushed the {len(current)} current version tag(s) to origin", file=sys.stderr)
     return 0
+
+
+def current_tags(repo: Repository) -> list[str]:
+    """`<name>@<version>` of every automation's current version."""
+    from toolkit.inventory import load_inventory
+
+    return [f"{a.name}@{a.version}" for a in load_inventory(repo).automations]
 
 
 def _require_release_state(repo: Repository) -> None:

@@ -45,7 +45,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(the scheduled workflow passes the expression of the entry that fired).",
     )
     due.add_argument("--cron", required=True, metavar="EXPRESSION", help="five fields, UTC")
-    due.add_argument("--format", choices=["text", "json"], default="text")
+    due.add_argument(
+        "--format",
+        choices=["text", "json"],
+        default="text",
+        help="text: one name a line; json: one line, a list of names (default: text)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -76,48 +81,96 @@ def render(repo: Repository, *, check: bool) -> int:
     expected = {
         schedule.SCHEDULED_WORKFLOW: schedule.render_scheduled_workflow(repo, automations),
     }
-    current_run_workflow = _read(repo.root / schedule.RUN_WORKFLOW)
-    if current_run_workflow is not None:
-        expected[schedule.RUN_WORKFLOW] = schedule.render_run_workflow(
-            current_run_workflow, automations
-        )
-    stale = [path for path, text in expected.items() if _read(repo.root / path) != text]
+    run_workflow = _read(repo.root, schedule.RUN_WORKFLOW)
+    if run_workflow is not None:
+        expected[schedule.RUN_WORKFLOW] = schedule.render_run_workflow(run_workflow, automations)
+    current = {
+        schedule.RUN_WORKFLOW: run_workflow,
+        schedule.SCHEDULED_WORKFLOW: _read(repo.root, schedule.SCHEDULED_WORKFLOW),
+    }
+    stale = [path for path, text in expected.items() if current[path] != text]
     if check:
-        return _report_check(stale)
+        return _report_check({path: (current[path], expected[path]) for path in stale})
     for path in stale:
-        _write_atomically(repo.root / path, expected[path])
+        _write_atomically(repo.root, path, expected[path])
         print(f"wrote {path}")
     if not stale:
         print("the workflows are up to date")
+    _note_scheduled_inputs(schedule.inputs_without_default(automations))
+    for expression in schedule.too_frequent(schedule.cron_entries(automations)):
+        print(
+            f"note: '{expression}' fires more often than every 5 minutes; GitHub runs "
+            "scheduled workflows at most every 5 minutes, so it will run less often",
+            file=sys.stderr,
+        )
     return 0
 
 
-def _report_check(stale: list[str]) -> int:
+def _note_scheduled_inputs(needed: dict[str, list[str]]) -> None:
+    """Say which scheduled runs need their inputs set on GitHub, or they fail every time."""
+    for name, inputs in needed.items():
+        print(
+            f"note: {name} runs on schedule and needs {', '.join(inputs)}: set them as the "
+            f"variable SCHEDULED_INPUTS (a JSON object) of the GitHub environment '{name}' "
+            "(see docs/administrators.md)",
+            file=sys.stderr,
+        )
+
+
+def _report_check(stale: dict[str, tuple[str | None, str]]) -> int:
+    """Name each file that differs from what metadata gives, and show how it differs."""
+    import difflib
+
     if not stale:
         print("the workflows match the schedules and secrets in metadata")
         return 0
-    for path in stale:
+    for path, (current, expected) in stale.items():
+        if current is None:
+            print(f"error: {path} is missing", file=sys.stderr)
+            continue
         print(
             f"error: {path} is out of date with the schedules and secrets in metadata",
             file=sys.stderr,
         )
+        diff = difflib.unified_diff(
+            current.splitlines(), expected.splitlines(), path, f"{path} (rendered)", lineterm=""
+        )
+        print("\n".join(f"  {line}" for line in diff), file=sys.stderr)
     print("  hint: run `autokit schedule render` and commit the result", file=sys.stderr)
     return 1
 
 
-def _read(path: Path) -> str | None:
+def _read(root: Path, relative: str) -> str | None:
+    """The file's text, None when it does not exist; an error when it cannot be read."""
     try:
-        return path.read_text(encoding="utf-8")
+        return (root / relative).read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ToolkitError(
+            f"cannot read {relative}: {_reason(error)}",
+            f"it must be a UTF-8 text file; restore it with `git checkout -- {relative}`",
+        ) from None
 
 
-def _write_atomically(path: Path, text: str) -> None:
+def _write_atomically(root: Path, relative: str, text: str) -> None:
     """Write through a temporary file, so an interrupted write never leaves half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = root / relative
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise ToolkitError(
+            f"cannot write {relative}: {_reason(error)}",
+            f"make sure {Path(relative).parent.as_posix()}/ is a folder you can write to",
+        ) from None
+
+
+def _reason(error: Exception) -> str:
+    return error.strerror if isinstance(error, OSError) and error.strerror else str(error)
 
 
 def due(repo: Repository, expression: str, output_format: str) -> int:

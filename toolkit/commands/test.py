@@ -9,7 +9,9 @@ For every automation named (or changed since `--base` with `--changed`):
 2. each of its `examples` is checked with `autokit run NAME --example N --dry-run`: the
    example's inputs must be valid (secrets missing on this machine are noted, not failed).
 
-A summary table follows; the exit code is 1 when anything failed.
+A summary table follows (tests passed, failed and skipped, read from pytest's JUnit XML; examples
+that passed; time), then one line naming what failed; the exit code is 1 when anything
+failed.
 """
 
 from __future__ import annotations
@@ -60,10 +62,16 @@ class TestResult:
     detail: str | None = None
     duration: float = 0.0
     examples: list[ExampleResult] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)  # passed, failed, skipped
 
     @property
     def ok(self) -> bool:
         return self.tests == "passed" and all(e.status == "ok" for e in self.examples)
+
+    def tests_cell(self) -> str:
+        """`12 passed`, `1 failed, 11 passed`: the status with pytest's counts."""
+        counted = [f"{n} {what}" for what, n in self.counts.items() if n]
+        return ", ".join(counted) if counted and self.tests != "error" else self.tests
 
 
 def run(args: argparse.Namespace) -> int:
@@ -129,7 +137,7 @@ def test_automation(repo: Repository, name: str, timeout: float) -> TestResult:
     started = time.perf_counter()
     result = TestResult(name, automation.version, "passed")
     try:
-        result.tests, result.detail = run_pytest(repo, automation, timeout)
+        result.tests, result.detail, result.counts = run_pytest(repo, automation, timeout)
     except ToolkitError as error:
         result.tests, result.detail = "error", error.message
     result.duration = time.perf_counter() - started
@@ -154,12 +162,17 @@ def test_requirements(folder: Path) -> list[str]:
     return extras
 
 
-def run_pytest(repo: Repository, automation: Any, timeout: float) -> tuple[str, str | None]:
+Outcome = tuple[str, str | None, dict[str, int]]  # status, detail, pytest's counts
+
+
+def run_pytest(repo: Repository, automation: Any, timeout: float) -> Outcome:
+    import tempfile
+
     from toolkit.environments import ensure_environment
 
     tests = automation.folder / "tests"
     if not tests.is_dir():
-        return "no tests", "tests/ is missing"
+        return "no tests", "tests/ is missing", {}
     # A shell automation has no environment of its own; its tests still need a Python.
     testable = (
         replace(automation, runtime="python") if automation.runtime != "python" else automation
@@ -176,7 +189,28 @@ def run_pytest(repo: Repository, automation: Any, timeout: float) -> tuple[str, 
         "no:cacheprovider",
         "-q",
     ]
-    return _run_tests(repo, automation, command, timeout)
+    with tempfile.TemporaryDirectory(prefix="autokit-test-") as folder:
+        report = Path(folder) / "junit.xml"
+        status, detail = _run_tests(repo, automation, [*command, f"--junitxml={report}"], timeout)
+        return status, detail, junit_counts(report)
+
+
+def junit_counts(report: Path) -> dict[str, int]:
+    """Passed, failed and skipped tests from pytest's JUnit XML (empty if unreadable)."""
+    import xml.etree.ElementTree as ElementTree
+
+    try:
+        root = ElementTree.parse(report).getroot()
+    except (OSError, ElementTree.ParseError):
+        return {}
+    suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
+    total = {key: sum(int(s.get(key, 0)) for s in suites) for key in _JUNIT_KEYS}
+    failed = total["failures"] + total["errors"]
+    passed = total["tests"] - failed - total["skipped"]
+    return {"failed": failed, "passed": passed, "skipped": total["skipped"]}
+
+
+_JUNIT_KEYS = ("tests", "failures", "errors", "skipped")
 
 
 def _run_tests(
@@ -238,11 +272,13 @@ def render_table(results: list[TestResult]) -> str:
     rows = []
     for result in results:
         examples = f"{sum(e.status == 'ok' for e in result.examples)}/{len(result.examples)} ok"
+        if not result.examples:
+            examples = "-" if result.version == "?" else "none"  # "?": metadata unreadable
         rows.append(
             [
                 result.name,
                 result.version,
-                result.tests,
+                result.tests_cell(),
                 examples,
                 f"{result.duration:.1f}s",
                 "ok" if result.ok else "FAILED",
@@ -255,4 +291,7 @@ def render_table(results: list[TestResult]) -> str:
         for example in result.examples:
             if example.status != "ok":
                 lines.append(f"{result.name}: example '{example.title}': {example.note}")
+    failed = [r.name for r in results if not r.ok]
+    verdict = f"FAILED: {', '.join(failed)}" if failed else "all passed"
+    lines.append(f"{len(results) - len(failed)}/{len(results)} automation(s) ok; {verdict}")
     return "\n".join(lines)

@@ -148,3 +148,21 @@ def test_a_failed_run_keeps_the_previous_output(tmp_path: Path, output: Path) ->
         main(contacts=str(broken))
 
     assert (output / "contacts-clean.csv").read_bytes() == previous
+
+
+def test_semicolon_export_is_read_and_written_back_with_semicolons(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "\ufeffName;Email;Phone;Company\n"
+        "Jane Doe;jane.doe@example.com;030 1234567;\n"
+        "JANE DOE; Jane.Doe@Example.com ;+49 30 1234567;Doe Design\n",
+    )
+
+    result = main(contacts=str(path))
+
+    assert result["duplicates_merged"] == 1
+    assert Path(result["clean"]).read_text(encoding="utf-8").splitlines() == [
+        "Name;Email;Phone;Company",
+        "Jane Doe;jane.doe@example.com;+49301234567;Doe Design",
+    ]
+    assert Path(result["report"]).read_text(encoding="utf-8").startswith("action;rows;")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import csv
+import fcntl
 import json
 import shutil
 from email import message_from_bytes, policy
@@ -40,7 +41,7 @@ def run(invoices: Path, port: int, **extra: Any) -> dict[str, Any]:
 
 
 def body(message: Any) -> str:
-    return message.get_payload(decode=True).decode()
+    return str(message.get_payload(decode=True).decode()).replace("\r\n", "\n")
 
 
 def summary_rows(path: str) -> list[dict[str, str]]:
@@ -65,7 +66,10 @@ def test_one_reminder_per_customer_lists_all_their_overdue_invoices(
     jane = mails["jane.doe@example.com"]
     assert jane["Subject"] == "Payment reminder: 2 overdue invoices"
     assert jane["To"] == "Jane Doe <jane.doe@example.com>"
+    assert jane["Date"]
     text = body(jane)
+    assert text.startswith("Dear Jane Doe,")
+    assert text.rstrip().endswith("Kind regards,\nExample Shop accounts")
     assert "Invoice INV-2026-101: 54.50 EUR, due 2026-10-04 (53 days ago)" in text
     assert "Invoice INV-2026-107: 19.90 EUR" in text
     assert "Total open: 74.40 EUR" in text
@@ -105,12 +109,38 @@ def test_a_second_run_the_same_day_sends_nothing(
 
 
 def test_unreachable_smtp_server_sends_and_records_nothing(export: Path, closed: int) -> None:
+    ledger = export.with_suffix(".reminded.json")
+    ledger.write_text('{"INV-2026-090": "2026-11-02"}\n', encoding="utf-8")
+    before = ledger.read_bytes()
 
     with pytest.raises(InvoiceReminderError, match=rf"SMTP server 127.0.0.1:{closed}.*No remind"):
         run(export, closed)
 
-    assert not export.with_suffix(".reminded.json").exists()
+    assert ledger.read_bytes() == before
     assert not (export.parent / "output").exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "total"),
+    [
+        (HEADER + 'INV-1,Jo,jo@example.com,2026-01-01,"1,240.50",open\n', "1240.50 EUR"),
+        (
+            HEADER.replace(",", ";") + "INV-1;Jo;jo@example.com;01.01.2026;1.240,50;open\n",
+            "1240.50 EUR",
+        ),
+        (HEADER.replace(",", ";") + "INV-1;Jo;jo@example.com;01.01.2026;54,5;open\n", "54.50 EUR"),
+    ],
+    ids=["thousands-comma", "semicolons-and-decimal-comma", "decimal-comma"],
+)
+def test_amounts_are_read_as_the_spreadsheet_wrote_them(
+    tmp_path: Path, smtp_server: tuple[Mailbox, int], content: str, total: str
+) -> None:
+    export = tmp_path / "invoices.csv"
+    export.write_text(content, encoding="utf-8")
+
+    run(export, smtp_server[1])
+
+    assert f"Total open: {total}" in body(smtp_server[0].by_recipient()["jo@example.com"])
 
 
 def test_refused_recipient_is_reported_and_retried_next_run(
@@ -268,3 +298,37 @@ def test_template_syntax_error_names_the_template_and_line(
         run(export, smtp_server[1], template=str(template))
 
     assert smtp_server[0].received == []
+
+
+def test_sender_that_is_not_an_address_stops_before_anything_is_sent(
+    export: Path, smtp_server: tuple[Mailbox, int]
+) -> None:
+    with pytest.raises(InvoiceReminderError, match=r"sender 'accounts' is not an email address"):
+        run(export, smtp_server[1], sender="accounts")
+
+    assert smtp_server[0].received == []
+    assert not export.with_suffix(".reminded.json").exists()
+
+
+def test_server_without_starttls_is_a_clear_error_and_nothing_is_recorded(
+    export: Path, smtp_server: tuple[Mailbox, int]
+) -> None:
+    with pytest.raises(InvoiceReminderError, match=r"STARTTLS.*check smtp_host"):
+        run(export, smtp_server[1], smtp_security="starttls")
+
+    assert smtp_server[0].received == []
+    assert not export.with_suffix(".reminded.json").exists()
+
+
+def test_a_second_run_while_one_is_sending_sends_nothing(
+    export: Path, smtp_server: tuple[Mailbox, int]
+) -> None:
+    with open(export.parent / ".invoices.reminded.json.lock", "a") as other_run:
+        fcntl.flock(other_run, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+        with pytest.raises(InvoiceReminderError, match=r"another invoice-reminders run is using"):
+            run(export, smtp_server[1])
+
+    assert smtp_server[0].received == []
+    assert not export.with_suffix(".reminded.json").exists()
+    assert run(export, smtp_server[1])["customers_reminded"] == 3

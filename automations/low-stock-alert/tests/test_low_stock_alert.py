@@ -227,3 +227,14 @@ def test_empty_file_is_a_clear_error(tmp_path: Path) -> None:
 
     with pytest.raises(LowStockError, match=r"inventory.xlsx is not a readable Excel workbook"):
         main(inventory=str(path), dry_run=True)
+
+
+def test_csv_given_as_the_workbook_is_a_clear_error(tmp_path: Path, webhook: Webhook) -> None:
+    path = tmp_path / "inventory.csv"
+    path.write_text("SKU,Stock,Reorder level\nMUG-RED,3,5\n", encoding="utf-8")
+
+    with pytest.raises(LowStockError, match=r"inventory.csv is not an Excel workbook \(.xlsx\)"):
+        main(inventory=str(path))
+
+    assert webhook.received == []
+    assert path.read_text(encoding="utf-8") == "SKU,Stock,Reorder level\nMUG-RED,3,5\n"

@@ -27,6 +27,7 @@ class Mailbox:
     def __init__(self) -> None:
         self.received: list[tuple[list[str], Message]] = []
         self.refuse: set[str] = set()
+        self.logins: list[str] = []
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
@@ -77,3 +78,35 @@ def shop(tmp_path: Path) -> Path:
     for sub in ("cur", "new", "tmp"):
         (target / "maildir" / sub).mkdir(exist_ok=True)
     return target
+
+
+SMTP_LOGIN = ("shipping@example-shop.test", "correct horse battery")
+
+
+@pytest.fixture
+def smtp_login_server() -> Iterator[tuple[Mailbox, int]]:
+    """A server offering AUTH, accepting only SMTP_LOGIN; `mailbox.logins` lists who got in.
+
+    Plain text on loopback: TLS is not what these tests are about.
+    """
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    mailbox = Mailbox()
+
+    def check(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> Any:
+        ok = isinstance(data, LoginPassword) and (data.login, data.password) == tuple(
+            part.encode() for part in SMTP_LOGIN
+        )
+        if ok:
+            mailbox.logins.append(data.login.decode())
+        return AuthResult(success=ok, handled=False)
+
+    port = free_port()
+    controller = Controller(
+        mailbox, hostname="127.0.0.1", port=port, authenticator=check, auth_require_tls=False
+    )
+    controller.start()
+    try:
+        yield mailbox, port
+    finally:
+        controller.stop()

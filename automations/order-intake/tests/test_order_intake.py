@@ -1,15 +1,18 @@
 from __future__ import annotations
 
+import fcntl
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from main import OrderIntakeError, main
+from main import OrderIntakeError, main, save_atomically
 from openpyxl import Workbook, load_workbook
 
 if TYPE_CHECKING:  # the fixtures come from conftest.py
     from conftest import Mailbox
+
+from conftest import SMTP_LOGIN
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample"
 SENDER = "Example Shop <shipping@example-shop.test>"
@@ -75,7 +78,10 @@ def test_sends_one_notification_per_order_and_decrements_stock(
     jane = mails["jane.doe@example.com"]
     assert jane["Subject"] == "Your order 1001 is on its way"
     assert jane["From"] == SENDER
-    body = jane.get_payload(decode=True).decode()
+    assert jane["Date"]
+    body = jane.get_payload(decode=True).decode().replace("\r\n", "\n")
+    assert body.startswith("Hello Jane Doe,\n\nGood news: your order 1001 has been packed")
+    assert body.rstrip().endswith("Thank you for shopping with us!\n\nKind regards,\nExample Shop")
     assert "2 x Stoneware mug, blue (MUG-BLU)" in body
     assert "1 x Earl Grey tea, 100 g (TEA-EARL)" in body
     assert "3 x Garden gloves, size M (GLOVE-M)" in (
@@ -317,6 +323,38 @@ def test_empty_workbook_file_is_a_clear_error(shop: Path, smtp_server: tuple[Mai
     assert (shop / "inventory.xlsx").read_bytes() == b""
 
 
+def test_csv_given_as_the_workbook_is_a_clear_error(
+    shop: Path, smtp_server: tuple[Mailbox, int]
+) -> None:
+    export = shop / "inventory.csv"
+    export.write_text("SKU,Name,Stock\nMUG-RED,Stoneware mug,3\n", encoding="utf-8")
+
+    with pytest.raises(OrderIntakeError, match=r"inventory.csv is not an Excel workbook \(.xlsx\)"):
+        run(shop, smtp_server[1], inventory=str(export))
+
+    assert export.read_text(encoding="utf-8") == "SKU,Name,Stock\nMUG-RED,Stoneware mug,3\n"
+    assert smtp_server[0].received == []
+
+
+class CrashingWorkbook:
+    """Stands in for a workbook whose save dies halfway (disk full, power cut)."""
+
+    def save(self, filename: str) -> None:
+        Path(filename).write_bytes(b"PK\x03\x04 half a workbook")
+        raise KeyboardInterrupt
+
+
+def test_a_crash_while_saving_leaves_the_workbook_whole(shop: Path) -> None:
+    target = shop / "inventory.xlsx"
+    original = target.read_bytes()
+
+    with pytest.raises(KeyboardInterrupt):
+        save_atomically(CrashingWorkbook(), target, like=target)
+
+    assert target.read_bytes() == original
+    assert sorted(p.name for p in shop.iterdir()) == ["inventory.xlsx", "maildir"]
+
+
 def test_folder_that_is_not_a_maildir_is_a_clear_error(shop: Path, tmp_path: Path) -> None:
     with pytest.raises(OrderIntakeError, match=r"is not a Maildir folder.*cur/ and new/"):
         main(maildir=str(tmp_path), inventory=str(shop / "inventory.xlsx"), sender=SENDER)
@@ -332,3 +370,56 @@ def test_empty_maildir_changes_nothing(shop: Path, smtp_server: tuple[Mailbox, i
 
     assert summary["orders_applied"] == 0 and summary["rejected"] == []
     assert (shop / "inventory.xlsx").read_bytes() == workbook
+
+
+def test_sender_that_is_not_an_address_stops_before_anything_changes(
+    shop: Path, smtp_server: tuple[Mailbox, int]
+) -> None:
+    workbook = (shop / "inventory.xlsx").read_bytes()
+
+    with pytest.raises(OrderIntakeError, match=r"sender 'Example Shop' is not an email address"):
+        run(shop, smtp_server[1], sender="Example Shop")
+
+    assert (shop / "inventory.xlsx").read_bytes() == workbook
+    assert smtp_server[0].received == []
+
+
+def test_smtp_password_logs_in_as_the_sender(
+    shop: Path, smtp_login_server: tuple[Mailbox, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SMTP_PASSWORD", SMTP_LOGIN[1])
+
+    summary = run(shop, smtp_login_server[1])
+
+    assert summary["notifications_sent"] == 3
+    assert len(smtp_login_server[0].received) == 3
+    assert smtp_login_server[0].logins == ["shipping@example-shop.test"]
+
+
+def test_wrong_smtp_password_changes_nothing_and_is_not_shown(
+    shop: Path, smtp_login_server: tuple[Mailbox, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SMTP_PASSWORD", "wrong password")
+    workbook = (shop / "inventory.xlsx").read_bytes()
+
+    with pytest.raises(OrderIntakeError, match=r"cannot use the SMTP server.*535") as error:
+        run(shop, smtp_login_server[1])
+
+    assert "wrong password" not in str(error.value)
+    assert (shop / "inventory.xlsx").read_bytes() == workbook
+    assert smtp_login_server[0].received == [] and smtp_login_server[0].logins == []
+
+
+def test_a_second_run_while_one_is_working_changes_and_sends_nothing(
+    shop: Path, smtp_server: tuple[Mailbox, int]
+) -> None:
+    workbook = (shop / "inventory.xlsx").read_bytes()
+    with open(shop / ".inventory.xlsx.lock", "a") as other_run:
+        fcntl.flock(other_run, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+        with pytest.raises(OrderIntakeError, match=r"another order-intake run is processing"):
+            run(shop, smtp_server[1])
+
+    assert (shop / "inventory.xlsx").read_bytes() == workbook
+    assert smtp_server[0].received == []
+    assert run(shop, smtp_server[1])["orders_applied"] == 3  # the lock went with that run

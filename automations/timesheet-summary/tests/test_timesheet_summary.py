@@ -147,6 +147,7 @@ def test_workbook_with_the_wrong_sheet_names_the_sheets(tmp_path: Path, output: 
         "Sheet1",
         [["Date", "Person", "Project", "Hours"], [dt.date(2026, 11, 24), "Jo", "S", 8]],
     )
+    before = path.read_bytes()
 
     with pytest.raises(
         TimesheetError,
@@ -155,6 +156,8 @@ def test_workbook_with_the_wrong_sheet_names_the_sheets(tmp_path: Path, output: 
     ):
         main(timesheet=str(path))
 
+    assert path.read_bytes() == before
+    assert not output.exists()
     assert main(timesheet=str(path), sheet="Sheet1")["total_hours"] == 8
 
 
@@ -177,10 +180,11 @@ def test_bad_cell_in_a_workbook_names_sheet_and_row(tmp_path: Path) -> None:
         main(timesheet=str(path))
 
 
-def test_empty_or_foreign_files_are_clear_errors(tmp_path: Path) -> None:
+def test_empty_or_foreign_files_are_clear_errors(tmp_path: Path, output: Path) -> None:
     empty = tmp_path / "hours.xlsx"
     empty.write_bytes(b"")
     with pytest.raises(TimesheetError, match=r"hours.xlsx is not a readable Excel workbook"):
         main(timesheet=str(empty))
+    assert empty.read_bytes() == b"" and not output.exists()
     with pytest.raises(TimesheetError, match=r"hours.pdf: unsupported file type '.pdf'"):
         main(timesheet=str(write(tmp_path, "x", "hours.pdf")))
