@@ -72,9 +72,6 @@ class Catalog:
     default_branch: str
     checks: list[tuple[str, str]]  # (check id, docstring)
 
-    def by_name(self) -> dict[str, Entry]:
-        return {entry.name: entry for entry in self.entries}
-
 
 @dataclass
 class _History:
