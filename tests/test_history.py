@@ -164,6 +164,17 @@ def test_an_unwritable_home_is_a_clear_error(tmp_path: Path) -> None:
         open_history(blocker / "home")
 
 
+def test_a_home_that_is_a_file_or_a_damaged_database_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a folder")
+    with pytest.raises(ToolkitError, match="file: it is not a folder"):
+        open_history(tmp_path / "file")
+    (tmp_path / "damaged").mkdir()
+    (tmp_path / "damaged" / "history.sqlite3").write_text("garbage, not SQLite")
+    with pytest.raises(ToolkitError, match=r"history\.sqlite3 is damaged") as caught:
+        open_history(tmp_path / "damaged")
+    assert "move that file aside" in str(caught.value.hint)
+
+
 def test_a_version_1_database_is_upgraded(tmp_path: Path) -> None:
     from toolkit import history as module
 

@@ -133,7 +133,7 @@ def test_values_from_a_file_keep_their_json_types(automation: Automation) -> Non
 
 
 def test_shell_metacharacters_stay_literal(automation: Automation) -> None:
-    nasty = "it's \"quoted\"; $(rm -rf /) `id`\nsecond line"
+    nasty = 'it\'s "quoted"; $(rm -rf /) `id`\nsecond line'
     spec = {"text": {"type": "string", "description": "free text"}}
     plain = make_automation(automation.folder, spec)
     assert coerce_inputs(plain, {"text": nasty}) == {"text": nasty}
@@ -168,6 +168,8 @@ def test_inputs_files_in_json_and_yaml(tmp_path: Path) -> None:
     (tmp_path / "in.yaml").write_text("count: 3\nday: 2024-05-01\n")
     assert load_inputs_file(tmp_path / "in.json") == {"count": 3, "day": "2024-05-01"}
     assert load_inputs_file(tmp_path / "in.yaml") == {"count": 3, "day": dt.date(2024, 5, 1)}
+    (tmp_path / "bom.json").write_bytes(b'\xef\xbb\xbf{"count": 3}')  # as Notepad saves it
+    assert load_inputs_file(tmp_path / "bom.json") == {"count": 3}
 
 
 @pytest.mark.parametrize(
@@ -177,6 +179,7 @@ def test_inputs_files_in_json_and_yaml(tmp_path: Path) -> None:
         ("bad.yaml", "count: [1, 2\n", r"bad.yaml:2:1: not valid YAML"),
         ("list.json", "[1, 2]", "holds a list, not a mapping"),
         ("scalar.yaml", "just text\n", "holds str 'just text', not a mapping"),
+        ("empty.yaml", "# nothing yet\n", "holds nothing \\(it is empty\\), not a mapping"),
         ("missing.json", None, "cannot read the inputs file"),
     ],
 )

@@ -102,9 +102,13 @@ def test_a_run_returns_its_result_and_records_everything(make_repo, cli) -> None
 
 def test_uncommitted_changes_are_recorded_as_dirty(make_repo, cli) -> None:
     root = make_repo(automation_files("hello"))
+    clean = cli("run", "hello", "--repo", str(root))
+    assert clean.code == 0 and "hello 1.0.0: success" in clean.err
     (root / "automations/hello/notes.txt").write_text("draft\n")
-    assert cli("run", "hello", "--repo", str(root)).code == 0
-    assert only_run().dirty is True
+    dirty = cli("run", "hello", "--repo", str(root))
+    assert dirty.code == 0 and "hello 1.0.0+dirty: success" in dirty.err
+    with open_history() as history:
+        assert [run.dirty for run in history.find()] == [True, False]
 
 
 def test_the_process_sees_only_allowlisted_variables(make_repo, cli, monkeypatch) -> None:
@@ -327,7 +331,9 @@ def test_an_entrypoint_that_raises_fails_with_its_traceback_in_the_log(make_repo
     assert "RuntimeError: sheet is locked" in result.err
     run = only_run()
     assert (run.status, run.exit_code) == ("failed", 1)
-    assert "Traceback" in run.log_path.read_text()
+    log = run.log_path.read_text()
+    assert "Traceback" in log and 'main.py", line 2, in main' in log
+    assert "bootstrap.py" not in log  # autokit's own frames are noise to the author
 
 
 def test_an_entrypoint_without_main_is_a_clear_failure(make_repo, cli) -> None:
@@ -373,6 +379,7 @@ def test_timeout_kills_grandchildren_too(make_repo, cli) -> None:
     assert time.monotonic() - started < 10
     run = only_run()
     assert (run.status, run.exit_code) == ("timeout", 124)
+    assert run.error.startswith("timed out after 1.5 s and was stopped") and run.error in result.err
     grandchild = int((run.output_dir / "pid").read_text())
     wait_for(lambda: not alive(grandchild), 5)
     assert not alive(run.child_pid)
@@ -389,6 +396,49 @@ def test_ctrl_c_cancels_the_run(make_repo) -> None:
     assert process.stdout is not None
     assert process.stdout.readline() == "working\n"
     os.killpg(process.pid, signal.SIGINT)  # what a terminal's Ctrl-C sends
+    _, err = process.communicate(timeout=20)
+    assert process.returncode == 130, err
+    assert "slow 1.0.0: cancelled" in err and "Traceback" not in err  # no noise on Ctrl-C
+    run = only_run()
+    assert (run.status, run.exit_code) == ("cancelled", 130)
+    assert not alive(run.child_pid)
+
+
+def test_a_reader_that_goes_away_does_not_stop_the_run(make_repo) -> None:
+    code = """
+    import time
+    def main(greeting=""):
+        for number in range(300):
+            print("line", number, flush=True)
+            time.sleep(0.002)
+        return {"done": True}
+    """
+    root = make_repo(python_automation("chatty", code))
+    process = autokit(root, "run", "chatty")  # as in `autokit run chatty | head -1`
+    assert process.stdout is not None and process.stdout.readline() == "line 0\n"
+    process.stdout.close()
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert "chatty 1.0.0: success" in err and "Error" not in err
+    run = only_run()
+    assert (run.status, run.exit_code, run.result) == ("success", 0, {"done": True})
+    assert run.log_path.read_text().endswith("line 299\n")
+
+
+def test_a_second_ctrl_c_stops_a_run_that_ignores_the_first(make_repo) -> None:
+    code = """
+    import signal, time
+    def main(greeting=""):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        print("stubborn", flush=True)
+        time.sleep(60)
+    """
+    root = make_repo(python_automation("stubborn", code))
+    process = autokit(root, "run", "stubborn", start_new_session=True)
+    assert process.stdout is not None and process.stdout.readline() == "stubborn\n"
+    os.killpg(process.pid, signal.SIGINT)
+    time.sleep(0.3)  # within the grace period the first Ctrl-C gives
+    os.killpg(process.pid, signal.SIGINT)
     _, err = process.communicate(timeout=20)
     assert process.returncode == 130, err
     run = only_run()
@@ -493,21 +543,29 @@ def test_a_version_that_does_not_exist_lists_the_ones_that_do(make_repo, cli) ->
 
 def test_dry_run_shows_the_plan_and_executes_nothing(make_repo, cli, monkeypatch) -> None:
     code = "def main(greeting=''):\n    open('/tmp/should-not-exist-autokit', 'w')\n"
-    secrets = [*TOKEN_SECRET, {"name": "SMTP_PASSWORD", "description": "mail"}]
+    secrets = [
+        *TOKEN_SECRET,
+        {"name": "SMTP_PASSWORD", "description": "mail"},
+        {"name": "WEBHOOK_URL", "description": "chat", "required": False},
+    ]
     root = make_repo(python_automation("planned", code, secrets=secrets))
     monkeypatch.setenv("SHOP_TOKEN", SECRET)
     monkeypatch.delenv("SMTP_PASSWORD", raising=False)
+    monkeypatch.delenv("WEBHOOK_URL", raising=False)
     result = cli("run", "planned", "--dry-run", "-i", "greeting=bob", "--repo", str(root))
     assert result.code == 1  # a real run would be refused: a secret is missing
     assert "dry run: would run planned 1.0.0" in result.out
-    assert "SHOP_TOKEN (present), SMTP_PASSWORD (MISSING)" in result.out
+    assert (
+        "SHOP_TOKEN (present), SMTP_PASSWORD (MISSING), WEBHOOK_URL (not set, optional)"
+        in result.out
+    )
     assert "greeting = 'bob'" in result.out and SECRET not in result.out
     assert "bootstrap.py" in result.out
     (root / ".env").write_text("SMTP_PASSWORD=x\n")
     as_json = cli("run", "planned", "--dry-run", "--format", "json", "--repo", str(root))
-    assert as_json.code == 0
+    assert as_json.code == 0  # an optional secret may be missing
     plan = json.loads(as_json.out)["plan"]
-    assert plan["secrets"] == {"SHOP_TOKEN": True, "SMTP_PASSWORD": True}
+    assert plan["secrets"] == {"SHOP_TOKEN": True, "SMTP_PASSWORD": True, "WEBHOOK_URL": False}
     assert "/environments/" in plan["environment"]["path"]
     assert not Path("/tmp/should-not-exist-autokit").exists()
     with open_history() as history:
@@ -531,7 +589,10 @@ def test_json_output_is_the_run_record(make_repo, cli) -> None:
     record = json.loads(result.out)
     assert record["status"] == "success" and record["exit_code"] == 0
     assert record["result"] == {"message": "hello world"}
-    assert record["run_id"] == only_run().id
+    run = only_run()
+    assert record["run_id"] == run.id
+    assert record["record"] == run.to_dict()  # the whole row: inputs, commit, times...
+    assert record["record"]["inputs"] == {"greeting": "world"}
 
 
 REPOSITORY = Path(__file__).resolve().parent.parent

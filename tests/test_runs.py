@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from helpers import automation_files
 from test_run import python_automation
@@ -62,10 +63,15 @@ def test_runs_show_prints_the_run_and_its_log(make_repo, cli) -> None:
     assert "--- log" in shown.out and "KeyError: 'x'" in shown.out
     as_json = json.loads(cli("runs", "show", broken["id"][:18], "--format", "json").out)
     assert as_json["id"] == broken["id"] and "Traceback" in as_json["log_text"]
+    # Everything the run and scheduled workflows read, and the whole record of the run.
+    assert as_json == {**broken, "log_text": as_json["log_text"]}
+    assert {"run_dir", "exit_code", "duration", "pinned", "error"} <= set(as_json)
+    assert Path(as_json["run_dir"], "log.txt").read_text() == as_json["log_text"]
 
 
 def test_runs_errors_are_clear(cli) -> None:
     assert "no runs recorded yet" in cli("runs").out
+    assert "no lost runs of hello recorded" in cli("runs", "hello", "--status", "lost").out
     missing = cli("runs", "show", "20990101-000000-abcdef")
     assert missing.code == 1 and "no run with id" in missing.err
     no_id = cli("runs", "show")

@@ -43,6 +43,30 @@ def test_dotenv_syntax(tmp_path: Path) -> None:
         "EMPTY": "",
     }
     assert read_dotenv(tmp_path / "absent.env") == {}
+    (tmp_path / "windows.env").write_bytes(b"\xef\xbb\xbfAPI_TOKEN=t\r\nPLAIN=v\r\n")
+    assert read_dotenv(tmp_path / "windows.env") == {"API_TOKEN": "t", "PLAIN": "v"}
+
+
+def test_a_quoted_dotenv_value_may_be_followed_by_a_comment(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text(
+        'export API_TOKEN="s3cr3t#1"   # the shop token\n'
+        "SMTP_PASSWORD='a \\n b' # single quotes are literal\n"
+        'MULTI="line\\none\\ttab \\\\ backslash"\n'
+    )
+    assert read_dotenv(tmp_path / ".env") == {
+        "API_TOKEN": "s3cr3t#1",
+        "SMTP_PASSWORD": "a \\n b",
+        "MULTI": "line\none\ttab \\ backslash",
+    }
+
+
+@pytest.mark.parametrize("line", ['API_TOKEN="abc', "API_TOKEN='abc\"", 'API_TOKEN="a" b'])
+def test_an_unclosed_quote_in_dotenv_is_located(tmp_path: Path, line: str) -> None:
+    (tmp_path / ".env").write_text(f"A=1\n{line}\n")
+    with pytest.raises(ToolkitError) as caught:
+        read_dotenv(tmp_path / ".env")
+    assert ".env:2: the value of API_TOKEN opens a quote that does not close" in str(caught.value)
+    assert "abc" not in str(caught.value)
 
 
 def test_a_bad_dotenv_line_is_located_without_showing_it(tmp_path: Path) -> None:

@@ -53,10 +53,15 @@ def _load_main(entrypoint: str) -> Callable[..., Any]:
     return main  # type: ignore[no-any-return]
 
 
-def _print_traceback() -> None:
+def _print_traceback(error: BaseException) -> None:
+    """The automation's traceback, without the frames of this file and of importlib."""
     import traceback  # only on failure: it costs start-up time
 
-    traceback.print_exc()
+    report = traceback.TracebackException.from_exception(error)
+    ours = os.path.abspath(__file__)
+    frames = [f for f in report.stack if f.filename != ours and not f.filename.startswith("<")]
+    report.stack = traceback.StackSummary.from_list(frames)
+    sys.stderr.write("".join(report.format()))
 
 
 def run(request_file: str) -> int:
@@ -69,7 +74,7 @@ def run(request_file: str) -> int:
         _write(result_file, {"ok": False, "error": str(error)})
         return 1
     except BaseException as error:
-        _print_traceback()
+        _print_traceback(error)
         _write(
             result_file,
             {
@@ -82,6 +87,9 @@ def run(request_file: str) -> int:
         value = main(**_inputs(request))
     except SystemExit:
         raise
+    except KeyboardInterrupt:  # autokit cancelled the run and says so: no traceback
+        _write(result_file, {"ok": False, "error": "cancelled"})
+        return 130
     except BaseException as error:
         # An automation marks the failures it expects (bad input, a server that cannot be
         # reached) with `autokit_expected = True`: their message says it all, and a
@@ -89,7 +97,7 @@ def run(request_file: str) -> int:
         if getattr(error, "autokit_expected", False):
             _write(result_file, {"ok": False, "error": str(error)})
             return 1
-        _print_traceback()
+        _print_traceback(error)
         _write(result_file, {"ok": False, "error": f"{type(error).__name__}: {error}"})
         return 1
     try:

@@ -48,11 +48,6 @@ class Environment:
     def bin_dir(self) -> Path | None:
         return self.path / "bin" if self.path else None
 
-    def describe(self) -> str:
-        if self.path is None:
-            return "the system shell (no virtual environment)"
-        return f"{self.path} ({len(self.requirements)} requirement(s))"
-
 
 def environment_key(automation: Automation, extra_requirements: Sequence[str] = ()) -> str:
     """The cache key: runtime, the building Python's version and the sorted requirements."""

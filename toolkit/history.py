@@ -30,7 +30,6 @@ from toolkit.paths import state_home
 DATABASE_FILE = "history.sqlite3"
 RUNS_DIR = "runs"
 STATUSES = ("running", "success", "failed", "timeout", "cancelled", "lost")
-FINAL_STATUSES = STATUSES[1:]
 _BUSY_TIMEOUT_MS = 60_000
 SCHEMA_VERSION = 2
 
@@ -266,14 +265,27 @@ def open_history(home: Path | None = None, *, mark_lost: bool = True) -> History
     try:
         home.mkdir(parents=True, exist_ok=True)
         history = History(home)
-    except (OSError, sqlite3.Error) as error:
+    except sqlite3.DatabaseError as error:
+        if isinstance(error, sqlite3.OperationalError):  # locked, read-only, disk full...
+            raise _cannot_open(home, str(error)) from None
         raise ToolkitError(
-            f"cannot open the run history in {home}: {error}",
-            "check that AUTOKIT_HOME points to a writable folder",
+            f"the run history {home / DATABASE_FILE} is damaged: {error}",
+            "move that file aside (autokit then starts a new, empty history), "
+            "or set AUTOKIT_HOME to another folder",
         ) from None
+    except (OSError, sqlite3.Error) as error:
+        reason = "it is not a folder" if home.exists() and not home.is_dir() else str(error)
+        raise _cannot_open(home, reason) from None
     if mark_lost:
         history.mark_lost()
     return history
+
+
+def _cannot_open(home: Path, reason: str) -> ToolkitError:
+    return ToolkitError(
+        f"cannot open the run history in {home}: {reason}",
+        "check that AUTOKIT_HOME points to a writable folder",
+    )
 
 
 def _connect(path: Path) -> sqlite3.Connection:

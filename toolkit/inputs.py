@@ -15,7 +15,6 @@ automation receives the absolute path as a string; an empty value stays empty.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import json
 import math
 import re
@@ -52,13 +51,14 @@ def parse_assignments(pairs: Iterable[str]) -> dict[str, str]:
 def load_inputs_file(path: Path) -> dict[str, Any]:
     """The mapping of inputs in a JSON or YAML file, or a clear error."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # -sig: Windows editors add a BOM
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) else "it is not UTF-8 text"
         raise ToolkitError(f"cannot read the inputs file {path}: {reason}") from None
     data = _parse_json(path, text) if path.suffix.lower() == ".json" else _parse_yaml(path, text)
     if not isinstance(data, dict):
-        kind = "a list" if isinstance(data, list) else f"{type(data).__name__} {data!r}"
+        kinds = {list: "a list", type(None): "nothing (it is empty)"}
+        kind = kinds.get(type(data), f"{type(data).__name__} {data!r}")
         raise ToolkitError(
             f"the inputs file {path} holds {kind}, not a mapping of input names to values",
             'write e.g. {"start_date": "2024-05-01", "dry_run": true}',
@@ -122,6 +122,8 @@ def coerce_inputs(
 
 
 def _unknown(name: str, known: Mapping[str, InputSpec]) -> str:
+    import difflib  # only on this error path: it costs start-up time on every run
+
     close = difflib.get_close_matches(name, list(known), n=1)
     if close:
         return f"{name}: is not an input of this automation; did you mean '{close[0]}'?"

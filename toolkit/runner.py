@@ -82,7 +82,11 @@ class Target:
 
 @dataclass
 class RunResult:
-    """What a run did. A dry run has no id and carries the `plan` instead."""
+    """What a run did; a dry run has no id and no record, and carries the `plan` instead.
+
+    `exit_code` is autokit's (0, 1, 124, 130); `record` is the run's row in the history as
+    `autokit runs show --format json` prints it (there, `exit_code` is the process's).
+    """
 
     automation: str
     version: str
@@ -94,6 +98,7 @@ class RunResult:
     duration: float | None = None
     run_dir: str | None = None
     plan: dict[str, Any] | None = field(default=None)
+    record: dict[str, Any] | None = field(default=None)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -246,7 +251,6 @@ def _metadata_cache_dir() -> Path:
 
 
 def _load_and_cache(repo: Repository, folder: Path, cached: Path) -> Automation:
-    import contextlib
     import pickle
 
     from toolkit.metadata import check_file
@@ -360,9 +364,10 @@ def dry_run_result(
         "variables": [*sorted(ALLOWED_ENVIRONMENT), "AUTOKIT_OUTPUT_DIR", "AUTOKIT_RUN_ID"],
         "inputs": masker.mask_data(jsonable(inputs)),
         "secrets": secrets,
+        "required_secrets": [s.name for s in automation.secrets if s.required],
         "timeout": timeout,
     }
-    missing = [s.name for s in automation.secrets if s.required and not secrets[s.name]]
+    missing = [name for name in plan["required_secrets"] if not secrets[name]]
     return RunResult(
         automation.name,
         target.version,
@@ -438,9 +443,7 @@ def execute(
                 masker,
                 run_dir,
                 (stdout, stderr),
-                lambda pid: history.update(
-                    run_id, child_pid=pid, child_token=process_token(pid)
-                ),
+                lambda pid: history.update(run_id, child_pid=pid, child_token=process_token(pid)),
             )
         except BaseException as error:
             status = "cancelled" if isinstance(error, KeyboardInterrupt) else "failed"
@@ -457,6 +460,7 @@ def execute(
             )
             raise
         _finish(history, run_id, started, outcome)
+        record = history.get(run_id).to_dict()
     return RunResult(
         target.automation.name,
         target.version,
@@ -465,8 +469,9 @@ def execute(
         run_id,
         outcome.result,
         outcome.error,
-        round(time.monotonic() - started, 3),
+        record["duration"],
         str(run_dir),
+        record=record,
     )
 
 
@@ -580,7 +585,7 @@ def _run_process(
             )
     finally:
         request.unlink(missing_ok=True)
-    return _interpret(automation, status, returncode, run_dir / "result.json", masker)
+    return _interpret(automation, status, returncode, run_dir / "result.json", masker, timeout)
 
 
 def _write_request(automation: Automation, inputs: Mapping[str, object], run_dir: Path) -> Path:
@@ -604,7 +609,12 @@ def _write_request(automation: Automation, inputs: Mapping[str, object], run_dir
 
 
 def _interpret(
-    automation: Automation, status: str, returncode: int, result_file: Path, masker: Masker
+    automation: Automation,
+    status: str,
+    returncode: int,
+    result_file: Path,
+    masker: Masker,
+    timeout: float,
 ) -> _Outcome:
     """Turn the process's end and the bootstrap's result file into the run's outcome."""
     import json
@@ -613,9 +623,14 @@ def _interpret(
     if result_file.is_file():
         reported = json.loads(result_file.read_text(encoding="utf-8"))
         result_file.write_text(json.dumps(masker.mask_data(reported)), encoding="utf-8")
-    if status != "finished":
-        error = "timed out and was stopped" if status == "timeout" else "cancelled (Ctrl-C)"
+    if status == "timeout":
+        error = (
+            f"timed out after {timeout:g} s and was stopped, with every process it started "
+            "(allow more with --timeout SECONDS or `timeout:` in automation.yaml)"
+        )
         return _Outcome(status, returncode, None, error)
+    if status == "cancelled":
+        return _Outcome(status, returncode, None, "cancelled (Ctrl-C or SIGTERM)")
     if returncode == 0 and reported.get("ok", True):
         return _Outcome("success", 0, masker.mask_data(reported.get("result")), None)
     error = reported.get("error") or _exit_description(automation, returncode)
@@ -647,7 +662,8 @@ class _MaskedStream:
 
         self.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self.masker = StreamMasker(masker)
-        self.sink, self.log = sink, log
+        self.sink: TextIO | None = sink
+        self.log = log
 
     def write(self, data: bytes) -> None:
         self._emit(self.masker.feed(self.decoder.decode(data)))
@@ -656,11 +672,28 @@ class _MaskedStream:
         self._emit(self.masker.feed(self.decoder.decode(b"", final=True)) + self.masker.flush())
 
     def _emit(self, text: str) -> None:
-        if text:
+        if not text:
+            return
+        self.log.write(text)
+        self.log.flush()
+        if self.sink is None:
+            return
+        try:
             self.sink.write(text)
             self.sink.flush()
-            self.log.write(text)
-            self.log.flush()
+        except BrokenPipeError:
+            # The reader went away (`autokit run ... | head`). Stopping the automation
+            # half-way could leave its data half-updated: it runs on, the log gets it all.
+            _discard(self.sink)
+            self.sink = None
+
+
+def _discard(sink: TextIO) -> None:
+    """Send what is still written to `sink` (its buffer, the run's summary) to /dev/null."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sink.fileno())
+        os.close(devnull)
 
 
 def supervise(
@@ -689,7 +722,6 @@ def supervise(
         env=dict(env),
         start_new_session=True,
     )
-    on_start(process.pid)
     assert process.stdout is not None and process.stderr is not None
     streams = {
         process.stdout.fileno(): _MaskedStream(masker, sinks[0], log),
@@ -697,11 +729,15 @@ def supervise(
     }
     with _terminate_raises_interrupt():
         try:
+            on_start(process.pid)  # inside: a Ctrl-C while it records still stops the run
             status = _pump(process, streams, timeout)
         except KeyboardInterrupt:
             status = "cancelled"
             _stop_group(process, _signal("SIGINT"))
             _drain(streams)
+        except BaseException:
+            _stop_group(process, _signal("SIGTERM"))  # nothing runs on unsupervised
+            raise
     for stream in streams.values():
         stream.close()
     process.stdout.close()
@@ -779,9 +815,11 @@ def _stop_group(process: Any, first_signal: int) -> None:
     import subprocess
 
     _signal_group(process.pid, first_signal)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(STOP_GRACE_SECONDS)
-    _kill_leftovers(process)
+    try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(STOP_GRACE_SECONDS)
+    finally:  # a second Ctrl-C during the grace period kills at once
+        _kill_leftovers(process)
     process.wait()
 
 

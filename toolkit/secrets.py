@@ -23,12 +23,15 @@ MASK = "***"
 DOTENV_FILE = ".env"
 
 _DOTENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
+# A quoted value, then optionally a comment: "a \"b\" # c" # note  or  'a b' # note
+_QUOTED = re.compile(r"""^(?:"((?:[^"\\]|\\.)*)"|'([^']*)')\s*(?:#.*)?$""")
+_ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\"}
 
 
 def read_dotenv(path: Path) -> dict[str, str]:
     """`KEY=VALUE` lines of a .env file; `export`, quotes and `#` comments are understood."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # -sig: Windows editors add a BOM
     except FileNotFoundError:
         return {}
     except (OSError, UnicodeDecodeError) as error:
@@ -41,37 +44,47 @@ def read_dotenv(path: Path) -> dict[str, str]:
         if not match:
             raise ToolkitError(
                 f"{path}:{number}: not a KEY=VALUE line",
-                "write one `NAME=value` per line (the value is not shown here on purpose)",
+                "write one `NAME=value` per line (the line is not shown here: it may hold "
+                "a secret)",
             )
-        values[match[1]] = _unquote(match[2])
+        values[match[1]] = _value(match[2], f"{path}:{number}", match[1])
     return values
 
 
-def _unquote(value: str) -> str:
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-        inner = value[1:-1]
-        return inner.replace('\\"', '"').replace("\\n", "\n") if value[0] == '"' else inner
-    return re.sub(r"\s+#.*$", "", value)
+def _value(text: str, where: str, name: str) -> str:
+    """The value of a line: quoted (a comment may follow) or bare (` # ...` ends it)."""
+    if not text.startswith(("'", '"')):
+        return re.sub(r"\s+#.*$", "", text)
+    quoted = _QUOTED.match(text)
+    if quoted is None:
+        raise ToolkitError(
+            f"{where}: the value of {name} opens a quote that does not close",
+            "end the value with the same quote it starts with; only a `# comment` may follow",
+        )
+    if quoted[2] is not None:  # single quotes: literal, as in a shell
+        return quoted[2]
+    return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m[1], m[0]), quoted[1])
+
+
+def available_secrets(
+    automation: Automation, repo_root: Path, environ: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The declared secrets that have a value: from the environment, else from `.env`."""
+    environ = os.environ if environ is None else environ
+    if all(environ.get(s.name) for s in automation.secrets):
+        dotenv = {}  # nothing to look up: the file is not even read
+    else:
+        dotenv = read_dotenv(repo_root / DOTENV_FILE)
+    values = {s.name: environ.get(s.name) or dotenv.get(s.name) for s in automation.secrets}
+    return {name: value for name, value in values.items() if value}
 
 
 def resolve_secrets(
     automation: Automation, repo_root: Path, environ: Mapping[str, str] | None = None
 ) -> dict[str, str]:
     """The value of every declared secret that has one; a missing required one stops the run."""
-    environ = os.environ if environ is None else environ
-    dotenv: dict[str, str] | None = None
-    values: dict[str, str] = {}
-    missing: list[str] = []
-    for secret in automation.secrets:
-        if environ.get(secret.name):
-            values[secret.name] = environ[secret.name]
-            continue
-        if dotenv is None:
-            dotenv = read_dotenv(repo_root / DOTENV_FILE)
-        if dotenv.get(secret.name):
-            values[secret.name] = dotenv[secret.name]
-        elif secret.required:
-            missing.append(secret.name)
+    values = available_secrets(automation, repo_root, environ)
+    missing = [s.name for s in automation.secrets if s.required and s.name not in values]
     if missing:
         described = {s.name: s.description for s in automation.secrets}
         listing = "\n".join(f"  - {name}: {described[name]}" for name in missing)
@@ -83,19 +96,10 @@ def resolve_secrets(
     return values
 
 
-def available_secrets(automation: Automation, repo_root: Path) -> dict[str, str]:
-    """The declared secrets that have a value, without failing on missing ones."""
-    if not automation.secrets:
-        return {}
-    dotenv = read_dotenv(repo_root / DOTENV_FILE)
-    values = {s.name: os.environ.get(s.name) or dotenv.get(s.name) for s in automation.secrets}
-    return {name: value for name, value in values.items() if value}
-
-
 def present_secrets(automation: Automation, repo_root: Path) -> dict[str, bool]:
     """For a dry run: which declared secrets have a value (names only, never values)."""
-    dotenv = read_dotenv(repo_root / DOTENV_FILE) if automation.secrets else {}
-    return {s.name: bool(os.environ.get(s.name) or dotenv.get(s.name)) for s in automation.secrets}
+    values = available_secrets(automation, repo_root)
+    return {s.name: s.name in values for s in automation.secrets}
 
 
 class Masker:

@@ -103,7 +103,8 @@ def _print_summary(result: Any) -> None:
     from toolkit.console import style
 
     colour = "green" if result.status == "success" else "red"
-    line = f"{result.automation} {result.version}: {style(result.status, colour, sys.stderr)}"
+    version = result.version + ("+dirty" if result.record["dirty"] else "")  # as `runs` shows
+    line = f"{result.automation} {version}: {style(result.status, colour, sys.stderr)}"
     line += f" in {result.duration:.2f}s (run {result.run_id})"
     if result.error:
         line += f"\n  {result.error}"
@@ -111,6 +112,14 @@ def _print_summary(result: Any) -> None:
     print(line, file=sys.stderr)
     if result.result is not None:
         print(json.dumps(result.result, indent=2, ensure_ascii=False))
+
+
+def _secret_state(plan: dict[str, Any], name: str) -> str:
+    if plan["secrets"][name]:
+        return f"{name} (present)"
+    return (
+        f"{name} (MISSING)" if name in plan["required_secrets"] else f"{name} (not set, optional)"
+    )
 
 
 def render_plan(name: str, version: str, plan: dict[str, Any]) -> str:
@@ -123,10 +132,7 @@ def render_plan(name: str, version: str, plan: dict[str, Any]) -> str:
     env_text = environment["path"] or "the system shell"
     if environment["path"]:
         env_text += " (exists)" if environment["exists"] else " (would be created)"
-    secrets = (
-        ", ".join(f"{n} ({'present' if ok else 'MISSING'})" for n, ok in plan["secrets"].items())
-        or "none"
-    )
+    secrets = ", ".join(_secret_state(plan, name) for name in plan["secrets"]) or "none"
     inputs = "\n".join(f"    {k} = {v!r}" for k, v in plan["inputs"].items()) or "    (none)"
     return "\n".join(
         [

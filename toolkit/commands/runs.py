@@ -8,8 +8,7 @@ import sys
 from typing import Any
 
 from toolkit.errors import ToolkitError
-
-_STATUSES = ("running", "success", "failed", "timeout", "cancelled", "lost")
+from toolkit.history import STATUSES
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -24,11 +23,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="only runs of this automation; or `show` followed by a run id",
     )
     parser.add_argument("run_id", nargs="?", metavar="RUN_ID", help=argparse.SUPPRESS)
-    parser.add_argument("--status", choices=_STATUSES, help="only runs that ended so")
+    parser.add_argument("--status", choices=STATUSES, help="only runs with this status")
     parser.add_argument(
         "--limit", type=_positive_int, default=20, metavar="N", help="at most N runs (default 20)"
     )
-    parser.add_argument("--format", choices=["table", "text", "json"], default="table")
+    parser.add_argument(
+        "--format",
+        choices=["table", "text", "json"],
+        default="table",
+        help='json: {"runs": [...]}, or for `show` the run\'s record with its log as log_text',
+    )
 
 
 def _positive_int(text: str) -> int:
@@ -58,8 +62,15 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps({"runs": [r.to_dict() for r in records]}, indent=2))
     else:
-        print(render_table(records) if records else "no runs recorded yet")
+        print(render_table(records) if records else _nothing_found(args))
     return 0
+
+
+def _nothing_found(args: argparse.Namespace) -> str:
+    if not (args.name or args.status):
+        return "no runs recorded yet"
+    which = " ".join(filter(None, [args.status, "runs", args.name and f"of {args.name}"]))
+    return f"no {which} recorded"
 
 
 def render_table(records: list[Any]) -> str:
