@@ -4,9 +4,11 @@ For each size: `autokit catalog build` (metadata, one `git log`, page generation
 beside plain mkdocs-material building the same generated pages with a small navigation,
 and (at 300 and 1,000) the naive build with every page in the navigation. Then, in
 chromium at the largest size, the time from typing into the search box to the first
-result. Each build runs once (the naive 3,000 would take ~9 minutes, so it is left out).
+result. Plain, cold and warm builds run in interleaved rounds (median of 3 by default), so
+both sides see the same machine load; the naive build runs once (at 3,000 it would take
+~9 minutes, so it is left out).
 
-    python benchmarks/bench_catalog.py [--sizes 300,1000,3000] [--no-browser]
+    python benchmarks/bench_catalog.py [--sizes 300,1000,3000] [--rounds 3] [--no-browser]
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ import functools
 import http.server
 import json
 import os
+import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -31,31 +35,69 @@ PROJECT = Path(__file__).resolve().parents[1]
 RESULTS = PROJECT / "benchmarks" / "results"
 NAIVE_SIZES = {300, 1000}
 DEPARTMENTS = ["finance", "sales", "operations", "hr", "support", "it", "marketing", "legal"]
-TAGS = ["email", "excel", "pdf", "crm", "invoices", "reports", "slack", "inventory", "orders",
-        "payroll", "backup", "sync", "cleanup", "alerts", "onboarding"]
-WORDS = ["customer", "order", "invoice", "report", "sheet", "inventory", "reminder", "payment",
-         "supplier", "shipment", "ticket", "contract", "payroll", "refund", "quote", "catalog",
-         "stock", "delivery", "account", "ledger"]
+TAGS = [
+    "email",
+    "excel",
+    "pdf",
+    "crm",
+    "invoices",
+    "reports",
+    "slack",
+    "inventory",
+    "orders",
+    "payroll",
+    "backup",
+    "sync",
+    "cleanup",
+    "alerts",
+    "onboarding",
+]
+WORDS = [
+    "customer",
+    "order",
+    "invoice",
+    "report",
+    "sheet",
+    "inventory",
+    "reminder",
+    "payment",
+    "supplier",
+    "shipment",
+    "ticket",
+    "contract",
+    "payroll",
+    "refund",
+    "quote",
+    "catalog",
+    "stock",
+    "delivery",
+    "account",
+    "ledger",
+]
 PEOPLE = [f"Person {i}" for i in range(25)]
 
 
 def _automation(i: int, version: str) -> dict[str, Any]:
     word = WORDS[i % len(WORDS)]
     return {
-        "name": f"auto-{i:05d}", "title": f"{word.title()} automation {i}",
+        "name": f"auto-{i:05d}",
+        "title": f"{word.title()} automation {i}",
         "summary": f"Handles the {word} work of team {i % 40}: fetches, checks and files it "
-                   f"(keyword k{i:05d}).",
-        "version": version, "owners": [f"@user{i % 60}", f"@shop/team{i % 12}"],
+        f"(keyword k{i:05d}).",
+        "version": version,
+        "owners": [f"@user{i % 60}", f"@shop/team{i % 12}"],
         "department": DEPARTMENTS[i % len(DEPARTMENTS)],
         "tags": sorted({TAGS[i % len(TAGS)], TAGS[(i * 7) % len(TAGS)]}),
         "status": ["stable", "experimental", "draft", "stable"][i % 4],
-        "runtime": "python", "entrypoint": "main.py", "classification": "internal",
+        "runtime": "python",
+        "entrypoint": "main.py",
+        "classification": "internal",
         "schedule": f"{i % 60} {i % 24} * * 1-5" if i % 3 else None,
         "time_saved_minutes": 5 + i % 55,
-        "inputs": {"days": {"type": "integer", "description": "How many days back",
-                            "default": 7},
-                   "target": {"type": "string", "description": "Where results go",
-                              "required": True}},
+        "inputs": {
+            "days": {"type": "integer", "description": "How many days back", "default": 7},
+            "target": {"type": "string", "description": "Where results go", "required": True},
+        },
         "secrets": [{"name": "API_TOKEN", "description": "Token of the service"}],
         "requirements": ["requests==2.32.3"],
         "examples": [{"title": "Last week", "inputs": {"days": 7, "target": "inbox"}}],
@@ -64,18 +106,24 @@ def _automation(i: int, version: str) -> dict[str, Any]:
 
 def _readme(i: int) -> str:
     word = WORDS[i % len(WORDS)]
-    return (f"# {word.title()} automation {i}\n\nEvery morning this automation collects the "
-            f"{word} records of the previous day, checks them against the shared sheet and "
-            "files what is missing.\n\n## Usage\n\nRun it with the command on this page. "
-            "It needs the API token in the environment.\n\n## Notes\n\n"
-            "- Safe to run twice.\n- Writes a short report to the output folder.\n")
+    return (
+        f"# {word.title()} automation {i}\n\nEvery morning this automation collects the "
+        f"{word} records of the previous day, checks them against the shared sheet and "
+        "files what is missing.\n\n## Usage\n\nRun it with the command on this page. "
+        "It needs the API token in the environment.\n\n## Notes\n\n"
+        "- Safe to run twice.\n- Writes a short report to the output folder.\n"
+    )
 
 
 def _files(i: int, version: str, changes: list[str]) -> dict[str, str]:
     data = {k: v for k, v in _automation(i, version).items() if v is not None}
     changelog = "# Changelog\n\n" + "".join(f"## {v}\n\n- {c}\n\n" for v, c in changes)
-    return {"automation.yaml": yaml.safe_dump(data, sort_keys=False), "README.md": _readme(i),
-            "CHANGELOG.md": changelog, "main.py": "def main(**inputs):\n    return inputs\n"}
+    return {
+        "automation.yaml": yaml.safe_dump(data, sort_keys=False),
+        "README.md": _readme(i),
+        "CHANGELOG.md": changelog,
+        "main.py": "def main(**inputs):\n    return inputs\n",
+    }
 
 
 def _blob(text: str) -> bytes:
@@ -89,7 +137,8 @@ def make_repository(root: Path, count: int) -> None:
     shutil.copy(PROJECT / "mkdocs.yml", root / "mkdocs.yml")
     shutil.copytree(PROJECT / "docs", root / "docs")
     (root / "pyproject.toml").write_text(
-        '[tool.autokit]\nrepository_url = "https://github.com/example-shop/autokit"\n')
+        '[tool.autokit]\nrepository_url = "https://github.com/example-shop/autokit"\n'
+    )
     subprocess.run(["git", "init", "-q", "-b", "main"], cwd=root, check=True)
     stream: list[bytes] = []
     mark, when, previous = 0, 1_700_000_000, None
@@ -113,24 +162,44 @@ def make_repository(root: Path, count: int) -> None:
             stream.append(b"\n")
             stream.append(f"reset refs/tags/auto-{i:05d}@{step}\nfrom :{mark}\n\n".encode())
             previous = mark
-    subprocess.run(["git", "fast-import", "--quiet"], cwd=root, input=b"".join(stream),
-                   check=True, env=_env(root.parent))
+    subprocess.run(
+        ["git", "fast-import", "--quiet"],
+        cwd=root,
+        input=b"".join(stream),
+        check=True,
+        env=_env(root.parent),
+    )
     subprocess.run(["git", "checkout", "-q", "-f", "main"], cwd=root, check=True)
 
 
 def _env(base: Path) -> dict[str, str]:
-    env = dict(os.environ, NO_MKDOCS_2_WARNING="1", AUTOKIT_CACHE_DIR=str(base / "cache"),
-               HOME=str(base), GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=str(base / ".gitconfig"))
+    env = dict(
+        os.environ,
+        NO_MKDOCS_2_WARNING="1",
+        AUTOKIT_CACHE_DIR=str(base / "cache"),
+        HOME=str(base),
+        GIT_CONFIG_NOSYSTEM="1",
+        GIT_CONFIG_GLOBAL=str(base / ".gitconfig"),
+    )
     return env
 
 
-def _timed(command: list[str], cwd: Path, env: dict[str, str]) -> float:
+def _timed(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
+    """Wall-clock seconds, and CPU seconds of the command and every process it waited for.
+
+    On a busy machine wall-clock time swings with other work; CPU time hardly does. Plain
+    MkDocs runs in one process, so its CPU time is its idle-machine wall-clock time, and
+    ours (worker processes included) bounds our idle-machine wall-clock time from above.
+    """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if result.returncode:
         sys.exit(f"{' '.join(command)} failed:\n{result.stderr[-3000:]}")
-    return elapsed
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return elapsed, cpu
 
 
 def _size(folder: Path) -> int:
@@ -153,37 +222,73 @@ def plain_project(root: Path, target: Path, every_page_in_nav: bool) -> None:
     config = yaml.safe_load((PROJECT / "mkdocs.yml").read_text())
     config["plugins"] = ["search", "tags"]
     if every_page_in_nav:
-        automations = sorted(s for s in generated
-                             if s.startswith("automations/") and s != pages.ALL)
+        automations = sorted(
+            s for s in generated if s.startswith("automations/") and s != pages.ALL
+        )
         config["nav"].insert(2, {"Every automation": automations})
     (target / "mkdocs.yml").write_text(yaml.safe_dump(config, sort_keys=False))
 
 
-def measure(count: int, work: Path) -> dict[str, Any]:
+def measure(count: int, work: Path, rounds: int) -> dict[str, Any]:
+    """Median times of `rounds` interleaved rounds (plain, cold, warm), so both sides
+    see the same machine load; the naive build runs once, as a reference."""
     root = work / f"repo-{count}"
     start = time.perf_counter()
     make_repository(root, count)
     row: dict[str, Any] = {"automations": count, "history_seconds": time.perf_counter() - start}
     env = _env(work)
     site = work / f"site-{count}"
-    build = [sys.executable, "-m", "toolkit", "--repo", str(root), "catalog", "build",
-             "--site-dir", str(site)]
-    row["autokit_seconds"] = _timed(build, root, env)  # cold: metadata validated from scratch
-    # Warm: metadata verdicts cached by content, as after `autokit validate` in the same job.
-    row["autokit_warm_seconds"] = _timed(build, root, env)
+    build = [
+        sys.executable,
+        "-m",
+        "toolkit",
+        "--repo",
+        str(root),
+        "catalog",
+        "build",
+        "--site-dir",
+        str(site),
+    ]
+    plain = work / f"plain-{count}"
+    plain_project(root, plain, every_page_in_nav=False)
+    times: dict[str, list[float]] = {k: [] for k in ("plain", "cold", "warm")}
+    cpu: dict[str, list[float]] = {k: [] for k in times}
+
+    def run(kind: str, command: list[str], cwd: Path) -> None:
+        wall, used = _timed(command, cwd, env)
+        times[kind].append(wall)
+        cpu[kind].append(used)
+
+    for _ in range(rounds):
+        run("plain", [sys.executable, "-m", "mkdocs", "build", "-q"], plain)
+        shutil.rmtree(work / "cache", ignore_errors=True)  # cold: metadata validated afresh
+        run("cold", build, root)
+        # Warm: metadata verdicts cached by content, as after `autokit validate` in a job.
+        run("warm", build, root)
+    row["plain_seconds"] = statistics.median(times["plain"])
+    row["autokit_seconds"] = statistics.median(times["cold"])
+    row["autokit_warm_seconds"] = statistics.median(times["warm"])
+    row["plain_cpu_seconds"] = statistics.median(cpu["plain"])
+    row["autokit_cpu_seconds"] = statistics.median(cpu["cold"])
+    row["autokit_warm_cpu_seconds"] = statistics.median(cpu["warm"])
+    row["runs"] = {"wall": times, "cpu": cpu}
+    row["plain_site_mb"] = _size(plain / "site") / 1e6
+    shutil.rmtree(plain)
     row["autokit_site_mb"] = _size(site) / 1e6
     index = (site / "search" / "search_index.json").stat().st_size
     row["search_index_kb_per_automation"] = index / 1e3 / count
-    variants = [("plain", False)] + ([("naive", True)] if count in NAIVE_SIZES else [])
-    for label, every in variants:
-        project = work / f"{label}-{count}"
-        plain_project(root, project, every)
-        row[f"{label}_seconds"] = _timed([sys.executable, "-m", "mkdocs", "build", "-q"],
-                                         project, env)
-        row[f"{label}_site_mb"] = _size(project / "site") / 1e6
-        shutil.rmtree(project)
+    if count in NAIVE_SIZES:
+        naive = work / f"naive-{count}"
+        plain_project(root, naive, every_page_in_nav=True)
+        mkdocs_build = [sys.executable, "-m", "mkdocs", "build", "-q"]
+        row["naive_seconds"] = _timed(mkdocs_build, naive, env)[0]
+        row["naive_site_mb"] = _size(naive / "site") / 1e6
+        shutil.rmtree(naive)
     row["ratio_to_plain"] = row["autokit_seconds"] / row["plain_seconds"]
     row["warm_ratio_to_plain"] = row["autokit_warm_seconds"] / row["plain_seconds"]
+    row["cpu_ratio_to_plain"] = row["autokit_cpu_seconds"] / row["plain_cpu_seconds"]
+    row["warm_cpu_ratio_to_plain"] = row["autokit_warm_cpu_seconds"] / row["plain_cpu_seconds"]
+    row["load_average"] = os.getloadavg()[0]
     return row
 
 
@@ -202,8 +307,14 @@ def search_latency(site: Path) -> float:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
                 executable_path="/usr/bin/chromium",
-                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                      "--disable-component-update", "--disable-sync"])
+                args=[
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                ],
+            )
             page = browser.new_page()
             page.goto(f"http://127.0.0.1:{server.server_address[1]}/")
             page.click("input.md-search__input")
@@ -220,6 +331,7 @@ def search_latency(site: Path) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="300,1000,3000")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median)")
     parser.add_argument("--no-browser", action="store_true")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -227,7 +339,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-catalog-") as temporary:
         work = Path(temporary)
         for count in sizes:
-            rows.append(measure(count, work))
+            rows.append(measure(count, work, args.rounds))
             print(_line(rows[-1]), flush=True)
         latency = None
         if not args.no_browser and Path("/usr/bin/chromium").exists():
@@ -235,20 +347,35 @@ def main() -> None:
             print(f"chromium: typing to first search result at {max(sizes)}: {latency:.2f} s")
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / "bench_catalog.json"
-    out.write_text(json.dumps({"rows": rows, "search_latency_seconds": latency,
-                               "search_latency_automations": max(sizes)}, indent=2))
+    out.write_text(
+        json.dumps(
+            {
+                "rows": rows,
+                "search_latency_seconds": latency,
+                "search_latency_automations": max(sizes),
+            },
+            indent=2,
+        )
+    )
     print(f"results written to {out}")
 
 
 def _line(row: dict[str, Any]) -> str:
-    naive = (f" | naive {row['naive_seconds']:.1f} s {row['naive_site_mb']:.0f} MB"
-             if "naive_seconds" in row else "")
-    return (f"{row['automations']:>5} automations | autokit {row['autokit_seconds']:.1f} s "
-            f"(warm {row['autokit_warm_seconds']:.1f} s) "
-            f"{row['autokit_site_mb']:.0f} MB, index {row['search_index_kb_per_automation']:.2f}"
-            f" KB/automation | plain {row['plain_seconds']:.1f} s {row['plain_site_mb']:.0f} MB"
-            f" | ratio {row['ratio_to_plain']:.2f} (warm {row['warm_ratio_to_plain']:.2f}){naive}"
-            f" | history {row['history_seconds']:.1f} s | load {os.getloadavg()[0]:.1f}")
+    naive = (
+        f" | naive {row['naive_seconds']:.1f} s {row['naive_site_mb']:.0f} MB"
+        if "naive_seconds" in row
+        else ""
+    )
+    return (
+        f"{row['automations']:>5} automations | autokit {row['autokit_seconds']:.1f} s "
+        f"(warm {row['autokit_warm_seconds']:.1f} s) "
+        f"{row['autokit_site_mb']:.0f} MB, index {row['search_index_kb_per_automation']:.2f}"
+        f" KB/automation | plain {row['plain_seconds']:.1f} s {row['plain_site_mb']:.0f} MB"
+        f" | ratio {row['ratio_to_plain']:.2f} (warm {row['warm_ratio_to_plain']:.2f})"
+        f" | CPU {row['autokit_cpu_seconds']:.1f} s vs {row['plain_cpu_seconds']:.1f} s, ratio"
+        f" {row['cpu_ratio_to_plain']:.2f} (warm {row['warm_cpu_ratio_to_plain']:.2f}){naive}"
+        f" | history {row['history_seconds']:.1f} s | load {row['load_average']:.1f}"
+    )
 
 
 if __name__ == "__main__":

@@ -24,19 +24,29 @@ def isolated_env(base: Path) -> dict[str, str]:
     """Environment for Git and autokit away from the user's config (module-scoped fixtures
     run before the per-test isolation)."""
     env = dict(os.environ)
-    env.update(HOME=str(base), GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=str(base / ".gitconfig"),
-               AUTOKIT_CACHE_DIR=str(base / "cache"), AUTOKIT_HOME=str(base / "home"),
-               NO_MKDOCS_2_WARNING="1")
+    env.update(
+        HOME=str(base),
+        GIT_CONFIG_NOSYSTEM="1",
+        GIT_CONFIG_GLOBAL=str(base / ".gitconfig"),
+        AUTOKIT_CACHE_DIR=str(base / "cache"),
+        AUTOKIT_HOME=str(base / "home"),
+        NO_MKDOCS_2_WARNING="1",
+    )
     return env
 
 
 def git_as(root: Path, env: dict[str, str], who: str, *args: str, when: str | None = None) -> str:
-    person = {"GIT_AUTHOR_NAME": who, "GIT_AUTHOR_EMAIL": f"{who.lower()}@example.com",
-              "GIT_COMMITTER_NAME": who, "GIT_COMMITTER_EMAIL": f"{who.lower()}@example.com"}
+    person = {
+        "GIT_AUTHOR_NAME": who,
+        "GIT_AUTHOR_EMAIL": f"{who.lower()}@example.com",
+        "GIT_COMMITTER_NAME": who,
+        "GIT_COMMITTER_EMAIL": f"{who.lower()}@example.com",
+    }
     if when:
         person.update(GIT_AUTHOR_DATE=when, GIT_COMMITTER_DATE=when)
-    result = subprocess.run(["git", *args], cwd=root, env={**env, **person}, check=True,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        ["git", *args], cwd=root, env={**env, **person}, check=True, capture_output=True, text=True
+    )
     return result.stdout
 
 
@@ -46,15 +56,22 @@ def site_files(root: Path) -> None:
     shutil.copytree(PROJECT / "docs", root / "docs", dirs_exist_ok=True)
     (root / "pyproject.toml").write_text(
         '[tool.autokit]\nrepository_url = "https://github.com/example-shop/autokit"\n',
-        encoding="utf-8")
+        encoding="utf-8",
+    )
 
 
 def invoice_files(version: str, changelog: str) -> dict[str, str]:
     files = automation_files(
-        "invoice-reminders", title="Invoice reminders", version=version,
-        summary="Emails customers whose invoices are overdue.", department="Finance",
-        owners=["@alice", "@example-shop/finance"], tags=["finance", "email"],
-        schedule="0 8 * * 1-5", time_saved_minutes=30, classification="confidential",
+        "invoice-reminders",
+        title="Invoice reminders",
+        version=version,
+        summary="Emails customers whose invoices are overdue.",
+        department="Finance",
+        owners=["@alice", "@example-shop/finance"],
+        tags=["finance", "email"],
+        schedule="0 8 * * 1-5",
+        time_saved_minutes=30,
+        classification="confidential",
         requirements=["openpyxl==3.1.5"],
         secrets=[{"name": "SMTP_PASSWORD", "description": "Password of the mail account"}],
         inputs={"days": {"type": "integer", "description": "Days overdue", "default": 7}},
@@ -63,26 +80,31 @@ def invoice_files(version: str, changelog: str) -> dict[str, str]:
     files["automations/invoice-reminders/CHANGELOG.md"] = changelog
     files["automations/invoice-reminders/README.md"] = (
         "# Invoice reminders\n\nSends a polite reminder for every overdue invoice.\n\n"
-        "See [the template](template.txt) and [the old notes](notes/missing.md).\n")
+        "See [the template](template.txt) and [the old notes](notes/missing.md).\n"
+    )
     files["automations/invoice-reminders/template.txt"] = "Dear customer\n"
     return files
 
 
 def hostile_files() -> dict[str, str]:
     files = automation_files(
-        "hostile-text", title=f"Hostile {XSS} &amp; title",
+        "hostile-text",
+        title=f"Hostile {XSS} &amp; title",
         summary=f"Zanzibar {XSS} &lt;b&gt; [click](javascript:alert(3))",
         inputs={"target": {"type": "string", "description": f"Target {XSS}", "default": XSS}},
         examples=[{"title": f"Example {XSS}", "inputs": {"target": XSS}}],
-        department=f"Ops {XSS}", tags=["security"],
+        department=f"Ops {XSS}",
+        tags=["security"],
     )
     files["automations/hostile-text/README.md"] = (
         f"# Readme\n\nReadable text {XSS}\n\n[js](javascript:alert(4)) "
         '<a href="jaVasCript:alert(5)" onclick="alert(6)">raw link</a> '
         '<iframe src="javascript:alert(7)"></iframe> <svg onload="alert(8)"></svg> '
-        "&lt;script&gt;entity&lt;/script&gt;\n")
+        "&lt;script&gt;entity&lt;/script&gt;\n"
+    )
     files["automations/hostile-text/CHANGELOG.md"] = (
-        f"## 1.0.0\n\n- Changed {XSS} [x](javascript:alert(9))\n")
+        f"## 1.0.0\n\n- Changed {XSS} [x](javascript:alert(9))\n"
+    )
     return files
 
 
@@ -93,18 +115,43 @@ def build_catalog_repo(root: Path, env: dict[str, str]) -> Path:
     git_as(root, env, "Alice", "init", "-q", "-b", "main")
     build_tree(root, invoice_files("1.0.0", "## 1.0.0\n\n- First reminders.\n"))
     git_as(root, env, "Alice", "add", "-A")
-    git_as(root, env, "Alice", "commit", "-qm", "add invoice-reminders",
-           when="2026-01-05T10:00:00+00:00")
+    git_as(
+        root,
+        env,
+        "Alice",
+        "commit",
+        "-qm",
+        "add invoice-reminders",
+        when="2026-01-05T10:00:00+00:00",
+    )
     git_as(root, env, "Alice", "tag", "invoice-reminders@1.0.0")
-    build_tree(root, invoice_files(
-        "1.1.0", "## 1.1.0\n\n- Skips disputed invoices.\n\n## 1.0.0\n\n- First reminders.\n"))
-    build_tree(root, automation_files(
-        "old-report", title="Old report", summary="The weekly report, done the old way.",
-        status="deprecated", tags=["email"],
-        deprecation={"reason": "Superseded by reminders.", "replaced_by": "invoice-reminders"}))
+    build_tree(
+        root,
+        invoice_files(
+            "1.1.0", "## 1.1.0\n\n- Skips disputed invoices.\n\n## 1.0.0\n\n- First reminders.\n"
+        ),
+    )
+    build_tree(
+        root,
+        automation_files(
+            "old-report",
+            title="Old report",
+            summary="The weekly report, done the old way.",
+            status="deprecated",
+            tags=["email"],
+            deprecation={"reason": "Superseded by reminders.", "replaced_by": "invoice-reminders"},
+        ),
+    )
     git_as(root, env, "Bob", "add", "-A")
-    git_as(root, env, "Bob", "commit", "-qm", "reminders 1.1, old report",
-           when="2026-02-01T10:00:00+00:00")
+    git_as(
+        root,
+        env,
+        "Bob",
+        "commit",
+        "-qm",
+        "reminders 1.1, old report",
+        when="2026-02-01T10:00:00+00:00",
+    )
     git_as(root, env, "Bob", "tag", "invoice-reminders@1.1.0")
     git_as(root, env, "Bob", "tag", "old-report@1.0.0")
     files = {**hostile_files(), **automation_files("bare-minimum", summary="Nothing more.")}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -37,7 +38,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 def page(site: Path, path: str) -> str:
     """The article of a built page (what the page itself contributes)."""
     html = (site / path / "index.html").read_text(encoding="utf-8")
-    return html[html.index("<article"): html.index("</article>")]
+    return html[html.index("<article") : html.index("</article>")]
 
 
 def test_automation_page_shows_everything_the_metadata_and_history_say(site: Path) -> None:
@@ -52,8 +53,10 @@ def test_automation_page_shows_everything_the_metadata_and_history_say(site: Pat
         '<a href="../../tags/#tag:email">email</a>',
         "<td>confidential</td>",
         "<tr><th>Current version</th><td>1.1.0</td></tr>",
-        "<tr><td>1.1.0</td><td>2026-02-01</td><td><ul>\n<li>Skips disputed invoices.</li>",
-        "<tr><td>1.0.0</td><td>2026-01-05</td><td><ul>\n<li>First reminders.</li>",
+        '<tr><td>1.1.0</td><td class="ak-nowrap">2026-02-01</td>'
+        "<td><ul>\n<li>Skips disputed invoices.</li>",
+        '<tr><td>1.0.0</td><td class="ak-nowrap">2026-01-05</td>'
+        "<td><ul>\n<li>First reminders.</li>",
         "<td><code>days</code></td><td>integer</td><td>no</td><td>7</td><td>Days overdue</td>",
         "<code>SMTP_PASSWORD</code>",
         "<code>0 8 * * 1-5</code>: at 08:00 on Monday through Friday (UTC).",
@@ -83,13 +86,13 @@ def test_no_readme_and_empty_changelog_build_and_say_so(site: Path) -> None:
     html = page(site, "automations/bare-minimum")
     assert "This automation has no README yet." in html
     assert "It has no README.md." in html
-    assert "Its CHANGELOG.md has no `## &lt;version&gt;` sections." in html
-    assert "<tr><td>1.0.0</td><td>not tagged yet</td><td></td></tr>" in html
+    assert "Its CHANGELOG.md has no <code>## &lt;version&gt;</code> sections." in html
+    assert '<tr><td>1.0.0</td><td class="ak-nowrap">not tagged yet</td><td></td></tr>' in html
 
 
 def test_deprecated_automation_links_its_replacement(site: Path) -> None:
     html = page(site, "automations/old-report")
-    banner = html[html.index('class="admonition warning ak-deprecated"'):]
+    banner = html[html.index('class="admonition warning ak-deprecated"') :]
     banner = banner[: banner.index("</div>")]
     assert "Superseded by reminders." in banner
     assert '<a class="ak-replacement" href="../invoice-reminders/">invoice-reminders</a>' in banner
@@ -112,21 +115,28 @@ def _parsed(html: str) -> list[tuple[str, dict[str, str | None]]]:
     return parser.tags
 
 
-@pytest.mark.parametrize("path", ["automations/hostile-text", "automations", "", "departments",
-                                  "owners/alice", "impact"])
+@pytest.mark.parametrize(
+    "path", ["automations/hostile-text", "automations", "", "departments", "owners/alice", "impact"]
+)
 def test_hostile_text_is_shown_as_text_never_as_markup(site: Path, path: str) -> None:
     html = page(site, path)
     tags = _parsed(html)
-    assert not [t for t, _ in tags if t in ("script", "iframe", "svg", "object", "embed")
-                and path != "impact"]
+    assert not [
+        t
+        for t, _ in tags
+        if t in ("script", "iframe", "svg", "object", "embed") and path != "impact"
+    ]
     for tag, attrs in tags:
         assert not [a for a in attrs if a.startswith("on")], (tag, attrs)
         for name in ("href", "src"):
-            assert not (attrs.get(name) or "").strip().lower().startswith(("javascript", "data")),\
-                (tag, attrs)
+            assert not (attrs.get(name) or "").strip().lower().startswith(("javascript", "data")), (
+                tag,
+                attrs,
+            )
     if path == "automations/hostile-text":
-        escaped = ("&lt;script&gt;alert(1)&lt;/script&gt;"
-                   "&lt;img src=x onerror=&#34;alert(2)&#34;&gt;")
+        escaped = (
+            "&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=&#34;alert(2)&#34;&gt;"
+        )
         assert f"Hostile {escaped} &amp;amp; title" in html  # readable, literally
         assert f"Target {escaped}" in html
         assert "Readable text" in html and "raw link" in html
@@ -142,7 +152,8 @@ def test_search_index_holds_searchable_text_only_and_no_markup(site: Path) -> No
     assert "SMTP_PASSWORD" not in entry["text"] and "openpyxl" not in entry["text"]
     # One entry per automation page: tables and facts are excluded.
     assert [loc for loc in docs if loc.startswith("automations/invoice-reminders")] == [
-        "automations/invoice-reminders/"]
+        "automations/invoice-reminders/"
+    ]
     assert not [loc for loc in docs if loc.startswith(("departments", "owners", "impact"))]
     allowed = {"p", "code", "pre", "li", "ol", "ul", "sub", "sup"}
     for doc in index["docs"]:
@@ -161,11 +172,13 @@ def test_catalog_json_lists_every_automation_with_versions(site: Path) -> None:
     assert reminders["secrets"][0]["name"] == "SMTP_PASSWORD"
     assert [(v["version"], v["date"], v["tag"]) for v in reminders["versions"]] == [
         ("1.1.0", "2026-02-01", "invoice-reminders@1.1.0"),
-        ("1.0.0", "2026-01-05", "invoice-reminders@1.0.0")]
+        ("1.0.0", "2026-01-05", "invoice-reminders@1.0.0"),
+    ]
     # About 21.75 weekdays a month, 30 minutes each.
     assert reminders["hours_saved_per_month"] == pytest.approx(21.75 * 30 / 60, abs=0.02)
     assert by_name["bare-minimum"]["versions"] == [
-        {"version": "1.0.0", "date": None, "commit": None, "tag": None}]
+        {"version": "1.0.0", "date": None, "commit": None, "tag": None}
+    ]
     assert by_name["hostile-text"]["title"].startswith("Hostile <script>")  # data, unescaped
 
 
@@ -173,7 +186,8 @@ def test_index_pages(site: Path) -> None:
     rows = page(site, "automations").count("<tr data-department=")
     assert rows == 4
     assert 'data-department="finance" data-tag=" finance email " data-status="stable"' in page(
-        site, "automations")
+        site, "automations"
+    )
     assert "<strong>4</strong> automations in the catalog" in page(site, "")
     assert "Invoice reminders</a>: 10.9 h a month" in page(site, "")
     finance = page(site, "departments/finance")
@@ -188,14 +202,24 @@ def test_index_pages(site: Path) -> None:
     policy = page(site, "policy")
     assert "metadata-schema" in policy and "follows the metadata contract" in policy
     tags = page(site, "tags")
-    email = tags[tags.index('id="tag:email"'):]
+    email = tags[tags.index('id="tag:email"') :]
     assert "Invoice reminders" in email[: email.index("</ul>")]
+
+
+def test_every_generated_page_holds_its_html_not_the_markdown_placeholder(site: Path) -> None:
+    pages = list(site.rglob("*.html"))
+    assert len(pages) > 10
+    assert not [p for p in pages if "autokit-page-" in p.read_text(encoding="utf-8")]
+    assert '<table class="ak-inputs">' in page(site, "automations/invoice-reminders")
 
 
 def test_only_index_pages_are_in_the_navigation(site: Path) -> None:
     html = (site / "404.html").read_text(encoding="utf-8")
-    navigation = re.findall(r'class="md-nav__link[^"]*"[^>]*href="([^"]+)"|href="([^"]+)"'
-                            r'[^>]*class="md-nav__link', html)
+    navigation = re.findall(
+        r'class="md-nav__link[^"]*"[^>]*href="([^"]+)"|href="([^"]+)"'
+        r'[^>]*class="md-nav__link',
+        html,
+    )
     targets = {a or b for a, b in navigation}
     assert any(t.endswith("automations/") for t in targets)
     assert not [t for t in targets if re.search(r"automations/[a-z-]+/$", t)]
@@ -203,8 +227,9 @@ def test_only_index_pages_are_in_the_navigation(site: Path) -> None:
 
 def _build(root: Path, cli_args: list[str] | None = None) -> tuple[int, Path]:
     site_dir = root.parent / f"{root.name}-site"
-    code = main(["--repo", str(root), "catalog", "build", "--site-dir", str(site_dir),
-                 *(cli_args or [])])
+    code = main(
+        ["--repo", str(root), "catalog", "build", "--site-dir", str(site_dir), *(cli_args or [])]
+    )
     return code, site_dir
 
 
@@ -230,7 +255,7 @@ def test_repository_without_tags_builds_and_says_versions_are_undated(
     code, site = _build(_small_repo(tmp_path / "repo", tags=False))
     assert code == 0, capsys.readouterr().err
     assert "No version tags" in capsys.readouterr().err
-    assert "No version tags (`&lt;name&gt;@&lt;version&gt;`) found" in page(site, "")
+    assert "No version tags (<code>&lt;name&gt;@&lt;version&gt;</code>) found" in page(site, "")
 
 
 def test_shallow_clone_builds_and_says_history_is_partial(
@@ -238,8 +263,9 @@ def test_shallow_clone_builds_and_says_history_is_partial(
 ) -> None:
     origin = _small_repo(tmp_path / "origin", tags=True)
     clone = tmp_path / "clone"
-    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{origin}", str(clone)],
-                   check=True)
+    subprocess.run(
+        ["git", "clone", "-q", "--depth", "1", f"file://{origin}", str(clone)], check=True
+    )
     code, site = _build(clone)
     assert code == 0, capsys.readouterr().err
     assert "shallow clone" in capsys.readouterr().err
@@ -270,15 +296,77 @@ def test_missing_mkdocs_config_is_a_clear_error(
     assert "mkdocs.yml does not exist" in err and "Traceback" not in err
 
 
+def test_site_dir_that_cannot_be_written_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = _small_repo(tmp_path / "repo", tags=False)
+    (tmp_path / "a-file").write_text("not a folder\n")
+    site = tmp_path / "a-file" / "site"
+    code = main(["--repo", str(root), "catalog", "build", "--site-dir", str(site)])
+    err = capsys.readouterr().err
+    assert code == 1, err
+    assert f"the catalog could not be written: {site}" in err and "Traceback" not in err
+    assert "pass --site-dir a folder you can write to" in err
+
+
+def test_invalid_mkdocs_config_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = _small_repo(tmp_path / "repo", tags=False)
+    (root / "mkdocs.yml").write_text("site_name: x\nnav: 3\nplugins: [autokit-catalog]\n")
+    code, _ = _build(root)
+    err = capsys.readouterr().err
+    assert code == 1, err
+    assert "Config value 'nav'" in err and "mkdocs.yml is not a valid MkDocs configuration" in err
+    assert "Traceback" not in err
+
+
+def test_serve_on_a_taken_address_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = _small_repo(tmp_path / "repo", tags=False)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        address = f"127.0.0.1:{taken.getsockname()[1]}"
+        code = main(["--repo", str(root), "catalog", "serve", "--dev-addr", address])
+    err = capsys.readouterr().err
+    assert code == 1, err
+    assert f"the catalog could not be served on {address}" in err and "Traceback" not in err
+    assert "--dev-addr" in err
+
+
+def test_replacement_left_out_for_invalid_metadata_is_not_linked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = _small_repo(tmp_path / "repo", tags=False)
+    deprecation = {"reason": "Use the new one.", "replaced_by": "second-one"}
+    build_tree(root, automation_files("old-one", status="deprecated", deprecation=deprecation))
+    metadata = root / "automations" / "second-one" / "automation.yaml"
+    metadata.write_text(metadata.read_text().replace("version: 1.0.0", "version: one"))
+    code, site = _build(root)
+    assert code == 0, capsys.readouterr().err
+    assert not (site / "automations" / "second-one").exists()
+    banner = page(site, "automations/old-one")
+    assert '<a class="ak-replacement" href="../">second-one</a>' in banner  # All automations
+
+
 def test_plain_mkdocs_build_strict_uses_the_plugin(tmp_path: Path) -> None:
     root = _small_repo(tmp_path / "repo", tags=True)
     env = isolated_env(tmp_path)
-    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q"],
-                            cwd=root, env=env, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-q"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
     assert (root / "site" / "automations" / "second-one" / "index.html").is_file()
-    assert json.loads((root / "site" / "catalog.json").read_text())["automations"][0]["name"] \
+    assert (
+        json.loads((root / "site" / "catalog.json").read_text())["automations"][0]["name"]
         == "first-one"
+    )
 
 
 def test_shipped_automations_build_strict(tmp_path: Path) -> None:
@@ -295,9 +383,11 @@ def test_shipped_automations_build_strict(tmp_path: Path) -> None:
 
 
 def test_catalog_command_does_not_import_mkdocs_until_it_runs() -> None:
-    code = ("import sys, toolkit.commands.catalog, toolkit.cli; "
-            "assert not [m for m in sys.modules if m.split('.')[0] in "
-            "('mkdocs', 'material', 'nh3', 'markdown', 'git')], sorted(sys.modules)")
+    code = (
+        "import sys, toolkit.commands.catalog, toolkit.cli; "
+        "assert not [m for m in sys.modules if m.split('.')[0] in "
+        "('mkdocs', 'material', 'nh3', 'markdown', 'git')], sorted(sys.modules)"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
@@ -329,9 +419,21 @@ def test_serve_builds_and_serves_the_catalog(tmp_path: Path) -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     server = subprocess.Popen(
-        [sys.executable, "-m", "toolkit", "--repo", str(root), "catalog", "serve",
-         "--dev-addr", f"127.0.0.1:{port}"],
-        env=isolated_env(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        [
+            sys.executable,
+            "-m",
+            "toolkit",
+            "--repo",
+            str(root),
+            "catalog",
+            "serve",
+            "--dev-addr",
+            f"127.0.0.1:{port}",
+        ],
+        env=isolated_env(tmp_path),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline, body = time.monotonic() + 60, ""
         while time.monotonic() < deadline and not body:

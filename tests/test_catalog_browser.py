@@ -21,8 +21,13 @@ from toolkit.cli import main
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 # Walks the page for anything hostile text could have injected.
 INJECTED = """() => {
@@ -114,7 +119,9 @@ def test_filters_narrow_the_all_automations_table(page: Any, base_url: str) -> N
     page.select_option("select[name=department]", "")
     page.select_option("select[name=tag]", "email")
     assert sorted(rows.nth(i).locator("a").first.inner_text() for i in range(rows.count())) == [
-        "Invoice reminders", "Old report"]
+        "Invoice reminders",
+        "Old report",
+    ]
     page.select_option("select[name=status]", "deprecated")
     assert rows.count() == 1
     page.goto(base_url + "/automations/?owner=@example-shop/finance")
@@ -139,8 +146,18 @@ def test_deprecation_banner_shows_and_links_the_replacement(page: Any, base_url:
     page.wait_for_url("**/automations/invoice-reminders/")
 
 
-@pytest.mark.parametrize("path", ["/automations/hostile-text/", "/", "/automations/",
-                                  "/departments/", "/owners/alice/", "/impact/", "/tags/"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/automations/hostile-text/",
+        "/",
+        "/automations/",
+        "/departments/",
+        "/owners/alice/",
+        "/impact/",
+        "/tags/",
+    ],
+)
 def test_hostile_text_runs_nothing_and_stays_readable(page: Any, base_url: str, path: str) -> None:
     page.goto(base_url + path)
     page.wait_for_load_state("load")

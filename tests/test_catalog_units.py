@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -33,7 +34,10 @@ def test_next_runs_are_the_next_matching_minutes_in_utc() -> None:
     after = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)  # a Friday, after 08:00
     runs = cron.next_runs(cron.parse("0 8 * * 1-5"), after, 3)
     assert [r.isoformat() for r in runs] == [
-        "2026-11-30T08:00:00+00:00", "2026-12-01T08:00:00+00:00", "2026-12-02T08:00:00+00:00"]
+        "2026-11-30T08:00:00+00:00",
+        "2026-12-01T08:00:00+00:00",
+        "2026-12-02T08:00:00+00:00",
+    ]
 
 
 def test_day_of_month_and_weekday_are_ored_when_both_are_set() -> None:
@@ -64,14 +68,27 @@ def test_runs_per_month() -> None:
 )
 def test_sanitized_markdown_keeps_no_script_handler_or_unsafe_link(hostile: str) -> None:
     html = render_markdown(f"text {hostile} more").lower()
-    for bad in ("<script", "onerror", "onload", "onclick", "javascript:", "data:", "<iframe",
-                "<svg", "style=", "<form", "<input"):
+    for bad in (
+        "<script",
+        "onerror",
+        "onload",
+        "onclick",
+        "javascript:",
+        "data:",
+        "<iframe",
+        "<svg",
+        "style=",
+        "<form",
+        "<input",
+    ):
         assert bad not in html
     assert "text" in html and "more" in html
 
 
 def test_safe_links_survive() -> None:
-    html = render_markdown("[a](https://example.com/x) [b](mailto:ops@example.com) [c](http://x.org)")
+    html = render_markdown(
+        "[a](https://example.com/x) [b](mailto:ops@example.com) [c](http://x.org)"
+    )
     assert '<a href="https://example.com/x"' in html
     assert '<a href="mailto:ops@example.com"' in html
     assert '<a href="http://x.org"' in html
@@ -82,7 +99,8 @@ def test_relative_links_go_to_the_repository_or_are_dropped(tmp_path: Path) -> N
     links = LinkPolicy(tmp_path, "automations/x", "https://github.com/o/r/blob/main")
     html = render_markdown(
         "[s](sample.csv) [gone](gone.md) [up](../../pyproject.toml) ![img](sample.csv) [abs](/etc)",
-        links)
+        links,
+    )
     assert 'href="https://github.com/o/r/blob/main/automations/x/sample.csv"' in html
     assert 'src="https://github.com/o/r/blob/main/automations/x/sample.csv?raw=true"' in html
     assert html.count("href=") == 1
@@ -111,4 +129,25 @@ def test_run_command_quotes_example_values_for_the_shell() -> None:
         examples = (Example("x", {"to": "a b; rm -rf /", "dry": True, "n": 3}),)
 
     assert run_command(Automation()) == (
-        "autokit run send-report --input 'to=a b; rm -rf /' --input dry=true --input n=3")
+        "autokit run send-report --input 'to=a b; rm -rf /' --input dry=true --input n=3"
+    )
+
+
+def test_example_values_and_notes_read_as_escaped_text() -> None:
+    from toolkit.catalog.pages import _environment
+
+    env = _environment()
+    shown = env.from_string("{{ v|json_text }}").render(v={"sender": "Shop <a@b.test>"})
+    assert "&lt;a@b.test&gt;" in shown and "u003c" not in shown  # tojson writes \u003c
+    assert html.unescape(shown) == '{\n  "sender": "Shop <a@b.test>"\n}'
+    note = env.from_string("{{ n|note }}").render(n="run `autokit release` <b>now</b>")
+    assert note == "run <code>autokit release</code> &lt;b&gt;now&lt;/b&gt;"
+
+
+def test_templates_are_sandboxed() -> None:
+    from jinja2.exceptions import SecurityError
+
+    from toolkit.catalog.pages import _environment
+
+    with pytest.raises(SecurityError):
+        _environment().from_string("{{ f.__globals__ }}").render(f=test_templates_are_sandboxed)

@@ -28,8 +28,12 @@ def _automation(entry: Entry, url: str) -> dict[str, Any]:
         "url": url,
         "created": entry.created,
         "versions": [
-            {"version": v.version, "date": v.date, "commit": v.commit,
-             "tag": f"{entry.name}@{v.version}" if v.commit else None}
+            {
+                "version": v.version,
+                "date": v.date,
+                "commit": v.commit,
+                "tag": f"{entry.name}@{v.version}" if v.commit else None,
+            }
             for v in entry.versions
         ],
         "contributors": [{"name": c.name, "commits": c.commits} for c in entry.contributors],

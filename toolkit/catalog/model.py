@@ -49,6 +49,7 @@ class Entry:
     contributors: list[Contributor]
     created: str | None  # ISO 8601 date of the first commit of the folder
     notes: list[str] = field(default_factory=list)
+    page: tuple[Any, str] | None = None  # (pages.Links, its page) when `collect` rendered it
 
     @property
     def name(self) -> str:
@@ -71,9 +72,6 @@ class Catalog:
     default_branch: str
     checks: list[tuple[str, str]]  # (check id, docstring)
 
-    def by_name(self) -> dict[str, Entry]:
-        return {entry.name: entry for entry in self.entries}
-
 
 @dataclass
 class _History:
@@ -85,15 +83,19 @@ class _History:
 
     def for_names(self, names: list[str]) -> _History:
         """The part of the history a worker handling `names` needs."""
-        return _History({n: self.tags[n] for n in names if n in self.tags},
-                        {n: self.commits[n] for n in names if n in self.commits})
+        return _History(
+            {n: self.tags[n] for n in names if n in self.tags},
+            {n: self.commits[n] for n in names if n in self.commits},
+        )
 
 
-def collect(root: Path, workers: int | None = None) -> Catalog:
+def collect(root: Path, workers: int | None = None, page_links: Any = None) -> Catalog:
     """Gather the catalog of the repository at `root`.
 
     Validating metadata and rendering Markdown cost a few milliseconds per automation, so
-    with many automations they run in `workers` processes (default: one per CPU).
+    with many automations they run in `workers` processes (default: one per CPU). With
+    `page_links` (a `pages.Links`), the workers also render each automation's page, which
+    `pages.generate` then uses: the main process has the rest of the site to build.
     """
     from toolkit.checks import load_checks
 
@@ -103,14 +105,36 @@ def collect(root: Path, workers: int | None = None) -> Catalog:
     base_url = _repository_url(repo.config, notes)
     branch = str(repo.config.get("default_branch", "main"))
     blob_url = f"{base_url}/blob/{branch}" if base_url else None
-    entries, broken = _entries(repo, history, blob_url, workers)
+    site = None
+    if page_links is not None:
+        from toolkit.catalog.pages import Site
+
+        names = frozenset(folder.name for folder in repo.automation_dirs())
+        site = Site(page_links, base_url, branch, names)
+    entries, broken = _entries(repo, history, blob_url, workers, site)
+    _forget_pages_linking_to(entries, {path.split("/", 1)[1] for path in broken})
     checks = [(check.id, check.doc) for check in load_checks()]
-    return Catalog(entries, _leaders(entries, history),
-                   _inventory_notes(broken) + notes + history.notes, base_url, branch, checks)
+    return Catalog(
+        entries,
+        _leaders(entries, history),
+        _inventory_notes(broken) + notes + history.notes,
+        base_url,
+        branch,
+        checks,
+    )
 
 
-def _entries(repo: Repository, history: _History, blob_url: str | None,
-             workers: int | None) -> tuple[list[Entry], list[str]]:
+def _forget_pages_linking_to(entries: list[Entry], left_out: set[str]) -> None:
+    """Pages rendered before it was known that their replacement has no page of its own."""
+    for entry in entries:
+        deprecation = entry.automation.deprecation
+        if deprecation and deprecation.replaced_by in left_out:
+            entry.page = None
+
+
+def _entries(
+    repo: Repository, history: _History, blob_url: str | None, workers: int | None, site: Any
+) -> tuple[list[Entry], list[str]]:
     """Valid automations as entries (sorted by name), and the folders with invalid metadata."""
     import os
     import threading
@@ -127,8 +151,10 @@ def _entries(repo: Repository, history: _History, blob_url: str | None,
     workers = max(1, min(workers, len(folders)))
     cache = cache_for(repo)
     chunks = [folders[i::workers] for i in range(workers)]
-    jobs = [(repo.root, chunk, dict(cache), history.for_names([f.name for f in chunk]),
-             blob_url) for chunk in chunks]
+    jobs = [
+        (repo.root, chunk, dict(cache), history.for_names([f.name for f in chunk]), blob_url, site)
+        for chunk in chunks
+    ]
     if workers == 1:
         results = [_entries_of(*jobs[0])]
     else:
@@ -167,9 +193,16 @@ class _RecordingCache(dict[str, Any]):
         super().__setitem__(key, value)
 
 
-def _entries_of(root: Path, folders: list[Path], known: dict[str, Any], history: _History,
-                blob_url: str | None) -> tuple[list[Entry], list[str], set[str], dict[str, Any]]:
-    """One worker's share: validate each folder's metadata and build its entry."""
+def _entries_of(
+    root: Path,
+    folders: list[Path],
+    known: dict[str, Any],
+    history: _History,
+    blob_url: str | None,
+    site: Any,
+) -> tuple[list[Entry], list[str], set[str], dict[str, Any]]:
+    """One worker's share: validate each folder's metadata, build its entry (and page)."""
+    from toolkit.catalog.pages import automation_markdown
     from toolkit.metadata import METADATA_FILE, check_file
 
     cache = _RecordingCache(known)
@@ -182,23 +215,29 @@ def _entries_of(root: Path, folders: list[Path], known: dict[str, Any], history:
             broken.append(f"automations/{folder.name}")
         else:
             entries.append(_entry(automation, history, blob_url))
+            if site is not None:
+                entries[-1].page = (site.links, automation_markdown(entries[-1], site))
     return entries, broken, cache.used, cache.new
 
 
 def _inventory_notes(broken: list[str]) -> list[str]:
     if not broken:
         return []
-    return [f"{len(broken)} automation(s) left out because their metadata is invalid "
-            f"({', '.join(broken[:5])}{'...' if len(broken) > 5 else ''}); "
-            "`autokit validate` explains why."]
+    return [
+        f"{len(broken)} automation(s) left out because their metadata is invalid "
+        f"({', '.join(broken[:5])}{'...' if len(broken) > 5 else ''}); "
+        "`autokit validate` explains why."
+    ]
 
 
 def _repository_url(config: dict[str, Any], notes: list[str]) -> str | None:
     url = config.get("repository_url")
     if isinstance(url, str) and re.fullmatch(r"https://[^\s\"'<>]+", url):
         return url.rstrip("/")
-    notes.append("No valid `repository_url` (https://...) in [tool.autokit] of pyproject.toml: "
-                 "pages have no source or edit links.")
+    notes.append(
+        "No valid `repository_url` (https://...) in [tool.autokit] of pyproject.toml: "
+        "pages have no source or edit links."
+    )
     return None
 
 
@@ -207,20 +246,26 @@ def _read_history(root: Path) -> _History:
 
     history = _History()
     if not git.is_git_repository(root) or git.head_commit(root) is None:
-        history.notes.append("Not a Git repository with commits: versions, dates and "
-                             "contributors could not be computed.")
+        history.notes.append(
+            "Not a Git repository with commits: versions, dates and "
+            "contributors could not be computed."
+        )
         return history
     history.tags = git.version_tags(root)
     for commit in git.history(root, "automations"):
         for name in {p.split("/")[1] for p in commit.paths if p.count("/") >= 2}:
             history.commits.setdefault(name, []).append(commit)
     if git.is_shallow(root):
-        history.notes.append("This is a shallow clone: creation dates, contributors and the "
-                             "leaderboard only cover the fetched history (fetch with "
-                             "`fetch-depth: 0` for all of it).")
+        history.notes.append(
+            "This is a shallow clone: creation dates, contributors and the "
+            "leaderboard only cover the fetched history (fetch with "
+            "`fetch-depth: 0` for all of it)."
+        )
     if not history.tags:
-        history.notes.append("No version tags (`<name>@<version>`) found: version dates "
-                             "are unknown; `autokit release` creates the tags.")
+        history.notes.append(
+            "No version tags (`<name>@<version>`) found: version dates "
+            "are unknown; `autokit release` creates the tags."
+        )
     return history
 
 
@@ -236,12 +281,20 @@ def _entry(automation: Automation, history: _History, blob_url: str | None) -> E
     if not changelog:
         notes.append("Its CHANGELOG.md has no `## <version>` sections.")
     if links.dropped:
-        notes.append("Links to files that do not exist in its folder were removed: "
-                     + ", ".join(sorted(set(links.dropped))))
+        notes.append(
+            "Links to files that do not exist in its folder were removed: "
+            + ", ".join(sorted(set(links.dropped)))
+        )
     commits = history.commits.get(automation.name, [])
     tags = history.tags.get(automation.name, [])
-    return Entry(automation, _versions(automation, tags, changelog), readme_html,
-                 _contributors(commits), commits[-1].date[:10] if commits else None, notes)
+    return Entry(
+        automation,
+        _versions(automation, tags, changelog),
+        readme_html,
+        _contributors(commits),
+        commits[-1].date[:10] if commits else None,
+        notes,
+    )
 
 
 def _read_text(path: Path) -> str | None:
@@ -264,7 +317,7 @@ def _changelog_sections(text: str, links: LinkPolicy) -> dict[str, str]:
             continue
         following = _NEXT_HEADING.search(text, match.end())
         versions.append(match[1])
-        bodies.append(text[match.end(): following.start() if following else len(text)])
+        bodies.append(text[match.end() : following.start() if following else len(text)])
     if not versions:
         return {}
     marker = f"autokit-section-{secrets.token_hex(8)}"  # no contributor text can hold it
@@ -276,11 +329,13 @@ def _changelog_sections(text: str, links: LinkPolicy) -> dict[str, str]:
 
 
 def _versions(automation: Automation, tags: list[Any], changelog: dict[str, str]) -> list[Version]:
-    versions = [Version(t.version, t.date[:10], t.commit, changelog.get(t.version, ""))
-                for t in tags]
+    versions = [
+        Version(t.version, t.date[:10], t.commit, changelog.get(t.version, "")) for t in tags
+    ]
     if automation.version not in {t.version for t in tags}:
-        versions.append(Version(automation.version, None, None,
-                                changelog.get(automation.version, "")))
+        versions.append(
+            Version(automation.version, None, None, changelog.get(automation.version, ""))
+        )
     versions.sort(key=lambda v: tuple(int(p) for p in v.version.split(".")), reverse=True)
     return versions
 

@@ -99,52 +99,100 @@ class Links:
         return [p for p in folder.split("/") if p]
 
 
+@dataclass(frozen=True)
+class Site:
+    """What an automation's page needs to know about the rest of the site."""
+
+    links: Links
+    repository_url: str | None
+    default_branch: str
+    names: frozenset[str]  # the automations that have a page
+
+
 def generate(catalog: Catalog, links: Links, now: datetime | None = None) -> dict[str, str]:
     """Every generated page: source path -> Markdown with front matter."""
+    prerendered = now is None  # pages `collect` rendered are for the current time
     now = now or datetime.now(UTC)
     env = _environment()
     pages: dict[str, str] = {}
-    names = {e.name for e in catalog.entries}
+    site = Site(
+        links,
+        catalog.repository_url,
+        catalog.default_branch,
+        frozenset(e.name for e in catalog.entries),
+    )
     for entry in catalog.entries:
-        src = automation_page(entry.name)
-        pages[src] = _automation(env, entry, catalog, links, src, names, now)
+        page = entry.page if prerendered and entry.page and entry.page[0] == links else None
+        pages[automation_page(entry.name)] = page[1] if page else _automation(env, entry, site, now)
     pages[ALL] = _all(env, catalog, links)
     pages.update(_groups(env, catalog, links, "department"))
     pages.update(_groups(env, catalog, links, "owner"))
-    pages[TAGS] = _front({"title": "Tags", "search": {"exclude": True}}) + \
-        "Every tag, with the automations that carry it.\n\n<!-- material/tags -->\n"
+    pages[TAGS] = (
+        _front({"title": "Tags", "search": {"exclude": True}})
+        + "Every tag, with the automations that carry it.\n\n<!-- material/tags -->\n"
+    )
     pages[IMPACT] = _impact(env, catalog, links)
-    pages[CONTRIBUTORS] = _render(env, "contributors.html", CONTRIBUTORS, links,
-                                  {"title": "Contributors", "search": {"exclude": True}},
-                                  catalog=catalog)
+    pages[CONTRIBUTORS] = _render(
+        env,
+        "contributors.html",
+        CONTRIBUTORS,
+        links,
+        {"title": "Contributors", "search": {"exclude": True}},
+        catalog=catalog,
+    )
     pages[POLICY] = _policy(catalog)
     return pages
 
 
 def home_block(catalog: Catalog, links: Links) -> str:
     """The generated part of the home page (replaces HOME_MARKER)."""
-    newest = sorted((e for e in catalog.entries if e.created),
-                    key=lambda e: (e.created or "", e.name), reverse=True)[:5]
-    html = _environment().get_template("home.html").render(
-        catalog=catalog, newest=newest, top=ranking([e.automation for e in catalog.entries])[:5],
-        link=lambda to: links.rel(HOME, to), automation_page=automation_page,
+    newest = sorted(
+        (e for e in catalog.entries if e.created),
+        key=lambda e: (e.created or "", e.name),
+        reverse=True,
+    )[:5]
+    html = (
+        _environment()
+        .get_template("home.html")
+        .render(
+            catalog=catalog,
+            newest=newest,
+            top=ranking([e.automation for e in catalog.entries])[:5],
+            link=lambda to: links.rel(HOME, to),
+            automation_page=automation_page,
+        )
     )
     return _one_block(html)
 
 
-def _automation(env: Any, entry: Entry, catalog: Catalog, links: Links, src: str,
-                names: set[str], now: datetime) -> str:
+def automation_markdown(entry: Entry, site: Site) -> str:
+    """One automation's page, as `generate` would write it now."""
+    return _automation(_environment(), entry, site, datetime.now(UTC))
+
+
+def _automation(env: Any, entry: Entry, site: Site, now: datetime) -> str:
     automation = entry.automation
-    meta = {"title": meta_text(automation.title), "tags": list(automation.tags),
-            "hide": ["toc"]}
+    src = automation_page(entry.name)
+    meta = {"title": meta_text(automation.title), "tags": list(automation.tags), "hide": ["toc"]}
     return _render(
-        env, "automation.html", src, links, meta, e=entry, a=automation, catalog=catalog,
-        names=names, schedule=_schedule(automation.schedule, now),
-        impact=impact_of(automation), command=run_command(automation),
-        source_url=_source_url(catalog, automation.name),
-        edit_url=_edit_url(catalog, entry), github_url=github_url,
-        automation_page=automation_page, department_page=department_page,
-        owner_page=owner_page, value=_display_value,
+        env,
+        "automation.html",
+        src,
+        site.links,
+        meta,
+        e=entry,
+        a=automation,
+        names=site.names,
+        schedule=_schedule(automation.schedule, now),
+        impact=impact_of(automation),
+        command=run_command(automation),
+        source_url=_source_url(site, automation.name),
+        edit_url=_edit_url(site, entry),
+        github_url=github_url,
+        automation_page=automation_page,
+        department_page=department_page,
+        owner_page=owner_page,
+        value=_display_value,
     )
 
 
@@ -156,10 +204,17 @@ def _all(env: Any, catalog: Catalog, links: Links) -> str:
         "status": sorted({e.automation.status for e in entries}),
         "owner": sorted({o for e in entries for o in e.automation.owners}, key=str.lower),
     }
-    return _render(env, "all.html", ALL, links,
-                   {"title": "All automations", "search": {"exclude": True}, "hide": ["toc"]},
-                   entries=entries, facets=facets, automation_page=automation_page,
-                   department_slug=department_slug)
+    return _render(
+        env,
+        "all.html",
+        ALL,
+        links,
+        {"title": "All automations", "search": {"exclude": True}, "hide": ["toc"]},
+        entries=entries,
+        facets=facets,
+        automation_page=automation_page,
+        department_slug=department_slug,
+    )
 
 
 def _groups(env: Any, catalog: Catalog, links: Links, kind: str) -> dict[str, str]:
@@ -175,16 +230,32 @@ def _groups(env: Any, catalog: Catalog, links: Links, kind: str) -> dict[str, st
             groups.setdefault(page_of(one_line(key)), (one_line(key), []))[1].append(entry)
     index = DEPARTMENTS if kind == "department" else OWNERS
     pages = {
-        index: _render(env, "groups.html", index, links,
-                       {"title": kind.title() + "s", "search": {"exclude": True}},
-                       groups=sorted(groups.values(), key=lambda g: g[0].lower()),
-                       page_of=page_of, kind=kind, github_url=github_url)
+        index: _render(
+            env,
+            "groups.html",
+            index,
+            links,
+            {"title": kind.title() + "s", "search": {"exclude": True}},
+            groups=sorted(groups.values(), key=lambda g: g[0].lower()),
+            page_of=page_of,
+            kind=kind,
+            github_url=github_url,
+        )
     }
     for src, (key, members) in groups.items():
-        pages[src] = _render(env, "group.html", src, links,
-                             {"title": meta_text(key), "search": {"exclude": True}},
-                             key=key, entries=members, kind=kind, github_url=github_url,
-                             automation_page=automation_page, index=index)
+        pages[src] = _render(
+            env,
+            "group.html",
+            src,
+            links,
+            {"title": meta_text(key), "search": {"exclude": True}},
+            key=key,
+            entries=members,
+            kind=kind,
+            github_url=github_url,
+            automation_page=automation_page,
+            index=index,
+        )
     return pages
 
 
@@ -192,17 +263,27 @@ def _impact(env: Any, catalog: Catalog, links: Links) -> str:
     automations = [e.automation for e in catalog.entries]
     impacts = ranking(automations)
     href = {i.name: links.rel(IMPACT, automation_page(i.name)) for i in impacts}
-    return _render(env, "impact.html", IMPACT, links,
-                   {"title": "Impact", "search": {"exclude": True}},
-                   impacts=impacts, chart=bar_chart(impacts, href),
-                   total=sum(i.hours_per_month for i in impacts),
-                   unscheduled=len(automations) - len(impacts), automation_page=automation_page)
+    return _render(
+        env,
+        "impact.html",
+        IMPACT,
+        links,
+        {"title": "Impact", "search": {"exclude": True}},
+        impacts=impacts,
+        chart=bar_chart(impacts, href),
+        total=sum(i.hours_per_month for i in impacts),
+        unscheduled=len(automations) - len(impacts),
+        automation_page=automation_page,
+    )
 
 
 def _policy(catalog: Catalog) -> str:
     """The checks' own docstrings (project code, not contributor text) as Markdown."""
-    parts = ["# Policy\n", "Every pull request runs these checks (`autokit policy`). "
-             "Each section is the check's own documentation.\n"]
+    parts = [
+        "# Policy\n",
+        "Every pull request runs these checks (`autokit policy`). "
+        "Each section is the check's own documentation.\n",
+    ]
     for check_id, doc in catalog.checks:
         parts.append(f"## `{check_id}`\n\n{doc or '(not documented)'}\n")
     return "\n".join(parts)
@@ -213,8 +294,11 @@ def _schedule(expression: str | None, now: datetime) -> dict[str, Any] | None:
         return None
     parsed = cron.parse(expression)
     runs = cron.next_runs(parsed, now, 3)
-    return {"cron": expression, "english": cron.describe(parsed),
-            "next": [r.strftime("%Y-%m-%d %H:%M UTC") for r in runs]}
+    return {
+        "cron": expression,
+        "english": cron.describe(parsed),
+        "next": [r.strftime("%Y-%m-%d %H:%M UTC") for r in runs],
+    }
 
 
 def run_command(automation: Any) -> str:
@@ -240,25 +324,30 @@ def _display_value(value: Any) -> str:
     return "" if value is None else one_line(_cli_value(value))
 
 
-def _source_url(catalog: Catalog, name: str) -> str | None:
-    if not catalog.repository_url:
+def _source_url(site: Site, name: str) -> str | None:
+    if not site.repository_url:
         return None
-    return f"{catalog.repository_url}/tree/{catalog.default_branch}/automations/{name}"
+    return f"{site.repository_url}/tree/{site.default_branch}/automations/{name}"
 
 
-def _edit_url(catalog: Catalog, entry: Entry) -> str | None:
-    if not catalog.repository_url:
+def _edit_url(site: Site, entry: Entry) -> str | None:
+    if not site.repository_url:
         return None
     file = "README.md" if entry.readme_html is not None else "automation.yaml"
-    return (f"{catalog.repository_url}/edit/{catalog.default_branch}/automations/"
-            f"{entry.name}/{file}")
+    return f"{site.repository_url}/edit/{site.default_branch}/automations/{entry.name}/{file}"
 
 
-def _render(env: Any, template: str, src: str, links: Links, meta: dict[str, Any],
-            **context: Any) -> str:
+def _render(
+    env: Any, template: str, src: str, links: Links, meta: dict[str, Any], **context: Any
+) -> str:
     link: Callable[[str], str] = lambda to: links.rel(src, to)  # noqa: E731
     body = env.get_template(template).render(link=link, **context)
     return _front(meta) + _one_block(body) + "\n"
+
+
+def is_html(markdown: str) -> bool:
+    """Whether a page body (front matter removed) is one raw HTML block, as `_render` writes."""
+    return markdown.startswith("<") and "\n\n" not in markdown.rstrip()
 
 
 def _one_block(html: str) -> str:
@@ -281,15 +370,28 @@ def _front(meta: dict[str, Any]) -> str:
 
 @lru_cache(maxsize=1)
 def _environment() -> Any:
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+    from jinja2 import FileSystemLoader, StrictUndefined
+    from jinja2.sandbox import SandboxedEnvironment
 
-    # Not sandboxed: these templates are ours, and contributor text only ever arrives as
-    # data, which autoescape escapes. (The sandbox's attribute checks cost ~30% per page.)
-    env = Environment(
+    # Compiled once per process; contributor text only ever arrives as data, which
+    # autoescape escapes, and the sandbox keeps templates away from Python internals.
+    env = SandboxedEnvironment(
         loader=FileSystemLoader(Path(__file__).parent / "templates"),
-        undefined=StrictUndefined, autoescape=True, trim_blocks=True, lstrip_blocks=True,
+        undefined=StrictUndefined,
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
     )
     env.filters["one_line"] = one_line
     env.filters["hours"] = lambda v: f"{v:,.1f}"
+    env.filters["note"] = _note_html
+    # Readable JSON (tojson writes "<" as \\u003c); autoescape still escapes it.
+    env.filters["json_text"] = lambda v: json.dumps(v, indent=2, ensure_ascii=False, default=str)
     return env
 
+
+def _note_html(note: str) -> Any:
+    """A build note as HTML: escaped, its `code` spans shown as code."""
+    from markupsafe import Markup
+
+    return Markup(re.sub(r"`([^`]+)`", r"<code>\1</code>", escape(note)))

@@ -9,6 +9,7 @@ material renders the whole navigation into every page (quadratic in the page cou
 from __future__ import annotations
 
 import logging
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -32,11 +33,14 @@ class CatalogPlugin(BasePlugin[CatalogConfig]):  # type: ignore[no-untyped-call]
     def __init__(self) -> None:
         self.catalog: Catalog | None = None
         self.links = pages.Links()
+        self.placeholder = f"autokit-page-{secrets.token_hex(8)}"  # no page text can hold it
+        self.generated: set[str] = set()  # source paths of the pages this plugin added
+        self.bodies: dict[str, str] = {}  # page source path -> its HTML, until rendered
 
     def on_config(self, config: Any) -> Any:
         root = Path(self.config.repository or Path(config.config_file_path).parent)
-        self.catalog = collect(root.resolve())
         self.links = pages.Links(bool(config.use_directory_urls))
+        self.catalog = collect(root.resolve(), page_links=self.links)
         for note in self.catalog.notes:
             log.info("catalog: %s", note)  # INFO: a shallow clone must not fail --strict
         for entry in self.catalog.entries:
@@ -47,6 +51,7 @@ class CatalogPlugin(BasePlugin[CatalogConfig]):  # type: ignore[no-untyped-call]
     def on_files(self, files: Files, config: Any) -> Files:
         assert self.catalog is not None
         generated = pages.generate(self.catalog, self.links)
+        self.generated = set()
         if files.get_file_from_path(pages.HOME) is None:
             generated[pages.HOME] = "# Automation catalog\n\n" + pages.HOME_MARKER + "\n"
         for src, content in generated.items():
@@ -56,14 +61,26 @@ class CatalogPlugin(BasePlugin[CatalogConfig]):  # type: ignore[no-untyped-call]
             in_nav = src in pages.INDEX_PAGES or src == pages.HOME
             inclusion = InclusionLevel.UNDEFINED if in_nav else InclusionLevel.NOT_IN_NAV
             files.append(File.generated(config, src, content=content, inclusion=inclusion))
+            self.generated.add(src)
         return files
 
     def on_page_markdown(self, markdown: str, page: Any, config: Any, files: Any) -> str:
+        if page.file.src_uri in self.generated and pages.is_html(markdown):
+            # A page that is one raw HTML block: Markdown would only copy it, but first
+            # parse all of it twice (MkDocs' anchor scan, Python-Markdown's block
+            # finder), the largest share of the build. It gets a placeholder to convert,
+            # and the HTML goes back in after Markdown.
+            self.bodies[page.file.src_uri] = markdown
+            return self.placeholder
         if page.file.src_uri == pages.HOME and pages.HOME_MARKER in markdown:
             assert self.catalog is not None
             block = pages.home_block(self.catalog, self.links)
             markdown = markdown.replace(pages.HOME_MARKER, block)
         return markdown
+
+    def on_page_content(self, html: str, page: Any, config: Any, files: Any) -> str:
+        body = self.bodies.pop(page.file.src_uri, None)
+        return html if body is None else html.replace(f"<p>{self.placeholder}</p>", body.strip(), 1)
 
     def on_post_build(self, config: Any) -> None:
         from toolkit.catalog.data import catalog_json

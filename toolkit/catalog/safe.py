@@ -100,4 +100,3 @@ def _converter() -> Any:
 def one_line(text: Any) -> str:
     """Metadata shown inline: whitespace (newlines too) collapsed to single spaces."""
     return " ".join(str(text).split())
-

@@ -19,11 +19,18 @@ from toolkit.repo import Repository, repository_from_args
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     build = actions.add_parser("build", help="build the site (strict: any warning fails)")
-    build.add_argument("--site-dir", metavar="DIR",
-                       help="where to write the site (default: site/ in the repository)")
+    build.add_argument(
+        "--site-dir",
+        metavar="DIR",
+        help="where to write the site (default: site/ in the repository)",
+    )
     serve = actions.add_parser("serve", help="serve the site locally, rebuilding on changes")
-    serve.add_argument("--dev-addr", metavar="HOST:PORT", default="127.0.0.1:8000",
-                       help="address to serve on (default: 127.0.0.1:8000)")
+    serve.add_argument(
+        "--dev-addr",
+        metavar="HOST:PORT",
+        default="127.0.0.1:8000",
+        help="address to serve on (default: 127.0.0.1:8000)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -51,8 +58,16 @@ def build(repo: Repository, site_dir: Path | None = None) -> Path:
         finally:
             config.plugins.on_shutdown()
     except (Abort, MkDocsException) as error:
-        raise ToolkitError(f"the catalog did not build: {error}",
-                           "fix the warnings printed above, then build again") from None
+        raise ToolkitError(
+            f"the catalog did not build: {error}",
+            "fix the warnings printed above, then build again",
+        ) from None
+    except OSError as error:
+        where = error.filename or config.site_dir
+        raise ToolkitError(
+            f"the catalog could not be written: {where}: {error.strerror}",
+            "pass --site-dir a folder you can write to",
+        ) from None
     return Path(config.site_dir)
 
 
@@ -66,12 +81,17 @@ def serve(repo: Repository, dev_addr: str) -> int:
         mkdocs_serve(config_file=str(_config_file(repo)), dev_addr=dev_addr)
     except MkDocsException as error:
         raise ToolkitError(f"the catalog could not be served: {error}") from None
+    except OSError as error:  # typically the address is taken or not this machine's
+        raise ToolkitError(
+            f"the catalog could not be served on {dev_addr}: {error.strerror}",
+            "pass --dev-addr a free local address, e.g. 127.0.0.1:8001",
+        ) from None
     return 0
 
 
 def _load_config(repo: Repository, overrides: dict[str, Any]) -> Any:
     from mkdocs.config import load_config
-    from mkdocs.exceptions import ConfigurationError
+    from mkdocs.exceptions import Abort, ConfigurationError
 
     _quiet_end_of_life_notice()
     _log_to_stderr()
@@ -79,13 +99,19 @@ def _load_config(repo: Repository, overrides: dict[str, Any]) -> Any:
         return load_config(config_file=str(_config_file(repo)), **overrides)
     except ConfigurationError as error:
         raise ToolkitError(f"mkdocs.yml: {error}", "fix the configuration") from None
+    except Abort:  # MkDocs has logged each problem above
+        raise ToolkitError(
+            "mkdocs.yml is not a valid MkDocs configuration", "fix the errors printed above"
+        ) from None
 
 
 def _config_file(repo: Repository) -> Path:
     path = repo.root / "mkdocs.yml"
     if not path.is_file():
-        raise ToolkitError(f"{path} does not exist",
-                           "the catalog is configured by mkdocs.yml at the repository root")
+        raise ToolkitError(
+            f"{path} does not exist",
+            "the catalog is configured by mkdocs.yml at the repository root",
+        )
     return path
 
 
