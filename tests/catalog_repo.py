@@ -161,3 +161,19 @@ def build_catalog_repo(root: Path, env: dict[str, str]) -> Path:
     git_as(root, env, "Carol", "add", "-A")
     git_as(root, env, "Carol", "commit", "-qm", "two more", when="2026-03-01T10:00:00+00:00")
     return root
+
+
+def build_catalog_site(base: Path) -> Path:
+    """Build the fixture repository under `base` and its catalog into `base/site`."""
+    import pytest
+
+    from toolkit.cli import main
+
+    env = isolated_env(base)
+    root = build_catalog_repo(base / "repo", env)
+    with pytest.MonkeyPatch.context() as patch:
+        for key in ("HOME", "GIT_CONFIG_GLOBAL", "AUTOKIT_CACHE_DIR", "AUTOKIT_HOME"):
+            patch.setenv(key, env[key])
+        code = main(["--repo", str(root), "catalog", "build", "--site-dir", str(base / "site")])
+    assert code == 0
+    return base / "site"

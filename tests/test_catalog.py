@@ -13,7 +13,14 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from catalog_repo import PROJECT, XSS, build_catalog_repo, git_as, isolated_env, site_files
+from catalog_repo import (
+    PROJECT,
+    XSS,
+    build_catalog_site,
+    git_as,
+    isolated_env,
+    site_files,
+)
 from helpers import automation_files, build_tree
 
 from toolkit.cli import main
@@ -25,14 +32,7 @@ pytestmark = pytest.mark.slow
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The fixture repository's catalog, built once with `autokit catalog build`."""
     base = tmp_path_factory.mktemp("catalog")
-    env = isolated_env(base)
-    root = build_catalog_repo(base / "repo", env)
-    with pytest.MonkeyPatch.context() as patch:
-        for key in ("HOME", "GIT_CONFIG_GLOBAL", "AUTOKIT_CACHE_DIR", "AUTOKIT_HOME"):
-            patch.setenv(key, env[key])
-        code = main(["--repo", str(root), "catalog", "build", "--site-dir", str(base / "site")])
-    assert code == 0
-    yield base / "site"
+    yield build_catalog_site(base)
 
 
 def page(site: Path, path: str) -> str:

@@ -14,9 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from catalog_repo import XSS, build_catalog_repo, isolated_env
-
-from toolkit.cli import main
+from catalog_repo import XSS, build_catalog_site
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -55,13 +53,7 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     base = tmp_path_factory.mktemp("catalog-browser")
-    env = isolated_env(base)
-    root = build_catalog_repo(base / "repo", env)
-    with pytest.MonkeyPatch.context() as patch:
-        for key in ("HOME", "GIT_CONFIG_GLOBAL", "AUTOKIT_CACHE_DIR", "AUTOKIT_HOME"):
-            patch.setenv(key, env[key])
-        code = main(["--repo", str(root), "catalog", "build", "--site-dir", str(base / "site")])
-    assert code == 0
+    build_catalog_site(base)
     handler = functools.partial(_QuietHandler, directory=str(base / "site"))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
