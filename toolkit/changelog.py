@@ -1,0 +1,28 @@
+"""The one reader of `CHANGELOG.md`: a `## <version>` heading opens each version's section.
+
+Headings may be written `## 1.4.0`, `## [1.4.0]`, `## v1.4.0` or `## 1.4.0 - 2026-11-26`.
+A section runs to the next heading of level one or two; the first section for a version
+wins, so a copied heading lower down never replaces the real notes.
+"""
+
+from __future__ import annotations
+
+import re
+
+_HEADING = re.compile(r"^##[ \t]+\[?v?(\d+\.\d+\.\d+)\]?(?:[ \t].*)?$", re.MULTILINE | re.ASCII)
+_NEXT_HEADING = re.compile(r"^#{1,2}\s", re.MULTILINE)
+
+
+def sections(text: str) -> dict[str, str]:
+    """Every version's section body (the Markdown under its heading), in file order."""
+    found: dict[str, str] = {}
+    for match in _HEADING.finditer(text):
+        following = _NEXT_HEADING.search(text, match.end())
+        body = text[match.end() : following.start() if following else len(text)]
+        found.setdefault(match[1], body.strip())
+    return found
+
+
+def section(text: str, version: str) -> str | None:
+    """The body of the `## <version>` section, or None when there is none."""
+    return sections(text).get(version)
