@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import pty
 import subprocess
@@ -196,3 +197,29 @@ def test_output_cut_short_by_a_closed_pipe_is_not_success(tmp_path):
         stderr = process.stderr.read().decode()
     assert code == 141, stderr
     assert "Traceback" not in stderr
+
+
+
+def _format_options(parser: argparse.ArgumentParser) -> list[argparse.Action]:
+    """Every --format action of a parser and of its subcommands, however deep."""
+    found = [a for a in parser._actions if a.dest == "format"]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                found.extend(_format_options(sub))
+    return found
+
+
+def test_every_format_option_shares_one_vocabulary(cli) -> None:
+    """Each command's --format offers text first (the default) and only the shared names."""
+    from toolkit.cli import COMMANDS, build_parser
+    from toolkit.commands.formats import FORMATS
+
+    options = [o for name in COMMANDS for o in _format_options(build_parser(name))]
+    assert len(options) >= 11
+    for option in options:
+        assert option.default == "text"
+        assert list(option.choices or ())[0] == "text"
+        assert set(option.choices or ()) <= set(FORMATS)
+    table, text = cli("list", "--format", "table"), cli("list", "--format", "text")
+    assert table.code == 0 and table.out == text.out

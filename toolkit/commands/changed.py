@@ -26,6 +26,7 @@ import argparse
 import json
 from typing import Any
 
+from toolkit.commands.formats import add_format_argument
 from toolkit.repo import repository_from_args
 
 
@@ -36,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         required=True,
         help="compare with the merge base of REF and HEAD (e.g. origin/main)",
     )
-    parser.add_argument("--format", choices=["text", "json"], default="text")
+    add_format_argument(parser, "text", "json")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from toolkit.commands.formats import add_format_argument
 from toolkit.metadata import STATUSES, Automation
 from toolkit.repo import repository_from_args
 
@@ -20,9 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--owner", help="only automations owned by this @user or @org/team")
     parser.add_argument("--department", help="only automations of this department")
     parser.add_argument("--status", choices=STATUSES, help="only automations with this status")
-    parser.add_argument(
-        "--format", choices=["table", "json"], default="table", help="a table (default) or JSON"
-    )
+    add_format_argument(parser, "text", "json")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ import os
 import sys
 from typing import Any
 
+from toolkit.commands.formats import add_format_argument
 from toolkit.repo import repository_from_args
 
 
@@ -29,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="also review uncommitted and untracked changes (scans the whole working tree)",
     )
-    parser.add_argument("--format", choices=["text", "github", "json"], default="text")
+    add_format_argument(parser, "text", "json", "github")
     parser.add_argument("--list", action="store_true", help="list the checks and exit")
 
 

@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
+from toolkit.commands.formats import add_format_argument
 from toolkit.repo import Repository, repository_from_args
 
 
@@ -20,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--days", type=int, default=30, metavar="N", help="the period: the last N days (30)"
     )
-    parser.add_argument("--format", choices=["table", "json"], default="table")
+    add_format_argument(parser, "text", "json")
 
 
 @dataclass(frozen=True)

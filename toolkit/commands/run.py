@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from toolkit.commands.formats import add_format_argument
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -48,12 +50,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="stop the run after this long (default: the automation's timeout)",
     )
-    parser.add_argument(
-        "--format",
-        choices=["text", "json"],
-        default="text",
-        help="json: print the run's record as JSON on stdout; the automation's "
-        "own output then goes to stderr",
+    add_format_argument(
+        parser,
+        "text",
+        "json",
+        json="the run's record on stdout; the automation's own output then goes to stderr",
     )
 
 

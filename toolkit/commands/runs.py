@@ -7,6 +7,7 @@ import json
 import sys
 from typing import Any
 
+from toolkit.commands.formats import add_format_argument
 from toolkit.errors import ToolkitError
 from toolkit.history import STATUSES
 
@@ -27,11 +28,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--limit", type=_positive_int, default=20, metavar="N", help="at most N runs (default 20)"
     )
-    parser.add_argument(
-        "--format",
-        choices=["table", "text", "json"],
-        default="table",
-        help='json: {"runs": [...]}, or for `show` the run\'s record with its log as log_text',
+    add_format_argument(
+        parser,
+        "text",
+        "json",
+        json='{"runs": [...]}, or for `show` the run\'s record with its log as log_text',
     )
 
 

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from toolkit.commands.formats import add_format_argument
 from toolkit.errors import ToolkitError
 from toolkit.repo import Repository, repository_from_args
 
@@ -45,12 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(the scheduled workflow passes the expression of the entry that fired).",
     )
     due.add_argument("--cron", required=True, metavar="EXPRESSION", help="five fields, UTC")
-    due.add_argument(
-        "--format",
-        choices=["text", "json"],
-        default="text",
-        help="text: one name a line; json: one line, a list of names (default: text)",
-    )
+    add_format_argument(due, "text", "json", json="one line, a list of names")
 
 
 def run(args: argparse.Namespace) -> int:

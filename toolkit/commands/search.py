@@ -13,6 +13,7 @@ import re
 import sys
 from dataclasses import dataclass
 
+from toolkit.commands.formats import add_format_argument
 from toolkit.errors import ToolkitError
 from toolkit.metadata import Automation
 from toolkit.repo import repository_from_args
@@ -32,9 +33,7 @@ class Match:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("query", nargs="+", metavar="QUERY", help="one or more words")
-    parser.add_argument(
-        "--format", choices=["text", "json"], default="text", help="text (default) or JSON"
-    )
+    add_format_argument(parser, "text", "json")
 
 
 def run(args: argparse.Namespace) -> int:

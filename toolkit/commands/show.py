@@ -9,15 +9,14 @@ import shlex
 from pathlib import Path
 from typing import Any
 
+from toolkit.commands.formats import add_format_argument
 from toolkit.metadata import Automation, InputSpec
 from toolkit.repo import Repository, repository_from_args
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", metavar="NAME", help="the automation's name")
-    parser.add_argument(
-        "--format", choices=["text", "json"], default="text", help="text (default) or JSON"
-    )
+    add_format_argument(parser, "text", "json")
 
 
 def run(args: argparse.Namespace) -> int:

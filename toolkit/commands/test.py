@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from toolkit.commands.formats import add_format_argument
 from toolkit.errors import ToolkitError
 from toolkit.repo import Repository, repository_from_args
 
@@ -38,7 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--changed", action="store_true", help="test the automations changed since --base"
     )
     parser.add_argument("--base", metavar="REF", help="with --changed: the base ref")
-    parser.add_argument("--format", choices=["text", "json"], default="text")
+    add_format_argument(parser, "text", "json")
     parser.add_argument(
         "--timeout",
         type=float,

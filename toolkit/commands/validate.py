@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+from toolkit.commands.formats import add_format_argument
 from toolkit.errors import ToolkitError
 from toolkit.repo import AUTOMATIONS_DIR, Repository, repository_from_args
 
@@ -18,12 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="automation folders or files inside them (default: every automation)",
     )
-    parser.add_argument(
-        "--format",
-        choices=["text", "json", "github"],
-        default="text",
-        help="text lines file:line:col (default), JSON, or GitHub workflow annotations",
-    )
+    add_format_argument(parser, "text", "json", "github")
 
 
 def run(args: argparse.Namespace) -> int:
