@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-SEMVER = r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$"
+SEMVER = r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)\Z"
 _SEMVER = re.compile(SEMVER, re.ASCII)
 
 Version = tuple[int, int, int]
