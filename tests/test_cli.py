@@ -199,7 +199,6 @@ def test_output_cut_short_by_a_closed_pipe_is_not_success(tmp_path):
     assert "Traceback" not in stderr
 
 
-
 def _format_options(parser: argparse.ArgumentParser) -> list[argparse.Action]:
     """Every --format action of a parser and of its subcommands, however deep."""
     found = [a for a in parser._actions if a.dest == "format"]
@@ -219,7 +218,7 @@ def test_every_format_option_shares_one_vocabulary(cli) -> None:
     assert len(options) >= 11
     for option in options:
         assert option.default == "text"
-        assert list(option.choices or ())[0] == "text"
+        assert next(iter(option.choices or ())) == "text"
         assert set(option.choices or ()) <= set(FORMATS)
     table, text = cli("list", "--format", "table"), cli("list", "--format", "text")
     assert table.code == 0 and table.out == text.out
