@@ -23,6 +23,17 @@ def build_tree(root: Path, files: dict[str, str | bytes]) -> None:
             path.write_text(textwrap.dedent(content), encoding="utf-8")
 
 
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+
+
+def assert_matches_snapshot(actual: str, snapshot: str) -> None:
+    """`actual` equals tests/snapshots/`snapshot`; AUTOKIT_UPDATE_SNAPSHOTS=1 rewrites it."""
+    expected_file = SNAPSHOTS / snapshot
+    if os.environ.get("AUTOKIT_UPDATE_SNAPSHOTS"):
+        expected_file.write_text(actual, encoding="utf-8")
+    assert actual == expected_file.read_text(encoding="utf-8")
+
+
 def git(root: Path, *args: str) -> str:
     result = subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, text=True)
     return result.stdout
