@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,17 @@ def build_tree(root: Path, files: dict[str, str | bytes]) -> None:
             path.write_bytes(content)
         else:
             path.write_text(textwrap.dedent(content), encoding="utf-8")
+
+
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+
+
+def assert_matches_snapshot(actual: str, snapshot: str) -> None:
+    """`actual` equals tests/snapshots/`snapshot`; AUTOKIT_UPDATE_SNAPSHOTS=1 rewrites it."""
+    expected_file = SNAPSHOTS / snapshot
+    if os.environ.get("AUTOKIT_UPDATE_SNAPSHOTS"):
+        expected_file.write_text(actual, encoding="utf-8")
+    assert actual == expected_file.read_text(encoding="utf-8")
 
 
 def git(root: Path, *args: str) -> str:
@@ -77,3 +90,74 @@ def automation_files(name: str, **overrides: Any) -> dict[str, str]:
             "    assert main(greeting='x') == {'message': 'hello x'}\n"
         ),
     }
+
+
+class TouchedRealUserFiles(AssertionError):
+    """A test wrote where the real user's autokit state, cache or Git config lives."""
+
+
+# audit event -> the positions of its arguments that are paths written to
+_WRITTEN_PATHS = {
+    "open": (0,),  # only when the mode or flags write: see `_writes`
+    "os.mkdir": (0,),
+    "os.remove": (0,),
+    "os.rmdir": (0,),
+    "os.rename": (0, 1),
+    "os.replace": (0, 1),
+    "os.symlink": (1,),
+    "os.link": (1,),
+    "os.truncate": (0,),
+    "os.chmod": (0,),
+    "shutil.rmtree": (0,),
+    "shutil.copyfile": (1,),
+    "shutil.copytree": (1,),
+    "shutil.move": (0, 1),
+    "sqlite3.connect": (0,),  # SQLite opens its files in C, past the "open" event
+}
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+
+
+def _writes(event: str, args: tuple[Any, ...]) -> bool:
+    if event != "open":
+        return True
+    mode, flags = args[1], args[2]
+    if isinstance(mode, str):
+        return any(letter in mode for letter in "wax+")
+    return bool(isinstance(flags, int) and flags & _WRITE_FLAGS)
+
+
+class RealUserFiles:
+    """Stops, and records, this process's writes into the real user's folders.
+
+    An audit hook sees every write however its path was made, including paths computed
+    before the tests pointed HOME into a temporary folder. Child processes are kept away
+    by the environment instead (HOME, XDG_*, AUTOKIT_HOME and AUTOKIT_CACHE_DIR).
+    """
+
+    def __init__(self, paths: list[Path]) -> None:
+        self.folders = paths
+        spellings = {str(path.absolute()) for path in paths}
+        spellings |= {os.path.realpath(path) for path in paths}
+        self.paths = tuple(sorted(spellings))
+        self.violations: list[str] = []
+        self.active = False
+
+    def install(self) -> None:
+        """Start watching; an audit hook cannot be removed, so `active` turns it off."""
+        self.active = True
+        sys.addaudithook(self._audit)
+
+    def _audit(self, event: str, args: tuple[Any, ...]) -> None:
+        positions = _WRITTEN_PATHS.get(event)
+        if positions is None or not self.active or not _writes(event, args):
+            return
+        for position in positions:
+            path = args[position] if position < len(args) else None
+            if isinstance(path, str | bytes | os.PathLike) and self._guarded(path):
+                message = f"{event} {os.fsdecode(path)}: a test touched the real user's files"
+                self.violations.append(message)
+                raise TouchedRealUserFiles(message)
+
+    def _guarded(self, path: str | bytes | os.PathLike[str] | os.PathLike[bytes]) -> bool:
+        absolute = os.path.abspath(os.fsdecode(path))
+        return any(absolute == p or absolute.startswith(p + os.sep) for p in self.paths)

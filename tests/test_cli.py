@@ -5,13 +5,15 @@ from __future__ import annotations
 import argparse
 import os
 import pty
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from helpers import automation_files
+from helpers import TouchedRealUserFiles, automation_files
 
+import toolkit.cli
 import toolkit.commands.validate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -222,3 +224,37 @@ def test_every_format_option_shares_one_vocabulary(cli) -> None:
         assert set(option.choices or ()) <= set(FORMATS)
     table, text = cli("list", "--format", "table"), cli("list", "--format", "text")
     assert table.code == 0 and table.out == text.out
+
+
+def test_a_write_to_the_real_users_files_is_stopped_and_fails_the_test(real_user_files):
+    # Where the tests started: the real state and cache folders, not this test's HOME.
+    targets = [Path(path) / "autokit-test-probe" for path in real_user_files.paths]
+    assert not any(str(target).startswith(os.environ["HOME"]) for target in targets)
+    try:
+        for target in targets:
+            with pytest.raises(TouchedRealUserFiles):
+                target.open("a").close()
+        with pytest.raises(TouchedRealUserFiles):
+            sqlite3.connect(targets[0])
+        assert len(real_user_files.violations) == len(targets) + 1
+    finally:
+        real_user_files.violations.clear()  # this test's own writes were meant
+        for target in targets:
+            if os.path.lexists(target):  # only if the guard failed
+                real_user_files.active = False
+                target.unlink()
+                real_user_files.active = True
+    assert not any(os.path.lexists(target) for target in targets)
+
+
+def test_a_crash_report_sent_to_the_real_state_folder_is_stopped(
+    cli, make_repo, monkeypatch, real_user_files
+):
+    real_state = real_user_files.folders[0]  # conftest lists the state folder first
+    monkeypatch.setattr(toolkit.cli, "state_home", lambda: real_state)
+    monkeypatch.setattr(toolkit.commands.validate, "validate", lambda *args: 1 / 0)
+    root = make_repo(automation_files("greeter"))
+    with pytest.raises(TouchedRealUserFiles):
+        cli("validate", "--repo", str(root))
+    assert real_user_files.violations
+    real_user_files.violations.clear()

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from helpers import assert_matches_snapshot
 
 PROJECT = Path(__file__).resolve().parent.parent
-SNAPSHOTS = Path(__file__).parent / "snapshots"
 OPTIONS = (
     "--title",
     "Invoice reminders",
@@ -34,14 +34,6 @@ def tree_text(folder: Path) -> str:
         mode = oct(path.stat().st_mode & 0o777)
         parts.append(f"=== {path.relative_to(folder).as_posix()} ({mode})\n{path.read_text()}")
     return "".join(parts)
-
-
-def assert_matches_snapshot(folder: Path, snapshot: str) -> None:
-    expected_file = SNAPSHOTS / snapshot
-    actual = tree_text(folder)
-    if os.environ.get("AUTOKIT_UPDATE_SNAPSHOTS"):
-        expected_file.write_text(actual, encoding="utf-8")
-    assert actual == expected_file.read_text(encoding="utf-8")
 
 
 def run_generated_tests(root: Path, name: str) -> subprocess.CompletedProcess[str]:
@@ -99,7 +91,8 @@ def test_the_printed_next_steps_work(repo, cli, runtime, monkeypatch):
 @pytest.mark.parametrize("runtime", ["python", "shell"])
 def test_scaffold_matches_snapshot(repo, cli, runtime):
     cli("new", "invoice-reminders", "--runtime", runtime, *OPTIONS, "--repo", str(repo))
-    assert_matches_snapshot(repo / "automations" / "invoice-reminders", f"new-{runtime}.txt")
+    folder = repo / "automations" / "invoice-reminders"
+    assert_matches_snapshot(tree_text(folder), f"new-{runtime}.txt")
 
 
 def test_python_main_takes_typed_keyword_inputs(repo, cli):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -91,3 +92,13 @@ def test_no_hook_is_cloned_from_a_git_host():
         assert hook["language"] in {"system", "python"}, hook["id"]
         for requirement in hook.get("additional_dependencies", []):
             assert "==" in requirement and "://" not in requirement, requirement
+
+
+def test_import_contract_hook_runs_when_toolkit_or_its_contract_changes():
+    config = yaml.safe_load((PROJECT / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+    (hook,) = [h for h in config["repos"][0]["hooks"] if h["id"] == "lint-imports"]
+    assert hook["entry"].split()[0] == "lint-imports"
+    assert hook["pass_filenames"] is False
+    pattern = re.compile(hook["files"])
+    assert pattern.search("toolkit/cli.py") and pattern.search("pyproject.toml")
+    assert not pattern.search("automations/greeter/main.py")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import automation_files
+from helpers import assert_matches_snapshot, automation_files
 
 from toolkit import schedule
 from toolkit.inventory import load_inventory
@@ -50,6 +50,21 @@ def _render(root: Path) -> str:
 
 
 # --- the library --------------------------------------------------------------------
+
+
+def test_scheduled_workflow_matches_snapshot(make_repo) -> None:
+    """The whole generated file, for two automations on two schedules, one with a secret."""
+    root = make_repo(
+        {
+            **automation_files(
+                "invoice-reminders",
+                schedule=WEEKDAYS,
+                secrets=[{"name": "SMTP_PASSWORD", "description": "SMTP login"}],
+            ),
+            **automation_files("low-stock-alert", schedule=DAILY),
+        }
+    )
+    assert_matches_snapshot(_render(root), "scheduled.yml")
 
 
 def test_one_cron_entry_per_distinct_expression(make_repo) -> None:

@@ -11,11 +11,16 @@ import argparse
 import importlib
 import os
 import sys
+import time
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Protocol, cast
 
 from toolkit import __version__
+from toolkit.console import style
 from toolkit.errors import ToolkitError
+from toolkit.paths import state_home
 
 # name -> one-line help. The module is toolkit.commands.<name>.
 COMMANDS: dict[str, str] = {
@@ -44,8 +49,17 @@ EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141
 
 
-def _command_module(name: str):  # type: ignore[no-untyped-def]
-    return importlib.import_module(f"toolkit.commands.{name}")
+class Command(Protocol):
+    """What every module in `toolkit/commands/` provides."""
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
+
+    def run(self, args: argparse.Namespace) -> int: ...
+
+
+def _command_module(name: str) -> Command:
+    # Imported by name, and only the selected one: `autokit --help` imports no command.
+    return cast(Command, importlib.import_module(f"toolkit.commands.{name}"))
 
 
 def _selected_command(argv: Sequence[str]) -> str | None:
@@ -127,22 +141,14 @@ def _report_crash() -> int:
 
 
 def _print_error(error: ToolkitError) -> None:
-    from toolkit.console import style
-
     print(f"{style('error:', 'red', sys.stderr)} {error.message}", file=sys.stderr)
     if error.hint:
         print(f"  hint: {error.hint}", file=sys.stderr)
 
 
 def _write_crash_report() -> Path:
-    # Imported here, not at the top: only a crash needs them, and `--help` must be fast.
-    import traceback
-    from datetime import UTC, datetime
-
-    from toolkit.paths import state_home
-
     folder = state_home() / "crash-reports"
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = _utc_stamp()
     try:
         folder.mkdir(parents=True, exist_ok=True)
         crash_file = folder / f"crash-{stamp}-{os.getpid()}.txt"
@@ -154,3 +160,13 @@ def _write_crash_report() -> Path:
         crash_file = Path("(could not write a crash report)")
         traceback.print_exc()
     return crash_file
+
+
+def _utc_stamp() -> str:
+    """The time in UTC to the microsecond, e.g. 20260102T030405123456Z.
+
+    Written with `time`, which every Python has loaded, so start-up does not pay for
+    importing `datetime` that only a crash would use.
+    """
+    seconds, nanoseconds = divmod(time.time_ns(), 1_000_000_000)
+    return time.strftime("%Y%m%dT%H%M%S", time.gmtime(seconds)) + f"{nanoseconds // 1000:06d}Z"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import tomllib
 from dataclasses import dataclass
@@ -89,5 +90,6 @@ def find_repository(explicit: str | os.PathLike[str] | None = None) -> Repositor
     )
 
 
-def repository_from_args(args: Any) -> Repository:
+def repository_from_args(args: argparse.Namespace) -> Repository:
+    """The repository of `--repo`, which a command's parser may leave unset."""
     return find_repository(getattr(args, "repo", None))

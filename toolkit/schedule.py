@@ -22,6 +22,7 @@ from toolkit import cron
 from toolkit.errors import ToolkitError
 from toolkit.metadata import Automation
 from toolkit.repo import Repository
+from toolkit.templating import sandboxed_environment
 
 SCHEDULED_WORKFLOW = ".github/workflows/scheduled.yml"
 RUN_WORKFLOW = ".github/workflows/run.yml"
@@ -74,7 +75,7 @@ def too_frequent(entries: Iterable[CronEntry]) -> list[str]:
     GitHub runs a scheduled workflow at most every 5 minutes, so such a schedule runs
     less often than its metadata says.
     """
-    found = []
+    found: list[str] = []
     for entry in entries:
         minutes = sorted(cron.parse(entry.expression).minutes)
         gaps = [b - a for a, b in pairwise(minutes)]
@@ -90,7 +91,7 @@ def inputs_without_default(automations: Iterable[Automation]) -> dict[str, list[
     Nobody types inputs for a scheduled run: these come from the `SCHEDULED_INPUTS`
     variable of the automation's GitHub environment, or the run fails.
     """
-    found = {}
+    found: dict[str, list[str]] = {}
     for automation in automations:
         names = [
             spec.name
@@ -109,17 +110,8 @@ def secret_names(automations: Iterable[Automation]) -> list[str]:
 
 def render_scheduled_workflow(repo: Repository, automations: Sequence[Automation]) -> str:
     """The text of `.github/workflows/scheduled.yml` for these automations."""
-    from jinja2 import FileSystemLoader, StrictUndefined
-    from jinja2.sandbox import SandboxedEnvironment
-
-    environment = SandboxedEnvironment(
-        loader=FileSystemLoader(str(template_folder(repo))),
-        undefined=StrictUndefined,
-        autoescape=False,  # YAML, not HTML; every value is validated metadata
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    # YAML, not HTML: no autoescape; every value is validated metadata.
+    environment = sandboxed_environment(template_folder(repo), autoescape=False)
     template = environment.get_template(TEMPLATE)
     return template.render(
         entries=cron_entries(automations),
@@ -178,7 +170,7 @@ def workflow_crons(repo: Repository) -> set[str]:
     # YAML 1.1 reads the key `on` as the boolean true.
     triggers = data.get("on", data.get(True)) if isinstance(data, dict) else None
     entries = triggers.get("schedule") if isinstance(triggers, dict) else None
-    crons = set()
+    crons: set[str] = set()
     for entry in entries if isinstance(entries, list) else []:
         if isinstance(entry, dict) and isinstance(entry.get("cron"), str):
             try:

@@ -24,10 +24,34 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import TypedDict
 
+from toolkit import git
 from toolkit.commands.formats import add_format_argument
-from toolkit.repo import repository_from_args
+from toolkit.policy import scope_of_changes
+from toolkit.repo import Repository, repository_from_args
+
+# `from` is a keyword, so this record is declared by the functional syntax.
+Renamed = TypedDict("Renamed", {"name": str, "from": str})
+
+
+class MatrixEntry(TypedDict):
+    name: str
+
+
+class ChangedReport(TypedDict):
+    """What `--format json` prints (see the module docstring)."""
+
+    base: str
+    automations: list[str]
+    added: list[str]
+    modified: list[str]
+    renamed: list[Renamed]
+    deleted: list[str]
+    include: list[MatrixEntry]
+    any: bool
+    other_paths: list[str]
+    toolkit_changed: bool
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -50,10 +74,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def changed_report(repo: Any, base: str) -> dict[str, Any]:
-    from toolkit import git
-    from toolkit.policy import scope_of_changes
-
+def changed_report(repo: Repository, base: str) -> ChangedReport:
     start = git.merge_base(repo.root, base, "HEAD")
     scope = scope_of_changes(repo, git.changed_files(repo.root, base, "HEAD"), start)
     names = scope.names
@@ -73,7 +94,7 @@ def changed_report(repo: Any, base: str) -> dict[str, Any]:
     }
 
 
-def render_text(report: dict[str, Any]) -> str:
+def render_text(report: ChangedReport) -> str:
     lines = [f"added     {name}" for name in report["added"]]
     lines += [f"modified  {name}" for name in report["modified"]]
     lines += [f"renamed   {r['from']} -> {r['name']}" for r in report["renamed"]]

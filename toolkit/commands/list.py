@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from toolkit.commands.formats import add_format_argument
+from toolkit.console import table
+from toolkit.inventory import load_inventory, warn_about_invalid
 from toolkit.metadata import STATUSES, Automation
 from toolkit.repo import repository_from_args
 
@@ -25,8 +28,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from toolkit.inventory import load_inventory, warn_about_invalid
-
     repo = repository_from_args(args)
     inventory = load_inventory(repo)
     warn_about_invalid(inventory)
@@ -68,10 +69,6 @@ def summary_row(automation: Automation, folder: str) -> dict[str, object]:
 
 
 def print_table(automations: list[Automation], *, empty_repo: bool) -> None:
-    import sys
-
-    from toolkit.console import table
-
     if not automations:
         message = (
             "no automations yet; `autokit new NAME --runtime python` scaffolds one"

@@ -10,18 +10,20 @@ into place, so an interrupted run leaves nothing half-written.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
 
 from toolkit.errors import ToolkitError
-from toolkit.metadata import METADATA_FILE, OWNER, RUNTIMES, SCHEMA, SLUG
+from toolkit.metadata import METADATA_FILE, OWNER, RUNTIMES, SCHEMA, SLUG, content_problems
 from toolkit.repo import Repository, repository_from_args
+from toolkit.templating import sandboxed_environment
+from toolkit.yamlfile import parse_mapping
 
 TEMPLATE_SUFFIX = ".j2"
 EXECUTABLE = {"run.sh"}
@@ -160,19 +162,13 @@ def template_folder(repo: Repository, runtime: str) -> Path:
     )
 
 
-def render(folder: Path, values: dict[str, Any]) -> dict[str, str]:
+def render(folder: Path, values: Mapping[str, str]) -> dict[str, str]:
     """Every template file under `folder`, rendered: relative path -> text."""
-    import json
-
-    from jinja2 import StrictUndefined
-    from jinja2.sandbox import SandboxedEnvironment
-
-    env = SandboxedEnvironment(
-        undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False
-    )
+    # Templates are read as strings (no loader) and keep jinja2's default block whitespace.
+    env = sandboxed_environment(autoescape=False, trim_blocks=False)
     # A JSON string is a valid double-quoted YAML scalar: any text is safe in metadata.
     env.filters["yaml_string"] = lambda value: json.dumps(str(value), ensure_ascii=False)
-    files = {}
+    files: dict[str, str] = {}
     for path in sorted(folder.rglob(f"*{TEMPLATE_SUFFIX}")):
         relative = path.relative_to(folder).as_posix().removesuffix(TEMPLATE_SUFFIX)
         template = env.from_string(path.read_text(encoding="utf-8"))
@@ -182,9 +178,6 @@ def render(folder: Path, values: dict[str, Any]) -> dict[str, str]:
 
 def check_rendered_metadata(text: str) -> None:
     """Check the metadata against the contract before writing; problems name the option."""
-    from toolkit.metadata import content_problems
-    from toolkit.yamlfile import parse_mapping
-
     problems = content_problems(parse_mapping(text))
     if problems:
         lines = [

@@ -13,7 +13,13 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
+from toolkit.catalog.impact import impact_of
 from toolkit.commands.formats import add_format_argument
+from toolkit.console import table
+from toolkit.errors import ToolkitError
+from toolkit.history import open_history
+from toolkit.inventory import load_inventory
+from toolkit.metadata import Automation
 from toolkit.repo import Repository, repository_from_args
 
 
@@ -36,8 +42,6 @@ class ReportRow:
 
 def run(args: argparse.Namespace) -> int:
     if args.days < 1:
-        from toolkit.errors import ToolkitError
-
         raise ToolkitError(f"--days must be at least 1, not {args.days}")
     rows = build_report(repository_from_args(args), args.days)
     if args.format == "json":
@@ -48,36 +52,38 @@ def run(args: argparse.Namespace) -> int:
 
 
 def build_report(repo: Repository, days: int) -> list[ReportRow]:
-    from toolkit.catalog.impact import impact_of
-    from toolkit.history import open_history
-    from toolkit.inventory import load_inventory
+    outcomes = _outcomes_since(datetime.now(UTC) - timedelta(days=days))
+    rows = [
+        _report_row(automation, outcomes.get(automation.name, Counter()))
+        for automation in load_inventory(repo).automations
+    ]
+    return sorted(rows, key=lambda r: (-r.hours_saved, -r.scheduled_hours_per_month, r.name))
 
-    since = (datetime.now(UTC) - timedelta(days=days)).isoformat()
+
+def _outcomes_since(start: datetime) -> dict[str, Counter[str]]:
+    """Automation name -> how many of its runs since `start` ended in each status."""
+    since = start.isoformat()
     with open_history() as history:
         records = [r for r in history.find(limit=None) if r.started_at >= since]
     outcomes: dict[str, Counter[str]] = {}
     for record in records:
         outcomes.setdefault(record.automation, Counter())[record.status] += 1
-    rows = []
-    for automation in load_inventory(repo).automations:
-        counts = outcomes.get(automation.name, Counter())
-        minutes = counts["success"] * float(automation.time_saved_minutes)
-        rows.append(
-            ReportRow(
-                name=automation.name,
-                runs=sum(counts.values()),
-                succeeded=counts["success"],
-                failed=sum(counts.values()) - counts["success"] - counts["running"],
-                hours_saved=round(minutes / 60, 2),
-                scheduled_hours_per_month=round(impact_of(automation).hours_per_month, 2),
-            )
-        )
-    return sorted(rows, key=lambda r: (-r.hours_saved, -r.scheduled_hours_per_month, r.name))
+    return outcomes
+
+
+def _report_row(automation: Automation, counts: Counter[str]) -> ReportRow:
+    minutes = counts["success"] * float(automation.time_saved_minutes)
+    return ReportRow(
+        name=automation.name,
+        runs=sum(counts.values()),
+        succeeded=counts["success"],
+        failed=sum(counts.values()) - counts["success"] - counts["running"],
+        hours_saved=round(minutes / 60, 2),
+        scheduled_hours_per_month=round(impact_of(automation).hours_per_month, 2),
+    )
 
 
 def render_table(rows: list[ReportRow], days: int) -> str:
-    from toolkit.console import table
-
     body = [
         [
             r.name,

@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from toolkit import schedule
 from toolkit.commands.formats import add_format_argument
 from toolkit.errors import ToolkitError
+from toolkit.fileio import atomic_write
+from toolkit.inventory import load_inventory
+from toolkit.metadata import Automation
 from toolkit.repo import Repository, repository_from_args
-
-if TYPE_CHECKING:
-    from toolkit.metadata import Automation
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -58,8 +57,6 @@ def run(args: argparse.Namespace) -> int:
 
 def _valid_automations(repo: Repository) -> list[Automation]:
     """Every automation, refusing to go on when some metadata is invalid."""
-    from toolkit.inventory import load_inventory
-
     inventory = load_inventory(repo)
     if inventory.findings:
         lines = "\n".join(f.as_line() for f in inventory.findings)
@@ -71,8 +68,6 @@ def _valid_automations(repo: Repository) -> list[Automation]:
 
 
 def render(repo: Repository, *, check: bool) -> int:
-    from toolkit import schedule
-
     automations = _valid_automations(repo)
     expected = {
         schedule.SCHEDULED_WORKFLOW: schedule.render_scheduled_workflow(repo, automations),
@@ -93,13 +88,17 @@ def render(repo: Repository, *, check: bool) -> int:
     if not stale:
         print("the workflows are up to date")
     _note_scheduled_inputs(schedule.inputs_without_default(automations))
-    for expression in schedule.too_frequent(schedule.cron_entries(automations)):
+    _note_too_frequent(schedule.too_frequent(schedule.cron_entries(automations)))
+    return 0
+
+
+def _note_too_frequent(expressions: list[str]) -> None:
+    for expression in expressions:
         print(
             f"note: '{expression}' fires more often than every 5 minutes; GitHub runs "
             "scheduled workflows at most every 5 minutes, so it will run less often",
             file=sys.stderr,
         )
-    return 0
 
 
 def _note_scheduled_inputs(needed: dict[str, list[str]]) -> None:
@@ -115,6 +114,8 @@ def _note_scheduled_inputs(needed: dict[str, list[str]]) -> None:
 
 def _report_check(stale: dict[str, tuple[str | None, str]]) -> int:
     """Name each file that differs from what metadata gives, and show how it differs."""
+    # Only an out-of-date file needs difflib: `schedule due`, which every scheduled run
+    # starts with, does not pay for it.
     import difflib
 
     if not stale:
@@ -151,14 +152,9 @@ def _read(root: Path, relative: str) -> str | None:
 
 def _write_atomically(root: Path, relative: str, text: str) -> None:
     """Write through a temporary file, so an interrupted write never leaves half a file."""
-    path = root / relative
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, path)
+        atomic_write(root / relative, text)
     except OSError as error:
-        temporary.unlink(missing_ok=True)
         raise ToolkitError(
             f"cannot write {relative}: {_reason(error)}",
             f"make sure {Path(relative).parent.as_posix()}/ is a folder you can write to",
@@ -170,9 +166,6 @@ def _reason(error: Exception) -> str:
 
 
 def due(repo: Repository, expression: str, output_format: str) -> int:
-    from toolkit import schedule
-    from toolkit.inventory import load_inventory
-
     wanted = schedule.normalize(expression)
     inventory = load_inventory(repo)
     for finding in inventory.findings:
@@ -189,8 +182,6 @@ def due(repo: Repository, expression: str, output_format: str) -> int:
 
 def _explain_due(repo: Repository, wanted: str, names: list[str]) -> None:
     """Say on stderr when nothing is due, or when the workflow disagrees with metadata."""
-    from toolkit import schedule
-
     in_workflow = wanted in schedule.workflow_crons(repo)
     if names and not in_workflow:
         print(

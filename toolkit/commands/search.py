@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from toolkit.commands.formats import add_format_argument
 from toolkit.errors import ToolkitError
+from toolkit.inventory import load_inventory, warn_about_invalid
 from toolkit.metadata import Automation
 from toolkit.repo import repository_from_args
 
@@ -37,8 +38,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from toolkit.inventory import load_inventory, warn_about_invalid
-
     words = query_words(" ".join(args.query))
     repo = repository_from_args(args)
     inventory = load_inventory(repo)
