@@ -319,14 +319,14 @@ def test_list_shows_every_check_with_its_documentation(cli):
 
 
 def test_every_check_is_documented_for_reviewers():
-    from toolkit.checks import load_checks
+    from toolkit.checks import CHECKS, documentation
 
-    for check in load_checks():
+    for check_id, check in CHECKS.items():
         # A one-line rule, then what it enforces and why, then how to fix a finding.
-        summary, *body = check.doc.split("\n\n")
-        assert "\n" not in summary and summary.endswith("."), check.id
-        assert len(body) >= 2, check.id
-        assert any(p.startswith("Fix: ") for p in body), check.id
+        summary, *body = documentation(check).split("\n\n")
+        assert "\n" not in summary and summary.endswith("."), check_id
+        assert len(body) >= 2, check_id
+        assert any(p.startswith("Fix: ") for p in body), check_id
 
 
 def test_new_automation_in_pr_needs_its_codeowners_line(make_repo, cli):
@@ -356,7 +356,7 @@ def _finding(
 
 
 def test_github_annotation_escapes_data_and_properties():
-    from toolkit.findings import github_annotation
+    from toolkit.reporters import github_annotation
 
     finding = _finding(path="automations/a,b/x:y.py", message="50% done\nnext line\r::x", hint=None)
     annotation = github_annotation(finding)
@@ -417,7 +417,7 @@ def test_unwritable_step_summary_is_reported_and_annotations_still_printed(
 
 
 def test_grouped_text_indents_every_line_of_a_finding_under_its_automation():
-    from toolkit.findings import render_grouped_text
+    from toolkit.reporters import render_grouped_text
 
     text = render_grouped_text(
         [
@@ -438,7 +438,7 @@ def test_grouped_text_indents_every_line_of_a_finding_under_its_automation():
 
 
 def test_step_summary_lists_everything_until_the_cap():
-    from toolkit.findings import render_step_summary
+    from toolkit.reporters import render_step_summary
 
     findings = [_finding(line=n, message="x" * 200) for n in range(1, 8001)]
     full = render_step_summary(findings[:50], "autokit policy")
@@ -453,7 +453,7 @@ def test_step_summary_lists_everything_until_the_cap():
 
 
 def test_summary_puts_errors_before_warnings():
-    from toolkit.findings import render_step_summary
+    from toolkit.reporters import render_step_summary
 
     text = render_step_summary([_finding(severity="warning", line=1), _finding(line=9)], "t")
     assert text.index("| error |") < text.index("| warning |")

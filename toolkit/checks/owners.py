@@ -13,13 +13,11 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from toolkit.findings import ERROR, Finding
+from toolkit.findings import Finding
 from toolkit.metadata import OWNER
 
 if TYPE_CHECKING:
-    from toolkit.policy import PolicyContext
-
-CHECK = "owners"
+    from toolkit.policy.context import PolicyContext
 
 
 def check(ctx: PolicyContext) -> list[Finding]:
@@ -44,12 +42,8 @@ def _shown_by_schema(ctx: PolicyContext) -> set[tuple[str, int | None]]:
 
 
 def _owner_problems(ctx: PolicyContext, name: str, owners: Any) -> list[Finding]:
-    path = ctx.relative(ctx.folder(name) / "automation.yaml")
-
-    def finding(message: str, hint: str, *keys: Any) -> Finding:
-        return Finding(
-            path, ctx.line_of(name, "owners", *keys), None, CHECK, ERROR, message, hint, "owners"
-        )
+    def finding(message: str, hint: str, *keys: int) -> Finding:
+        return ctx.metadata_finding(name, "owners", message, hint, keys=("owners", *keys))
 
     if not isinstance(owners, list) or not owners:
         return [
