@@ -68,7 +68,7 @@ def _check_one(ctx: PolicyContext, name: str, data: dict[str, Any]) -> list[Find
     ]
 
 
-def _replacement_problem(ctx: PolicyContext, name: str, target: Any) -> str | None:
+def _replacement_problem(ctx: PolicyContext, name: str, target: object) -> str | None:
     if target == name:
         return "replaced_by names the automation itself"
     if not (ctx.folder(str(target)) / METADATA_FILE).is_file():

@@ -11,7 +11,7 @@ Fix: list owners in `automation.yaml`, e.g. `owners: ["@alice", "@shop/finance"]
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from toolkit.findings import Finding
 from toolkit.metadata import OWNER
@@ -41,7 +41,7 @@ def _shown_by_schema(ctx: PolicyContext) -> set[tuple[str, int | None]]:
     }
 
 
-def _owner_problems(ctx: PolicyContext, name: str, owners: Any) -> list[Finding]:
+def _owner_problems(ctx: PolicyContext, name: str, owners: object) -> list[Finding]:
     def finding(message: str, hint: str, *keys: int) -> Finding:
         return ctx.metadata_finding(name, "owners", message, hint, keys=("owners", *keys))
 
