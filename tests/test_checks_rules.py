@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helpers import automation_files, commit_all
+from helpers import automation_files, commit_all, git
 from policy_support import (
     base_repo,
     bumped,
@@ -45,8 +45,6 @@ def test_unchanged_version_is_an_error(make_repo, cli):
 
 
 def test_without_base_version_below_released_tag_is_an_error(make_repo, cli):
-    from helpers import git
-
     root = base_repo(make_repo, "greeter")
     git(root, "tag", "-a", "greeter@2.0.0", "-m", "greeter 2.0.0")
     _code, report = policy_json(cli, root, "--all")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from helpers import automation_files
 from policy_support import metadata_yaml
 
@@ -58,8 +60,6 @@ def test_invalid_metadata_is_a_clear_error(make_repo, cli):
 
 
 def test_policy_all_compares_the_whole_file(make_repo, cli):
-    import json
-
     root = repo(make_repo)
     cli("codeowners", "--repo", str(root))
     path = root / ".github/CODEOWNERS"

@@ -4,9 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 
 from helpers import automation_files, commit_all, git
-from policy_support import base_repo, bumped, by_check, open_pr, policy_json
+from policy_support import (
+    base_repo,
+    bumped,
+    by_check,
+    codeowners_text,
+    metadata_yaml,
+    open_pr,
+    policy_json,
+)
+
+from toolkit.checks import CHECKS, check_ids, documentation
+from toolkit.findings import Finding
+from toolkit.reporters import github_annotation, render_grouped_text, render_step_summary
 
 
 def test_clean_pull_request_passes(make_repo, cli):
@@ -127,8 +140,6 @@ def test_deleted_automation_is_not_reviewed_but_reported(make_repo, cli):
 
 
 def test_deleting_a_replacement_is_reported_where_it_is_named(make_repo, cli):
-    from policy_support import metadata_yaml
-
     root = base_repo(make_repo, "greeter", "other")
     (root / "automations/other/automation.yaml").write_text(
         metadata_yaml(
@@ -149,7 +160,6 @@ def test_renamed_automation_is_compared_with_its_old_version(make_repo, cli):
     root = base_repo(make_repo, "greeter")
     git(root, "checkout", "-q", "-b", "pr")
     git(root, "mv", "automations/greeter", "automations/welcomer")
-    from policy_support import codeowners_text, metadata_yaml
 
     (root / "automations/welcomer/automation.yaml").write_text(metadata_yaml("welcomer"))
     (root / ".github/CODEOWNERS").write_text(codeowners_text({"welcomer": ["@alice"]}))
@@ -275,7 +285,6 @@ def test_waiver_for_an_unknown_automation_is_an_error(make_repo, cli):
 
 def test_policy_all_works_outside_git(make_repo, cli):
     root = base_repo(make_repo, "greeter")
-    import shutil
 
     shutil.rmtree(root / ".git")
     code, report = policy_json(cli, root, "--all")
@@ -310,8 +319,6 @@ def test_text_report_groups_by_automation_with_hints(make_repo, cli):
 
 
 def test_list_shows_every_check_with_its_documentation(cli):
-    from toolkit.checks import check_ids
-
     result = cli("policy", "--list")
     assert result.code == 0
     listed = [line.split()[0] for line in result.out.splitlines()]
@@ -319,14 +326,12 @@ def test_list_shows_every_check_with_its_documentation(cli):
 
 
 def test_every_check_is_documented_for_reviewers():
-    from toolkit.checks import load_checks
-
-    for check in load_checks():
+    for check_id, check in CHECKS.items():
         # A one-line rule, then what it enforces and why, then how to fix a finding.
-        summary, *body = check.doc.split("\n\n")
-        assert "\n" not in summary and summary.endswith("."), check.id
-        assert len(body) >= 2, check.id
-        assert any(p.startswith("Fix: ") for p in body), check.id
+        summary, *body = documentation(check).split("\n\n")
+        assert "\n" not in summary and summary.endswith("."), check_id
+        assert len(body) >= 2, check_id
+        assert any(p.startswith("Fix: ") for p in body), check_id
 
 
 def test_new_automation_in_pr_needs_its_codeowners_line(make_repo, cli):
@@ -350,14 +355,11 @@ def _finding(
     check="declared-secrets",
     severity="error",
 ):
-    from toolkit.findings import Finding
 
     return Finding(path, line, None, check, severity, message, hint)
 
 
 def test_github_annotation_escapes_data_and_properties():
-    from toolkit.findings import github_annotation
-
     finding = _finding(path="automations/a,b/x:y.py", message="50% done\nnext line\r::x", hint=None)
     annotation = github_annotation(finding)
     assert annotation == (
@@ -417,8 +419,6 @@ def test_unwritable_step_summary_is_reported_and_annotations_still_printed(
 
 
 def test_grouped_text_indents_every_line_of_a_finding_under_its_automation():
-    from toolkit.findings import render_grouped_text
-
     text = render_grouped_text(
         [
             _finding(message="not valid YAML\n  at position 0"),
@@ -438,8 +438,6 @@ def test_grouped_text_indents_every_line_of_a_finding_under_its_automation():
 
 
 def test_step_summary_lists_everything_until_the_cap():
-    from toolkit.findings import render_step_summary
-
     findings = [_finding(line=n, message="x" * 200) for n in range(1, 8001)]
     full = render_step_summary(findings[:50], "autokit policy")
     assert full.count("| error |") == 50 and "not shown" not in full
@@ -453,7 +451,5 @@ def test_step_summary_lists_everything_until_the_cap():
 
 
 def test_summary_puts_errors_before_warnings():
-    from toolkit.findings import render_step_summary
-
     text = render_step_summary([_finding(severity="warning", line=1), _finding(line=9)], "t")
     assert text.index("| error |") < text.index("| warning |")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helpers import commit_all, git
+from helpers import build_tree, commit_all, git
 from policy_support import base_repo, bumped
 
 
@@ -29,8 +29,6 @@ def test_is_idempotent_and_tags_only_new_versions(make_repo, cli):
     again = release(cli, root)
     assert again.code == 0 and again.out == ""
     assert "already tagged" in again.err
-    from helpers import build_tree
-
     build_tree(root, bumped("beta", version="1.1.0"))
     commit_all(root, "beta 1.1.0")
     assert release(cli, root).out.splitlines() == ["tagged beta@1.1.0"]

@@ -25,15 +25,16 @@ waiver whose expiry date is malformed or in the past are errors.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard, TypeVar
 
 from toolkit.findings import ERROR, Finding
+from toolkit.suggest import did_you_mean
 
 CONFIG_CHECK = "policy-config"
+_T = TypeVar("_T")
 PYPROJECT = "pyproject.toml"
 
 
@@ -135,22 +136,25 @@ class _Reader:
         )
         return ()
 
-    def known_check(self, check: Any, near: str | int | None, field_: str) -> bool:
+    def known_check(self, check: object, near: str | int | None, field_: str) -> bool:
         if check in self.check_ids:
             return True
-        close = difflib.get_close_matches(str(check), sorted(self.check_ids), n=1)
-        hint = f"did you mean '{close[0]}'?" if close else "see `autokit policy --list`"
+        hint = did_you_mean(str(check), sorted(self.check_ids), "see `autokit policy --list`")
         self.error(f"unknown check id '{check}'", hint, near, field_)
         return False
 
-    def disabled_checks(self, table: Any) -> set[str]:
-        if not isinstance(table, dict):
-            self.error(
-                "[tool.autokit.checks] must be a table of check = true/false",
-                "write e.g. `file-size = false`",
-                "checks",
-                "tool.autokit.checks",
-            )
+    def is_a(
+        self, value: object, kind: type[_T], key: str, message: str, hint: str
+    ) -> TypeGuard[_T]:
+        """Whether `[tool.autokit] key` holds a `kind`; when not, a finding says so."""
+        if isinstance(value, kind):
+            return True
+        self.error(message, hint, key, f"tool.autokit.{key}")
+        return False
+
+    def disabled_checks(self, table: object) -> set[str]:
+        message = "[tool.autokit.checks] must be a table of check = true/false"
+        if not self.is_a(table, dict, "checks", message, "write e.g. `file-size = false`"):
             return set()
         disabled = set()
         for check, enabled in table.items():
@@ -169,19 +173,14 @@ class _Reader:
                 disabled.add(check)
         return disabled
 
-    def waivers(self, entries: Any) -> list[Waiver]:
-        if not isinstance(entries, list):
-            self.error(
-                "waivers must be an array of tables",
-                "write [[tool.autokit.waivers]]",
-                "waivers",
-                "tool.autokit.waivers",
-            )
+    def waivers(self, entries: object) -> list[Waiver]:
+        message = "waivers must be an array of tables"
+        if not self.is_a(entries, list, "waivers", message, "write [[tool.autokit.waivers]]"):
             return []
         waivers = [self.waiver(index, entry) for index, entry in enumerate(entries)]
         return [w for w in waivers if w is not None]
 
-    def waiver(self, index: int, entry: Any) -> Waiver | None:
+    def waiver(self, index: int, entry: object) -> Waiver | None:
         field_ = f"tool.autokit.waivers[{index}]"
         if not isinstance(entry, dict):
             self.error(
@@ -216,7 +215,7 @@ class _Reader:
         line = self.table_line("tool.autokit.waivers", index, "automation")
         return Waiver(str(check), str(automation), str(reason), expires, line)
 
-    def expiry(self, value: Any, near: str | int | None, field_: str) -> dt.date | None:
+    def expiry(self, value: object, near: str | int | None, field_: str) -> dt.date | None:
         hint = "write a date such as expires = 2027-01-31 (YYYY-MM-DD)"
         if isinstance(value, dt.datetime):
             value = value.date()

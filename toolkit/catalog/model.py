@@ -97,7 +97,7 @@ def collect(root: Path, workers: int | None = None, page_links: Any = None) -> C
     `page_links` (a `pages.Links`), the workers also render each automation's page, which
     `pages.generate` then uses: the main process has the rest of the site to build.
     """
-    from toolkit.checks import load_checks
+    from toolkit.checks import CHECKS, documentation
 
     repo = Repository(root)
     notes: list[str] = []
@@ -113,7 +113,7 @@ def collect(root: Path, workers: int | None = None, page_links: Any = None) -> C
         site = Site(page_links, base_url, branch, names)
     entries, broken = _entries(repo, history, blob_url, workers, site)
     _forget_pages_linking_to(entries, {path.split("/", 1)[1] for path in broken})
-    checks = [(check.id, check.doc) for check in load_checks()]
+    checks = [(check_id, documentation(check)) for check_id, check in CHECKS.items()]
     return Catalog(
         entries,
         _leaders(entries, history),

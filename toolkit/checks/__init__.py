@@ -1,61 +1,68 @@
 """The governance checks: one module per check, listed in one registry.
 
-Each module `toolkit/checks/<module>.py` defines `check(ctx) -> list[Finding]`, where
-`ctx` is a `toolkit.policy.PolicyContext`; its check id is the module name with dashes,
-and its docstring is its documentation, written for reviewers (the catalog's Policy page
-is generated from it): what it enforces, why, and how to fix a finding.
+Each module `toolkit/checks/<module>.py` satisfies `Check`: it defines
+`check(ctx) -> list[Finding]`, where `ctx` is a `toolkit.policy.PolicyContext`, and its
+docstring is its documentation, written for reviewers (the catalog's Policy page is
+generated from it): what it enforces, why, and how to fix a finding. Its check id is the
+module name with dashes; `CHECKS` maps each id to its module, in the order checks run and
+are documented.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
-from dataclasses import dataclass
-from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Protocol
 
-# The registry, in the order checks run and are documented.
-CHECK_MODULES: tuple[str, ...] = (
-    "metadata_schema",
-    "folder_layout",
-    "version_bump",
-    "changelog_entry",
-    "breaking_inputs",
-    "owners",
-    "codeowners_sync",
-    "hardcoded_secrets",
-    "declared_secrets",
-    "pinned_requirements",
-    "classification",
-    "deprecation",
-    "file_size",
-    "schedule_sync",
+from toolkit.checks import (
+    breaking_inputs,
+    changelog_entry,
+    classification,
+    codeowners_sync,
+    declared_secrets,
+    deprecation,
+    file_size,
+    folder_layout,
+    hardcoded_secrets,
+    metadata_schema,
+    owners,
+    pinned_requirements,
+    schedule_sync,
+    version_bump,
 )
 
+if TYPE_CHECKING:
+    from toolkit.findings import Finding
+    from toolkit.policy.context import PolicyContext
 
-@dataclass(frozen=True)
-class Check:
-    id: str
-    doc: str
-    run: Callable[[Any], list[Any]]
-    module: ModuleType
+
+class Check(Protocol):
+    """What a check module provides (its docstring, `__doc__`, documents it)."""
+
+    def check(self, ctx: PolicyContext) -> list[Finding]: ...
+
+
+CHECKS: dict[str, Check] = {
+    "metadata-schema": metadata_schema,
+    "folder-layout": folder_layout,
+    "version-bump": version_bump,
+    "changelog-entry": changelog_entry,
+    "breaking-inputs": breaking_inputs,
+    "owners": owners,
+    "codeowners-sync": codeowners_sync,
+    "hardcoded-secrets": hardcoded_secrets,
+    "declared-secrets": declared_secrets,
+    "pinned-requirements": pinned_requirements,
+    "classification": classification,
+    "deprecation": deprecation,
+    "file-size": file_size,
+    "schedule-sync": schedule_sync,
+}
 
 
 def check_ids() -> list[str]:
-    """Every check id, without importing the check modules."""
-    return [module_name.replace("_", "-") for module_name in CHECK_MODULES]
+    """Every check id, in the order they run."""
+    return list(CHECKS)
 
 
-def load_checks() -> list[Check]:
-    checks = []
-    for module_name in CHECK_MODULES:
-        module = importlib.import_module(f"{__name__}.{module_name}")
-        checks.append(
-            Check(
-                id=module_name.replace("_", "-"),
-                doc=(module.__doc__ or "").strip(),
-                run=module.check,
-                module=module,
-            )
-        )
-    return checks
+def documentation(check: Check) -> str:
+    """The check's docstring, its documentation for reviewers."""
+    return (check.__doc__ or "").strip()

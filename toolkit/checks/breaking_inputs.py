@@ -14,13 +14,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from toolkit.checks.version_bump import parse_version
-from toolkit.findings import ERROR, Finding
+from toolkit.findings import Finding
+from toolkit.versions import Version, format_version, is_major_bump, parse_version
 
 if TYPE_CHECKING:
-    from toolkit.policy import PolicyContext
-
-CHECK = "breaking-inputs"
+    from toolkit.policy.context import PolicyContext
 
 
 def breaking_changes(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, str]]:
@@ -44,10 +42,9 @@ def breaking_changes(before: dict[str, Any], after: dict[str, Any]) -> list[tupl
     return changes
 
 
-def is_major_bump(before: tuple[int, int, int], after: tuple[int, int, int]) -> bool:
-    if before[0] == 0 and after[0] == 0:
-        return after[1] > before[1]
-    return after[0] > before[0]
+def next_major(version: Version) -> Version:
+    """The smallest version that counts as a major bump over `version` (0.x: the minor)."""
+    return (version[0] + 1, 0, 0) if version[0] else (0, version[1] + 1, 0)
 
 
 def check(ctx: PolicyContext) -> list[Finding]:
@@ -59,7 +56,7 @@ def check(ctx: PolicyContext) -> list[Finding]:
         before_v, after_v = parse_version(base.get("version")), parse_version(now.get("version"))
         if before_v is None or after_v is None or is_major_bump(before_v, after_v):
             continue
-        findings += _findings(ctx, name, base, now, after_v)
+        findings += _findings(ctx, name, _inputs(base), _inputs(now), after_v)
     return findings
 
 
@@ -71,25 +68,19 @@ def _inputs(data: dict[str, Any]) -> dict[str, Any]:
 def _findings(
     ctx: PolicyContext,
     name: str,
-    base: dict[str, Any],
-    now: dict[str, Any],
-    version: tuple[int, int, int],
+    before: dict[str, Any],
+    after: dict[str, Any],
+    version: Version,
 ) -> list[Finding]:
-    path = ctx.relative(ctx.folder(name) / "automation.yaml")
-    major = f"{version[0] + 1}.0.0" if version[0] else f"0.{version[1] + 1}.0"
-    findings = []
-    for input_name, what in breaking_changes(_inputs(base), _inputs(now)):
-        keys = ("inputs", input_name) if input_name in _inputs(now) else ("inputs",)
-        findings.append(
-            Finding(
-                path,
-                ctx.line_of(name, *keys, key=True),
-                None,
-                CHECK,
-                ERROR,
-                f"{what}, a breaking change, without a major version bump",
-                f"raise version to {major} (or keep the input compatible)",
-                f"inputs.{input_name}",
-            )
+    hint = f"raise version to {format_version(next_major(version))} (or keep the input compatible)"
+    return [
+        ctx.metadata_finding(
+            name,
+            f"inputs.{input_name}",
+            f"{what}, a breaking change, without a major version bump",
+            hint,
+            keys=("inputs", input_name) if input_name in after else ("inputs",),
+            key=True,
         )
-    return findings
+        for input_name, what in breaking_changes(before, after)
+    ]

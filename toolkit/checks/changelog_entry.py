@@ -11,30 +11,14 @@ and why.
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
-from toolkit.findings import ERROR, Finding
+from toolkit.changelog import section
+from toolkit.findings import Finding
+from toolkit.versions import parse_version
 
 if TYPE_CHECKING:
-    from toolkit.policy import PolicyContext
-
-CHECK = "changelog-entry"
-
-
-def section(text: str, version: str) -> str | None:
-    """The body of the `## <version>` section, or None when there is none."""
-    heading = re.compile(rf"^##\s+\[?v?{re.escape(version)}\]?(?:\s|$)")
-    lines = text.splitlines()
-    for index, line in enumerate(lines):
-        if heading.match(line):
-            body = []
-            for following in lines[index + 1 :]:
-                if re.match(r"^#{1,2}\s", following):
-                    break
-                body.append(following)
-            return "\n".join(body).strip()
-    return None
+    from toolkit.policy.context import PolicyContext
 
 
 def check(ctx: PolicyContext) -> list[Finding]:
@@ -42,19 +26,16 @@ def check(ctx: PolicyContext) -> list[Finding]:
     for name in ctx.names:
         version = (ctx.data(name) or {}).get("version")
         changelog = ctx.folder(name) / "CHANGELOG.md"
-        if not isinstance(version, str) or not changelog.is_file():
+        if not isinstance(version, str) or not parse_version(version) or not changelog.is_file():
             continue  # metadata-schema / folder-layout report these
         text = changelog.read_bytes().decode("utf-8", errors="replace")
         if section(text, version) is None:
             findings.append(
-                Finding(
-                    ctx.relative(changelog),
-                    1,
-                    None,
-                    CHECK,
-                    ERROR,
+                ctx.finding(
+                    changelog,
                     f"no '## {version}' section for the current version",
                     f"add '## {version}' with what changed, above the older sections",
+                    line=1,
                 )
             )
     return findings

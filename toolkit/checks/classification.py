@@ -16,67 +16,59 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from toolkit.findings import ERROR, WARNING, Finding
-from toolkit.metadata import CLASSIFICATIONS
+from toolkit.findings import WARNING, Finding
+from toolkit.metadata import CLASSIFICATIONS, Automation
 
 if TYPE_CHECKING:
-    from toolkit.policy import PolicyContext
+    from toolkit.policy.context import PolicyContext
 
-CHECK = "classification"
 SENSITIVE = ("confidential", "restricted")
 
 
 def check(ctx: PolicyContext) -> list[Finding]:
     findings: list[Finding] = []
     for automation in ctx.automations:
-        path = ctx.relative(automation.metadata_path)
-        line = ctx.line_of(automation.name, "classification")
-        level = automation.classification
-        if level in SENSITIVE and len(set(automation.owners)) < 2:
-            findings.append(
-                Finding(
-                    path,
-                    ctx.line_of(automation.name, "owners"),
-                    None,
-                    CHECK,
-                    ERROR,
-                    f"a {level} automation needs at least two owners",
-                    "add a second owner or a team",
-                    "owners",
-                )
-            )
-        if level == "restricted" and not ctx.config.security_reviewers:
-            findings.append(
-                Finding(
-                    path,
-                    line,
-                    None,
-                    CHECK,
-                    ERROR,
-                    "a restricted automation needs security reviewers, and none are configured",
-                    "set security_reviewers in [tool.autokit] of pyproject.toml",
-                    "classification",
-                )
-            )
-        findings += _lowered(ctx, automation.name, level, path, line)
+        findings += _reviewer_problems(ctx, automation)
+        findings += _lowered(ctx, automation.name, automation.classification)
     return findings
 
 
-def _lowered(ctx: PolicyContext, name: str, level: str, path: str, line: int) -> list[Finding]:
+def _reviewer_problems(ctx: PolicyContext, automation: Automation) -> list[Finding]:
+    name, level = automation.name, automation.classification
+    findings = []
+    if level in SENSITIVE and len(set(automation.owners)) < 2:
+        findings.append(
+            ctx.metadata_finding(
+                name,
+                "owners",
+                f"a {level} automation needs at least two owners",
+                "add a second owner or a team",
+            )
+        )
+    if level == "restricted" and not ctx.config.security_reviewers:
+        findings.append(
+            ctx.metadata_finding(
+                name,
+                "classification",
+                "a restricted automation needs security reviewers, and none are configured",
+                "set security_reviewers in [tool.autokit] of pyproject.toml",
+            )
+        )
+    return findings
+
+
+def _lowered(ctx: PolicyContext, name: str, level: str) -> list[Finding]:
     before = (ctx.base_data(name) or {}).get("classification")
     if before not in CLASSIFICATIONS or CLASSIFICATIONS.index(before) <= CLASSIFICATIONS.index(
         level
     ):
         return []
     return [
-        Finding(
-            path,
-            line,
-            None,
-            CHECK,
-            WARNING,
+        ctx.metadata_finding(
+            name,
+            "classification",
             f"classification lowered from {before} to {level}",
             "a reviewer should confirm the data handled really changed",
-            "classification",
+            severity=WARNING,
         )
     ]

@@ -14,30 +14,30 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from toolkit import codeowners
-from toolkit.findings import ERROR, Finding
+from toolkit.files import first_difference
+from toolkit.findings import Finding
 
 if TYPE_CHECKING:
-    from toolkit.policy import PolicyContext
+    from toolkit.policy.context import PolicyContext
 
-CHECK = "codeowners-sync"
 HINT = "run `autokit codeowners` and commit .github/CODEOWNERS"
 _WHOLE_FILE_TRIGGERS = {codeowners.CODEOWNERS_PATH, "pyproject.toml"}
 
 
 def check(ctx: PolicyContext) -> list[Finding]:
-    text = codeowners.read(ctx.root)
+    text = ctx.codeowners_text
     if text is None:
         if not ctx.names and not ctx.scope.deleted:
             return []
-        return [_finding(None, f"{codeowners.CODEOWNERS_PATH} is missing")]
+        return [_finding(ctx, None, f"{codeowners.CODEOWNERS_PATH} is missing")]
     scope = ctx.scope
     if scope.changes is None or _WHOLE_FILE_TRIGGERS & set(scope.other_paths):
         return _whole_file(ctx, text)
     return _changed_lines(ctx, codeowners.parse(text))
 
 
-def _finding(line: int | None, message: str) -> Finding:
-    return Finding(codeowners.CODEOWNERS_PATH, line, None, CHECK, ERROR, message, HINT)
+def _finding(ctx: PolicyContext, line: int | None, message: str) -> Finding:
+    return ctx.finding(codeowners.CODEOWNERS_PATH, message, HINT, line=line)
 
 
 def _changed_lines(ctx: PolicyContext, rules: dict[str, tuple[int, str]]) -> list[Finding]:
@@ -48,31 +48,21 @@ def _changed_lines(ctx: PolicyContext, rules: dict[str, tuple[int, str]]) -> lis
         line, actual = rules.get(codeowners.pattern(automation.name), (None, None))
         if actual != expected:
             state = "has no line" if actual is None else "has a stale line"
-            findings.append(_finding(line, f"{automation.name} {state}; expected '{expected}'"))
+            message = f"{automation.name} {state}; expected '{expected}'"
+            findings.append(_finding(ctx, line, message))
     for name in ctx.scope.deleted + list(ctx.scope.renamed.values()):
         if codeowners.pattern(name) in rules:
-            findings.append(
-                _finding(
-                    rules[codeowners.pattern(name)][0],
-                    f"still lists {name}, which no longer exists",
-                )
-            )
+            line = rules[codeowners.pattern(name)][0]
+            findings.append(_finding(ctx, line, f"still lists {name}, which no longer exists"))
     return findings
 
 
 def _whole_file(ctx: PolicyContext, text: str) -> list[Finding]:
-    from toolkit.inventory import load_inventory
-    from toolkit.policy import first_difference
-
-    inventory = load_inventory(ctx.repo)
     expected = codeowners.render(
-        inventory.automations, ctx.config.security_reviewers, ctx.config.default_owners
+        ctx.every_automation, ctx.config.security_reviewers, ctx.config.default_owners
     )
     if text == expected:
         return []
     line = first_difference(text, expected)
-    return [
-        _finding(
-            line, f"{codeowners.CODEOWNERS_PATH} is out of date (first difference at line {line})"
-        )
-    ]
+    message = f"{codeowners.CODEOWNERS_PATH} is out of date (first difference at line {line})"
+    return [_finding(ctx, line, message)]

@@ -24,9 +24,8 @@ from typing import TYPE_CHECKING, Any
 from toolkit.findings import ERROR, WARNING, Finding
 
 if TYPE_CHECKING:
-    from toolkit.policy import PolicyContext
+    from toolkit.policy.context import PolicyContext
 
-CHECK = "declared-secrets"
 ALLOWLIST = frozenset(
     {
         "PATH",
@@ -55,7 +54,7 @@ def check(ctx: PolicyContext) -> list[Finding]:
     findings: list[Finding] = []
     for name in ctx.names:
         allowed = declared(ctx.data(name)) | ALLOWLIST | set(ctx.config.env_allowlist)
-        for path in _python_files(ctx.folder(name)):
+        for path in _python_files(ctx, name):
             findings += _check_file(ctx, path, allowed)
     return findings
 
@@ -69,12 +68,11 @@ def declared(data: dict[str, Any] | None) -> set[str]:
     return {s["name"] for s in secrets if isinstance(s, dict) and isinstance(s.get("name"), str)}
 
 
-def _python_files(folder: Path) -> list[Path]:
-    from toolkit.policy import walk_files
-
+def _python_files(ctx: PolicyContext, name: str) -> list[Path]:
+    folder = ctx.folder(name)
     return [
         p
-        for p in walk_files(folder)
+        for p in ctx.every_file(name)
         if p.suffix == ".py" and p.relative_to(folder).parts[0] != "tests"
     ]
 
@@ -84,45 +82,41 @@ def _check_file(ctx: PolicyContext, path: Path, allowed: set[str]) -> list[Findi
     try:
         tree = ast.parse(path.read_bytes(), filename=display)
     except (SyntaxError, ValueError) as error:
-        line = getattr(error, "lineno", None)
         return [
-            Finding(
+            ctx.finding(
                 display,
-                line,
-                None,
-                CHECK,
-                ERROR,
                 f"cannot be parsed: {getattr(error, 'msg', error)}",
                 "fix the syntax (and save the file as UTF-8)",
+                line=getattr(error, "lineno", None),
             )
         ]
     findings = []
     for node, name in environment_reads(tree):
-        if name is None:
+        problem = _read_problem(name, allowed)
+        if problem is not None:
+            severity, message, hint = problem
+            line, column = node.lineno, node.col_offset + 1
             findings.append(
-                Finding(
-                    display,
-                    node.lineno,
-                    node.col_offset + 1,
-                    CHECK,
-                    WARNING,
-                    "reads an environment variable whose name is computed",
-                    "use a literal name so it can be checked",
-                )
-            )
-        elif name not in allowed and not name.startswith(ALLOWED_PREFIX):
-            findings.append(
-                Finding(
-                    display,
-                    node.lineno,
-                    node.col_offset + 1,
-                    CHECK,
-                    ERROR,
-                    f"reads ${name}, which is not a declared secret",
-                    f"declare {name} under `secrets:` in automation.yaml",
-                )
+                ctx.finding(display, message, hint, line=line, column=column, severity=severity)
             )
     return findings
+
+
+def _read_problem(name: str | None, allowed: set[str]) -> tuple[str, str, str] | None:
+    """(severity, message, hint) for reading variable `name` (None: computed), if wrong."""
+    if name is None:
+        return (
+            WARNING,
+            "reads an environment variable whose name is computed",
+            "use a literal name so it can be checked",
+        )
+    if name in allowed or name.startswith(ALLOWED_PREFIX):
+        return None
+    return (
+        ERROR,
+        f"reads ${name}, which is not a declared secret",
+        f"declare {name} under `secrets:` in automation.yaml",
+    )
 
 
 def environment_reads(tree: ast.AST) -> Iterator[tuple[ast.Subscript | ast.Call, str | None]]:

@@ -14,14 +14,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from toolkit import git
-from toolkit.findings import ERROR, WARNING, Finding
+from toolkit.findings import WARNING, Finding
 from toolkit.metadata import METADATA_FILE
 
 if TYPE_CHECKING:
-    from toolkit.policy import PolicyContext
-
-CHECK = "deprecation"
+    from toolkit.policy.context import PolicyContext
 
 
 def check(ctx: PolicyContext) -> list[Finding]:
@@ -30,40 +27,31 @@ def check(ctx: PolicyContext) -> list[Finding]:
         data = ctx.data(name)
         if data is not None:
             findings += _check_one(ctx, name, data)
-    if ctx.scope.deleted:
-        findings += _replacements_deleted(ctx, ctx.scope.deleted)
-    return findings
+    return findings + _replacements_deleted(ctx)
 
 
 def _check_one(ctx: PolicyContext, name: str, data: dict[str, Any]) -> list[Finding]:
-    path = ctx.relative(ctx.folder(name) / METADATA_FILE)
     deprecation = data.get("deprecation")
     if data.get("status") != "deprecated":
-        if deprecation:
-            return [
-                Finding(
-                    path,
-                    ctx.line_of(name, "deprecation", key=True),
-                    None,
-                    CHECK,
-                    WARNING,
-                    "has a `deprecation` section but status is not deprecated",
-                    "set `status: deprecated` or remove the section",
-                    "deprecation",
-                )
-            ]
-        return []
+        if not deprecation:
+            return []
+        return [
+            ctx.metadata_finding(
+                name,
+                "deprecation",
+                "has a `deprecation` section but status is not deprecated",
+                "set `status: deprecated` or remove the section",
+                key=True,
+                severity=WARNING,
+            )
+        ]
     if not isinstance(deprecation, dict) or not str(deprecation.get("reason") or "").strip():
         return [
-            Finding(
-                path,
-                ctx.line_of(name, "deprecation", "reason"),
-                None,
-                CHECK,
-                ERROR,
+            ctx.metadata_finding(
+                name,
+                "deprecation.reason",
                 "a deprecated automation must say why",
                 "add `deprecation: {reason: ...}`",
-                "deprecation.reason",
             )
         ]
     target = deprecation.get("replaced_by")
@@ -71,49 +59,34 @@ def _check_one(ctx: PolicyContext, name: str, data: dict[str, Any]) -> list[Find
     if problem is None:
         return []
     return [
-        Finding(
-            path,
-            ctx.line_of(name, "deprecation", "replaced_by"),
-            None,
-            CHECK,
-            ERROR,
+        ctx.metadata_finding(
+            name,
+            "deprecation.replaced_by",
             problem,
             "name a living automation, or remove replaced_by",
-            "deprecation.replaced_by",
         )
     ]
 
 
-def _replacement_problem(ctx: PolicyContext, name: str, target: Any) -> str | None:
-    from toolkit.policy import parse_loosely
-
+def _replacement_problem(ctx: PolicyContext, name: str, target: object) -> str | None:
     if target == name:
         return "replaced_by names the automation itself"
-    metadata = ctx.repo.automations_dir / str(target) / METADATA_FILE
-    if not metadata.is_file():
+    if not (ctx.folder(str(target)) / METADATA_FILE).is_file():
         return f"replaced_by names '{target}', which does not exist"
-    replacement = parse_loosely(metadata.read_bytes()) or {}
+    replacement = ctx.data_of_any(str(target)) or {}
     if replacement.get("status") == "deprecated":
         return f"replaced_by names '{target}', which is itself deprecated"
     return None
 
 
-def _replacements_deleted(ctx: PolicyContext, deleted: list[str]) -> list[Finding]:
-    """One `git grep` over every metadata file finds who names a deleted automation."""
-    alternatives = "|".join(deleted)
-    pattern = rf"replaced_by:[[:space:]]*['\"]?({alternatives})['\"]?[[:space:]]*(#.*)?$"
-    findings = []
-    for path in git.grep_files(ctx.root, pattern, f"automations/*/{METADATA_FILE}"):
-        findings.append(
-            Finding(
-                path,
-                None,
-                None,
-                CHECK,
-                ERROR,
-                "replaced_by names an automation this change deletes",
-                "point replaced_by at a living automation, or keep the old one",
-                "deprecation.replaced_by",
-            )
+def _replacements_deleted(ctx: PolicyContext) -> list[Finding]:
+    """Who names an automation this change deletes as their replacement."""
+    return [
+        ctx.finding(
+            path,
+            "replaced_by names an automation this change deletes",
+            "point replaced_by at a living automation, or keep the old one",
+            field="deprecation.replaced_by",
         )
-    return findings
+        for path in ctx.replacing_deleted
+    ]

@@ -18,12 +18,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from toolkit.findings import ERROR, Finding
+from toolkit.files import is_binary
+from toolkit.findings import Finding
 
 if TYPE_CHECKING:
-    from toolkit.policy import PolicyContext
+    from toolkit.policy.context import PolicyContext
 
-CHECK = "file-size"
 MAX_BYTES = 1_000_000
 DATA_EXTENSIONS = frozenset(
     {
@@ -54,7 +54,7 @@ def check(ctx: PolicyContext) -> list[Finding]:
         for path in ctx.files(name):
             problem = file_problem(path, allowed)
             if problem:
-                findings.append(Finding(ctx.relative(path), None, None, CHECK, ERROR, *problem))
+                findings.append(ctx.finding(path, *problem))
     return findings
 
 
@@ -65,8 +65,6 @@ def file_problem(path: Path, allowed: frozenset[str] | set[str]) -> tuple[str, s
             f"is {size / 1_000_000:.1f} MB, over the 1 MB limit",
             "keep a small sample in the repository and large data outside it",
         )
-    from toolkit.policy import is_binary
-
     if path.suffix.lower() not in allowed and is_binary(path):
         return (
             f"is a binary file ({path.suffix or 'no extension'}), which cannot be reviewed",

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from toolkit.findings import ERROR, Finding
+from toolkit.findings import Finding
 
 if TYPE_CHECKING:
-    from toolkit.policy import PolicyContext
+    from toolkit.policy.context import PolicyContext
 
-CHECK = "folder-layout"
 REQUIRED_FILES = {
     "README.md": "add a README.md saying what the automation does and how to use it",
     "CHANGELOG.md": "add a CHANGELOG.md with a '## <version>' section for each version",
@@ -33,14 +32,10 @@ def check(ctx: PolicyContext) -> list[Finding]:
     return findings
 
 
-def _finding(path: str, message: str, hint: str) -> Finding:
-    return Finding(path, None, None, CHECK, ERROR, message, hint)
-
-
 def _missing_files(ctx: PolicyContext, name: str) -> list[Finding]:
     folder = ctx.folder(name)
     return [
-        _finding(ctx.relative(folder / file), f"{file} is missing", hint)
+        ctx.finding(folder / file, f"{file} is missing", hint)
         for file, hint in REQUIRED_FILES.items()
         if not (folder / file).is_file()
     ]
@@ -51,7 +46,7 @@ def _missing_tests(ctx: PolicyContext, name: str) -> list[Finding]:
     if any(tests.glob("test_*.py")) or any(tests.glob("*_test.py")):
         return []
     what = "tests/ has no test_*.py file" if tests.is_dir() else "tests/ is missing"
-    return [_finding(ctx.relative(tests), what, "add tests/test_main.py with pytest tests")]
+    return [ctx.finding(tests, what, "add tests/test_main.py with pytest tests")]
 
 
 def _missing_entrypoint(ctx: PolicyContext, name: str) -> list[Finding]:
@@ -64,14 +59,10 @@ def _missing_entrypoint(ctx: PolicyContext, name: str) -> list[Finding]:
     if (ctx.folder(name) / entrypoint).is_file():
         return []
     return [
-        Finding(
-            metadata,
-            ctx.line_of(name, "entrypoint"),
-            None,
-            CHECK,
-            ERROR,
+        ctx.metadata_finding(
+            name,
+            "entrypoint",
             f"the entrypoint '{entrypoint}' does not exist",
             "create it or fix the path",
-            "entrypoint",
         )
     ]

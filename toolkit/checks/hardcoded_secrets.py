@@ -18,15 +18,16 @@ comment `pragma: allowlist secret`.
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from toolkit.findings import ERROR, Finding
+from toolkit.files import is_binary
+from toolkit.findings import Finding
 
 if TYPE_CHECKING:
-    from toolkit.policy import PolicyContext
+    from toolkit.policy.context import PolicyContext
 
-CHECK = "hardcoded-secrets"
 _GENERIC = {"Base64 High Entropy String", "Hex High Entropy String", "Secret Keyword"}
 MAX_SCANNED_BYTES = 1_000_000
 _SKIP_TYPES = {"Public IP (ipv4)"}  # an address is not a credential
@@ -38,15 +39,12 @@ def check(ctx: PolicyContext) -> list[Finding]:
         return []
     hits = scan(files)
     return [
-        Finding(
-            ctx.relative(path),
-            line,
-            None,
-            CHECK,
-            ERROR,
+        ctx.finding(
+            path,
             f"possible hard-coded secret ({', '.join(kinds)})",
             "remove it, declare it under `secrets:` and read it from the environment; "
             "revoke the value, since Git history keeps it",
+            line=line,
         )
         for (path, line), kinds in sorted(hits.items())
     ]
@@ -56,8 +54,6 @@ def scan(files: list[Path]) -> dict[tuple[Path, int], list[str]]:
     """(file, line) -> the kinds of secret found there; values are never kept."""
     from detect_secrets.core.secrets_collection import SecretsCollection
     from detect_secrets.settings import default_settings
-
-    from toolkit.policy import is_binary
 
     found: dict[tuple[Path, int], set[str]] = {}
     collection = SecretsCollection()
@@ -91,8 +87,6 @@ def _is_utf8(path: Path) -> bool:
 def _scan_other_encoding(path: Path, found: dict[tuple[Path, int], set[str]]) -> None:
     """detect-secrets skips files that are not UTF-8: scan a UTF-8 copy (read as Latin-1,
     which maps every byte to one character, so line numbers stay the same)."""
-    import tempfile
-
     from detect_secrets.core.secrets_collection import SecretsCollection
 
     text = path.read_bytes().decode("latin-1")

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from toolkit.findings import Finding
 
 if TYPE_CHECKING:
-    from toolkit.policy import PolicyContext
+    from toolkit.policy.context import PolicyContext
 
 
 def check(ctx: PolicyContext) -> list[Finding]:

@@ -11,15 +11,13 @@ Fix: list owners in `automation.yaml`, e.g. `owners: ["@alice", "@shop/finance"]
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from toolkit.findings import ERROR, Finding
+from toolkit.findings import Finding
 from toolkit.metadata import OWNER
 
 if TYPE_CHECKING:
-    from toolkit.policy import PolicyContext
-
-CHECK = "owners"
+    from toolkit.policy.context import PolicyContext
 
 
 def check(ctx: PolicyContext) -> list[Finding]:
@@ -43,13 +41,9 @@ def _shown_by_schema(ctx: PolicyContext) -> set[tuple[str, int | None]]:
     }
 
 
-def _owner_problems(ctx: PolicyContext, name: str, owners: Any) -> list[Finding]:
-    path = ctx.relative(ctx.folder(name) / "automation.yaml")
-
-    def finding(message: str, hint: str, *keys: Any) -> Finding:
-        return Finding(
-            path, ctx.line_of(name, "owners", *keys), None, CHECK, ERROR, message, hint, "owners"
-        )
+def _owner_problems(ctx: PolicyContext, name: str, owners: object) -> list[Finding]:
+    def finding(message: str, hint: str, *keys: int) -> Finding:
+        return ctx.metadata_finding(name, "owners", message, hint, keys=("owners", *keys))
 
     if not isinstance(owners, list) or not owners:
         return [

@@ -16,13 +16,11 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from toolkit.findings import ERROR, Finding
+from toolkit.findings import Finding
 from toolkit.metadata import PINNED_REQUIREMENT
 
 if TYPE_CHECKING:
-    from toolkit.policy import PolicyContext
-
-CHECK = "pinned-requirements"
+    from toolkit.policy.context import PolicyContext
 
 
 def check(ctx: PolicyContext) -> list[Finding]:
@@ -33,12 +31,8 @@ def check(ctx: PolicyContext) -> list[Finding]:
         stray = ctx.folder(name) / "requirements.txt"
         if stray.is_file():
             findings.append(
-                Finding(
-                    ctx.relative(stray),
-                    None,
-                    None,
-                    CHECK,
-                    ERROR,
+                ctx.finding(
+                    stray,
                     "requirements.txt here is never installed",
                     "move its lines to `requirements:` in automation.yaml",
                 )
@@ -54,39 +48,26 @@ def _metadata_requirements(ctx: PolicyContext, name: str) -> list[Finding]:
     requirements = (ctx.data(name) or {}).get("requirements")
     if not isinstance(requirements, list):
         return []
-    path = ctx.relative(ctx.folder(name) / "automation.yaml")
-    findings, seen = [], set()
+    findings: list[Finding] = []
+    seen: set[str] = set()
     for index, requirement in enumerate(requirements):
-        line = ctx.line_of(name, "requirements", index)
-        if not isinstance(requirement, str) or not re.match(PINNED_REQUIREMENT, requirement):
-            findings.append(
-                Finding(
-                    path,
-                    line,
-                    None,
-                    CHECK,
-                    ERROR,
-                    f"{requirement!r} is not pinned to an exact version",
-                    "write 'name==x.y.z'",
-                    "requirements",
-                )
-            )
-        elif _project(requirement) in seen:
-            findings.append(
-                Finding(
-                    path,
-                    line,
-                    None,
-                    CHECK,
-                    ERROR,
-                    f"{_project(requirement)} is listed twice",
-                    "keep one pinned line",
-                    "requirements",
-                )
-            )
-        else:
-            seen.add(_project(requirement))
+        problem = _requirement_problem(requirement, seen)
+        if problem is not None:
+            message, hint = problem
+            keys = ("requirements", index)
+            findings.append(ctx.metadata_finding(name, "requirements", message, hint, keys=keys))
     return findings
+
+
+def _requirement_problem(requirement: object, seen: set[str]) -> tuple[str, str] | None:
+    """(message, hint) when a requirement is unpinned or repeats a project in `seen`."""
+    if not isinstance(requirement, str) or not re.match(PINNED_REQUIREMENT, requirement):
+        return f"{requirement!r} is not pinned to an exact version", "write 'name==x.y.z'"
+    project = _project(requirement)
+    if project in seen:
+        return f"{project} is listed twice", "keep one pinned line"
+    seen.add(project)
+    return None
 
 
 def _test_requirements(ctx: PolicyContext, name: str) -> list[Finding]:
@@ -99,14 +80,11 @@ def _test_requirements(ctx: PolicyContext, name: str) -> list[Finding]:
         line = raw.split("#", 1)[0].strip()
         if line and not re.match(PINNED_REQUIREMENT, line):
             findings.append(
-                Finding(
-                    ctx.relative(path),
-                    number,
-                    None,
-                    CHECK,
-                    ERROR,
+                ctx.finding(
+                    path,
                     f"{line!r} is not pinned to an exact version",
                     "write 'name==x.y.z' (options and -r are not supported)",
+                    line=number,
                 )
             )
     return findings

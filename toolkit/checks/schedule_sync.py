@@ -13,14 +13,15 @@ Fix: run `autokit schedule render` and commit `.github/workflows/scheduled.yml`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from toolkit.findings import ERROR, Finding
+from toolkit.files import first_difference
+from toolkit.findings import Finding
+from toolkit.schedule import render_scheduled_workflow
 
 if TYPE_CHECKING:
-    from toolkit.policy import PolicyContext
+    from toolkit.policy.context import PolicyContext
 
-CHECK = "schedule-sync"
 WORKFLOW = ".github/workflows/scheduled.yml"
 
 
@@ -28,35 +29,18 @@ def check(ctx: PolicyContext) -> list[Finding]:
     workflow = ctx.root / WORKFLOW
     if not workflow.is_file() or not _relevant(ctx):
         return []
-    render = _renderer()
-    if render is None:
-        return []  # this autokit cannot render schedules; nothing to compare with
-    from toolkit.inventory import load_inventory
-    from toolkit.policy import first_difference
-
-    expected = render(ctx.repo, load_inventory(ctx.repo).automations)
+    expected = render_scheduled_workflow(ctx.repo, ctx.every_automation)
     actual = workflow.read_bytes().decode("utf-8", errors="replace")
     if actual == expected:
         return []
     return [
-        Finding(
+        ctx.finding(
             WORKFLOW,
-            first_difference(actual, expected),
-            None,
-            CHECK,
-            ERROR,
             "the scheduled workflow does not match the schedules in metadata",
             "run `autokit schedule render` and commit the workflow",
+            line=first_difference(actual, expected),
         )
     ]
-
-
-def _renderer() -> Any:
-    try:
-        from toolkit.schedule import render_scheduled_workflow
-    except ImportError:
-        return None
-    return render_scheduled_workflow
 
 
 def _relevant(ctx: PolicyContext) -> bool:

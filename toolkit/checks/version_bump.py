@@ -13,23 +13,13 @@ Fix: edit `version:` in `automation.yaml` and add its section to `CHANGELOG.md`.
 
 from __future__ import annotations
 
-import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from toolkit.findings import ERROR, Finding
-from toolkit.metadata import SEMVER
+from toolkit.findings import Finding
+from toolkit.versions import Version, format_version, parse_version
 
 if TYPE_CHECKING:
-    from toolkit.policy import PolicyContext
-
-CHECK = "version-bump"
-
-
-def parse_version(value: Any) -> tuple[int, int, int] | None:
-    if not isinstance(value, str) or not re.match(SEMVER, value):
-        return None
-    major, minor, patch = value.split(".")
-    return int(major), int(minor), int(patch)
+    from toolkit.policy.context import PolicyContext
 
 
 def check(ctx: PolicyContext) -> list[Finding]:
@@ -45,33 +35,24 @@ def check(ctx: PolicyContext) -> list[Finding]:
 
 
 def _finding(ctx: PolicyContext, name: str, message: str, hint: str) -> Finding:
-    return Finding(
-        ctx.relative(ctx.folder(name) / "automation.yaml"),
-        ctx.line_of(name, "version"),
-        None,
-        CHECK,
-        ERROR,
-        message,
-        hint,
-        "version",
-    )
+    return ctx.metadata_finding(name, "version", message, hint)
 
 
-def _against_base(ctx: PolicyContext, name: str, now: tuple[int, int, int]) -> Finding | None:
+def _against_base(ctx: PolicyContext, name: str, now: Version) -> Finding | None:
     before = parse_version((ctx.base_data(name) or {}).get("version"))
     if before is None or now > before:
         return None  # new automation, or the base was unreadable
-    old, new = _text(before), _text(now)
+    old, new = format_version(before), format_version(now)
     where = ctx.scope.renamed.get(name, name)
     if now == before:
         message = f"the folder changed but version is still {new}, as at the base"
     else:
         message = f"version {new} is lower than {old}, the version of {where} at the base"
-    next_patch = _text((before[0], before[1], before[2] + 1))
+    next_patch = format_version((before[0], before[1], before[2] + 1))
     return _finding(ctx, name, message, f"raise it above {old}, e.g. to {next_patch}")
 
 
-def _against_tags(ctx: PolicyContext, name: str, now: tuple[int, int, int]) -> Finding | None:
+def _against_tags(ctx: PolicyContext, name: str, now: Version) -> Finding | None:
     tags = ctx.released.get(name) or []
     if not tags or now >= tags[-1].version_tuple():
         return None
@@ -79,10 +60,6 @@ def _against_tags(ctx: PolicyContext, name: str, now: tuple[int, int, int]) -> F
     return _finding(
         ctx,
         name,
-        f"version {_text(now)} is lower than the released {newest}",
+        f"version {format_version(now)} is lower than the released {newest}",
         f"raise it above {newest}",
     )
-
-
-def _text(version: tuple[int, ...]) -> str:
-    return ".".join(map(str, version))

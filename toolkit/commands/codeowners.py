@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
-from toolkit.errors import ToolkitError
+from toolkit import codeowners
+from toolkit.commands.valid_inventory import load_valid_inventory
+from toolkit.fileio import atomic_write
+from toolkit.policy import policy_config
 from toolkit.repo import Repository, repository_from_args
 
 
@@ -22,28 +24,18 @@ def run(args: argparse.Namespace) -> int:
 
 
 def expected_codeowners(repo: Repository) -> str:
-    from toolkit import codeowners
-    from toolkit.checks import check_ids
-    from toolkit.findings import has_errors, sorted_findings
-    from toolkit.inventory import load_inventory
-    from toolkit.policy import policy_config
-
-    inventory = load_inventory(repo)
-    if has_errors(inventory.findings):
-        listing = "\n".join(f.as_line() for f in sorted_findings(inventory.findings)[:20])
-        raise ToolkitError(
-            f"cannot generate CODEOWNERS from invalid metadata:\n{listing}",
-            "fix these first (`autokit validate` lists them all)",
-        )
-    config = policy_config(repo, check_ids())
+    inventory = load_valid_inventory(
+        repo,
+        "cannot generate CODEOWNERS from invalid metadata",
+        "fix these first (`autokit validate` lists them all)",
+    )
+    config = policy_config(repo)
     return codeowners.render(
         inventory.automations, config.security_reviewers, config.default_owners
     )
 
 
 def write_codeowners(repo: Repository, check_only: bool = False) -> int:
-    from toolkit import codeowners
-
     expected = expected_codeowners(repo)
     current = codeowners.read(repo.root)
     if current == expected:
@@ -56,10 +48,6 @@ def write_codeowners(repo: Repository, check_only: bool = False) -> int:
             file=sys.stderr,
         )
         return 1
-    target = repo.root / codeowners.CODEOWNERS_PATH
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".CODEOWNERS.{os.getpid()}.tmp")
-    temporary.write_text(expected, encoding="utf-8")
-    os.replace(temporary, target)  # never a half-written file
+    atomic_write(repo.root / codeowners.CODEOWNERS_PATH, expected)  # never a half-written file
     print(f"wrote {codeowners.CODEOWNERS_PATH}", file=sys.stderr)
     return 0

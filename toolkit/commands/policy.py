@@ -5,10 +5,23 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
 
+from toolkit import git
+from toolkit.checks import CHECKS, documentation
 from toolkit.commands.formats import add_format_argument
-from toolkit.repo import repository_from_args
+from toolkit.findings import has_errors
+from toolkit.policy import PolicyContext, PolicyResult, build_context, run_checks
+from toolkit.repo import AUTOMATIONS_DIR, Repository, repository_from_args
+from toolkit.reporters import (
+    STEP_SUMMARY_LIMIT,
+    render_github,
+    render_grouped_text,
+    render_json,
+    render_step_summary,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,9 +50,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.list:
         return list_checks()
-    from toolkit.findings import has_errors
-    from toolkit.policy import build_context, run_checks
-
     repo = repository_from_args(args)
     ctx = build_context(repo, args.base, args.head, args.all, args.uncommitted)
     result = run_checks(ctx)
@@ -49,11 +59,8 @@ def run(args: argparse.Namespace) -> int:
     return 1 if has_errors(result.findings) else 0
 
 
-def _note_uncommitted(repo: Any) -> None:
+def _note_uncommitted(repo: Repository) -> None:
     """Before a push, "no findings" must not hide files the scope left out."""
-    from toolkit import git
-    from toolkit.repo import AUTOMATIONS_DIR
-
     if git.is_dirty(repo.root, AUTOMATIONS_DIR):
         print(
             f"policy: uncommitted or untracked files under {AUTOMATIONS_DIR}/ were not "
@@ -63,15 +70,14 @@ def _note_uncommitted(repo: Any) -> None:
 
 
 def list_checks() -> int:
-    from toolkit.checks import load_checks
-
-    for check in load_checks():
-        first = check.doc.splitlines()[0] if check.doc else ""
-        print(f"{check.id:<20} {first}")
+    for check_id, check in CHECKS.items():
+        doc = documentation(check)
+        first = doc.splitlines()[0] if doc else ""
+        print(f"{check_id:<20} {first}")
     return 0
 
 
-def _scope_line(result: Any, ctx: Any) -> str:
+def _scope_line(result: PolicyResult, ctx: PolicyContext) -> str:
     scope = result.scope
     if ctx.base is None:
         what = f"all {len(scope.names)} automation(s)"
@@ -82,16 +88,14 @@ def _scope_line(result: Any, ctx: Any) -> str:
     return f"{what}; {len(result.checks_run)} check(s) run"
 
 
-def _waived_lines(result: Any) -> list[str]:
+def _waived_lines(result: PolicyResult) -> list[str]:
     return [
         f"waived {finding.check} at {finding.location()} until {waiver.expires}: {waiver.reason}"
         for finding, waiver in result.waived
     ]
 
 
-def report_text(result: Any, ctx: Any) -> None:
-    from toolkit.findings import render_grouped_text
-
+def report_text(result: PolicyResult, ctx: PolicyContext) -> None:
     if result.findings:
         print(render_grouped_text(result.findings))
     for line in _waived_lines(result):
@@ -100,11 +104,7 @@ def report_text(result: Any, ctx: Any) -> None:
     print(f"policy: {_scope_line(result, ctx)}: {verdict}", file=sys.stderr)
 
 
-def report_json(result: Any, ctx: Any) -> None:
-    from dataclasses import asdict
-
-    from toolkit.findings import render_json
-
+def report_json(result: PolicyResult, ctx: PolicyContext) -> None:
     waived = [
         {**asdict(f), "waiver": {"reason": w.reason, "expires": w.expires.isoformat()}}
         for f, w in result.waived
@@ -121,11 +121,7 @@ def report_json(result: Any, ctx: Any) -> None:
     )
 
 
-def report_github(result: Any, ctx: Any) -> None:
-    from pathlib import Path
-
-    from toolkit.findings import STEP_SUMMARY_LIMIT, render_github, render_step_summary
-
+def report_github(result: PolicyResult, ctx: PolicyContext) -> None:
     if result.findings:
         print(render_github(result.findings))
     summary_path = os.environ.get("GITHUB_STEP_SUMMARY")
@@ -152,10 +148,8 @@ def report_github(result: Any, ctx: Any) -> None:
     print(f"policy: {_scope_line(result, ctx)}", file=sys.stderr)
 
 
-def _blob_url(ctx: Any) -> str | None:
+def _blob_url(ctx: PolicyContext) -> str | None:
     """Where GitHub shows the files of the commit checked, from the workflow's variables."""
-    from toolkit import git
-
     server, repository = os.environ.get("GITHUB_SERVER_URL"), os.environ.get("GITHUB_REPOSITORY")
     if not server or not repository or not git.is_git_repository(ctx.root):
         return None
@@ -163,4 +157,8 @@ def _blob_url(ctx: Any) -> str | None:
     return f"{server.rstrip('/')}/{repository}/blob/{commit}/" if commit else None
 
 
-REPORTERS = {"text": report_text, "json": report_json, "github": report_github}
+REPORTERS: dict[str, Callable[[PolicyResult, PolicyContext], None]] = {
+    "text": report_text,
+    "json": report_json,
+    "github": report_github,
+}

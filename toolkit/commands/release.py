@@ -14,10 +14,16 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import dataclass
-from typing import Any
 
+from toolkit import git
+from toolkit.changelog import section
+from toolkit.commands.valid_inventory import load_valid_inventory
 from toolkit.errors import ToolkitError
+from toolkit.inventory import load_inventory
+from toolkit.metadata import Automation
+from toolkit.policy import policy_config
 from toolkit.repo import Repository, repository_from_args
+from toolkit.versions import version_key
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -46,8 +52,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def release(repo: Repository, dry_run: bool = False, push: bool = False) -> int:
-    from toolkit import git
-
     _require_release_state(repo)
     if push and not git.has_remote(repo.root, "origin"):
         raise ToolkitError(
@@ -79,17 +83,11 @@ def release(repo: Repository, dry_run: bool = False, push: bool = False) -> int:
 
 def current_tags(repo: Repository) -> list[str]:
     """`<name>@<version>` of every automation's current version."""
-    from toolkit.inventory import load_inventory
-
     return [f"{a.name}@{a.version}" for a in load_inventory(repo).automations]
 
 
 def _require_release_state(repo: Repository) -> None:
-    from toolkit import git
-    from toolkit.checks import check_ids
-    from toolkit.policy import policy_config
-
-    branch_name = policy_config(repo, check_ids()).release_branch
+    branch_name = policy_config(repo).release_branch
     if git.head_commit(repo.root) is None:
         raise ToolkitError("the repository has no commits yet", "commit something first")
     branch = git.current_branch(repo.root)
@@ -118,28 +116,23 @@ def _require_release_state(repo: Repository) -> None:
 
 def plan_tags(repo: Repository) -> list[PlannedTag]:
     """The tags to create; raises listing every problem before anything is tagged."""
-    from toolkit import git
-    from toolkit.findings import has_errors, sorted_findings
-    from toolkit.inventory import load_inventory
-
-    inventory = load_inventory(repo)
-    if has_errors(inventory.findings):
-        listing = "\n".join(f.as_line() for f in sorted_findings(inventory.findings)[:20])
-        raise ToolkitError(
-            f"invalid metadata, nothing was tagged:\n{listing}",
-            "fix it (`autokit validate`) and release again",
-        )
+    inventory = load_valid_inventory(
+        repo,
+        "invalid metadata, nothing was tagged",
+        "fix it (`autokit validate`) and release again",
+    )
     released = git.version_tags(repo.root)
-    planned, problems = [], []
+    planned: list[PlannedTag] = []
+    problems: list[str] = []
     for automation in inventory.automations:
         tags = released.get(automation.name, [])
         if any(t.version == automation.version for t in tags):
             continue
-        problem = _problem(automation, tags)
-        if problem:
-            problems.append(problem)
+        outcome = _plan(automation, tags)
+        if isinstance(outcome, str):
+            problems.append(outcome)
         else:
-            planned.append(PlannedTag(automation.name, automation.version, _message(automation)))
+            planned.append(outcome)
     if problems:
         raise ToolkitError(
             "nothing was tagged:\n" + "\n".join(problems), "fix these on main, then release again"
@@ -147,24 +140,22 @@ def plan_tags(repo: Repository) -> list[PlannedTag]:
     return planned
 
 
-def _problem(automation: Any, tags: list[Any]) -> str | None:
-    from toolkit.checks.changelog_entry import section
+def _release_notes(automation: Automation) -> str | None:
+    """The CHANGELOG section of the automation's current version, if it has one."""
+    changelog = automation.folder / "CHANGELOG.md"
+    text = changelog.read_text(encoding="utf-8", errors="replace") if changelog.is_file() else ""
+    return section(text, automation.version)
 
-    if tags and automation.version_tuple() < tags[-1].version_tuple():
+
+def _plan(automation: Automation, tags: list[git.VersionTag]) -> PlannedTag | str:
+    """The tag of the automation's current version, or why it cannot be made."""
+    if tags and version_key(automation.version) < version_key(tags[-1].version):
         return (
             f"{automation.name}: version {automation.version} is lower than the released "
             f"{tags[-1].version}"
         )
-    changelog = automation.folder / "CHANGELOG.md"
-    text = changelog.read_text(encoding="utf-8", errors="replace") if changelog.is_file() else ""
-    if section(text, automation.version) is None:
+    notes = _release_notes(automation)
+    if notes is None:
         return f"{automation.name}: CHANGELOG.md has no '## {automation.version}' section"
-    return None
-
-
-def _message(automation: Any) -> str:
-    from toolkit.checks.changelog_entry import section
-
-    text = (automation.folder / "CHANGELOG.md").read_text(encoding="utf-8", errors="replace")
-    body = section(text, automation.version) or ""
-    return f"{automation.name} {automation.version}\n\n{body}\n".rstrip() + "\n"
+    message = f"{automation.name} {automation.version}\n\n{notes}\n".rstrip() + "\n"
+    return PlannedTag(automation.name, automation.version, message)

@@ -9,7 +9,9 @@ from pathlib import Path
 
 from toolkit.commands.formats import add_format_argument
 from toolkit.errors import ToolkitError
+from toolkit.findings import has_errors
 from toolkit.repo import AUTOMATIONS_DIR, Repository, repository_from_args
+from toolkit.reporters import render_github, render_json, render_text
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,7 +30,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def validate(repo: Repository, paths: list[Path], output_format: str = "text") -> int:
-    from toolkit.findings import has_errors, render_github, render_json, render_text
     from toolkit.inventory import load_inventory
 
     folders = (automation_folders(repo, paths) if paths else None) or repo.automation_dirs()

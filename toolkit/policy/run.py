@@ -1,0 +1,116 @@
+"""Running the checks: the context for a change, the configuration applied, waivers kept apart.
+
+`build_context` turns `--base`/`--head`/`--all` into a `PolicyContext` (with the
+`[tool.autokit]` configuration read and validated); `run_checks` runs every enabled check
+in the registry's order and sets aside the findings a valid waiver covers, so reports can
+still show what was waived and why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from toolkit import git
+from toolkit.checks import CHECKS, check_ids
+from toolkit.config import CONFIG_CHECK, PYPROJECT, PolicyConfig, Waiver, load_policy_config
+from toolkit.errors import ToolkitError
+from toolkit.findings import ERROR, Finding, sorted_findings
+from toolkit.policy.context import PolicyContext
+from toolkit.policy.scope import Scope, automation_of, full_scope, scope_of_changes
+from toolkit.repo import Repository
+from toolkit.suggest import did_you_mean
+
+
+@dataclass
+class PolicyResult:
+    findings: list[Finding]
+    waived: list[tuple[Finding, Waiver]]
+    checks_run: list[str]
+    scope: Scope
+
+
+def build_context(
+    repo: Repository,
+    base: str | None,
+    head: str | None,
+    everything: bool,
+    uncommitted: bool = False,
+) -> PolicyContext:
+    """The context for `--base`/`--head`, or for every automation.
+
+    The scope is what the commits since the merge base changed (Git diffs two trees,
+    reading only the folders that differ); with `uncommitted`, uncommitted and untracked
+    files join it, at the cost of scanning the whole working tree.
+    """
+    if head is not None:
+        _require_head_checked_out(repo, head)
+    config = policy_config(repo)
+    config.findings += _unknown_waived_automations(repo, config)
+    if everything or base is None:
+        return PolicyContext(repo, full_scope(repo), None, config)
+    if not git.is_git_repository(repo.root):
+        raise ToolkitError(
+            f"{repo.root} is not inside a Git repository, so there is no --base to compare with",
+            "run it in a clone of the repository, or use --all",
+        )
+    start = git.merge_base(repo.root, base, "HEAD")
+    changes = (
+        git.changes_to_worktree(repo.root, base)
+        if uncommitted
+        else git.changed_files(repo.root, base, "HEAD")
+    )
+    return PolicyContext(repo, scope_of_changes(repo, changes, start), start, config)
+
+
+def _require_head_checked_out(repo: Repository, head: str) -> None:
+    wanted = git.resolve_ref(repo.root, head)
+    if wanted != git.head_commit(repo.root):
+        raise ToolkitError(
+            f"--head {head} is not the commit checked out; checks read the working tree",
+            f"run `git checkout {head}` first, or leave out --head",
+        )
+
+
+def _unknown_waived_automations(repo: Repository, config: PolicyConfig) -> list[Finding]:
+    """A waiver for an automation that does not exist hides nothing: say so."""
+    findings = []
+    for waiver in config.waivers:
+        if (repo.automations_dir / waiver.automation).is_dir():
+            continue  # listing every folder only when a name is wrong keeps policy flat in size
+        names = [folder.name for folder in repo.automation_dirs()]
+        hint = did_you_mean(waiver.automation, names, "fix the name or remove the waiver")
+        message = f"a waiver of {waiver.check} names '{waiver.automation}', which does not exist"
+        field = "tool.autokit.waivers.automation"
+        findings.append(
+            Finding(PYPROJECT, waiver.line, None, CONFIG_CHECK, ERROR, message, hint, field)
+        )
+    return findings
+
+
+def policy_config(repo: Repository) -> PolicyConfig:
+    """`[tool.autokit]` validated against the registry's check ids (problems as findings)."""
+    pyproject = repo.root / PYPROJECT
+    text = pyproject.read_text(encoding="utf-8", errors="replace") if pyproject.is_file() else ""
+    return load_policy_config(repo.config, check_ids(), text)
+
+
+def run_checks(ctx: PolicyContext, only: Iterable[str] | None = None) -> PolicyResult:
+    """Run every enabled check; findings covered by a valid waiver are set aside."""
+    wanted = set(only) if only is not None else None
+    findings: list[Finding] = list(ctx.config.findings)
+    waived: list[tuple[Finding, Waiver]] = []
+    ran = []
+    for check_id, check in CHECKS.items():
+        if check_id in ctx.config.disabled or (wanted is not None and check_id not in wanted):
+            continue
+        ran.append(check_id)
+        ctx.check_id = check_id
+        for finding in check.check(ctx):
+            waiver = ctx.config.waiver_for(check_id, automation_of(finding.path))
+            if waiver is None:
+                findings.append(finding)
+            else:
+                waived.append((finding, waiver))
+    ctx.check_id = ""
+    return PolicyResult(sorted_findings(set(findings)), waived, ran, ctx.scope)
