@@ -114,8 +114,10 @@ def heavy_modules_on_run_path() -> list[str]:
     code = (
         "import sys, runpy\n"
         "sys.argv = ['autokit', 'run', '--help']\n"
-        "from toolkit import runner, inputs, secrets, history, environments, git\n"
-        "print(' '.join(m for m in ('git', 'cerberus', 'jinja2', 'mkdocs') if m in sys.modules))"
+        "from toolkit import run, runtimes, inputs, secrets, history, environments, git\n"
+        "from toolkit.commands import run as run_command\n"
+        "heavy = ('git', 'cerberus', 'jinja2', 'mkdocs', 'yaml')\n"
+        "print(' '.join(m for m in heavy if m in sys.modules))"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
