@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from toolkit.errors import ToolkitError
 from toolkit.history import History, RunRecord, hostname, new_run_id, now_iso, process_token
@@ -176,14 +176,14 @@ def interpret(
         return Outcome("cancelled", returncode, None, "cancelled (Ctrl-C or SIGTERM)")
     if returncode == 0 and reported.get("ok", True):
         return Outcome("success", 0, masker.mask_data(reported.get("result")), None)
-    error = reported.get("error") or runtime_of(automation).describe_exit(automation, returncode)
-    return Outcome("failed", returncode, None, masker.mask(str(error)))
+    reason = reported.get("error") or runtime_of(automation).describe_exit(automation, returncode)
+    return Outcome("failed", returncode, None, masker.mask(str(reason)))
 
 
-def _reported(result_file: Path, masker: Masker) -> dict[str, Any]:
+def _reported(result_file: Path, masker: Masker) -> dict[str, object]:
     """What the bootstrap wrote (nothing for a shell run), masked in the file too."""
     if not result_file.is_file():
         return {}
-    reported: dict[str, Any] = json.loads(result_file.read_text(encoding="utf-8"))
+    reported: dict[str, object] = json.loads(result_file.read_text(encoding="utf-8"))
     result_file.write_text(json.dumps(masker.mask_data(reported)), encoding="utf-8")
     return reported
