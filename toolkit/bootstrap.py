@@ -27,6 +27,7 @@ class Request(TypedDict):
 
 
 def _write(path: str, outcome: dict[str, object]) -> None:
+    """Write the result atomically (toolkit.fileio's idea; this file cannot import it)."""
     temporary = path + ".tmp"
     with open(temporary, "w", encoding="utf-8") as file:
         json.dump(outcome, file)
@@ -37,7 +38,7 @@ def _inputs(request: Request) -> dict[str, object]:
     values = dict(request["inputs"])
     for name, kind in request["types"].items():
         if kind == "date" and name in values:
-            import datetime
+            import datetime  # only for date inputs: this file's start-up is the run's
 
             values[name] = datetime.date.fromisoformat(str(values[name]))
     return values

@@ -13,8 +13,10 @@ record its end.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -166,9 +168,6 @@ _LOST_ERROR = (
 
 
 def _kill_group(group: int) -> None:
-    import contextlib
-    import signal
-
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(group, signal.SIGKILL)
 
