@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from toolkit.environments import Progress
 from toolkit.errors import ToolkitError
 from toolkit.history import open_history
 from toolkit.inputs import coerce_inputs
@@ -68,7 +69,6 @@ __all__ = [
     "run_automation",
 ]
 
-Progress = Callable[[str], None]
 Sinks = tuple[TextIO, TextIO]  # where the automation's stdout and stderr go
 
 

@@ -16,11 +16,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata as package_metadata
 from pathlib import Path
 
+from toolkit.environments import Progress
 from toolkit.errors import ToolkitError
 from toolkit.inventory import load_inventory
 from toolkit.metadata import Automation
@@ -31,7 +31,6 @@ from toolkit.runtimes import runtime_of
 NO_TESTS_COLLECTED = 5  # pytest's exit code when it found no test
 _JUNIT_KEYS = ("tests", "failures", "errors", "skipped")
 
-Progress = Callable[[str], None]
 Outcome = tuple[str, str | None, dict[str, int]]  # status, detail, pytest's counts
 
 

@@ -9,14 +9,14 @@ timeout, masking, the history) stays in the run pipeline.
 from __future__ import annotations
 
 import signal
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from toolkit.environments import Environment
+from toolkit.environments import Environment, Progress
 from toolkit.metadata import Automation
 
-Progress = Callable[[str], None]
+__all__ = ["Progress", "Runtime", "describe_exit"]
 
 
 class Runtime(Protocol):
