@@ -18,6 +18,7 @@ from toolkit.environments import (
 )
 from toolkit.errors import ToolkitError
 from toolkit.metadata import Automation, automation_from_data
+from toolkit.runtimes import RUNTIMES
 
 
 def automation(tmp_path: Path, name: str = "env-test", **overrides: object) -> Automation:
@@ -56,8 +57,15 @@ def test_an_environment_is_created_once_and_reused(tmp_path: Path) -> None:
 
 def test_shell_automations_use_the_system(tmp_path: Path) -> None:
     shell = automation(tmp_path, runtime="shell", entrypoint="run.sh")
-    environment = ensure_environment(shell)
+    environment = RUNTIMES["shell"].prepare_environment(shell)
     assert environment.path is None and environment.python is None
+    assert RUNTIMES["shell"].planned_environment(shell) == (environment, True)
+
+
+def test_a_shell_automations_tests_share_the_python_environment_cache(tmp_path: Path) -> None:
+    shell = automation(tmp_path, runtime="shell", entrypoint="run.sh", requirements=["a==1.0"])
+    python = automation(tmp_path, requirements=["a==1.0"])
+    assert environment_key(shell, ["pytest==8.0.0"]) == environment_key(python, ["pytest==8.0.0"])
 
 
 def _create(folder: str) -> None:

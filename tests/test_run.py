@@ -18,7 +18,11 @@ import pytest
 import yaml
 from helpers import automation_files, commit_all, git
 
-from toolkit.history import open_history
+from toolkit import metadata
+from toolkit.errors import ToolkitError
+from toolkit.history import RunRecord, open_history
+from toolkit.run import parse_spec
+from toolkit.runtimes import RUNTIMES
 
 SECRET = "hunter2-s3cr3t-value"
 TOKEN_SECRET = [{"name": "SHOP_TOKEN", "description": "the shop API token"}]
@@ -48,7 +52,7 @@ def autokit(root: Path, *args: str, **popen: Any) -> subprocess.Popen[str]:
     )
 
 
-def only_run() -> Any:
+def only_run() -> RunRecord:
     with open_history() as history:
         runs = history.find(limit=None)
     assert len(runs) == 1, runs
@@ -631,3 +635,30 @@ def test_background_processes_do_not_outlive_the_run(make_repo, cli) -> None:
     assert result.code == 0, result
     background = int((only_run().output_dir / "pid").read_text())
     wait_for(lambda: not alive(background), 5)
+
+
+# ---------------------------------------------------------------------------
+# The runtime contract and the spec
+
+
+def test_every_runtime_the_schema_allows_has_an_implementation() -> None:
+    assert list(metadata.RUNTIMES) == list(RUNTIMES.keys())
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("hello", ("hello", None)),
+        (" hello ", ("hello", None)),
+        ("hello@1.2.0", ("hello", "1.2.0")),
+        ("invoice-reminders@10.0.3", ("invoice-reminders", "10.0.3")),
+    ],
+)
+def test_a_spec_names_an_automation_and_maybe_a_version(spec: str, expected: object) -> None:
+    assert parse_spec(spec) == expected
+
+
+@pytest.mark.parametrize("spec", ["Hello", "hello@", "hello@1.2", "hello@latest", "@1.0.0"])
+def test_a_malformed_spec_is_refused(spec: str) -> None:
+    with pytest.raises(ToolkitError):
+        parse_spec(spec)

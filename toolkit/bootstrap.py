@@ -14,27 +14,37 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TypedDict
 
 
-def _write(path: str, outcome: dict[str, Any]) -> None:
+class Request(TypedDict):
+    """The request file autokit writes (toolkit/runtimes/python.py)."""
+
+    entrypoint: str
+    inputs: dict[str, object]
+    types: dict[str, str]
+    result_file: str
+
+
+def _write(path: str, outcome: dict[str, object]) -> None:
+    """Write the result atomically (toolkit.fileio's idea; this file cannot import it)."""
     temporary = path + ".tmp"
     with open(temporary, "w", encoding="utf-8") as file:
         json.dump(outcome, file)
     os.replace(temporary, path)
 
 
-def _inputs(request: dict[str, Any]) -> dict[str, Any]:
+def _inputs(request: Request) -> dict[str, object]:
     values = dict(request["inputs"])
     for name, kind in request["types"].items():
         if kind == "date" and name in values:
-            import datetime
+            import datetime  # only for date inputs: this file's start-up is the run's
 
-            values[name] = datetime.date.fromisoformat(values[name])
+            values[name] = datetime.date.fromisoformat(str(values[name]))
     return values
 
 
-def _load_main(entrypoint: str) -> Callable[..., Any]:
+def _load_main(entrypoint: str) -> Callable[..., object]:
     folder = os.path.dirname(entrypoint)
     sys.path.insert(0, folder)
     module_name = os.path.splitext(os.path.basename(entrypoint))[0]
@@ -44,13 +54,13 @@ def _load_main(entrypoint: str) -> Callable[..., Any]:
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
     spec.loader.exec_module(module)
-    main = getattr(module, "main", None)
+    main: object = getattr(module, "main", None)
     if not callable(main):
         raise LookupError(
             f"{os.path.basename(entrypoint)} defines no function `main`; "
             "add `def main(**inputs):` that does the work"
         )
-    return main  # type: ignore[no-any-return]
+    return main
 
 
 def _print_traceback(error: BaseException) -> None:
@@ -66,7 +76,7 @@ def _print_traceback(error: BaseException) -> None:
 
 def run(request_file: str) -> int:
     with open(request_file, encoding="utf-8") as file:
-        request = json.load(file)
+        request: Request = json.load(file)
     result_file = request["result_file"]
     try:
         main = _load_main(request["entrypoint"])

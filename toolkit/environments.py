@@ -1,7 +1,7 @@
 """Isolated virtual environments for python automations, cached and safe to share.
 
-An environment is keyed by a hash of the runtime, the Python it is built from and the
-sorted requirements, and lives in `cache_home()/environments/<key>`. Automations with
+An environment is keyed by a hash of the Python it is built from and the sorted
+requirements, and lives in `cache_home()/environments/<key>`. Automations with
 the same requirements share one. `uv` builds it when it is on PATH (much faster), the
 standard library's `venv` plus pip otherwise.
 
@@ -16,6 +16,7 @@ relocatable (its scripts' shebangs name the folder it was created in).
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -23,11 +24,14 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from toolkit.errors import ToolkitError
+from toolkit.fileio import atomic_write
 from toolkit.metadata import Automation
 from toolkit.paths import cache_home
 
@@ -37,7 +41,11 @@ Progress = Callable[[str], None]
 
 @dataclass(frozen=True)
 class Environment:
-    """Where an automation runs. `path` and `python` are None for the system (shell)."""
+    """Where an automation runs. `path` and `python` are None for the system (shell).
+
+    The shell runtime's system environment lives in `toolkit.runtimes.shell`; everything
+    here builds and finds virtual environments.
+    """
 
     key: str
     path: Path | None
@@ -50,9 +58,13 @@ class Environment:
 
 
 def environment_key(automation: Automation, extra_requirements: Sequence[str] = ()) -> str:
-    """The cache key: runtime, the building Python's version and the sorted requirements."""
+    """The cache key: the building Python's version and the sorted requirements.
+
+    "runtime" is always "python": every environment built here is a virtualenv (a shell
+    automation's test environment too), and the field keeps the keys of existing caches.
+    """
     payload = {
-        "runtime": automation.runtime,
+        "runtime": "python",
         "python": [sys.implementation.name, *map(str, sys.version_info[:3]), sys.base_prefix],
         "requirements": sorted(automation.requirements),
         "extras": sorted(extra_requirements),
@@ -63,9 +75,7 @@ def environment_key(automation: Automation, extra_requirements: Sequence[str] = 
 def planned_environment(
     automation: Automation, extra_requirements: Sequence[str] = ()
 ) -> tuple[Environment, bool]:
-    """The environment a run would use, and whether it already exists (nothing is built)."""
-    if automation.runtime == "shell":
-        return Environment("system", None, None), True
+    """The virtualenv `automation` would use, and whether it already exists (nothing is built)."""
     key = environment_key(automation, extra_requirements)
     path = cache_home() / "environments" / key
     requirements = (*automation.requirements, *extra_requirements)
@@ -82,12 +92,10 @@ def ensure_environment(
     environment, ready = planned_environment(automation, extra_requirements)
     if ready or environment.path is None:
         return environment
-    import fcntl
-
     environment.path.parent.mkdir(parents=True, exist_ok=True)
     lock_path = environment.path.with_name(environment.path.name + ".lock")
     with lock_path.open("a") as lock:
-        if progress and not _try_lock(lock, fcntl):
+        if progress and not _try_lock(lock):
             progress("waiting for another autokit process building the same environment...")
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not _is_ready(environment.path):
@@ -95,9 +103,9 @@ def ensure_environment(
     return environment
 
 
-def _try_lock(lock: object, fcntl: object) -> bool:
+def _try_lock(lock: IO[str]) -> bool:
     try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # type: ignore[attr-defined]
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         return False
     return True
@@ -111,8 +119,6 @@ def _build(environment: Environment, name: str, progress: Progress) -> None:
     assert environment.path is not None
     shutil.rmtree(environment.path, ignore_errors=True)
     uv = find_uv()
-    import time
-
     started = time.monotonic()
     count = len(environment.requirements)
     progress(
@@ -199,6 +205,4 @@ def _blamed_requirements(output: str, requirements: Sequence[str]) -> list[str]:
 def _write_ready_marker(environment: Environment) -> None:
     assert environment.path is not None
     marker = environment.path / READY_MARKER
-    temporary = marker.with_suffix(".tmp")
-    temporary.write_text(json.dumps({"requirements": list(environment.requirements)}))
-    os.replace(temporary, marker)
+    atomic_write(marker, json.dumps({"requirements": list(environment.requirements)}))

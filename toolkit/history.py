@@ -13,16 +13,18 @@ record its end.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import sqlite3
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from toolkit.errors import ToolkitError
 from toolkit.paths import state_home
@@ -77,13 +79,13 @@ class RunRecord:
     pid: int
     start_token: str
     child_pid: int | None
-    inputs: dict[str, Any]
+    inputs: dict[str, object]
     status: str
     exit_code: int | None
     started_at: str
     ended_at: str | None
     duration: float | None
-    result: Any
+    result: object
     error: str | None
     run_dir: str
     child_token: str | None = None
@@ -96,7 +98,7 @@ class RunRecord:
     def output_dir(self) -> Path:
         return Path(self.run_dir) / "output"
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         data = {f.name: getattr(self, f.name) for f in fields(self)}
         data.pop("start_token")
         data.pop("child_token")
@@ -106,6 +108,19 @@ class RunRecord:
 
 
 _COLUMNS = [f.name for f in fields(RunRecord)]
+
+
+class RunUpdate(TypedDict, total=False):
+    """The columns a run changes after its start: its process, then how it ended."""
+
+    child_pid: int
+    child_token: str
+    status: str
+    exit_code: int | None
+    ended_at: str
+    duration: float
+    result: object
+    error: str | None
 
 
 def hostname() -> str:
@@ -153,9 +168,6 @@ _LOST_ERROR = (
 
 
 def _kill_group(group: int) -> None:
-    import contextlib
-    import signal
-
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(group, signal.SIGKILL)
 
@@ -197,7 +209,7 @@ class History:
         with self.write() as db:
             db.execute(f"INSERT INTO runs ({', '.join(_COLUMNS)}) VALUES ({placeholders})", row)
 
-    def update(self, run_id: str, **values: Any) -> None:
+    def update(self, run_id: str, **values: Unpack[RunUpdate]) -> None:
         """Set columns of one run (JSON columns are encoded here)."""
         encoded = {k: _encode(k, v) for k, v in values.items()}
         assignments = ", ".join(f"{key} = ?" for key in encoded)
@@ -319,7 +331,7 @@ def _create_schema(connection: sqlite3.Connection) -> None:
     connection.execute("COMMIT")
 
 
-def _retry_busy(action: Any, attempts: int = 50) -> None:
+def _retry_busy(action: Callable[[], None], attempts: int = 50) -> None:
     """Run `action`, retrying while another process holds a lock the busy handler skips.
 
     Switching to WAL needs an exclusive lock, and SQLite reports that as busy at once
@@ -339,7 +351,7 @@ _JSON_COLUMNS = {"inputs", "result"}
 _BOOL_COLUMNS = {"pinned", "dirty"}
 
 
-def _encode(column: str, value: Any) -> Any:
+def _encode(column: str, value: object) -> object:
     if column in _JSON_COLUMNS:
         return json.dumps(value, sort_keys=True)
     if column in _BOOL_COLUMNS and value is not None:
@@ -347,11 +359,11 @@ def _encode(column: str, value: Any) -> Any:
     return value
 
 
-def _row(record: RunRecord) -> list[Any]:
+def _row(record: RunRecord) -> list[object]:
     return [_encode(name, getattr(record, name)) for name in _COLUMNS]
 
 
-def _record(row: tuple[Any, ...] | Mapping[str, Any]) -> RunRecord:
+def _record(row: Sequence[Any]) -> RunRecord:
     values = dict(zip(_COLUMNS, row, strict=True))
     for column in _JSON_COLUMNS:
         values[column] = json.loads(values[column]) if values[column] is not None else None

@@ -14,7 +14,6 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
 
 from toolkit.errors import ToolkitError
 from toolkit.metadata import Automation
@@ -135,7 +134,7 @@ class Masker:
         pieces.append(text[position:])
         return "".join(pieces)
 
-    def mask_data(self, value: Any) -> Any:
+    def mask_data(self, value: object) -> object:
         """JSON-like data with every string (keys too) masked."""
         if not self.values:
             return value
@@ -146,6 +145,10 @@ class Masker:
         if isinstance(value, list | tuple):
             return [self.mask_data(v) for v in value]
         return value
+
+    def mask_mapping(self, values: Mapping[str, object]) -> dict[str, object]:
+        """A mapping of names to JSON-like data (inputs, say), keys and values masked."""
+        return {self.mask(name): self.mask_data(value) for name, value in values.items()}
 
     def could_start_secret(self, tail: str) -> bool:
         return any(len(tail) < len(v) and v.startswith(tail) for v in self.values)

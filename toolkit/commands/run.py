@@ -6,9 +6,12 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 from toolkit.commands.formats import add_format_argument
+from toolkit.console import style
+from toolkit.inputs import parse_assignments
+from toolkit.repo import repository_from_args
+from toolkit.run import Plan, RunResult, run_automation
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -69,10 +72,6 @@ def _positive_seconds(text: str) -> float:
 
 
 def run(args: argparse.Namespace) -> int:
-    from toolkit.inputs import parse_assignments
-    from toolkit.repo import repository_from_args
-    from toolkit.runner import run_automation
-
     repo = repository_from_args(args)
     as_json = args.format == "json"
     result = run_automation(
@@ -100,9 +99,8 @@ def _progress(message: str) -> None:
     print(f"autokit: {message}", file=sys.stderr, flush=True)
 
 
-def _print_summary(result: Any) -> None:
-    from toolkit.console import style
-
+def _print_summary(result: RunResult) -> None:
+    assert result.record is not None and result.duration is not None, "a run has a record"
     colour = "green" if result.status == "success" else "red"
     version = result.version + ("+dirty" if result.record["dirty"] else "")  # as `runs` shows
     line = f"{result.automation} {version}: {style(result.status, colour, sys.stderr)}"
@@ -115,7 +113,7 @@ def _print_summary(result: Any) -> None:
         print(json.dumps(result.result, indent=2, ensure_ascii=False))
 
 
-def _secret_state(plan: dict[str, Any], name: str) -> str:
+def _secret_state(plan: Plan, name: str) -> str:
     if plan["secrets"][name]:
         return f"{name} (present)"
     return (
@@ -123,7 +121,7 @@ def _secret_state(plan: dict[str, Any], name: str) -> str:
     )
 
 
-def render_plan(name: str, version: str, plan: dict[str, Any]) -> str:
+def render_plan(name: str, version: str, plan: Plan) -> str:
     """The text of a dry run: what would run, where, with which inputs and secrets."""
     source = "tagged version" if plan["pinned"] else "working tree"
     if not plan["pinned"] and plan["dirty"]:

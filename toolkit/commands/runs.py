@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
 
 from toolkit.commands.formats import add_format_argument
+from toolkit.console import table
 from toolkit.errors import ToolkitError
-from toolkit.history import STATUSES
+from toolkit.history import STATUSES, RunRecord, open_history
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,8 +43,6 @@ def _positive_int(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from toolkit.history import open_history
-
     if args.name == "show":
         if not args.run_id:
             raise ToolkitError(
@@ -74,9 +72,7 @@ def _nothing_found(args: argparse.Namespace) -> str:
     return f"no {which} recorded"
 
 
-def render_table(records: list[Any]) -> str:
-    from toolkit.console import table
-
+def render_table(records: list[RunRecord]) -> str:
     rows = [
         [
             r.id,
@@ -94,7 +90,7 @@ def render_table(records: list[Any]) -> str:
     return table(headers, rows)
 
 
-def show(record: Any, output_format: str) -> int:
+def show(record: RunRecord, output_format: str) -> int:
     log = _read_log(record)
     if output_format == "json":
         print(json.dumps({**record.to_dict(), "log_text": log}, indent=2))
@@ -109,8 +105,8 @@ def show(record: Any, output_format: str) -> int:
     return 0
 
 
-def _read_log(record: Any) -> str:
+def _read_log(record: RunRecord) -> str:
     try:
-        return str(record.log_path.read_text(encoding="utf-8", errors="replace"))
+        return record.log_path.read_text(encoding="utf-8", errors="replace")
     except FileNotFoundError:
         return ""

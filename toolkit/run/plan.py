@@ -1,0 +1,177 @@
+"""Steps 2 to 4 of a run: the inputs, the dry-run plan, and how the process is started.
+
+Inputs come from an example, an inputs file and `--input` values (later ones win). The
+process sees only an allowlist of the caller's variables, its declared secrets and the
+run's own variables; its argv and the way inputs reach it are the runtime's business
+(`toolkit.runtimes`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypedDict
+
+from toolkit.environments import Environment
+from toolkit.errors import ToolkitError
+from toolkit.inputs import jsonable, load_inputs_file
+from toolkit.metadata import Automation
+from toolkit.repo import Repository
+from toolkit.run.record import RunFolder
+from toolkit.run.target import Target
+from toolkit.runtimes import runtime_of
+from toolkit.secrets import Masker, present_secrets
+
+# The only variables of the caller's environment an automation sees (plus its secrets).
+ALLOWED_ENVIRONMENT = (
+    "PATH",
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "LANG",
+    "LANGUAGE",
+    "LC_ALL",
+    "LC_CTYPE",
+    "LC_MESSAGES",
+    "TZ",
+    "TMPDIR",
+    "TERM",
+    "NO_COLOR",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "no_proxy",
+)
+RUN_VARIABLES = ("AUTOKIT_OUTPUT_DIR", "AUTOKIT_RUN_ID")
+
+
+@dataclass(frozen=True)
+class PreparedRun:
+    """Everything a run needs once nothing stands in its way any more."""
+
+    target: Target
+    inputs: Mapping[str, object]
+    secrets: Mapping[str, str]
+    environment: Environment
+    timeout: float
+    masker: Masker
+
+
+class EnvironmentPlan(TypedDict):
+    path: str | None
+    exists: bool
+    requirements: list[str]
+
+
+class Plan(TypedDict):
+    """What a dry run reports (`autokit run --dry-run --format json` prints it as `plan`)."""
+
+    folder: str
+    pinned: bool
+    commit: str | None
+    dirty: bool | None
+    command: str
+    environment: EnvironmentPlan
+    variables: list[str]
+    inputs: dict[str, object]
+    secrets: dict[str, bool]
+    required_secrets: list[str]
+    timeout: float
+
+
+def gather_inputs(
+    automation: Automation,
+    raw_inputs: Mapping[str, object],
+    inputs_file: Path | None,
+    example: int | None,
+) -> dict[str, object]:
+    """Example inputs, overridden by the inputs file, overridden by `--input` values."""
+    merged: dict[str, object] = {}
+    if example is not None:
+        merged.update(example_inputs(automation, example))
+    if inputs_file is not None:
+        merged.update(load_inputs_file(inputs_file))
+    merged.update(raw_inputs)
+    return merged
+
+
+def example_inputs(automation: Automation, number: int) -> dict[str, object]:
+    """The inputs of the automation's `number`th example (counting from 1)."""
+    examples = automation.examples
+    if not examples:
+        raise ToolkitError(
+            f"{automation.name} has no examples", "pass its inputs with --input NAME=VALUE instead"
+        )
+    if not 1 <= number <= len(examples):
+        listing = "; ".join(f"{i}: {e.title}" for i, e in enumerate(examples, start=1))
+        raise ToolkitError(
+            f"{automation.name} has no example {number}", f"its examples are {listing}"
+        )
+    return dict(examples[number - 1].inputs)
+
+
+def dry_run_plan(
+    repo: Repository, target: Target, inputs: Mapping[str, object], masker: Masker, timeout: float
+) -> Plan:
+    """What a run would do: nothing is built, started or recorded."""
+    automation = target.automation
+    environment, exists = runtime_of(automation).planned_environment(automation)
+    return {
+        "folder": str(automation.folder),
+        "pinned": target.pinned,
+        "commit": target.commit,
+        "dirty": target.dirty,
+        "command": " ".join(command_line(automation, environment, Path("<request.json>"))),
+        "environment": {
+            "path": str(environment.path) if environment.path else None,
+            "exists": exists,
+            "requirements": list(automation.requirements),
+        },
+        "variables": [*sorted(ALLOWED_ENVIRONMENT), *RUN_VARIABLES],
+        "inputs": masker.mask_mapping(jsonable(inputs)),
+        "secrets": present_secrets(automation, repo.root),
+        "required_secrets": [s.name for s in automation.secrets if s.required],
+        "timeout": timeout,
+    }
+
+
+def missing_secrets(plan: Plan) -> list[str]:
+    """The required secrets a dry run found no value for."""
+    return [name for name in plan["required_secrets"] if not plan["secrets"][name]]
+
+
+def command_line(automation: Automation, environment: Environment, request: Path) -> list[str]:
+    """The argv of the automation's process; inputs never pass through a shell."""
+    return runtime_of(automation).command_line(automation, environment, request)
+
+
+def child_process(run: PreparedRun, folder: RunFolder) -> tuple[list[str], dict[str, str]]:
+    """The argv and the environment of the run's process (the runtime's request written)."""
+    automation = run.target.automation
+    runtime = runtime_of(automation)
+    extra = {"AUTOKIT_OUTPUT_DIR": str(folder.output), "AUTOKIT_RUN_ID": folder.run_id}
+    extra.update(runtime.pass_inputs(automation, run.inputs, folder.request, folder.result))
+    command = runtime.command_line(automation, run.environment, folder.request)
+    return command, child_environment(run.environment, run.secrets, extra)
+
+
+def child_environment(
+    environment: Environment,
+    secrets: Mapping[str, str],
+    extra: Mapping[str, str],
+) -> dict[str, str]:
+    """The allowlisted variables, the environment's bin folder first on PATH, the secrets."""
+    env = {name: os.environ[name] for name in ALLOWED_ENVIRONMENT if name in os.environ}
+    env.setdefault("PATH", os.defpath)
+    if environment.bin_dir is not None:
+        env["PATH"] = f"{environment.bin_dir}{os.pathsep}{env['PATH']}"
+        env["VIRTUAL_ENV"] = str(environment.path)
+    env.update(secrets)
+    env.update(extra)
+    return env

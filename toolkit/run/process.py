@@ -1,0 +1,213 @@
+"""Process supervision: spawn, stream and mask the output, time out, stop the whole tree.
+
+The process and everything it starts share a new session (process group), so a timeout,
+Ctrl-C or SIGTERM to autokit stops all of them, and nothing it started outlives it.
+Both output pipes are read as they fill (never one after the other, which could stall
+a chatty process), decoded, masked, written to the log and to the caller's streams.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import os
+import selectors
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+from typing import Literal, TextIO
+
+from toolkit.secrets import Masker, StreamMasker
+
+# How long a stopped run's processes get to exit after SIGTERM/SIGINT before SIGKILL.
+STOP_GRACE_SECONDS = 2.0
+# How long a stopped run's pipes are read for what its processes wrote last.
+DRAIN_SECONDS = 1.0
+
+Ending = Literal["finished", "timeout", "cancelled"]
+Process = subprocess.Popen[bytes]
+
+
+class MaskedStream:
+    """Decodes one pipe's bytes, masks secrets (also across chunks), writes to its sinks."""
+
+    def __init__(self, masker: Masker, sink: TextIO, log: TextIO) -> None:
+        self.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self.masker = StreamMasker(masker)
+        self.sink: TextIO | None = sink
+        self.log = log
+
+    def write(self, data: bytes) -> None:
+        self._emit(self.masker.feed(self.decoder.decode(data)))
+
+    def close(self) -> None:
+        self._emit(self.masker.feed(self.decoder.decode(b"", final=True)) + self.masker.flush())
+
+    def _emit(self, text: str) -> None:
+        if not text:
+            return
+        self.log.write(text)
+        self.log.flush()
+        if self.sink is None:
+            return
+        try:
+            self.sink.write(text)
+            self.sink.flush()
+        except BrokenPipeError:
+            # The reader went away (`autokit run ... | head`). Stopping the automation
+            # half-way could leave its data half-updated: it runs on, the log gets it all.
+            _discard(self.sink)
+            self.sink = None
+
+
+def _discard(sink: TextIO) -> None:
+    """Send what is still written to `sink` (its buffer, the run's summary) to /dev/null."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sink.fileno())
+        os.close(devnull)
+
+
+Streams = dict[int, MaskedStream]
+
+
+def supervise(
+    command: list[str],
+    env: Mapping[str, str],
+    cwd: Path,
+    timeout: float,
+    masker: Masker,
+    sinks: tuple[TextIO, TextIO],
+    log: TextIO,
+    on_start: Callable[[int], None] = lambda pid: None,
+) -> tuple[Ending, int]:
+    """Run `command` in its own process group until it ends; how it ended, and its code."""
+    process = subprocess.Popen(
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=cwd,
+        env=dict(env),
+        start_new_session=True,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    streams = {
+        process.stdout.fileno(): MaskedStream(masker, sinks[0], log),
+        process.stderr.fileno(): MaskedStream(masker, sinks[1], log),
+    }
+    with terminate_raises_interrupt():
+        status = _supervised(process, streams, timeout, on_start)
+    for stream in streams.values():
+        stream.close()
+    process.stdout.close()
+    process.stderr.close()
+    return status, process.wait()
+
+
+def _supervised(
+    process: Process, streams: Streams, timeout: float, on_start: Callable[[int], None]
+) -> Ending:
+    try:
+        on_start(process.pid)  # inside: a Ctrl-C while it records still stops the run
+        return _pump(process, streams, timeout)
+    except KeyboardInterrupt:
+        stop_group(process, signal.SIGINT)
+        _drain(streams)
+        return "cancelled"
+    except BaseException:
+        stop_group(process, signal.SIGTERM)  # nothing runs on unsupervised
+        raise
+
+
+def _pump(process: Process, streams: Streams, timeout: float) -> Ending:
+    """Stream output until the process has exited and its pipes are closed, or time is up."""
+    deadline = time.monotonic() + timeout
+    with _selector(streams) as selector:
+        while selector.get_map() or process.poll() is None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                stop_group(process, signal.SIGTERM)
+                _drain(streams)
+                return "timeout"
+            _wait_for_output(process, selector, streams, min(remaining, 0.25))
+            if process.poll() is not None:
+                _kill_leftovers(process)  # nothing it started outlives it
+    return "finished"
+
+
+def _selector(streams: Streams) -> selectors.BaseSelector:
+    selector = selectors.DefaultSelector()
+    for fd in streams:
+        selector.register(fd, selectors.EVENT_READ)
+    return selector
+
+
+def _wait_for_output(
+    process: Process, selector: selectors.BaseSelector, streams: Streams, seconds: float
+) -> None:
+    if not selector.get_map():  # the process closed its output but still runs
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(seconds)
+        return
+    _read_ready(selector, streams, seconds)
+
+
+def _read_ready(selector: selectors.BaseSelector, streams: Streams, seconds: float) -> None:
+    """Read every pipe that has data within `seconds`; forget the ones that closed."""
+    for key, _ in selector.select(seconds):
+        data = os.read(key.fd, 65536)
+        if data:
+            streams[key.fd].write(data)
+        else:
+            selector.unregister(key.fd)
+
+
+def _drain(streams: Streams) -> None:
+    """Read what is left in the pipes once every writer is gone (bounded, never blocks)."""
+    deadline = time.monotonic() + DRAIN_SECONDS
+    with _selector(streams) as selector:
+        while selector.get_map() and time.monotonic() < deadline:
+            _read_ready(selector, streams, 0.1)
+
+
+def stop_group(process: Process, first_signal: int) -> None:
+    """Ask the process group to stop, then kill whatever is still there after a grace."""
+    _signal_group(process.pid, first_signal)
+    try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(STOP_GRACE_SECONDS)
+    finally:  # a second Ctrl-C during the grace period kills at once
+        _kill_leftovers(process)
+    process.wait()
+
+
+def _kill_leftovers(process: Process) -> None:
+    _signal_group(process.pid, signal.SIGKILL)
+
+
+def _signal_group(group: int, signal_number: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):  # the group is gone
+        os.killpg(group, signal_number)
+
+
+@contextmanager
+def terminate_raises_interrupt() -> Iterator[None]:
+    """SIGTERM to autokit (a CI job cancelled) cancels the run like Ctrl-C does."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

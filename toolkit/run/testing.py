@@ -1,0 +1,179 @@
+"""What `autokit test` does for one automation: its pytest tests, then its examples.
+
+1. Its `tests/` run with pytest inside a Python environment the runtime provides (for a
+   python automation, the one `autokit run` uses plus `pytest` and the pinned lines of
+   `tests/requirements.txt`); the command is, from the repository root,
+   `PYTHONPATH=<folder> <env python> -m pytest <folder>/tests -p no:cacheprovider`.
+   The passed, failed and skipped counts come from pytest's JUnit XML.
+2. Each of its `examples` is checked as `autokit run NAME --example N --dry-run`: the
+   example's inputs must be valid (secrets missing on this machine are noted, not failed).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from importlib import metadata as package_metadata
+from pathlib import Path
+
+from toolkit.environments import Progress
+from toolkit.errors import ToolkitError
+from toolkit.inventory import load_inventory
+from toolkit.metadata import Automation
+from toolkit.repo import Repository
+from toolkit.run import run_automation
+from toolkit.runtimes import runtime_of
+
+NO_TESTS_COLLECTED = 5  # pytest's exit code when it found no test
+_JUNIT_KEYS = ("tests", "failures", "errors", "skipped")
+
+Outcome = tuple[str, str | None, dict[str, int]]  # status, detail, pytest's counts
+
+
+@dataclass
+class ExampleResult:
+    title: str
+    status: str  # ok | failed
+    note: str | None = None
+
+
+@dataclass
+class TestResult:
+    name: str
+    version: str
+    tests: str  # passed | failed | no tests | error
+    detail: str | None = None
+    duration: float = 0.0
+    examples: list[ExampleResult] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)  # passed, failed, skipped
+
+    @property
+    def ok(self) -> bool:
+        return self.tests == "passed" and all(e.status == "ok" for e in self.examples)
+
+    def tests_cell(self) -> str:
+        """`12 passed`, `1 failed, 11 passed`: the status with pytest's counts."""
+        counted = [f"{n} {what}" for what, n in self.counts.items() if n]
+        return ", ".join(counted) if counted and self.tests != "error" else self.tests
+
+
+def test_automation(repo: Repository, name: str, timeout: float, progress: Progress) -> TestResult:
+    """Run one automation's tests, then its examples as dry runs."""
+    try:
+        automation = load_inventory(repo, [repo.automations_dir / name]).get(name)
+    except ToolkitError as error:  # invalid metadata: report it, test the others
+        return TestResult(name, "?", "error", error.message)
+    progress(f"testing {name} {automation.version}")
+    started = time.perf_counter()
+    result = TestResult(name, automation.version, "passed")
+    try:
+        result.tests, result.detail, result.counts = run_pytest(repo, automation, timeout, progress)
+    except ToolkitError as error:
+        result.tests, result.detail = "error", error.message
+    result.duration = time.perf_counter() - started
+    result.examples = check_examples(repo, automation)
+    return result
+
+
+def test_requirements(folder: Path) -> list[str]:
+    """`pytest` (pinned to this autokit's when known) plus tests/requirements.txt."""
+    try:
+        extras = [f"pytest=={package_metadata.version('pytest')}"]
+    except package_metadata.PackageNotFoundError:
+        extras = ["pytest"]
+    listed = folder / "tests" / "requirements.txt"
+    if listed.is_file():
+        for raw in listed.read_text(encoding="utf-8", errors="replace").splitlines():
+            line = raw.split("#", 1)[0].strip()
+            if line:
+                extras.append(line)
+    return extras
+
+
+def run_pytest(
+    repo: Repository, automation: Automation, timeout: float, progress: Progress
+) -> Outcome:
+    tests = automation.folder / "tests"
+    if not tests.is_dir():
+        return "no tests", "tests/ is missing", {}
+    requirements = test_requirements(automation.folder)
+    environment = runtime_of(automation).test_environment(automation, requirements, progress)
+    assert environment.python is not None, "a test environment has a Python"
+    command = [str(environment.python), "-m", "pytest", repo.relative(tests)]
+    command += ["-p", "no:cacheprovider", "-q"]
+    with tempfile.TemporaryDirectory(prefix="autokit-test-") as folder:
+        report = Path(folder) / "junit.xml"
+        status, detail = _run_tests(repo, automation, [*command, f"--junitxml={report}"], timeout)
+        return status, detail, junit_counts(report)
+
+
+def junit_counts(report: Path) -> dict[str, int]:
+    """Passed, failed and skipped tests from pytest's JUnit XML (empty if unreadable)."""
+    import xml.etree.ElementTree as ElementTree  # heavy; only once tests have run
+
+    try:
+        root = ElementTree.parse(report).getroot()
+    except (OSError, ElementTree.ParseError):
+        return {}
+    suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
+    total = {key: sum(int(s.get(key, 0)) for s in suites) for key in _JUNIT_KEYS}
+    failed = total["failures"] + total["errors"]
+    passed = total["tests"] - failed - total["skipped"]
+    return {"failed": failed, "passed": passed, "skipped": total["skipped"]}
+
+
+def _run_tests(
+    repo: Repository, automation: Automation, command: list[str], timeout: float
+) -> tuple[str, str | None]:
+    env = {
+        key: value for key, value in os.environ.items() if key not in ("VIRTUAL_ENV", "PYTHONHOME")
+    }
+    env["PYTHONPATH"] = str(automation.folder)
+    try:
+        completed = subprocess.run(
+            command,
+            cwd=repo.root,
+            env=env,
+            stdout=_report_sink(),
+            stderr=subprocess.STDOUT,
+            timeout=timeout,
+            check=False,
+            text=True,
+        )
+    except subprocess.TimeoutExpired:
+        return "failed", f"timed out after {timeout:.0f}s"
+    if completed.stdout:
+        sys.stderr.write(completed.stdout)
+    if completed.returncode == 0:
+        return "passed", None
+    if completed.returncode == NO_TESTS_COLLECTED:
+        return "no tests", "pytest collected no test"
+    return "failed", f"pytest exited with {completed.returncode}"
+
+
+def _report_sink() -> int:
+    """Where pytest's report goes: stderr, streamed when it is a real file (CI logs).
+
+    stdout holds only the summary (or the JSON); a stderr without a file descriptor
+    (captured in a test) gets the report once pytest has ended.
+    """
+    try:
+        return sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):
+        return subprocess.PIPE
+
+
+def check_examples(repo: Repository, automation: Automation) -> list[ExampleResult]:
+    results = []
+    for number, example in enumerate(automation.examples, start=1):
+        try:
+            outcome = run_automation(repo, automation.name, {}, example=number, dry_run=True)
+        except ToolkitError as error:
+            results.append(ExampleResult(example.title, "failed", error.message))
+            continue
+        results.append(ExampleResult(example.title, "ok", outcome.error))
+    return results
