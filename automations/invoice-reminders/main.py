@@ -410,7 +410,7 @@ def send_and_record(
 
 
 def _send_one(client: smtplib.SMTP, message: EmailMessage) -> str:
-    """`sent`, or why the server refused this message (a lost connection raises)."""
+    """The result: "sent", or why the server refused this message (a lost connection raises)."""
     try:
         client.send_message(message)
     except smtplib.SMTPRecipientsRefused as error:
