@@ -64,8 +64,8 @@ def main(
     reminder_template = load_template(template_path)
     with one_run_at_a_time(ledger_path, dry_run):
         reminded = read_ledger(ledger_path)
-        open_invoices = read_invoices(source, currency)
-        reminders = overdue(open_invoices, day, overdue_days, reminded, repeat_after_days)
+        invoice_rows = read_invoices(source, currency)
+        reminders = overdue(invoice_rows, day, overdue_days, reminded, repeat_after_days)
         messages = []
         for reminder in reminders:
             body = render(reminder_template, template_path.name, reminder, company, day)

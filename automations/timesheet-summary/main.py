@@ -301,7 +301,7 @@ def _table(sheet: Any, header: list[str], rows: list[list[Any]], bold: Any) -> N
 def _totals(
     sheet: Any, sums: dict[str, dict[tuple[str, ...], float]], overtime: float, bold: Any
 ) -> None:
-    """The "Totals" sheet: hours per person (and their weeks with overtime), per project."""
+    """The "Totals" sheet: hours per person (with weeks of overtime), per project, in all."""
     weeks_over: dict[str, int] = defaultdict(int)
     for (_, person), hours in sums["week_person"].items():
         weeks_over[person] += hours > overtime
