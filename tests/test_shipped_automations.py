@@ -31,13 +31,21 @@ def metadata(folder: Path) -> dict[str, Any]:
 
 
 def load_entrypoint(folder: Path) -> ModuleType:
-    """Import a main.py under a name of its own, so several can live in this process."""
+    """Import a main.py under a name of its own, so several can live in this process.
+
+    Its folder comes first on sys.path while it is imported, as the bootstrap puts it, so
+    that it can import the modules beside it.
+    """
     name = f"shipped_{folder.name.replace('-', '_')}"
     spec = importlib.util.spec_from_file_location(name, folder / "main.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
-    spec.loader.exec_module(module)
+    sys.path.insert(0, str(folder))
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(folder))
     return module
 
 

@@ -1,5 +1,7 @@
 """Contacts dedupe: normalise a contacts CSV, merge duplicates, say what was merged and why.
 
+The recipe is `main()` below:
+
 1. read the CSV (a `name`, `email` and `phone` column are required, any others are kept);
 2. normalise: emails trimmed and lower-cased, phone numbers in E.164 (`+4930123456`)
    read with the `default_country` when they have no country code, names with single
@@ -28,6 +30,29 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 REPORT_HEADER = ["action", "rows", "kept_row", "reason", "details"]
 
 
+def main(contacts: str, default_country: str = "DE") -> dict[str, Any]:
+    """Write the clean contacts and the merge report; return counts and their paths."""
+    source = Path(contacts)
+    country = check_country(default_country)
+    header, columns, rows, delimiter = read_contacts(source)
+    for contact in rows:
+        normalise(contact, columns, country)
+    clean, report = dedupe(rows, columns)
+    clean_path, report_path = output_paths(source)
+    # Both files keep the input's delimiter, so they open in the same spreadsheet app.
+    write_atomically(report_path, to_csv(REPORT_HEADER, report, delimiter))
+    clean_rows = [[contact.values[column] for column in header] for contact in clean]
+    write_atomically(clean_path, to_csv(header, clean_rows, delimiter))
+    return {
+        "contacts_read": len(rows),
+        "contacts_written": len(clean),
+        "duplicates_merged": len(rows) - len(clean),
+        "not_normalised": sum(1 for line in report if line[0] == "not normalised"),
+        "clean": str(clean_path),
+        "report": str(report_path),
+    }
+
+
 class ContactsError(Exception):
     """A problem with the input file or inputs; nothing was written."""
 
@@ -36,22 +61,19 @@ class ContactsError(Exception):
 
 @dataclass
 class Contact:
+    """One row of the contacts file, its values normalised in place."""
+
     row: int  # line in the input file (the header is line 1)
     values: dict[str, str]  # original column name -> normalised value
     notes: list[str] = field(default_factory=list)
 
     def completeness(self) -> int:
+        """How many fields are filled in: the most complete row of a group is kept."""
         return sum(1 for value in self.values.values() if value)
 
 
 # ---------------------------------------------------------------------------
 # Reading
-
-
-def delimiter_of(text: str) -> str:
-    """`;` for the CSV that spreadsheet apps write where the decimal separator is a comma."""
-    header = text.partition("\n")[0]
-    return ";" if header.count(";") > header.count(",") else ","
 
 
 def read_contacts(path: Path) -> tuple[list[str], dict[str, str], list[Contact], str]:
@@ -91,7 +113,14 @@ def read_contacts(path: Path) -> tuple[list[str], dict[str, str], list[Contact],
     return header, {c: columns[c] for c in REQUIRED_COLUMNS}, contacts, delimiter
 
 
+def delimiter_of(text: str) -> str:
+    """`;` for the CSV that spreadsheet apps write where the decimal separator is a comma."""
+    header = text.partition("\n")[0]
+    return ";" if header.count(";") > header.count(",") else ","
+
+
 def _key(column: str) -> str:
+    """A column name as it is looked up: "E-Mail Address " and "e-mail_address" match."""
     return column.strip().lower().replace(" ", "_")
 
 
@@ -99,7 +128,37 @@ def _key(column: str) -> str:
 # Normalising
 
 
+def check_country(country: str) -> str:
+    """The region code, upper-cased; ContactsError when it is not a known region."""
+    import phonenumbers
+
+    code = country.strip().upper()
+    if phonenumbers.country_code_for_region(code) == 0:
+        raise ContactsError(
+            f"default_country {country!r} is not a known region; use a "
+            "two-letter ISO code such as DE, GB or US"
+        )
+    return code
+
+
+def normalise(contact: Contact, columns: dict[str, str], country: str) -> None:
+    """Normalise name, email and phone in place; note the values that cannot be read."""
+    values = contact.values
+    values[columns["name"]] = normalise_name(values[columns["name"]])
+    email = values[columns["email"]].lower()
+    values[columns["email"]] = email
+    if email and not EMAIL.match(email):
+        contact.notes.append(
+            f"email {email!r} does not look like an address; not used to find duplicates"
+        )
+    phone, problem = normalise_phone(values[columns["phone"]], country)
+    values[columns["phone"]] = phone
+    if problem:
+        contact.notes.append(f"{problem}; not used to find duplicates")
+
+
 def normalise_name(name: str) -> str:
+    """Single spaces; a name typed all in capitals or all in lower case, capitalised."""
     name = " ".join(name.split())
     if name.isupper() or name.islower():
         # "JANE DOE" / "jane doe" -> "Jane Doe"; mixed case ("McDonald") is left as typed.
@@ -122,94 +181,8 @@ def normalise_phone(raw: str, country: str) -> tuple[str, str | None]:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), None
 
 
-def normalise(contact: Contact, columns: dict[str, str], country: str) -> None:
-    values = contact.values
-    values[columns["name"]] = normalise_name(values[columns["name"]])
-    email = values[columns["email"]].lower()
-    values[columns["email"]] = email
-    if email and not EMAIL.match(email):
-        contact.notes.append(
-            f"email {email!r} does not look like an address; not used to find duplicates"
-        )
-    phone, problem = normalise_phone(values[columns["phone"]], country)
-    values[columns["phone"]] = phone
-    if problem:
-        contact.notes.append(f"{problem}; not used to find duplicates")
-
-
-def check_country(country: str) -> str:
-    import phonenumbers
-
-    code = country.strip().upper()
-    if phonenumbers.country_code_for_region(code) == 0:
-        raise ContactsError(
-            f"default_country {country!r} is not a known region; use a "
-            "two-letter ISO code such as DE, GB or US"
-        )
-    return code
-
-
 # ---------------------------------------------------------------------------
 # Finding and merging duplicates
-
-
-def match_keys(contact: Contact, columns: dict[str, str]) -> list[str]:
-    """The values that identify a person: a valid email, an E.164 phone number."""
-    keys = []
-    email = contact.values[columns["email"]]
-    if email and EMAIL.match(email):
-        keys.append(f"email {email}")
-    phone = contact.values[columns["phone"]]
-    if phone.startswith("+"):
-        keys.append(f"phone {phone}")
-    return keys
-
-
-def group(contacts: list[Contact], columns: dict[str, str]) -> list[tuple[list[Contact], set[str]]]:
-    """Groups of the same person (in order of first appearance) and the keys they shared."""
-    parent = list(range(len(contacts)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    first_with: dict[str, int] = {}
-    shared: dict[int, set[str]] = {}
-    for index, contact in enumerate(contacts):
-        for key in match_keys(contact, columns):
-            if key in first_with:
-                a, b = find(first_with[key]), find(index)
-                parent[max(a, b)] = min(a, b)
-                shared.setdefault(index, set()).add(key)
-            else:
-                first_with[key] = index
-    groups: dict[int, list[Contact]] = {}
-    reasons: dict[int, set[str]] = {}
-    for index, contact in enumerate(contacts):
-        root = find(index)
-        groups.setdefault(root, []).append(contact)
-        reasons.setdefault(root, set()).update(shared.get(index, ()))
-    return [(groups[root], reasons[root]) for root in sorted(groups)]
-
-
-def merge(members: list[Contact]) -> tuple[Contact, list[str]]:
-    """The most complete member, its gaps filled from the others; and the conflicts."""
-    kept = max(members, key=lambda c: (c.completeness(), -c.row))
-    merged = Contact(kept.row, dict(kept.values))
-    conflicts = []
-    for other in sorted(members, key=lambda c: c.row):
-        if other is kept:
-            continue
-        for column, value in other.values.items():
-            if value and not merged.values[column]:
-                merged.values[column] = value
-            elif value and value != merged.values[column]:
-                conflicts.append(
-                    f"{column}: kept {merged.values[column]!r} over {value!r} (row {other.row})"
-                )
-    return merged, conflicts
 
 
 def dedupe(
@@ -238,8 +211,91 @@ def dedupe(
     return clean, report
 
 
+def group(contacts: list[Contact], columns: dict[str, str]) -> list[tuple[list[Contact], set[str]]]:
+    """Groups of the same person (in order of first appearance) and the keys they shared.
+
+    Each contact points at another of its group (`parent`), and the first contact of a
+    group points at itself; `find` follows the pointers to that first contact. Two
+    contacts sharing a key join their groups, so A~B and B~C put A, B and C together.
+    """
+    parent = list(range(len(contacts)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first_with: dict[str, int] = {}
+    shared: dict[int, set[str]] = {}
+    for index, contact in enumerate(contacts):
+        for key in match_keys(contact, columns):
+            if key in first_with:
+                a, b = find(first_with[key]), find(index)
+                parent[max(a, b)] = min(a, b)
+                shared.setdefault(index, set()).add(key)
+            else:
+                first_with[key] = index
+    groups: dict[int, list[Contact]] = {}
+    reasons: dict[int, set[str]] = {}
+    for index, contact in enumerate(contacts):
+        root = find(index)
+        groups.setdefault(root, []).append(contact)
+        reasons.setdefault(root, set()).update(shared.get(index, ()))
+    return [(groups[root], reasons[root]) for root in sorted(groups)]
+
+
+def match_keys(contact: Contact, columns: dict[str, str]) -> list[str]:
+    """The values that identify a person: a valid email, an E.164 phone number."""
+    keys = []
+    email = contact.values[columns["email"]]
+    if email and EMAIL.match(email):
+        keys.append(f"email {email}")
+    phone = contact.values[columns["phone"]]
+    if phone.startswith("+"):
+        keys.append(f"phone {phone}")
+    return keys
+
+
+def merge(members: list[Contact]) -> tuple[Contact, list[str]]:
+    """The most complete member, its gaps filled from the others; and the conflicts."""
+    kept = max(members, key=lambda c: (c.completeness(), -c.row))
+    merged = Contact(kept.row, dict(kept.values))
+    conflicts = []
+    for other in sorted(members, key=lambda c: c.row):
+        if other is kept:
+            continue
+        for column, value in other.values.items():
+            if value and not merged.values[column]:
+                merged.values[column] = value
+            elif value and value != merged.values[column]:
+                conflicts.append(
+                    f"{column}: kept {merged.values[column]!r} over {value!r} (row {other.row})"
+                )
+    return merged, conflicts
+
+
 # ---------------------------------------------------------------------------
 # Writing
+
+
+def output_paths(source: Path) -> tuple[Path, Path]:
+    """(clean file, merge report) in the output folder; never the input file itself."""
+    out = output_dir(source)
+    clean_path = out / f"{source.stem}-clean.csv"
+    report_path = out / f"{source.stem}-merge-report.csv"
+    if clean_path.resolve() == source.resolve():
+        raise ContactsError(
+            f"{source.name} is the clean file this run would write; copy it "
+            "elsewhere or set AUTOKIT_OUTPUT_DIR"
+        )
+    return clean_path, report_path
+
+
+def output_dir(near: Path) -> Path:
+    """$AUTOKIT_OUTPUT_DIR when set, else an `output/` folder beside the inputs."""
+    configured = os.environ.get("AUTOKIT_OUTPUT_DIR")
+    return Path(configured) if configured else near.parent / "output"
 
 
 def to_csv(header: list[str], rows: list[list[str]], delimiter: str = ",") -> bytes:
@@ -261,39 +317,3 @@ def write_atomically(target: Path, data: bytes) -> None:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
-
-
-def output_dir(near: Path) -> Path:
-    """$AUTOKIT_OUTPUT_DIR when set, else an `output/` folder beside the inputs."""
-    configured = os.environ.get("AUTOKIT_OUTPUT_DIR")
-    return Path(configured) if configured else near.parent / "output"
-
-
-def main(contacts: str, default_country: str = "DE") -> dict[str, Any]:
-    """Write the clean contacts and the merge report; return counts and their paths."""
-    source = Path(contacts)
-    country = check_country(default_country)
-    header, columns, rows, delimiter = read_contacts(source)
-    for contact in rows:
-        normalise(contact, columns, country)
-    clean, report = dedupe(rows, columns)
-    out = output_dir(source)
-    clean_path = out / f"{source.stem}-clean.csv"
-    report_path = out / f"{source.stem}-merge-report.csv"
-    if clean_path.resolve() == source.resolve():
-        raise ContactsError(
-            f"{source.name} is the clean file this run would write; copy it "
-            "elsewhere or set AUTOKIT_OUTPUT_DIR"
-        )
-    # Both files keep the input's delimiter, so they open in the same spreadsheet app.
-    write_atomically(report_path, to_csv(REPORT_HEADER, report, delimiter))
-    clean_rows = [[c.values[h] for h in header] for c in clean]
-    write_atomically(clean_path, to_csv(header, clean_rows, delimiter))
-    return {
-        "contacts_read": len(rows),
-        "contacts_written": len(clean),
-        "duplicates_merged": len(rows) - len(clean),
-        "not_normalised": sum(1 for line in report if line[0] == "not normalised"),
-        "clean": str(clean_path),
-        "report": str(report_path),
-    }

@@ -1,6 +1,7 @@
 """Invoice reminders: one polite email per customer listing all their overdue invoices.
 
-Steps, each able to stop the run before anything is sent or written:
+The recipe is `main()` below. Each step can stop the run before anything is sent or
+written:
 
 1. read the invoices CSV export (every row checked; a bad row stops the run and names it);
 2. pick the open invoices at least `overdue_days` past due that were not reminded in the
@@ -34,8 +35,58 @@ from typing import Any
 REQUIRED_COLUMNS = ("invoice", "customer", "email", "due_date", "amount")
 PAID = {"paid", "cancelled", "canceled", "void"}
 DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y")
-HERE = Path(__file__).resolve().parent
-SMTP_TIMEOUT = 15
+DEFAULT_TEMPLATE = Path(__file__).resolve().parent / "templates" / "reminder.txt.j2"
+SMTP_TIMEOUT = 15  # seconds to wait for the SMTP server before giving up
+
+
+def main(
+    invoices: str,
+    sender: str,
+    overdue_days: int = 14,
+    repeat_after_days: int = 7,
+    today: str | dt.date | None = None,
+    company: str = "Example Shop",
+    template: str | None = None,
+    currency: str = "EUR",
+    ledger: str | None = None,
+    smtp_host: str = "localhost",
+    smtp_port: int = 587,
+    smtp_security: str = "starttls",
+    smtp_user: str = "",
+    dry_run: bool = False,
+) -> dict[str, Any]:
+    """Send (or write) the reminders; return counts and the files written."""
+    check_sender(sender)
+    source = Path(invoices)
+    day = parse_today(today)
+    ledger_path = Path(ledger) if ledger else source.with_suffix(".reminded.json")
+    template_path = Path(template) if template else DEFAULT_TEMPLATE
+    reminder_template = load_template(template_path)
+    with one_run_at_a_time(ledger_path, dry_run):
+        reminded = read_ledger(ledger_path)
+        invoice_rows = read_invoices(source, currency)
+        reminders = overdue(invoice_rows, day, overdue_days, reminded, repeat_after_days)
+        messages = []
+        for reminder in reminders:
+            body = render(reminder_template, template_path.name, reminder, company, day)
+            messages.append((reminder, build_message(reminder, body, sender)))
+        out = output_dir(source)
+        if dry_run:
+            results = write_outbox(messages, out / "outbox")
+        else:
+            user = smtp_user or parseaddr(sender)[1]
+            results = send_and_record(
+                messages, smtp_host, smtp_port, smtp_security, user, ledger_path, reminded, day
+            )
+        report = out / f"reminders-{day.isoformat()}.csv"
+        write_atomically(report, summary_csv(results))
+        return {
+            "customers_reminded": sum(1 for _, result in results if result == "sent"),
+            "reminders_written": sum(1 for _, result in results if result == "outbox"),
+            "overdue_invoices": sum(len(r.invoices) for r in reminders),
+            "summary": str(report),
+            "outbox": str(out / "outbox") if dry_run else None,
+        }
 
 
 class InvoiceReminderError(Exception):
@@ -46,6 +97,8 @@ class InvoiceReminderError(Exception):
 
 @dataclass(frozen=True)
 class Invoice:
+    """One row of the export."""
+
     number: str
     customer: str
     email: str
@@ -57,12 +110,15 @@ class Invoice:
 
 @dataclass(frozen=True)
 class Reminder:
+    """One email to one customer, listing their overdue invoices."""
+
     customer: str
     email: str
     invoices: tuple[Invoice, ...]
 
     @property
     def totals(self) -> dict[str, Decimal]:
+        """The amount owed per currency."""
         totals: dict[str, Decimal] = {}
         for invoice in self.invoices:
             totals[invoice.currency] = totals.get(invoice.currency, Decimal(0)) + invoice.amount
@@ -70,42 +126,60 @@ class Reminder:
 
 
 # ---------------------------------------------------------------------------
-# Reading the export
+# Checks and the lock, before anything is read
 
 
-def _column(name: str) -> str:
-    return name.strip().lower().replace(" ", "_").replace("-", "_")
+def check_sender(sender: str) -> None:
+    """Stop before anything happens when the From address could not be delivered from."""
+    if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", parseaddr(sender)[1]):
+        raise InvoiceReminderError(
+            f"sender {sender!r} is not an email address; write it as "
+            "'Example Shop <shop@example-shop.com>' or 'shop@example-shop.com'"
+        )
 
 
-def _date(value: str, where: str) -> dt.date:
-    for pattern in DATE_FORMATS:
-        try:
-            return dt.datetime.strptime(value.strip(), pattern).date()
-        except ValueError:
-            continue
-    raise InvoiceReminderError(
-        f"{where}: due_date {value!r} is not a date; write it as YYYY-MM-DD (or DD.MM.YYYY)"
-    )
-
-
-# 1,240.00 (comma groups thousands) and the European 1.240,00 or 54,50 (decimal comma).
-THOUSANDS_COMMA = re.compile(r"-?\d{1,3}(,\d{3})+(\.\d+)?")
-DECIMAL_COMMA = re.compile(r"-?\d{1,3}(\.\d{3})*,\d{1,2}|-?\d+,\d{1,2}")
-
-
-def _amount(value: str, where: str) -> Decimal:
-    text = value.strip()
-    if THOUSANDS_COMMA.fullmatch(text):
-        text = text.replace(",", "")
-    elif DECIMAL_COMMA.fullmatch(text):
-        text = text.replace(".", "").replace(",", ".")
+def parse_today(value: str | dt.date | None) -> dt.date:
+    """The day the run counts from: `today` when given (to rerun a past day), else today."""
+    if value is None or value == "":
+        return dt.datetime.now(dt.UTC).date()
+    if isinstance(value, dt.date):
+        return value
     try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        amount = Decimal("NaN")
-    if not amount.is_finite():
-        raise InvoiceReminderError(f"{where}: amount {value!r} is not a number, e.g. 120.50")
-    return amount
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InvoiceReminderError(f"today {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+@contextlib.contextmanager
+def one_run_at_a_time(ledger: Path, dry_run: bool) -> Iterator[None]:
+    """Hold a lock on the ledger for the whole run (not for a dry run, which never writes it).
+
+    The weekday schedule and a run started by hand at the same time would both read the
+    same ledger and remind every customer twice. The lock is an OS lock (flock) on a hidden
+    file beside the ledger, released by the system when the process ends.
+    """
+    if dry_run:
+        yield
+        return
+    import fcntl
+
+    try:
+        handle = open(ledger.with_name(f".{ledger.name}.lock"), "a")  # noqa: SIM115
+    except OSError as error:
+        raise InvoiceReminderError(f"cannot write beside {ledger}: {error}") from None
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise InvoiceReminderError(
+                f"another invoice-reminders run is using {ledger.name} right now; nothing "
+                "was sent. Run again when it has finished"
+            ) from None
+        yield
+
+
+# ---------------------------------------------------------------------------
+# Reading the export
 
 
 def read_invoices(path: Path, default_currency: str) -> list[tuple[Invoice, str]]:
@@ -160,8 +234,59 @@ def _rows(path: Path) -> list[tuple[int, dict[str, str]]]:
     ]
 
 
+def _column(name: str) -> str:
+    return name.strip().lower().replace(" ", "_").replace("-", "_")
+
+
+def _date(value: str, where: str) -> dt.date:
+    for pattern in DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(value.strip(), pattern).date()
+        except ValueError:
+            continue
+    raise InvoiceReminderError(
+        f"{where}: due_date {value!r} is not a date; write it as YYYY-MM-DD (or DD.MM.YYYY)"
+    )
+
+
+# 1,240.00 (comma groups thousands) and the European 1.240,00 or 54,50 (decimal comma).
+THOUSANDS_COMMA = re.compile(r"-?\d{1,3}(,\d{3})+(\.\d+)?")
+DECIMAL_COMMA = re.compile(r"-?\d{1,3}(\.\d{3})*,\d{1,2}|-?\d+,\d{1,2}")
+
+
+def _amount(value: str, where: str) -> Decimal:
+    text = value.strip()
+    if THOUSANDS_COMMA.fullmatch(text):
+        text = text.replace(",", "")
+    elif DECIMAL_COMMA.fullmatch(text):
+        text = text.replace(".", "").replace(",", ".")
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        amount = Decimal("NaN")
+    if not amount.is_finite():
+        raise InvoiceReminderError(f"{where}: amount {value!r} is not a number, e.g. 120.50")
+    return amount
+
+
 # ---------------------------------------------------------------------------
 # Choosing whom to remind
+
+
+def read_ledger(path: Path) -> dict[str, str]:
+    """Invoice number -> ISO date it was last reminded."""
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, OSError) as error:
+        raise InvoiceReminderError(
+            f"{path.name} (the reminder ledger) cannot be read: {error}; restore it from "
+            "backup or delete it to start afresh"
+        ) from None
+    if not isinstance(data, dict):
+        raise InvoiceReminderError(f"{path.name} (the reminder ledger) is not a JSON object")
+    return {str(k): str(v) for k, v in data.items()}
 
 
 def overdue(
@@ -193,24 +318,8 @@ def _recent(last: str | None, today: dt.date, repeat_after_days: int) -> bool:
     return last is not None and (today - dt.date.fromisoformat(last)).days < repeat_after_days
 
 
-def read_ledger(path: Path) -> dict[str, str]:
-    """Invoice number -> ISO date it was last reminded."""
-    if not path.exists():
-        return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, OSError) as error:
-        raise InvoiceReminderError(
-            f"{path.name} (the reminder ledger) cannot be read: {error}; restore it from "
-            "backup or delete it to start afresh"
-        ) from None
-    if not isinstance(data, dict):
-        raise InvoiceReminderError(f"{path.name} (the reminder ledger) is not a JSON object")
-    return {str(k): str(v) for k, v in data.items()}
-
-
 # ---------------------------------------------------------------------------
-# Writing and sending
+# Writing the reminders
 
 
 def load_template(path: Path) -> Any:
@@ -262,16 +371,70 @@ def build_message(reminder: Reminder, body: str, sender: str) -> EmailMessage:
     return message
 
 
-def check_sender(sender: str) -> None:
-    """Stop before anything happens when the From address could not be delivered from."""
-    if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", parseaddr(sender)[1]):
-        raise InvoiceReminderError(
-            f"sender {sender!r} is not an email address; write it as "
-            "'Example Shop <shop@example-shop.com>' or 'shop@example-shop.com'"
+# ---------------------------------------------------------------------------
+# Sending and recording
+
+
+def send_and_record(
+    messages: list[tuple[Reminder, EmailMessage]],
+    host: str,
+    port: int,
+    security: str,
+    user: str,
+    ledger_path: Path,
+    reminded: dict[str, str],
+    day: dt.date,
+) -> list[tuple[Reminder, str]]:
+    """Send each reminder and record the sent ones in the ledger; (reminder, result) pairs.
+
+    The result is "sent" or why the server refused that one message.
+    """
+    if not messages:
+        return []  # nothing to send: no need for the SMTP server at all
+    results: list[tuple[Reminder, str]] = []
+    with connect(host, port, security, user) as client:
+        try:
+            for reminder, message in messages:
+                results.append((reminder, _send_one(client, message)))
+        except (OSError, smtplib.SMTPException) as error:
+            sent = sum(1 for _, result in results if result == "sent")
+            raise InvoiceReminderError(
+                f"the SMTP server {host}:{port} dropped the connection while sending to "
+                f"{reminder.email} ({error}); {sent} reminder(s) sent before were recorded, "
+                "the rest are sent on the next run"
+            ) from None
+        finally:
+            # Record what was sent even if a later message failed, so it is not resent.
+            _record(ledger_path, reminded, [r for r, result in results if result == "sent"], day)
+    return results
+
+
+def _send_one(client: smtplib.SMTP, message: EmailMessage) -> str:
+    """The result: "sent", or why the server refused this message (a lost connection raises)."""
+    try:
+        client.send_message(message)
+    except smtplib.SMTPRecipientsRefused as error:
+        code, reason = next(iter(error.recipients.values()))
+        return f"refused by the server: {code} {reason.decode(errors='replace')}"
+    except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as error:
+        # This message was refused; the connection is fine, so the others still go out.
+        return (
+            f"refused by the server: {error.smtp_code} {error.smtp_error.decode(errors='replace')}"
         )
+    return "sent"
+
+
+def _record(path: Path, reminded: dict[str, str], sent: list[Reminder], day: dt.date) -> None:
+    """Write down in the ledger that these invoices were reminded today."""
+    if not sent:
+        return
+    for reminder in sent:
+        reminded.update({invoice.number: day.isoformat() for invoice in reminder.invoices})
+    write_atomically(path, (json.dumps(reminded, indent=2, sort_keys=True) + "\n").encode())
 
 
 def connect(host: str, port: int, security: str, user: str) -> smtplib.SMTP:
+    """An authenticated SMTP connection, or InvoiceReminderError saying why there is none."""
     password = os.environ.get("SMTP_PASSWORD")
     client: smtplib.SMTP | None = None
     try:
@@ -293,20 +456,22 @@ def connect(host: str, port: int, security: str, user: str) -> smtplib.SMTP:
     return client
 
 
-def write_atomically(target: Path, data: bytes) -> None:
-    """Temp file beside `target`, then rename: a crash never leaves half a file."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}-")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+# ---------------------------------------------------------------------------
+# Files in the output folder
+
+
+def write_outbox(
+    messages: list[tuple[Reminder, EmailMessage]], outbox: Path
+) -> list[tuple[Reminder, str]]:
+    """The dry run: each reminder to `outbox/<email>.eml` instead of the SMTP server."""
+    for reminder, message in messages:
+        name = reminder.email.replace("@", "_at_")
+        write_atomically(outbox / f"{name}.eml", message.as_bytes())
+    return [(reminder, "outbox") for reminder, _ in messages]
 
 
 def summary_csv(rows: list[tuple[Reminder, str]]) -> bytes:
+    """One line per customer: their invoices, the total, and whether it was sent."""
     lines = [["customer", "email", "invoices", "total", "most_days_overdue", "result"]]
     for reminder, result in rows:
         total = "; ".join(f"{amount:.2f} {cur}" for cur, amount in reminder.totals.items())
@@ -318,168 +483,20 @@ def summary_csv(rows: list[tuple[Reminder, str]]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-# ---------------------------------------------------------------------------
-# The entrypoint
-
-
 def output_dir(near: Path) -> Path:
     """$AUTOKIT_OUTPUT_DIR when set, else an `output/` folder beside the inputs."""
     configured = os.environ.get("AUTOKIT_OUTPUT_DIR")
     return Path(configured) if configured else near.parent / "output"
 
 
-def _today(value: str | dt.date | None) -> dt.date:
-    if value is None or value == "":
-        return dt.datetime.now(dt.UTC).date()
-    if isinstance(value, dt.date):
-        return value
+def write_atomically(target: Path, data: bytes) -> None:
+    """Temp file beside `target`, then rename: a crash never leaves half a file."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}-")
     try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise InvoiceReminderError(f"today {value!r} is not a date (YYYY-MM-DD)") from None
-
-
-@contextlib.contextmanager
-def one_run_at_a_time(ledger: Path, dry_run: bool) -> Iterator[None]:
-    """Hold a lock on the ledger for the whole run (not for a dry run, which never writes it).
-
-    The weekday schedule and a run started by hand at the same time would both read the
-    same ledger and remind every customer twice. The lock is an OS lock (flock) on a hidden
-    file beside the ledger, released by the system when the process ends.
-    """
-    if dry_run:
-        yield
-        return
-    import fcntl
-
-    try:
-        handle = open(ledger.with_name(f".{ledger.name}.lock"), "a")  # noqa: SIM115
-    except OSError as error:
-        raise InvoiceReminderError(f"cannot write beside {ledger}: {error}") from None
-    with handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise InvoiceReminderError(
-                f"another invoice-reminders run is using {ledger.name} right now; nothing "
-                "was sent. Run again when it has finished"
-            ) from None
-        yield
-
-
-def main(
-    invoices: str,
-    sender: str,
-    overdue_days: int = 14,
-    repeat_after_days: int = 7,
-    today: str | dt.date | None = None,
-    company: str = "Example Shop",
-    template: str | None = None,
-    currency: str = "EUR",
-    ledger: str | None = None,
-    smtp_host: str = "localhost",
-    smtp_port: int = 587,
-    smtp_security: str = "starttls",
-    smtp_user: str = "",
-    dry_run: bool = False,
-) -> dict[str, Any]:
-    """Send (or write) the reminders; return counts and the files written."""
-    check_sender(sender)
-    source = Path(invoices)
-    day = _today(today)
-    ledger_path = Path(ledger) if ledger else source.with_suffix(".reminded.json")
-    template_path = Path(template) if template else HERE / "templates" / "reminder.txt.j2"
-    text = load_template(template_path)
-    with one_run_at_a_time(ledger_path, dry_run):
-        reminded = read_ledger(ledger_path)
-        reminders = overdue(
-            read_invoices(source, currency), day, overdue_days, reminded, repeat_after_days
-        )
-        messages = [
-            (r, build_message(r, render(text, template_path.name, r, company, day), sender))
-            for r in reminders
-        ]
-        out = output_dir(source)
-        if dry_run:
-            results = _write_outbox(messages, out / "outbox")
-        else:
-            results = _send(
-                messages,
-                smtp_host,
-                smtp_port,
-                smtp_security,
-                smtp_user or parseaddr(sender)[1],
-                ledger_path,
-                reminded,
-                day,
-            )
-        report = out / f"reminders-{day.isoformat()}.csv"
-        write_atomically(report, summary_csv(results))
-        return {
-            "customers_reminded": sum(1 for _, result in results if result == "sent"),
-            "reminders_written": sum(1 for _, result in results if result == "outbox"),
-            "overdue_invoices": sum(len(r.invoices) for r in reminders),
-            "summary": str(report),
-            "outbox": str(out / "outbox") if dry_run else None,
-        }
-
-
-def _write_outbox(
-    messages: list[tuple[Reminder, EmailMessage]], outbox: Path
-) -> list[tuple[Reminder, str]]:
-    for reminder, message in messages:
-        name = reminder.email.replace("@", "_at_")
-        write_atomically(outbox / f"{name}.eml", message.as_bytes())
-    return [(reminder, "outbox") for reminder, _ in messages]
-
-
-def _send(
-    messages: list[tuple[Reminder, EmailMessage]],
-    host: str,
-    port: int,
-    security: str,
-    user: str,
-    ledger_path: Path,
-    reminded: dict[str, str],
-    day: dt.date,
-) -> list[tuple[Reminder, str]]:
-    if not messages:
-        return []
-    results: list[tuple[Reminder, str]] = []
-    with connect(host, port, security, user) as client:
-        try:
-            for reminder, message in messages:
-                results.append((reminder, _send_one(client, message)))
-        except (OSError, smtplib.SMTPException) as error:
-            sent = sum(1 for _, result in results if result == "sent")
-            raise InvoiceReminderError(
-                f"the SMTP server {host}:{port} dropped the connection while sending to "
-                f"{reminder.email} ({error}); {sent} reminder(s) sent before were recorded, "
-                "the rest are sent on the next run"
-            ) from None
-        finally:
-            # Record what was sent even if a later message failed, so it is not resent.
-            _record(ledger_path, reminded, [r for r, result in results if result == "sent"], day)
-    return results
-
-
-def _record(path: Path, reminded: dict[str, str], sent: list[Reminder], day: dt.date) -> None:
-    if not sent:
-        return
-    for reminder in sent:
-        reminded.update({invoice.number: day.isoformat() for invoice in reminder.invoices})
-    write_atomically(path, (json.dumps(reminded, indent=2, sort_keys=True) + "\n").encode())
-
-
-def _send_one(client: smtplib.SMTP, message: EmailMessage) -> str:
-    try:
-        client.send_message(message)
-    except smtplib.SMTPRecipientsRefused as error:
-        code, reason = next(iter(error.recipients.values()))
-        return f"refused by the server: {code} {reason.decode(errors='replace')}"
-    except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as error:
-        # This message was refused; the connection is fine, so the others still go out.
-        return (
-            f"refused by the server: {error.smtp_code} {error.smtp_error.decode(errors='replace')}"
-        )
-    return "sent"
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise

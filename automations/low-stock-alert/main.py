@@ -1,10 +1,11 @@
 """Low-stock alert: items under their reorder level -> one message in the team chat.
 
-Reads the inventory workbook (the same one order-intake keeps up to date), lists every
-item whose stock is below its reorder level, most urgent first, and posts one
-Slack-compatible message (`text` plus `blocks`) to the incoming webhook in the secret
-`WEBHOOK_URL`. Microsoft Teams, Mattermost, Rocket.Chat and Discord's Slack-compatible
-endpoint accept the same JSON. Nothing is posted when nothing is low.
+The recipe is `main()` below. It reads the inventory workbook (the same one order-intake
+keeps up to date), lists every item whose stock is below its reorder level, most urgent
+first, and posts one Slack-compatible message (`text` plus `blocks`) to the incoming
+webhook in the secret `WEBHOOK_URL`. Microsoft Teams, Mattermost, Rocket.Chat and
+Discord's Slack-compatible endpoint accept the same JSON. Nothing is posted when nothing
+is low.
 
 The webhook URL is a secret (anyone holding it can post): messages name only its host.
 With `dry_run`, the message is printed and written to the output folder, not posted.
@@ -28,8 +29,33 @@ COLUMNS = {  # what the alert needs -> header names accepted for it
     "stock": ("stock", "on hand", "quantity"),
     "reorder": ("reorder level", "reorder_level", "reorder point", "min stock"),
 }
-OPTIONAL = {"name": ("name", "product", "description"), "supplier": ("supplier", "vendor")}
-POST_TIMEOUT = 15
+OPTIONAL = {  # used when present
+    "name": ("name", "product", "description"),
+    "supplier": ("supplier", "vendor"),
+}
+POST_TIMEOUT = 15  # seconds to wait for the chat app before giving up
+
+
+def main(inventory: str, sheet: str = "Inventory", dry_run: bool = False) -> dict[str, Any]:
+    """Post (or, on a dry run, print) the low-stock message; return what was found."""
+    source = Path(inventory)
+    url = webhook_url(dry_run)
+    items = low(read_items(source, sheet))
+    summary: dict[str, Any] = {
+        "low_items": [i.sku for i in items],
+        "posted": False,
+        "message": None,
+    }
+    if not items:
+        return summary
+    message = payload(items, source.name)
+    summary["message"] = str(save_message(message, output_dir(source)))
+    if dry_run:
+        print(json.dumps(message, indent=2, ensure_ascii=False))
+        return summary
+    post(url, message)
+    summary["posted"] = True
+    return summary
 
 
 class LowStockError(Exception):
@@ -40,6 +66,8 @@ class LowStockError(Exception):
 
 @dataclass(frozen=True)
 class Item:
+    """One row of the inventory sheet."""
+
     sku: str
     name: str
     stock: float
@@ -52,11 +80,23 @@ class Item:
         return self.stock / self.reorder if self.reorder else 0
 
 
+def webhook_url(dry_run: bool) -> str:
+    """The secret WEBHOOK_URL; checked first, so that a missing secret stops the run early."""
+    url = os.environ.get("WEBHOOK_URL", "").strip()
+    if not dry_run and not url:
+        raise LowStockError(
+            "the secret WEBHOOK_URL is not set; set it to the chat's "
+            "incoming-webhook URL, or run with dry_run"
+        )
+    return url
+
+
 # ---------------------------------------------------------------------------
 # Reading the workbook
 
 
 def read_items(path: Path, sheet_name: str) -> list[Item]:
+    """Every item on the sheet; LowStockError names the file, sheet and row of a bad cell."""
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -96,6 +136,7 @@ def read_items(path: Path, sheet_name: str) -> list[Item]:
 
 
 def _columns(header: tuple[Any, ...], where: str) -> dict[str, int]:
+    """Where each column is: "sku", "stock", "reorder" (and "name", "supplier") -> index."""
     names = [str(cell).strip().lower() if cell is not None else "" for cell in header]
     found = {}
     for need, accepted in (COLUMNS | OPTIONAL).items():
@@ -112,6 +153,8 @@ def _columns(header: tuple[Any, ...], where: str) -> dict[str, int]:
 
 
 def _item(row: tuple[Any, ...], columns: dict[str, int], where: str) -> Item | None:
+    """The item in this row, or None for a row without a SKU."""
+
     def cell(need: str) -> Any:
         at = columns.get(need)
         return row[at] if at is not None and at < len(row) else None
@@ -146,18 +189,6 @@ def low(items: list[Item]) -> list[Item]:
     return sorted((i for i in items if i.stock < i.reorder), key=lambda i: (i.urgency, i.sku))
 
 
-def _escape(text: str) -> str:
-    """Slack's mrkdwn treats &, < and > as control characters."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _line(item: Item) -> str:
-    name = f" {_escape(item.name)}" if item.name else ""
-    state = "*out of stock*" if item.stock <= 0 else f"{item.stock:g} left"
-    supplier = f" (supplier: {_escape(item.supplier)})" if item.supplier else ""
-    return f"• `{_escape(item.sku)}`{name}: {state}, reorder at {item.reorder:g}{supplier}"
-
-
 def payload(items: list[Item], workbook_name: str) -> dict[str, Any]:
     """A Slack-compatible message: `text` for notifications, `blocks` for the layout."""
     title = f"Low stock: {len(items)} item{'s' if len(items) != 1 else ''} below reorder level"
@@ -174,6 +205,18 @@ def payload(items: list[Item], workbook_name: str) -> dict[str, Any]:
             },
         ],
     }
+
+
+def _line(item: Item) -> str:
+    name = f" {_escape(item.name)}" if item.name else ""
+    state = "*out of stock*" if item.stock <= 0 else f"{item.stock:g} left"
+    supplier = f" (supplier: {_escape(item.supplier)})" if item.supplier else ""
+    return f"• `{_escape(item.sku)}`{name}: {state}, reorder at {item.reorder:g}{supplier}"
+
+
+def _escape(text: str) -> str:
+    """Slack's mrkdwn treats &, < and > as control characters."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def post(url: str, message: dict[str, Any]) -> int:
@@ -208,7 +251,20 @@ def post(url: str, message: dict[str, Any]) -> int:
 
 
 # ---------------------------------------------------------------------------
-# The entrypoint
+# Files in the output folder
+
+
+def save_message(message: dict[str, Any], out: Path) -> Path:
+    """Keep the message as JSON in the output folder: the run's record of what was said."""
+    target = out / "low-stock-message.json"
+    write_atomically(target, json.dumps(message, indent=2, ensure_ascii=False).encode("utf-8"))
+    return target
+
+
+def output_dir(near: Path) -> Path:
+    """$AUTOKIT_OUTPUT_DIR when set, else an `output/` folder beside the inputs."""
+    configured = os.environ.get("AUTOKIT_OUTPUT_DIR")
+    return Path(configured) if configured else near.parent / "output"
 
 
 def write_atomically(target: Path, data: bytes) -> None:
@@ -222,38 +278,3 @@ def write_atomically(target: Path, data: bytes) -> None:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
-
-
-def output_dir(near: Path) -> Path:
-    """$AUTOKIT_OUTPUT_DIR when set, else an `output/` folder beside the inputs."""
-    configured = os.environ.get("AUTOKIT_OUTPUT_DIR")
-    return Path(configured) if configured else near.parent / "output"
-
-
-def main(inventory: str, sheet: str = "Inventory", dry_run: bool = False) -> dict[str, Any]:
-    """Post (or, on a dry run, print) the low-stock message; return what was found."""
-    source = Path(inventory)
-    url = os.environ.get("WEBHOOK_URL", "").strip()
-    if not dry_run and not url:
-        raise LowStockError(
-            "the secret WEBHOOK_URL is not set; set it to the chat's "
-            "incoming-webhook URL, or run with dry_run"
-        )
-    items = low(read_items(source, sheet))
-    summary: dict[str, Any] = {
-        "low_items": [i.sku for i in items],
-        "posted": False,
-        "message": None,
-    }
-    if not items:
-        return summary
-    message = payload(items, source.name)
-    target = output_dir(source) / "low-stock-message.json"
-    write_atomically(target, json.dumps(message, indent=2, ensure_ascii=False).encode("utf-8"))
-    summary["message"] = str(target)
-    if dry_run:
-        print(json.dumps(message, indent=2, ensure_ascii=False))
-        return summary
-    post(url, message)
-    summary["posted"] = True
-    return summary

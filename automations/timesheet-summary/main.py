@@ -1,6 +1,6 @@
 """Timesheet summary: a timesheet export (CSV or xlsx) -> a weekly report workbook.
 
-The report has three sheets:
+The recipe is `main()` below. The report has three sheets:
 
 - "By project": hours per ISO week, person and project;
 - "By person": hours per ISO week and person, weeks over `overtime_hours` flagged;
@@ -37,6 +37,24 @@ MAX_HOURS_PER_ENTRY = 24
 OVERTIME_FILL = "FFC7CE"  # the light red Excel uses for "bad" cells
 
 
+def main(timesheet: str, sheet: str = "Timesheet", overtime_hours: float = 40) -> dict[str, Any]:
+    """Write the weekly report workbook; return counts, overtime weeks and its path."""
+    source = Path(timesheet)
+    check_overtime(overtime_hours)
+    entries = read_entries(source, sheet)
+    sums = summarise(entries)
+    report = output_dir(source) / f"{source.stem}-summary.xlsx"
+    save_atomically(build_report(sums, overtime_hours), report)
+    return {
+        "entries": len(entries),
+        "people": len(sums["person"]),
+        "weeks": len({week for week, _ in sums["week_person"]}),
+        "total_hours": round(sum(e.hours for e in entries), 2),
+        "overtime": overtime_weeks(sums, overtime_hours),
+        "report": str(report),
+    }
+
+
 class TimesheetError(Exception):
     """A problem with the export or the inputs; no report was written."""
 
@@ -45,6 +63,8 @@ class TimesheetError(Exception):
 
 @dataclass(frozen=True)
 class Entry:
+    """One row of the export: who worked how long on what, on which day."""
+
     day: dt.date
     person: str
     project: str
@@ -52,12 +72,55 @@ class Entry:
 
     @property
     def week(self) -> str:
+        """The ISO week, e.g. "2025-W03" (ISO weeks start on Monday)."""
         year, week, _ = self.day.isocalendar()
         return f"{year}-W{week:02d}"
 
 
+def check_overtime(overtime_hours: float) -> None:
+    """Stop before reading anything when the overtime threshold makes no sense."""
+    if overtime_hours < 0:
+        raise TimesheetError(f"overtime_hours {overtime_hours} must not be negative")
+
+
 # ---------------------------------------------------------------------------
 # Reading
+
+
+def read_entries(path: Path, sheet: str) -> list[Entry]:
+    """Every entry of the export; TimesheetError names the first bad row."""
+    rows = read_rows(path, sheet)
+    where = path.name if path.suffix.lower() == ".csv" else f"{path.name}, sheet {sheet!r}"
+    first = next(rows, None)
+    if first is None or not any(cell not in (None, "") for cell in first[1]):
+        raise TimesheetError(
+            f"{path.name} is empty: expected a header row with date, person, project, hours"
+        )
+    columns = header_columns(first[1], where)
+    entries = list(_entries(rows, columns, where))
+    if not entries:
+        raise TimesheetError(f"{where}: no time entries below the header")
+    return entries
+
+
+def _entries(
+    rows: Iterable[tuple[int, list[Any]]], columns: dict[str, int], where: str
+) -> Iterator[Entry]:
+    """The entries of the rows below the header; blank rows are skipped."""
+    for number, row in rows:
+        cells = {need: row[i] if i < len(row) else None for need, i in columns.items()}
+        if all(value in (None, "") for value in cells.values()):
+            continue
+        at = f"{where}, row {number}"
+        for need in ("person", "project"):
+            if not str(cells[need] or "").strip():
+                raise TimesheetError(f"{at}: {need} is empty")
+        yield Entry(
+            parse_day(cells["date"], at),
+            " ".join(str(cells["person"]).split()),
+            str(cells["project"]).strip(),
+            parse_hours(cells["hours"], at),
+        )
 
 
 def read_rows(path: Path, sheet: str) -> Iterator[tuple[int, list[Any]]]:
@@ -86,6 +149,8 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
 
 
 class _Semicolon(csv.excel):
+    """Excel's CSV dialect with `;` between the fields."""
+
     delimiter = ";"
 
 
@@ -110,7 +175,8 @@ def _xlsx_rows(path: Path, sheet: str) -> Iterator[tuple[int, list[Any]]]:
     return enumerate(rows, 1)
 
 
-def header_columns(path: Path, header: list[Any], where: str) -> dict[str, int]:
+def header_columns(header: list[Any], where: str) -> dict[str, int]:
+    """Where each needed column is: "date", "person", "project", "hours" -> index."""
     names = [str(cell).strip().lower() if cell is not None else "" for cell in header]
     found: dict[str, int] = {}
     for need, accepted in COLUMNS.items():
@@ -128,6 +194,7 @@ def header_columns(path: Path, header: list[Any], where: str) -> dict[str, int]:
 
 
 def parse_day(value: Any, where: str) -> dt.date:
+    """A date cell of a workbook, or the text of a CSV field in one of DATE_FORMATS."""
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -159,45 +226,12 @@ def parse_hours(value: Any, where: str) -> float:
     return hours
 
 
-def read_entries(path: Path, sheet: str) -> list[Entry]:
-    rows = read_rows(path, sheet)
-    where = path.name if path.suffix.lower() == ".csv" else f"{path.name}, sheet {sheet!r}"
-    first = next(rows, None)
-    if first is None or not any(cell not in (None, "") for cell in first[1]):
-        raise TimesheetError(
-            f"{path.name} is empty: expected a header row with date, person, project, hours"
-        )
-    columns = header_columns(path, first[1], where)
-    entries = list(_entries(rows, columns, where))
-    if not entries:
-        raise TimesheetError(f"{where}: no time entries below the header")
-    return entries
-
-
-def _entries(
-    rows: Iterable[tuple[int, list[Any]]], columns: dict[str, int], where: str
-) -> Iterator[Entry]:
-    for number, row in rows:
-        cells = {need: row[i] if i < len(row) else None for need, i in columns.items()}
-        if all(value in (None, "") for value in cells.values()):
-            continue
-        at = f"{where}, row {number}"
-        for need in ("person", "project"):
-            if not str(cells[need] or "").strip():
-                raise TimesheetError(f"{at}: {need} is empty")
-        yield Entry(
-            parse_day(cells["date"], at),
-            " ".join(str(cells["person"]).split()),
-            str(cells["project"]).strip(),
-            parse_hours(cells["hours"], at),
-        )
-
-
 # ---------------------------------------------------------------------------
-# Summing up and writing the report
+# Summing up
 
 
 def summarise(entries: list[Entry]) -> dict[str, dict[tuple[str, ...], float]]:
+    """Hours summed four ways, each keyed by a tuple (e.g. (week, person) -> hours)."""
     sums: dict[str, dict[tuple[str, ...], float]] = {
         "week_person_project": defaultdict(float),
         "week_person": defaultdict(float),
@@ -212,7 +246,21 @@ def summarise(entries: list[Entry]) -> dict[str, dict[tuple[str, ...], float]]:
     return sums
 
 
+def overtime_weeks(sums: dict[str, dict[tuple[str, ...], float]], overtime: float) -> list[str]:
+    """Each week in which someone worked more than `overtime` hours, as "<week> <person>"."""
+    return [
+        f"{week} {person}"
+        for (week, person), hours in sorted(sums["week_person"].items())
+        if hours > overtime
+    ]
+
+
+# ---------------------------------------------------------------------------
+# Writing the report
+
+
 def build_report(sums: dict[str, dict[tuple[str, ...], float]], overtime: float) -> Any:
+    """The report workbook (openpyxl), with its three sheets."""
     from openpyxl import Workbook
     from openpyxl.styles import Font, PatternFill
 
@@ -241,6 +289,7 @@ def build_report(sums: dict[str, dict[tuple[str, ...], float]], overtime: float)
 
 
 def _table(sheet: Any, header: list[str], rows: list[list[Any]], bold: Any) -> None:
+    """A bold header row, the rows, and the header kept in view when scrolling."""
     sheet.append(header)
     for cell in sheet[1]:
         cell.font = bold
@@ -252,6 +301,7 @@ def _table(sheet: Any, header: list[str], rows: list[list[Any]], bold: Any) -> N
 def _totals(
     sheet: Any, sums: dict[str, dict[tuple[str, ...], float]], overtime: float, bold: Any
 ) -> None:
+    """The "Totals" sheet: hours per person (with weeks of overtime), per project, in all."""
     weeks_over: dict[str, int] = defaultdict(int)
     for (_, person), hours in sums["week_person"].items():
         weeks_over[person] += hours > overtime
@@ -289,27 +339,3 @@ def output_dir(near: Path) -> Path:
     """$AUTOKIT_OUTPUT_DIR when set, else an `output/` folder beside the inputs."""
     configured = os.environ.get("AUTOKIT_OUTPUT_DIR")
     return Path(configured) if configured else near.parent / "output"
-
-
-def main(timesheet: str, sheet: str = "Timesheet", overtime_hours: float = 40) -> dict[str, Any]:
-    """Write the weekly report workbook; return counts, overtime weeks and its path."""
-    source = Path(timesheet)
-    if overtime_hours < 0:
-        raise TimesheetError(f"overtime_hours {overtime_hours} must not be negative")
-    entries = read_entries(source, sheet)
-    sums = summarise(entries)
-    report = output_dir(source) / f"{source.stem}-summary.xlsx"
-    save_atomically(build_report(sums, overtime_hours), report)
-    over = [
-        f"{week} {person}"
-        for (week, person), hours in sorted(sums["week_person"].items())
-        if hours > overtime_hours
-    ]
-    return {
-        "entries": len(entries),
-        "people": len(sums["person"]),
-        "weeks": len({week for week, _ in sums["week_person"]}),
-        "total_hours": round(sum(e.hours for e in entries), 2),
-        "overtime": over,
-        "report": str(report),
-    }

@@ -6,8 +6,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from main import OrderIntakeError, main, save_atomically
+from main import main
 from openpyxl import Workbook, load_workbook
+from orders import OrderIntakeError
+from workbook import save_atomically
 
 if TYPE_CHECKING:  # the fixtures come from conftest.py
     from conftest import Mailbox
