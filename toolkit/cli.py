@@ -12,10 +12,8 @@ import importlib
 import os
 import sys
 import time
-import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol, cast
 
 from toolkit import __version__
 from toolkit.console import style
@@ -49,17 +47,22 @@ EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141
 
 
-class Command(Protocol):
-    """What every module in `toolkit/commands/` provides."""
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing at start-up
+if TYPE_CHECKING:  # `typing` costs `autokit --help` a few milliseconds at run time
+    from typing import Protocol
 
-    def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
+    class Command(Protocol):
+        """What every module in `toolkit/commands/` provides."""
 
-    def run(self, args: argparse.Namespace) -> int: ...
+        def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
+
+        def run(self, args: argparse.Namespace) -> int: ...
 
 
 def _command_module(name: str) -> Command:
     # Imported by name, and only the selected one: `autokit --help` imports no command.
-    return cast(Command, importlib.import_module(f"toolkit.commands.{name}"))
+    module: Command = importlib.import_module(f"toolkit.commands.{name}")
+    return module
 
 
 def _selected_command(argv: Sequence[str]) -> str | None:
@@ -147,6 +150,8 @@ def _print_error(error: ToolkitError) -> None:
 
 
 def _write_crash_report() -> Path:
+    import traceback  # only after a crash, off every command's start-up
+
     folder = state_home() / "crash-reports"
     stamp = _utc_stamp()
     try:
