@@ -93,7 +93,10 @@ def build_parser(selected: str | None) -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--repo", metavar="PATH", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name, help_text in COMMANDS.items():
+    # With a command named, only its parser is built: the others would never be used.
+    names = [selected] if selected is not None else list(COMMANDS)
+    for name in names:
+        help_text = COMMANDS[name]
         sub = subparsers.add_parser(name, help=help_text, description=help_text, parents=[common])
         if name == selected:
             module = _command_module(name)
