@@ -186,7 +186,7 @@ class PolicyContext:
 
     def line_of(self, name: str, *keys: Any, key: bool = False) -> int:
         """The line of a field in the automation's metadata file (1 if not found)."""
-        from toolkit.yamlfile import LineIndex
+        from toolkit.metadata.yamlfile import LineIndex
 
         raw = self._head_texts.get(name)
         if raw is None:
@@ -223,7 +223,7 @@ def walk_files(folder: Path) -> list[Path]:
 
 def parse_loosely(raw: bytes | None) -> dict[str, Any] | None:
     """A YAML mapping without validation; None when it is missing or does not parse."""
-    from toolkit.yamlfile import YamlProblem, decode, parse_mapping
+    from toolkit.metadata.yamlfile import YamlProblem, decode, parse_mapping
 
     if raw is None:
         return None

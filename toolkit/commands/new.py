@@ -183,7 +183,7 @@ def render(folder: Path, values: dict[str, Any]) -> dict[str, str]:
 def check_rendered_metadata(text: str) -> None:
     """Check the metadata against the contract before writing; problems name the option."""
     from toolkit.metadata import content_problems
-    from toolkit.yamlfile import parse_mapping
+    from toolkit.metadata.yamlfile import parse_mapping
 
     problems = content_problems(parse_mapping(text))
     if problems:
