@@ -13,7 +13,6 @@ pairs. The tags are read back by one `object_hook`, inside the C parser's loop.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import datetime as dt
 import hashlib
@@ -164,7 +163,7 @@ def _encode(value: object) -> object:
         tag = "datetime" if isinstance(value, dt.datetime) else "date"
         return {TAG: tag, "iso": value.isoformat()}
     if isinstance(value, bytes):
-        return {TAG: "bytes", "base64": base64.b64encode(value).decode("ascii")}
+        return {TAG: "bytes", "hex": value.hex()}
     raise TypeError(f"cannot cache a {kind.__name__}")
 
 
@@ -209,7 +208,7 @@ _DECODERS: dict[str, Callable[[dict[str, object]], object]] = {
     "frozenset": lambda o: frozenset(_hashable(item) for item in _members(o)),
     "date": lambda o: dt.date.fromisoformat(_text(o)),
     "datetime": lambda o: dt.datetime.fromisoformat(_text(o)),
-    "bytes": lambda o: base64.b64decode(_text(o, "base64"), validate=True),
+    "bytes": lambda o: bytes.fromhex(_text(o, "hex")),
 }
 
 
