@@ -65,7 +65,7 @@ class Deprecation:
     replaced_by: str | None = None
 
 
-def from_data(cls: type[T], data: Mapping[str, Any], /, **given: Any) -> T:
+def from_data(cls: type[T], data: Mapping[str, object], /, **given: object) -> T:
     """An instance of the dataclass `cls` from validated metadata.
 
     Fields the data leaves out (or sets to null) take their declared default; `given`
@@ -95,11 +95,11 @@ def _loaders(cls: type) -> tuple[tuple[str, Loader | None], ...]:
     return _LOADERS[cls]
 
 
-def _input_specs(data: Mapping[str, Mapping[str, Any]]) -> dict[str, InputSpec]:
+def _input_specs(data: Mapping[str, Mapping[str, object]]) -> dict[str, InputSpec]:
     return {name: from_data(InputSpec, spec, name=name) for name, spec in data.items()}
 
 
-def _each(cls: type[T]) -> Callable[[list[Mapping[str, Any]]], tuple[T, ...]]:
+def _each(cls: type[T]) -> Callable[[list[Mapping[str, object]]], tuple[T, ...]]:
     return lambda items: tuple(from_data(cls, item) for item in items)
 
 
@@ -160,12 +160,12 @@ class Automation:
         return written
 
 
-def _default(spec: Field[Any]) -> Any:
+def _default(spec: Field[Any]) -> object:
     factory = spec.default_factory
     return factory() if callable(factory) else spec.default
 
 
-def automation_from_data(data: Mapping[str, Any], folder: Path) -> Automation:
+def automation_from_data(data: Mapping[str, object], folder: Path) -> Automation:
     """Build the typed object from metadata that passed validation."""
     return from_data(Automation, data, folder=folder, data=dict(data))
 

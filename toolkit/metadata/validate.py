@@ -16,7 +16,7 @@ import re
 import stat
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from toolkit import cron
 from toolkit.metadata.problems import Problem
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from cerberus import Validator
 
 
-def content_problems(data: Mapping[str, Any]) -> list[Problem]:
+def content_problems(data: Mapping[str, object]) -> list[Problem]:
     """Every problem in the metadata's content: schema first, then cross-field rules."""
     validator = _validator()
     validator.validate(dict(data), normalize=False)
@@ -112,7 +112,7 @@ def input_spec_problems(name: str, spec: Mapping[object, object]) -> list[str]:
     return problems
 
 
-def cross_field_problems(data: Mapping[str, Any]) -> list[Problem]:
+def cross_field_problems(data: Mapping[str, object]) -> list[Problem]:
     problems: list[Problem] = []
     if data.get("status") == "deprecated" and not isinstance(data.get("deprecation"), dict):
         problems.append(
@@ -165,7 +165,7 @@ def _example_problems(
     return problems
 
 
-def filesystem_problems(data: Mapping[str, Any], folder: Path, root: Path) -> list[Problem]:
+def filesystem_problems(data: Mapping[str, object], folder: Path, root: Path) -> list[Problem]:
     """Problems that depend on the folder, not the file: its name and the entrypoint file."""
     problems: list[Problem] = []
     name = data.get("name")
