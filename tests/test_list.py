@@ -149,7 +149,7 @@ def test_help_imports_nothing_heavy():
 
 
 def _current(entries: object) -> bytes:
-    from toolkit.inventory import _cache_version
+    from toolkit.metadata.cache import cache_version as _cache_version
 
     return pickle.dumps({"version": _cache_version(), "entries": entries})
 

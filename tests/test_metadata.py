@@ -2,14 +2,33 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 import os
+import re
 from pathlib import Path
 
 import pytest
-from helpers import automation_files
+from helpers import automation_files, metadata
 
 from toolkit.errors import ToolkitError
-from toolkit.metadata import Automation, load_automation
+from toolkit.inputs import coerce_inputs
+from toolkit.metadata import (
+    DEFAULT_TIMEOUT,
+    SCHEMA,
+    Automation,
+    Deprecation,
+    Example,
+    InputSpec,
+    Secret,
+    automation_from_data,
+    content_problems,
+    contract_fields,
+    input_value_problem,
+    load_automation,
+)
+from toolkit.metadata.schema import DEPRECATION_SCHEMA, EXAMPLE_SCHEMA, INPUT_SCHEMA, SECRET_SCHEMA
+from toolkit.metadata.values import loose_spec
 
 METADATA = "automations/greeter/automation.yaml"
 
@@ -386,3 +405,115 @@ def test_example_missing_a_required_input(make_repo, cli):
     root = repo_with(make_repo, content)
     line = only_finding_line(cli("validate", "--repo", str(root)))
     assert line.startswith(f"{METADATA}:21:13: examples[0].inputs: misses the required input")
+
+
+# The contract declared once: the schema validates, the dataclasses type and default.
+
+
+@pytest.mark.parametrize(
+    ("model", "schema"),
+    [
+        (Automation, SCHEMA),
+        (InputSpec, INPUT_SCHEMA),
+        (Secret, SECRET_SCHEMA),
+        (Example, EXAMPLE_SCHEMA),
+        (Deprecation, DEPRECATION_SCHEMA),
+    ],
+    ids=["automation", "input", "secret", "example", "deprecation"],
+)
+def test_the_model_declares_the_schemas_fields_in_its_order(model, schema):
+    assert [f.name for f in contract_fields(model)] == list(schema)
+
+
+def test_to_dict_writes_every_field_in_the_schemas_order_with_the_declared_defaults(tmp_path):
+    data = {k: v for k, v in metadata("greeter").items() if k not in ("inputs", "examples")}
+    written = automation_from_data(data, tmp_path).to_dict()
+    assert list(written) == list(SCHEMA)
+    assert written["timeout"] == DEFAULT_TIMEOUT
+    assert (written["inputs"], written["secrets"], written["examples"]) == ({}, [], [])
+    assert (written["deprecation"], written["schedule"], written["requirements"]) == (
+        None,
+        None,
+        [],
+    )
+
+
+def test_nested_defaults_come_from_the_dataclasses(tmp_path):
+    data = metadata(
+        "greeter",
+        inputs={"day": {"type": "date", "description": "Which day"}},
+        secrets=[{"name": "TOKEN", "description": "API token"}],
+        examples=[{"title": "Plain"}],
+    )
+    automation = automation_from_data(data, tmp_path)
+    assert automation.inputs["day"] == InputSpec(name="day", type="date", description="Which day")
+    assert automation.inputs["day"].required is False
+    assert automation.secrets == (Secret("TOKEN", "API token", required=True),)
+    assert automation.examples == (Example("Plain", {}),)
+    assert automation.to_dict()["inputs"] == data["inputs"]  # as written, not filled in
+
+
+# One rule set for "does this value fit the input": metadata defaults and `autokit run`.
+
+DAY = dt.date(2024, 5, 31)
+
+
+@pytest.mark.parametrize(
+    ("spec", "value", "problem"),
+    [
+        ({"type": "string"}, "text", None),
+        ({"type": "string"}, 5, "5 is not a valid string; put it in quotes"),
+        ({"type": "path"}, DAY, "2024-05-31 is not a valid path; put it in quotes"),
+        ({"type": "string"}, "a\0b", "contains a NUL character"),
+        ({"type": "integer"}, True, "true is not a valid integer"),
+        ({"type": "integer"}, 2.0, "2.0 is not a valid integer"),
+        ({"type": "number"}, 2.5, None),
+        ({"type": "number"}, math.inf, "inf is not a finite number"),
+        ({"type": "boolean"}, "yes", "'yes' is not a valid boolean"),
+        ({"type": "date"}, DAY, None),
+        ({"type": "date"}, "2024-05-31", None),
+        ({"type": "date"}, "2024-02-30", "'2024-02-30' is not a valid date"),
+        ({"type": "date"}, dt.datetime(2024, 5, 31, 8), "is not a valid date"),
+        ({"type": "choice", "choices": ["a", "b"]}, "c", "'c' is not one of the choices a, b"),
+        ({"type": "integer", "choices": [1, 2]}, 2, None),
+        ({"type": "integer", "min": 1, "max": 10}, 0, "0 is below the minimum 1"),
+        ({"type": "number", "max": 1.0}, 1.5, "1.5 is above the maximum 1"),
+        ({"type": "string", "pattern": "[a-z]+"}, "Ann", "'Ann' does not match the pattern"),
+        ({"type": "string", "pattern": "[a-z]+"}, "X" * 100, "'XXXXX"),
+        ({"type": "string", "pattern": "("}, "x", None),  # the schema reports the pattern
+        ({"type": "integer", "min": "one"}, 0, None),  # and a bound that is not a number
+        ({"type": "unknown"}, 0, None),
+    ],
+)
+def test_input_value_problem(spec, value, problem):
+    found = input_value_problem(loose_spec("x", spec), value)
+    if problem is None:
+        assert found is None
+    else:
+        assert found is not None and problem in found
+        assert len(found) < 120, "long values are cut"
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        (
+            {"type": "string", "default": "a\0b"},
+            "contains a NUL character, which no program can receive",
+        ),
+        ({"type": "number", "default": math.nan}, "nan is not a finite number"),
+        ({"type": "integer", "default": 5, "max": 3}, "5 is above the maximum 3"),
+    ],
+)
+def test_defaults_follow_the_same_rules_as_run_inputs(tmp_path, spec, message):
+    spec = dict(spec)
+    value = spec["default"]
+    data = metadata("greeter", inputs={"x": {"description": "x", **spec}}, examples=None)
+    problems = content_problems(data)
+    assert [(p.keys, p.message) for p in problems] == [(("inputs", "x", "default"), message)]
+    del spec["default"]  # the same value, given to `autokit run`
+    automation = automation_from_data(
+        {**data, "inputs": {"x": {**spec, "description": "x"}}}, tmp_path
+    )
+    with pytest.raises(ToolkitError, match=re.escape(f"x: {message}")):
+        coerce_inputs(automation, {"x": value})

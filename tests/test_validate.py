@@ -1,9 +1,19 @@
 from __future__ import annotations
 
+import datetime as dt
 import json
+import math
+import os
+import subprocess
+import sys
 
+import pytest
 import yaml
 from helpers import automation_files, metadata
+
+from toolkit.errors import ToolkitError
+from toolkit.findings import Finding
+from toolkit.metadata.cache import MetadataCache, cache_version, load_valid
 
 
 def test_valid_repository_passes(make_repo, cli):
@@ -140,3 +150,104 @@ def test_the_repository_root_means_all(make_repo, cli, monkeypatch):
     result = cli("validate", "../..")
     assert result.code == 0, result
     assert "2 automation(s) checked" in result.err
+
+
+# The one metadata cache: JSON on disk, the same verdicts as a cold run.
+
+YAML_VALUES = {
+    "date": dt.date(2024, 5, 31),
+    "datetime": dt.datetime(2024, 5, 31, 8, 30, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+    "keys": {1: "one", 2.5: "float", None: "null", False: "no", dt.date(2024, 1, 1): "new year"},
+    "reserved key": {"\0": "looks like a tag"},
+    "set": {1, 2},
+    "pairs": [("a", 1), ("b", [2])],
+    "binary": b"\x00\xff",
+    "special floats": [math.inf, -0.0],
+    "nested": [{"inputs": {"day": dt.date(2025, 1, 2)}}],
+}
+
+
+def test_the_cache_round_trips_whatever_yaml_gives(tmp_path):
+    path = tmp_path / "cache.json"
+    finding = Finding("automations/a/automation.yaml", 3, 5, "metadata-schema", "error", "m", "h")
+    cache = MetadataCache(path)
+    cache["k"] = (YAML_VALUES, [finding])
+    cache["nan"] = ({"x": math.nan}, [])
+    cache.save()
+    assert path.read_bytes().startswith(b"{")  # JSON, never an executable format
+    again = MetadataCache(path)
+    assert again["k"] == (YAML_VALUES, [finding])
+    assert math.isnan(again["nan"][0]["x"])
+
+
+def test_a_value_json_cannot_hold_stays_out_of_the_cache(tmp_path):
+    cache = MetadataCache(tmp_path / "cache.json")
+    cache["odd"] = ({"x": object()}, [])
+    cache["fine"] = ({"x": 1}, [])
+    cache.save()
+    assert dict(MetadataCache(tmp_path / "cache.json")) == {"fine": ({"x": 1}, [])}
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        "[1, 2]",
+        '{"version": "%s", "entries": 5}',
+        '{"version": "%s", "entries": {"k": 5}}',
+        '{"version": "%s", "entries": {"k": [{"\\u0000": "nonsense"}, []]}}',
+        '{"version": "%s", "entries": {"k": [{}, [["too", "few"]]]}}',
+        '{"version": "%s", "entries": {"k": [{"\\u0000": "map", "pairs": [[[1], 2]]}, []]}}',
+        '{"version": "old", "entries": {"k": [{}, []]}}',
+        "[" * 100_000,
+    ],
+)
+def test_an_unreadable_cache_is_an_empty_one(tmp_path, stored):
+    path = tmp_path / "cache.json"
+    path.write_text(stored.replace("%s", cache_version()), encoding="utf-8")
+    assert dict(MetadataCache(path)) == {}
+
+
+def test_load_valid_shares_the_cache_with_validate(make_repo, cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("AUTOKIT_CACHE_DIR", str(tmp_path / "cache"))
+    root = make_repo({**automation_files("greeter"), **automation_files("other")})
+    assert cli("validate", "--repo", str(root)).code == 0
+    folder = root / "automations" / "greeter"
+    assert load_valid(root, folder).name == "greeter"
+    (cache_file,) = (tmp_path / "cache" / "metadata").iterdir()
+    assert len(json.loads(cache_file.read_text())["entries"]) == 2  # the run kept both
+    code = (
+        "import sys\nfrom pathlib import Path\nfrom toolkit.metadata.cache import load_valid\n"
+        "load_valid(Path(sys.argv[1]), Path(sys.argv[2]))\n"
+        "print(sorted(m for m in ('cerberus', 'yaml') if m in sys.modules))"
+    )
+    warm = subprocess.run(
+        [sys.executable, "-c", code, str(root), str(folder)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "AUTOKIT_CACHE_DIR": str(tmp_path / "cache")},
+    )
+    assert warm.stdout.strip() == "[]"
+
+
+def test_load_valid_reports_every_problem_and_checks_the_folder_every_time(
+    make_repo, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("AUTOKIT_CACHE_DIR", str(tmp_path / "cache"))
+    files = automation_files("greeter")
+    root = make_repo(files)
+    folder = root / "automations" / "greeter"
+    load_valid(root, folder)
+    (folder / "main.py").unlink()  # cached content, but the folder changed
+    with pytest.raises(ToolkitError) as raised:
+        load_valid(root, folder)
+    assert raised.value.message.startswith("greeter has invalid metadata:\n")
+    assert "automations/greeter/automation.yaml:12:13: entrypoint: 'main.py' does not exist" in (
+        raised.value.message
+    )
+    assert raised.value.hint == "fix it (`autokit validate` checks it) and run again"
+    (folder / "automation.yaml").write_text(
+        files["automations/greeter/automation.yaml"].replace("@alice", "alice")
+    )
+    with pytest.raises(ToolkitError, match=r"owners\[0\]: 'alice' must be a GitHub handle"):
+        load_valid(root, folder)

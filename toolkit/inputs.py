@@ -18,12 +18,13 @@ import datetime as dt
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from toolkit.errors import ToolkitError
-from toolkit.metadata import Automation, InputSpec
+from toolkit.metadata import Automation, InputSpec, input_value_problem
+from toolkit.suggest import closest
 
 _INTEGER = re.compile(r"^[+-]?\d+$")
 _TRUE = {"true", "yes", "y", "on", "1"}
@@ -66,7 +67,7 @@ def load_inputs_file(path: Path) -> dict[str, Any]:
     return {str(key): value for key, value in data.items()}
 
 
-def _parse_json(path: Path, text: str) -> Any:
+def _parse_json(path: Path, text: str) -> object:
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
@@ -76,7 +77,7 @@ def _parse_json(path: Path, text: str) -> Any:
         ) from None
 
 
-def _parse_yaml(path: Path, text: str) -> Any:
+def _parse_yaml(path: Path, text: str) -> object:
     import yaml
 
     try:
@@ -122,28 +123,31 @@ def coerce_inputs(
 
 
 def _unknown(name: str, known: Mapping[str, InputSpec]) -> str:
-    import difflib  # only on this error path: it costs start-up time on every run
-
-    close = difflib.get_close_matches(name, list(known), n=1)
-    if close:
-        return f"{name}: is not an input of this automation; did you mean '{close[0]}'?"
+    close = closest(name, known)
+    if close is not None:
+        return f"{name}: is not an input of this automation; did you mean '{close}'?"
     names = ", ".join(known) or "none"
     return f"{name}: is not an input of this automation (its inputs: {names})"
 
 
 def _coerce(spec: InputSpec, value: object, folder: Path, cwd: Path | None) -> object:
+    """The value converted to the input's type, once it fits the spec (the metadata's rules)."""
     converted = _CONVERTERS[spec.type](spec, value)
-    _check_constraints(spec, converted)
+    problem = input_value_problem(spec, converted)
+    if problem is not None:
+        raise _Invalid(problem)
     if spec.type == "path":
         return _resolve_path(str(converted), folder, cwd)
     return converted
 
 
+# Converters turn what a person typed (or a file held) into the declared type; whether
+# the result then fits the spec is `input_value_problem`'s to say.
+
+
 def _to_string(spec: InputSpec, value: object) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise _Invalid(f"{_show(value)} is not text")
-    if "\0" in str(value):
-        raise _Invalid("contains a NUL character, which no program can receive")
     return str(value)
 
 
@@ -159,16 +163,15 @@ def _to_integer(spec: InputSpec, value: object) -> int:
 
 def _to_number(spec: InputSpec, value: object) -> float | int:
     if isinstance(value, int | float) and not isinstance(value, bool):
-        number: float | int = value
-    elif isinstance(value, str):
-        try:
-            number = int(value) if _INTEGER.match(value.strip()) else float(value)
-        except ValueError:
-            raise _Invalid(f"{_show(value)} is not a number (e.g. 3.5)") from None
-    else:
+        return value  # a non-finite one is refused as it stands
+    if not isinstance(value, str):
         raise _Invalid(f"{_show(value)} is not a number (e.g. 3.5)")
+    try:
+        number = int(value) if _INTEGER.match(value.strip()) else float(value)
+    except ValueError:
+        raise _Invalid(f"{_show(value)} is not a number (e.g. 3.5)") from None
     if isinstance(number, float) and not math.isfinite(number):
-        raise _Invalid(f"{_show(value)} is not a finite number")
+        raise _Invalid(f"{_show(value)} is not a finite number")  # named as it was typed
     return number
 
 
@@ -202,7 +205,7 @@ def _to_choice(spec: InputSpec, value: object) -> object:
     raise _Invalid(f"{_show(value)} is not one of the choices: {options}")
 
 
-_CONVERTERS: dict[str, Any] = {
+_CONVERTERS: dict[str, Callable[[InputSpec, object], object]] = {
     "string": _to_string,
     "path": _to_string,
     "integer": _to_integer,
@@ -211,19 +214,6 @@ _CONVERTERS: dict[str, Any] = {
     "date": _to_date,
     "choice": _to_choice,
 }
-
-
-def _check_constraints(spec: InputSpec, value: object) -> None:
-    if spec.choices and spec.type != "choice" and value not in spec.choices:
-        options = ", ".join(str(c) for c in spec.choices)
-        raise _Invalid(f"{_show(value)} is not one of the choices: {options}")
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if spec.min is not None and value < spec.min:
-            raise _Invalid(f"{value} is below the minimum {_number(spec.min)}")
-        if spec.max is not None and value > spec.max:
-            raise _Invalid(f"{value} is above the maximum {_number(spec.max)}")
-    if spec.pattern and isinstance(value, str) and not re.fullmatch(spec.pattern, value):
-        raise _Invalid(f"{_show(value)} does not match the pattern {spec.pattern!r}")
 
 
 def _resolve_path(value: str, folder: Path, cwd: Path | None) -> str:
@@ -242,10 +232,6 @@ def _resolve_path(value: str, folder: Path, cwd: Path | None) -> str:
 def _show(value: object) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
 
 
 def jsonable(values: Mapping[str, object]) -> dict[str, object]:

@@ -1,20 +1,17 @@
-"""All automations of a repository, validated, with a cache for unchanged files.
+"""All automations of a repository, validated, every finding collected.
 
-The cache maps (file path, content hash) to the parsed metadata and its content
-findings; it lives in the user's cache folder and is keyed by the toolkit version, so a
-new release never reuses old verdicts.
+Unchanged files are judged by the metadata cache (`toolkit.metadata.cache`); on a cold
+run with many files, their content checks run in a process pool first.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
-import pickle
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from toolkit import __version__
+from toolkit.errors import ToolkitError
 from toolkit.findings import ERROR, Finding
 from toolkit.metadata import (
     CHECK_ID,
@@ -25,9 +22,10 @@ from toolkit.metadata import (
     content_key,
     display_path,
 )
-from toolkit.paths import cache_home
+from toolkit.metadata.cache import MetadataCache, cache_for
+from toolkit.metadata.yamlfile import MAX_FILE_BYTES
 from toolkit.repo import Repository
-from toolkit.yamlfile import MAX_FILE_BYTES
+from toolkit.suggest import did_you_mean
 
 
 @dataclass
@@ -43,74 +41,12 @@ class Inventory:
         found = self.by_name().get(name)
         if found is not None:
             return found
-        import difflib
-
-        from toolkit.errors import ToolkitError
-
         broken = [f for f in self.findings if f.path.split("/")[1:2] == [name]]
         if broken:
             lines = "\n".join(f.as_line() for f in broken)
             raise ToolkitError(f"automation '{name}' has invalid metadata:\n{lines}")
-        close = difflib.get_close_matches(name.lower(), list(self.by_name()), n=1)
-        hint = f"did you mean '{close[0]}'?" if close else "`autokit list` shows what exists"
+        hint = did_you_mean(name.lower(), self.by_name(), "`autokit list` shows what exists")
         raise ToolkitError(f"no automation named '{name}'", hint)
-
-
-class MetadataCache(dict[str, Any]):
-    """A dict persisted with pickle; only entries used in this run are written back."""
-
-    def __init__(self, path: Path | None) -> None:
-        super().__init__()
-        self.path = path
-        self.used: set[str] = set()
-        self.changed = False
-        if path is not None:
-            try:
-                with path.open("rb") as file:
-                    stored = pickle.load(file)
-                if stored.get("version") == _cache_version():
-                    self.update(stored["entries"])
-            except Exception:
-                # Unreadable, truncated, or written by another version (its classes may
-                # have moved): a cache that cannot be read only costs time.
-                pass
-
-    def get(self, key: str, default: Any = None) -> Any:
-        self.used.add(key)
-        return super().get(key, default)
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.used.add(key)
-        self.changed = True
-        super().__setitem__(key, value)
-
-    def save(self) -> None:
-        if self.path is None or not (self.changed or len(self.used) != len(self)):
-            return
-        entries = {key: self[key] for key in self.used if key in self}
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            temporary = self.path.with_suffix(f".{os.getpid()}.tmp")
-            with temporary.open("wb") as file:
-                pickle.dump({"version": _cache_version(), "entries": entries}, file)
-            os.replace(temporary, self.path)
-        except OSError:
-            pass  # a cache that cannot be written only costs time
-
-
-def _cache_version() -> str:
-    """The toolkit version, plus the validator's source times for editable installs."""
-    from toolkit import cron, metadata, yamlfile
-
-    stamps = [Path(m.__file__ or "").stat().st_mtime_ns for m in (metadata, yamlfile, cron)]
-    return ":".join([__version__, *map(str, stamps)])
-
-
-def cache_for(repo: Repository) -> MetadataCache:
-    if os.environ.get("AUTOKIT_NO_CACHE"):
-        return MetadataCache(None)
-    digest = hashlib.blake2b(str(repo.root.resolve()).encode(), digest_size=8).hexdigest()
-    return MetadataCache(cache_home() / "metadata" / f"{digest}.pickle")
 
 
 # Below this many unchanged-since-never files, a process pool costs more than it saves.
@@ -196,8 +132,6 @@ def _missing_metadata(repo: Repository, folder: Path) -> Finding:
 
 def warn_about_invalid(inventory: Inventory) -> None:
     """Tell the user, on stderr, that automations with invalid metadata were left out."""
-    import sys
-
     broken = sorted({f.path for f in inventory.findings})
     if broken:
         print(

@@ -139,7 +139,7 @@ def _entries(
     import os
     import threading
 
-    from toolkit.inventory import cache_for
+    from toolkit.metadata.cache import cache_for
 
     folders = repo.automation_dirs()
     if workers is None:

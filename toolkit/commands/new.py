@@ -21,9 +21,9 @@ from pathlib import Path
 
 from toolkit.errors import ToolkitError
 from toolkit.metadata import METADATA_FILE, OWNER, RUNTIMES, SCHEMA, SLUG, content_problems
+from toolkit.metadata.yamlfile import parse_mapping
 from toolkit.repo import Repository, repository_from_args
 from toolkit.templating import sandboxed_environment
-from toolkit.yamlfile import parse_mapping
 
 TEMPLATE_SUFFIX = ".j2"
 EXECUTABLE = {"run.sh"}

@@ -25,9 +25,9 @@ from toolkit.files import walk_files
 from toolkit.findings import ERROR, Finding
 from toolkit.inventory import Inventory, load_inventory
 from toolkit.metadata import METADATA_FILE, Automation
+from toolkit.metadata.yamlfile import LineIndex, YamlProblem, decode, parse_mapping
 from toolkit.policy.scope import Scope, metadata_path
 from toolkit.repo import Repository
-from toolkit.yamlfile import LineIndex, YamlProblem, decode, parse_mapping
 
 Key = str | int  # one step of a path into a YAML document: a mapping key or a list index
 

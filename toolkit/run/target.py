@@ -7,18 +7,13 @@ of the Git tag `NAME@VERSION`, materialized once per tree in the cache.
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import pickle
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
-from toolkit import metadata
 from toolkit.errors import ToolkitError
-from toolkit.fileio import atomic_write
 from toolkit.git import materialize_tree, tree_id, version_tags, working_tree_state
-from toolkit.metadata import METADATA_FILE, SLUG, Automation
+from toolkit.metadata import METADATA_FILE, SLUG, Automation, load_automation
+from toolkit.metadata.cache import load_valid
 from toolkit.paths import cache_home
 from toolkit.repo import Repository
 from toolkit.suggest import did_you_mean
@@ -64,7 +59,7 @@ def working_tree_target(repo: Repository, name: str) -> Target:
     folder = repo.automations_dir / name
     if not (folder / METADATA_FILE).is_file():
         _raise_unknown(repo, name)
-    automation = _load_cached(repo, folder)  # the run path's one metadata cache
+    automation = load_valid(repo.root, folder)  # validated once per content, then cached
     state = working_tree_state(repo.root, repo.relative(folder))
     return Target(automation, automation.version, False, state.commit, state.dirty)
 
@@ -75,45 +70,6 @@ def _raise_unknown(repo: Repository, name: str) -> None:
         f"no automation named '{name}' in {repo.relative(repo.automations_dir)}/",
         did_you_mean(name, names, "`autokit list` shows what exists"),
     )
-
-
-def _load_cached(repo: Repository, folder: Path) -> Automation:
-    """Load and validate the metadata, skipping validation for content validated before.
-
-    Valid metadata is cached by a hash of the file's bytes and the validator's version,
-    one small file per content; the checks of the folder itself (name, entrypoint) run
-    every time. This keeps cerberus and the YAML parser off the usual run path.
-    """
-    raw = (folder / METADATA_FILE).read_bytes()
-    validator = Path(metadata.__file__ or "")
-    stamps = [p.stat().st_mtime_ns for p in (validator, validator.with_name("yamlfile.py"))]
-    digest = hashlib.blake2b(raw + repr(stamps).encode(), digest_size=16).hexdigest()
-    cached = _metadata_cache_dir() / f"{digest}.pickle"
-    try:
-        data = pickle.loads(cached.read_bytes())
-    except (OSError, pickle.UnpicklingError, EOFError):
-        return _load_and_cache(repo, folder, cached)
-    problems = metadata.filesystem_problems(data, folder, repo.root)
-    if problems:
-        return _load_and_cache(repo, folder, cached)  # reports them with line numbers
-    return metadata.automation_from_data(data, folder)
-
-
-def _metadata_cache_dir() -> Path:
-    return cache_home() / "run-metadata"
-
-
-def _load_and_cache(repo: Repository, folder: Path, cached: Path) -> Automation:
-    findings, automation = metadata.check_file(folder / METADATA_FILE, repo.root)
-    if automation is None:
-        lines = "\n".join(f.as_line() for f in findings)
-        raise ToolkitError(
-            f"{folder.name} has invalid metadata:\n{lines}",
-            "fix it (`autokit validate` checks it) and run again",
-        )
-    with contextlib.suppress(OSError):  # a cache that cannot be written only costs time
-        atomic_write(cached, pickle.dumps(automation.data))
-    return automation
 
 
 def pinned_target(repo: Repository, name: str, version: str) -> Target:
@@ -137,5 +93,5 @@ def pinned_target(repo: Repository, name: str, version: str) -> Target:
         )
     base = cache_home() / "versions" / tree
     materialize_tree(repo.root, tree, base / name)
-    automation = metadata.load_automation(base / name / METADATA_FILE, base)
+    automation = load_automation(base / name / METADATA_FILE, base)
     return Target(automation, version, True, tag.commit, False)

@@ -73,7 +73,7 @@ def _strict_loader() -> type:
                     seen[key] = key_node
             return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
 
-        def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
+        def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> object:
             # An impossible date such as 2024-13-45 looks like a timestamp to YAML, and
             # building it raises a bare ValueError that carries no position.
             try:
@@ -223,7 +223,7 @@ class LineIndex:
         except yaml.YAMLError:
             self._root = None
 
-    def locate(self, path: Sequence[Any], *, key: bool = False) -> Position:
+    def locate(self, path: Sequence[object], *, key: bool = False) -> Position:
         """Where the value at `path` is; with `key`, where its key is.
 
         When the path goes deeper than the file does (a missing field), the deepest
@@ -241,7 +241,7 @@ class LineIndex:
         return Position(found.start_mark.line + 1, found.start_mark.column + 1)
 
 
-def _child(node: yaml.Node | None, step: Any, *, key: bool) -> yaml.Node | None:
+def _child(node: yaml.Node | None, step: object, *, key: bool) -> yaml.Node | None:
     import yaml
 
     if isinstance(node, yaml.MappingNode):

@@ -1,0 +1,29 @@
+"""A problem in a metadata file, located by its path of keys until a line number is needed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+# A path of keys into the file: mapping keys (text, or what YAML made of them) and list
+# indexes (ints). Any, for callers that look keys up in their own tables.
+Keys = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A problem found in a file, located by its path of keys."""
+
+    keys: Keys
+    message: str
+    hint: str | None
+    at_key: bool = False  # point at the key itself (an unknown field), not at its value
+
+
+def field_label(keys: Sequence[object]) -> str:
+    """`("inputs", "day", "min")` -> `inputs.day.min`; `("tags", 1)` -> `tags[1]`."""
+    label = ""
+    for key in keys:
+        label += f"[{key}]" if isinstance(key, int) else (f".{key}" if label else str(key))
+    return label

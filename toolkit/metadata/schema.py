@@ -1,0 +1,106 @@
+"""The contract of `automation.yaml` as data: the cerberus schema and its vocabularies.
+
+The schema checks each field on its own; what spans fields lives in
+`toolkit.metadata.validate`. Defaults are not written here: each field's default is
+declared once, on the typed model (`toolkit.metadata.model`), and a test holds the field
+names of the two equal.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from toolkit.versions import SEMVER
+
+METADATA_FILE = "automation.yaml"
+CHECK_ID = "metadata-schema"
+
+SLUG = r"^[a-z][a-z0-9-]{1,62}$"
+TAG = r"^[a-z0-9][a-z0-9-]{0,62}$"
+OWNER = r"^@[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:/[A-Za-z0-9][A-Za-z0-9_.-]*)?$"
+PINNED_REQUIREMENT = r"^[A-Za-z0-9][A-Za-z0-9._-]*(?:\[[A-Za-z0-9,._-]+\])?==[A-Za-z0-9.+!_-]+$"
+INPUT_NAME = r"^[a-z][a-z0-9_]{0,62}$"
+SECRET_NAME = r"^[A-Z][A-Z0-9_]{0,62}$"
+
+STATUSES = ["draft", "experimental", "stable", "deprecated"]
+RUNTIMES = ["python", "shell"]
+CLASSIFICATIONS = ["public", "internal", "confidential", "restricted"]
+INPUT_TYPES = ["string", "integer", "number", "boolean", "date", "path", "choice"]
+
+# A cerberus schema, a mapping of rules; nested schemas have the same shape.
+Schema = dict[str, Any]
+
+INPUT_SCHEMA: Schema = {
+    "type": {"type": "string", "required": True, "allowed": INPUT_TYPES},
+    "description": {"type": "string", "required": True, "empty": False},
+    "required": {"type": "boolean"},
+    "default": {"nullable": True},
+    "choices": {"type": "list", "minlength": 1},
+    "min": {"type": "number"},
+    "max": {"type": "number"},
+    "pattern": {"type": "string", "check_with": "regex_pattern"},
+}
+
+SECRET_SCHEMA: Schema = {
+    "name": {"type": "string", "required": True, "regex": SECRET_NAME},
+    "description": {"type": "string", "required": True, "empty": False},
+    "required": {"type": "boolean"},
+}
+
+EXAMPLE_SCHEMA: Schema = {
+    "title": {"type": "string", "required": True, "empty": False},
+    "inputs": {"type": "dict"},
+}
+
+DEPRECATION_SCHEMA: Schema = {
+    "reason": {"type": "string", "required": True, "empty": False},
+    "replaced_by": {"type": "string", "regex": SLUG},
+}
+
+SCHEMA: Schema = {
+    "name": {"type": "string", "required": True, "regex": SLUG},
+    "title": {
+        "type": "string",
+        "required": True,
+        "empty": False,
+        "maxlength": 100,
+        "check_with": "one_line",
+    },
+    "summary": {
+        "type": "string",
+        "required": True,
+        "empty": False,
+        "maxlength": 160,
+        "check_with": "one_line",
+    },
+    "version": {"type": "string", "required": True, "regex": SEMVER},
+    "owners": {
+        "type": "list",
+        "required": True,
+        "empty": False,
+        "schema": {"type": "string", "regex": OWNER},
+    },
+    "department": {"type": "string", "required": True, "empty": False, "check_with": "one_line"},
+    "tags": {"type": "list", "schema": {"type": "string", "regex": TAG}},
+    "status": {"type": "string", "required": True, "allowed": STATUSES},
+    "deprecation": {"type": "dict", "schema": DEPRECATION_SCHEMA},
+    "runtime": {"type": "string", "required": True, "allowed": RUNTIMES},
+    "entrypoint": {
+        "type": "string",
+        "required": True,
+        "empty": False,
+        "check_with": "relative_path",
+    },
+    "requirements": {"type": "list", "schema": {"type": "string", "regex": PINNED_REQUIREMENT}},
+    "inputs": {
+        "type": "dict",
+        "keysrules": {"type": "string", "regex": INPUT_NAME},
+        "valuesrules": {"type": "dict", "schema": INPUT_SCHEMA, "check_with": "input_spec"},
+    },
+    "secrets": {"type": "list", "schema": {"type": "dict", "schema": SECRET_SCHEMA}},
+    "schedule": {"type": "string", "nullable": True, "check_with": "cron"},
+    "timeout": {"type": "integer", "min": 1, "max": 86400},
+    "classification": {"type": "string", "required": True, "allowed": CLASSIFICATIONS},
+    "time_saved_minutes": {"type": "number", "min": 0},
+    "examples": {"type": "list", "schema": {"type": "dict", "schema": EXAMPLE_SCHEMA}},
+}

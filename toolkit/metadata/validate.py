@@ -1,0 +1,225 @@
+"""Checking metadata: the cerberus validator, the cross-field rules and the folder checks.
+
+Validation has two layers. The cerberus schema checks each field on its own (types,
+slugs, semver, cron, owner handles, pinned requirements, input specs). Then
+`cross_field_problems` checks what spans several fields (deprecation, example inputs).
+Both look at the file's content only, so their result can be cached by content; what
+depends on the file system (the folder name, the entrypoint file) is checked by
+`filesystem_problems` every time.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import stat
+from collections.abc import Mapping
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, ClassVar
+
+from toolkit import cron
+from toolkit.metadata.problems import Problem
+from toolkit.metadata.schema import SCHEMA
+from toolkit.metadata.values import input_value_problem, loose_spec
+from toolkit.metadata.wording import leaf_errors, problem_from_cerberus
+from toolkit.suggest import did_you_mean
+
+if TYPE_CHECKING:
+    from cerberus import Validator
+
+
+def content_problems(data: Mapping[str, object]) -> list[Problem]:
+    """Every problem in the metadata's content: schema first, then cross-field rules."""
+    validator = _validator()
+    validator.validate(dict(data), normalize=False)
+    problems = [problem_from_cerberus(e) for e in leaf_errors(validator._errors)]
+    return problems + cross_field_problems(data)
+
+
+@functools.cache
+def _validator() -> Validator:
+    """One validator for the process: cerberus is imported only when content is checked."""
+    return _validator_class()(SCHEMA)
+
+
+def _validator_class() -> type[Validator]:
+    from cerberus import TypeDefinition, Validator
+
+    class MetadataValidator(Validator):  # type: ignore[misc]
+        # cerberus takes `true` for an integer (bool is an int in Python); YAML authors
+        # mean a flag, not 1.
+        types_mapping: ClassVar[dict[str, TypeDefinition]] = {
+            **Validator.types_mapping,
+            "integer": TypeDefinition("integer", (int,), (bool,)),
+        }
+
+        def _check_with_one_line(self, field: str, value: object) -> None:
+            if not isinstance(value, str) or not value:
+                return  # the type and `empty` rules report these
+            if not value.strip():
+                self._error(field, "must not be blank")
+            elif "\n" in value.strip():
+                self._error(field, "must be a single line")
+
+        def _check_with_relative_path(self, field: str, value: object) -> None:
+            if isinstance(value, str) and (problem := _relative_path_problem(value)):
+                self._error(field, problem)
+
+        def _check_with_cron(self, field: str, value: object) -> None:
+            if isinstance(value, str):
+                try:
+                    cron.parse(value)
+                except cron.CronError as error:
+                    self._error(field, f"is not a valid cron expression: {error}")
+
+        def _check_with_regex_pattern(self, field: str, value: str) -> None:
+            try:
+                re.compile(value)
+            except re.error as error:
+                self._error(field, f"is not a valid regular expression: {error}")
+
+        def _check_with_input_spec(self, field: str, spec: object) -> None:
+            if isinstance(spec, dict):
+                for problem in input_spec_problems(str(field), spec):
+                    self._error(field, problem)
+
+    return MetadataValidator
+
+
+def _relative_path_problem(value: str) -> str | None:
+    path = PurePosixPath(value.replace("\\", "/"))
+    if path.is_absolute() or re.match(r"^[A-Za-z]:", value):
+        return "must be a path relative to the automation's folder"
+    if ".." in path.parts:
+        return "must stay inside the automation's folder (no '..')"
+    return None
+
+
+def input_spec_problems(name: str, spec: Mapping[object, object]) -> list[str]:
+    """What is wrong across the parts of one input spec (each part on its own is the schema's)."""
+    problems = []
+    if spec.get("type") == "choice" and not spec.get("choices"):
+        problems.append("an input of type choice needs a list of `choices`")
+    default = spec.get("default")
+    if spec.get("required") and default is not None:
+        problems.append("a required input cannot have a default")
+    if default is not None and (reason := input_value_problem(loose_spec(name, spec), default)):
+        problems.append(f"default {reason}")
+    low, high = spec.get("min"), spec.get("max")
+    if isinstance(low, int | float) and isinstance(high, int | float) and low > high:
+        problems.append("min is greater than max")
+    return problems
+
+
+def cross_field_problems(data: Mapping[str, object]) -> list[Problem]:
+    problems: list[Problem] = []
+    if data.get("status") == "deprecated" and not isinstance(data.get("deprecation"), dict):
+        problems.append(
+            Problem(
+                ("status",),
+                "a deprecated automation needs a `deprecation` section",
+                "add `deprecation: {reason: ..., replaced_by: ...}`",
+            )
+        )
+    entrypoint = data.get("entrypoint")
+    python = data.get("runtime") == "python"
+    if python and isinstance(entrypoint, str) and not entrypoint.endswith(".py"):
+        problems.append(
+            Problem(("entrypoint",), "a python entrypoint must be a .py file", "e.g. main.py")
+        )
+    inputs = data.get("inputs")
+    examples = data.get("examples")
+    if isinstance(examples, list):
+        declared = inputs if isinstance(inputs, dict) else {}
+        for index, example in enumerate(examples):
+            if isinstance(example, dict) and isinstance(example.get("inputs", {}), dict):
+                problems += _example_problems(index, example.get("inputs") or {}, declared)
+    return problems
+
+
+def _example_problems(
+    index: int, given: Mapping[object, object], declared: Mapping[object, object]
+) -> list[Problem]:
+    """Examples run as smoke tests, so their inputs must be declared, valid and complete."""
+    problems: list[Problem] = []
+    for name, value in given.items():
+        keys = ("examples", index, "inputs", name)
+        spec = declared.get(name)
+        if name not in declared:
+            hint = did_you_mean(str(name), map(str, declared), "declare it under `inputs`")
+            problems.append(Problem(keys, "is not a declared input", hint, at_key=True))
+        elif isinstance(spec, dict) and (
+            reason := input_value_problem(loose_spec(str(name), spec), value)
+        ):
+            problems.append(Problem(keys, reason, "give the example a value that fits the input"))
+    for name, spec in declared.items():
+        if isinstance(spec, dict) and spec.get("required") and name not in given:
+            problems.append(
+                Problem(
+                    ("examples", index, "inputs"),
+                    f"misses the required input '{name}'",
+                    f"add `{name}: ...` to the example's inputs",
+                )
+            )
+    return problems
+
+
+def filesystem_problems(data: Mapping[str, object], folder: Path, root: Path) -> list[Problem]:
+    """Problems that depend on the folder, not the file: its name and the entrypoint file."""
+    problems: list[Problem] = []
+    name = data.get("name")
+    if isinstance(name, str) and name != folder.name:
+        problems.append(_name_problem(name, folder))
+    entrypoint = data.get("entrypoint")
+    if isinstance(entrypoint, str) and entrypoint:
+        problem = _entrypoint_problem(folder, entrypoint, root)
+        if problem:
+            problems.append(Problem(("entrypoint",), problem[0], problem[1]))
+    return problems
+
+
+def _name_problem(name: str, folder: Path) -> Problem:
+    other = folder.parent / name
+    if other.is_dir():
+        # A copied folder whose name was not changed: two automations would share a name.
+        return Problem(
+            ("name",),
+            f"'{name}' is already the name of {folder.parent.name}/{name}/; "
+            "two automations cannot share a name",
+            f"give this copy its own name: set `name: {folder.name}` (the folder name), "
+            "or rename both the folder and `name`",
+        )
+    return Problem(
+        ("name",),
+        f"'{name}' differs from the folder name '{folder.name}'",
+        f"set `name: {folder.name}` or rename the folder to {name}",
+    )
+
+
+def _entrypoint_problem(folder: Path, entrypoint: str, root: Path) -> tuple[str, str] | None:
+    pure = PurePosixPath(entrypoint)
+    if pure.is_absolute() or ".." in pure.parts:
+        return None  # reported by the schema
+    candidate = os.path.join(folder, entrypoint)
+    try:
+        info = os.lstat(candidate)
+    except OSError:
+        info = None
+    if info is not None and stat.S_ISREG(info.st_mode) and "/" not in entrypoint:
+        return None  # the common case, settled with one system call
+    if info is not None and not _inside(os.path.realpath(candidate), os.path.realpath(root)):
+        return (
+            f"'{entrypoint}' is a symlink leading outside the repository",
+            "commit the file itself instead of a link to it",
+        )
+    if not os.path.isfile(candidate):
+        return (
+            f"'{entrypoint}' does not exist in {folder.name}/",
+            "create the file or correct the path",
+        )
+    return None
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
