@@ -9,83 +9,100 @@
     cache     the one cache of verdicts on file contents, and `load_valid` for runs
     yamlfile  YAML reading: fast for good files, precise for bad ones
 
-Everything callers use is importable from `toolkit.metadata` itself. Importing it does
-not import cerberus or the YAML parser; they are loaded when content is checked.
+Everything callers use is importable from `toolkit.metadata` itself, resolved on first use
+(PEP 562): `autokit run` on a warm cache needs only the model and the cache, and must not
+pay for the validator, its wording and the YAML reader.
 """
 
 from __future__ import annotations
 
-from toolkit.metadata.load import (
-    ContentVerdict,
-    check_content,
-    check_file,
-    content_key,
-    display_path,
-    load_automation,
-    to_findings,
-)
-from toolkit.metadata.model import (
-    DEFAULT_TIMEOUT,
-    Automation,
-    Deprecation,
-    Example,
-    InputSpec,
-    Secret,
-    automation_from_data,
-    contract_fields,
-)
-from toolkit.metadata.problems import Problem
-from toolkit.metadata.schema import (
-    CHECK_ID,
-    CLASSIFICATIONS,
-    INPUT_NAME,
-    INPUT_TYPES,
-    METADATA_FILE,
-    OWNER,
-    PINNED_REQUIREMENT,
-    RUNTIMES,
-    SCHEMA,
-    SECRET_NAME,
-    SLUG,
-    STATUSES,
-    TAG,
-)
-from toolkit.metadata.validate import content_problems, filesystem_problems
-from toolkit.metadata.values import input_value_problem
-from toolkit.versions import SEMVER
+import importlib
+from typing import TYPE_CHECKING
 
-__all__ = [
-    "CHECK_ID",
-    "CLASSIFICATIONS",
-    "DEFAULT_TIMEOUT",
-    "INPUT_NAME",
-    "INPUT_TYPES",
-    "METADATA_FILE",
-    "OWNER",
-    "PINNED_REQUIREMENT",
-    "RUNTIMES",
-    "SCHEMA",
-    "SECRET_NAME",
-    "SEMVER",
-    "SLUG",
-    "STATUSES",
-    "TAG",
-    "Automation",
-    "ContentVerdict",
-    "Deprecation",
-    "Example",
-    "InputSpec",
-    "Problem",
-    "Secret",
-    "automation_from_data",
-    "check_content",
-    "check_file",
-    "content_key",
-    "content_problems",
-    "contract_fields",
-    "display_path",
-    "filesystem_problems",
-    "input_value_problem",
-    "load_automation",
-    "to_findings",
-]
+if TYPE_CHECKING:  # the same names as _EXPORTS, for type checkers
+    from toolkit.metadata.load import ContentVerdict as ContentVerdict
+    from toolkit.metadata.load import check_content as check_content
+    from toolkit.metadata.load import check_file as check_file
+    from toolkit.metadata.load import content_key as content_key
+    from toolkit.metadata.load import display_path as display_path
+    from toolkit.metadata.load import load_automation as load_automation
+    from toolkit.metadata.load import to_findings as to_findings
+    from toolkit.metadata.model import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
+    from toolkit.metadata.model import Automation as Automation
+    from toolkit.metadata.model import Deprecation as Deprecation
+    from toolkit.metadata.model import Example as Example
+    from toolkit.metadata.model import InputSpec as InputSpec
+    from toolkit.metadata.model import Secret as Secret
+    from toolkit.metadata.model import automation_from_data as automation_from_data
+    from toolkit.metadata.model import contract_fields as contract_fields
+    from toolkit.metadata.problems import Problem as Problem
+    from toolkit.metadata.schema import CHECK_ID as CHECK_ID
+    from toolkit.metadata.schema import CLASSIFICATIONS as CLASSIFICATIONS
+    from toolkit.metadata.schema import INPUT_NAME as INPUT_NAME
+    from toolkit.metadata.schema import INPUT_TYPES as INPUT_TYPES
+    from toolkit.metadata.schema import METADATA_FILE as METADATA_FILE
+    from toolkit.metadata.schema import OWNER as OWNER
+    from toolkit.metadata.schema import PINNED_REQUIREMENT as PINNED_REQUIREMENT
+    from toolkit.metadata.schema import RUNTIMES as RUNTIMES
+    from toolkit.metadata.schema import SCHEMA as SCHEMA
+    from toolkit.metadata.schema import SECRET_NAME as SECRET_NAME
+    from toolkit.metadata.schema import SLUG as SLUG
+    from toolkit.metadata.schema import STATUSES as STATUSES
+    from toolkit.metadata.schema import TAG as TAG
+    from toolkit.metadata.validate import content_problems as content_problems
+    from toolkit.metadata.validate import filesystem_problems as filesystem_problems
+    from toolkit.metadata.values import input_value_problem as input_value_problem
+    from toolkit.versions import SEMVER as SEMVER
+
+_EXPORTS = {
+    "toolkit.metadata.load": (
+        "ContentVerdict",
+        "check_content",
+        "check_file",
+        "content_key",
+        "display_path",
+        "load_automation",
+        "to_findings",
+    ),
+    "toolkit.metadata.model": (
+        "DEFAULT_TIMEOUT",
+        "Automation",
+        "Deprecation",
+        "Example",
+        "InputSpec",
+        "Secret",
+        "automation_from_data",
+        "contract_fields",
+    ),
+    "toolkit.metadata.problems": ("Problem",),
+    "toolkit.metadata.schema": (
+        "CHECK_ID",
+        "CLASSIFICATIONS",
+        "INPUT_NAME",
+        "INPUT_TYPES",
+        "METADATA_FILE",
+        "OWNER",
+        "PINNED_REQUIREMENT",
+        "RUNTIMES",
+        "SCHEMA",
+        "SECRET_NAME",
+        "SLUG",
+        "STATUSES",
+        "TAG",
+    ),
+    "toolkit.metadata.validate": ("content_problems", "filesystem_problems"),
+    "toolkit.metadata.values": ("input_value_problem",),
+    "toolkit.versions": ("SEMVER",),
+}
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
+
+__all__ = sorted(_MODULE_OF)
+
+
+def __getattr__(name: str) -> object:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
