@@ -398,7 +398,7 @@ def test_xss_fixture_is_really_hostile() -> None:
 
 
 def test_worker_processes_give_the_same_catalog_as_one_process(tmp_path: Path) -> None:
-    from toolkit.catalog.model import collect
+    from toolkit.catalog.build import collect
 
     root = _small_repo(tmp_path / "repo", tags=True)
     build_tree(root, automation_files("broken-one", owners=[]))
