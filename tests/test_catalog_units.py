@@ -10,8 +10,8 @@ import pytest
 
 from toolkit import cron
 from toolkit.catalog.pages import Links
-from toolkit.commandline import run_command
 from toolkit.catalog.safe import LinkPolicy, render_markdown, sanitize
+from toolkit.commandline import run_command
 from toolkit.metadata import Example
 
 
