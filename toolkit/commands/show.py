@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
 
 from toolkit import git
 from toolkit.commandline import input_text, run_command
@@ -54,7 +53,7 @@ def tagged_versions(root: Path, name: str) -> list[dict[str, str]] | None:
 
 def as_json(
     repo: Repository, automation: Automation, versions: list[dict[str, str]] | None
-) -> dict[str, Any]:
+) -> dict[str, object]:
     return {
         **automation.to_dict(),
         "folder": repo.relative(automation.folder),
