@@ -21,8 +21,6 @@ import os
 import re
 import shutil
 import subprocess
-import tarfile
-import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -219,6 +217,10 @@ def materialize_tree(root: Path, tree: str, destination: Path) -> Path:
     One `git archive` call for the whole tree; extraction goes to a temporary folder that
     is renamed into place, so a reader never sees a half-written copy.
     """
+    # Only pinned runs extract trees: tarfile and tempfile stay off `autokit run`'s start-up.
+    import tarfile
+    import tempfile
+
     if destination.is_dir():
         return destination
     archive = _git(root, "archive", "--format=tar", tree)
