@@ -128,6 +128,7 @@ def _quiet_end_of_life_notice() -> None:
 
 def _log_to_stderr() -> None:
     """MkDocs' log lines (INFO and up) on stderr, as its own CLI prints them."""
+
     class StderrHandler(logging.Handler):
         # Looks sys.stderr up on every record, so a replaced stream (tests) is honoured.
         def emit(self, record: logging.LogRecord) -> None:
