@@ -210,7 +210,7 @@ def plain_project(root: Path, target: Path, every_page_in_nav: bool) -> None:
     """The same generated pages as real files, built by plain mkdocs-material."""
     sys.path.insert(0, str(PROJECT))
     from toolkit.catalog import pages
-    from toolkit.catalog.model import collect
+    from toolkit.catalog.build import collect
 
     generated = pages.generate(collect(root), pages.Links())
     docs = target / "docs"

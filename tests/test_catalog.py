@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -16,6 +18,7 @@ import pytest
 from catalog_repo import (
     PROJECT,
     XSS,
+    build_catalog_repo,
     build_catalog_site,
     git_as,
     isolated_env,
@@ -23,9 +26,12 @@ from catalog_repo import (
 )
 from helpers import automation_files, build_tree
 
+from toolkit.catalog import pages
+from toolkit.catalog.build import collect
 from toolkit.cli import main
 
 pytestmark = pytest.mark.slow
+SNAPSHOTS = Path(__file__).parent / "snapshots"
 
 
 @pytest.fixture(scope="module")
@@ -398,8 +404,6 @@ def test_xss_fixture_is_really_hostile() -> None:
 
 
 def test_worker_processes_give_the_same_catalog_as_one_process(tmp_path: Path) -> None:
-    from toolkit.catalog.model import collect
-
     root = _small_repo(tmp_path / "repo", tags=True)
     build_tree(root, automation_files("broken-one", owners=[]))
     serial, parallel = collect(root, workers=1), collect(root, workers=2)
@@ -407,6 +411,22 @@ def test_worker_processes_give_the_same_catalog_as_one_process(tmp_path: Path) -
     assert parallel.entries == serial.entries
     assert parallel.notes == serial.notes
     assert "1 automation(s) left out because their metadata is invalid" in serial.notes[0]
+
+
+def test_automation_page_matches_snapshot(tmp_path: Path) -> None:
+    """The whole generated page of the fixture's fullest automation, at a fixed time.
+
+    After a deliberate change to the page, rewrite the snapshot with
+    AUTOKIT_UPDATE_SNAPSHOTS=1 and review its diff.
+    """
+    root = build_catalog_repo(tmp_path / "repo", isolated_env(tmp_path))
+    now = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+    generated = pages.generate(collect(root), pages.Links(), now=now)
+    actual = generated[pages.automation_page("invoice-reminders")]
+    snapshot = SNAPSHOTS / "catalog-invoice-reminders.md"
+    if os.environ.get("AUTOKIT_UPDATE_SNAPSHOTS"):
+        snapshot.write_text(actual, encoding="utf-8")
+    assert actual == snapshot.read_text(encoding="utf-8")
 
 
 def test_serve_builds_and_serves_the_catalog(tmp_path: Path) -> None:

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from toolkit import cron
-from toolkit.catalog.pages import Links, run_command
+from toolkit.catalog.pages import Links
 from toolkit.catalog.safe import LinkPolicy, render_markdown, sanitize
+from toolkit.commandline import run_command
 from toolkit.metadata import Example
 
 

@@ -1,48 +1,96 @@
-"""All Git access, in one narrow module over GitPython.
+"""All Git access, in one narrow module, through one mechanism: `_git`.
 
-GitPython's command interface (`repo.git.<command>(...)`) is used where its object API
-would be slow; every call that reads many paths is one Git invocation, never one per
-automation. Git errors become `ToolkitError`s that say how to fix them.
+Every function runs the `git` command line through `_git`, which starts the process,
+passes stdin, and turns a failure into one `ToolkitError` (a missing repository into the
+error that says how to make one). Every call that reads many paths is one Git invocation,
+never one per automation.
+
+`_git` is a plain subprocess rather than GitPython's `Git` wrapper: `autokit run` calls
+`working_tree_state` (and, for a pinned version, `version_tags`, `tree_id` and
+`materialize_tree`), and importing GitPython costs more than those calls; two commands
+also need bytes on stdin (`cat-file --batch`, `tag --file=-`), which the wrapper only
+takes as a real file. GitPython stays the project's Git library for its object model:
+`open_repo` returns its `Repo` for callers that need commits, trees or config as objects.
+Like GitPython, `_git` runs Git with `LC_ALL=C`, so messages and output are English.
 """
 
 from __future__ import annotations
 
+import io
+import os
 import re
+import shutil
+import subprocess
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from toolkit.errors import ToolkitError
+
+if TYPE_CHECKING:
+    from git import Repo
 
 TAG_SEPARATOR = "@"
 _VERSION_TAG = re.compile(r"^(?P<name>[a-z][a-z0-9-]{1,62})@(?P<version>\d+\.\d+\.\d+)$")
 
 
+class _GitFailed(ToolkitError):
+    """A git command that ran and exited non-zero; `status` and `stderr` say how."""
+
+    def __init__(self, command: str, status: int, stderr: str) -> None:
+        super().__init__(f"git {command} failed: {stderr or f'exit code {status}'}")
+        self.status = status
+        self.stderr = stderr
+
+
+def _git(root: Path, *args: str, stdin: bytes | None = None) -> bytes:
+    """The stdout of one git command run in `root`: the one way this module runs Git."""
+    try:
+        result = subprocess.run(
+            ["git", *args],
+            cwd=root,
+            input=stdin,
+            capture_output=True,
+            env={**os.environ, "LC_ALL": "C", "LANGUAGE": "C"},
+            check=False,
+        )
+    except OSError as error:
+        if not root.is_dir():
+            raise _not_a_repository(root) from None
+        raise ToolkitError(
+            f"git could not be run: {error.strerror}", "install Git and put `git` on PATH"
+        ) from None
+    if result.returncode != 0:
+        stderr = result.stderr.decode("utf-8", "replace").strip()
+        if stderr.startswith("fatal: not a git repository"):
+            raise _not_a_repository(root)
+        raise _GitFailed(args[0], result.returncode, stderr)
+    return result.stdout
+
+
+def _not_a_repository(root: Path) -> ToolkitError:
+    return ToolkitError(
+        f"{root} is not inside a Git repository",
+        "run `git init` there, or run autokit inside a clone of the repository",
+    )
+
+
+def run_git(root: Path, *args: str) -> str:
+    """Run one git command in the repository and return its stdout."""
+    # surrogateescape, as GitPython decodes: names that are not UTF-8 survive a round trip
+    return _git(root, *args).decode("utf-8", "surrogateescape")
+
+
 @lru_cache(maxsize=8)
-def open_repo(root: Path) -> Any:
+def open_repo(root: Path) -> Repo:
     """The GitPython `Repo` at `root`, or a clear error when it is not a Git repository."""
     import git
 
     try:
         return git.Repo(root, search_parent_directories=True)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-        raise ToolkitError(
-            f"{root} is not inside a Git repository",
-            "run `git init` there, or run autokit inside a clone of the repository",
-        ) from None
-
-
-def run_git(root: Path, *args: str) -> str:
-    """Run one git command in the repository and return its stdout."""
-    import git
-
-    repo = open_repo(root)
-    try:
-        return str(repo.git.execute(["git", *args], strip_newline_in_stdout=False))
-    except git.GitCommandError as error:
-        stderr = (error.stderr or "").strip().removeprefix("stderr: ").strip("'\n ")
-        raise ToolkitError(f"git {args[0]} failed: {stderr or error}") from None
+        raise _not_a_repository(root) from None
 
 
 def is_git_repository(root: Path) -> bool:
@@ -108,12 +156,9 @@ def changed_files(root: Path, base: str, head: str = "HEAD") -> list[Change]:
 
 def file_at(root: Path, ref: str, path: str) -> bytes | None:
     """A file's bytes as they were at `ref`, or None when it did not exist there."""
-    import git
-
-    repo = open_repo(root)
     try:
-        return bytes(repo.git.execute(["git", "show", f"{ref}:{path}"], stdout_as_string=False))
-    except git.GitCommandError:
+        return _git(root, "show", f"{ref}:{path}")
+    except _GitFailed:
         return None
 
 
@@ -172,19 +217,13 @@ def materialize_tree(root: Path, tree: str, destination: Path) -> Path:
     One `git archive` call for the whole tree; extraction goes to a temporary folder that
     is renamed into place, so a reader never sees a half-written copy.
     """
-    import io
-    import os
-    import shutil
+    # Only pinned runs extract trees: tarfile and tempfile stay off `autokit run`'s start-up.
     import tarfile
     import tempfile
 
     if destination.is_dir():
         return destination
-    archive = bytes(
-        open_repo(root).git.execute(
-            ["git", "archive", "--format=tar", tree], stdout_as_string=False
-        )
-    )
+    archive = _git(root, "archive", "--format=tar", tree)
     destination.parent.mkdir(parents=True, exist_ok=True)
     temporary = Path(tempfile.mkdtemp(prefix=".tmp-", dir=destination.parent))
     try:
@@ -207,25 +246,17 @@ class WorkingTreeState:
 def working_tree_state(root: Path, path: str) -> WorkingTreeState:
     """HEAD's commit and whether `path` has uncommitted changes, in one cheap git call.
 
-    Runs git directly rather than through GitPython: `autokit run` needs only this, and
-    importing GitPython would cost more than the whole call.
+    `autokit run` needs only this; when Git cannot tell (no Git, no repository), both are
+    None.
     """
-    import subprocess
-
     try:
-        result = subprocess.run(
-            ["git", "status", "--porcelain=v2", "--branch", "--untracked-files=all", "--", path],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            check=False,
+        status = run_git(
+            root, "status", "--porcelain=v2", "--branch", "--untracked-files=all", "--", path
         )
-    except OSError:
-        return WorkingTreeState(None, None)
-    if result.returncode != 0:
+    except ToolkitError:
         return WorkingTreeState(None, None)
     commit, dirty = None, False
-    for line in result.stdout.splitlines():
+    for line in status.splitlines():
         if line.startswith("# branch.oid "):
             oid = line.split()[2]
             commit = oid if oid != "(initial)" else None
@@ -266,22 +297,11 @@ def _parse_name_status(output: str) -> list[Change]:
 
 def files_at(root: Path, ref: str, paths: list[str]) -> dict[str, bytes | None]:
     """Several files as they were at `ref` (None when absent), in one `cat-file` call."""
-    import subprocess
-
     if not paths:
         return {}
     commit = resolve_ref(root, ref)
     request = "".join(f"{commit}:{path}\n" for path in paths).encode()
-    result = subprocess.run(
-        ["git", "cat-file", "--batch"],
-        cwd=root,
-        input=request,
-        capture_output=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise ToolkitError(f"git cat-file failed: {result.stderr.decode(errors='replace')}")
-    return _parse_batch(result.stdout, paths)
+    return _parse_batch(_git(root, "cat-file", "--batch", stdin=request), paths)
 
 
 def _parse_batch(output: bytes, paths: list[str]) -> dict[str, bytes | None]:
@@ -310,18 +330,11 @@ def current_branch(root: Path) -> str | None:
 
 def create_annotated_tag(root: Path, tag: str, message: str, ref: str = "HEAD") -> None:
     """Create an annotated tag; the message is passed on stdin, never through a shell."""
-    import subprocess
-
-    result = subprocess.run(
-        ["git", "tag", "--annotate", "--file=-", "--cleanup=verbatim", tag, ref],
-        cwd=root,
-        input=message.encode(),
-        capture_output=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        stderr = result.stderr.decode(errors="replace").strip()
-        raise ToolkitError(f"could not create tag {tag}: {stderr}")
+    command = ["tag", "--annotate", "--file=-", "--cleanup=verbatim", tag, ref]
+    try:
+        _git(root, *command, stdin=message.encode())
+    except _GitFailed as error:
+        raise ToolkitError(f"could not create tag {tag}: {error.stderr}") from None
 
 
 def has_remote(root: Path, remote: str = "origin") -> bool:
@@ -340,16 +353,13 @@ def push_tags(root: Path, tags: list[str], remote: str = "origin") -> None:
 
 def grep_files(root: Path, pattern: str, *pathspecs: str) -> list[str]:
     """Tracked files (in the working tree) whose content matches the extended regex."""
-    import git
-
-    repo = open_repo(root)
     try:
-        output = repo.git.execute(["git", "grep", "-l", "-E", "-e", pattern, "--", *pathspecs])
-    except git.GitCommandError as error:
+        output = run_git(root, "grep", "-l", "-E", "-e", pattern, "--", *pathspecs)
+    except _GitFailed as error:
         if error.status == 1:  # no match
             return []
-        raise ToolkitError(f"git grep failed: {error.stderr}") from None
-    return [line for line in str(output).splitlines() if line]
+        raise
+    return [line for line in output.splitlines() if line]
 
 
 @dataclass(frozen=True)

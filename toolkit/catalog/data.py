@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
 
 from toolkit import __version__
 from toolkit.catalog.impact import impact_of
 from toolkit.catalog.model import Catalog, Entry
 
 
-def catalog_json(catalog: Catalog, url_of: Any) -> str:
+def catalog_json(catalog: Catalog, url_of: Callable[[str], str]) -> str:
     """The catalog as JSON; `url_of(name)` gives an automation page's site-relative URL."""
     document = {
         "autokit_version": __version__,
@@ -21,7 +21,7 @@ def catalog_json(catalog: Catalog, url_of: Any) -> str:
     return json.dumps(document, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
-def _automation(entry: Entry, url: str) -> dict[str, Any]:
+def _automation(entry: Entry, url: str) -> dict[str, object]:
     impact = impact_of(entry.automation)
     return {
         **entry.automation.to_dict(),

@@ -1,9 +1,11 @@
-"""Everything the catalog shows, gathered once: metadata, README, CHANGELOG, Git history.
+"""Everything the catalog shows, as typed records: metadata, README, CHANGELOG, Git history.
 
 Git is read in two calls for the whole repository (`git for-each-ref` for version tags,
 one `git log --name-only` for history), never once per automation. What cannot be
 computed (no Git, a shallow clone, no tags, a README link to a missing file) becomes a
 note that the build prints and the site shows, instead of a failure.
+
+This module only gathers; `build` decides where the work runs and renders the pages.
 """
 
 from __future__ import annotations
@@ -11,18 +13,16 @@ from __future__ import annotations
 import re
 import secrets
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
+from toolkit import changelog, git
 from toolkit.catalog.safe import LinkPolicy, render_markdown
+from toolkit.git import CommitInfo, VersionTag
 from toolkit.metadata import Automation
-from toolkit.repo import Repository
-
-_CHANGELOG_HEADING = re.compile(r"^##\s+\[?v?(\d+\.\d+\.\d+)\]?.*$", re.MULTILINE)
-_NEXT_HEADING = re.compile(r"^#{1,2}\s", re.MULTILINE)
-PARALLEL_FROM = 200  # automations; below this, starting worker processes costs more
+from toolkit.versions import version_key
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,6 @@ class Entry:
     contributors: list[Contributor]
     created: str | None  # ISO 8601 date of the first commit of the folder
     notes: list[str] = field(default_factory=list)
-    page: tuple[Any, str] | None = None  # (pages.Links, its page) when `collect` rendered it
 
     @property
     def name(self) -> str:
@@ -74,153 +73,24 @@ class Catalog:
 
 
 @dataclass
-class _History:
-    """What Git could tell: tags by automation, commits by automation, site-wide notes."""
+class History:
+    """What Git could tell: tags by automation (oldest version first), commits by
+    automation (newest first), site-wide notes."""
 
-    tags: dict[str, list[Any]] = field(default_factory=dict)
-    commits: dict[str, list[Any]] = field(default_factory=dict)
+    tags: dict[str, list[VersionTag]] = field(default_factory=dict)
+    commits: dict[str, list[CommitInfo]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
-    def for_names(self, names: list[str]) -> _History:
+    def for_names(self, names: list[str]) -> History:
         """The part of the history a worker handling `names` needs."""
-        return _History(
+        return History(
             {n: self.tags[n] for n in names if n in self.tags},
             {n: self.commits[n] for n in names if n in self.commits},
         )
 
 
-def collect(root: Path, workers: int | None = None, page_links: Any = None) -> Catalog:
-    """Gather the catalog of the repository at `root`.
-
-    Validating metadata and rendering Markdown cost a few milliseconds per automation, so
-    with many automations they run in `workers` processes (default: one per CPU). With
-    `page_links` (a `pages.Links`), the workers also render each automation's page, which
-    `pages.generate` then uses: the main process has the rest of the site to build.
-    """
-    from toolkit.checks import CHECKS, documentation
-
-    repo = Repository(root)
-    notes: list[str] = []
-    history = _read_history(root)
-    base_url = _repository_url(repo.config, notes)
-    branch = str(repo.config.get("default_branch", "main"))
-    blob_url = f"{base_url}/blob/{branch}" if base_url else None
-    site = None
-    if page_links is not None:
-        from toolkit.catalog.pages import Site
-
-        names = frozenset(folder.name for folder in repo.automation_dirs())
-        site = Site(page_links, base_url, branch, names)
-    entries, broken = _entries(repo, history, blob_url, workers, site)
-    _forget_pages_linking_to(entries, {path.split("/", 1)[1] for path in broken})
-    checks = [(check_id, documentation(check)) for check_id, check in CHECKS.items()]
-    return Catalog(
-        entries,
-        _leaders(entries, history),
-        _inventory_notes(broken) + notes + history.notes,
-        base_url,
-        branch,
-        checks,
-    )
-
-
-def _forget_pages_linking_to(entries: list[Entry], left_out: set[str]) -> None:
-    """Pages rendered before it was known that their replacement has no page of its own."""
-    for entry in entries:
-        deprecation = entry.automation.deprecation
-        if deprecation and deprecation.replaced_by in left_out:
-            entry.page = None
-
-
-def _entries(
-    repo: Repository, history: _History, blob_url: str | None, workers: int | None, site: Any
-) -> tuple[list[Entry], list[str]]:
-    """Valid automations as entries (sorted by name), and the folders with invalid metadata."""
-    import os
-    import threading
-
-    from toolkit.metadata.cache import cache_for
-
-    folders = repo.automation_dirs()
-    if workers is None:
-        workers = (os.cpu_count() or 1) if len(folders) >= PARALLEL_FROM else 1
-    # Workers are forked, so they start instantly with everything imported; forking a
-    # process that runs threads (mkdocs serve) is unsafe, so that stays in one process.
-    if not hasattr(os, "fork") or threading.active_count() > 1:
-        workers = 1
-    workers = max(1, min(workers, len(folders)))
-    cache = cache_for(repo)
-    chunks = [folders[i::workers] for i in range(workers)]
-    jobs = [
-        (repo.root, chunk, dict(cache), history.for_names([f.name for f in chunk]), blob_url, site)
-        for chunk in chunks
-    ]
-    if workers == 1:
-        results = [_entries_of(*jobs[0])]
-    else:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            results = list(pool.map(_entries_of, *zip(*jobs, strict=True)))
-    entries: list[Entry] = []
-    broken: list[str] = []
-    for found, bad, used, new in results:
-        entries += found
-        broken += bad
-        for key in used:
-            cache.get(key)  # keeps the entry when the cache is saved
-        for key, value in new.items():
-            cache[key] = value
-    cache.save()
-    return sorted(entries, key=lambda entry: entry.name), sorted(broken)
-
-
-class _RecordingCache(dict[str, Any]):
-    """A metadata cache that remembers which keys were read and which were added."""
-
-    def __init__(self, known: dict[str, Any]) -> None:
-        super().__init__(known)
-        self.used: set[str] = set()
-        self.new: dict[str, Any] = {}
-
-    def get(self, key: str, default: Any = None) -> Any:
-        self.used.add(key)
-        return super().get(key, default)
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.new[key] = value
-        super().__setitem__(key, value)
-
-
-def _entries_of(
-    root: Path,
-    folders: list[Path],
-    known: dict[str, Any],
-    history: _History,
-    blob_url: str | None,
-    site: Any,
-) -> tuple[list[Entry], list[str], set[str], dict[str, Any]]:
-    """One worker's share: validate each folder's metadata, build its entry (and page)."""
-    from toolkit.catalog.pages import automation_markdown
-    from toolkit.metadata import METADATA_FILE, check_file
-
-    cache = _RecordingCache(known)
-    entries: list[Entry] = []
-    broken: list[str] = []
-    for folder in folders:
-        metadata = folder / METADATA_FILE
-        automation = check_file(metadata, root, cache)[1] if metadata.exists() else None
-        if automation is None:
-            broken.append(f"automations/{folder.name}")
-        else:
-            entries.append(_entry(automation, history, blob_url))
-            if site is not None:
-                entries[-1].page = (site.links, automation_markdown(entries[-1], site))
-    return entries, broken, cache.used, cache.new
-
-
-def _inventory_notes(broken: list[str]) -> list[str]:
+def inventory_notes(broken: list[str]) -> list[str]:
+    """The note about folders left out of the catalog because their metadata is invalid."""
     if not broken:
         return []
     return [
@@ -230,7 +100,8 @@ def _inventory_notes(broken: list[str]) -> list[str]:
     ]
 
 
-def _repository_url(config: dict[str, Any], notes: list[str]) -> str | None:
+def repository_url(config: Mapping[str, object], notes: list[str]) -> str | None:
+    """The repository's https URL from `[tool.autokit]`, or None and a note saying why."""
     url = config.get("repository_url")
     if isinstance(url, str) and re.fullmatch(r"https://[^\s\"'<>]+", url):
         return url.rstrip("/")
@@ -241,10 +112,9 @@ def _repository_url(config: dict[str, Any], notes: list[str]) -> str | None:
     return None
 
 
-def _read_history(root: Path) -> _History:
-    from toolkit import git
-
-    history = _History()
+def read_history(root: Path) -> History:
+    """Tags and commits of every automation, in two Git calls for the whole repository."""
+    history = History()
     if not git.is_git_repository(root) or git.head_commit(root) is None:
         history.notes.append(
             "Not a Git repository with commits: versions, dates and "
@@ -269,7 +139,8 @@ def _read_history(root: Path) -> _History:
     return history
 
 
-def _entry(automation: Automation, history: _History, blob_url: str | None) -> Entry:
+def entry_of(automation: Automation, history: History, blob_url: str | None) -> Entry:
+    """One automation's entry; `blob_url` is where README links to its files point."""
     folder = f"automations/{automation.name}"
     links = LinkPolicy(automation.folder, folder, blob_url)
     notes: list[str] = []
@@ -277,8 +148,8 @@ def _entry(automation: Automation, history: _History, blob_url: str | None) -> E
     readme_html = render_markdown(readme, links) if readme and readme.strip() else None
     if readme_html is None:
         notes.append("It has no README.md.")
-    changelog = _changelog_sections(_read_text(automation.folder / "CHANGELOG.md") or "", links)
-    if not changelog:
+    changes = _changelog_html(_read_text(automation.folder / "CHANGELOG.md") or "", links)
+    if not changes:
         notes.append("Its CHANGELOG.md has no `## <version>` sections.")
     if links.dropped:
         notes.append(
@@ -289,7 +160,7 @@ def _entry(automation: Automation, history: _History, blob_url: str | None) -> E
     tags = history.tags.get(automation.name, [])
     return Entry(
         automation,
-        _versions(automation, tags, changelog),
+        _versions(automation, tags, changes),
         readme_html,
         _contributors(commits),
         commits[-1].date[:10] if commits else None,
@@ -304,43 +175,36 @@ def _read_text(path: Path) -> str | None:
         return None
 
 
-def _changelog_sections(text: str, links: LinkPolicy) -> dict[str, str]:
+def _changelog_html(text: str, links: LinkPolicy) -> dict[str, str]:
     """Each `## <version>` section of a CHANGELOG as sanitized HTML.
 
     The sections are joined with a marker and rendered in one pass (Markdown's per-call
     cost dominates for short sections), then split again.
     """
-    versions: list[str] = []
-    bodies: list[str] = []
-    for match in _CHANGELOG_HEADING.finditer(text):
-        if match[1] in versions:
-            continue
-        following = _NEXT_HEADING.search(text, match.end())
-        versions.append(match[1])
-        bodies.append(text[match.end() : following.start() if following else len(text)])
-    if not versions:
+    bodies = changelog.sections(text)
+    if not bodies:
         return {}
     marker = f"autokit-section-{secrets.token_hex(8)}"  # no contributor text can hold it
-    joined = f"\n\n{marker}\n\n".join(bodies)
+    joined = f"\n\n{marker}\n\n".join(bodies.values())
     parts = render_markdown(joined, links).split(f"<p>{marker}</p>")
-    if len(parts) != len(versions):  # e.g. an unclosed code fence swallowed a marker
-        parts = [render_markdown(body, links) for body in bodies]
-    return {v: part.strip() for v, part in zip(versions, parts, strict=True)}
+    if len(parts) != len(bodies):  # e.g. an unclosed code fence swallowed a marker
+        parts = [render_markdown(body, links) for body in bodies.values()]
+    return {v: part.strip() for v, part in zip(bodies, parts, strict=True)}
 
 
-def _versions(automation: Automation, tags: list[Any], changelog: dict[str, str]) -> list[Version]:
-    versions = [
-        Version(t.version, t.date[:10], t.commit, changelog.get(t.version, "")) for t in tags
-    ]
+def _versions(
+    automation: Automation, tags: list[VersionTag], changes: dict[str, str]
+) -> list[Version]:
+    versions = [Version(t.version, t.date[:10], t.commit, changes.get(t.version, "")) for t in tags]
     if automation.version not in {t.version for t in tags}:
         versions.append(
-            Version(automation.version, None, None, changelog.get(automation.version, ""))
+            Version(automation.version, None, None, changes.get(automation.version, ""))
         )
-    versions.sort(key=lambda v: tuple(int(p) for p in v.version.split(".")), reverse=True)
+    versions.sort(key=lambda v: version_key(v.version), reverse=True)
     return versions
 
 
-def _contributors(commits: list[Any]) -> list[Contributor]:
+def _contributors(commits: list[CommitInfo]) -> list[Contributor]:
     counts: Counter[str] = Counter()
     names: dict[str, str] = {}
     for commit in commits:
@@ -350,7 +214,7 @@ def _contributors(commits: list[Any]) -> list[Contributor]:
     return [Contributor(names[key], count) for key, count in counts.most_common()]
 
 
-def _leaders(entries: list[Entry], history: _History) -> list[Leader]:
+def leaders(entries: list[Entry], history: History) -> list[Leader]:
     """Automations created (first commit of a folder) and versions shipped, per author."""
     created: Counter[str] = Counter()
     shipped: Counter[str] = Counter()
@@ -370,13 +234,13 @@ def _leaders(entries: list[Entry], history: _History) -> list[Leader]:
     return sorted(leaders, key=lambda lead: (-lead.created - lead.versions, lead.name))
 
 
-def _author_at(commits: list[Any], tag: Any) -> str | None:
+def _author_at(commits: list[CommitInfo], tag: VersionTag) -> str | None:
     """Who shipped a version: the author of the newest folder commit at or before its tag."""
     for commit in commits:
         if commit.sha == tag.commit:
-            return str(commit.email.lower())
+            return commit.email.lower()
     moment = datetime.fromisoformat(tag.date)
     for commit in commits:  # newest first
         if datetime.fromisoformat(commit.date) <= moment:
-            return str(commit.email.lower())
+            return commit.email.lower()
     return None

@@ -12,19 +12,24 @@ from __future__ import annotations
 import json
 import posixpath
 import re
-import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, TypedDict
 
 from toolkit import cron
 from toolkit.catalog.impact import bar_chart, impact_of, ranking
 from toolkit.catalog.model import Catalog, Entry
 from toolkit.catalog.safe import one_line
+from toolkit.commandline import input_text, run_command
+from toolkit.templating import sandboxed_environment
+
+if TYPE_CHECKING:
+    from jinja2.sandbox import SandboxedEnvironment
+    from markupsafe import Markup
 
 HOME = "index.md"
 HOME_MARKER = "<!-- autokit:home -->"
@@ -109,9 +114,19 @@ class Site:
     names: frozenset[str]  # the automations that have a page
 
 
-def generate(catalog: Catalog, links: Links, now: datetime | None = None) -> dict[str, str]:
-    """Every generated page: source path -> Markdown with front matter."""
-    prerendered = now is None  # pages `collect` rendered are for the current time
+def generate(
+    catalog: Catalog,
+    links: Links,
+    now: datetime | None = None,
+    prerendered: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """Every generated page: source path -> Markdown with front matter.
+
+    `prerendered` holds automation pages (by name) already rendered with `links` for the
+    current time, as `build.collect_with_pages` gives them; they are used unless `now`
+    asks for another time.
+    """
+    ready = prerendered if prerendered is not None and now is None else {}
     now = now or datetime.now(UTC)
     env = _environment()
     pages: dict[str, str] = {}
@@ -122,8 +137,8 @@ def generate(catalog: Catalog, links: Links, now: datetime | None = None) -> dic
         frozenset(e.name for e in catalog.entries),
     )
     for entry in catalog.entries:
-        page = entry.page if prerendered and entry.page and entry.page[0] == links else None
-        pages[automation_page(entry.name)] = page[1] if page else _automation(env, entry, site, now)
+        page = ready.get(entry.name)
+        pages[automation_page(entry.name)] = page or _automation(env, entry, site, now)
     pages[ALL] = _all(env, catalog, links)
     pages.update(_groups(env, catalog, links, "department"))
     pages.update(_groups(env, catalog, links, "owner"))
@@ -132,13 +147,8 @@ def generate(catalog: Catalog, links: Links, now: datetime | None = None) -> dic
         + "Every tag, with the automations that carry it.\n\n<!-- material/tags -->\n"
     )
     pages[IMPACT] = _impact(env, catalog, links)
-    pages[CONTRIBUTORS] = _render(
-        env,
-        "contributors.html",
-        CONTRIBUTORS,
-        links,
-        {"title": "Contributors", "search": {"exclude": True}},
-        catalog=catalog,
+    pages[CONTRIBUTORS] = _listing(
+        env, "contributors.html", CONTRIBUTORS, links, "Contributors", catalog=catalog
     )
     pages[POLICY] = _policy(catalog)
     return pages
@@ -170,7 +180,7 @@ def automation_markdown(entry: Entry, site: Site) -> str:
     return _automation(_environment(), entry, site, datetime.now(UTC))
 
 
-def _automation(env: Any, entry: Entry, site: Site, now: datetime) -> str:
+def _automation(env: SandboxedEnvironment, entry: Entry, site: Site, now: datetime) -> str:
     automation = entry.automation
     src = automation_page(entry.name)
     meta = {"title": meta_text(automation.title), "tags": list(automation.tags), "hide": ["toc"]}
@@ -196,7 +206,7 @@ def _automation(env: Any, entry: Entry, site: Site, now: datetime) -> str:
     )
 
 
-def _all(env: Any, catalog: Catalog, links: Links) -> str:
+def _all(env: SandboxedEnvironment, catalog: Catalog, links: Links) -> str:
     entries = catalog.entries
     facets = {
         "department": sorted({one_line(e.automation.department) for e in entries}, key=str.lower),
@@ -217,7 +227,7 @@ def _all(env: Any, catalog: Catalog, links: Links) -> str:
     )
 
 
-def _groups(env: Any, catalog: Catalog, links: Links, kind: str) -> dict[str, str]:
+def _groups(env: SandboxedEnvironment, catalog: Catalog, links: Links, kind: str) -> dict[str, str]:
     """One page per department (or owner) and an index page listing them.
 
     Names that share a page ("Finance" and "finance") share a group, shown as first seen.
@@ -230,12 +240,12 @@ def _groups(env: Any, catalog: Catalog, links: Links, kind: str) -> dict[str, st
             groups.setdefault(page_of(one_line(key)), (one_line(key), []))[1].append(entry)
     index = DEPARTMENTS if kind == "department" else OWNERS
     pages = {
-        index: _render(
+        index: _listing(
             env,
             "groups.html",
             index,
             links,
-            {"title": kind.title() + "s", "search": {"exclude": True}},
+            kind.title() + "s",
             groups=sorted(groups.values(), key=lambda g: g[0].lower()),
             page_of=page_of,
             kind=kind,
@@ -243,12 +253,12 @@ def _groups(env: Any, catalog: Catalog, links: Links, kind: str) -> dict[str, st
         )
     }
     for src, (key, members) in groups.items():
-        pages[src] = _render(
+        pages[src] = _listing(
             env,
             "group.html",
             src,
             links,
-            {"title": meta_text(key), "search": {"exclude": True}},
+            meta_text(key),
             key=key,
             entries=members,
             kind=kind,
@@ -259,16 +269,16 @@ def _groups(env: Any, catalog: Catalog, links: Links, kind: str) -> dict[str, st
     return pages
 
 
-def _impact(env: Any, catalog: Catalog, links: Links) -> str:
+def _impact(env: SandboxedEnvironment, catalog: Catalog, links: Links) -> str:
     automations = [e.automation for e in catalog.entries]
     impacts = ranking(automations)
     href = {i.name: links.rel(IMPACT, automation_page(i.name)) for i in impacts}
-    return _render(
+    return _listing(
         env,
         "impact.html",
         IMPACT,
         links,
-        {"title": "Impact", "search": {"exclude": True}},
+        "Impact",
         impacts=impacts,
         chart=bar_chart(impacts, href),
         total=sum(i.hours_per_month for i in impacts),
@@ -289,7 +299,13 @@ def _policy(catalog: Catalog) -> str:
     return "\n".join(parts)
 
 
-def _schedule(expression: str | None, now: datetime) -> dict[str, Any] | None:
+class Schedule(TypedDict):
+    cron: str
+    english: str
+    next: list[str]  # the next three runs, as "YYYY-MM-DD HH:MM UTC"
+
+
+def _schedule(expression: str | None, now: datetime) -> Schedule | None:
     if not expression:
         return None
     parsed = cron.parse(expression)
@@ -301,27 +317,8 @@ def _schedule(expression: str | None, now: datetime) -> dict[str, Any] | None:
     }
 
 
-def run_command(automation: Any) -> str:
-    """`autokit run` with the inputs of the first example, quoted for a POSIX shell."""
-    words = ["autokit", "run", automation.name]
-    if automation.examples:
-        for key, value in automation.examples[0].inputs.items():
-            words += ["--input", shlex.quote(f"{key}={_cli_value(value)}")]
-    return " ".join(words)
-
-
-def _cli_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, list | dict):
-        return json.dumps(value)
-    return str(value)
-
-
-def _display_value(value: Any) -> str:
-    return "" if value is None else one_line(_cli_value(value))
+def _display_value(value: object) -> str:
+    return "" if value is None else one_line(input_text(value))
 
 
 def _source_url(site: Site, name: str) -> str | None:
@@ -338,11 +335,29 @@ def _edit_url(site: Site, entry: Entry) -> str | None:
 
 
 def _render(
-    env: Any, template: str, src: str, links: Links, meta: dict[str, Any], **context: Any
+    env: SandboxedEnvironment,
+    template: str,
+    src: str,
+    links: Links,
+    meta: Mapping[str, object],
+    **context: object,
 ) -> str:
     link: Callable[[str], str] = lambda to: links.rel(src, to)  # noqa: E731
     body = env.get_template(template).render(link=link, **context)
     return _front(meta) + _one_block(body) + "\n"
+
+
+def _listing(
+    env: SandboxedEnvironment,
+    template: str,
+    src: str,
+    links: Links,
+    title: str,
+    **context: object,
+) -> str:
+    """An overview page: left out of the search index, which has the automation pages."""
+    meta = {"title": title, "search": {"exclude": True}}
+    return _render(env, template, src, links, meta, **context)
 
 
 def is_html(markdown: str) -> bool:
@@ -364,24 +379,15 @@ def meta_text(text: str) -> str:
     return escape(one_line(text)).encode("ascii", "xmlcharrefreplace").decode("ascii")
 
 
-def _front(meta: dict[str, Any]) -> str:
+def _front(meta: Mapping[str, object]) -> str:
     return "---\n" + json.dumps(meta, ensure_ascii=False) + "\n---\n\n"
 
 
 @lru_cache(maxsize=1)
-def _environment() -> Any:
-    from jinja2 import FileSystemLoader, StrictUndefined
-    from jinja2.sandbox import SandboxedEnvironment
-
+def _environment() -> SandboxedEnvironment:
     # Compiled once per process; contributor text only ever arrives as data, which
     # autoescape escapes, and the sandbox keeps templates away from Python internals.
-    env = SandboxedEnvironment(
-        loader=FileSystemLoader(Path(__file__).parent / "templates"),
-        undefined=StrictUndefined,
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    env = sandboxed_environment(Path(__file__).parent / "templates", autoescape=True)
     env.filters["one_line"] = one_line
     env.filters["hours"] = lambda v: f"{v:,.1f}"
     env.filters["note"] = _note_html
@@ -390,7 +396,7 @@ def _environment() -> Any:
     return env
 
 
-def _note_html(note: str) -> Any:
+def _note_html(note: str) -> Markup:
     """A build note as HTML: escaped, its `code` spans shown as code."""
     from markupsafe import Markup
 

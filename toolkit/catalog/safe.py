@@ -13,8 +13,11 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from markdown import Markdown
 
 # Markdown features contributors may use in README and CHANGELOG files.
 MARKDOWN_EXTENSIONS = ["tables", "fenced_code", "sane_lists", "def_list"]
@@ -22,7 +25,7 @@ URL_SCHEMES = {"http", "https", "mailto"}
 _BLOCKED_TAGS = {"area", "map", "nav", "header", "footer", "center", "hgroup", "article", "aside"}
 _HEADING = re.compile(r"<(/?)h([1-5])>")
 
-_markdown: Any = None
+_markdown: Markdown | None = None
 
 
 @dataclass
@@ -88,7 +91,7 @@ def _safe_url(value: str, links: LinkPolicy | None, raw: bool) -> str | None:
     return links.rewrite(value, raw)
 
 
-def _converter() -> Any:
+def _converter() -> Markdown:
     global _markdown
     if _markdown is None:
         import markdown
@@ -97,6 +100,6 @@ def _converter() -> Any:
     return _markdown
 
 
-def one_line(text: Any) -> str:
+def one_line(text: object) -> str:
     """Metadata shown inline: whitespace (newlines too) collapsed to single spaces."""
     return " ".join(str(text).split())

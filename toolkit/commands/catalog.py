@@ -7,13 +7,17 @@ generates the automation pages, so `mkdocs build --strict` gives the same site.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from toolkit.errors import ToolkitError
 from toolkit.repo import Repository, repository_from_args
+
+if TYPE_CHECKING:
+    from mkdocs.config.defaults import MkDocsConfig
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -47,10 +51,7 @@ def build(repo: Repository, site_dir: Path | None = None) -> Path:
     from mkdocs.commands.build import build as mkdocs_build
     from mkdocs.exceptions import Abort, MkDocsException
 
-    overrides: dict[str, Any] = {"strict": True}
-    if site_dir is not None:
-        overrides["site_dir"] = str(site_dir)
-    config = _load_config(repo, overrides)
+    config = _load_config(repo, site_dir)
     try:
         config.plugins.on_startup(command="build", dirty=False)
         try:
@@ -89,14 +90,19 @@ def serve(repo: Repository, dev_addr: str) -> int:
     return 0
 
 
-def _load_config(repo: Repository, overrides: dict[str, Any]) -> Any:
+def _load_config(repo: Repository, site_dir: Path | None) -> MkDocsConfig:
+    """mkdocs.yml, strict (any warning fails the build), writing to `site_dir` if given."""
     from mkdocs.config import load_config
     from mkdocs.exceptions import Abort, ConfigurationError
 
     _quiet_end_of_life_notice()
     _log_to_stderr()
     try:
-        return load_config(config_file=str(_config_file(repo)), **overrides)
+        return load_config(
+            config_file=str(_config_file(repo)),
+            strict=True,
+            site_dir=str(site_dir) if site_dir is not None else None,  # None: mkdocs.yml's
+        )
     except ConfigurationError as error:
         raise ToolkitError(f"mkdocs.yml: {error}", "fix the configuration") from None
     except Abort:  # MkDocs has logged each problem above
@@ -122,7 +128,6 @@ def _quiet_end_of_life_notice() -> None:
 
 def _log_to_stderr() -> None:
     """MkDocs' log lines (INFO and up) on stderr, as its own CLI prints them."""
-    import logging
 
     class StderrHandler(logging.Handler):
         # Looks sys.stderr up on every record, so a replaced stream (tests) is honoured.

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
-import shlex
 from pathlib import Path
-from typing import Any
 
+from toolkit import git
+from toolkit.commandline import input_text, run_command
 from toolkit.commands.formats import add_format_argument
+from toolkit.console import table
+from toolkit.inventory import load_inventory
 from toolkit.metadata import Automation, InputSpec
 from toolkit.repo import Repository, repository_from_args
 
@@ -32,8 +33,6 @@ def run(args: argparse.Namespace) -> int:
 
 def find_automation(repo: Repository, name: str) -> Automation:
     """The automation called `name`; reads only its folder when the folder exists."""
-    from toolkit.inventory import load_inventory
-
     folder = repo.automations_dir / name
     if name and "/" not in name and folder.is_dir():
         inventory = load_inventory(repo, [folder])
@@ -44,8 +43,6 @@ def find_automation(repo: Repository, name: str) -> Automation:
 
 def tagged_versions(root: Path, name: str) -> list[dict[str, str]] | None:
     """The `NAME@x.y.z` tags, oldest first; None when the folder is not in a Git repository."""
-    from toolkit import git
-
     if not git.is_git_repository(root):
         return None
     return [
@@ -54,30 +51,9 @@ def tagged_versions(root: Path, name: str) -> list[dict[str, str]] | None:
     ]
 
 
-def input_argument(value: Any) -> str:
-    """An input value as `autokit run` reads it back from `--input k=v`."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
-
-
-def run_command(automation: Automation) -> str:
-    """A ready-to-copy `autokit run` line: the first example's inputs, else the required ones."""
-    words = ["autokit", "run", automation.name]
-    if automation.examples:
-        given = automation.examples[0].inputs
-    else:
-        given = {n: f"<{s.type}>" for n, s in automation.inputs.items() if s.required}
-    for name, value in given.items():
-        words += ["--input", f"{name}={input_argument(value)}"]
-    return shlex.join(words)
-
-
 def as_json(
     repo: Repository, automation: Automation, versions: list[dict[str, str]] | None
-) -> dict[str, Any]:
+) -> dict[str, object]:
     return {
         **automation.to_dict(),
         "folder": repo.relative(automation.folder),
@@ -112,8 +88,6 @@ def _heading(automation: Automation) -> str:
 
 
 def _facts(repo: Repository, automation: Automation) -> str:
-    from toolkit.console import table
-
     facts = [
         ("status", automation.status),
         ("owners", ", ".join(automation.owners)),
@@ -132,8 +106,6 @@ def _facts(repo: Repository, automation: Automation) -> str:
 
 
 def _inputs(automation: Automation) -> str:
-    from toolkit.console import table
-
     if not automation.inputs:
         return "Inputs: none"
     rows = [_input_row(spec) for spec in automation.inputs.values()]
@@ -146,14 +118,14 @@ def _input_row(spec: InputSpec) -> list[str]:
         kind += f" ({' | '.join(map(str, spec.choices))})"
     if spec.min is not None or spec.max is not None:
         kind += f" [{'' if spec.min is None else spec.min}..{'' if spec.max is None else spec.max}]"
-    default = "-" if spec.default is None else input_argument(spec.default)
+    default = "-" if spec.default is None else input_text(spec.default)
     return [spec.name, kind, "yes" if spec.required else "no", default, spec.description]
 
 
 def _examples(automation: Automation) -> str:
     lines = []
     for example in automation.examples:
-        given = ", ".join(f"{k}={input_argument(v)}" for k, v in example.inputs.items())
+        given = ", ".join(f"{k}={input_text(v)}" for k, v in example.inputs.items())
         lines.append(f"  - {example.title}" + (f": {given}" if given else ""))
     return "Examples:\n" + "\n".join(lines) if lines else ""
 

@@ -1,0 +1,188 @@
+"""Building the catalog: where the work runs, the metadata cache, and pages rendered early.
+
+Validating metadata and rendering Markdown cost a few milliseconds per automation, so
+with many automations the entries are gathered in worker processes (one per CPU). Given
+the site's `Links`, the workers also render each automation's page: the main process has
+the rest of the site to build. `model` gathers, `pages` renders; only this module knows
+about processes and caches.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from toolkit.catalog.model import (
+    Catalog,
+    Entry,
+    History,
+    entry_of,
+    inventory_notes,
+    leaders,
+    read_history,
+    repository_url,
+)
+from toolkit.catalog.pages import Links, Site, automation_markdown
+from toolkit.checks import CHECKS, documentation
+from toolkit.metadata import METADATA_FILE, ContentVerdict, check_file
+from toolkit.metadata.cache import cache_for
+from toolkit.repo import Repository
+
+PARALLEL_FROM = 200  # automations; below this, starting worker processes costs more
+
+
+@dataclass(frozen=True)
+class CatalogBuild:
+    """A catalog and the automation pages rendered while it was gathered."""
+
+    catalog: Catalog
+    links: Links | None  # the links `pages` were rendered with; None: no pages
+    pages: dict[str, str] = field(default_factory=dict)  # automation name -> its page
+
+
+def collect(root: Path, workers: int | None = None) -> Catalog:
+    """Gather the catalog of the repository at `root` (`workers` processes; default: one
+    per CPU from PARALLEL_FROM automations on)."""
+    return collect_with_pages(root, None, workers).catalog
+
+
+def collect_with_pages(root: Path, links: Links | None, workers: int | None = None) -> CatalogBuild:
+    """The catalog, and with `links` each automation's page as `pages.generate` would
+    write it now."""
+    repo = Repository(root)
+    notes: list[str] = []
+    history = read_history(root)
+    base_url = repository_url(repo.config, notes)
+    branch = str(repo.config.get("default_branch", "main"))
+    site = None
+    if links is not None:
+        names = frozenset(folder.name for folder in repo.automation_dirs())
+        site = Site(links, base_url, branch, names)
+    blob_url = f"{base_url}/blob/{branch}" if base_url else None
+    share = _gather(repo, history, blob_url, workers, site)
+    catalog = Catalog(
+        share.entries,
+        leaders(share.entries, history),
+        inventory_notes(share.broken) + notes + history.notes,
+        base_url,
+        branch,
+        [(check_id, documentation(check)) for check_id, check in CHECKS.items()],
+    )
+    left_out = {path.split("/", 1)[1] for path in share.broken}
+    return CatalogBuild(catalog, links, _without_pages_linking_to(share, left_out))
+
+
+@dataclass
+class _Share:
+    """What one worker gathered, and which metadata cache keys it read and added."""
+
+    entries: list[Entry] = field(default_factory=list)
+    broken: list[str] = field(default_factory=list)  # folders with invalid metadata
+    pages: dict[str, str] = field(default_factory=dict)
+    used: set[str] = field(default_factory=set)
+    new: dict[str, ContentVerdict] = field(default_factory=dict)
+
+
+def _without_pages_linking_to(share: _Share, left_out: set[str]) -> dict[str, str]:
+    """Pages rendered before it was known that their replacement has no page of its own."""
+    stale = set()
+    for entry in share.entries:
+        deprecation = entry.automation.deprecation
+        if deprecation and deprecation.replaced_by in left_out:
+            stale.add(entry.name)
+    return {name: page for name, page in share.pages.items() if name not in stale}
+
+
+def _gather(
+    repo: Repository,
+    history: History,
+    blob_url: str | None,
+    workers: int | None,
+    site: Site | None,
+) -> _Share:
+    """Valid automations as entries (sorted by name), and the folders with invalid metadata."""
+    folders = repo.automation_dirs()
+    workers = _worker_count(workers, len(folders))
+    cache = cache_for(repo)
+    chunks = [folders[i::workers] for i in range(workers)]
+    jobs = [
+        (repo.root, chunk, dict(cache), history.for_names([f.name for f in chunk]), blob_url, site)
+        for chunk in chunks
+    ]
+    if workers == 1:
+        shares = [_share(*jobs[0])]
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            shares = list(pool.map(_share, *zip(*jobs, strict=True)))
+    whole = _Share()
+    for share in shares:
+        whole.entries += share.entries
+        whole.broken += share.broken
+        whole.pages.update(share.pages)
+        for key in share.used:
+            cache.get(key)  # keeps the entry when the cache is saved
+        for key, value in share.new.items():
+            cache[key] = value
+    cache.save()
+    whole.entries.sort(key=lambda entry: entry.name)
+    whole.broken.sort()
+    return whole
+
+
+def _worker_count(requested: int | None, folders: int) -> int:
+    if requested is None:
+        requested = (os.cpu_count() or 1) if folders >= PARALLEL_FROM else 1
+    # Workers are forked, so they start instantly with everything imported; forking a
+    # process that runs threads (mkdocs serve) is unsafe, so that stays in one process.
+    if not hasattr(os, "fork") or threading.active_count() > 1:
+        requested = 1
+    return max(1, min(requested, folders))
+
+
+class _RecordingCache(dict[str, ContentVerdict]):
+    """A worker's copy of the metadata cache that remembers which keys were read and added."""
+
+    def __init__(self, known: dict[str, ContentVerdict]) -> None:
+        super().__init__(known)
+        self.used: set[str] = set()
+        self.new: dict[str, ContentVerdict] = {}
+
+    def get(  # type: ignore[override]
+        self, key: str, default: ContentVerdict | None = None
+    ) -> ContentVerdict | None:
+        self.used.add(key)
+        return super().get(key, default)
+
+    def __setitem__(self, key: str, value: ContentVerdict) -> None:
+        self.new[key] = value
+        super().__setitem__(key, value)
+
+
+def _share(
+    root: Path,
+    folders: list[Path],
+    known: dict[str, ContentVerdict],
+    history: History,
+    blob_url: str | None,
+    site: Site | None,
+) -> _Share:
+    """One worker's share: validate each folder's metadata, build its entry (and page)."""
+    cache = _RecordingCache(known)
+    share = _Share()
+    for folder in folders:
+        metadata = folder / METADATA_FILE
+        automation = check_file(metadata, root, cache)[1] if metadata.exists() else None
+        if automation is None:
+            share.broken.append(f"automations/{folder.name}")
+            continue
+        entry = entry_of(automation, history, blob_url)
+        share.entries.append(entry)
+        if site is not None:
+            share.pages[entry.name] = automation_markdown(entry, site)
+    share.used, share.new = cache.used, cache.new
+    return share
