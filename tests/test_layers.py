@@ -14,13 +14,6 @@ import grimp
 
 PROJECT = Path(__file__).resolve().parent.parent
 
-# Cycles that exist today in modules being reshaped, each as its sorted module names.
-# Empty this once they are gone: the test fails while an entry here no longer matches.
-KNOWN_CYCLES: set[tuple[str, ...]] = {
-    ("toolkit.catalog.model", "toolkit.catalog.pages"),
-}
-
-
 def test_the_import_contract_holds() -> None:
     lint_imports = Path(sys.executable).parent / "lint-imports"
     result = subprocess.run(
@@ -53,5 +46,4 @@ def test_import_cycles_are_found_through_other_modules() -> None:
 
 def test_no_import_cycle_among_toolkit_modules() -> None:
     cycles = import_cycles(grimp.build_graph("toolkit", cache_dir=None))
-    assert cycles - KNOWN_CYCLES == set(), "import cycles (lazy imports included)"
-    assert KNOWN_CYCLES - cycles == set(), "these cycles are gone: remove them from KNOWN_CYCLES"
+    assert cycles == set(), "import cycles (lazy imports included)"
