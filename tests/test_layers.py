@@ -14,6 +14,7 @@ import grimp
 
 PROJECT = Path(__file__).resolve().parent.parent
 
+
 def test_the_import_contract_holds() -> None:
     lint_imports = Path(sys.executable).parent / "lint-imports"
     result = subprocess.run(

@@ -517,3 +517,17 @@ def test_defaults_follow_the_same_rules_as_run_inputs(tmp_path, spec, message):
     )
     with pytest.raises(ToolkitError, match=re.escape(f"x: {message}")):
         coerce_inputs(automation, {"x": value})
+
+
+def test_metadata_package_re_exports_resolve_to_their_modules() -> None:
+    import importlib
+
+    import toolkit.metadata
+
+    for module_name, names in toolkit.metadata._EXPORTS.items():
+        for name in names:
+            assert getattr(toolkit.metadata, name) is getattr(
+                importlib.import_module(module_name), name
+            )
+    with pytest.raises(AttributeError):
+        toolkit.metadata.not_a_name  # noqa: B018

@@ -299,8 +299,10 @@ def test_policy_package_re_exports_resolve_to_their_modules():
 
     import toolkit.policy
 
-    for name in toolkit.policy.__all__:
-        module = importlib.import_module(toolkit.policy._MODULE_OF[name])
-        assert getattr(toolkit.policy, name) is getattr(module, name)
+    for module_name, names in toolkit.policy._EXPORTS.items():
+        for name in names:
+            assert getattr(toolkit.policy, name) is getattr(
+                importlib.import_module(module_name), name
+            )
     with pytest.raises(AttributeError):
         toolkit.policy.not_a_name  # noqa: B018

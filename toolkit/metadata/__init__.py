@@ -16,8 +16,9 @@ pay for the validator, its wording and the YAML reader.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from toolkit.lazy import lazy_exports
 
 if TYPE_CHECKING:  # the same names as _EXPORTS, for type checkers
     from toolkit.metadata.load import ContentVerdict as ContentVerdict
@@ -94,15 +95,5 @@ _EXPORTS = {
     "toolkit.metadata.values": ("input_value_problem",),
     "toolkit.versions": ("SEMVER",),
 }
-_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
-
-__all__ = sorted(_MODULE_OF)
-
-
-def __getattr__(name: str) -> object:
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later lookups skip this function
-    return value
+__all__ = sorted(name for names in _EXPORTS.values() for name in names)
+__getattr__ = lazy_exports(__name__, _EXPORTS, globals())
