@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from toolkit.errors import ToolkitError
+from toolkit.versions import Version, version_key
 
 if TYPE_CHECKING:
     from git import Repo
@@ -154,14 +155,6 @@ def changed_files(root: Path, base: str, head: str = "HEAD") -> list[Change]:
     return _parse_name_status(output)
 
 
-def file_at(root: Path, ref: str, path: str) -> bytes | None:
-    """A file's bytes as they were at `ref`, or None when it did not exist there."""
-    try:
-        return _git(root, "show", f"{ref}:{path}")
-    except _GitFailed:
-        return None
-
-
 @dataclass(frozen=True)
 class VersionTag:
     name: str
@@ -173,8 +166,8 @@ class VersionTag:
     def tag(self) -> str:
         return f"{self.name}{TAG_SEPARATOR}{self.version}"
 
-    def version_tuple(self) -> tuple[int, ...]:
-        return tuple(int(p) for p in self.version.split("."))
+    def version_tuple(self) -> Version:
+        return version_key(self.version)
 
 
 def version_tags(root: Path, name: str | None = None) -> dict[str, list[VersionTag]]:

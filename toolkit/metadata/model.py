@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from toolkit.metadata.schema import METADATA_FILE
+from toolkit.versions import Version, version_key
 
 DEFAULT_TIMEOUT = 600
 
@@ -144,9 +145,8 @@ class Automation:
     def entrypoint_path(self) -> Path:
         return self.folder / self.entrypoint
 
-    def version_tuple(self) -> tuple[int, int, int]:
-        major, minor, patch = self.version.split(".")
-        return int(major), int(minor), int(patch)
+    def version_tuple(self) -> Version:
+        return version_key(self.version)
 
     def to_dict(self) -> dict[str, Any]:
         """The metadata as written, with defaults filled in; JSON-ready."""
