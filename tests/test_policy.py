@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import shutil
 
+import pytest
 from helpers import automation_files, commit_all, git
 from policy_support import (
     base_repo,
@@ -200,7 +201,7 @@ def _pyproject(body: str) -> dict[str, str]:
 def test_waiver_with_bad_date_is_an_error_naming_the_line(make_repo, cli):
     body = (
         'security_reviewers = ["@shop/security"]\n\n[[tool.autokit.waivers]]\n'
-        'check = "file-size"\nautomation = "greeter"\nreason = "sample data"\n'
+        'check = "file-size"\nautomation = "greeter"\nreason = "sample data is large"\n'
         'expires = "31/12/2027"\n'
     )
     root = base_repo(make_repo, "greeter", extra=_pyproject(body))
@@ -213,15 +214,20 @@ def test_waiver_with_bad_date_is_an_error_naming_the_line(make_repo, cli):
     assert lines[finding["line"] - 1] == 'expires = "31/12/2027"'
 
 
+def _days_ahead(days: int) -> str:
+    return (dt.date.today() + dt.timedelta(days=days)).isoformat()
+
+
 def test_each_waiver_problem_points_at_its_own_line(make_repo, cli):
+    soon = _days_ahead(30)
     body = (
         '[tool.autokit.checks]\nowners = "no"\n\n'
         '[[tool.autokit.waivers]]\ncheck = "file-size"\nautomation = "greeter"\n'
-        'reason = "sample data"\nexpires = 2099-01-01\n\n'
+        f'reason = "sample data is large"\nexpires = {soon}\n\n'
         '[[tool.autokit.waivers]]\ncheck = "owners"\nautomation = "greeter"\n'
         'reason = ""\nexpires = 20991231\n\n'
         '[[tool.autokit.waivers]]\ncheck = "owners"\nautomation = "greter"\n'
-        'reason = "typo"\nexpires = 2099-01-01\n'
+        f'reason = "typo in the name"\nexpires = {soon}\n'
     )
     root = base_repo(make_repo, "greeter", extra=_pyproject(body))
     _code, report = policy_json(cli, root, "--all")
@@ -251,6 +257,47 @@ def test_expired_waiver_and_unknown_check_are_errors(make_repo, cli):
     assert "the waiver expired on 2020-01-01" in messages
     assert by_check(report, "folder-layout"), "an expired waiver must not hide findings"
     assert "did you mean 'file-size'?" in json.dumps(report)
+
+
+@pytest.mark.parametrize(
+    ("reason", "expires", "field", "says"),
+    [
+        ("the fixtures are revoked keys", "9999-12-31", "expires", "more than 90 days ahead"),
+        ("the fixtures are revoked keys", _days_ahead(91), "expires", "more than 90 days"),
+        ("x", _days_ahead(30), "reason", "'x' does not say why"),
+        ("typo", _days_ahead(30), "reason", "write at least 3 words"),
+        ("a b c", _days_ahead(30), "reason", "does not say why"),
+    ],
+)
+def test_waivers_are_bounded_in_time_and_explained(make_repo, cli, reason, expires, field, says):
+    body = (
+        '[[tool.autokit.waivers]]\ncheck = "file-size"\nautomation = "greeter"\n'
+        f'reason = "{reason}"\nexpires = {expires}\n'
+    )
+    root = base_repo(make_repo, "greeter", extra=_pyproject(body))
+    code, report = policy_json(cli, root, "--all")
+    (finding,) = by_check(report, "policy-config")
+    assert code == 1 and says in finding["message"], finding
+    assert finding["field"] == f"tool.autokit.waivers[0].{field}"
+    lines = (root / "pyproject.toml").read_text().splitlines()
+    assert lines[finding["line"] - 1].startswith(f"{field} = ")
+
+
+def test_max_waiver_days_is_configurable_within_a_year(make_repo, cli):
+    body = (
+        "max_waiver_days = 180\n\n"
+        '[[tool.autokit.waivers]]\ncheck = "file-size"\nautomation = "greeter"\n'
+        f'reason = "sample data is being replaced"\nexpires = {_days_ahead(150)}\n'
+    )
+    root = base_repo(make_repo, "greeter", extra=_pyproject(body))
+    code, report = policy_json(cli, root, "--all")
+    assert (code, by_check(report, "policy-config")) == (0, [])
+    (root / "pyproject.toml").write_text(
+        (root / "pyproject.toml").read_text().replace("= 180", "= 5000")
+    )
+    code, report = policy_json(cli, root, "--all")
+    messages = [f["message"] for f in by_check(report, "policy-config")]
+    assert code == 1 and any("from 1 to 366, not 5000" in m for m in messages), messages
 
 
 def test_valid_waiver_hides_only_its_check_and_automation(make_repo, cli):

@@ -6,6 +6,7 @@ security_reviewers = ["@example-shop/security"]   # added to restricted automati
 release_branch = "main"                           # `autokit release` runs only there
 env_allowlist = ["REQUESTS_CA_BUNDLE"]            # extra names code may read (declared-secrets)
 data_extensions = [".parquet"]                    # extra binary data types (file-size)
+max_waiver_days = 90                              # the longest a waiver may run (default 90)
 
 [tool.autokit.checks]
 file-size = false                                 # switch a check off for everyone
@@ -18,8 +19,10 @@ expires = 2027-03-31                              # a TOML date or "YYYY-MM-DD"
 ```
 
 Problems in this configuration are findings (check id `policy-config`) pointing at the
-line of pyproject.toml, not crashes: an unknown check id, a waiver without a reason, or a
-waiver whose expiry date is malformed or in the past are errors.
+line of pyproject.toml, not crashes: an unknown check id, a waiver whose reason does not
+say why in a few words, or a waiver whose expiry date is malformed, in the past or more
+than `max_waiver_days` ahead are errors. A waiver is an exception with an end: it is
+renewed by a new review, never left to run for years.
 """
 
 from __future__ import annotations
@@ -34,6 +37,10 @@ from toolkit.findings import ERROR, Finding
 from toolkit.suggest import did_you_mean
 
 CONFIG_CHECK = "policy-config"
+DEFAULT_MAX_WAIVER_DAYS = 90
+# A reason a reviewer can weigh: "x" or "typo" says nothing about why the exception is safe.
+MIN_REASON_WORDS = 3
+MIN_REASON_LETTERS = 12
 _T = TypeVar("_T")
 PYPROJECT = "pyproject.toml"
 
@@ -56,6 +63,7 @@ class PolicyConfig:
     env_allowlist: tuple[str, ...] = ()
     data_extensions: tuple[str, ...] = ()
     default_owners: tuple[str, ...] = ()
+    max_waiver_days: int = DEFAULT_MAX_WAIVER_DAYS
     findings: list[Finding] = field(default_factory=list)
 
     def waiver_for(self, check: str, automation: str | None) -> Waiver | None:
@@ -80,6 +88,8 @@ def load_policy_config(
         data_extensions=tuple(e.lower() for e in reader.strings(raw, "data_extensions")),
         default_owners=reader.strings(raw, "default_owners"),
     )
+    config.max_waiver_days = reader.max_waiver_days(raw)
+    reader.max_days = config.max_waiver_days
     config.disabled = reader.disabled_checks(raw.get("checks", {}))
     config.waivers = reader.waivers(raw.get("waivers", []))
     config.findings = reader.findings
@@ -93,6 +103,7 @@ class _Reader:
         self.lines = text.splitlines()
         self.check_ids = check_ids
         self.today = today
+        self.max_days = DEFAULT_MAX_WAIVER_DAYS
         self.findings: list[Finding] = []
 
     def error(self, message: str, hint: str, near: str | int | None, field_: str) -> None:
@@ -135,6 +146,18 @@ class _Reader:
             f"tool.autokit.{key}",
         )
         return ()
+
+    def max_waiver_days(self, raw: dict[str, Any]) -> int:
+        value = raw.get("max_waiver_days", DEFAULT_MAX_WAIVER_DAYS)
+        if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 366:
+            return value
+        self.error(
+            f"`max_waiver_days` must be a whole number of days from 1 to 366, not {value!r}",
+            f"write max_waiver_days = {DEFAULT_MAX_WAIVER_DAYS} (the default)",
+            "max_waiver_days",
+            "tool.autokit.max_waiver_days",
+        )
+        return DEFAULT_MAX_WAIVER_DAYS
 
     def known_check(self, check: object, near: str | int | None, field_: str) -> bool:
         if check in self.check_ids:
@@ -209,6 +232,14 @@ class _Reader:
                 near("reason"),
                 f"{field_}.reason",
             )
+        elif not _says_something(reason):
+            self.error(
+                f"the waiver's reason {reason.strip()!r} does not say why; "
+                f"write at least {MIN_REASON_WORDS} words",
+                'e.g. reason = "test fixtures hold revoked sample keys"',
+                near("reason"),
+                f"{field_}.reason",
+            )
         expires = self.expiry(entry.get("expires"), near("expires"), f"{field_}.expires")
         if len(self.findings) > problems or expires is None:
             return None
@@ -243,7 +274,22 @@ class _Reader:
                 field_,
             )
             return None
+        latest = self.today + dt.timedelta(days=self.max_days)
+        if value > latest:
+            self.error(
+                f"the waiver runs until {value.isoformat()}, more than {self.max_days} days "
+                f"ahead (max_waiver_days); the latest allowed today is {latest.isoformat()}",
+                f"set expires = {latest.isoformat()} or earlier, and renew it when it ends",
+                near,
+                field_,
+            )
+            return None
         return value
+
+
+def _says_something(reason: str) -> bool:
+    words = re.findall(r"\w+", reason)
+    return len(words) >= MIN_REASON_WORDS and sum(len(w) for w in words) >= MIN_REASON_LETTERS
 
 
 def _table_name(line: str) -> str | None:
