@@ -14,9 +14,14 @@ from helpers import automation_files, build_tree, commit_all, git, metadata
 from toolkit import codeowners
 
 
+SECURITY_REVIEWERS = ["@shop/security"]
+PYPROJECT = '[project]\nname = "shop"\n\n[tool.autokit]\nsecurity_reviewers = ["@shop/security"]\n'
+
+
 def codeowners_text(owners: dict[str, list[str]]) -> str:
     lines = [f"/automations/{name}/ {' '.join(o)}\n" for name, o in sorted(owners.items())]
-    return codeowners.HEADER + "".join(lines)
+    governed = codeowners.governed_lines(SECURITY_REVIEWERS)
+    return codeowners.HEADER + "".join(governed) + "".join(lines)
 
 
 def base_repo(
@@ -27,6 +32,7 @@ def base_repo(
     for name in names:
         files.update(automation_files(name))
     files[".github/CODEOWNERS"] = codeowners_text({n: ["@alice"] for n in names})
+    files["pyproject.toml"] = PYPROJECT
     files.update(extra or {})
     return make_repo(files)
 

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from policy_support import base_repo, bumped, by_check, metadata_yaml, open_pr, policy_json
+from policy_support import (
+    PYPROJECT,
+    base_repo,
+    bumped,
+    by_check,
+    metadata_yaml,
+    open_pr,
+    policy_json,
+)
 
 # Ten formats, each on its own line of a config file; the values are well-known public
 # examples or made up, never real credentials.
@@ -120,7 +128,7 @@ def test_declared_secret_used_correctly_is_not_flagged(make_repo, cli):
 
 
 def test_undeclared_secret_is_flagged_and_allowlist_config_accepts_it(make_repo, cli):
-    pyproject = {"pyproject.toml": '[tool.autokit]\nenv_allowlist = ["UNDECLARED_ONE"]\n'}
+    pyproject = {"pyproject.toml": PYPROJECT + 'env_allowlist = ["UNDECLARED_ONE"]\n'}
     root = base_repo(make_repo, "greeter", extra=pyproject)
     files = bumped("greeter")
     files["automations/greeter/main.py"] = "import os\nos.getenv('UNDECLARED_ONE')\n"

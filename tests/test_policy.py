@@ -195,6 +195,8 @@ def test_pull_request_touching_only_toolkit_reviews_no_automation(make_repo, cli
 
 
 def _pyproject(body: str) -> dict[str, str]:
+    if "security_reviewers" not in body:
+        body = 'security_reviewers = ["@shop/security"]\n' + body
     return {"pyproject.toml": "[project]\nname = 'x'\n\n[tool.autokit]\n" + body}
 
 

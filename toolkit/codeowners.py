@@ -1,9 +1,12 @@
 """`.github/CODEOWNERS`, generated from the owners in metadata.
 
 Each automation gets one line, `/automations/<name>/ @owner ...`, with the
-`security_reviewers` of `[tool.autokit]` added for restricted automations. GitHub uses
-the last matching line, so the optional `default_owners` line for everything else (`*`)
-comes first.
+`security_reviewers` of `[tool.autokit]` added for restricted automations. The files that
+hold the rules for everyone (the toolkit, the workflows, the configuration, the templates
+and the catalog's pages) are owned by the `security_reviewers`: with branch protection's
+"Require review from Code Owners", no pull request changes the rules without them.
+GitHub uses the last matching line, so the optional `default_owners` line for everything
+else (`*`) comes first.
 """
 
 from __future__ import annotations
@@ -19,6 +22,30 @@ HEADER = (
     "# Do not edit: change `owners` in metadata (or [tool.autokit] in pyproject.toml) and\n"
     "# run `autokit codeowners`; the codeowners-sync check fails while this file is stale.\n"
 )
+
+
+# Every path that holds rules or code shared by all, as CODEOWNERS patterns.
+GOVERNED_PATHS = (
+    "/.github/",
+    "/.ci/",
+    "/toolkit/",
+    "/tests/",
+    "/templates/",
+    "/docs/",
+    "/pyproject.toml",
+    "/mkdocs.yml",
+    "/noxfile.py",
+    "/.pre-commit-config.yaml",
+)
+
+
+def is_governed(path: str) -> bool:
+    """Whether a repository path (no leading slash) is one of the rules' files."""
+    for governed in GOVERNED_PATHS:
+        relative = governed.lstrip("/")
+        if path == relative or (relative.endswith("/") and path.startswith(relative)):
+            return True
+    return False
 
 
 def pattern(name: str) -> str:
@@ -46,9 +73,16 @@ def render(
     lines = [HEADER]
     if default_owners:
         lines.append(f"* {' '.join(default_owners)}\n")
+    if security_reviewers:
+        lines.extend(governed_lines(security_reviewers))
     for automation in sorted(automations, key=lambda a: a.name):
         lines.append(entry(automation, security_reviewers) + "\n")
     return "".join(lines)
+
+
+def governed_lines(security_reviewers: Sequence[str]) -> list[str]:
+    handles = " ".join(security_reviewers)
+    return [f"{path} {handles}\n" for path in GOVERNED_PATHS]
 
 
 def parse(text: str) -> dict[str, tuple[int, str]]:

@@ -128,12 +128,7 @@ class _Reader:
 
     def line_of(self, text: str) -> int | None:
         """The first line mentioning `text` after [tool.autokit], for the annotation."""
-        start = next((i for i, line in enumerate(self.lines) if "tool.autokit" in line), 0)
-        pattern = re.compile(rf"(^|[^\w-]){re.escape(text)}([^\w-]|$)")
-        for number in range(start, len(self.lines)):
-            if pattern.search(self.lines[number]):
-                return number + 1
-        return start + 1 if self.lines else None
+        return line_mentioning(self.lines, text)
 
     def strings(self, raw: dict[str, Any], key: str) -> tuple[str, ...]:
         value = raw.get(key, [])
@@ -285,6 +280,16 @@ class _Reader:
             )
             return None
         return value
+
+
+def line_mentioning(lines: list[str], text: str) -> int | None:
+    """The first line mentioning `text` after [tool.autokit] (else that header's line)."""
+    start = next((i for i, line in enumerate(lines) if "tool.autokit" in line), 0)
+    pattern = re.compile(rf"(^|[^\w-]){re.escape(text)}([^\w-]|$)")
+    for number in range(start, len(lines)):
+        if pattern.search(lines[number]):
+            return number + 1
+    return start + 1 if lines else None
 
 
 def _says_something(reason: str) -> bool:

@@ -6,7 +6,13 @@ stale file sends reviews to the wrong people, or to nobody. In a pull request, t
 of the automations it adds, changes, renames or deletes are compared; when the pull
 request touches CODEOWNERS or pyproject.toml itself, or with `--all`, the whole file is.
 
-Fix: run `autokit codeowners` and commit `.github/CODEOWNERS`.
+The rules' own files (`/toolkit/`, `/.github/`, `/pyproject.toml`, `/templates/`,
+`/docs/` and the other shared configuration) must be owned by the `security_reviewers`
+of `[tool.autokit]`, so that a pull request changing the rules needs their review. An
+empty `security_reviewers`, or a CODEOWNERS without those lines, is an error.
+
+Fix: set `security_reviewers` in `[tool.autokit]` if it is empty, then run
+`autokit codeowners` and commit `.github/CODEOWNERS`.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from toolkit import codeowners
+from toolkit.config import PYPROJECT, line_mentioning
 from toolkit.files import first_difference
 from toolkit.findings import Finding
 
@@ -25,15 +32,50 @@ _WHOLE_FILE_TRIGGERS = {codeowners.CODEOWNERS_PATH, "pyproject.toml"}
 
 
 def check(ctx: PolicyContext) -> list[Finding]:
+    findings = _unowned_rules(ctx)
     text = ctx.codeowners_text
     if text is None:
-        if not ctx.names and not ctx.scope.deleted:
-            return []
-        return [_finding(ctx, None, f"{codeowners.CODEOWNERS_PATH} is missing")]
+        return [*findings, _finding(ctx, None, f"{codeowners.CODEOWNERS_PATH} is missing")]
     scope = ctx.scope
     if scope.changes is None or _WHOLE_FILE_TRIGGERS & set(scope.other_paths):
-        return _whole_file(ctx, text)
-    return _changed_lines(ctx, codeowners.parse(text))
+        governed = _governed_lines(ctx, codeowners.parse(text))
+        return [*findings, *(governed or _whole_file(ctx, text))]
+    rules = codeowners.parse(text)
+    return [*findings, *_governed_lines(ctx, rules), *_changed_lines(ctx, rules)]
+
+
+def _unowned_rules(ctx: PolicyContext) -> list[Finding]:
+    if ctx.proposed_config.security_reviewers:
+        return []
+    pyproject = ctx.root / PYPROJECT
+    text = pyproject.read_text(encoding="utf-8", errors="replace") if pyproject.is_file() else ""
+    line = line_mentioning(text.splitlines(), "security_reviewers")
+    message = (
+        "security_reviewers is empty, so nobody owns the rules' files "
+        "(toolkit/, .github/, pyproject.toml ...) and anyone could change them unreviewed"
+    )
+    hint = (
+        'set security_reviewers = ["@your-org/security"] in [tool.autokit], '
+        "then run `autokit codeowners`"
+    )
+    return [
+        ctx.finding(PYPROJECT, message, hint, line=line, field="tool.autokit.security_reviewers")
+    ]
+
+
+def _governed_lines(ctx: PolicyContext, rules: dict[str, tuple[int, str]]) -> list[Finding]:
+    reviewers = ctx.proposed_config.security_reviewers
+    if not reviewers:
+        return []
+    findings = []
+    for expected in codeowners.governed_lines(reviewers):
+        path = expected.split()[0]
+        line, actual = rules.get(path, (None, None))
+        if actual != expected.strip():
+            state = "has no line" if actual is None else "has a stale line"
+            message = f"{path} {state}; expected '{expected.strip()}' (the rules' owners)"
+            findings.append(_finding(ctx, line, message))
+    return findings
 
 
 def _finding(ctx: PolicyContext, line: int | None, message: str) -> Finding:
@@ -42,7 +84,7 @@ def _finding(ctx: PolicyContext, line: int | None, message: str) -> Finding:
 
 def _changed_lines(ctx: PolicyContext, rules: dict[str, tuple[int, str]]) -> list[Finding]:
     findings = []
-    reviewers = ctx.config.security_reviewers
+    reviewers = ctx.proposed_config.security_reviewers
     for automation in ctx.automations:
         expected = codeowners.entry(automation, reviewers)
         line, actual = rules.get(codeowners.pattern(automation.name), (None, None))
@@ -58,8 +100,9 @@ def _changed_lines(ctx: PolicyContext, rules: dict[str, tuple[int, str]]) -> lis
 
 
 def _whole_file(ctx: PolicyContext, text: str) -> list[Finding]:
+    proposed = ctx.proposed_config
     expected = codeowners.render(
-        ctx.every_automation, ctx.config.security_reviewers, ctx.config.default_owners
+        ctx.every_automation, proposed.security_reviewers, proposed.default_owners
     )
     if text == expected:
         return []

@@ -7,6 +7,7 @@ import sys
 
 from toolkit import codeowners
 from toolkit.commands.valid_inventory import load_valid_inventory
+from toolkit.errors import ToolkitError
 from toolkit.fileio import atomic_write
 from toolkit.policy import policy_config
 from toolkit.repo import Repository, repository_from_args
@@ -30,6 +31,12 @@ def expected_codeowners(repo: Repository) -> str:
         "fix these first (`autokit validate` lists them all)",
     )
     config = policy_config(repo)
+    if not config.security_reviewers:
+        raise ToolkitError(
+            "security_reviewers in [tool.autokit] of pyproject.toml is empty: nobody would own "
+            "the rules' files (toolkit/, .github/, pyproject.toml ...)",
+            'set security_reviewers = ["@your-org/security"], then run `autokit codeowners`',
+        )
     return codeowners.render(
         inventory.automations, config.security_reviewers, config.default_owners
     )

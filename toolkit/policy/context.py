@@ -46,12 +46,20 @@ class PolicyContext:
     """Everything a check may look at. Checks read; they never write."""
 
     def __init__(
-        self, repo: Repository, scope: Scope, base: str | None, config: PolicyConfig
+        self,
+        repo: Repository,
+        scope: Scope,
+        base: str | None,
+        config: PolicyConfig,
+        proposed_config: PolicyConfig | None = None,
     ) -> None:
         self.repo = repo
         self.scope = scope
         self.base = base  # the merge base commit, or None with --all
+        # The configuration the change is judged by (the base's, when judged by its rules),
+        # and the one the change proposes (the working tree's): CODEOWNERS follows the latter.
         self.config = config
+        self.proposed_config = proposed_config or config
         self.today = dt.date.today()
         self.check_id = ""  # the check being run, set by the runner for `finding`
         self._line_indexes: dict[str, LineIndex] = {}
