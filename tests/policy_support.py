@@ -13,7 +13,6 @@ from helpers import automation_files, build_tree, commit_all, git, metadata
 
 from toolkit import codeowners
 
-
 SECURITY_REVIEWERS = ["@shop/security"]
 PYPROJECT = '[project]\nname = "shop"\n\n[tool.autokit]\nsecurity_reviewers = ["@shop/security"]\n'
 
