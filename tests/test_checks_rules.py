@@ -131,7 +131,8 @@ def test_empty_owners_is_one_finding_and_owners_reports_it_without_the_schema(ma
     about_owners = [f["check"] for f in report["findings"] if f["field"] == "owners"]
     assert about_owners == ["metadata-schema"], report
     (root / "pyproject.toml").write_text("[tool.autokit.checks]\nmetadata-schema = false\n")
-    _, report = policy_json(cli, root, "--base", "main")
+    # The working tree's configuration applies to a review of everything, not of a change.
+    _, report = policy_json(cli, root, "--all")
     owners = by_check(report, "owners")
     assert [f["message"] for f in owners] == ["there must be at least one owner"]
 

@@ -204,6 +204,27 @@ def tree_id(root: Path, ref: str, path: str) -> str | None:
         return None
 
 
+def tree_files(root: Path, tree: str) -> dict[str, str]:
+    """Every file of `tree` (a tree or `commit:path`): relative path -> blob id, one call."""
+    files = {}
+    for entry in _git(root, "ls-tree", "-r", "-z", "--full-tree", tree).split(b"\0"):
+        if not entry:
+            continue
+        info, _, path = entry.partition(b"\t")
+        _mode, kind, blob = info.split()
+        if kind == b"blob":
+            files[path.decode("utf-8", "surrogateescape")] = blob.decode()
+    return files
+
+
+def blob_id(data: bytes, like: str) -> str:
+    """The id Git gives a file with these bytes, in the hash of the id `like` (SHA-1/256)."""
+    import hashlib
+
+    algorithm = hashlib.sha256 if len(like) == 64 else hashlib.sha1
+    return algorithm(b"blob %d\0" % len(data) + data).hexdigest()
+
+
 def materialize_tree(root: Path, tree: str, destination: Path) -> Path:
     """Write the files of `tree` into `destination` (once: the tree hash names the content).
 

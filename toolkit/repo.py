@@ -53,19 +53,19 @@ class Repository:
         pyproject = self.root / "pyproject.toml"
         if not pyproject.is_file():
             return {}
-        try:
-            with pyproject.open("rb") as file:
-                data = tomllib.load(file)
-        except tomllib.TOMLDecodeError as error:
-            raise ToolkitError(
-                f"pyproject.toml: not valid TOML: {error}", "fix the TOML syntax"
-            ) from None
-        config = data.get("tool", {}).get("autokit", {})
-        if not isinstance(config, dict):
-            raise ToolkitError(
-                "pyproject.toml: [tool.autokit] must be a table", "write it as [tool.autokit]"
-            )
-        return config
+        return autokit_table(pyproject.read_bytes(), "pyproject.toml")
+
+
+def autokit_table(pyproject: bytes, where: str) -> dict[str, Any]:
+    """`[tool.autokit]` of a pyproject.toml's bytes (`where` names it in errors)."""
+    try:
+        data = tomllib.loads(pyproject.decode("utf-8", errors="replace"))
+    except tomllib.TOMLDecodeError as error:
+        raise ToolkitError(f"{where}: not valid TOML: {error}", "fix the TOML syntax") from None
+    config = data.get("tool", {}).get("autokit", {})
+    if not isinstance(config, dict):
+        raise ToolkitError(f"{where}: [tool.autokit] must be a table", "write it as [tool.autokit]")
+    return config
 
 
 def find_repository(explicit: str | os.PathLike[str] | None = None) -> Repository:

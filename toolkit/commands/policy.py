@@ -14,6 +14,7 @@ from toolkit.checks import CHECKS, documentation
 from toolkit.commands.formats import add_format_argument
 from toolkit.findings import has_errors
 from toolkit.policy import PolicyContext, PolicyResult, build_context, run_checks
+from toolkit.policy.rules import rules_at, run_under, running_code, same_code
 from toolkit.repo import AUTOMATIONS_DIR, Repository, repository_from_args
 from toolkit.reporters import (
     STEP_SUMMARY_LIMIT,
@@ -51,12 +52,27 @@ def run(args: argparse.Namespace) -> int:
     if args.list:
         return list_checks()
     repo = repository_from_args(args)
-    ctx = build_context(repo, args.base, args.head, args.all, args.uncommitted)
+    rules = None
+    if args.base is not None and not args.all and git.is_git_repository(repo.root):
+        rules = rules_at(repo.root, args.base)
+        if rules.has_code and not same_code(running_code(), rules.code):
+            return run_under(repo.root, rules, _same_command(repo, args))
+    ctx = build_context(repo, args.base, args.head, args.all, args.uncommitted, rules)
     result = run_checks(ctx)
     REPORTERS[args.format](result, ctx)
     if ctx.base is not None and not args.uncommitted:
         _note_uncommitted(repo)
     return 1 if has_errors(result.findings) else 0
+
+
+def _same_command(repo: Repository, args: argparse.Namespace) -> list[str]:
+    """This command's arguments, for running it again under the base's rules."""
+    argv = ["policy", "--repo", str(repo.root), "--base", args.base, "--format", args.format]
+    if args.head is not None:
+        argv += ["--head", args.head]
+    if args.uncommitted:
+        argv.append("--uncommitted")
+    return argv
 
 
 def _note_uncommitted(repo: Repository) -> None:

@@ -17,6 +17,7 @@ from toolkit.config import CONFIG_CHECK, PYPROJECT, PolicyConfig, Waiver, load_p
 from toolkit.errors import ToolkitError
 from toolkit.findings import ERROR, Finding, sorted_findings
 from toolkit.policy.context import PolicyContext
+from toolkit.policy.rules import Rules, config_at
 from toolkit.policy.scope import Scope, automation_of, full_scope, scope_of_changes
 from toolkit.repo import Repository
 from toolkit.suggest import did_you_mean
@@ -36,19 +37,21 @@ def build_context(
     head: str | None,
     everything: bool,
     uncommitted: bool = False,
+    rules: Rules | None = None,
 ) -> PolicyContext:
     """The context for `--base`/`--head`, or for every automation.
 
     The scope is what the commits since the merge base changed (Git diffs two trees,
     reading only the folders that differ); with `uncommitted`, uncommitted and untracked
-    files join it, at the cost of scanning the whole working tree.
+    files join it, at the cost of scanning the whole working tree. With `rules` (those of
+    `--base`), the change is judged by their configuration, and its own is validated.
     """
     if head is not None:
         _require_head_checked_out(repo, head)
-    config = policy_config(repo)
-    config.findings += _unknown_waived_automations(repo, config)
+    proposed = policy_config(repo)
+    proposed.findings += _unknown_waived_automations(repo, proposed)
     if everything or base is None:
-        return PolicyContext(repo, full_scope(repo), None, config)
+        return PolicyContext(repo, full_scope(repo), None, proposed)
     if not git.is_git_repository(repo.root):
         raise ToolkitError(
             f"{repo.root} is not inside a Git repository, so there is no --base to compare with",
@@ -60,7 +63,23 @@ def build_context(
         if uncommitted
         else git.changed_files(repo.root, base, "HEAD")
     )
-    return PolicyContext(repo, scope_of_changes(repo, changes, start), start, config)
+    scope = scope_of_changes(repo, changes, start)
+    config = _config_of(repo, rules) if rules is not None else None
+    if config is None:
+        return PolicyContext(repo, scope, start, proposed)
+    config.findings = proposed.findings  # problems the change can fix, at its own lines
+    return PolicyContext(repo, scope, start, config, proposed)
+
+
+def _config_of(repo: Repository, rules: Rules) -> PolicyConfig | None:
+    """The rules' `[tool.autokit]`, validated quietly (its problems are the base's)."""
+    raw = config_at(repo.root, rules.commit)
+    if raw is None:
+        return None
+    try:
+        return load_policy_config(raw, check_ids())
+    except ToolkitError:
+        return None
 
 
 def _require_head_checked_out(repo: Repository, head: str) -> None:
@@ -89,10 +108,22 @@ def _unknown_waived_automations(repo: Repository, config: PolicyConfig) -> list[
 
 
 def policy_config(repo: Repository) -> PolicyConfig:
-    """`[tool.autokit]` validated against the registry's check ids (problems as findings)."""
+    """`[tool.autokit]` validated against the check ids (problems as findings).
+
+    The ids are the registry's, plus those of check modules in the working tree's
+    `toolkit/checks/`: a change that adds a check may configure it, even while the base's
+    rules (which do not know it yet) judge the change.
+    """
     pyproject = repo.root / PYPROJECT
     text = pyproject.read_text(encoding="utf-8", errors="replace") if pyproject.is_file() else ""
-    return load_policy_config(repo.config, check_ids(), text)
+    return load_policy_config(repo.config, [*check_ids(), *_proposed_check_ids(repo)], text)
+
+
+def _proposed_check_ids(repo: Repository) -> list[str]:
+    folder = repo.root / "toolkit" / "checks"
+    if not folder.is_dir():
+        return []
+    return [p.stem.replace("_", "-") for p in folder.glob("*.py") if p.stem != "__init__"]
 
 
 def run_checks(ctx: PolicyContext, only: Iterable[str] | None = None) -> PolicyResult:
