@@ -191,7 +191,10 @@ def test_pull_request_touching_only_toolkit_reviews_no_automation(make_repo, cli
     commit_all(root, "main")
     open_pr(root, {"toolkit/__init__.py": "VERSION = 2\n"})
     code, report = policy_json(cli, root, "--base", "main")
-    assert (code, report["automations"], report["findings"]) == (0, [], [])
+    assert (code, report["automations"]) == (0, [])
+    assert [(f["check"], f["path"]) for f in report["findings"]] == [
+        ("governance-change", "toolkit/__init__.py")
+    ]
 
 
 def _pyproject(body: str) -> dict[str, str]:

@@ -10,7 +10,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from toolkit import git
-from toolkit.checks import CHECKS, documentation
+from toolkit.checks import CHECKS, documentation, governance_change
 from toolkit.commands.formats import add_format_argument
 from toolkit.findings import has_errors
 from toolkit.policy import PolicyContext, PolicyResult, build_context, run_checks
@@ -111,7 +111,19 @@ def _waived_lines(result: PolicyResult) -> list[str]:
     ]
 
 
+def _rules_banner(result: PolicyResult, ctx: PolicyContext) -> list[str]:
+    """The first line a reviewer reads when the change touches the rules themselves."""
+    if not any(f.check == "governance-change" for f in result.findings):
+        return []
+    return [
+        "This pull request changes the rules; it needs a review by "
+        f"{governance_change.reviewers_wanted(ctx)}."
+    ]
+
+
 def report_text(result: PolicyResult, ctx: PolicyContext) -> None:
+    for line in _rules_banner(result, ctx):
+        print(line, file=sys.stderr)
     if result.findings:
         print(render_grouped_text(result.findings))
     for line in _waived_lines(result):
@@ -133,6 +145,7 @@ def report_json(result: PolicyResult, ctx: PolicyContext) -> None:
             deleted=result.scope.deleted,
             checks=result.checks_run,
             waived=waived,
+            rules_changed=bool(_rules_banner(result, ctx)),
         )
     )
 
@@ -143,7 +156,7 @@ def report_github(result: PolicyResult, ctx: PolicyContext) -> None:
     summary_path = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary_path:
         target = Path(summary_path)
-        notes = [_scope_line(result, ctx), *_waived_lines(result)]
+        notes = [*_rules_banner(result, ctx), _scope_line(result, ctx), *_waived_lines(result)]
         try:
             used = target.stat().st_size if target.exists() else 0
             markdown = render_step_summary(
