@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import os
 import shutil
+import site
 import subprocess
 import sys
 from pathlib import Path
@@ -209,3 +210,93 @@ def test_a_base_without_autokit_is_judged_by_the_running_code(make_repo, cli):
     code, report = policy_json(cli, root, "--base", "main")
     assert code == 1 and by_check(report, "hardcoded-secrets")
     assert (sorted(rules.iterdir()) if rules.exists() else []) == before
+
+
+def test_a_change_to_a_generator_is_left_to_the_reviewers_not_failed(repo: Path):
+    owners_code = (repo / "toolkit/codeowners.py").read_text()
+    widened = owners_code.replace('    "/.ci/",\n', '    "/.ci/",\n    "/benchmarks/",\n')
+    assert widened != owners_code
+    open_pr(repo, {"toolkit/codeowners.py": widened})
+    regenerate = subprocess.run(
+        [sys.executable, "-m", "toolkit", "codeowners", "--repo", str(repo)],
+        cwd=repo,
+        env={**os.environ, "PYTHONPATH": str(repo)},
+        capture_output=True,
+        text=True,
+    )
+    assert regenerate.returncode == 0, regenerate.stderr
+    assert "/benchmarks/" in (repo / ".github/CODEOWNERS").read_text()
+    commit_all(repo, "regenerated")
+    code, report, _ = run_own_code(repo, "--base", "main")
+    stale = by_check(report, "codeowners-sync")
+    assert stale and all(f["severity"] == "warning" for f in stale), stale
+    assert "a security reviewer confirms it" in stale[0]["message"]
+    assert {f["path"] for f in by_check(report, "governance-change")} == {"toolkit/codeowners.py"}
+    assert code == 0, report
+
+
+@pytest.mark.slow
+def test_the_ci_policy_job_installs_the_base_and_its_rules_judge(tmp_path: Path):
+    """The policy job's own steps, read from ci.yml, on a clone of a hostile pull request."""
+    import yaml
+
+    origin = tmp_path / "origin.git"
+    work = governed_repo(tmp_path / "work")
+    git(tmp_path, "init", "-q", "--bare", str(origin))
+    git(work, "remote", "add", "origin", str(origin))
+    git(work, "push", "-q", "origin", "main")
+    neutered = (
+        (work / SECRETS_CHECK)
+        .read_text()
+        .replace(
+            "def check(ctx: PolicyContext) -> list[Finding]:\n",
+            "def check(ctx: PolicyContext) -> list[Finding]:\n    return []\n",
+        )
+    )
+    open_pr(work, {SECRETS_CHECK: neutered, **leaking(work)})
+    git(work, "push", "-q", "origin", "pr")
+    clone = tmp_path / "checkout"
+    git(tmp_path, "clone", "-q", "--branch", "pr", str(origin), str(clone))
+
+    # The runner: a fresh environment that sees this one's packages (no downloads), and
+    # nothing of autokit until the job installs it.
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    bin_dir = venv / "bin"
+    (site_packages,) = venv.glob("lib/python*/site-packages")
+    (site_packages / "dependencies.pth").write_text("\n".join(site.getsitepackages()) + "\n")
+    runner_temp = tmp_path / "runner-temp"
+    runner_temp.mkdir()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))},
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "GITHUB_BASE_REF": "main",
+        "RUNNER_TEMP": str(runner_temp),
+        "PIP_NO_BUILD_ISOLATION": "1",
+        "PIP_NO_DEPS": "1",
+    }
+    workflow = yaml.safe_load((PROJECT / ".github/workflows/ci.yml").read_text())
+    steps = {s.get("id"): s for s in workflow["jobs"]["policy"]["steps"]}
+
+    def step(step_id: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", steps[step_id]["run"]],
+            cwd=clone,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+
+    installed = step("install")
+    assert installed.returncode == 0, installed.stderr[-3000:]
+    where = subprocess.run(
+        [bin_dir / "python", "-c", "import toolkit; print(toolkit.__file__)"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert str(runner_temp) not in where.stdout and "site-packages" in where.stdout, where
+    judged = step("policy")
+    assert judged.returncode == 1, judged.stderr
+    assert "hardcoded-secrets" in judged.stdout and "automations/greeter/main.py" in judged.stdout
