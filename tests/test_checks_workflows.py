@@ -104,6 +104,17 @@ jobs:
     assert "ToJson( secrets )" in _line_text(root, own["`toJSON(secrets)`"])
 
 
+def test_pull_request_target_in_each_way_of_writing_on(make_repo, cli):
+    as_list = CLEAN.replace("on:\n  pull_request:\n", "on: [push, pull_request_target]\n")
+    as_word = CLEAN.replace("on:\n  pull_request:\n", "'on': pull_request_target\n")
+    _root, code, findings = _audit(
+        make_repo, cli, {".github/workflows/a.yml": as_list, ".github/workflows/b.yaml": as_word}
+    )
+    assert code == 1
+    flagged = [(f["path"], f["line"]) for f in _own(findings)]
+    assert flagged == [(".github/workflows/a.yml", 2), (".github/workflows/b.yaml", 2)]
+
+
 def test_expressions_of_each_untrusted_context_in_run_scripts(make_repo, cli):
     workflow = CLEAN.replace(
         'run: echo "$TITLE"',
