@@ -28,6 +28,7 @@ from toolkit.checks import (
     pinned_requirements,
     schedule_sync,
     version_bump,
+    workflow_safety,
 )
 
 if TYPE_CHECKING:
@@ -57,6 +58,7 @@ CHECKS: dict[str, Check] = {
     "deprecation": deprecation,
     "file-size": file_size,
     "schedule-sync": schedule_sync,
+    "workflow-safety": workflow_safety,
 }
 
 
