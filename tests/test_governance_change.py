@@ -93,7 +93,10 @@ def test_dependencies_changed_outside_the_autokit_table(make_repo, cli):
 
 
 GOVERNED_FILES = {
-    ".github/workflows/extra.yml": "name: extra\n",
+    ".github/workflows/extra.yml": (
+        "name: extra\non: push\npermissions: {}\njobs:\n  hello:\n    runs-on: ubuntu-latest\n"
+        "    steps:\n      - run: echo hello\n"
+    ),
     "toolkit/checks/extra.py": "X = 1\n",
     "templates/python/main.py": "print('x')\n",
     ".pre-commit-config.yaml": "repos: []\n",
