@@ -26,6 +26,7 @@ from toolkit.checks import (
     owners,
     pinned_requirements,
     schedule_sync,
+    symlinks,
     version_bump,
 )
 
@@ -55,6 +56,7 @@ CHECKS: dict[str, Check] = {
     "deprecation": deprecation,
     "file-size": file_size,
     "schedule-sync": schedule_sync,
+    "symlinks": symlinks,
 }
 
 
