@@ -341,3 +341,29 @@ def test_a_linked_docs_folder_fails_the_build_naming_it(tmp_path: Path) -> None:
     assert "docs/etc is a symbolic link; " + REASON in built.stderr
     assert "Traceback" not in built.stderr
     assert not (tmp_path / "site/etc").exists()
+
+
+def test_new_refuses_a_linked_template_file(make_repo, cli) -> None:
+    import shutil
+
+    from catalog_repo import PROJECT
+
+    root = make_repo({})
+    shutil.copytree(PROJECT / "templates", root / "templates")
+    link(root, "templates/automation/python/README.md.j2", "/etc/passwd")
+    result = cli(
+        "new", "greeter", "--runtime", "python", "--title", "Greeter", "--summary", "Greets.",
+        "--owner", "@alice", "--department", "ops", "--repo", str(root),
+    )  # fmt: skip
+    assert result.code == 1, result
+    assert "template README.md.j2 is a symbolic link; " + REASON in result.err
+    assert not (root / "automations/greeter").exists()
+
+
+def test_schedule_refuses_a_linked_workflow_template(make_repo, cli) -> None:
+    root = make_repo(automation_files("greeter", schedule="0 8 * * 1"))
+    link(root, "templates/workflows/scheduled.yml.j2", "/etc/passwd")
+    result = cli("schedule", "render", "--repo", str(root))
+    assert result.code == 1, result
+    assert "templates/workflows/scheduled.yml.j2 is a symbolic link" in result.err
+    assert "root:x:" not in result.out
