@@ -47,6 +47,8 @@ def first_difference(actual: str, expected: str) -> int:
 # shared-library folder to come; listing it now means it is covered from its first day.
 CONTRIBUTOR_FOLDERS = ("automations", "docs", "templates", "libraries")
 
+NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)  # open() flag: fail on a link instead of following
+
 LINK_REASON = (
     "autokit does not follow links in contributor folders, so a link cannot publish or "
     "run files from elsewhere"
@@ -79,18 +81,16 @@ def linked_part(path: Path, root: Path) -> Path | None:
 
     `root` (the repository) may itself lie behind a link, e.g. a home folder on another disk:
     only what is below it belongs to contributors. A `path` outside `root` has only itself
-    checked.
+    checked. Strings, not Paths: this runs for every file read, thousands per command.
     """
-    absolute, top = Path(os.path.abspath(path)), Path(os.path.abspath(root))
-    try:
-        parts = absolute.relative_to(top).parts
-    except ValueError:
-        return absolute if absolute.is_symlink() else None
+    absolute, top = os.path.abspath(path), os.path.abspath(root).rstrip(os.sep)
+    if not absolute.startswith(top + os.sep):
+        return Path(absolute) if absolute != top and os.path.islink(absolute) else None
     current = top
-    for part in parts:
-        current = current / part
-        if current.is_symlink():
-            return current
+    for part in absolute[len(top) + 1 :].split(os.sep):
+        current = f"{current}{os.sep}{part}"
+        if os.path.islink(current):
+            return Path(current)
     return None
 
 
@@ -110,7 +110,7 @@ def read_contributor_file(path: Path, root: Path, limit: int | None = None) -> b
     """
     refuse_links(path, root)
     try:
-        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        descriptor = os.open(path, os.O_RDONLY | NO_FOLLOW)
     except OSError as error:
         if error.errno == errno.ELOOP:
             raise LinkedFile(_shown(Path(path), root)) from None

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from toolkit.errors import ToolkitError
-from toolkit.files import LINK_HINT, LinkedFile, read_contributor_file
+from toolkit.files import LINK_HINT, NO_FOLLOW, LinkedFile
 from toolkit.findings import ERROR, Finding
 from toolkit.metadata import (
     CHECK_ID,
@@ -62,7 +62,7 @@ def load_inventory(repo: Repository, folders: list[Path] | None = None) -> Inven
     if folders is None:
         folders = repo.automation_dirs()
         inventory.findings += [_linked_folder(repo, link) for link in repo.linked_automation_dirs()]
-    contents = _read_all(folders, repo.root)
+    contents = _read_all(folders)
     _check_uncached_in_parallel(repo, cache, contents)
     for folder in folders:
         metadata = folder / METADATA_FILE
@@ -77,13 +77,17 @@ def load_inventory(repo: Repository, folders: list[Path] | None = None) -> Inven
     return inventory
 
 
-def _read_all(folders: list[Path], root: Path) -> dict[Path, bytes]:
+def _read_all(folders: list[Path]) -> dict[Path, bytes]:
     """Each folder's metadata bytes; unreadable files (and links) are left to `check_file`
     to report."""
     contents = {}
     for folder in folders:
         try:
-            raw = read_contributor_file(folder / METADATA_FILE, root, MAX_FILE_BYTES + 1)
+            # O_NOFOLLOW: never read what a link points at (a FIFO, /dev/zero...);
+            # `check_file` then checks the folders above it for links as well.
+            descriptor = os.open(folder / METADATA_FILE, os.O_RDONLY | NO_FOLLOW)
+            with os.fdopen(descriptor, "rb") as file:
+                raw = file.read(MAX_FILE_BYTES + 1)
         except OSError:
             continue
         if len(raw) <= MAX_FILE_BYTES:
