@@ -326,15 +326,15 @@ def test_entrypoint_symlink_outside_repository(make_repo, cli, tmp_path):
     root = repo_with(make_repo, replace_line(11, "entrypoint: linked.py\n"))
     os.symlink(outside, root / "automations/greeter/linked.py")
     line = only_finding_line(cli("validate", "--repo", str(root)))
-    assert line.startswith(
-        f"{METADATA}:11:13: entrypoint: 'linked.py' is a symlink leading outside"
-    )
+    assert line.startswith(f"{METADATA}:11:13: entrypoint: 'linked.py' is a symbolic link; ")
 
 
-def test_entrypoint_symlink_inside_folder_is_fine(make_repo, cli):
+def test_entrypoint_symlink_inside_folder_is_refused_too(make_repo, cli):
+    # Even a link to a file beside it: what runs must be the file that was reviewed.
     root = repo_with(make_repo, replace_line(11, "entrypoint: linked.py\n"))
     os.symlink("main.py", root / "automations/greeter/linked.py")
-    assert cli("validate", "--repo", str(root)).code == 0
+    line = only_finding_line(cli("validate", "--repo", str(root)))
+    assert "'linked.py' is a symbolic link; autokit does not follow links" in line
 
 
 def test_two_automations_with_the_same_name(make_repo, cli):

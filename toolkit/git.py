@@ -309,6 +309,51 @@ def _parse_name_status(output: str) -> list[Change]:
     return changes
 
 
+LINK_MODE = "120000"  # Git's file mode for a symbolic link
+
+
+def links_added(
+    root: Path, start: str, head: str = "HEAD", pathspecs: tuple[str, ...] = ()
+) -> list[str]:
+    """Paths that are symbolic links in `head` and were added or changed since `start`.
+
+    One `git diff --raw`: its modes say what a path is, whatever the working tree holds (a
+    checkout with `core.symlinks=false` writes links as small text files).
+    """
+    output = run_git(
+        root, "diff", "--raw", "-z", "--no-renames", "--no-abbrev", start, head, "--", *pathspecs
+    )
+    fields = output.split("\0")
+    links = []
+    for header, path in zip(fields[::2], fields[1::2], strict=False):
+        modes = header.split()
+        if len(modes) >= 5 and modes[1] == LINK_MODE and not modes[4].startswith("D"):
+            links.append(path)
+    return links
+
+
+def links_in_tree(root: Path, tree: str) -> list[str]:
+    """Paths (relative to `tree`) that are symbolic links in it, in one `git ls-tree` call."""
+    output = run_git(root, "ls-tree", "-r", "-z", "--full-tree", tree)
+    links = []
+    for record in output.split("\0"):
+        info, _, path = record.partition("\t")
+        if path and info.split(" ", 1)[0] == LINK_MODE:
+            links.append(path)
+    return links
+
+
+def tracked_links(root: Path, pathspecs: tuple[str, ...] = ()) -> list[str]:
+    """Tracked paths (in the index) that are symbolic links, in one `git ls-files` call."""
+    output = run_git(root, "ls-files", "-s", "-z", "--", *pathspecs)
+    links = []
+    for record in output.split("\0"):
+        info, _, path = record.partition("\t")
+        if path and info.split(" ", 1)[0] == LINK_MODE:
+            links.append(path)
+    return links
+
+
 def files_at(root: Path, ref: str, paths: list[str]) -> dict[str, bytes | None]:
     """Several files as they were at `ref` (None when absent), in one `cat-file` call."""
     if not paths:

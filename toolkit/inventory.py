@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from toolkit.errors import ToolkitError
+from toolkit.files import LINK_HINT, NO_FOLLOW, LinkedFile
 from toolkit.findings import ERROR, Finding
 from toolkit.metadata import (
     CHECK_ID,
@@ -24,7 +25,7 @@ from toolkit.metadata import (
 )
 from toolkit.metadata.cache import MetadataCache, cache_for
 from toolkit.metadata.yamlfile import MAX_FILE_BYTES
-from toolkit.repo import Repository
+from toolkit.repo import AUTOMATIONS_DIR, Repository
 from toolkit.suggest import did_you_mean
 
 
@@ -58,12 +59,14 @@ def load_inventory(repo: Repository, folders: list[Path] | None = None) -> Inven
     """Validate the given automation folders (all of them by default), collecting everything."""
     cache = cache_for(repo)
     inventory = Inventory()
-    folders = repo.automation_dirs() if folders is None else folders
+    if folders is None:
+        folders = repo.automation_dirs()
+        inventory.findings += [_linked_folder(repo, link) for link in repo.linked_automation_dirs()]
     contents = _read_all(folders)
     _check_uncached_in_parallel(repo, cache, contents)
     for folder in folders:
         metadata = folder / METADATA_FILE
-        if folder not in contents and not metadata.exists():
+        if folder not in contents and not os.path.lexists(metadata):  # a link: check_file says so
             inventory.findings.append(_missing_metadata(repo, folder))
             continue
         findings, automation = check_file(metadata, repo.root, cache, contents.get(folder))
@@ -75,11 +78,15 @@ def load_inventory(repo: Repository, folders: list[Path] | None = None) -> Inven
 
 
 def _read_all(folders: list[Path]) -> dict[Path, bytes]:
-    """Each folder's metadata bytes; unreadable files are left to `check_file` to report."""
+    """Each folder's metadata bytes; unreadable files (and links) are left to `check_file`
+    to report."""
     contents = {}
     for folder in folders:
         try:
-            with (folder / METADATA_FILE).open("rb") as file:
+            # O_NOFOLLOW: never read what a link points at (a FIFO, /dev/zero...);
+            # `check_file` then checks the folders above it for links as well.
+            descriptor = os.open(folder / METADATA_FILE, os.O_RDONLY | NO_FOLLOW)
+            with os.fdopen(descriptor, "rb") as file:
                 raw = file.read(MAX_FILE_BYTES + 1)
         except OSError:
             continue
@@ -116,6 +123,12 @@ def _check_uncached_in_parallel(
         results = pool.map(check_content, raws, displays, chunksize=chunk)
         for key, entry in zip(pending, results, strict=True):
             cache[key] = entry
+
+
+def _linked_folder(repo: Repository, link: Path) -> Finding:
+    shown = f"{AUTOMATIONS_DIR}/{link.name}"
+    message = f"{LinkedFile(shown)}; it is not treated as an automation"
+    return Finding(shown, None, None, CHECK_ID, ERROR, message, LINK_HINT)
 
 
 def _missing_metadata(repo: Repository, folder: Path) -> Finding:

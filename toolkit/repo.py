@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -26,7 +27,18 @@ class Repository:
         return self.root / AUTOMATIONS_DIR
 
     def automation_dirs(self) -> list[Path]:
-        """Every folder directly under `automations/`, sorted by name."""
+        """Every folder directly under `automations/`, sorted by name.
+
+        A symbolic link to a folder is not an automation: its files would come from
+        elsewhere (`linked_automation_dirs` lists them, so they can be reported).
+        """
+        return self._entries(lambda entry: entry.is_dir(follow_symlinks=False))
+
+    def linked_automation_dirs(self) -> list[Path]:
+        """The symbolic links directly under `automations/` (to folders or not), sorted."""
+        return self._entries(lambda entry: entry.is_symlink())
+
+    def _entries(self, wanted: Callable[[os.DirEntry[str]], bool]) -> list[Path]:
         try:
             entries = os.scandir(self.automations_dir)
         except FileNotFoundError:
@@ -35,7 +47,7 @@ class Repository:
             names = sorted(
                 entry.name
                 for entry in entries
-                if entry.is_dir() and not entry.name.startswith((".", "_"))
+                if wanted(entry) and not entry.name.startswith((".", "_"))
             )
         # Sorting names, not Paths: Path comparisons are slow with thousands of folders.
         return [self.automations_dir / name for name in names]

@@ -13,6 +13,7 @@ metadata: `scheduled.yml` entirely, `run.yml` between two marker comments.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from toolkit import cron
 from toolkit.errors import ToolkitError
+from toolkit.files import LINK_HINT, LinkedFile, linked_part
 from toolkit.metadata import Automation
 from toolkit.repo import Repository
 from toolkit.templating import sandboxed_environment
@@ -123,6 +125,10 @@ def template_folder(repo: Repository) -> Path:
     """The repository's `templates/` when it has the template, else the toolkit's own."""
     own = repo.root / "templates"
     if (own / TEMPLATE).is_file():
+        refuse = linked_part(own / TEMPLATE, repo.root)  # jinja2's loader would follow it
+        if refuse is not None:
+            shown = Path(os.path.relpath(refuse, repo.root)).as_posix()
+            raise ToolkitError(str(LinkedFile(shown)), LINK_HINT)
         return own
     return Path(__file__).resolve().parent.parent / "templates"
 

@@ -21,6 +21,7 @@ from toolkit.catalog.model import (
     entry_of,
     inventory_notes,
     leaders,
+    linked_folder_notes,
     read_history,
     repository_url,
 )
@@ -65,7 +66,10 @@ def collect_with_pages(root: Path, links: Links | None, workers: int | None = No
     catalog = Catalog(
         share.entries,
         leaders(share.entries, history),
-        inventory_notes(share.broken) + notes + history.notes,
+        inventory_notes(share.broken)
+        + linked_folder_notes(repo.linked_automation_dirs())
+        + notes
+        + history.notes,
         base_url,
         branch,
         [(check_id, documentation(check)) for check_id, check in CHECKS.items()],

@@ -10,6 +10,7 @@ This module only gathers; `build` decides where the work runs and renders the pa
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 from collections import Counter
@@ -20,6 +21,14 @@ from pathlib import Path
 
 from toolkit import changelog, git
 from toolkit.catalog.safe import LinkPolicy, render_markdown
+from toolkit.errors import ToolkitError
+from toolkit.files import (
+    LINK_HINT,
+    LinkedFile,
+    linked_part,
+    links_under,
+    read_contributor_text,
+)
 from toolkit.git import CommitInfo, VersionTag
 from toolkit.metadata import Automation
 from toolkit.versions import version_key
@@ -100,6 +109,40 @@ def inventory_notes(broken: list[str]) -> list[str]:
     ]
 
 
+def linked_folder_notes(links: list[Path]) -> list[str]:
+    """The note about links under `automations/`: never followed, so never published."""
+    return [
+        f"{LinkedFile(f'automations/{link.name}')}; it is left out of the catalog."
+        for link in links
+    ]
+
+
+def linked_docs(docs_dir: Path, sources: list[str]) -> list[str]:
+    """The files of `docs/` (paths relative to it) that are, or lie in, a symbolic link.
+
+    They are left out of the site: a page is published as what it is, never as what it
+    points at (a link could publish any file of the machine that builds the site).
+    """
+    return [src for src in sources if linked_part(docs_dir / src, docs_dir.parent) is not None]
+
+
+def refuse_linked_docs_folders(docs_dir: Path) -> None:
+    """Stop the build when `docs/` is, or holds, a link to a folder.
+
+    MkDocs follows such links while it lists the pages, before any plugin sees them, so
+    a link to `/` would have it walk (and publish) the whole machine; a linked file is only
+    left out, but a linked folder must fail the build.
+    """
+    folders = [link for link in links_under(docs_dir) if link.is_dir()]
+    if folders:
+        shown = _shown_from(docs_dir.parent, folders[0])
+        raise ToolkitError(str(LinkedFile(shown)), LINK_HINT)
+
+
+def _shown_from(root: Path, path: Path) -> str:
+    return Path(os.path.relpath(path, root)).as_posix()
+
+
 def repository_url(config: Mapping[str, object], notes: list[str]) -> str | None:
     """The repository's https URL from `[tool.autokit]`, or None and a note saying why."""
     url = config.get("repository_url")
@@ -144,11 +187,11 @@ def entry_of(automation: Automation, history: History, blob_url: str | None) -> 
     folder = f"automations/{automation.name}"
     links = LinkPolicy(automation.folder, folder, blob_url)
     notes: list[str] = []
-    readme = _read_text(automation.folder / "README.md")
+    readme = _read_text(automation.folder / "README.md", notes)
     readme_html = render_markdown(readme, links) if readme and readme.strip() else None
-    if readme_html is None:
+    if readme_html is None and not notes:  # a note already says why there is none
         notes.append("It has no README.md.")
-    changes = _changelog_html(_read_text(automation.folder / "CHANGELOG.md") or "", links)
+    changes = _changelog_html(_read_text(automation.folder / "CHANGELOG.md", notes) or "", links)
     if not changes:
         notes.append("Its CHANGELOG.md has no `## <version>` sections.")
     if links.dropped:
@@ -168,9 +211,16 @@ def entry_of(automation: Automation, history: History, blob_url: str | None) -> 
     )
 
 
-def _read_text(path: Path) -> str | None:
+def _read_text(path: Path, notes: list[str]) -> str | None:
+    """A file of the automation's folder, or None when it is missing, unreadable or a
+    symbolic link. A link is never followed (it could point at any file of the machine
+    that builds the site) and the page says why it shows nothing in its place."""
+    root = path.parent.parent.parent  # automations/<name>/<file>: the repository
     try:
-        return path.read_text(encoding="utf-8", errors="replace")
+        return read_contributor_text(path, root)
+    except LinkedFile as link:
+        notes.append(f"{link.message}; it is left out of the catalog.")
+        return None
     except OSError:
         return None
 

@@ -24,7 +24,8 @@ from mkdocs.structure.pages import Page
 from toolkit.catalog import pages
 from toolkit.catalog.build import collect_with_pages
 from toolkit.catalog.data import catalog_json
-from toolkit.catalog.model import Catalog
+from toolkit.catalog.model import Catalog, linked_docs, refuse_linked_docs_folders
+from toolkit.files import LinkedFile
 
 if TYPE_CHECKING:  # the live-reload server (and watchdog) load only for `serve`
     from mkdocs.livereload import LiveReloadServer
@@ -49,6 +50,7 @@ class CatalogPlugin(BasePlugin[CatalogConfig]):  # type: ignore[no-untyped-call]
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         root = Path(self.config.repository or Path(config.config_file_path).parent)
         self.links = pages.Links(bool(config.use_directory_urls))
+        refuse_linked_docs_folders(Path(config.docs_dir))  # before MkDocs walks into them
         built = collect_with_pages(root.resolve(), self.links)
         self.catalog, self.prerendered = built.catalog, built.pages
         for note in self.catalog.notes:
@@ -60,6 +62,9 @@ class CatalogPlugin(BasePlugin[CatalogConfig]):  # type: ignore[no-untyped-call]
 
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
         assert self.catalog is not None
+        for src in linked_docs(Path(config.docs_dir), [f.src_uri for f in files if f.abs_src_path]):
+            files.remove(files.src_uris[src])  # never published: see `linked_docs`
+            log.info("catalog: %s; it is left out of the site", LinkedFile(f"docs/{src}"))
         generated = pages.generate(self.catalog, self.links, prerendered=self.prerendered)
         self.generated = set()
         if files.get_file_from_path(pages.HOME) is None:

@@ -27,6 +27,7 @@ from toolkit.checks import (
     owners,
     pinned_requirements,
     schedule_sync,
+    symlinks,
     version_bump,
     workflow_safety,
 )
@@ -59,6 +60,7 @@ CHECKS: dict[str, Check] = {
     "file-size": file_size,
     "schedule-sync": schedule_sync,
     "workflow-safety": workflow_safety,
+    "symlinks": symlinks,
 }
 
 

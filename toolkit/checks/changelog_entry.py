@@ -26,9 +26,10 @@ def check(ctx: PolicyContext) -> list[Finding]:
     for name in ctx.names:
         version = (ctx.data(name) or {}).get("version")
         changelog = ctx.folder(name) / "CHANGELOG.md"
-        if not isinstance(version, str) or not parse_version(version) or not changelog.is_file():
-            continue  # metadata-schema / folder-layout report these
-        text = changelog.read_bytes().decode("utf-8", errors="replace")
+        raw = ctx.read(changelog)
+        if not isinstance(version, str) or not parse_version(version) or raw is None:
+            continue  # metadata-schema / folder-layout / symlinks report these
+        text = raw.decode("utf-8", errors="replace")
         if section(text, version) is None:
             findings.append(
                 ctx.finding(

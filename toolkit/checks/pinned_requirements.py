@@ -72,10 +72,11 @@ def _requirement_problem(requirement: object, seen: set[str]) -> tuple[str, str]
 
 def _test_requirements(ctx: PolicyContext, name: str) -> list[Finding]:
     path = ctx.folder(name) / "tests" / "requirements.txt"
-    if not path.is_file():
+    content = ctx.read(path)
+    if content is None:
         return []
     findings = []
-    text = path.read_bytes().decode("utf-8", errors="replace")
+    text = content.decode("utf-8", errors="replace")
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.split("#", 1)[0].strip()
         if line and not re.match(PINNED_REQUIREMENT, line):

@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from toolkit.errors import ToolkitError
+from toolkit.files import LINK_HINT, LinkedFile, read_contributor_text
 from toolkit.metadata import METADATA_FILE, OWNER, RUNTIMES, SCHEMA, SLUG, content_problems
 from toolkit.metadata.yamlfile import parse_mapping
 from toolkit.repo import Repository, repository_from_args
@@ -171,7 +172,11 @@ def render(folder: Path, values: Mapping[str, str]) -> dict[str, str]:
     files: dict[str, str] = {}
     for path in sorted(folder.rglob(f"*{TEMPLATE_SUFFIX}")):
         relative = path.relative_to(folder).as_posix().removesuffix(TEMPLATE_SUFFIX)
-        template = env.from_string(path.read_text(encoding="utf-8"))
+        try:  # templates/ is a contributor folder: a link is never followed
+            text = read_contributor_text(path, folder)
+        except LinkedFile as link:
+            raise ToolkitError(f"{folder}: template {link}", LINK_HINT) from None
+        template = env.from_string(text)
         files[relative] = template.render(**values)
     return files
 

@@ -19,6 +19,7 @@ from toolkit import git
 from toolkit.changelog import section
 from toolkit.commands.valid_inventory import load_valid_inventory
 from toolkit.errors import ToolkitError
+from toolkit.files import LinkedFile, read_contributor_text
 from toolkit.inventory import load_inventory
 from toolkit.metadata import Automation
 from toolkit.policy import policy_config
@@ -143,7 +144,12 @@ def plan_tags(repo: Repository) -> list[PlannedTag]:
 def _release_notes(automation: Automation) -> str | None:
     """The CHANGELOG section of the automation's current version, if it has one."""
     changelog = automation.folder / "CHANGELOG.md"
-    text = changelog.read_text(encoding="utf-8", errors="replace") if changelog.is_file() else ""
+    try:  # a link is refused: its target would become the tag's message
+        text = read_contributor_text(changelog, automation.folder.parent.parent)
+    except LinkedFile:
+        raise
+    except OSError:
+        text = ""
     return section(text, automation.version)
 
 
@@ -154,7 +160,10 @@ def _plan(automation: Automation, tags: list[git.VersionTag]) -> PlannedTag | st
             f"{automation.name}: version {automation.version} is lower than the released "
             f"{tags[-1].version}"
         )
-    notes = _release_notes(automation)
+    try:
+        notes = _release_notes(automation)
+    except LinkedFile as link:
+        return f"{automation.name}: {link}"
     if notes is None:
         return f"{automation.name}: CHANGELOG.md has no '## {automation.version}' section"
     message = f"{automation.name} {automation.version}\n\n{notes}\n".rstrip() + "\n"

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from toolkit.commands.formats import add_format_argument
 from toolkit.errors import ToolkitError
+from toolkit.files import read_contributor_file
 from toolkit.inventory import load_inventory, warn_about_invalid
 from toolkit.metadata import Automation
 from toolkit.repo import repository_from_args
@@ -93,11 +94,12 @@ def _searchable(automation: Automation) -> dict[str, str]:
 
 
 def _readme(automation: Automation) -> str:
-    try:
-        with (automation.folder / "README.md").open(encoding="utf-8", errors="replace") as file:
-            return file.read(README_LIMIT).lower()
+    readme = automation.folder / "README.md"
+    try:  # a symbolic link reads as no README (LinkedFile is an OSError)
+        raw = read_contributor_file(readme, automation.folder.parent.parent, README_LIMIT)
     except OSError:
         return ""
+    return raw.decode("utf-8", errors="replace").lower()
 
 
 def _json_row(match: Match, folder: str) -> dict[str, object]:

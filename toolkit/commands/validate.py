@@ -32,8 +32,10 @@ def run(args: argparse.Namespace) -> int:
 def validate(repo: Repository, paths: list[Path], output_format: str = "text") -> int:
     from toolkit.inventory import load_inventory
 
-    folders = (automation_folders(repo, paths) if paths else None) or repo.automation_dirs()
-    findings = load_inventory(repo, folders).findings
+    chosen = automation_folders(repo, paths) if paths else None
+    # None: every automation, and the links under automations/ reported as such
+    findings = load_inventory(repo, chosen).findings
+    folders = repo.automation_dirs() if chosen is None else chosen
     if output_format == "json":
         print(render_json(findings, checked=len(folders)))
     elif output_format == "github":

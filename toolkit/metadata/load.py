@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.errors import ToolkitError
+from toolkit.files import LINK_HINT, LinkedFile, refuse_links
 from toolkit.findings import ERROR, Finding
 from toolkit.metadata.model import Automation, automation_from_data
 from toolkit.metadata.problems import Problem, field_label
@@ -56,7 +57,10 @@ def check_file(
     root = root or folder.parent.parent
     display = display_path(path, root)
     try:
+        refuse_links(path, root)  # also when `raw` was read by the caller
         raw = read_bytes(path) if raw is None else raw
+    except LinkedFile as error:
+        return [Finding(display, None, None, CHECK_ID, ERROR, error.message, LINK_HINT)], None
     except YamlProblem as problem:
         return [_yaml_finding(display, problem)], None
     except OSError as error:
@@ -66,7 +70,7 @@ def check_file(
     if data is None:
         return list(findings), None
     try:
-        folder_problems = filesystem_problems(data, folder, root)
+        folder_problems = filesystem_problems(data, folder)
     except OSError as error:
         folder_problems = [Problem(("entrypoint",), f"cannot be checked: {error}", None)]
     findings = list(findings) + to_findings(folder_problems, decode(raw), display)

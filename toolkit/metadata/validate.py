@@ -19,6 +19,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, ClassVar
 
 from toolkit import cron
+from toolkit.files import LINK_HINT, LINK_REASON, linked_part
 from toolkit.metadata.problems import Problem
 from toolkit.metadata.schema import SCHEMA
 from toolkit.metadata.values import input_value_problem, loose_spec
@@ -165,7 +166,7 @@ def _example_problems(
     return problems
 
 
-def filesystem_problems(data: Mapping[str, object], folder: Path, root: Path) -> list[Problem]:
+def filesystem_problems(data: Mapping[str, object], folder: Path) -> list[Problem]:
     """Problems that depend on the folder, not the file: its name and the entrypoint file."""
     problems: list[Problem] = []
     name = data.get("name")
@@ -173,7 +174,7 @@ def filesystem_problems(data: Mapping[str, object], folder: Path, root: Path) ->
         problems.append(_name_problem(name, folder))
     entrypoint = data.get("entrypoint")
     if isinstance(entrypoint, str) and entrypoint:
-        problem = _entrypoint_problem(folder, entrypoint, root)
+        problem = _entrypoint_problem(folder, entrypoint)
         if problem:
             problems.append(Problem(("entrypoint",), problem[0], problem[1]))
     return problems
@@ -197,7 +198,7 @@ def _name_problem(name: str, folder: Path) -> Problem:
     )
 
 
-def _entrypoint_problem(folder: Path, entrypoint: str, root: Path) -> tuple[str, str] | None:
+def _entrypoint_problem(folder: Path, entrypoint: str) -> tuple[str, str] | None:
     pure = PurePosixPath(entrypoint)
     if pure.is_absolute() or ".." in pure.parts:
         return None  # reported by the schema
@@ -208,18 +209,13 @@ def _entrypoint_problem(folder: Path, entrypoint: str, root: Path) -> tuple[str,
         info = None
     if info is not None and stat.S_ISREG(info.st_mode) and "/" not in entrypoint:
         return None  # the common case, settled with one system call
-    if info is not None and not _inside(os.path.realpath(candidate), os.path.realpath(root)):
-        return (
-            f"'{entrypoint}' is a symlink leading outside the repository",
-            "commit the file itself instead of a link to it",
-        )
+    link = linked_part(Path(candidate), folder)  # the file, or a folder on the way to it
+    if link is not None:
+        shown = PurePosixPath(os.path.relpath(link, folder)).as_posix()
+        return (f"'{shown}' is a symbolic link; {LINK_REASON}", LINK_HINT)
     if not os.path.isfile(candidate):
         return (
             f"'{entrypoint}' does not exist in {folder.name}/",
             "create the file or correct the path",
         )
     return None
-
-
-def _inside(path: str, folder: str) -> bool:
-    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)

@@ -21,7 +21,7 @@ from typing import Any
 
 from toolkit import codeowners, git
 from toolkit.config import PolicyConfig
-from toolkit.files import walk_files
+from toolkit.files import linked_part, read_contributor_file, walk_files
 from toolkit.findings import ERROR, Finding
 from toolkit.inventory import Inventory, load_inventory
 from toolkit.metadata import METADATA_FILE, Automation
@@ -141,8 +141,8 @@ class PolicyContext:
         return {name: self._read_metadata(name) for name in self.names}
 
     def _read_metadata(self, name: str) -> bytes | None:
-        try:
-            return (self.folder(name) / METADATA_FILE).read_bytes()
+        try:  # a link reads as missing; metadata-schema and symlinks report it
+            return read_contributor_file(self.folder(name) / METADATA_FILE, self.root)
         except OSError:
             return None
 
@@ -168,8 +168,16 @@ class PolicyContext:
         """The automation's files to scan: those changed, or every file with --all."""
         if self.scope.changes is not None:
             paths = [self.root / p for p in self.scope.changed_paths(name)]
-            return [p for p in paths if p.is_file() and not p.is_symlink()]
+            return [p for p in paths if linked_part(p, self.root) is None and p.is_file()]
         return walk_files(self.folder(name))
+
+    def read(self, path: Path) -> bytes | None:
+        """A contributor file's bytes; None when it is missing, unreadable or a symbolic link
+        (never followed: the symlinks check reports it)."""
+        try:
+            return read_contributor_file(path, self.root)
+        except OSError:
+            return None
 
     def every_file(self, name: str) -> list[Path]:
         """Every file of the automation, changed or not (caches and links left out)."""

@@ -18,6 +18,7 @@ argv and environment), `process` (supervision), `record` (run folder and history
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -28,6 +29,7 @@ from typing import TextIO
 
 from toolkit.environments import Progress
 from toolkit.errors import ToolkitError
+from toolkit.files import LINK_HINT, LinkedFile, contributor_link
 from toolkit.history import open_history
 from toolkit.inputs import coerce_inputs
 from toolkit.repo import Repository
@@ -117,6 +119,9 @@ def run_automation(
     """
     target = load_target(repo, spec)
     automation = target.automation
+    if inputs_file is not None and (link := contributor_link(inputs_file, repo.root)):
+        shown = Path(os.path.relpath(link, repo.root)).as_posix()
+        raise ToolkitError(f"--inputs-file: {LinkedFile(shown)}", LINK_HINT)
     masker = Masker(available_secrets(automation, repo.root).values())
     with masked_errors(masker):
         raw = gather_inputs(automation, raw_inputs, inputs_file, example)

@@ -7,11 +7,20 @@ of the Git tag `NAME@VERSION`, materialized once per tree in the cache.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from toolkit.errors import ToolkitError
-from toolkit.git import materialize_tree, tree_id, version_tags, working_tree_state
+from toolkit.files import LINK_HINT, LinkedFile, links_under
+from toolkit.git import (
+    links_in_tree,
+    materialize_tree,
+    tree_id,
+    version_tags,
+    working_tree_state,
+)
 from toolkit.metadata import METADATA_FILE, SLUG, Automation, load_automation
 from toolkit.metadata.cache import load_valid
 from toolkit.paths import cache_home
@@ -60,8 +69,19 @@ def working_tree_target(repo: Repository, name: str) -> Target:
     if not (folder / METADATA_FILE).is_file():
         _raise_unknown(repo, name)
     automation = load_valid(repo.root, folder)  # validated once per content, then cached
+    refuse_linked_files(repo, folder)
     state = working_tree_state(repo.root, repo.relative(folder))
     return Target(automation, automation.version, False, state.commit, state.dirty)
+
+
+def refuse_linked_files(repo: Repository, folder: Path) -> None:
+    """Refuse to run or test a folder holding a symbolic link: the code or data it would
+    use could come from anywhere on this machine instead of what was reviewed."""
+    links = links_under(folder)
+    if links:
+        shown = Path(os.path.relpath(links[0], repo.root)).as_posix()
+        more = f" (and {len(links) - 1} more)" if len(links) > 1 else ""
+        raise ToolkitError(f"{LinkedFile(shown)}{more}; {folder.name} is not run", LINK_HINT)
 
 
 def _raise_unknown(repo: Repository, name: str) -> None:
@@ -91,6 +111,10 @@ def pinned_target(repo: Repository, name: str, version: str) -> Target:
             f"the tag {tag.tag} has no folder {folder_in_git}/",
             "the tag points at the wrong commit; ask the owner to re-tag it",
         )
+    links = links_in_tree(repo.root, tree)
+    if links:
+        shown = f"{folder_in_git}/{links[0]}"
+        raise ToolkitError(f"{tag.tag}: {LinkedFile(shown)}; it is not run", LINK_HINT)
     base = cache_home() / "versions" / tree
     materialize_tree(repo.root, tree, base / name)
     automation = load_automation(base / name / METADATA_FILE, base)

@@ -22,10 +22,12 @@ from pathlib import Path
 
 from toolkit.environments import Progress
 from toolkit.errors import ToolkitError
+from toolkit.files import read_contributor_text
 from toolkit.inventory import load_inventory
 from toolkit.metadata import Automation
 from toolkit.repo import Repository
 from toolkit.run import run_automation
+from toolkit.run.target import refuse_linked_files
 from toolkit.runtimes import runtime_of
 
 NO_TESTS_COLLECTED = 5  # pytest's exit code when it found no test
@@ -87,7 +89,9 @@ def test_requirements(folder: Path) -> list[str]:
         extras = ["pytest"]
     listed = folder / "tests" / "requirements.txt"
     if listed.is_file():
-        for raw in listed.read_text(encoding="utf-8", errors="replace").splitlines():
+        # run_pytest refused links first, so only the folder's own file is read here
+        text = read_contributor_text(listed, folder)
+        for raw in text.splitlines():
             line = raw.split("#", 1)[0].strip()
             if line:
                 extras.append(line)
@@ -98,6 +102,7 @@ def run_pytest(
     repo: Repository, automation: Automation, timeout: float, progress: Progress
 ) -> Outcome:
     tests = automation.folder / "tests"
+    refuse_linked_files(repo, automation.folder)  # test code and data are the folder's own
     if not tests.is_dir():
         return "no tests", "tests/ is missing", {}
     requirements = test_requirements(automation.folder)
