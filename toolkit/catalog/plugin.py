@@ -189,6 +189,9 @@ class CatalogPlugin(BasePlugin[CatalogConfig]):  # type: ignore[no-untyped-call]
         for folder in (root / "automations", root / "toolkit" / "checks"):
             if folder.is_dir():
                 server.watch(str(folder))
+        # The preview keeps the published site's policy, which refuses the inline script
+        # the live-reload server adds to every page (it differs on each request).
+        log.info("catalog: pages keep their Content-Security-Policy: reload them by hand")
         return server
 
 
