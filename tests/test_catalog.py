@@ -642,3 +642,21 @@ def test_long_department_and_owner_names_build_with_bounded_page_names(
         assert max(len(part) for part in src.split("/")) <= pages.SLUG_LIMIT, src
         (out / src).parent.mkdir(parents=True, exist_ok=True)
         (out / src).write_text(text, encoding="utf-8")  # no "File name too long"
+
+
+def test_title_from_a_hostile_heading_is_plain_text_wherever_the_theme_prints_it(
+    tmp_path: Path,
+) -> None:
+    """MkDocs strips only complete tags from the heading it takes as the title, and the
+    theme prints that title raw in the header and the navigation."""
+    root = _small_repo(tmp_path / "repo", tags=False)
+    build_tree(root, {"docs/guide.md": "# Guide <img src=x onerror=alert(1)//\n\nText.\n"})
+    code, site = _build(root)
+    assert code == 0
+    html = (site / "guide" / "index.html").read_text(encoding="utf-8")
+    # In <title> the text is never markup (the theme's striptags unescapes it there).
+    (title,) = re.findall(r"<title>(.*?)</title>", html)
+    assert title.startswith("Guide ")
+    elsewhere = _parsed(html.replace(title, ""))
+    assert not [(t, a) for t, a in elsewhere if any(name.startswith("on") for name in a)]
+    assert "Guide &lt;img src=x onerror=alert(1)//" in page(site, "guide")  # shown as text

@@ -120,8 +120,9 @@ class CatalogPlugin(BasePlugin[CatalogConfig]):  # type: ignore[no-untyped-call]
         if page.file.src_uri not in self.generated:
             html = sanitize_page(html)
             _plain_toc(page.toc)
-            if page.title is not None:
-                page.meta["title"] = plain_text(page.title)
+            title = page.title  # from the first heading: the theme prints it raw
+            if title is not None and plain_text(title) != title:
+                page.meta["title"] = plain_text(title)
         body = self.bodies.pop(page.file.src_uri, None)
         return html if body is None else html.replace(f"<p>{self.placeholder}</p>", body.strip(), 1)
 
