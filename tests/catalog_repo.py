@@ -18,6 +18,40 @@ PROJECT = Path(__file__).resolve().parents[1]
 
 # Opens a dialog only if escaping or sanitizing failed; the browser tests watch for one.
 XSS = '<script>alert(1)</script><img src=x onerror="alert(2)">'
+# An image the sanitizer keeps (https) and the Content-Security-Policy must keep from loading.
+REMOTE_IMAGE = "https://example.invalid/tracker.png"
+# A hand-written page under docs/ carrying every kind of markup a hostile contributor might
+# try, beside the Markdown features the site's own pages use, which must survive.
+HOSTILE_DOCS_PAGE = "hostile-page.md"
+HOSTILE_DOCS_TEXT = """---
+title: 'Hostile page </title><script>alert(11)</script>'
+description: '"><script>alert(12)</script>'
+---
+
+# Hostile page <img src=x onerror="alert(13)">
+
+Raw <b>bold</b> <script>alert(14)</script> <a href="javascript:alert(15)">js link</a>
+[md js](javascript:alert(16)) <img src="x" onerror="alert(17)"> <svg onload="alert(18)"></svg>
+<iframe src="javascript:alert(19)"></iframe> <span style="color:red" onclick="alert(20)">x</span>
+
+<div id="__config" data-md-component="search" markdown>fake theme parts</div>
+
+## Second section {: data-toc-label="<img src=x onerror=alert(21)>" onclick="alert(22)" }
+
+!!! note "A note"
+    Admonitions still render.
+
+| left | right |
+|------|-------|
+| one  | two   |
+
+```yaml
+key: value
+```
+
+See [Contributing](contributing.md), [the section](#second-section) and
+[a site](https://example.org/).
+"""
 
 
 def isolated_env(base: Path) -> dict[str, str]:
@@ -100,7 +134,8 @@ def hostile_files() -> dict[str, str]:
         f"# Readme\n\nReadable text {XSS}\n\n[js](javascript:alert(4)) "
         '<a href="jaVasCript:alert(5)" onclick="alert(6)">raw link</a> '
         '<iframe src="javascript:alert(7)"></iframe> <svg onload="alert(8)"></svg> '
-        "&lt;script&gt;entity&lt;/script&gt;\n"
+        "&lt;script&gt;entity&lt;/script&gt;\n\n"
+        f'<img src="{REMOTE_IMAGE}" alt="remote image">\n'
     )
     files["automations/hostile-text/CHANGELOG.md"] = (
         f"## 1.0.0\n\n- Changed {XSS} [x](javascript:alert(9))\n"
@@ -157,6 +192,7 @@ def build_catalog_repo(root: Path, env: dict[str, str]) -> Path:
     files = {**hostile_files(), **automation_files("bare-minimum", summary="Nothing more.")}
     files["automations/bare-minimum/CHANGELOG.md"] = ""
     files.pop("automations/bare-minimum/README.md")
+    files[f"docs/{HOSTILE_DOCS_PAGE}"] = HOSTILE_DOCS_TEXT
     build_tree(root, files)
     git_as(root, env, "Carol", "add", "-A")
     git_as(root, env, "Carol", "commit", "-qm", "two more", when="2026-03-01T10:00:00+00:00")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import dataclasses
+import hashlib
 import json
 import os
 import re
@@ -26,7 +29,7 @@ from catalog_repo import (
 )
 from helpers import automation_files, build_tree
 
-from toolkit.catalog import pages
+from toolkit.catalog import csp, pages
 from toolkit.catalog.build import collect
 from toolkit.cli import main
 
@@ -480,3 +483,180 @@ def test_departments_spelled_differently_share_one_page(tmp_path: Path) -> None:
     html = page(site, "departments/operations")
     assert html.count("<tr><td><a href=") == 3
     assert page(site, "departments").count("<tr><td><a href=") == 1
+
+
+# The confinement: hand-written pages sanitized, generated pages never replaced, a
+# Content-Security-Policy on every page, bounded page names.
+
+_POLICY = re.compile(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)">')
+
+
+def _policy(html: str) -> dict[str, list[str]]:
+    (policy,) = _POLICY.findall(html)
+    return {d.split()[0]: d.split()[1:] for d in policy.split("; ")}
+
+
+def _hash(script: str) -> str:
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    return f"'sha256-{digest}'"
+
+
+def test_every_page_allows_exactly_its_theme_scripts_and_nothing_remote(site: Path) -> None:
+    built = list(site.rglob("*.html"))
+    assert len(built) > 15
+    for path in built:
+        html = path.read_text(encoding="utf-8")
+        policy = _policy(html)
+        # Before the first script, so it governs every one.
+        assert html.index('http-equiv="Content-Security-Policy"') < html.index("<script"), path
+        assert policy["default-src"] == policy["style-src"] == ["'self'"], path
+        assert policy["img-src"] == policy["font-src"] == ["'self'", "data:"]
+        assert policy["object-src"] == ["'none'"] and policy["base-uri"] == ["'self'"]
+        assert policy["form-action"] == policy["worker-src"] == ["'self'"]
+        scripts = csp.inline_scripts(html)
+        assert len(scripts) == 3, path  # the theme's: storage helpers, palette, tabs
+        assert sorted(policy["script-src"]) == sorted(["'self'", *map(_hash, scripts)]), path
+        assert "fonts.googleapis" not in html and "fonts.gstatic" not in html
+        assert not re.search(r'<(?:link|script)[^>]+(?:href|src)="(?:https?:)?//', html), path
+
+
+def test_policy_is_the_same_whatever_the_page_holds(site: Path) -> None:
+    """Pages at the same depth get one policy: it comes from the theme, not the page."""
+    hostile = (site / "hostile-page" / "index.html").read_text(encoding="utf-8")
+    plain = (site / "contributing" / "index.html").read_text(encoding="utf-8")
+    assert _POLICY.findall(hostile) == _POLICY.findall(plain)
+
+
+def test_scripts_that_get_past_the_sanitizers_are_not_in_the_policy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the docs sanitizing switched off, the scripts of a hostile page reach the
+    HTML (the theme prints the front matter title raw), and the policy still leaves them
+    out: it is the theme's scripts that are hashed, never the page's."""
+    from toolkit.catalog import plugin
+
+    monkeypatch.setattr(plugin, "sanitize_page", lambda html: html)
+    monkeypatch.setattr(plugin, "_plain_meta", dict)
+    monkeypatch.setattr(plugin, "plain_text", lambda text: text)
+    root = build_catalog_repo(tmp_path / "repo", isolated_env(tmp_path))
+    code, site = _build(root)
+    assert code == 0
+    html = (site / "hostile-page" / "index.html").read_text(encoding="utf-8")
+    smuggled = [s for s in csp.inline_scripts(html) if "alert" in s]
+    assert {"alert(11)", "alert(14)"} <= set(smuggled)  # title and body
+    allowed = _policy(html)["script-src"]
+    assert not [s for s in smuggled if _hash(s) in allowed]
+    assert len(allowed) == 1 + len(csp.inline_scripts(html)) - len(smuggled)
+
+
+def test_hand_written_docs_page_is_sanitized_and_keeps_its_markdown(site: Path) -> None:
+    whole = (site / "hostile-page" / "index.html").read_text(encoding="utf-8")
+    html = page(site, "hostile-page")
+    tags = _parsed(html)
+    assert not [t for t, _ in tags if t in ("script", "iframe", "svg", "object", "embed")]
+    for tag, attrs in tags:
+        assert not [a for a in attrs if a.startswith(("on", "style", "data-"))], (tag, attrs)
+        assert attrs.get("id") != "__config"
+        for name in ("href", "src"):
+            assert not (attrs.get(name) or "").lower().startswith("javascript"), (tag, attrs)
+    for kept in (
+        '<h2 id="second-section">Second section<a class="headerlink" href="#second-section"',
+        '<div class="admonition note">\n<p class="admonition-title">A note</p>',
+        "<th>left</th>",
+        '<pre><code class="language-yaml">key: value',
+        '<a href="../contributing/" rel="noopener noreferrer">Contributing</a>',
+        '<a href="#second-section" rel="noopener noreferrer">the section</a>',
+        '<a href="https://example.org/" rel="noopener noreferrer">a site</a>',
+        "<b>bold</b>",
+    ):
+        assert kept in html, kept
+    # Front matter and headings the theme prints unescaped are plain text.
+    assert "<title>Hostile page  - Automation catalog</title>" in whole
+    assert '<meta name="description" content="&quot;&gt;">' in whole
+    assert "alert(" not in whole
+
+
+def test_shipped_docs_pages_render_with_their_markdown_features(site: Path) -> None:
+    admin = page(site, "administrators")
+    assert "<table>" in admin and "<td><code>ci.yml</code></td>" in admin
+    assert '<pre><code class="language-yaml">' in admin
+    assert re.search(r'<h2 id="[a-z-]+">[^<]+<a class="headerlink" href="#[a-z-]+"', admin)
+    home = page(site, "")
+    assert "<strong>4</strong> automations in the catalog" in home  # the generated block
+    assert "<h1" in home and 'href="contributing/"' in home
+
+
+@pytest.mark.parametrize(
+    ("docs_file", "replaced"),
+    [
+        ("automations/first-one/index.md", "the generated page automations/first-one/index.md"),
+        ("automations/first-one.md", "the generated page automations/first-one/index.md"),
+        ("owners/dana/index.html", None),
+        ("departments/index.md", "the generated page departments/index.md"),
+        ("catalog.json", "the generated page catalog.json"),
+        ("assets/images/favicon.png", "the theme's file assets/images/favicon.png"),
+    ],
+)
+def test_docs_file_in_the_place_of_a_generated_page_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], docs_file: str, replaced: str | None
+) -> None:
+    root = _small_repo(tmp_path / "repo", tags=False)
+    build_tree(root, {f"docs/{docs_file}": "# Mine\n\n<script>alert(1)</script>\n"})
+    code, site = _build(root)
+    err = capsys.readouterr().err
+    if replaced is None:  # no such owner page: an ordinary page
+        assert code == 0, err
+        return
+    assert code == 1
+    assert f"docs/{docs_file} would replace {replaced}" in err
+    assert "rename or remove the docs/ file" in err and "Traceback" not in err
+    assert not (site / "automations" / "first-one" / "index.html").exists()
+
+
+def test_long_department_and_owner_names_build_with_bounded_page_names(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Valid values up to their limits, and far longer ones given to the pages directly
+    (as if validate had been skipped), all make names the file system accepts."""
+    root = _small_repo(tmp_path / "repo", tags=False)
+    department, team = "Operations " * 8 + "north", "@example-shop/" + "platform-" * 9 + "x"
+    assert len(department) <= 100 and len(team) <= 100
+    build_tree(root, automation_files("long-names", department=department, owners=[team]))
+    build_tree(root, automation_files("too-long", department="Ops " * 80))  # left out
+    code, site = _build(root)
+    assert code == 0, capsys.readouterr().err
+    names = [p.name for p in site.rglob("*")]
+    assert max(len(n) for n in names) <= pages.SLUG_LIMIT
+    assert (site / pages.department_page(department).replace(".md", ".html")).exists()
+    assert (site / pages.owner_page(team).replace(".md", ".html")).exists()
+    assert not (site / "automations" / "too-long").exists()
+
+    catalog = collect(root)
+    entry = catalog.entries[0]
+    huge = dataclasses.replace(
+        entry.automation, department="D" * 300, owners=["@org/" + "t" * 300, "@x/" + "t" * 300]
+    )
+    catalog.entries.append(dataclasses.replace(entry, automation=huge))
+    out = tmp_path / "pages"
+    for src, text in pages.generate(catalog, pages.Links()).items():
+        assert max(len(part) for part in src.split("/")) <= pages.SLUG_LIMIT, src
+        (out / src).parent.mkdir(parents=True, exist_ok=True)
+        (out / src).write_text(text, encoding="utf-8")  # no "File name too long"
+
+
+def test_title_from_a_hostile_heading_is_plain_text_wherever_the_theme_prints_it(
+    tmp_path: Path,
+) -> None:
+    """MkDocs strips only complete tags from the heading it takes as the title, and the
+    theme prints that title raw in the header and the navigation."""
+    root = _small_repo(tmp_path / "repo", tags=False)
+    build_tree(root, {"docs/guide.md": "# Guide <img src=x onerror=alert(1)//\n\nText.\n"})
+    code, site = _build(root)
+    assert code == 0
+    html = (site / "guide" / "index.html").read_text(encoding="utf-8")
+    # In <title> the text is never markup (the theme's striptags unescapes it there).
+    (title,) = re.findall(r"<title>(.*?)</title>", html)
+    assert title.startswith("Guide ")
+    elsewhere = _parsed(html.replace(title, ""))
+    assert not [(t, a) for t, a in elsewhere if any(name.startswith("on") for name in a)]
+    assert "Guide &lt;img src=x onerror=alert(1)//" in page(site, "guide")  # shown as text

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from catalog_repo import XSS, build_catalog_site
+from catalog_repo import REMOTE_IMAGE, XSS, build_catalog_site
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -45,6 +45,29 @@ INJECTED = """() => {
 }"""
 
 
+# Records what the page's Content-Security-Policy refused; installed by the browser (not
+# an inline script of the page, so the policy does not apply to it).
+VIOLATIONS = """
+window.__violations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__violations.push(event.effectiveDirective + " " + event.blockedURI);
+});
+"""
+SMUGGLED_PAGE = "/automations/smuggled/"  # as deep as an automation page: same policy
+
+
+def smuggle_script(site: Path) -> None:
+    """A copy of an automation page with an inline script put into its content after the
+    build, as if it had got past every sanitizer: the policy alone must stop it."""
+    html = (site / "automations" / "invoice-reminders" / "index.html").read_text("utf-8")
+    article = '<article class="md-content__inner md-typeset">'
+    script = "<script>window.__smuggled = true; alert(31)</script>"
+    assert article in html
+    html = html.replace(article, article + script, 1)
+    (site / "automations" / "smuggled").mkdir()
+    (site / "automations" / "smuggled" / "index.html").write_text(html, encoding="utf-8")
+
+
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -53,7 +76,8 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     base = tmp_path_factory.mktemp("catalog-browser")
-    build_catalog_site(base)
+    site = build_catalog_site(base)
+    smuggle_script(site)
     handler = functools.partial(_QuietHandler, directory=str(base / "site"))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -78,9 +102,29 @@ def browser() -> Iterator[Any]:
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
     context = browser.new_context()
+    context.add_init_script(VIOLATIONS)
     tab = context.new_page()
     tab.dialogs = []
     tab.on("dialog", lambda dialog: (tab.dialogs.append(dialog.message), dialog.dismiss()))
+    tab.console_problems = []
+    tab.on(
+        "console",
+        lambda message: (
+            tab.console_problems.append(message.text)
+            if message.type in ("error", "warning")
+            else None
+        ),
+    )
+    tab.remote_requests = []
+
+    def only_loopback(route: Any) -> None:
+        if route.request.url.startswith("http://127.0.0.1:"):
+            route.continue_()
+        else:  # nothing leaves the machine, and the test sees that it was asked for
+            tab.remote_requests.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_loopback)
     yield tab
     context.close()
 
@@ -167,3 +211,48 @@ def test_hostile_text_in_search_results_runs_nothing(page: Any, base_url: str) -
     assert "<script>alert(1)</script>" in results.first.inner_text()
     assert page.evaluate(INJECTED) == []
     assert page.dialogs == []
+
+
+@pytest.mark.parametrize("path", ["/", "/automations/invoice-reminders/", "/contributing/"])
+def test_normal_pages_run_the_theme_with_no_policy_violation(
+    page: Any, base_url: str, path: str
+) -> None:
+    page.goto(base_url + path)
+    page.wait_for_load_state("networkidle")
+    assert page.evaluate("typeof __md_get") == "function"  # the theme's inline script ran
+    assert page.evaluate("typeof document$") == "object"  # and its bundle
+    page.click("input.md-search__input")  # search runs in a web worker: allowed too
+    page.keyboard.type("overdue")
+    page.locator(".md-search-result__item").first.wait_for(timeout=10_000)
+    assert page.evaluate("window.__violations") == []
+    assert page.console_problems == []
+    assert page.remote_requests == []
+
+
+def test_remote_image_in_a_readme_does_not_load(page: Any, base_url: str) -> None:
+    page.goto(base_url + "/automations/hostile-text/")
+    page.wait_for_load_state("networkidle")
+    image = page.locator(f".ak-readme img[src='{REMOTE_IMAGE}']")
+    assert image.count() == 1  # the sanitizer keeps https images; the policy stops them
+    assert page.evaluate("(img) => img.naturalWidth", image.element_handle()) == 0
+    assert page.remote_requests == []  # the browser never even asked
+    assert f"img-src {REMOTE_IMAGE}" in page.evaluate("window.__violations")
+
+
+def test_inline_script_smuggled_into_a_page_does_not_run(page: Any, base_url: str) -> None:
+    page.goto(base_url + SMUGGLED_PAGE)
+    page.wait_for_load_state("networkidle")
+    assert page.evaluate("window.__smuggled") is None
+    assert page.dialogs == []
+    assert page.evaluate("window.__violations") == ["script-src-elem inline"]
+    assert page.evaluate("typeof __md_get") == "function"  # the theme's scripts still run
+    results = search(page, base_url, "overdue")  # and so does search
+    assert "Invoice reminders" in results.first.inner_text()
+
+
+def test_hostile_docs_page_runs_nothing(page: Any, base_url: str) -> None:
+    page.goto(base_url + "/hostile-page/")
+    page.wait_for_load_state("networkidle")
+    assert page.dialogs == []
+    assert page.evaluate("window.__violations") == []  # nothing was even there to refuse
+    assert page.inner_text(".md-content .admonition-title") == "A note"

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from toolkit import cron
-from toolkit.catalog.pages import Links
-from toolkit.catalog.safe import LinkPolicy, render_markdown, sanitize
+from toolkit.catalog import pages
+from toolkit.catalog.pages import SLUG_LIMIT, Links, bounded_slug
+from toolkit.catalog.safe import LinkPolicy, plain_text, render_markdown, sanitize, sanitize_page
 from toolkit.commandline import run_command
 from toolkit.metadata import Example
 
@@ -152,3 +153,65 @@ def test_templates_are_sandboxed() -> None:
 
     with pytest.raises(SecurityError):
         _environment().from_string("{{ f.__globals__ }}").render(f=test_templates_are_sandboxed)
+
+
+def test_long_values_make_bounded_stable_and_distinct_page_names() -> None:
+    long_a, long_b = "Operations " * 30 + "north", "Operations " * 30 + "south"
+    slug_a, slug_b = pages.department_slug(long_a), pages.department_slug(long_b)
+    assert len(slug_a) == len(slug_b) == SLUG_LIMIT
+    assert slug_a != slug_b  # same first 60 characters, different hash
+    assert slug_a == pages.department_slug(long_a)  # stable from build to build
+    assert pages.department_slug(long_a.upper()) == slug_a  # spellings still share a page
+    assert pages.department_slug("Finance & Legal") == "finance-legal"  # short: unchanged
+    assert pages.owner_slug("@example-shop/finance") == "example-shop--finance"
+    team = pages.owner_slug("@shop/" + "t" * 300)
+    assert len(team) == SLUG_LIMIT and team.startswith("shop--ttt")
+
+
+@pytest.mark.parametrize("value", ["..", "../../etc", "a/../../b", "\n", "@/", "x" * 5000])
+def test_no_value_makes_a_name_outside_its_folder(value: str) -> None:
+    for slug in (bounded_slug(value, "fallback"), pages.owner_slug(value)):
+        assert 0 < len(slug) <= SLUG_LIMIT
+        assert "/" not in slug and not slug.startswith(".") and slug not in (".", "..")
+    assert pages.department_page(value).count("/") == 2
+    assert pages.owner_page(value).count("/") == 2
+
+
+def test_hand_written_page_html_keeps_site_features_and_loses_anything_active() -> None:
+    html = (
+        '<h2 id="usage">Usage<a class="headerlink" href="#usage" title="Permanent link">'
+        '</a></h2><div class="admonition note"><p class="admonition-title">Note</p></div>'
+        '<table><tr><th align="left">a</th></tr></table><pre><code class="language-yaml">'
+        'k: v</code></pre><a href="../contributing/">c</a><a href="mailto:x@example.org">m</a>'
+        '<p id="__config" style="color:red" onclick="alert(1)" data-md-component="search">'
+        '<a href="javascript:alert(2)">j</a><a href="//evil.example/">e</a></p>'
+        "<script>alert(3)</script><iframe src=x></iframe>"
+    )
+    clean = sanitize_page(html)
+    for kept in (
+        '<h2 id="usage">',
+        'class="headerlink" href="#usage"',
+        '<div class="admonition note"><p class="admonition-title">',
+        '<th align="left">',
+        '<code class="language-yaml">',
+        'href="../contributing/"',
+        'href="mailto:x@example.org"',
+    ):
+        assert kept in clean, kept
+    for gone in (
+        "__config",
+        "style",
+        "onclick",
+        "data-md",
+        "javascript",
+        "evil",
+        "script",
+        "iframe",
+    ):
+        assert gone not in clean, gone
+
+
+def test_plain_text_is_safe_in_text_and_in_attribute_values() -> None:
+    assert plain_text('Tom &amp; Jerry"><script>alert(1)</script>') == "Tom &amp; Jerry&quot;&gt;"
+    assert plain_text("a <img src=x onerror=alert(1)// b") == "a "
+    assert plain_text("1 < 2") == "1 &lt; 2"

@@ -251,3 +251,30 @@ def test_load_valid_reports_every_problem_and_checks_the_folder_every_time(
     )
     with pytest.raises(ToolkitError, match=r"owners\[0\]: 'alice' must be a GitHub handle"):
         load_valid(root, folder)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "hint"),
+    [
+        ("department", "Operations " * 27 + "and more", "short name"),
+        ("owners", ["@example-shop/" + "team-" * 58], "'@org/team'"),
+    ],
+)
+def test_values_that_become_page_names_have_a_length_limit(make_repo, cli, field, value, hint):
+    """The catalog makes file names of these; 300 characters would stop its build."""
+    files = automation_files("greeter")
+    files["automations/greeter/automation.yaml"] = yaml.safe_dump(
+        metadata("greeter", **{field: value}), sort_keys=False
+    )
+    root = make_repo(files)
+    result = cli("validate", "--repo", str(root))
+    assert result.code == 1
+    (line,) = [x for x in result.out.splitlines() if "over the limit" in x]
+    assert line.startswith("automations/greeter/automation.yaml:")
+    assert "characters long, over the limit of 100" in line and hint in line
+    text = files["automations/greeter/automation.yaml"]
+    expected_line = next(
+        i for i, x in enumerate(text.splitlines(), 1) if "Operations" in x or "team-" in x
+    )
+    assert line.split(":")[1] == str(expected_line)
+    assert "Traceback" not in result.out + result.err

@@ -9,6 +9,7 @@ README text only.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import posixpath
 import re
@@ -55,13 +56,33 @@ def owner_page(owner: str) -> str:
     return f"owners/{owner_slug(owner)}/index.md"
 
 
+SLUG_LIMIT = 60  # characters of a file or URL name made from a metadata value
+_SLUG_HASH = 8  # hex digits of the hash that ends a cut slug
+
+
 def department_slug(department: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", department.lower()).strip("-") or "department"
+    return bounded_slug(re.sub(r"[^a-z0-9]+", "-", department.lower()), "department")
 
 
 def owner_slug(owner: str) -> str:
     # GitHub names never hold "--", so "org--team" cannot clash with a user.
-    return owner.lstrip("@").lower().replace("/", "--")
+    return bounded_slug(owner.lstrip("@").lower().replace("/", "--"), "owner")
+
+
+def bounded_slug(text: str, fallback: str) -> str:
+    """A file and URL name made from a metadata value: the one place such names are made.
+
+    Characters other than a-z, 0-9, '.', '_' and '-' become '-', and no name starts or
+    ends with '.' or '-' (so none is '..'). A name longer than SLUG_LIMIT is cut and ends
+    with a hash of the whole name, so it is stable and distinct names stay distinct.
+    """
+    slug = re.sub(r"[^a-z0-9._-]+", "-", text.lower()).strip(".-")
+    if not slug:
+        return fallback
+    if len(slug) <= SLUG_LIMIT:
+        return slug
+    digest = hashlib.sha256(slug.encode("utf-8")).hexdigest()[:_SLUG_HASH]
+    return slug[: SLUG_LIMIT - _SLUG_HASH - 1].rstrip(".-") + "-" + digest
 
 
 def github_url(owner: str) -> str:

@@ -4,31 +4,45 @@ So plain `mkdocs build --strict` and `mkdocs serve` build the catalog, and gener
 never live in the repository. Only the index pages belong in `nav`; automation,
 department and owner pages are reached through them and through search, because
 material renders the whole navigation into every page (quadratic in the page count).
+
+It also confines the site: hand-written pages under `docs/` are sanitized like READMEs
+(their metadata and headings too, which the theme prints unescaped), a `docs/` file may
+not replace a generated page or a theme file, and every page carries the
+Content-Security-Policy of `csp` in the theme override (`theme/main.html`).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from mkdocs.config import config_options
 from mkdocs.config.base import Config
 from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
+from mkdocs.structure.toc import AnchorLink
 
-from toolkit.catalog import pages
+from toolkit.catalog import csp, pages
 from toolkit.catalog.build import collect_with_pages
 from toolkit.catalog.data import catalog_json
 from toolkit.catalog.model import Catalog, linked_docs, refuse_linked_docs_folders
+from toolkit.catalog.safe import plain_text, sanitize_page
 from toolkit.files import LinkedFile
 
 if TYPE_CHECKING:  # the live-reload server (and watchdog) load only for `serve`
+    from jinja2 import Environment
     from mkdocs.livereload import LiveReloadServer
+
+THEME_OVERRIDE = Path(__file__).parent / "theme"
+OWN_OUTPUTS = ("catalog.json",)  # files on_post_build writes into the site
 
 log = logging.getLogger("mkdocs.plugins.autokit-catalog")
 
@@ -46,8 +60,17 @@ class CatalogPlugin(BasePlugin[CatalogConfig]):  # type: ignore[no-untyped-call]
         self.placeholder = f"autokit-page-{secrets.token_hex(8)}"  # no page text can hold it
         self.generated: set[str] = set()  # source paths of the pages this plugin added
         self.bodies: dict[str, str] = {}  # page source path -> its HTML, until rendered
+        self.csp_marker = f"autokit-csp-{secrets.token_hex(8)}"  # filled in after rendering
+        self.env: Environment | None = None
+        self.policies: dict[tuple[str, str], str] = {}  # (template, base URL) -> policy
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        # The override comes first, before any custom_dir: the policy is not optional.
+        config.theme.dirs.insert(0, str(THEME_OVERRIDE))
+        if config.theme.get("font") is not False:
+            log.info("catalog: theme.font is turned off: the site loads nothing remote")
+            config.theme["font"] = False
+        self.policies = {}
         root = Path(self.config.repository or Path(config.config_file_path).parent)
         self.links = pages.Links(bool(config.use_directory_urls))
         refuse_linked_docs_folders(Path(config.docs_dir))  # before MkDocs walks into them
@@ -69,13 +92,13 @@ class CatalogPlugin(BasePlugin[CatalogConfig]):  # type: ignore[no-untyped-call]
         self.generated = set()
         if files.get_file_from_path(pages.HOME) is None:
             generated[pages.HOME] = "# Automation catalog\n\n" + pages.HOME_MARKER + "\n"
-        for src, content in generated.items():
-            if files.get_file_from_path(src) is not None:
-                log.info("catalog: docs/%s is hand-written; not generating it", src)
-                continue
+        added = [File.generated(config, src, content=content) for src, content in generated.items()]
+        _refuse_replacements(files, added, config)
+        for file in added:
+            src = file.src_uri
             in_nav = src in pages.INDEX_PAGES or src == pages.HOME
-            inclusion = InclusionLevel.UNDEFINED if in_nav else InclusionLevel.NOT_IN_NAV
-            files.append(File.generated(config, src, content=content, inclusion=inclusion))
+            file.inclusion = InclusionLevel.UNDEFINED if in_nav else InclusionLevel.NOT_IN_NAV
+            files.append(file)
             self.generated.add(src)
         return files
 
@@ -89,15 +112,76 @@ class CatalogPlugin(BasePlugin[CatalogConfig]):  # type: ignore[no-untyped-call]
             # and the HTML goes back in after Markdown.
             self.bodies[page.file.src_uri] = markdown
             return self.placeholder
+        if page.file.src_uri not in self.generated:
+            page.meta = _plain_meta(page.meta)  # the theme prints title, description... raw
         if page.file.src_uri == pages.HOME and pages.HOME_MARKER in markdown:
+            # The generated block goes in after the hand-written page is sanitized.
             assert self.catalog is not None
-            block = pages.home_block(self.catalog, self.links)
-            markdown = markdown.replace(pages.HOME_MARKER, block)
+            self.bodies[pages.HOME] = pages.home_block(self.catalog, self.links)
+            markdown = markdown.replace(pages.HOME_MARKER, f"\n\n{self.placeholder}\n\n", 1)
         return markdown
 
     def on_page_content(self, html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+        if page.file.src_uri not in self.generated:
+            html = sanitize_page(html)
+            _plain_toc(page.toc)
+            title = page.title  # from the first heading: the theme prints it raw
+            if title is not None and plain_text(title) != title:
+                page.meta["title"] = plain_text(title)
         body = self.bodies.pop(page.file.src_uri, None)
         return html if body is None else html.replace(f"<p>{self.placeholder}</p>", body.strip(), 1)
+
+    def on_env(self, env: Environment, config: MkDocsConfig, files: Files) -> Environment:
+        env.globals["autokit_csp"] = self.csp_marker
+        self.env = env
+        return env
+
+    def on_post_page(self, output: str, page: Page, config: MkDocsConfig) -> str:
+        template = str(page.meta.get("template", "main.html"))
+        base_url = _relative_url(".", page.url)
+        key = (template, base_url)
+        if key not in self.policies:
+            self.policies[key] = csp.policy(
+                csp.inline_scripts(self._empty_page(page, template, config))
+            )
+        return self._with_policy(output, self.policies[key], f"page {page.file.src_uri}")
+
+    def on_post_template(
+        self, output_content: str, template_name: str, config: MkDocsConfig
+    ) -> str:
+        if not template_name.endswith(".html"):
+            return output_content  # sitemap.xml
+        from mkdocs.commands.build import get_context
+        from mkdocs.structure.nav import Navigation
+
+        assert self.env is not None
+        # As MkDocs renders the error page: absolute URLs from the site's root path.
+        base_url = urlsplit(config.site_url or "/").path
+        context = get_context(Navigation([], []), [], config, base_url=base_url)
+        empty = self.env.get_template(template_name).render(context)
+        policy = csp.policy(csp.inline_scripts(empty))
+        return self._with_policy(output_content, policy, f"template {template_name}")
+
+    def _empty_page(self, page: Page, template: str, config: MkDocsConfig) -> str:
+        """The theme around `page` with no content, metadata or navigation: every inline
+        script in it is the theme's own."""
+        from mkdocs.commands.build import get_context
+        from mkdocs.structure.nav import Navigation
+        from mkdocs.structure.toc import get_toc
+
+        assert self.env is not None
+        empty = Page(None, File.generated(config, page.file.src_uri, content=""), config)
+        empty.markdown, empty.content, empty.meta, empty.toc = "", "", {}, get_toc([])
+        context = get_context(Navigation([], []), [], config, empty)
+        return self.env.get_template(template).render(context)
+
+    def _with_policy(self, output: str, policy: str, what: str) -> str:
+        if self.csp_marker not in output:
+            raise PluginError(
+                f"catalog: the {what} has no Content-Security-Policy: its template does not "
+                "extend the theme's main.html; use the theme's templates"
+            )
+        return output.replace(self.csp_marker, policy, 1)
 
     def on_post_build(self, config: MkDocsConfig) -> None:
         assert self.catalog is not None
@@ -111,4 +195,58 @@ class CatalogPlugin(BasePlugin[CatalogConfig]):  # type: ignore[no-untyped-call]
         for folder in (root / "automations", root / "toolkit" / "checks"):
             if folder.is_dir():
                 server.watch(str(folder))
+        # The preview keeps the published site's policy, which refuses the inline script
+        # the live-reload server adds to every page (it differs on each request).
+        log.info("catalog: pages keep their Content-Security-Policy: reload them by hand")
         return server
+
+
+def _refuse_replacements(files: Files, generated: list[File], config: MkDocsConfig) -> None:
+    """A `docs/` file may not take the place of a generated page, of a file the plugin
+    writes, or of a theme file (a script there would run as the site's own)."""
+    docs_dir = os.path.normpath(config.docs_dir)
+    by_dest = {file.dest_uri: file.src_uri for file in generated}
+    by_dest.update((name, name) for name in OWN_OUTPUTS)
+    clashes = []
+    for file in files:
+        if not file.src_dir or os.path.normpath(file.src_dir) != docs_dir:
+            continue  # a theme file
+        if file.dest_uri in by_dest:
+            clashes.append(
+                f"docs/{file.src_uri} would replace the generated page {by_dest[file.dest_uri]}"
+                f" (both are written to {file.dest_uri})"
+            )
+        elif any(Path(folder, file.src_uri).is_file() for folder in config.theme.dirs):
+            clashes.append(f"docs/{file.src_uri} would replace the theme's file {file.src_uri}")
+    if clashes:
+        raise PluginError(
+            "catalog: " + "; ".join(clashes) + ". The catalog writes these itself: "
+            "rename or remove the docs/ file."
+        )
+
+
+def _plain_meta(meta: Mapping[str, Any]) -> dict[str, Any]:
+    """A hand-written page's front matter with every text value as plain text."""
+
+    def plain(value: object) -> object:
+        if isinstance(value, str):
+            return plain_text(value)
+        if isinstance(value, list):
+            return [plain(item) for item in value]
+        if isinstance(value, dict):
+            return {key: plain(item) for key, item in value.items()}
+        return value
+
+    return {key: plain(value) for key, value in meta.items()}
+
+
+def _plain_toc(items: Iterable[AnchorLink]) -> None:
+    for item in items:
+        item.title = plain_text(item.title)
+        _plain_toc(item.children)
+
+
+def _relative_url(url: str, other: str) -> str:
+    from mkdocs.utils import get_relative_url
+
+    return get_relative_url(url, other)

@@ -5,6 +5,11 @@ to HTML here, then sanitized with nh3 (ammonia): a Rust allowlist sanitizer that
 HTML the way browsers do, which a hand-written regex filter never matches. Only http,
 https, mailto and relative links survive; relative links are pointed at the file in the
 repository, or dropped (and reported) when the file does not exist.
+
+The hand-written pages under `docs/` are contributor text too: `sanitize_page` passes
+their HTML through the same sanitizer, keeping the ids, classes and links the site's
+Markdown extensions write (headings, permalinks, admonitions, tables, code) and links
+between pages of the site.
 """
 
 from __future__ import annotations
@@ -24,6 +29,20 @@ MARKDOWN_EXTENSIONS = ["tables", "fenced_code", "sane_lists", "def_list"]
 URL_SCHEMES = {"http", "https", "mailto"}
 _BLOCKED_TAGS = {"area", "map", "nav", "header", "footer", "center", "hgroup", "article", "aside"}
 _HEADING = re.compile(r"<(/?)h([1-5])>")
+# What the Markdown extensions of mkdocs.yml write (toc ids and permalinks, admonition and
+# code classes, table cells), and nothing that runs or restyles: no style, no on*, no data-*.
+_PAGE_ATTRIBUTES = {
+    "*": {"id", "class", "title", "lang", "dir"},
+    "a": {"href", "hreflang"},
+    "img": {"src", "alt", "width", "height"},
+    "th": {"colspan", "rowspan", "align"},
+    "td": {"colspan", "rowspan", "align"},
+    "ol": {"start", "type"},
+    "li": {"value"},
+}
+# The theme finds its own parts by these ids (`__config`, `__search`, `__drawer`...): a page
+# element holding one would come first in the document and stand in for the theme's.
+_THEME_ID_PREFIX = "__"
 
 _markdown: Markdown | None = None
 
@@ -78,12 +97,52 @@ def sanitize(html: str, links: LinkPolicy | None = None) -> str:
     return _HEADING.sub(lambda m: f"<{m[1]}h{int(m[2]) + 1}>", cleaned)
 
 
-def _safe_url(value: str, links: LinkPolicy | None, raw: bool) -> str | None:
+def sanitize_page(html: str) -> str:
+    """A hand-written site page's HTML (after Markdown), as safe as a README's.
+
+    Links to other pages of the site and in-page anchors stay; headings keep their level.
+    """
+    import nh3
+
+    def attribute_filter(tag: str, attribute: str, value: str) -> str | None:
+        if attribute in ("href", "src"):
+            return _site_url(value)
+        if attribute == "id" and value.startswith(_THEME_ID_PREFIX):
+            return None
+        return value
+
+    return nh3.clean(
+        html,
+        tags=set(nh3.ALLOWED_TAGS) - _BLOCKED_TAGS,
+        attributes=_PAGE_ATTRIBUTES,
+        attribute_filter=attribute_filter,
+        url_schemes=URL_SCHEMES,
+    )
+
+
+def plain_text(text: str) -> str:
+    """Text shown where the theme prints it unescaped (titles, attribute values, the table
+    of contents): every tag removed, the rest escaped, quotes too; entities already in it
+    are kept."""
+    import nh3
+
+    return nh3.clean(text, tags=set()).replace('"', "&quot;").replace("'", "&#39;")
+
+
+def _site_url(value: str) -> str | None:
+    """A link of a site page: to another page or file of the site, or an allowed URL."""
     parts = urlsplit(value.strip())
     if parts.scheme or value.strip().startswith("//"):
         scheme = parts.scheme.lower()
         allowed = scheme == "mailto" or (scheme in URL_SCHEMES and bool(parts.netloc))
         return value if allowed else None
+    return value
+
+
+def _safe_url(value: str, links: LinkPolicy | None, raw: bool) -> str | None:
+    parts = urlsplit(value.strip())
+    if parts.scheme or value.strip().startswith("//"):
+        return _site_url(value)
     if value.startswith("/") or links is None:
         if links is not None:
             links.dropped.append(value)

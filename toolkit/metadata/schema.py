@@ -20,6 +20,11 @@ TAG = r"^[a-z0-9][a-z0-9-]{0,62}$"
 OWNER = r"^@[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:/[A-Za-z0-9][A-Za-z0-9_.-]*)?$"
 PINNED_REQUIREMENT = r"^[A-Za-z0-9][A-Za-z0-9._-]*(?:\[[A-Za-z0-9,._-]+\])?==[A-Za-z0-9.+!_-]+$"
 INPUT_NAME = r"^[a-z][a-z0-9_]{0,62}$"
+# Values the catalog turns into file and URL names (its department and owner pages) are
+# capped, so no valid value makes a name the file system refuses; tags and names are
+# bounded by their patterns.
+DEPARTMENT_MAX = 100
+OWNER_MAX = 100
 SECRET_NAME = r"^[A-Z][A-Z0-9_]{0,62}$"
 
 STATUSES = ["draft", "experimental", "stable", "deprecated"]
@@ -78,9 +83,15 @@ SCHEMA: Schema = {
         "type": "list",
         "required": True,
         "empty": False,
-        "schema": {"type": "string", "regex": OWNER},
+        "schema": {"type": "string", "regex": OWNER, "maxlength": OWNER_MAX},
     },
-    "department": {"type": "string", "required": True, "empty": False, "check_with": "one_line"},
+    "department": {
+        "type": "string",
+        "required": True,
+        "empty": False,
+        "maxlength": DEPARTMENT_MAX,
+        "check_with": "one_line",
+    },
     "tags": {"type": "list", "schema": {"type": "string", "regex": TAG}},
     "status": {"type": "string", "required": True, "allowed": STATUSES},
     "deprecation": {"type": "dict", "schema": DEPRECATION_SCHEMA},

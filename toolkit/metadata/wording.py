@@ -40,6 +40,12 @@ _PATTERN_HINTS = {
     ),
 }
 
+# Hints for values over their length limit, by the top-level field.
+_LENGTH_HINTS = {
+    "department": "use the department's usual short name, e.g. 'Finance'",
+    "owners": "name a GitHub user or team by its handle, e.g. '@org/team'",
+}
+
 _TYPE_NAMES = {
     "string": "string",
     "list": "list",
@@ -101,7 +107,7 @@ def problem_from_cerberus(error: ValidationError) -> Problem:
         return Problem(
             keys,
             f"is {len(value)} characters long, over the limit of {error.constraint}",
-            "shorten it; put details in README.md",
+            _LENGTH_HINTS.get(str(keys[0]), "shorten it; put details in README.md"),
         )
     if code == codes.UNALLOWED_VALUE.code:
         return Problem(
