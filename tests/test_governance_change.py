@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from helpers import git
 from policy_support import PYPROJECT, base_repo, by_check, open_pr, policy_json
+
+PROJECT = Path(__file__).resolve().parent.parent
 
 SOON = (dt.date.today() + dt.timedelta(days=20)).isoformat()
 LATER = (dt.date.today() + dt.timedelta(days=60)).isoformat()
@@ -138,3 +141,19 @@ def test_a_deleted_workflow_is_named_and_nothing_is_said_about_automation_only_c
     ]
     _, everything = policy_json(cli, root, "--all")
     assert by_check(everything, "governance-change") == []
+
+
+def test_a_policy_step_replaced_by_echo_ok_needs_the_security_reviewers(make_repo, cli):
+    """GitHub runs the pull request's own ci.yml: the edit cannot be refused by a check
+    running in it, so it is named, and CODEOWNERS makes the security reviewers approve it."""
+    ci = (PROJECT / ".github/workflows/ci.yml").read_text()
+    root = base_repo(make_repo, "greeter", extra={".github/workflows/ci.yml": ci})
+    command = 'run: autokit policy --base "origin/${GITHUB_BASE_REF}" --format github'
+    assert command in ci
+    open_pr(root, {".github/workflows/ci.yml": ci.replace(command, "run: echo ok")})
+    code, report = policy_json(cli, root, "--base", "main")
+    (finding,) = warnings(report)
+    assert finding["path"] == ".github/workflows/ci.yml"
+    assert report["rules_changed"] is True and code == 0
+    owners = (root / ".github/CODEOWNERS").read_text()
+    assert "/.github/ @shop/security" in owners
