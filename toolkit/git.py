@@ -334,20 +334,18 @@ def links_added(
 
 def links_in_tree(root: Path, tree: str) -> list[str]:
     """Paths (relative to `tree`) that are symbolic links in it, in one `git ls-tree` call."""
-    output = run_git(root, "ls-tree", "-r", "-z", "--full-tree", tree)
-    links = []
-    for record in output.split("\0"):
-        info, _, path = record.partition("\t")
-        if path and info.split(" ", 1)[0] == LINK_MODE:
-            links.append(path)
-    return links
+    return _links(run_git(root, "ls-tree", "-r", "-z", "--full-tree", tree))
 
 
 def tracked_links(root: Path, pathspecs: tuple[str, ...] = ()) -> list[str]:
     """Tracked paths (in the index) that are symbolic links, in one `git ls-files` call."""
-    output = run_git(root, "ls-files", "-s", "-z", "--", *pathspecs)
+    return _links(run_git(root, "ls-files", "-s", "-z", "--", *pathspecs))
+
+
+def _links(listing: str) -> list[str]:
+    """The link paths of `ls-tree -z` or `ls-files -s -z` output (`<mode> ...\t<path>`)."""
     links = []
-    for record in output.split("\0"):
+    for record in listing.split("\0"):
         info, _, path = record.partition("\t")
         if path and info.split(" ", 1)[0] == LINK_MODE:
             links.append(path)
