@@ -25,7 +25,13 @@ from toolkit.files import walk_files
 from toolkit.findings import ERROR, Finding
 from toolkit.inventory import Inventory, load_inventory
 from toolkit.metadata import METADATA_FILE, Automation
-from toolkit.metadata.yamlfile import LineIndex, YamlProblem, decode, parse_mapping
+from toolkit.metadata.yamlfile import (
+    MAX_FILE_BYTES,
+    LineIndex,
+    YamlProblem,
+    decode,
+    parse_mapping,
+)
 from toolkit.policy.scope import Scope, metadata_path
 from toolkit.repo import Repository
 
@@ -133,8 +139,10 @@ class PolicyContext:
         return {name: self._read_metadata(name) for name in self.names}
 
     def _read_metadata(self, name: str) -> bytes | None:
+        # One byte past the limit is enough to refuse the file; a 50 MB file is not read.
         try:
-            return (self.folder(name) / METADATA_FILE).read_bytes()
+            with (self.folder(name) / METADATA_FILE).open("rb") as file:
+                return file.read(MAX_FILE_BYTES + 1)
         except OSError:
             return None
 
@@ -150,7 +158,7 @@ class PolicyContext:
     def line_of(self, name: str, *keys: Key, key: bool = False) -> int:
         """The line of a field in the automation's metadata file (1 if not found)."""
         raw = self._head_texts.get(name)
-        if raw is None:
+        if raw is None or len(raw) > MAX_FILE_BYTES:
             return 1
         if name not in self._line_indexes:
             self._line_indexes[name] = LineIndex(raw.decode("utf-8", errors="replace"))
