@@ -176,7 +176,7 @@ def test_inputs_files_in_json_and_yaml(tmp_path: Path) -> None:
     ("filename", "content", "expected"),
     [
         ("bad.json", '{"count": 3,}', r"bad.json:1:\d+: not valid JSON"),
-        ("bad.yaml", "count: [1, 2\n", r"bad.yaml:2:1: not valid YAML"),
+        ("bad.yaml", "count: [1, 2\n", r"bad.yaml:1:8: not valid YAML"),
         ("list.json", "[1, 2]", "holds a list, not a mapping"),
         ("scalar.yaml", "just text\n", "holds str 'just text', not a mapping"),
         ("empty.yaml", "# nothing yet\n", "holds nothing \\(it is empty\\), not a mapping"),

@@ -70,6 +70,11 @@ def load_inputs_file(path: Path) -> dict[str, Any]:
 def _parse_json(path: Path, text: str) -> object:
     try:
         return json.loads(text)
+    except RecursionError:
+        raise ToolkitError(
+            f"{path}: nested too deeply to read",
+            "inputs are plain values: flatten the structure",
+        ) from None
     except json.JSONDecodeError as error:
         raise ToolkitError(
             f"{path}:{error.lineno}:{error.colno}: not valid JSON: {error.msg}",
@@ -78,18 +83,13 @@ def _parse_json(path: Path, text: str) -> object:
 
 
 def _parse_yaml(path: Path, text: str) -> object:
-    import yaml
+    from toolkit.metadata.yamlfile import YamlProblem, parse_value
 
     try:
-        return yaml.safe_load(text)
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark
-        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
-        raise ToolkitError(
-            f"{path}{where}: not valid YAML: {error.problem}", "fix the YAML syntax"
-        ) from None
-    except yaml.YAMLError as error:
-        raise ToolkitError(f"{path}: not valid YAML: {error}", "fix the YAML syntax") from None
+        return parse_value(text)
+    except YamlProblem as problem:
+        where = f":{problem.line}:{problem.column}" if problem.line else ""
+        raise ToolkitError(f"{path}{where}: {problem.message}", problem.hint) from None
 
 
 def coerce_inputs(

@@ -167,11 +167,11 @@ def _marker_line(lines: Sequence[str], marker: str, start: int = 0) -> int:
 
 def workflow_crons(repo: Repository) -> set[str]:
     """The cron expressions of the committed scheduled workflow (empty when it is missing)."""
-    import yaml
+    from toolkit.metadata.yamlfile import YamlProblem, decode, parse_value, read_bytes
 
     try:
-        data = yaml.safe_load((repo.root / SCHEDULED_WORKFLOW).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
+        data = parse_value(decode(read_bytes(repo.root / SCHEDULED_WORKFLOW)))
+    except (OSError, YamlProblem):
         return set()
     # YAML 1.1 reads the key `on` as the boolean true.
     triggers = data.get("on", data.get(True)) if isinstance(data, dict) else None

@@ -79,8 +79,11 @@ def _python_files(ctx: PolicyContext, name: str) -> list[Path]:
 
 def _check_file(ctx: PolicyContext, path: Path, allowed: set[str]) -> list[Finding]:
     display = ctx.relative(path)
+    source = ctx.read(path)
+    if source is None:
+        return []  # a link or an oversized file: the symlinks and file-size checks say so
     try:
-        tree = ast.parse(path.read_bytes(), filename=display)
+        tree = ast.parse(source, filename=display)
     except (SyntaxError, ValueError) as error:
         return [
             ctx.finding(

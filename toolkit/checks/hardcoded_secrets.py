@@ -7,8 +7,10 @@ detect-secrets: cloud keys (AWS, Azure), chat and service tokens (Slack, Discord
 Telegram, Twilio, SendGrid, Stripe, Mailchimp, GitHub, GitLab, npm, PyPI, OpenAI), JSON
 web tokens, private keys, passwords in URLs, `password = "..."` assignments and
 high-entropy strings. Files over 1 MB are not scanned (file-size already rejects them,
-and scanning them would take minutes). The finding names the file, the line and the
-kind of secret, never the value.
+and scanning them would take minutes). A YAML file that autokit's bounded reader
+refuses (aliases expanding it past 100,000 values, nesting over 100 levels, or not
+valid YAML) is scanned line by line as plain text, never parsed. The finding names the
+file, the line and the kind of secret, never the value.
 
 Fix: remove the value, declare the secret in `automation.yaml` under `secrets:` and read
 it with `os.environ["NAME"]`; then revoke the leaked value, because it stays in Git
@@ -24,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from toolkit.files import is_binary
 from toolkit.findings import Finding
+from toolkit.metadata.yamlfile import YamlProblem, compose
 
 if TYPE_CHECKING:
     from toolkit.policy.context import PolicyContext
@@ -61,10 +64,17 @@ def scan(files: list[Path]) -> dict[tuple[Path, int], list[str]]:
         for path in files:
             if is_binary(path) or path.stat().st_size > MAX_SCANNED_BYTES:
                 continue
-            if _is_utf8(path):
+            raw = path.read_bytes()
+            try:
+                text, utf8 = raw.decode("utf-8"), True
+            except UnicodeDecodeError:
+                # Latin-1 maps every byte to one character, so line numbers stay the same.
+                text, utf8 = raw.decode("latin-1"), False
+            as_plain_text = _parsed_as_yaml(path) and not _within_yaml_limits(text)
+            if utf8 and not as_plain_text:
                 collection.scan_file(str(path))
             else:
-                _scan_other_encoding(path, found)
+                _scan_copy(path, text, found, as_plain_text=as_plain_text)
     for filename, secret in collection:
         found.setdefault((Path(filename), secret.line_number), set()).add(secret.type)
     return {where: _kinds(types) for where, types in found.items() if types - _SKIP_TYPES}
@@ -76,22 +86,36 @@ def _kinds(types: set[str]) -> list[str]:
     return sorted(specific or types)
 
 
-def _is_utf8(path: Path) -> bool:
+def _parsed_as_yaml(path: Path) -> bool:
+    """Whether detect-secrets would read the file with its YAML parser (by its suffix)."""
+    from detect_secrets.util.filetype import FileType, determine_file_type
+
+    return determine_file_type(path.name) == FileType.YAML
+
+
+def _within_yaml_limits(text: str) -> bool:
+    """Whether autokit's bounded YAML reader accepts the text.
+
+    detect-secrets' own YAML parser expands every alias and recurses on every level: a
+    file built to exhaust memory or the stack would stop the whole policy run.
+    """
     try:
-        path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError:
+        compose(text)
+    except YamlProblem:
         return False
     return True
 
 
-def _scan_other_encoding(path: Path, found: dict[tuple[Path, int], set[str]]) -> None:
-    """detect-secrets skips files that are not UTF-8: scan a UTF-8 copy (read as Latin-1,
-    which maps every byte to one character, so line numbers stay the same)."""
+def _scan_copy(
+    path: Path, text: str, found: dict[tuple[Path, int], set[str]], *, as_plain_text: bool
+) -> None:
+    """Scan `text` as `path`'s content, through a UTF-8 copy (detect-secrets skips files
+    that are not UTF-8); with `as_plain_text`, under a name detect-secrets reads line by
+    line instead of as YAML."""
     from detect_secrets.core.secrets_collection import SecretsCollection
 
-    text = path.read_bytes().decode("latin-1")
     with tempfile.TemporaryDirectory(prefix="autokit-secrets-") as folder:
-        copy = Path(folder) / path.name
+        copy = Path(folder) / (f"{path.name}.txt" if as_plain_text else path.name)
         copy.write_text(text, encoding="utf-8")
         collection = SecretsCollection()
         collection.scan_file(str(copy))

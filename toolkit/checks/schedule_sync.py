@@ -30,7 +30,11 @@ def check(ctx: PolicyContext) -> list[Finding]:
     if not workflow.is_file() or not _relevant(ctx):
         return []
     expected = render_scheduled_workflow(ctx.repo, ctx.every_automation)
-    actual = workflow.read_bytes().decode("utf-8", errors="replace")
+    raw = ctx.read(workflow)
+    if raw is None:
+        message = "the scheduled workflow cannot be read: it is a link or over 1 MiB"
+        return [ctx.finding(WORKFLOW, message, "run `autokit schedule render` and commit it")]
+    actual = raw.decode("utf-8", errors="replace")
     if actual == expected:
         return []
     return [

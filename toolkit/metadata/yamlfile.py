@@ -3,11 +3,20 @@
 Files are parsed with libyaml's C loader (about 15 times faster than a round-trip
 loader). Line numbers are needed only to report errors, so they are recovered by
 composing the node tree again, and only for files that have errors.
+
+This is the one way autokit reads YAML, and every read is bounded, because a file of a
+few hundred bytes can make a naive reader build billions of values (aliases that
+repeat aliases) or recurse until Python gives up (deep nesting). Before anything is
+built, the composed node tree is measured once, each shared node counted in full
+wherever an alias repeats it: files over `MAX_NODES` values or `MAX_DEPTH` levels are
+refused, as are files over `MAX_FILE_BYTES`. Only for a refused file is it parsed a
+second time, event by event, to name the line where the limit is crossed.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import re
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
@@ -18,6 +27,13 @@ if TYPE_CHECKING:
     import yaml
 
 MAX_FILE_BYTES = 1024 * 1024
+# A real automation.yaml holds a few hundred values, five levels deep. The limits are far
+# above that, and far below what exhausts memory or the stack of anything that walks
+# the data afterwards (the validator, JSON output, the catalog's templates).
+MAX_NODES = 100_000
+MAX_DEPTH = 100
+MEASURED_FIRST_ABOVE = 64 * 1024  # characters; see `_load`
+_TOO_DEEP_HINT = "metadata needs only a few levels of nesting; flatten this structure"
 
 
 class YamlProblem(Exception):
@@ -90,20 +106,32 @@ def _strict_loader() -> type:
 
 
 def read_bytes(path: Path) -> bytes:
-    """The file's bytes, refusing files over the size limit."""
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise YamlProblem(
-            f"file is {size:,} bytes, over the 1 MiB limit",
-            1,
-            1,
-            "metadata belongs in this file; move data into a separate file in the folder",
-        )
-    return path.read_bytes()
+    """The file's bytes, refusing files over the size limit (reading no more than it)."""
+    with path.open("rb") as file:
+        data = file.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            raise _too_big(max(os.fstat(file.fileno()).st_size, len(data)))
+    return data
+
+
+def _too_big(size: int) -> YamlProblem:
+    return YamlProblem(
+        f"file is {size:,} bytes, over the 1 MiB limit"
+        if size > MAX_FILE_BYTES + 1
+        else "file is over the 1 MiB limit",
+        1,
+        1,
+        "metadata belongs in this file; move data into a separate file in the folder",
+    )
 
 
 def decode(data: bytes) -> str:
-    """UTF-8 text, or a problem naming the line and column of the first bad byte."""
+    """UTF-8 text, or a problem naming the line and column of the first bad byte.
+
+    Bytes over the size limit are refused, whoever read them (Git blobs included).
+    """
+    if len(data) > MAX_FILE_BYTES:
+        raise _too_big(len(data))
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -121,18 +149,7 @@ def decode(data: bytes) -> str:
 
 def parse_mapping(text: str) -> dict[str, Any]:
     """Parse YAML text that must hold one mapping at the top level."""
-    import yaml
-
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    try:
-        data = yaml.load(text, Loader=_strict_loader())
-    except yaml.MarkedYAMLError as error:
-        problem = _problem_from_yaml_error(error)
-        problem.field = key_path_at(text, problem.line)
-        raise problem from None
-    except yaml.YAMLError as error:
-        raise YamlProblem(f"not valid YAML: {error}", None, None, "fix the YAML syntax") from None
+    data = parse_value(text)
     if data is None:
         raise YamlProblem(
             "file is empty", 1, 1, "fill in the fields; `autokit new` writes a complete example"
@@ -146,6 +163,220 @@ def parse_mapping(text: str) -> dict[str, Any]:
             "write one `field: value` per line at the top level, e.g. `name: my-automation`",
         )
     return data
+
+
+def parse_value(text: str) -> object:
+    """Parse YAML text holding any one value (None for an empty document), within the limits."""
+    return _load(text, construct=True)
+
+
+def compose(text: str) -> yaml.Node | None:
+    """The node tree of YAML text (None when empty), refused like `parse_value` would."""
+    node: yaml.Node | None = _load(text, construct=False)
+    return node
+
+
+def _load(text: str, *, construct: bool) -> Any:
+    import yaml
+
+    if len(text) > MAX_FILE_BYTES:
+        raise _too_big(len(text.encode("utf-8", "surrogatepass")))
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if len(text) > MEASURED_FIRST_ABOVE:
+        # Composing costs microseconds a node, so a long file is measured event by event
+        # first, which stops as soon as a limit is crossed.
+        problem = _crossing(text)
+        if problem is not None:
+            raise problem
+    loader = _strict_loader()(text)
+    try:
+        node = loader.get_single_node()
+        if node is not None and not _within_limits(node):
+            raise _crossing(text) or _over_limits(None, text)
+        return loader.construct_document(node) if construct and node is not None else node
+    except yaml.MarkedYAMLError as error:
+        if "maximum nesting depth" in (error.problem or ""):
+            # libyaml gives up at a thousand levels, and scans ahead before producing any
+            # event: measure the text up to there to find where our limit was crossed.
+            mark = error.problem_mark
+            raise _crossing(text[: _offset(text, mark)]) or _over_limits(mark, text) from None
+        problem = _problem_from_yaml_error(error)
+        problem.field = key_path_at(text, problem.line)
+        raise problem from None
+    except yaml.YAMLError as error:
+        raise YamlProblem(f"not valid YAML: {error}", None, None, "fix the YAML syntax") from None
+    finally:
+        loader.dispose()
+
+
+def _within_limits(root: yaml.Node) -> bool:
+    """Whether the tree, each alias counted as a full copy of what it names, stays within
+    `MAX_NODES` values and `MAX_DEPTH` levels.
+
+    Shared nodes are measured once and remembered by identity, so this costs one step per
+    node written in the file, however much the aliases would expand. (Recursion is bounded
+    by `MAX_DEPTH`, and is over twice as fast as an explicit stack.)
+    """
+    import yaml
+
+    if not isinstance(root, yaml.CollectionNode):
+        return True
+    try:
+        _measure(root, 1, {}, yaml.ScalarNode, yaml.MappingNode)
+    except _OverLimit:
+        return False
+    return True
+
+
+class _OverLimit(Exception):
+    pass
+
+
+def _measure(
+    node: yaml.CollectionNode,
+    level: int,
+    measured: dict[int, tuple[int, int] | None],
+    scalar: type,
+    mapping: type,
+) -> tuple[int, int]:
+    """(size with aliases expanded, depth) of a collection at `level`; `measured` holds
+    those of collections seen so far, None for those still open (an alias to one of them
+    is endless)."""
+    measured[id(node)] = None
+    size, deepest = 1, 0
+    children = node.value
+    if type(node) is mapping:
+        children = [part for pair in children for part in pair]
+    for child in children:
+        if type(child) is scalar:
+            size += 1
+            continue
+        if id(child) in measured:
+            known = measured[id(child)]
+            if known is None:
+                raise _OverLimit
+            child_size, child_depth = known
+        elif level >= MAX_DEPTH:
+            raise _OverLimit
+        else:
+            child_size, child_depth = _measure(child, level + 1, measured, scalar, mapping)
+        size += child_size
+        deepest = max(deepest, child_depth)
+    if size > MAX_NODES or level + deepest > MAX_DEPTH:
+        raise _OverLimit
+    measured[id(node)] = result = (size, deepest + 1)
+    return result
+
+
+def _crossing(text: str) -> YamlProblem | None:
+    """Where the text crosses a limit; None if it does not (or a syntax error comes first).
+
+    Walks the parser's events, counting an alias as the size of what it names: the same
+    measure as `_within_limits`, but an alias event knows its own line.
+    """
+    import yaml
+
+    total = 0
+    named: dict[str, tuple[int, int] | None] = {}  # anchor -> (size, depth); None: still open
+    stack: list[list[Any]] = []  # per open collection: [anchor, size, deepest child]
+    problem: YamlProblem | None = None
+    try:
+        for event in yaml.parse(text, Loader=_strict_loader()):
+            if isinstance(event, yaml.CollectionStartEvent):
+                total += 1
+                if len(stack) >= MAX_DEPTH or total > MAX_NODES:
+                    problem = _over_limit(event, total, depth=len(stack) + 1)
+                    break
+                stack.append([event.anchor, 1, 0])
+                if event.anchor is not None:
+                    named[event.anchor] = None
+                continue
+            if isinstance(event, yaml.CollectionEndEvent) and stack:
+                anchor, size, deepest = stack.pop()
+                depth = deepest + 1
+            elif isinstance(event, yaml.ScalarEvent):
+                anchor, size, depth = event.anchor, 1, 0
+                total += 1
+            elif isinstance(event, yaml.AliasEvent) and event.anchor in named:
+                measure = named[event.anchor]
+                if measure is None:
+                    problem = _endless(event)
+                    break
+                anchor, (size, depth) = None, measure
+                total += size
+            else:
+                continue
+            if total > MAX_NODES or len(stack) + depth > MAX_DEPTH:
+                problem = _over_limit(event, total, depth=len(stack) + depth)
+                break
+            if anchor is not None:
+                named[anchor] = (size, depth)
+            if stack:
+                stack[-1][1] += size
+                stack[-1][2] = max(stack[-1][2], depth)
+    except yaml.YAMLError:
+        return None  # reported as it is when the text is composed
+    if problem is not None:
+        problem.field = key_path_at(text, problem.line)
+    return problem
+
+
+def _over_limits(mark: yaml.Mark | None, text: str) -> YamlProblem:
+    """The problem when the events could not tell where a limit is crossed."""
+    line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    return YamlProblem(
+        f"nested more than {MAX_DEPTH} levels deep, or expanding to more than {MAX_NODES:,} values",
+        line,
+        column,
+        _TOO_DEEP_HINT,
+        key_path_at(text, line),
+    )
+
+
+def _offset(text: str, mark: yaml.Mark | None) -> int:
+    """The index in `text` of a mark's line and column (both counted in characters)."""
+    if mark is None:
+        return len(text)
+    start = 0
+    for _ in range(mark.line):
+        start = text.find("\n", start) + 1
+        if start == 0:
+            return len(text)
+    return start + mark.column
+
+
+def _over_limit(event: yaml.Event, total: int, *, depth: int) -> YamlProblem:
+    import yaml
+
+    line, column = _position(event)
+    alias = f"the alias `*{event.anchor}` here" if isinstance(event, yaml.AliasEvent) else None
+    if total > MAX_NODES:
+        if alias:
+            message = f"{alias} takes the file past {MAX_NODES:,} values once expanded"
+            hint = (
+                "write the values out instead of repeating them through aliases "
+                "(`&name` ... `*name`); a file that expands this far is refused"
+            )
+        else:
+            message = f"the file holds more than {MAX_NODES:,} values"
+            hint = "metadata belongs in this file; move data into a separate file in the folder"
+        return YamlProblem(message, line, column, hint)
+    where = f"{alias} nests the file" if alias else "nested"
+    return YamlProblem(f"{where} more than {MAX_DEPTH} levels deep", line, column, _TOO_DEEP_HINT)
+
+
+def _position(event: yaml.Event) -> tuple[int, int]:
+    mark = event.start_mark
+    return (mark.line + 1, mark.column + 1) if mark else (1, 1)
+
+
+def _endless(event: yaml.AliasEvent) -> YamlProblem:
+    return YamlProblem(
+        f"the alias `*{event.anchor}` is inside the value it names, so it repeats without end",
+        *_position(event),
+        "point the alias at a value defined before it and outside it, or write the value out",
+    )
 
 
 def _problem_from_yaml_error(error: yaml.MarkedYAMLError) -> YamlProblem:
@@ -216,11 +447,9 @@ class LineIndex:
     """Maps a path of keys and list indexes to where it stands in the file."""
 
     def __init__(self, text: str) -> None:
-        import yaml
-
         try:
-            self._root: yaml.Node | None = yaml.compose(text, Loader=_strict_loader())
-        except yaml.YAMLError:
+            self._root: yaml.Node | None = compose(text)
+        except YamlProblem:
             self._root = None
 
     def locate(self, path: Sequence[object], *, key: bool = False) -> Position:

@@ -25,7 +25,13 @@ from toolkit.files import linked_part, read_contributor_file, walk_files
 from toolkit.findings import ERROR, Finding
 from toolkit.inventory import Inventory, load_inventory
 from toolkit.metadata import METADATA_FILE, Automation
-from toolkit.metadata.yamlfile import LineIndex, YamlProblem, decode, parse_mapping
+from toolkit.metadata.yamlfile import (
+    MAX_FILE_BYTES,
+    LineIndex,
+    YamlProblem,
+    decode,
+    parse_mapping,
+)
 from toolkit.policy.scope import Scope, metadata_path
 from toolkit.repo import Repository
 
@@ -141,8 +147,11 @@ class PolicyContext:
         return {name: self._read_metadata(name) for name in self.names}
 
     def _read_metadata(self, name: str) -> bytes | None:
-        try:  # a link reads as missing; metadata-schema and symlinks report it
-            return read_contributor_file(self.folder(name) / METADATA_FILE, self.root)
+        # A link reads as missing (metadata-schema and symlinks report it); one byte past
+        # the limit is enough to refuse the file, so a 50 MB file is not read.
+        try:
+            path = self.folder(name) / METADATA_FILE
+            return read_contributor_file(path, self.root, MAX_FILE_BYTES + 1)
         except OSError:
             return None
 
@@ -158,7 +167,7 @@ class PolicyContext:
     def line_of(self, name: str, *keys: Key, key: bool = False) -> int:
         """The line of a field in the automation's metadata file (1 if not found)."""
         raw = self._head_texts.get(name)
-        if raw is None:
+        if raw is None or len(raw) > MAX_FILE_BYTES:
             return 1
         if name not in self._line_indexes:
             self._line_indexes[name] = LineIndex(raw.decode("utf-8", errors="replace"))
@@ -172,12 +181,14 @@ class PolicyContext:
         return walk_files(self.folder(name))
 
     def read(self, path: Path) -> bytes | None:
-        """A contributor file's bytes; None when it is missing, unreadable or a symbolic link
-        (never followed: the symlinks check reports it)."""
+        """A contributor file's bytes; None when it is missing, unreadable, a symbolic link
+        (never followed: the symlinks check reports it) or over the 1 MiB that any file
+        may hold (file-size reports it): no check reads or parses a huge file."""
         try:
-            return read_contributor_file(path, self.root)
+            data = read_contributor_file(path, self.root, MAX_FILE_BYTES + 1)
         except OSError:
             return None
+        return data if len(data) <= MAX_FILE_BYTES else None
 
     def every_file(self, name: str) -> list[Path]:
         """Every file of the automation, changed or not (caches and links left out)."""
