@@ -414,3 +414,17 @@ def test_the_measuring_helper_sees_the_child_memory(tmp_path: Path) -> None:
     command = [sys.executable, "-c", MEASURE, sys.executable, str(script)]
     done = subprocess.run(command, capture_output=True, text=True, check=True)
     assert json.loads(done.stdout)["max_rss_kb"] > 250 * 1024
+
+
+def test_a_bomb_in_mkdocs_yml_stops_the_catalog_before_mkdocs_reads_it(make_repo, cli) -> None:
+    root = make_repo({})
+    site_files(root)
+    text = (root / "mkdocs.yml").read_text()
+    bombed_config = text + "extra:\n  laughs:\n" + "\n".join(alias_bomb_lines("    ")) + "\n"
+    (root / "mkdocs.yml").write_text(bombed_config)
+    result = cli("--repo", str(root), "catalog", "build", "--site-dir", str(root / "site"))
+    assert result.code == 1, result
+    assert "mkdocs.yml:" in result.err and "Traceback" not in result.err
+    line = int(result.err.split("mkdocs.yml:")[1].split(":")[0])
+    assert "*" in bombed_config.splitlines()[line - 1]
+    assert not (root / "site").exists()

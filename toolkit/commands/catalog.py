@@ -118,7 +118,24 @@ def _config_file(repo: Repository) -> Path:
             f"{path} does not exist",
             "the catalog is configured by mkdocs.yml at the repository root",
         )
+    _within_yaml_limits(repo, path)
     return path
+
+
+def _within_yaml_limits(repo: Repository, path: Path) -> None:
+    """MkDocs reads mkdocs.yml with its own loader: it gets the file only once autokit's
+    bounded reader has measured it (size, nesting, aliases), and never through a link."""
+    from toolkit.files import read_contributor_file
+    from toolkit.metadata.yamlfile import MAX_FILE_BYTES, YamlProblem, compose, decode
+
+    try:
+        raw = read_contributor_file(path, repo.root, MAX_FILE_BYTES + 1)
+        compose(decode(raw))
+    except YamlProblem as problem:
+        where = ":".join(str(p) for p in ("mkdocs.yml", problem.line, problem.column) if p)
+        raise ToolkitError(f"{where}: {problem.message}", problem.hint) from None
+    except OSError as error:
+        raise ToolkitError(f"mkdocs.yml cannot be read: {error}", "restore the file") from None
 
 
 def _quiet_end_of_life_notice() -> None:
