@@ -22,6 +22,7 @@ from helpers import automation_files, build_tree, commit_all, git
 from policy_support import by_check, open_pr, policy_json
 
 from toolkit import codeowners
+from toolkit import git as git_module
 
 PROJECT = Path(__file__).resolve().parent.parent
 LEAKED_LINE = 'AWS_SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"\n'
@@ -300,3 +301,18 @@ def test_the_ci_policy_job_installs_the_base_and_its_rules_judge(tmp_path: Path)
     judged = step("policy")
     assert judged.returncode == 1, judged.stderr
     assert "hardcoded-secrets" in judged.stdout and "automations/greeter/main.py" in judged.stdout
+
+
+def test_a_materialized_tree_holds_only_folders_and_regular_files(make_repo, tmp_path: Path):
+    root = make_repo({"tree/run.sh": "echo hi\n", "tree/sub/data.txt": "x\n"})
+    (root / "tree/run.sh").chmod(0o755)
+    (root / "tree/passwd").symlink_to("/etc/passwd")
+    commit_all(root, "a link and an executable")
+    tree = git(root, "rev-parse", "HEAD:tree").strip()
+    copy = git_module.materialize_tree(root, tree, tmp_path / "copy")
+    assert sorted(p.relative_to(copy).as_posix() for p in copy.rglob("*")) == [
+        "run.sh",
+        "sub",
+        "sub/data.txt",
+    ]
+    assert os.access(copy / "run.sh", os.X_OK) and not os.access(copy / "sub/data.txt", os.X_OK)

@@ -30,6 +30,8 @@ from toolkit.errors import ToolkitError
 from toolkit.versions import Version, version_key
 
 if TYPE_CHECKING:
+    import tarfile
+
     from git import Repo
 
 TAG_SEPARATOR = "@"
@@ -242,13 +244,36 @@ def materialize_tree(root: Path, tree: str, destination: Path) -> Path:
     temporary = Path(tempfile.mkdtemp(prefix=".tmp-", dir=destination.parent))
     try:
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-            tar.extractall(temporary, filter="data")
+            _extract_files_only(tar, temporary)
         os.rename(temporary, destination)
     except OSError:
         shutil.rmtree(temporary, ignore_errors=True)
         if not destination.is_dir():  # not someone else's rename winning the race
             raise
     return destination
+
+
+def _extract_files_only(tar: tarfile.TarFile, destination: Path) -> None:
+    """Folders and regular files of the archive, nothing else (no links, no devices), each
+    name checked to stay inside `destination`; files are 0644, or 0755 when executable.
+
+    Done by hand rather than with `extractall(filter="data")`, which Python 3.11 has only
+    from 3.11.4 (Debian 12 ships 3.11.2).
+    """
+    for member in tar.getmembers():
+        parts = Path(member.name).parts
+        if not parts or Path(member.name).is_absolute() or ".." in parts:
+            continue
+        target = destination.joinpath(*parts)
+        if member.isdir():
+            target.mkdir(parents=True, exist_ok=True)
+        elif member.isfile():
+            source = tar.extractfile(member)
+            if source is None:
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(source.read())
+            target.chmod(0o755 if member.mode & 0o100 else 0o644)
 
 
 @dataclass(frozen=True)
