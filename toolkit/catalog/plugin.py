@@ -4,6 +4,8 @@ So plain `mkdocs build --strict` and `mkdocs serve` build the catalog, and gener
 never live in the repository. Only the index pages belong in `nav`; automation,
 department and owner pages are reached through them and through search, because
 material renders the whole navigation into every page (quadratic in the page count).
+The images READMEs show from their folders (`images`) are added the same way, as the
+bytes that were checked.
 
 It also confines the site: hand-written pages under `docs/` are sanitized like READMEs
 (their metadata and headings too, which the theme prints unescaped), a `docs/` file may
