@@ -21,11 +21,13 @@ import os
 import resource
 import shutil
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +77,9 @@ WORDS = [
     "ledger",
 ]
 PEOPLE = [f"Person {i}" for i in range(25)]
+# One automation in IMAGE_EVERY shows a screenshot from its folder (most show none).
+IMAGE_EVERY = 20
+SCREENSHOT = "docs/screenshot.png"
 
 
 def _automation(i: int, version: str) -> dict[str, Any]:
@@ -112,22 +117,43 @@ def _readme(i: int) -> str:
         "files what is missing.\n\n## Usage\n\nRun it with the command on this page. "
         "It needs the API token in the environment.\n\n## Notes\n\n"
         "- Safe to run twice.\n- Writes a short report to the output folder.\n"
+        + (f"\n![What it files]({SCREENSHOT})\n" if i % IMAGE_EVERY == 0 else "")
     )
 
 
-def _files(i: int, version: str, changes: list[str]) -> dict[str, str]:
+def _files(i: int, version: str, changes: list[str]) -> dict[str, str | bytes]:
     data = {k: v for k, v in _automation(i, version).items() if v is not None}
     changelog = "# Changelog\n\n" + "".join(f"## {v}\n\n- {c}\n\n" for v, c in changes)
-    return {
+    files: dict[str, str | bytes] = {
         "automation.yaml": yaml.safe_dump(data, sort_keys=False),
         "README.md": _readme(i),
         "CHANGELOG.md": changelog,
         "main.py": "def main(**inputs):\n    return inputs\n",
     }
+    if i % IMAGE_EVERY == 0:
+        files[SCREENSHOT] = _png(i)
+    return files
 
 
-def _blob(text: str) -> bytes:
-    raw = text.encode()
+def _png(i: int) -> bytes:
+    """A small PNG (its pixels differ per automation, so no two are the same file)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        checksum = struct.pack(">I", zlib.crc32(kind + data))
+        return struct.pack(">I", len(data)) + kind + data + checksum
+
+    rows = b"".join(b"\x00" + bytes([i % 256, i // 256 % 256, 90]) * 64 for _ in range(48))
+    header = struct.pack(">IIBBBBB", 64, 48, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+def _blob(content: str | bytes) -> bytes:
+    raw = content.encode() if isinstance(content, str) else content
     return b"data %d\n%s\n" % (len(raw), raw)
 
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import struct
 import subprocess
+import zlib
 from pathlib import Path
 
 from helpers import automation_files, build_tree
@@ -54,6 +56,28 @@ See [Contributing](contributing.md), [the section](#second-section) and
 """
 
 
+def png_image(width: int, height: int) -> bytes:
+    """A real PNG of red pixels, which a browser decodes (`naturalWidth` is `width`)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        checksum = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", checksum)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
+    rows = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+# The screenshot the invoice-reminders README shows from its own folder.
+SCREENSHOT = png_image(3, 2)
+SCREENSHOT_PATH = "docs/screenshot.png"
+
+
 def isolated_env(base: Path) -> dict[str, str]:
     """Environment for Git and autokit away from the user's config (module-scoped fixtures
     run before the per-test isolation)."""
@@ -94,8 +118,9 @@ def site_files(root: Path) -> None:
     )
 
 
-def invoice_files(version: str, changelog: str) -> dict[str, str]:
-    files = automation_files(
+def invoice_files(version: str, changelog: str) -> dict[str, str | bytes]:
+    files: dict[str, str | bytes] = {}
+    files |= automation_files(
         "invoice-reminders",
         title="Invoice reminders",
         version=version,
@@ -114,9 +139,11 @@ def invoice_files(version: str, changelog: str) -> dict[str, str]:
     files["automations/invoice-reminders/CHANGELOG.md"] = changelog
     files["automations/invoice-reminders/README.md"] = (
         "# Invoice reminders\n\nSends a polite reminder for every overdue invoice.\n\n"
-        "See [the template](template.txt) and [the old notes](notes/missing.md).\n"
+        "See [the template](template.txt) and [the old notes](notes/missing.md).\n\n"
+        f"![A reminder as customers see it]({SCREENSHOT_PATH})\n"
     )
     files["automations/invoice-reminders/template.txt"] = "Dear customer\n"
+    files[f"automations/invoice-reminders/{SCREENSHOT_PATH}"] = SCREENSHOT
     return files
 
 

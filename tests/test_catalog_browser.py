@@ -239,6 +239,19 @@ def test_remote_image_in_a_readme_does_not_load(page: Any, base_url: str) -> Non
     assert f"img-src {REMOTE_IMAGE}" in page.evaluate("window.__violations")
 
 
+def test_image_from_the_automation_folder_loads_under_the_policy(page: Any, base_url: str) -> None:
+    page.goto(base_url + "/automations/invoice-reminders/")
+    page.wait_for_load_state("networkidle")
+    image = page.locator(".ak-readme img[alt='A reminder as customers see it']")
+    assert image.count() == 1
+    assert image.get_attribute("src").startswith("images/")  # a copy in the site
+    assert page.evaluate(
+        "(img) => [img.naturalWidth, img.naturalHeight]", image.element_handle()
+    ) == [3, 2]
+    assert page.evaluate("window.__violations") == []
+    assert page.remote_requests == []
+
+
 def test_inline_script_smuggled_into_a_page_does_not_run(page: Any, base_url: str) -> None:
     page.goto(base_url + SMUGGLED_PAGE)
     page.wait_for_load_state("networkidle")

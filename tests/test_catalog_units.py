@@ -104,9 +104,15 @@ def test_relative_links_go_to_the_repository_or_are_dropped(tmp_path: Path) -> N
         links,
     )
     assert 'href="https://github.com/o/r/blob/main/automations/x/sample.csv"' in html
-    assert 'src="https://github.com/o/r/blob/main/automations/x/sample.csv?raw=true"' in html
+    assert "src=" not in html  # images are published with the site, or left out
+    assert links.refused == {"sample.csv": "only PNG, JPEG, GIF and WebP images are published"}
     assert html.count("href=") == 1
     assert links.dropped == ["gone.md", "../../pyproject.toml", "/etc"]
+
+
+def test_image_left_out_becomes_its_alt_text_escaped() -> None:
+    html = render_markdown('<img alt="a &lt;script&gt; &quot;b&quot;" src="data:x"> text')
+    assert html == '<p>a &lt;script&gt; "b" text</p>'
 
 
 def test_readme_headings_sit_below_the_page_title() -> None:

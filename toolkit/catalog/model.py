@@ -20,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 
 from toolkit import changelog, git
+from toolkit.catalog.images import SiteImage
 from toolkit.catalog.safe import LinkPolicy, render_markdown
 from toolkit.errors import ToolkitError
 from toolkit.files import (
@@ -58,6 +59,7 @@ class Entry:
     contributors: list[Contributor]
     created: str | None  # ISO 8601 date of the first commit of the folder
     notes: list[str] = field(default_factory=list)
+    images: list[SiteImage] = field(default_factory=list)  # shown by its README or CHANGELOG
 
     @property
     def name(self) -> str:
@@ -199,6 +201,11 @@ def entry_of(automation: Automation, history: History, blob_url: str | None) -> 
             "Links to files that do not exist in its folder were removed: "
             + ", ".join(sorted(set(links.dropped)))
         )
+    if links.refused:
+        notes.append(
+            "Images left out (shown as their alt text): "
+            + "; ".join(f"`{target}`: {why}" for target, why in sorted(links.refused.items()))
+        )
     commits = history.commits.get(automation.name, [])
     tags = history.tags.get(automation.name, [])
     return Entry(
@@ -208,6 +215,7 @@ def entry_of(automation: Automation, history: History, blob_url: str | None) -> 
         _contributors(commits),
         commits[-1].date[:10] if commits else None,
         notes,
+        list(links.images.values()),
     )
 
 

@@ -4,6 +4,8 @@ So plain `mkdocs build --strict` and `mkdocs serve` build the catalog, and gener
 never live in the repository. Only the index pages belong in `nav`; automation,
 department and owner pages are reached through them and through search, because
 material renders the whole navigation into every page (quadratic in the page count).
+The images READMEs show from their folders (`images`) are added the same way, as the
+bytes that were checked.
 
 It also confines the site: hand-written pages under `docs/` are sanitized like READMEs
 (their metadata and headings too, which the theme prints unescaped), a `docs/` file may
@@ -93,13 +95,16 @@ class CatalogPlugin(BasePlugin[CatalogConfig]):  # type: ignore[no-untyped-call]
         if files.get_file_from_path(pages.HOME) is None:
             generated[pages.HOME] = "# Automation catalog\n\n" + pages.HOME_MARKER + "\n"
         added = [File.generated(config, src, content=content) for src, content in generated.items()]
-        _refuse_replacements(files, added, config)
+        images = _image_files(self.catalog, config)
+        _refuse_replacements(files, added + images, config)
         for file in added:
             src = file.src_uri
             in_nav = src in pages.INDEX_PAGES or src == pages.HOME
             file.inclusion = InclusionLevel.UNDEFINED if in_nav else InclusionLevel.NOT_IN_NAV
             files.append(file)
             self.generated.add(src)
+        for file in images:
+            files.append(file)
         return files
 
     def on_page_markdown(
@@ -199,6 +204,16 @@ class CatalogPlugin(BasePlugin[CatalogConfig]):  # type: ignore[no-untyped-call]
         # the live-reload server adds to every page (it differs on each request).
         log.info("catalog: pages keep their Content-Security-Policy: reload them by hand")
         return server
+
+
+def _image_files(catalog: Catalog, config: MkDocsConfig) -> list[File]:
+    """The images READMEs and CHANGELOGs show from their folders, as the bytes that were
+    checked when they were read (never read again: nothing can swap them in between)."""
+    return [
+        File.generated(config, image.dest, content=image.content)
+        for entry in catalog.entries
+        for image in entry.images
+    ]
 
 
 def _refuse_replacements(files: Files, generated: list[File], config: MkDocsConfig) -> None:

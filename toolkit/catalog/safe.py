@@ -4,7 +4,9 @@ Metadata is escaped (the templates autoescape). README and CHANGELOG Markdown is
 to HTML here, then sanitized with nh3 (ammonia): a Rust allowlist sanitizer that parses
 HTML the way browsers do, which a hand-written regex filter never matches. Only http,
 https, mailto and relative links survive; relative links are pointed at the file in the
-repository, or dropped (and reported) when the file does not exist.
+repository, or dropped (and reported) when the file does not exist. An image from the
+automation's own folder is published with the site (`images`), since the site's policy
+loads images from nowhere else; one that cannot be is shown as its alt text, and reported.
 
 The hand-written pages under `docs/` are contributor text too: `sanitize_page` passes
 their HTML through the same sanitizer, keeping the ids, classes and links the site's
@@ -17,12 +19,15 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass, field
+from html import escape, unescape
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 if TYPE_CHECKING:
     from markdown import Markdown
+
+    from toolkit.catalog.images import SiteImage
 
 # Markdown features contributors may use in README and CHANGELOG files.
 MARKDOWN_EXTENSIONS = ["tables", "fenced_code", "sane_lists", "def_list"]
@@ -43,6 +48,9 @@ _PAGE_ATTRIBUTES = {
 # The theme finds its own parts by these ids (`__config`, `__search`, `__drawer`...): a page
 # element holding one would come first in the document and stand in for the theme's.
 _THEME_ID_PREFIX = "__"
+# An <img> as nh3 writes it (attribute values always double-quoted, '"' escaped inside).
+_IMG = re.compile(r'<img((?:\s+[\w-]+(?:="[^"]*")?)*)\s*/?>')
+_ATTRIBUTE = re.compile(r'\s+([\w-]+)(?:="([^"]*)")?')
 
 _markdown: Markdown | None = None
 
@@ -53,14 +61,45 @@ class LinkPolicy:
 
     `folder` is the automation folder on disk, `repo_path` the same folder relative to the
     repository root, `blob_url` the repository's web URL for files (None: no links).
+    Images to publish collect in `images` (by site path), refused ones in `refused`
+    (target -> why).
     """
 
     folder: Path
     repo_path: str
     blob_url: str | None
     dropped: list[str] = field(default_factory=list)
+    images: dict[str, SiteImage] = field(default_factory=dict)
+    refused: dict[str, str] = field(default_factory=dict)
+    _image_urls: dict[str, str | None] = field(default_factory=dict)
 
-    def rewrite(self, target: str, raw: bool = False) -> str | None:
+    def image(self, target: str) -> str | None:
+        """The page URL of the image a README shows from `target`, or None (refused and
+        remembered). Each file is read once, however often it is shown."""
+        if target not in self._image_urls:
+            self._image_urls[target] = self._publish(target)
+        return self._image_urls[target]
+
+    def _publish(self, target: str) -> str | None:
+        from toolkit.catalog.images import (
+            MAX_IMAGES,
+            RefusedImage,
+            page_url,
+            site_image,
+        )
+
+        try:
+            # The automation's page is <repo_path>/index.md: its images go beside it.
+            image = site_image(_file_path(target), self.folder, self.repo_path)
+            if image.dest not in self.images and len(self.images) >= MAX_IMAGES:
+                raise RefusedImage(f"a page shows at most {MAX_IMAGES} images of its folder")
+        except RefusedImage as refusal:
+            self.refused[target] = str(refusal)
+            return None
+        self.images[image.dest] = image
+        return page_url(image)
+
+    def rewrite(self, target: str) -> str | None:
         """The URL a relative link becomes, or None (dropped and remembered)."""
         path = target.partition("#")[0]
         if not path:
@@ -71,7 +110,7 @@ class LinkPolicy:
         if not exists or self.blob_url is None:
             self.dropped.append(target)
             return None
-        return f"{self.blob_url}/{resolved}" + ("?raw=true" if raw else "")
+        return f"{self.blob_url}/{resolved}"
 
 
 def render_markdown(text: str, links: LinkPolicy | None = None) -> str:
@@ -86,7 +125,9 @@ def sanitize(html: str, links: LinkPolicy | None = None) -> str:
     def attribute_filter(tag: str, attribute: str, value: str) -> str | None:
         if attribute not in ("href", "src"):
             return value
-        return _safe_url(value, links, raw=attribute == "src")
+        if tag == "img" and links is not None and _is_relative(value):
+            return links.image(value)
+        return _safe_url(value, links)
 
     cleaned = nh3.clean(
         html,
@@ -94,7 +135,28 @@ def sanitize(html: str, links: LinkPolicy | None = None) -> str:
         attribute_filter=attribute_filter,
         url_schemes=URL_SCHEMES,
     )
+    cleaned = _IMG.sub(_alt_text_unless_shown, cleaned)
     return _HEADING.sub(lambda m: f"<{m[1]}h{int(m[2]) + 1}>", cleaned)
+
+
+def _alt_text_unless_shown(match: re.Match[str]) -> str:
+    """An image left without a source becomes its alt text, so the reader sees what it
+    was about instead of an empty box."""
+    attributes = dict(_ATTRIBUTE.findall(match[1]))
+    if "src" in attributes:
+        return match[0]
+    return escape(unescape(attributes.get("alt", "")), quote=False)
+
+
+def _is_relative(value: str) -> bool:
+    """A link to a file of the repository: no scheme, no host (`//x`)."""
+    stripped = value.strip()
+    return not urlsplit(stripped).scheme and not stripped.startswith("//")
+
+
+def _file_path(target: str) -> str:
+    """The file a relative URL names: no query or fragment, %-escapes decoded."""
+    return unquote(target.strip().partition("#")[0].partition("?")[0])
 
 
 def sanitize_page(html: str) -> str:
@@ -139,7 +201,7 @@ def _site_url(value: str) -> str | None:
     return value
 
 
-def _safe_url(value: str, links: LinkPolicy | None, raw: bool) -> str | None:
+def _safe_url(value: str, links: LinkPolicy | None) -> str | None:
     parts = urlsplit(value.strip())
     if parts.scheme or value.strip().startswith("//"):
         return _site_url(value)
@@ -147,7 +209,7 @@ def _safe_url(value: str, links: LinkPolicy | None, raw: bool) -> str | None:
         if links is not None:
             links.dropped.append(value)
         return None
-    return links.rewrite(value, raw)
+    return links.rewrite(value)
 
 
 def _converter() -> Markdown:
