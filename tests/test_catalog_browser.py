@@ -255,6 +255,8 @@ def test_image_from_the_automation_folder_loads_under_the_policy(page: Any, base
 def test_inline_script_smuggled_into_a_page_does_not_run(page: Any, base_url: str) -> None:
     page.goto(base_url + SMUGGLED_PAGE)
     page.wait_for_load_state("networkidle")
+    # The violation event is queued as a task of its own: wait for it rather than race it.
+    page.wait_for_function("() => (window.__violations || []).length > 0", timeout=10_000)
     assert page.evaluate("window.__smuggled") is None
     assert page.dialogs == []
     assert page.evaluate("window.__violations") == ["script-src-elem inline"]

@@ -5,7 +5,7 @@ of the automation. Files over 1 MB slow that down for all, and binaries (executa
 archives, compiled code) cannot be reviewed in a pull request, so nobody can say what
 they do. Binary data files an automation needs as test samples are fine when small:
 spreadsheets, CSV, e-mails, JSON, images and PDFs (`.xlsx .xls .ods .csv .tsv .eml .msg
-.json .xml .png .jpg .jpeg .gif .pdf .docx .txt`, plus `data_extensions` of
+.json .xml .png .jpg .jpeg .gif .webp .pdf .docx .txt`, plus `data_extensions` of
 `[tool.autokit]`). A file counts as binary when its first 8 KiB hold a NUL byte, the test
 Git itself uses. The files a pull request adds or changes are checked (all with `--all`).
 
@@ -40,6 +40,7 @@ DATA_EXTENSIONS = frozenset(
         ".jpg",
         ".jpeg",
         ".gif",
+        ".webp",
         ".pdf",
         ".docx",
         ".txt",
