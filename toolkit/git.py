@@ -108,12 +108,22 @@ def head_commit(root: Path) -> str | None:
         return None
 
 
+# Commit ids already resolved by this process: a commit id names the same commit for ever,
+# so the many reads at one merge base need one `rev-parse`, not one each.
+_RESOLVED_COMMITS: set[tuple[Path, str]] = set()
+
+
 def resolve_ref(root: Path, ref: str) -> str:
     """The commit a ref names, or an error saying the ref does not exist."""
+    if (root, ref) in _RESOLVED_COMMITS:
+        return ref
     try:
-        return run_git(root, "rev-parse", "--verify", "-q", f"{ref}^{{commit}}").strip()
+        commit = run_git(root, "rev-parse", "--verify", "-q", f"{ref}^{{commit}}").strip()
     except ToolkitError:
         pass
+    else:
+        _RESOLVED_COMMITS.add((root, commit))
+        return commit
     remote = f"origin/{ref}"
     try:  # a fresh clone has origin/main but no local main: name the ref that exists
         run_git(root, "rev-parse", "--verify", "-q", f"{remote}^{{commit}}")
