@@ -138,7 +138,7 @@ def run_under(root: Path, rules: Rules, argv: list[str]) -> int:
         f"pycache_prefix={home / _BYTECODE_DIR}",
         "-c",
         _BOOTSTRAP,
-        str(home / ""),
+        str(home) + os.sep,  # the separator: a prefix test cannot match a sibling folder
         *argv,
     ]
     try:
