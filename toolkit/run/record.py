@@ -1,15 +1,24 @@
 """Step 5 of a run, the record: its folder, its row in the history, and how it ended.
 
-A run's folder (`AUTOKIT_HOME/runs/<id>/`) holds `log.txt`, `output/` (the automation's
-`AUTOKIT_OUTPUT_DIR`) and `result.json` (what the bootstrap reported, masked). The row is
-inserted as `running` before the process starts and finished once it has ended.
+A run's folder (`AUTOKIT_HOME/runs/<id>/`) holds what the supervisor writes, `log.txt`
+and, after the run, `result.json` (what the bootstrap reported, checked and masked), and the
+only two places the automation is given to write: `output/` (its `AUTOKIT_OUTPUT_DIR`) and
+`report/` (where the bootstrap writes `result.json`). Nothing autokit trusts is read from
+those two but the report, which is read as untrusted data: at most `RESULT_LIMIT` bytes of
+a regular file (never through a link) that must hold a JSON object. `report/` is removed
+once its content is copied out. The row is inserted as `running` before the process starts
+and finished once it has ended.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import getpass
 import json
 import os
+import shutil
+import stat
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -17,6 +26,7 @@ from pathlib import Path
 from typing import Literal
 
 from toolkit.errors import ToolkitError
+from toolkit.fileio import atomic_write
 from toolkit.history import History, RunRecord, hostname, new_run_id, now_iso, process_token
 from toolkit.inputs import jsonable
 from toolkit.metadata import Automation
@@ -36,6 +46,8 @@ EXIT_CODES = {
 }
 
 Status = Literal["success", "failed", "timeout", "cancelled"]
+
+RESULT_LIMIT = 1024 * 1024  # bytes of result.json read at most; more fails the run
 
 
 @dataclass(frozen=True)
@@ -61,8 +73,24 @@ class RunFolder:
         return self.path / "request.json"
 
     @property
+    def report(self) -> Path:
+        """The folder the bootstrap writes `result.json` in (writable by the automation)."""
+        return self.path / "report"
+
+    @property
     def result(self) -> Path:
+        """The result file the bootstrap writes, inside `report/`."""
+        return self.report / "result.json"
+
+    @property
+    def kept_result(self) -> Path:
+        """The result as the supervisor keeps it after the run: checked and masked."""
         return self.path / "result.json"
+
+    @property
+    def automation_writable(self) -> tuple[Path, Path]:
+        """Every path the automation may write; the log and the history are outside them."""
+        return (self.output, self.report)
 
 
 @dataclass
@@ -81,10 +109,22 @@ def new_run_folder(history: History) -> RunFolder:
         folder = RunFolder(history.run_dir(new_run_id()))
         try:
             folder.output.mkdir(parents=True)
+            folder.report.mkdir()
         except FileExistsError:
             continue
+        except OSError as error:
+            raise ToolkitError(
+                f"cannot create a run folder in {folder.path.parent}: {error.strerror}",
+                _space_hint(error),
+            ) from None
         return folder
     raise ToolkitError(f"cannot create a run folder in {history.home}", "check AUTOKIT_HOME")
+
+
+def _space_hint(error: OSError) -> str:
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "free some space there (old run folders can go) or set AUTOKIT_HOME elsewhere"
+    return "check that AUTOKIT_HOME points to a writable folder"
 
 
 def running_record(
@@ -165,7 +205,10 @@ def interpret(
     timeout: float,
 ) -> Outcome:
     """Turn the process's end and the bootstrap's result file into the run's outcome."""
-    reported = _reported(folder.result, masker)
+    try:
+        reported = read_report(folder, masker)
+    except ReportError as refused:
+        reported = {"ok": False, "error": str(refused)}
     if ending == "timeout":
         error = (
             f"timed out after {timeout:g} s and was stopped, with every process it started "
@@ -174,16 +217,72 @@ def interpret(
         return Outcome("timeout", returncode, None, error)
     if ending == "cancelled":
         return Outcome("cancelled", returncode, None, "cancelled (Ctrl-C or SIGTERM)")
-    if returncode == 0 and reported.get("ok", True):
+    if returncode == 0 and reported.get("ok", True) is True:
         return Outcome("success", 0, masker.mask_data(reported.get("result")), None)
     reason = reported.get("error") or runtime_of(automation).describe_exit(automation, returncode)
     return Outcome("failed", returncode, None, masker.mask(str(reason)))
 
 
-def _reported(result_file: Path, masker: Masker) -> dict[str, object]:
-    """What the bootstrap wrote (nothing for a shell run), masked in the file too."""
-    if not result_file.is_file():
+_NOT_AN_OBJECT = "result.json is not a JSON object"
+
+
+class ReportError(Exception):
+    """The result file is there but is not what the bootstrap writes."""
+
+
+def read_report(folder: RunFolder, masker: Masker) -> dict[str, object]:
+    """What the bootstrap reported (nothing for a shell run), kept masked beside the log.
+
+    `report/` is the automation's to write, so its content is untrusted: a link, a FIFO, a
+    huge file, bytes that are not UTF-8 JSON, or JSON that is not an object raise
+    `ReportError`. The folder is removed afterwards either way.
+    """
+    try:
+        raw = _read_untrusted(folder.result)
+    finally:
+        shutil.rmtree(folder.report, ignore_errors=True)
+    if raw is None:
         return {}
-    reported: dict[str, object] = json.loads(result_file.read_text(encoding="utf-8"))
-    result_file.write_text(json.dumps(masker.mask_data(reported)), encoding="utf-8")
+    reported = _parse_report(raw)
+    masked = masker.mask_data(reported)
+    with contextlib.suppress(OSError):  # a full disk: the history still gets the result
+        atomic_write(folder.kept_result, json.dumps(masked))
     return reported
+
+
+def _read_untrusted(path: Path) -> bytes | None:
+    """At most RESULT_LIMIT + 1 bytes of the regular file `path`; None when it is absent."""
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    try:
+        descriptor = os.open(path, flags)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        why = "it is a link, which is never followed" if error.errno == errno.ELOOP else error
+        raise ReportError(f"{_NOT_AN_OBJECT}: {why}") from None
+    with os.fdopen(descriptor, "rb") as file:
+        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+            raise ReportError(f"{_NOT_AN_OBJECT}: it is not a regular file")
+        return file.read(RESULT_LIMIT + 1)
+
+
+def _parse_report(raw: bytes) -> dict[str, object]:
+    if len(raw) > RESULT_LIMIT:
+        raise ReportError(
+            f"{_NOT_AN_OBJECT}: it is larger than {RESULT_LIMIT // 1024} KiB "
+            "(return less from main, or write large results to AUTOKIT_OUTPUT_DIR)"
+        )
+    try:
+        reported: object = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise ReportError(f"{_NOT_AN_OBJECT}: not UTF-8 ({error.reason})") from None
+    except ValueError as error:
+        raise ReportError(f"{_NOT_AN_OBJECT}: {error}") from None
+    if not isinstance(reported, dict):
+        raise ReportError(f"{_NOT_AN_OBJECT}: it holds a {_json_kind(reported)}")
+    return reported
+
+
+def _json_kind(value: object) -> str:
+    kinds = {list: "list", str: "string", bool: "boolean", int: "number", float: "number"}
+    return "null" if value is None else kinds.get(type(value), type(value).__name__)
