@@ -172,11 +172,11 @@ def test_a_home_that_is_a_file_or_a_damaged_database_is_a_clear_error(tmp_path: 
     (tmp_path / "damaged" / "history.sqlite3").write_text("garbage, not SQLite")
     with pytest.raises(ToolkitError, match=r"history\.sqlite3 is damaged") as caught:
         open_history(tmp_path / "damaged")
-    assert "move that file aside" in str(caught.value.hint)
+    assert "autokit runs repair" in str(caught.value.hint)
 
 
 def test_a_version_1_database_is_upgraded(tmp_path: Path) -> None:
-    from toolkit import history as module
+    from toolkit.history import database as module
 
     old_schema = module._SCHEMA.replace("    child_token TEXT,\n", "")
     connection = sqlite3.connect(tmp_path / "history.sqlite3")

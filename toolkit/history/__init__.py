@@ -9,17 +9,24 @@ A run is inserted as `running` with the autokit process's pid, host and a start 
 run's process). Whenever the history is opened, `running` rows of this host whose
 process is gone become `lost`: the run was killed (kill -9, power loss) before it could
 record its end.
+
+Every SQLite error becomes a `ToolkitError` naming the file (`toolkit.history.trouble`):
+a lock held past `AUTOKIT_HISTORY_TIMEOUT` seconds (default 60) names its holder, a full
+disk says so, and a damaged file (garbage in a page, a `runs` table that is not autokit's,
+a row whose JSON is not JSON) points to `autokit runs repair` (`toolkit.history.repair`).
+A new database is built beside its place and linked in whole, so a zero-byte file is never
+autokit's own half-made history: it is reported with a warning before it is reused.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import signal
 import sqlite3
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
@@ -27,41 +34,14 @@ from pathlib import Path
 from typing import Any, TypedDict, Unpack
 
 from toolkit.errors import ToolkitError
+from toolkit.history.database import SCHEMA_VERSION as SCHEMA_VERSION
+from toolkit.history.database import connect
+from toolkit.history.trouble import damaged, database_error, no_space
 from toolkit.paths import state_home
 
 DATABASE_FILE = "history.sqlite3"
 RUNS_DIR = "runs"
 STATUSES = ("running", "success", "failed", "timeout", "cancelled", "lost")
-_BUSY_TIMEOUT_MS = 60_000
-SCHEMA_VERSION = 2
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    id TEXT PRIMARY KEY,
-    automation TEXT NOT NULL,
-    version TEXT NOT NULL,
-    pinned INTEGER NOT NULL DEFAULT 0,
-    git_commit TEXT,
-    dirty INTEGER,
-    user TEXT NOT NULL,
-    host TEXT NOT NULL,
-    pid INTEGER NOT NULL,
-    start_token TEXT NOT NULL,
-    child_pid INTEGER,
-    child_token TEXT,
-    inputs TEXT NOT NULL,
-    status TEXT NOT NULL,
-    exit_code INTEGER,
-    started_at TEXT NOT NULL,
-    ended_at TEXT,
-    duration REAL,
-    result TEXT,
-    error TEXT,
-    run_dir TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS runs_by_automation ON runs (automation, started_at);
-CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status);
-"""
 
 
 @dataclass(frozen=True)
@@ -178,7 +158,15 @@ class History:
     def __init__(self, home: Path) -> None:
         self.home = home
         self.path = home / DATABASE_FILE
-        self.connection = _connect(self.path)
+        self.connection = connect(self.path, _COLUMNS)
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """SQLite errors become errors that name the file and say what to do."""
+        try:
+            yield
+        except sqlite3.Error as error:
+            raise database_error(self.path, error) from None
 
     def __enter__(self) -> History:
         return self
@@ -192,13 +180,15 @@ class History:
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
         """A write transaction that holds the write lock from its start."""
-        self.connection.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.connection
-        except BaseException:
-            self.connection.execute("ROLLBACK")
-            raise
-        self.connection.execute("COMMIT")
+        with self._reading():
+            self.connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.connection
+            except BaseException:
+                if self.connection.in_transaction:
+                    self.connection.execute("ROLLBACK")
+                raise
+            self.connection.execute("COMMIT")
 
     def run_dir(self, run_id: str) -> Path:
         return self.home / RUNS_DIR / run_id
@@ -223,11 +213,12 @@ class History:
         reach them); with nobody left to enforce the timeout or record the outcome, their
         process group is stopped. Returns how many runs were marked.
         """
-        rows = self.connection.execute(
-            "SELECT id, pid, start_token, child_pid, child_token FROM runs "
-            "WHERE status = 'running' AND host = ?",
-            (hostname(),),
-        ).fetchall()
+        with self._reading():
+            rows = self.connection.execute(
+                "SELECT id, pid, start_token, child_pid, child_token FROM runs "
+                "WHERE status = 'running' AND host = ?",
+                (hostname(),),
+            ).fetchall()
         gone = [row for row in rows if not process_is_alive(row[1], row[2])]
         for run_id, _pid, _token, child_pid, child_token in gone:
             if child_pid and child_token and process_is_alive(child_pid, child_token):
@@ -255,20 +246,30 @@ class History:
         sql = f"SELECT {', '.join(_COLUMNS)} FROM runs {where} ORDER BY started_at DESC, id DESC"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        return [_record(row) for row in self.connection.execute(sql, params)]
+        with self._reading():
+            rows = self.connection.execute(sql, params).fetchall()
+        return [self._record(row) for row in rows]
 
     def get(self, run_id: str) -> RunRecord:
         """One run by its id (or an unambiguous prefix of it)."""
-        rows = self.connection.execute(
-            f"SELECT {', '.join(_COLUMNS)} FROM runs WHERE id = ? OR id LIKE ? ORDER BY id LIMIT 2",
-            (run_id, run_id.replace("%", "").replace("_", "") + "%"),
-        ).fetchall()
+        with self._reading():
+            rows = self.connection.execute(
+                f"SELECT {', '.join(_COLUMNS)} FROM runs WHERE id = ? OR id LIKE ? "
+                "ORDER BY id LIMIT 2",
+                (run_id, run_id.replace("%", "").replace("_", "") + "%"),
+            ).fetchall()
         exact = [row for row in rows if row[0] == run_id]
         if exact or len(rows) == 1:
-            return _record((exact or rows)[0])
+            return self._record((exact or rows)[0])
         if not rows:
             raise ToolkitError(f"no run with id '{run_id}'", "`autokit runs` lists past runs")
         raise ToolkitError(f"'{run_id}' matches several runs", "give more of the run id")
+
+    def _record(self, row: Sequence[Any]) -> RunRecord:
+        try:
+            return record_from_row(row)
+        except (ValueError, TypeError) as error:
+            raise damaged(self.path, f"run {row[0]}: {error}") from None
 
 
 def open_history(home: Path | None = None, *, mark_lost: bool = True) -> History:
@@ -277,17 +278,13 @@ def open_history(home: Path | None = None, *, mark_lost: bool = True) -> History
     try:
         home.mkdir(parents=True, exist_ok=True)
         history = History(home)
-    except sqlite3.DatabaseError as error:
-        if isinstance(error, sqlite3.OperationalError):  # locked, read-only, disk full...
-            raise _cannot_open(home, str(error)) from None
-        raise ToolkitError(
-            f"the run history {home / DATABASE_FILE} is damaged: {error}",
-            "move that file aside (autokit then starts a new, empty history), "
-            "or set AUTOKIT_HOME to another folder",
-        ) from None
-    except (OSError, sqlite3.Error) as error:
-        reason = "it is not a folder" if home.exists() and not home.is_dir() else str(error)
-        raise _cannot_open(home, reason) from None
+    except sqlite3.Error as error:
+        raise database_error(home / DATABASE_FILE, error) from None
+    except OSError as error:
+        reason = "it is not a folder" if home.exists() and not home.is_dir() else error.strerror
+        if error.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise no_space(home / DATABASE_FILE) from None
+        raise _cannot_open(home, str(reason)) from None
     if mark_lost:
         history.mark_lost()
     return history
@@ -298,53 +295,6 @@ def _cannot_open(home: Path, reason: str) -> ToolkitError:
         f"cannot open the run history in {home}: {reason}",
         "check that AUTOKIT_HOME points to a writable folder",
     )
-
-
-def _connect(path: Path) -> sqlite3.Connection:
-    connection = sqlite3.connect(path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-    connection.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-    _retry_busy(lambda: _enable_wal(connection))
-    connection.execute("PRAGMA synchronous = NORMAL")
-    if connection.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
-        _retry_busy(lambda: _create_schema(connection))
-    return connection
-
-
-def _enable_wal(connection: sqlite3.Connection) -> None:
-    if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-        connection.execute("PRAGMA journal_mode = WAL")
-
-
-def _create_schema(connection: sqlite3.Connection) -> None:
-    """Create the tables, or bring an older database up to date (in one transaction)."""
-    connection.execute("BEGIN IMMEDIATE")
-    try:
-        version = connection.execute("PRAGMA user_version").fetchone()[0]
-        if version == 1:  # version 2 added the child's start token
-            connection.execute("ALTER TABLE runs ADD COLUMN child_token TEXT")
-        for statement in filter(str.strip, _SCHEMA.split(";")):
-            connection.execute(statement)
-        connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
-    connection.execute("COMMIT")
-
-
-def _retry_busy(action: Callable[[], None], attempts: int = 50) -> None:
-    """Run `action`, retrying while another process holds a lock the busy handler skips.
-
-    Switching to WAL needs an exclusive lock, and SQLite reports that as busy at once
-    instead of waiting; only the first run on a new database ever meets this.
-    """
-    for attempt in range(attempts):
-        try:
-            action()
-            return
-        except sqlite3.OperationalError as error:
-            if "locked" not in str(error) or attempt == attempts - 1:
-                raise
-            time.sleep(0.02 * (attempt + 1))
 
 
 _JSON_COLUMNS = {"inputs", "result"}
@@ -363,10 +313,14 @@ def _row(record: RunRecord) -> list[object]:
     return [_encode(name, getattr(record, name)) for name in _COLUMNS]
 
 
-def _record(row: Sequence[Any]) -> RunRecord:
+def record_from_row(row: Sequence[Any]) -> RunRecord:
+    """A row of `SELECT <every column> FROM runs` as a record (ValueError: not JSON)."""
     values = dict(zip(_COLUMNS, row, strict=True))
     for column in _JSON_COLUMNS:
-        values[column] = json.loads(values[column]) if values[column] is not None else None
+        try:
+            values[column] = json.loads(values[column]) if values[column] is not None else None
+        except (ValueError, TypeError):
+            raise ValueError(f"its {column} column is not JSON") from None
     for column in _BOOL_COLUMNS:
         values[column] = None if values[column] is None else bool(values[column])
     return RunRecord(**values)
