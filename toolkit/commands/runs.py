@@ -1,27 +1,31 @@
-"""`autokit runs`: list past runs newest first, or `autokit runs show RUN_ID` with its log."""
+"""`autokit runs`: list past runs newest first, `autokit runs show RUN_ID` with its log, or
+`autokit runs repair`: a damaged history moved aside and rebuilt from what still reads."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from dataclasses import asdict
 
 from toolkit.commands.formats import add_format_argument
 from toolkit.console import table
 from toolkit.errors import ToolkitError
 from toolkit.history import STATUSES, RunRecord, open_history
+from toolkit.history.repair import Repair, repair_history
+from toolkit.paths import state_home
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = (
         "List past runs, newest first (`autokit runs [NAME]`), or show one run with its log "
-        "(`autokit runs show RUN_ID`)."
+        "(`autokit runs show RUN_ID`), or repair a damaged history (`autokit runs repair`)."
     )
     parser.add_argument(
         "name",
         nargs="?",
-        metavar="NAME | show",
-        help="only runs of this automation; or `show` followed by a run id",
+        metavar="NAME | show | repair",
+        help="only runs of this automation; or `show` followed by a run id; or `repair`",
     )
     parser.add_argument("run_id", nargs="?", metavar="RUN_ID", help=argparse.SUPPRESS)
     parser.add_argument("--status", choices=STATUSES, help="only runs with this status")
@@ -43,6 +47,8 @@ def _positive_int(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.name == "repair" and not args.run_id:
+        return repair(args.format)
     if args.name == "show":
         if not args.run_id:
             raise ToolkitError(
@@ -110,3 +116,27 @@ def _read_log(record: RunRecord) -> str:
         return record.log_path.read_text(encoding="utf-8", errors="replace")
     except FileNotFoundError:
         return ""
+
+
+def repair(output_format: str) -> int:
+    """Repair the history; exit 0 whether it was damaged or not."""
+    outcome = repair_history(state_home())
+    if output_format == "json":
+        print(json.dumps(asdict(outcome), indent=2))
+    else:
+        print(describe_repair(outcome))
+    return 0
+
+
+def describe_repair(outcome: Repair) -> str:
+    if outcome.problem is None:
+        return f"the run history {outcome.path} is not damaged ({outcome.kept} runs): nothing to do"
+    lines = [
+        f"the run history {outcome.path} was damaged: {outcome.problem}",
+        f"moved it aside to {outcome.moved_to}",
+        f"kept {outcome.kept} run(s) in a new history at {outcome.path}",
+    ]
+    if outcome.lost:
+        lines.append(f"lost {outcome.lost} run(s) whose rows could not be read")
+    lines += [f"kept without what could not be read: {note}" for note in outcome.emptied]
+    return "\n".join(lines)

@@ -87,7 +87,7 @@ class RunRecord:
         return data
 
 
-_COLUMNS = [f.name for f in fields(RunRecord)]
+COLUMNS = [f.name for f in fields(RunRecord)]
 
 
 class RunUpdate(TypedDict, total=False):
@@ -158,7 +158,7 @@ class History:
     def __init__(self, home: Path) -> None:
         self.home = home
         self.path = home / DATABASE_FILE
-        self.connection = connect(self.path, _COLUMNS)
+        self.connection = connect(self.path, COLUMNS)
 
     @contextmanager
     def _reading(self) -> Iterator[None]:
@@ -195,9 +195,18 @@ class History:
 
     def start(self, record: RunRecord) -> None:
         row = _row(record)
-        placeholders = ", ".join("?" for _ in _COLUMNS)
+        placeholders = ", ".join("?" for _ in COLUMNS)
         with self.write() as db:
-            db.execute(f"INSERT INTO runs ({', '.join(_COLUMNS)}) VALUES ({placeholders})", row)
+            db.execute(f"INSERT INTO runs ({', '.join(COLUMNS)}) VALUES ({placeholders})", row)
+
+    def restore(self, records: Sequence[RunRecord]) -> None:
+        """Insert records kept from another history (`autokit runs repair`) in one go."""
+        placeholders = ", ".join("?" for _ in COLUMNS)
+        with self.write() as db:
+            db.executemany(
+                f"INSERT OR IGNORE INTO runs ({', '.join(COLUMNS)}) VALUES ({placeholders})",
+                [_row(record) for record in records],
+            )
 
     def update(self, run_id: str, **values: Unpack[RunUpdate]) -> None:
         """Set columns of one run (JSON columns are encoded here)."""
@@ -243,7 +252,7 @@ class History:
             clauses.append("status = ?")
             params.append(status)
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        sql = f"SELECT {', '.join(_COLUMNS)} FROM runs {where} ORDER BY started_at DESC, id DESC"
+        sql = f"SELECT {', '.join(COLUMNS)} FROM runs {where} ORDER BY started_at DESC, id DESC"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         with self._reading():
@@ -254,7 +263,7 @@ class History:
         """One run by its id (or an unambiguous prefix of it)."""
         with self._reading():
             rows = self.connection.execute(
-                f"SELECT {', '.join(_COLUMNS)} FROM runs WHERE id = ? OR id LIKE ? "
+                f"SELECT {', '.join(COLUMNS)} FROM runs WHERE id = ? OR id LIKE ? "
                 "ORDER BY id LIMIT 2",
                 (run_id, run_id.replace("%", "").replace("_", "") + "%"),
             ).fetchall()
@@ -310,12 +319,12 @@ def _encode(column: str, value: object) -> object:
 
 
 def _row(record: RunRecord) -> list[object]:
-    return [_encode(name, getattr(record, name)) for name in _COLUMNS]
+    return [_encode(name, getattr(record, name)) for name in COLUMNS]
 
 
 def record_from_row(row: Sequence[Any]) -> RunRecord:
     """A row of `SELECT <every column> FROM runs` as a record (ValueError: not JSON)."""
-    values = dict(zip(_COLUMNS, row, strict=True))
+    values = dict(zip(COLUMNS, row, strict=True))
     for column in _JSON_COLUMNS:
         try:
             values[column] = json.loads(values[column]) if values[column] is not None else None
