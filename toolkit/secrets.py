@@ -28,15 +28,22 @@ _ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\"}
 
 
 def read_dotenv(path: Path) -> dict[str, str]:
-    """`KEY=VALUE` lines of a .env file; `export`, quotes and `#` comments are understood."""
+    """`KEY=VALUE` lines of a .env file; `export`, quotes and `#` comments are understood.
+
+    Each line is decoded on its own, so a line that is not UTF-8, or that holds a NUL byte
+    (no process environment can carry one), is named by its number.
+    """
     try:
-        text = path.read_text(encoding="utf-8-sig")  # -sig: Windows editors add a BOM
+        data = path.read_bytes()
     except FileNotFoundError:
         return {}
-    except (OSError, UnicodeDecodeError) as error:
-        raise ToolkitError(f"cannot read {path}: {error}", "save it as UTF-8 text") from None
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise ToolkitError(f"cannot read {path}: {reason}", "check its permissions") from None
     values: dict[str, str] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
+    data = data.removeprefix(b"\xef\xbb\xbf")  # Windows editors add a byte-order mark
+    for number, raw in enumerate(data.splitlines(), start=1):
+        line = _dotenv_line(raw, f"{path}:{number}")
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         match = _DOTENV_LINE.match(line)
@@ -48,6 +55,20 @@ def read_dotenv(path: Path) -> dict[str, str]:
             )
         values[match[1]] = _value(match[2], f"{path}:{number}", match[1])
     return values
+
+
+def _dotenv_line(raw: bytes, where: str) -> str:
+    if b"\0" in raw:
+        raise ToolkitError(
+            f"{where}: the line holds a NUL byte, which no environment variable can carry",
+            "remove it (an editor that saved UTF-16 writes one in every character; save as UTF-8)",
+        )
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ToolkitError(
+            f"{where}: the line is not UTF-8 text", "save the file as UTF-8"
+        ) from None
 
 
 def _value(text: str, where: str, name: str) -> str:
