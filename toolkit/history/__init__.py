@@ -215,6 +215,13 @@ class History:
         with self.write() as db:
             db.execute(f"UPDATE runs SET {assignments} WHERE id = ?", [*encoded.values(), run_id])
 
+    def make_room(self) -> None:
+        """Copy what the log of changes holds into the database, so that the next write
+        reuses the log's space from its start: a run can still record its end on a disk
+        that filled up while it ran."""
+        with contextlib.suppress(sqlite3.Error):
+            self.connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
     def mark_lost(self) -> int:
         """Mark `running` rows of this host whose autokit process is gone as `lost`.
 

@@ -48,11 +48,14 @@ from toolkit.run.record import (
     Outcome,
     RunFolder,
     child_started,
+    failed_log,
     finish,
     interpret,
     new_run_folder,
+    open_log,
     running_record,
     stopped_by_autokit,
+    supervisor_failure,
 )
 from toolkit.run.target import Target, load_target, parse_spec
 from toolkit.runtimes import runtime_of
@@ -169,6 +172,8 @@ def execute(run: PreparedRun, sinks: Sinks) -> RunResult:
             outcome = _run_process(run, folder, sinks, child_started(history, folder.run_id))
         except BaseException as error:
             finish(history, folder.run_id, started, stopped_by_autokit(error, run.masker))
+            if isinstance(error, OSError):  # a full disk, most likely: recorded, and said
+                raise supervisor_failure(error) from None
             raise
         finish(history, folder.run_id, started, outcome)
         record = history.get(folder.run_id)
@@ -191,10 +196,11 @@ def _run_process(
 ) -> Outcome:
     command, env = child_process(run, folder)
     try:
-        with folder.log.open("w", encoding="utf-8") as log:
+        with open_log(folder) as log:
             ending, returncode = supervise(
                 command, env, folder.output, run.timeout, run.masker, sinks, log, on_start
             )
     finally:
         folder.request.unlink(missing_ok=True)
-    return interpret(run.target.automation, ending, returncode, folder, run.masker, run.timeout)
+    outcome = interpret(run.target.automation, ending, returncode, folder, run.masker, run.timeout)
+    return failed_log(outcome, folder.log, log.failure) if log.failure else outcome

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import getpass
+import io
 import json
 import os
 import shutil
@@ -121,6 +122,58 @@ def new_run_folder(history: History) -> RunFolder:
     raise ToolkitError(f"cannot create a run folder in {history.home}", "check AUTOKIT_HOME")
 
 
+class LogFile(io.TextIOWrapper):
+    """The run's log; a write that fails (a full disk) is remembered, not raised.
+
+    The automation runs on and its output still reaches the terminal; once it has ended,
+    `failed_log` turns the run into a failure that names the log.
+    """
+
+    failure: OSError | None = None
+
+    def write(self, text: str) -> int:
+        if self.failure is None:
+            try:
+                super().write(text)
+            except OSError as error:
+                self.failure = error
+        return len(text)
+
+    def flush(self) -> None:
+        if self.failure is None:
+            try:
+                super().flush()
+            except OSError as error:
+                self.failure = error
+
+    def close(self) -> None:
+        self.flush()
+        with contextlib.suppress(OSError):  # what could not be written is dropped
+            super().close()
+
+
+def open_log(folder: RunFolder) -> LogFile:
+    return LogFile(folder.log.open("wb"), encoding="utf-8", write_through=True)
+
+
+def failed_log(outcome: Outcome, log: Path, failure: OSError) -> Outcome:
+    """A run whose log could not be written has failed, whatever the automation did."""
+    message = (
+        f"the log {log} could not be written: {failure.strerror or failure}; {_space_hint(failure)}"
+    )
+    if outcome.status != "success":
+        message = f"{outcome.error}; {message}"
+    return Outcome("failed", outcome.returncode, None, message)
+
+
+def supervisor_failure(error: OSError) -> ToolkitError:
+    """autokit itself could not write a file of the run (the request, the log)."""
+    where = f" {error.filename}" if error.filename else ""
+    return ToolkitError(
+        f"autokit could not write{where}: {error.strerror or error}", _space_hint(error)
+    )
+
+
 def _space_hint(error: OSError) -> str:
     if error.errno in (errno.ENOSPC, errno.EDQUOT):
         return "free some space there (old run folders can go) or set AUTOKIT_HOME elsewhere"
@@ -160,6 +213,7 @@ def child_started(history: History, run_id: str) -> Callable[[int], None]:
 
     def record(pid: int) -> None:
         history.update(run_id, child_pid=pid, child_token=process_token(pid))
+        history.make_room()
 
     return record
 
