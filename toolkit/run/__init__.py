@@ -54,6 +54,7 @@ from toolkit.run.record import (
     running_record,
     stopped_by_autokit,
 )
+from toolkit.run.sandbox import private_home, sandbox_mode, take_report, use_sandbox
 from toolkit.run.target import Target, load_target, parse_spec
 from toolkit.runtimes import runtime_of
 from toolkit.secrets import Masker, available_secrets, resolve_secrets
@@ -129,9 +130,10 @@ def run_automation(
         run_timeout = timeout or automation.timeout
         if dry_run:
             return dry_run_result(target, dry_run_plan(repo, target, inputs, masker, run_timeout))
+        sandboxed = use_sandbox(sandbox_mode(repo.config))
         secrets = resolve_secrets(automation, repo.root)
         environment = runtime_of(automation).prepare_environment(automation, progress)
-        run = PreparedRun(target, inputs, secrets, environment, run_timeout, masker)
+        run = PreparedRun(target, inputs, secrets, environment, run_timeout, masker, sandboxed)
         return execute(run, (stdout or sys.stdout, stderr or sys.stderr))
 
 
@@ -191,10 +193,19 @@ def _run_process(
 ) -> Outcome:
     command, env = child_process(run, folder)
     try:
-        with folder.log.open("w", encoding="utf-8") as log:
+        with folder.log.open("w", encoding="utf-8") as log, private_home(env, run.sandboxed):
             ending, returncode = supervise(
-                command, env, folder.output, run.timeout, run.masker, sinks, log, on_start
+                command,
+                env,
+                folder.output,
+                run.timeout,
+                run.masker,
+                sinks,
+                log,
+                on_start,
+                sandboxed=run.sandboxed,
             )
     finally:
         folder.request.unlink(missing_ok=True)
+        take_report(folder)
     return interpret(run.target.automation, ending, returncode, folder, run.masker, run.timeout)

@@ -61,6 +61,12 @@ class RunFolder:
         return self.path / "request.json"
 
     @property
+    def report(self) -> Path:
+        """Where the bootstrap writes `result.json` (the one folder beside `output/` the
+        sandbox lets it write); the supervisor moves the file up once the run has ended."""
+        return self.path / "report"
+
+    @property
     def result(self) -> Path:
         return self.path / "result.json"
 
@@ -83,6 +89,7 @@ def new_run_folder(history: History) -> RunFolder:
             folder.output.mkdir(parents=True)
         except FileExistsError:
             continue
+        folder.report.mkdir()
         return folder
     raise ToolkitError(f"cannot create a run folder in {history.home}", "check AUTOKIT_HOME")
 
