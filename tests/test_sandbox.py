@@ -528,3 +528,28 @@ def test_autokit_test_runs_pytest_in_the_sandbox(make_repo: Any, cli: Any, secre
     assert not (root / "automations" / "tested" / "tests" / "planted.py").exists()
     assert stat.S_ISDIR((root / "automations" / "tested").stat().st_mode)
     assert sys.platform.startswith("linux")
+
+
+def test_doctor_names_every_protection_and_exits_0(cli: Any) -> None:
+    result = cli("doctor")
+
+    assert result.code == 0, result
+    for name in ("sandbox (bubblewrap)", "subreaper", "non-dumpable supervisor", "uv"):
+        assert name in result.out
+
+
+def test_doctor_says_what_a_missing_sandbox_means_and_how_to_get_it(
+    make_repo: Any, tmp_path: Path
+) -> None:
+    root = make_repo(automation_files("greeter"))
+    process = autokit(root, "doctor", "--format", "json", env=fake_bwrap(tmp_path))
+    out, err = process.communicate(timeout=60)
+
+    assert process.returncode == 0, err
+    report = json.loads(out)
+    sandbox = next(p for p in report["protections"] if p["name"] == "sandbox (bubblewrap)")
+    assert sandbox["active"] is False
+    assert "Permission denied" in sandbox["detail"]
+    assert "your HOME, ~/.ssh" in sandbox["missing_means"]
+    assert "apparmor_restrict_unprivileged_userns=0" in sandbox["how_to_enable"]
+    assert report["sandbox_mode"] == "auto"
