@@ -162,6 +162,7 @@ def _pump(tree: RunTree, streams: Streams, timeout: float) -> Ending:
     """Stream output until the process has exited and its pipes are closed, or time is up."""
     process = tree.process
     deadline = time.monotonic() + timeout
+    ended = False
     with _selector(streams) as selector:
         while selector.get_map() or process.poll() is None:
             remaining = deadline - time.monotonic()
@@ -170,9 +171,11 @@ def _pump(tree: RunTree, streams: Streams, timeout: float) -> Ending:
                 _drain(streams)
                 return "timeout"
             _wait_for_output(process, selector, streams, min(remaining, 0.25))
-            if process.poll() is not None:
-                tree.kill_leftovers()  # nothing it started outlives it
-    tree.kill_leftovers()
+            if not ended and process.poll() is not None:
+                ended = True
+                tree.kill_leftovers()  # nothing it started outlives it (nor holds its pipes)
+    if not ended:
+        tree.kill_leftovers()
     return "finished"
 
 
