@@ -553,3 +553,28 @@ def test_doctor_says_what_a_missing_sandbox_means_and_how_to_get_it(
     assert "your HOME, ~/.ssh" in sandbox["missing_means"]
     assert "apparmor_restrict_unprivileged_userns=0" in sandbox["how_to_enable"]
     assert report["sandbox_mode"] == "auto"
+
+
+def test_access_on_an_input_that_is_not_a_path_is_a_clear_metadata_error(
+    make_repo: Any, cli: Any
+) -> None:
+    inputs = {"greeting": {"type": "string", "description": "who", "access": "write"}}
+    root = make_repo(automation_files("greeter", inputs=inputs, examples=None))
+
+    result = cli("validate", "--repo", str(root))
+
+    assert result.code == 1, result
+    assert "inputs.greeting" in result.out + result.err
+    assert "`access` applies to path inputs only" in result.out + result.err
+    assert "make the input `type: path`" in result.out + result.err
+
+
+def test_network_and_access_must_be_of_their_kind(make_repo: Any, cli: Any) -> None:
+    inputs = {"book": {"type": "path", "description": "a file", "access": "append"}}
+    root = make_repo(automation_files("greeter", inputs=inputs, examples=None, network="no"))
+
+    result = cli("validate", "--repo", str(root))
+
+    shown = result.out + result.err
+    assert result.code == 1 and "'append' is not allowed" in shown and "read, write" in shown
+    assert "network" in shown and "true or false" in shown
