@@ -366,7 +366,10 @@ def test_a_script_that_exits_non_zero_fails_with_its_code(make_repo, cli) -> Non
     assert run.log_path.read_text() == "working\n"
 
 
-def test_timeout_kills_grandchildren_too(make_repo, cli) -> None:
+def test_timeout_kills_grandchildren_too(make_repo, cli, monkeypatch) -> None:
+    # The grandchild's pid is read from outside: only unsandboxed is it this machine's pid
+    # (tests/test_sandbox.py holds the sandboxed version).
+    monkeypatch.setenv("AUTOKIT_SANDBOX", "off")
     code = """
     import os, subprocess, time
     def main(greeting="world"):
@@ -450,7 +453,9 @@ def test_a_second_ctrl_c_stops_a_run_that_ignores_the_first(make_repo) -> None:
     assert not alive(run.child_pid)
 
 
-def test_kill_9_of_autokit_leaves_a_lost_run(make_repo, cli) -> None:
+def test_kill_9_of_autokit_leaves_a_lost_run(make_repo, cli, monkeypatch) -> None:
+    # Unsandboxed: in the sandbox the automation dies with autokit (tests/test_sandbox.py).
+    monkeypatch.setenv("AUTOKIT_SANDBOX", "off")
     code = (
         "import time\ndef main(greeting=''):\n    print('working', flush=True)\n"
         "    time.sleep(60)\n"
@@ -628,7 +633,8 @@ def test_a_process_that_closes_its_output_still_times_out(make_repo, cli) -> Non
     assert not alive(only_run().child_pid)
 
 
-def test_background_processes_do_not_outlive_the_run(make_repo, cli) -> None:
+def test_background_processes_do_not_outlive_the_run(make_repo, cli, monkeypatch) -> None:
+    monkeypatch.setenv("AUTOKIT_SANDBOX", "off")  # the pid it writes is this machine's
     script = 'sleep 60 > /dev/null 2>&1 &\necho $! > "$AUTOKIT_OUTPUT_DIR/pid"\necho done\n'
     root = make_repo(shell_automation("forks", script, inputs=None, examples=None))
     result = cli("run", "forks", "--repo", str(root))

@@ -37,6 +37,7 @@ COMMANDS: dict[str, str] = {
     "catalog": "build or serve the searchable catalog site",
     "schedule": "render the scheduled workflow, or name the automations due for a cron",
     "report": "report runs and time saved",
+    "doctor": "show which protections of a run work on this machine",
 }
 
 EXIT_OK = 0

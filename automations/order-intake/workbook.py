@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import os
 import shutil
 import tempfile
@@ -55,27 +56,30 @@ def one_run_at_a_time(workbook: Path, dry_run: bool) -> Iterator[None]:
     """Hold a lock on the workbook for the whole run (not for a dry run, which writes elsewhere).
 
     Two runs at once would read the same "Processed" sheet and notify every customer twice.
-    The lock is an OS lock (flock) on a hidden file beside the workbook: the system releases
-    it when the process ends, so a crashed run never leaves it behind.
+    The lock is an OS lock (flock): the system releases it when the process ends, so a
+    crashed run never leaves it behind.
     """
     if dry_run:
         yield
         return
     import fcntl  # Unix only: imported here so that a dry run works everywhere
 
-    lock_path = workbook.with_name(f".{workbook.name}.lock")
-    try:
-        handle = open(lock_path, "a")  # noqa: SIM115 - closed below, after the run
-    except OSError as error:
-        raise OrderIntakeError(f"cannot write beside {workbook}: {error}") from None
-    with handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise OrderIntakeError(
-                f"another order-intake run is processing {workbook.name} right now; nothing "
-                "was changed. Run again when it has finished"
-            ) from None
+    # The workbook itself is locked (that works in autokit's sandbox too, where only the
+    # workbook is writable), and the hidden file beside it where the folder allows it
+    # (what 1.0.3 and earlier locked, so a run of them and of this version exclude each other).
+    with contextlib.ExitStack() as locks:
+        for path in (workbook, workbook.with_name(f".{workbook.name}.lock")):
+            try:
+                handle = locks.enter_context(open(path, "rb" if path == workbook else "a"))
+            except OSError:
+                continue  # a missing workbook is reported when it is read
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise OrderIntakeError(
+                    f"another order-intake run is processing {workbook.name} right now; nothing "
+                    "was changed. Run again when it has finished"
+                ) from None
         yield
 
 
@@ -202,6 +206,8 @@ def save_atomically(workbook: Any, target: Path, like: Path | None = None) -> No
     """Write to a temp file beside `target`, then rename: readers never see half a file.
 
     `like` is the file whose permissions the new one keeps (the workbook it replaces).
+    Where only `target` itself may be written (autokit's sandbox with `access: write`),
+    the workbook is saved elsewhere first and then copied over `target` in place.
     """
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -209,19 +215,34 @@ def save_atomically(workbook: Any, target: Path, like: Path | None = None) -> No
             dir=target.parent, prefix=f".{target.stem}-", suffix=".xlsx"
         )
     except OSError as error:
-        raise OrderIntakeError(f"cannot write beside {target}: {error}") from None
+        if not target.is_file():
+            raise OrderIntakeError(f"cannot write beside {target}: {error}") from None
+        handle, temp = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=".xlsx")
     os.close(handle)
     try:
         workbook.save(temp)
         if like is not None and like.exists():
             shutil.copymode(like, temp)
-        os.replace(temp, target)
+        _replace(Path(temp), target)
     except OSError as error:
-        Path(temp).unlink(missing_ok=True)
         raise OrderIntakeError(
             f"cannot save {target.name} ({error}); it is unchanged. Close it if it is open "
             "in a spreadsheet app and run again"
         ) from None
-    except BaseException:
+    finally:
         Path(temp).unlink(missing_ok=True)
-        raise
+
+
+def _replace(saved: Path, target: Path) -> None:
+    """Rename `saved` over `target`; where that is not possible (another file system, or
+    `target` the one writable file of a sandbox), copy its bytes into `target` instead."""
+    try:
+        os.replace(saved, target)
+    except OSError as error:
+        if error.errno not in (errno.EXDEV, errno.EBUSY, errno.EROFS, errno.EACCES, errno.EPERM):
+            raise
+        with open(saved, "rb") as source, open(target, "r+b") as destination:
+            shutil.copyfileobj(source, destination)
+            destination.truncate()
+            destination.flush()
+            os.fsync(destination.fileno())

@@ -45,6 +45,7 @@ class InputSpec:
     min: float | None = None
     max: float | None = None
     pattern: str | None = None
+    access: str = "read"  # a path input's: "write" lets a sandboxed run update it
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,7 @@ class Automation:
     secrets: tuple[Secret, ...] = _items(_each(Secret), as_written=True)
     schedule: str | None = None
     timeout: int = DEFAULT_TIMEOUT
+    network: bool = True  # false: a sandboxed run has no network at all
     classification: str
     time_saved_minutes: float = 0
     examples: tuple[Example, ...] = _items(_each(Example), as_written=True)

@@ -31,6 +31,7 @@ STATUSES = ["draft", "experimental", "stable", "deprecated"]
 RUNTIMES = ["python", "shell"]
 CLASSIFICATIONS = ["public", "internal", "confidential", "restricted"]
 INPUT_TYPES = ["string", "integer", "number", "boolean", "date", "path", "choice"]
+ACCESS = ["read", "write"]  # what a sandboxed run may do with a path input
 
 # A cerberus schema, a mapping of rules; nested schemas have the same shape.
 Schema = dict[str, Any]
@@ -44,6 +45,7 @@ INPUT_SCHEMA: Schema = {
     "min": {"type": "number"},
     "max": {"type": "number"},
     "pattern": {"type": "string", "check_with": "regex_pattern"},
+    "access": {"type": "string", "allowed": ACCESS},
 }
 
 SECRET_SCHEMA: Schema = {
@@ -111,6 +113,7 @@ SCHEMA: Schema = {
     "secrets": {"type": "list", "schema": {"type": "dict", "schema": SECRET_SCHEMA}},
     "schedule": {"type": "string", "nullable": True, "check_with": "cron"},
     "timeout": {"type": "integer", "min": 1, "max": 86400},
+    "network": {"type": "boolean"},
     "classification": {"type": "string", "required": True, "allowed": CLASSIFICATIONS},
     "time_saved_minutes": {"type": "number", "min": 0},
     "examples": {"type": "list", "schema": {"type": "dict", "schema": EXAMPLE_SCHEMA}},

@@ -107,6 +107,8 @@ def input_spec_problems(name: str, spec: Mapping[object, object]) -> list[str]:
         problems.append("a required input cannot have a default")
     if default is not None and (reason := input_value_problem(loose_spec(name, spec), default)):
         problems.append(f"default {reason}")
+    if spec.get("access") == "write" and spec.get("type") != "path":
+        problems.append("`access` applies to path inputs only")
     low, high = spec.get("min"), spec.get("max")
     if isinstance(low, int | float) and isinstance(high, int | float) and low > high:
         problems.append("min is greater than max")

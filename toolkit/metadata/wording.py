@@ -71,6 +71,7 @@ _CUSTOM_HINTS_WITHIN = (
     (("entrypoint", "relative", "'..'"), "name a file inside the folder, e.g. 'main.py'"),
     (("needs a list of `choices`",), "add `choices: [a, b]`"),
     (("single line",), "keep it to one line; put details in README.md"),
+    (("`access`",), "remove `access: write`, or make the input `type: path`"),
 )
 
 

@@ -57,6 +57,7 @@ from toolkit.run.record import (
     stopped_by_autokit,
     supervisor_failure,
 )
+from toolkit.run.sandbox import private_home, sandbox_mode, use_sandbox
 from toolkit.run.target import Target, load_target, parse_spec
 from toolkit.runtimes import runtime_of
 from toolkit.secrets import Masker, available_secrets, resolve_secrets
@@ -132,9 +133,10 @@ def run_automation(
         run_timeout = timeout or automation.timeout
         if dry_run:
             return dry_run_result(target, dry_run_plan(repo, target, inputs, masker, run_timeout))
+        sandboxed = use_sandbox(sandbox_mode(repo.config))
         secrets = resolve_secrets(automation, repo.root)
         environment = runtime_of(automation).prepare_environment(automation, progress)
-        run = PreparedRun(target, inputs, secrets, environment, run_timeout, masker)
+        run = PreparedRun(target, inputs, secrets, environment, run_timeout, masker, sandboxed)
         return execute(run, (stdout or sys.stdout, stderr or sys.stderr))
 
 
@@ -196,9 +198,17 @@ def _run_process(
 ) -> Outcome:
     command, env = child_process(run, folder)
     try:
-        with open_log(folder) as log:
+        with open_log(folder) as log, private_home(env, run.sandboxed):
             ending, returncode = supervise(
-                command, env, folder.output, run.timeout, run.masker, sinks, log, on_start
+                command,
+                env,
+                folder.output,
+                run.timeout,
+                run.masker,
+                sinks,
+                log,
+                on_start,
+                sandboxed=run.sandboxed,
             )
     finally:
         folder.request.unlink(missing_ok=True)

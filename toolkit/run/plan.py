@@ -20,8 +20,10 @@ from toolkit.inputs import jsonable, load_inputs_file
 from toolkit.metadata import Automation
 from toolkit.repo import Repository
 from toolkit.run.record import RunFolder
+from toolkit.run.sandbox import Confinement, python_home, sandbox_environment, wrap
 from toolkit.run.target import Target
 from toolkit.runtimes import runtime_of
+from toolkit.runtimes.python import BOOTSTRAP
 from toolkit.secrets import Masker, present_secrets
 
 # The only variables of the caller's environment an automation sees (plus its secrets).
@@ -61,6 +63,7 @@ class PreparedRun:
     environment: Environment
     timeout: float
     masker: Masker
+    sandboxed: bool = False  # inside bubblewrap (toolkit.run.sandbox)
 
 
 class EnvironmentPlan(TypedDict):
@@ -156,9 +159,31 @@ def child_process(run: PreparedRun, folder: RunFolder) -> tuple[list[str], dict[
     automation = run.target.automation
     runtime = runtime_of(automation)
     extra = {"AUTOKIT_OUTPUT_DIR": str(folder.output), "AUTOKIT_RUN_ID": folder.run_id}
-    extra.update(runtime.pass_inputs(automation, run.inputs, folder.request, folder.result))
+    extra.update(
+        runtime.pass_inputs(automation, run.inputs, folder.request, folder.report / "result.json")
+    )
     command = runtime.command_line(automation, run.environment, folder.request)
-    return command, child_environment(run.environment, run.secrets, extra)
+    env = child_environment(run.environment, run.secrets, extra)
+    if run.sandboxed:
+        return wrap(command, run_confinement(run, folder)), sandbox_environment(env)
+    return command, env
+
+
+def run_confinement(run: PreparedRun, folder: RunFolder) -> Confinement:
+    """What a sandboxed run may read and write (see `toolkit.run.sandbox`)."""
+    automation = run.target.automation
+    confinement = Confinement(network=automation.network, cwd=folder.output)
+    confinement.read(automation.folder, run.environment.path, BOOTSTRAP, folder.request)
+    confinement.read(*python_home(run.environment.python))
+    confinement.write(folder.output, folder.report)
+    for name, spec in automation.inputs.items():
+        value = run.inputs.get(name)
+        if spec.type == "path" and isinstance(value, str) and value:
+            if spec.access == "write":
+                confinement.write(Path(value))
+            else:
+                confinement.read(Path(value))
+    return confinement
 
 
 def child_environment(

@@ -1,7 +1,9 @@
 """Process supervision: spawn, stream and mask the output, time out, stop the whole tree.
 
-The process and everything it starts share a new session (process group), so a timeout,
-Ctrl-C or SIGTERM to autokit stops all of them, and nothing it started outlives it.
+The process starts in a new session (process group); a timeout, Ctrl-C or SIGTERM to
+autokit signals that group and every descendant found through /proc (also those that left
+the group; see `toolkit.run.tree`), and once the process has exited, whatever it left
+behind is killed: nothing it started outlives it.
 Both output pipes are read as they fill (never one after the other, which could stall
 a chatty process), decoded, masked, written to the log and to the caller's streams.
 """
@@ -18,10 +20,12 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import Literal, TextIO
 
+from toolkit.run.tree import kill_tree, own_children, protect_supervisor, signal_tree
 from toolkit.secrets import Masker, StreamMasker
 
 # How long a stopped run's processes get to exit after SIGTERM/SIGINT before SIGKILL.
@@ -85,8 +89,16 @@ def supervise(
     sinks: tuple[TextIO, TextIO],
     log: TextIO,
     on_start: Callable[[int], None] = lambda pid: None,
+    *,
+    sandboxed: bool = False,
 ) -> tuple[Ending, int]:
-    """Run `command` in its own process group until it ends; how it ended, and its code."""
+    """Run `command` in its own process group until it ends; how it ended, and its code.
+
+    `sandboxed`: `command` is bwrap, which a stop leaves alone so that the automation
+    inside can end in its own time (bwrap gone, the sandbox's processes die at once).
+    """
+    protect_supervisor()
+    before = own_children()
     process = subprocess.Popen(
         command,
         stdin=subprocess.DEVNULL,
@@ -102,7 +114,7 @@ def supervise(
         process.stderr.fileno(): MaskedStream(masker, sinks[1], log),
     }
     with terminate_raises_interrupt():
-        status = _supervised(process, streams, timeout, on_start)
+        status = _supervised(RunTree(process, before, sandboxed), streams, timeout, on_start)
     for stream in streams.values():
         stream.close()
     process.stdout.close()
@@ -110,34 +122,60 @@ def supervise(
     return status, process.wait()
 
 
+@dataclass(frozen=True)
+class RunTree:
+    """The run's process and everything it started: its group, its descendants, and the
+    orphans re-parented to autokit (a subreaper) that were not its children `before`."""
+
+    process: Process
+    before: frozenset[int]
+    spare_root: bool = False
+
+    def signal(self, signal_number: int) -> None:
+        signal_tree(self.process.pid, self.before, signal_number)
+        if not self.spare_root:
+            _signal_group(self.process.pid, signal_number)
+
+    def kill_leftovers(self) -> None:
+        """Kill everything the run started, descendants before the group they may have left."""
+        kill_tree(self.process.pid, self.before)
+        if not self.spare_root:
+            _signal_group(self.process.pid, signal.SIGKILL)
+
+
 def _supervised(
-    process: Process, streams: Streams, timeout: float, on_start: Callable[[int], None]
+    tree: RunTree, streams: Streams, timeout: float, on_start: Callable[[int], None]
 ) -> Ending:
     try:
-        on_start(process.pid)  # inside: a Ctrl-C while it records still stops the run
-        return _pump(process, streams, timeout)
+        on_start(tree.process.pid)  # inside: a Ctrl-C while it records still stops the run
+        return _pump(tree, streams, timeout)
     except KeyboardInterrupt:
-        stop_group(process, signal.SIGINT)
+        stop_tree(tree, signal.SIGINT)
         _drain(streams)
         return "cancelled"
     except BaseException:
-        stop_group(process, signal.SIGTERM)  # nothing runs on unsupervised
+        stop_tree(tree, signal.SIGTERM)  # nothing runs on unsupervised
         raise
 
 
-def _pump(process: Process, streams: Streams, timeout: float) -> Ending:
+def _pump(tree: RunTree, streams: Streams, timeout: float) -> Ending:
     """Stream output until the process has exited and its pipes are closed, or time is up."""
+    process = tree.process
     deadline = time.monotonic() + timeout
+    ended = False
     with _selector(streams) as selector:
         while selector.get_map() or process.poll() is None:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                stop_group(process, signal.SIGTERM)
+                stop_tree(tree, signal.SIGTERM)
                 _drain(streams)
                 return "timeout"
             _wait_for_output(process, selector, streams, min(remaining, 0.25))
-            if process.poll() is not None:
-                _kill_leftovers(process)  # nothing it started outlives it
+            if not ended and process.poll() is not None:
+                ended = True
+                tree.kill_leftovers()  # nothing it started outlives it (nor holds its pipes)
+    if not ended:
+        tree.kill_leftovers()
     return "finished"
 
 
@@ -176,19 +214,18 @@ def _drain(streams: Streams) -> None:
             _read_ready(selector, streams, 0.1)
 
 
-def stop_group(process: Process, first_signal: int) -> None:
-    """Ask the process group to stop, then kill whatever is still there after a grace."""
-    _signal_group(process.pid, first_signal)
+def stop_tree(tree: RunTree, first_signal: int) -> None:
+    """Ask every process of the run to stop, then kill whatever is still there after a grace."""
+    tree.signal(first_signal)
     try:
         with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(STOP_GRACE_SECONDS)
+            tree.process.wait(STOP_GRACE_SECONDS)
     finally:  # a second Ctrl-C during the grace period kills at once
-        _kill_leftovers(process)
-    process.wait()
-
-
-def _kill_leftovers(process: Process) -> None:
-    _signal_group(process.pid, signal.SIGKILL)
+        tree.kill_leftovers()
+        _signal_group(tree.process.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            tree.process.kill()
+    tree.process.wait()
 
 
 def _signal_group(group: int, signal_number: int) -> None:

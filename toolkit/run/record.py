@@ -75,7 +75,8 @@ class RunFolder:
 
     @property
     def report(self) -> Path:
-        """The folder the bootstrap writes `result.json` in (writable by the automation)."""
+        """The folder the bootstrap writes `result.json` in: the one folder beside `output/`
+        the sandbox lets it write; the supervisor checks the file and keeps a masked copy."""
         return self.path / "report"
 
     @property

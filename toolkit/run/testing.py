@@ -3,7 +3,10 @@
 1. Its `tests/` run with pytest inside a Python environment the runtime provides (for a
    python automation, the one `autokit run` uses plus `pytest` and the pinned lines of
    `tests/requirements.txt`); the command is, from the repository root,
-   `PYTHONPATH=<folder> <env python> -m pytest <folder>/tests -p no:cacheprovider`.
+   `PYTHONPATH=<folder> <env python> -m pytest <folder>/tests -p no:cacheprovider`, with
+   the allowlisted variables only and, where bwrap works, in the sandbox
+   (`toolkit.run.sandbox`): the folder and the environment read-only, a writable
+   temporary folder (pytest's `tmp_path`), nothing else of the caller's.
    The passed, failed and skipped counts come from pytest's JUnit XML.
 2. Each of its `examples` is checked as `autokit run NAME --example N --dry-run`: the
    example's inputs must be valid (secrets missing on this machine are noted, not failed).
@@ -27,6 +30,15 @@ from toolkit.inventory import load_inventory
 from toolkit.metadata import Automation
 from toolkit.repo import Repository
 from toolkit.run import run_automation
+from toolkit.run.plan import ALLOWED_ENVIRONMENT
+from toolkit.run.sandbox import (
+    Confinement,
+    python_home,
+    sandbox_environment,
+    sandbox_mode,
+    use_sandbox,
+    wrap,
+)
 from toolkit.run.target import refuse_linked_files
 from toolkit.runtimes import runtime_of
 
@@ -112,7 +124,15 @@ def run_pytest(
     command += ["-p", "no:cacheprovider", "-q"]
     with tempfile.TemporaryDirectory(prefix="autokit-test-") as folder:
         report = Path(folder) / "junit.xml"
-        status, detail = _run_tests(repo, automation, [*command, f"--junitxml={report}"], timeout)
+        command += [f"--junitxml={report}", f"--basetemp={Path(folder) / 'tmp'}"]
+        env = _test_environment(automation)
+        if use_sandbox(sandbox_mode(repo.config)):
+            confinement = Confinement(network=automation.network, cwd=repo.root)
+            confinement.read(automation.folder, environment.path, repo.root / "pyproject.toml")
+            confinement.read(*python_home(environment.python))
+            confinement.write(Path(folder))
+            command, env = wrap(command, confinement), sandbox_environment(env)
+        status, detail = _run_tests(repo.root, command, env, timeout)
         return status, detail, junit_counts(report)
 
 
@@ -131,17 +151,21 @@ def junit_counts(report: Path) -> dict[str, int]:
     return {"failed": failed, "passed": passed, "skipped": total["skipped"]}
 
 
-def _run_tests(
-    repo: Repository, automation: Automation, command: list[str], timeout: float
-) -> tuple[str, str | None]:
-    env = {
-        key: value for key, value in os.environ.items() if key not in ("VIRTUAL_ENV", "PYTHONHOME")
-    }
+def _test_environment(automation: Automation) -> dict[str, str]:
+    """The allowlisted variables (no secret: tests get none), the folder on PYTHONPATH."""
+    env = {name: os.environ[name] for name in ALLOWED_ENVIRONMENT if name in os.environ}
+    env.setdefault("PATH", os.defpath)
     env["PYTHONPATH"] = str(automation.folder)
+    return env
+
+
+def _run_tests(
+    root: Path, command: list[str], env: dict[str, str], timeout: float
+) -> tuple[str, str | None]:
     try:
         completed = subprocess.run(
             command,
-            cwd=repo.root,
+            cwd=root,
             env=env,
             stdout=_report_sink(),
             stderr=subprocess.STDOUT,
