@@ -55,7 +55,12 @@ def test_the_automation_is_given_only_its_output_and_report_folders(
     assert folder.result.parent == folder.report
     # No other variable or request field names anything under AUTOKIT_HOME.
     home = str(state_home())
-    given = [v for k, v in seen["env"].items() if k != "AUTOKIT_OUTPUT_DIR"]
+    # (PWD: the sandbox starts the automation in its output folder, and says so.)
+    given = [
+        v
+        for k, v in seen["env"].items()
+        if k != "AUTOKIT_OUTPUT_DIR" and not (k == "PWD" and v == str(folder.output))
+    ]
     given += [v for k, v in seen["request"].items() if k != "result_file" and isinstance(v, str)]
     assert not [value for value in given if home in value]
     # The log, the kept result and the history are outside everything it may write.
