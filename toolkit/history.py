@@ -21,7 +21,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypedDict, Unpack
@@ -33,7 +33,7 @@ DATABASE_FILE = "history.sqlite3"
 RUNS_DIR = "runs"
 STATUSES = ("running", "success", "failed", "timeout", "cancelled", "lost")
 _BUSY_TIMEOUT_MS = 60_000
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -57,7 +57,8 @@ CREATE TABLE IF NOT EXISTS runs (
     duration REAL,
     result TEXT,
     error TEXT,
-    run_dir TEXT NOT NULL
+    run_dir TEXT NOT NULL,
+    leaks TEXT
 );
 CREATE INDEX IF NOT EXISTS runs_by_automation ON runs (automation, started_at);
 CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status);
@@ -89,6 +90,8 @@ class RunRecord:
     error: str | None
     run_dir: str
     child_token: str | None = None
+    # Files of the output folder that hold a secret (paths relative to it, masked).
+    leaks: list[str] = field(default_factory=list)
 
     @property
     def log_path(self) -> Path:
@@ -121,6 +124,7 @@ class RunUpdate(TypedDict, total=False):
     duration: float
     result: object
     error: str | None
+    leaks: list[str]
 
 
 def hostname() -> str:
@@ -322,6 +326,8 @@ def _create_schema(connection: sqlite3.Connection) -> None:
         version = connection.execute("PRAGMA user_version").fetchone()[0]
         if version == 1:  # version 2 added the child's start token
             connection.execute("ALTER TABLE runs ADD COLUMN child_token TEXT")
+        if version in (1, 2):  # version 3 added the output files that hold a secret
+            connection.execute("ALTER TABLE runs ADD COLUMN leaks TEXT")
         for statement in filter(str.strip, _SCHEMA.split(";")):
             connection.execute(statement)
         connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -347,7 +353,7 @@ def _retry_busy(action: Callable[[], None], attempts: int = 50) -> None:
             time.sleep(0.02 * (attempt + 1))
 
 
-_JSON_COLUMNS = {"inputs", "result"}
+_JSON_COLUMNS = {"inputs", "result", "leaks"}
 _BOOL_COLUMNS = {"pinned", "dirty"}
 
 
@@ -369,4 +375,5 @@ def _record(row: Sequence[Any]) -> RunRecord:
         values[column] = json.loads(values[column]) if values[column] is not None else None
     for column in _BOOL_COLUMNS:
         values[column] = None if values[column] is None else bool(values[column])
+    values["leaks"] = values["leaks"] or []
     return RunRecord(**values)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from toolkit.errors import ToolkitError
 from toolkit.metadata import Automation
+from toolkit.secret_forms import all_forms, begins_a_form, minimal_forms, pattern, trie_of
 
 MASK = "***"
 DOTENV_FILE = ".env"
@@ -102,33 +103,46 @@ def present_secrets(automation: Automation, repo_root: Path) -> dict[str, bool]:
 
 
 class Masker:
-    """Replaces every secret value in text with `***` (longest values first)."""
+    """Replaces every secret value, and each of its encoded forms, in text with `***`.
+
+    The forms (`toolkit.secret_forms`) are matched by one compiled pattern; where several
+    occur at one position the longest is masked, and overlapping ones are masked as one.
+    """
 
     def __init__(self, values: Iterable[str]) -> None:
         self.values = sorted({v for v in values if v}, key=len, reverse=True)
-        self.longest = len(self.values[0]) if self.values else 0
+        self.forms = all_forms(self.values)
+        self.longest = len(self.forms[0]) if self.forms else 0
+        self._trie = trie_of(self.forms)
+        self._pattern = re.compile(pattern(self._trie)) if self.forms else None
+        # Every form contains one of these; a plain substring test for each is much faster
+        # than the pattern, and most text holds none of them.
+        self._minimal = minimal_forms(self.forms)
 
     def spans(self, text: str) -> list[tuple[int, int]]:
-        """Where secret values occur in `text`, as merged (start, end) ranges."""
-        found = []
-        for value in self.values:
-            start = text.find(value)
-            while start != -1:
-                found.append((start, start + len(value)))
-                start = text.find(value, start + 1)
+        """Where secret forms occur in `text`, as merged (start, end) ranges."""
         merged: list[tuple[int, int]] = []
-        for start, end in sorted(found):
+        if self._pattern is None or not any(form in text for form in self._minimal):
+            return merged
+        search, position = self._pattern.search, 0
+        while (found := search(text, position)) is not None:
+            start, end = found.span()
             if merged and start < merged[-1][1]:
                 merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
             else:
                 merged.append((start, end))
+            position = start + 1  # a form may begin inside this one and reach further
         return merged
 
     def mask(self, text: str) -> str:
-        if not self.values:
+        if self._pattern is None:
             return text
+        return self.mask_spans(text, self.spans(text))
+
+    @staticmethod
+    def mask_spans(text: str, spans: Iterable[tuple[int, int]]) -> str:
         pieces, position = [], 0
-        for start, end in self.spans(text):
+        for start, end in spans:
             pieces.append(text[position:start] + MASK)
             position = end
         pieces.append(text[position:])
@@ -150,8 +164,9 @@ class Masker:
         """A mapping of names to JSON-like data (inputs, say), keys and values masked."""
         return {self.mask(name): self.mask_data(value) for name, value in values.items()}
 
-    def could_start_secret(self, tail: str) -> bool:
-        return any(len(tail) < len(v) and v.startswith(tail) for v in self.values)
+    def could_start_secret(self, text: str, start: int = 0) -> bool:
+        """Whether `text[start:]` is the beginning (not the whole) of some form."""
+        return begins_a_form(self._trie, text, start)
 
 
 class StreamMasker:
@@ -164,24 +179,25 @@ class StreamMasker:
     def feed(self, chunk: str) -> str:
         """The masked text that is safe to emit now; a possible secret prefix is held back."""
         text = self.pending + chunk
-        cut = self._safe_cut(text)
+        spans = self.masker.spans(text)
+        cut = self._safe_cut(text, spans)
         self.pending = text[cut:]
-        return self.masker.mask(text[:cut])
+        # No span crosses the cut (see _safe_cut), so those before it are the prefix's own.
+        return self.masker.mask_spans(text[:cut], [s for s in spans if s[1] <= cut])
 
     def flush(self) -> str:
         text, self.pending = self.pending, ""
         return self.masker.mask(text)
 
-    def _safe_cut(self, text: str) -> int:
+    def _safe_cut(self, text: str, spans: list[tuple[int, int]]) -> int:
         """Where the emitted part ends: before the earliest tail that could begin a secret.
 
         When that tail starts inside a secret found already, the whole found secret is
         held back too: the next chunk may extend it into a longer, overlapping match.
         """
-        if not self.masker.values:
+        if not self.masker.forms:
             return len(text)
-        spans = self.masker.spans(text)
         for start in range(max(0, len(text) - self.masker.longest + 1), len(text)):
-            if self.masker.could_start_secret(text[start:]):
+            if self.masker.could_start_secret(text, start):
                 return next((s for s, e in spans if s < start < e), start)
         return len(text)

@@ -33,6 +33,7 @@ from toolkit.files import LINK_HINT, LinkedFile, contributor_link
 from toolkit.history import open_history
 from toolkit.inputs import coerce_inputs
 from toolkit.repo import Repository
+from toolkit.run.leaks import leaking_files
 from toolkit.run.plan import (
     ALLOWED_ENVIRONMENT,
     Plan,
@@ -197,4 +198,6 @@ def _run_process(
             )
     finally:
         folder.request.unlink(missing_ok=True)
-    return interpret(run.target.automation, ending, returncode, folder, run.masker, run.timeout)
+    outcome = interpret(run.target.automation, ending, returncode, folder, run.masker, run.timeout)
+    outcome.leaks = leaking_files(folder.output, run.masker)
+    return outcome

@@ -12,7 +12,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -73,6 +73,7 @@ class Outcome:
     returncode: int | None
     result: object
     error: str | None
+    leaks: list[str] = field(default_factory=list)  # output files holding a secret
 
 
 def new_run_folder(history: History) -> RunFolder:
@@ -153,6 +154,7 @@ def finish(history: History, run_id: str, started: float, outcome: Outcome) -> N
         duration=round(time.monotonic() - started, 3),
         result=outcome.result,
         error=outcome.error,
+        leaks=outcome.leaks,
     )
 
 
