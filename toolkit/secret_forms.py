@@ -113,8 +113,8 @@ def _alternatives(node: Trie) -> str:
 def begins_a_form(trie: Trie, text: str, start: int) -> bool:
     """Whether `text[start:]` is the beginning of a form that goes on past the text's end."""
     node = trie
-    for character in text[start:]:
-        following = node.get(character)
+    for index in range(start, len(text)):  # no slice: a copy per start would be quadratic
+        following = node.get(text[index])
         if following is None:
             return False
         node = following

@@ -3,9 +3,10 @@
 Only the secrets an automation declares reach it. Their values come from the caller's
 environment, else from a `.env` file in the repository root (which `.gitignore` lists,
 so values never enter Git). Everything autokit prints or stores passes through a
-`Masker`, which replaces each value with `***`; `StreamMasker` does the same for output
-that arrives in chunks, holding back a chunk's tail while it could be the start of a
-secret completed by the next chunk.
+`Masker`, which replaces each value, and each of its encoded forms (`toolkit.secret_forms`:
+base64, hex, URL, JSON, reversed, cased), with `***`; `StreamMasker` does the same for
+output that arrives in chunks, holding back a chunk's tail while it could be the start of
+a form completed by the next chunk.
 """
 
 from __future__ import annotations
@@ -118,6 +119,9 @@ class Masker:
         # Every form contains one of these; a plain substring test for each is much faster
         # than the pattern, and most text holds none of them.
         self._minimal = minimal_forms(self.forms)
+        # A run of the characters forms are made of: only such a run can begin a form.
+        characters = "".join(re.escape(c) for c in sorted(set("".join(self.forms))))
+        self._run_of_form_characters = re.compile(f"[{characters}]*") if characters else None
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         """Where secret forms occur in `text`, as merged (start, end) ranges."""
@@ -168,6 +172,16 @@ class Masker:
         """Whether `text[start:]` is the beginning (not the whole) of some form."""
         return begins_a_form(self._trie, text, start)
 
+    def tail_starts(self, text: str) -> range:
+        """Where a tail of `text` that begins a form could start: within the last
+        `longest - 1` characters, and after the last character no form contains."""
+        if self._run_of_form_characters is None:
+            return range(len(text), len(text))
+        window = text[max(0, len(text) - self.longest + 1) :]
+        # Matching the reversed window is C speed; output mostly ends in a space or newline.
+        run = self._run_of_form_characters.match(window[::-1])
+        return range(len(text) - (run.end() if run else 0), len(text))
+
 
 class StreamMasker:
     """Masks text that arrives in chunks, so a secret split across two chunks is masked too."""
@@ -195,9 +209,7 @@ class StreamMasker:
         When that tail starts inside a secret found already, the whole found secret is
         held back too: the next chunk may extend it into a longer, overlapping match.
         """
-        if not self.masker.forms:
-            return len(text)
-        for start in range(max(0, len(text) - self.masker.longest + 1), len(text)):
+        for start in self.masker.tail_starts(text):
             if self.masker.could_start_secret(text, start):
                 return next((s for s, e in spans if s < start < e), start)
         return len(text)
