@@ -178,10 +178,16 @@ def test_a_home_that_is_a_file_or_a_damaged_database_is_a_clear_error(tmp_path: 
 def test_a_version_1_database_is_upgraded(tmp_path: Path) -> None:
     from toolkit.history import database as module
 
-    old_schema = module._SCHEMA.replace("    child_token TEXT,\n", "")
+    old_schema = module._SCHEMA.replace("    child_token TEXT,\n", "").replace(
+        "    run_dir TEXT NOT NULL,\n    leaks TEXT\n", "    run_dir TEXT NOT NULL\n"
+    )
+    assert "leaks" not in old_schema and "child_token" not in old_schema
     connection = sqlite3.connect(tmp_path / "history.sqlite3")
     connection.executescript(old_schema + "PRAGMA user_version = 1;")
     connection.close()
     with open_history(tmp_path) as history:
         history.start(record("run-01", child_pid=1, child_token="t"))
         assert history.get("run-01").child_token == "t"
+        assert history.get("run-01").leaks == []
+        history.update("run-01", leaks=["report.csv"])
+        assert history.get("run-01").leaks == ["report.csv"]

@@ -479,10 +479,10 @@ def test_run_workflow_runs_an_automation_and_keeps_its_record(
         "inputs.inputs": json.dumps({"greeting": 'it\'s $(whoami); "quoted"\nnext'}),
     }
     assert runner.step(workflow, "check", "check", checkout, **context).code == 0
-    assert runner.step(workflow, "run", "inputs", checkout, **context).code == 0
-    ran = runner.step(workflow, "run", "run", checkout, **context)
+    assert runner.step(workflow, "run-greeter", "inputs", checkout, **context).code == 0
+    ran = runner.step(workflow, "run-greeter", "run", checkout, **context)
     assert ran.code == 0, ran
-    collected = runner.step(workflow, "run", "collect", checkout, **context)
+    collected = runner.step(workflow, "run-greeter", "collect", checkout, **context)
     assert collected.code == 0, collected
     artifact = _collect_artifact(runner)
     record = json.loads((artifact / "run-record.json").read_text())
@@ -510,15 +510,15 @@ def test_run_workflow_runs_a_pinned_version(origin: Origin, runner: Runner) -> N
     workflow = _workflow_from(checkout, "run.yml")
     context = {"inputs.automation": "greeter", "inputs.version": "1.0.0", "inputs.inputs": "{}"}
     assert runner.step(workflow, "check", "check", checkout, **context).code == 0
-    assert runner.step(workflow, "run", "inputs", checkout, **context).code == 0
-    ran = runner.step(workflow, "run", "run", checkout, **context)
+    assert runner.step(workflow, "run-greeter", "inputs", checkout, **context).code == 0
+    ran = runner.step(workflow, "run-greeter", "run", checkout, **context)
     assert ran.code == 0, ran
-    assert runner.step(workflow, "run", "collect", checkout, **context).code == 0
+    assert runner.step(workflow, "run-greeter", "collect", checkout, **context).code == 0
     record = json.loads((_collect_artifact(runner) / "run-record.json").read_text())
     assert (record["version"], record["result"]) == ("1.0.0", {"message": "hello world"})
 
     unknown = runner.step(
-        workflow, "run", "run", checkout, **{**context, "inputs.version": "9.9.9"}
+        workflow, "run-greeter", "run", checkout, **{**context, "inputs.version": "9.9.9"}
     )
     assert unknown.code == 1, unknown
     assert "9.9.9" in unknown.err and "Traceback" not in unknown.err
@@ -526,9 +526,15 @@ def test_run_workflow_runs_a_pinned_version(origin: Origin, runner: Runner) -> N
 
 MAILER = {
     "automations/mailer/main.py": (
-        "import os\n\n\ndef main(greeting: str = 'world') -> dict[str, object]:\n"
+        "import base64, os\n\n\ndef main(greeting: str = 'world') -> dict[str, object]:\n"
         "    password = os.environ['SMTP_PASSWORD']\n"
         "    print('logging in with', password)\n"
+        "    output = os.environ['AUTOKIT_OUTPUT_DIR']\n"
+        "    with open(os.path.join(output, 'auth.txt'), 'w') as f:\n"
+        "        auth = base64.b64encode(b'\\0me\\0' + password.encode()).decode()\n"
+        "        f.write('AUTH PLAIN ' + auth)\n"
+        "    with open(os.path.join(output, 'sent.txt'), 'w') as f:\n"
+        "        f.write('3 reminders sent\\n')\n"
         "    return {'others_visible': 'WEBHOOK_URL' in os.environ}\n"
     ),
 }
@@ -548,17 +554,28 @@ def _merge_mailer(origin: Origin) -> Path:
 def test_run_workflow_maps_declared_secrets_only(origin: Origin, runner: Runner) -> None:
     checkout = _merge_mailer(origin)
     workflow = _workflow_from(checkout, "run.yml")
-    step = next(s for s in workflow["jobs"]["run"]["steps"] if s.get("id") == "run")
-    assert step["env"]["SMTP_PASSWORD"] == "${{ secrets.SMTP_PASSWORD }}"
+
+    def run_step_env(job: str) -> dict[str, str]:
+        return next(s for s in workflow["jobs"][job]["steps"] if s.get("id") == "run")["env"]
+
+    assert run_step_env("run-mailer")["SMTP_PASSWORD"] == "${{ secrets.SMTP_PASSWORD }}"
+    assert "SMTP_PASSWORD" not in run_step_env("run-greeter")  # not greeter's secret
     context = {"inputs.automation": "mailer", "inputs.version": "", "inputs.inputs": "{}"}
     runner.secrets = {"SMTP_PASSWORD": "hunter2-very-secret", "WEBHOOK_URL": "https://hook"}
-    assert runner.step(workflow, "run", "inputs", checkout, **context).code == 0
-    ran = runner.step(workflow, "run", "run", checkout, **context)
+    assert runner.step(workflow, "run-mailer", "inputs", checkout, **context).code == 0
+    ran = runner.step(workflow, "run-mailer", "run", checkout, **context)
     assert ran.code == 0, ran
-    assert runner.step(workflow, "run", "collect", checkout, **context).code == 0
+    collected = runner.step(workflow, "run-mailer", "collect", checkout, **context)
+    assert collected.code == 0, collected
     artifact = _collect_artifact(runner)
     record = json.loads((artifact / "run-record.json").read_text())
     assert record["status"] == "success"
+    # The file holding the password, base64-encoded, is named and kept out of the upload.
+    assert record["leaks"] == ["auth.txt"]
+    assert (runner.temp / "leaks.txt").read_text() == "output/auth.txt\n"
+    assert not (artifact / "output" / "auth.txt").exists()
+    assert (artifact / "output" / "sent.txt").read_text() == "3 reminders sent\n"
+    assert "**Not uploaded:** `output/auth.txt`" in collected.summary
     assert record["result"] == {"others_visible": False}  # another automation's secret
     everything = (
         ran.out
@@ -573,11 +590,11 @@ def test_run_workflow_names_a_secret_the_environment_lacks(origin: Origin, runne
     workflow = _workflow_from(checkout, "run.yml")
     context = {"inputs.automation": "mailer", "inputs.version": "", "inputs.inputs": "{}"}
     runner.secrets = {}  # GitHub gives an unknown secret as an empty string
-    assert runner.step(workflow, "run", "inputs", checkout, **context).code == 0
-    ran = runner.step(workflow, "run", "run", checkout, **context)
+    assert runner.step(workflow, "run-mailer", "inputs", checkout, **context).code == 0
+    ran = runner.step(workflow, "run-mailer", "run", checkout, **context)
     assert ran.code == 1, ran
     assert "SMTP_PASSWORD" in ran.err
-    collected = runner.step(workflow, "run", "collect", checkout, **context)
+    collected = runner.step(workflow, "run-mailer", "collect", checkout, **context)
     assert collected.code == 0, collected  # the record step never hides the real failure
 
 
@@ -588,13 +605,13 @@ def test_run_workflow_refuses_inputs_that_are_not_a_json_object(
     workflow = _workflow_from(checkout, "run.yml")
     for given in ('{"greeting": ', '["world"]', "greeting=world"):
         context = {"inputs.automation": "greeter", "inputs.version": "", "inputs.inputs": given}
-        result = runner.step(workflow, "run", "inputs", checkout, **context)
+        result = runner.step(workflow, "run-greeter", "inputs", checkout, **context)
         assert result.code == 1, result
         assert "::error title=inputs::the inputs must be a JSON object" in result.out
     # An emptied field means no inputs.
     context = {"inputs.automation": "greeter", "inputs.version": "", "inputs.inputs": ""}
-    assert runner.step(workflow, "run", "inputs", checkout, **context).code == 0
-    assert runner.step(workflow, "run", "run", checkout, **context).code == 0
+    assert runner.step(workflow, "run-greeter", "inputs", checkout, **context).code == 0
+    assert runner.step(workflow, "run-greeter", "run", checkout, **context).code == 0
 
 
 def test_run_workflow_refuses_an_unknown_automation(origin: Origin, runner: Runner) -> None:
@@ -643,13 +660,11 @@ def test_scheduled_workflow_runs_what_is_due(origin: Origin, runner: Runner) -> 
     )
     assert nothing.code == 0 and json.loads(nothing.outputs["automations"]) == []
     assert "not an entry of .github/workflows/scheduled.yml" in nothing.err
-    context = {"matrix.automation": "greeter", "vars.SCHEDULED_INPUTS": ""}
-    assert runner.step(workflow, "run", "inputs", checkout, **context).code == 0
-    ran = runner.step(workflow, "run", "run", checkout, **context)
+    context = {"vars.SCHEDULED_INPUTS": ""}
+    assert runner.step(workflow, "run-greeter", "inputs", checkout, **context).code == 0
+    ran = runner.step(workflow, "run-greeter", "run", checkout, **context)
     assert ran.code == 0, ran
-    collected = runner.step(
-        workflow, "run", "collect", checkout, **{"matrix.automation": "greeter"}
-    )
+    collected = runner.step(workflow, "run-greeter", "collect", checkout)
     assert collected.code == 0, collected
     record = json.loads((_collect_artifact(runner) / "run-record.json").read_text())
     assert (record["automation"], record["status"]) == ("greeter", "success")
@@ -668,19 +683,19 @@ def test_scheduled_run_takes_its_inputs_from_the_environment_variable(
     origin.merge("schedule-welcome")
     checkout = origin.main_checkout("scheduled-inputs")
     workflow = _workflow_from(checkout, "scheduled.yml")
-    context = {"matrix.automation": "welcome"}
+    context: dict[str, str] = {}
     # The environment has no SCHEDULED_INPUTS variable yet: the run names what is missing.
     assert (
         runner.step(
-            workflow, "run", "inputs", checkout, **context, **{"vars.SCHEDULED_INPUTS": ""}
+            workflow, "run-welcome", "inputs", checkout, **context, **{"vars.SCHEDULED_INPUTS": ""}
         ).code
         == 0
     )
-    missing = runner.step(workflow, "run", "run", checkout, **context)
+    missing = runner.step(workflow, "run-welcome", "run", checkout, **context)
     assert missing.code == 1, missing
     assert "greeting: is required" in missing.err
     broken = runner.step(
-        workflow, "run", "inputs", checkout, **context, **{"vars.SCHEDULED_INPUTS": "[1]"}
+        workflow, "run-welcome", "inputs", checkout, **context, **{"vars.SCHEDULED_INPUTS": "[1]"}
     )
     assert broken.code == 1, broken
     assert (
@@ -690,13 +705,18 @@ def test_scheduled_run_takes_its_inputs_from_the_environment_variable(
     given = json.dumps({"greeting": "team; $(date)"})
     assert (
         runner.step(
-            workflow, "run", "inputs", checkout, **context, **{"vars.SCHEDULED_INPUTS": given}
+            workflow,
+            "run-welcome",
+            "inputs",
+            checkout,
+            **context,
+            **{"vars.SCHEDULED_INPUTS": given},
         ).code
         == 0
     )
-    ran = runner.step(workflow, "run", "run", checkout, **context)
+    ran = runner.step(workflow, "run-welcome", "run", checkout, **context)
     assert ran.code == 0, ran
-    assert runner.step(workflow, "run", "collect", checkout, **context).code == 0
+    assert runner.step(workflow, "run-welcome", "collect", checkout, **context).code == 0
     record = json.loads((_collect_artifact(runner) / "run-record.json").read_text())
     assert record["status"] == "success"
     assert record["inputs"] == {"greeting": "team; $(date)"}

@@ -75,13 +75,45 @@ def test_one_cron_entry_per_distinct_expression(make_repo) -> None:
     assert "contacts-dedupe" not in text
 
 
-def test_rendered_workflow_maps_only_declared_secrets(make_repo) -> None:
+def _job_secrets(job: dict) -> dict[str, str]:
+    """The secrets a job's run step maps, and the names it tells the script about."""
+    env = next(s for s in job["steps"] if s.get("id") == "run")["env"]
+    mapped = {k: v for k, v in env.items() if str(v).startswith("${{ secrets.")}
+    assert env["AUTOKIT_MAPPED_SECRETS"].split() == sorted(mapped)
+    return mapped
+
+
+def test_each_scheduled_job_maps_only_its_automations_secrets(make_repo) -> None:
     text = _render(_scheduled_repo(make_repo))
-    run_step = next(s for s in yaml.safe_load(text)["jobs"]["run"]["steps"] if s.get("id") == "run")
-    assert run_step["env"]["SMTP_PASSWORD"] == "${{ secrets.SMTP_PASSWORD }}"
-    assert run_step["env"]["WEBHOOK_URL"] == "${{ secrets.WEBHOOK_URL }}"
-    assert run_step["env"]["AUTOKIT_MAPPED_SECRETS"] == "SMTP_PASSWORD WEBHOOK_URL"
+    jobs = yaml.safe_load(text)["jobs"]
+    assert list(jobs) == [
+        "due",
+        "run-invoice-reminders",
+        "run-low-stock-alert",
+        "run-timesheet-summary",
+    ]  # contacts-dedupe has no schedule
+    assert _job_secrets(jobs["run-invoice-reminders"]) == {
+        "SMTP_PASSWORD": "${{ secrets.SMTP_PASSWORD }}"
+    }
+    assert _job_secrets(jobs["run-low-stock-alert"]) == {
+        "WEBHOOK_URL": "${{ secrets.WEBHOOK_URL }}"
+    }
+    assert _job_secrets(jobs["run-timesheet-summary"]) == {}
+    for name in ("invoice-reminders", "low-stock-alert", "timesheet-summary"):
+        job = jobs[f"run-{name}"]
+        assert job["environment"] == name
+        assert job["if"] == f"contains(fromJSON(needs.due.outputs.automations), '{name}')"
+        _assert_sandboxed(job)
     assert "toJSON(secrets)" not in text and "secrets[" not in text
+
+
+def _assert_sandboxed(job: dict) -> None:
+    """bubblewrap installed, AppArmor's restriction lifted, and the run refusing without it."""
+    steps = {step.get("id"): step for step in job["steps"]}
+    assert "sudo apt-get install -y bubblewrap" in steps["sandbox"]["run"]
+    assert "kernel.apparmor_restrict_unprivileged_userns=0" in steps["sandbox"]["run"]
+    assert list(steps).index("sandbox") < list(steps).index("run")
+    assert steps["run"]["env"]["AUTOKIT_SANDBOX"] == "required"
 
 
 def test_no_schedules_leaves_only_the_manual_trigger(make_repo) -> None:
@@ -134,7 +166,9 @@ def test_render_names_scheduled_inputs_that_need_setting(make_repo, cli) -> None
         "SCHEDULED_INPUTS (a JSON object) of the GitHub environment 'greeter' "
         "(see docs/administrators.md)"
     ]
-    run_job = yaml.safe_load((root / schedule.SCHEDULED_WORKFLOW).read_text())["jobs"]["run"]
+    run_job = yaml.safe_load((root / schedule.SCHEDULED_WORKFLOW).read_text())["jobs"][
+        "run-greeter"
+    ]
     steps = {step.get("id"): step for step in run_job["steps"]}
     assert steps["inputs"]["env"]["INPUTS_JSON"] == "${{ vars.SCHEDULED_INPUTS }}"
     assert '--inputs-file "$RUNNER_TEMP/inputs.json"' in steps["run"]["run"]
@@ -221,41 +255,34 @@ def test_render_refuses_invalid_metadata(make_repo, cli) -> None:
     assert not (root / schedule.SCHEDULED_WORKFLOW).exists()
 
 
-def _unmapped_run_workflow() -> str:
-    """The project's run.yml as before any automation declared a secret."""
-    return schedule.render_run_workflow((PROJECT / schedule.RUN_WORKFLOW).read_text(), [])
-
-
-def _repo_with_run_workflow(make_repo) -> Path:
-    run_workflow = _unmapped_run_workflow()
-    return _scheduled_repo(make_repo, **{schedule.RUN_WORKFLOW: run_workflow})
-
-
-def test_render_maps_declared_secrets_in_run_workflow(make_repo, cli) -> None:
-    root = _repo_with_run_workflow(make_repo)
+def test_render_generates_run_workflow_with_a_job_per_automation(make_repo, cli) -> None:
+    root = _scheduled_repo(make_repo, **{schedule.RUN_WORKFLOW: "# an old run.yml\n"})
     assert cli("schedule", "render", "--check", "--repo", str(root)).code == 1
     result = cli("schedule", "render", "--repo", str(root))
     assert "wrote .github/workflows/run.yml" in result.out
-    text = (root / schedule.RUN_WORKFLOW).read_text()
-    run_job = yaml.safe_load(text)["jobs"]["run"]
-    env = next(s for s in run_job["steps"] if s.get("id") == "run")["env"]
-    assert env["SMTP_PASSWORD"] == "${{ secrets.SMTP_PASSWORD }}"
-    assert env["AUTOKIT_MAPPED_SECRETS"] == "SMTP_PASSWORD WEBHOOK_URL"
-    # Everything outside the generated block is kept as written.
-    original = _unmapped_run_workflow()
-    assert text.split(schedule.SECRETS_BEGIN)[0] == original.split(schedule.SECRETS_BEGIN)[0]
-    assert text.split(schedule.SECRETS_END)[1] == original.split(schedule.SECRETS_END)[1]
+    jobs = yaml.safe_load((root / schedule.RUN_WORKFLOW).read_text())["jobs"]
+    names = ["contacts-dedupe", "invoice-reminders", "low-stock-alert", "timesheet-summary"]
+    assert list(jobs) == ["check", *(f"run-{name}" for name in names)]
+    secrets = {name: _job_secrets(jobs[f"run-{name}"]) for name in names}
+    assert secrets == {
+        "contacts-dedupe": {},
+        "invoice-reminders": {"SMTP_PASSWORD": "${{ secrets.SMTP_PASSWORD }}"},
+        "low-stock-alert": {"WEBHOOK_URL": "${{ secrets.WEBHOOK_URL }}"},
+        "timesheet-summary": {},
+    }
+    for name in names:
+        job = jobs[f"run-{name}"]
+        # Only the job of the automation asked for runs, in that automation's environment.
+        assert job["if"] == f"inputs.automation == '{name}'"
+        assert (job["environment"], job["needs"]) == (name, "check")
+        _assert_sandboxed(job)
     assert cli("schedule", "render", "--check", "--repo", str(root)).code == 0
 
 
-def test_run_workflow_without_markers_is_a_clear_error(make_repo, cli) -> None:
-    root = _repo_with_run_workflow(make_repo)
-    path = root / schedule.RUN_WORKFLOW
-    path.write_text(path.read_text().replace(schedule.SECRETS_END, "# (removed)"))
-    result = cli("schedule", "render", "--repo", str(root))
-    assert result.code == 1
-    assert "run.yml has no line '# <<< autokit secrets'" in result.err
-    assert "restore the two marker comments" in result.err
+def test_a_repository_without_run_workflow_does_not_get_one(make_repo, cli) -> None:
+    root = _scheduled_repo(make_repo)
+    assert cli("schedule", "render", "--repo", str(root)).code == 0
+    assert not (root / schedule.RUN_WORKFLOW).exists()
 
 
 def test_repository_template_takes_precedence(make_repo, cli) -> None:

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import base64
+import json
+import os
+import re
 from pathlib import Path
+from urllib.parse import quote, quote_plus
 
 import pytest
-from helpers import metadata
+from helpers import automation_files, metadata
 
 from toolkit.errors import ToolkitError
+from toolkit.history import open_history
 from toolkit.metadata import automation_from_data
 from toolkit.secrets import (
+    MASK,
     Masker,
     StreamMasker,
     present_secrets,
@@ -144,3 +151,167 @@ def test_a_secret_marked_not_required_may_be_missing(
         resolve_secrets(mailer, tmp_path)
     assert "API_TOKEN" in caught.value.message
     assert "SMTP_PASSWORD" not in caught.value.message
+
+
+# --- encoded forms --------------------------------------------------------------------
+
+# / + & " \ and a space: each encoding (quote, quote_plus, JSON) differs from the value.
+TOKEN = 'sk_live/51Hx+Y7b&"Kq9 p\\Lm'
+
+
+def plain_forms(value: str) -> dict[str, str]:
+    """The forms whose text the test can name exactly, computed here with the stdlib."""
+    raw = value.encode()
+    return {
+        "reversed": value[::-1],
+        "upper": value.upper(),
+        "lower": value.lower(),
+        "hex": raw.hex(),
+        "HEX": raw.hex().upper(),
+        "quote": quote(value, safe=""),
+        "quote-path": quote(value),
+        "quote_plus": quote_plus(value),
+        "json": json.dumps(value)[1:-1],
+        "base64": base64.b64encode(raw).decode(),
+        "base64-unpadded": base64.b64encode(raw).decode().rstrip("="),
+        "base64url": base64.urlsafe_b64encode(raw).decode(),
+        "base64url-unpadded": base64.urlsafe_b64encode(raw).decode().rstrip("="),
+    }
+
+
+def embedded_base64(value: str) -> dict[str, str]:
+    """The value inside a longer base64 stream, at each of the three byte alignments."""
+    found = {}
+    for offset in (0, 1, 2):
+        for name, encode in (("std", base64.b64encode), ("url", base64.urlsafe_b64encode)):
+            data = b"x" * offset + value.encode() + b"!tail"
+            found[f"b64-{name}-{offset}"] = encode(data).decode()
+    return found
+
+
+def assert_base64_masked(text: str, encoded: str) -> None:
+    """Masked: the encoded stream is gone, and little is left beside the mask.
+
+    What remains visible encodes the neighbouring bytes (up to 2 before, 5 after) and at
+    most the bits of one value byte shared with them: a dozen characters at most.
+    """
+    assert encoded not in text
+    assert MASK in text
+    assert len(text.replace(MASK, "")) <= 12, text
+
+
+def test_each_encoded_form_of_a_long_secret_is_masked() -> None:
+    masker = Masker([TOKEN])
+    for name, form in plain_forms(TOKEN).items():
+        assert masker.mask(f"<{form}>") == f"<{MASK}>", name
+    for name, encoded in embedded_base64(TOKEN).items():
+        masked = masker.mask(encoded)
+        assert_base64_masked(masked, encoded), name
+
+
+def test_short_secrets_are_masked_only_as_they_are() -> None:
+    short = "ab/c+"
+    masker = Masker([short])
+    text = " ".join(form for form in plain_forms(short).values() if form != short)
+    assert masker.mask(text) == text  # reversed, hex, base64...: left alone
+    assert masker.mask(f"x{short}y") == f"x{MASK}y"
+
+
+def test_forms_overlapping_each_other_are_masked_as_one() -> None:
+    masker = Masker(["abcdefgh", "efghijkl"])
+    assert masker.mask("0abcdefghijkl9") == f"0{MASK}9"
+    assert masker.mask("hgfedcba ABCDEFGH.") == f"{MASK} {MASK}."  # reversed, upper-cased
+
+
+def test_the_longest_form_split_across_chunks_is_masked_at_every_split() -> None:
+    masker = Masker([TOKEN, "other-secret"])
+    longest = max(masker.forms, key=len)
+    assert len(longest) == len(TOKEN.encode().hex())
+    text = f"a {longest} b {base64.b64encode(b'z' + TOKEN.encode()).decode()} c{longest[:-1]}"
+    expected = masker.mask(text)
+    assert longest not in expected
+    for first in range(len(text) + 1):
+        for second in range(first, len(text) + 1, 7):
+            stream = StreamMasker(masker)
+            chunks = [text[:first], text[first:second], text[second:]]
+            emitted = "".join([stream.feed(chunk) for chunk in chunks] + [stream.flush()])
+            assert emitted == expected, (first, second)
+
+
+LEAKY = """
+import base64, json, os, sys, urllib.parse
+
+def main(greeting="world"):
+    token = os.environ["SHOP_TOKEN"]
+    raw = token.encode()
+    forms = {FORMS}
+    for name, form in forms.items():
+        print(name + ":", form)
+        print(name + ":", form, file=sys.stderr)
+    with open(os.path.join(os.environ["AUTOKIT_OUTPUT_DIR"], "report.csv"), "w") as f:
+        f.write("id,data\\n1," + base64.b64encode(b"pre" + raw).decode() + "\\n")
+    os.mkdir(os.path.join(os.environ["AUTOKIT_OUTPUT_DIR"], "clean"))
+    with open(os.path.join(os.environ["AUTOKIT_OUTPUT_DIR"], "clean", "ok.txt"), "w") as f:
+        f.write("nothing to see\\n")
+    return {"hex": raw.hex(), "upper": token.upper(), "json": json.dumps({"t": token})}
+"""
+
+
+def test_a_run_masks_every_form_in_terminal_log_history_and_json(
+    make_repo, cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    forms = {**plain_forms(TOKEN), **embedded_base64(TOKEN)}
+    code = LEAKY.replace("{FORMS}", repr(forms))
+    files = automation_files("leaky", secrets=[{"name": "SHOP_TOKEN", "description": "t"}])
+    files["automations/leaky/main.py"] = code
+    root = make_repo(files)
+    monkeypatch.setenv("SHOP_TOKEN", TOKEN)
+    terminal = cli("run", "leaky", "--repo", str(root))
+    assert terminal.code == 0, terminal
+    as_json = cli("run", "leaky", "--format", "json", "--repo", str(root))
+    assert as_json.code == 0, as_json
+    with open_history() as history:
+        first, second = history.find(limit=None)
+    shown = cli("runs", "show", first.id, "--format", "json")
+    shown_text = cli("runs", "show", first.id)
+    database = (Path(os.environ["AUTOKIT_HOME"]) / "history.sqlite3").read_bytes()
+    places = {
+        "terminal": terminal.out + terminal.err,
+        "json output": as_json.out + as_json.err,
+        "log": first.log_path.read_text() + second.log_path.read_text(),
+        "history": shown.out + shown_text.out + database.decode("utf-8", "replace"),
+        "result file": Path(first.run_dir, "result.json").read_text(),
+    }
+    for place, text in places.items():
+        for name, form in forms.items():
+            assert form not in text, (place, name)
+            for line in text.splitlines():
+                if line.startswith(f"{name}: ") and name.startswith("b64-"):
+                    assert_base64_masked(line.removeprefix(f"{name}: "), form)
+    result = json.loads(as_json.out)["result"]
+    assert result == {"hex": MASK, "upper": MASK, "json": '{"t": "***"}'}
+    # The output file that holds the secret is named, never shown.
+    assert first.leaks == second.leaks == ["report.csv"]
+    assert "warning: output/report.csv holds a secret" in terminal.err
+    assert json.loads(shown.out)["leaks"] == ["report.csv"]
+    assert re.search(r"^leaks\s+\[\"report.csv\"\]$", shown_text.out, re.MULTILINE)
+
+
+def test_the_output_scan_reads_in_chunks_and_skips_links(tmp_path: Path) -> None:
+    from toolkit.run import leaks
+
+    output = tmp_path / "output"
+    (output / "deep").mkdir(parents=True)
+    encoded = base64.b64encode(b"ab" + TOKEN.encode()).decode()
+    split_at = leaks.CHUNK_BYTES - 5  # the form straddles the first two reads
+    (output / "deep" / "big.bin").write_bytes(b"\0" * split_at + encoded.encode())
+    (output / "fine.txt").write_bytes(b"\0" * (leaks.CHUNK_BYTES + 10))
+    (tmp_path / "elsewhere.txt").write_text(TOKEN)
+    (output / "link.txt").symlink_to(tmp_path / "elsewhere.txt")
+    os.mkfifo(output / "pipe")  # reading it would block: it is no file
+    (output / "report-name-secret-42.txt").write_text(TOKEN[::-1])
+    masker = Masker([TOKEN, "name-secret-42"])
+    # A name that holds a secret is masked like any other text.
+    assert leaks.leaking_files(output, masker) == ["deep/big.bin", "report-***.txt"]
+    assert leaks.leaking_files(output, Masker([])) == []
+    assert leaks.leaking_files(tmp_path / "absent", masker) == []

@@ -298,23 +298,35 @@ def test_run_dispatch_inputs_reach_shell_only_through_env() -> None:
     for line in text.splitlines():
         if "inputs." in line and "${{" in line:
             assert re.match(r"\s+(name|[A-Z_]+|environment|group):", line), line
-    steps = {s.get("id"): s for _j, s in _steps(run)}
-    assert steps["inputs"]["env"] == {"INPUTS_JSON": "${{ inputs.inputs }}"}
-    assert "--inputs-file" in steps["run"]["run"]
-    assert run["jobs"]["run"]["environment"] == "${{ inputs.automation }}"
-    assert run["jobs"]["run"]["needs"] == "check"
+    jobs = _automation_jobs(run)
+    assert jobs, "run.yml has a job for each automation"
+    for name, job in jobs.items():
+        steps = {s.get("id"): s for s in job["steps"]}
+        assert steps["inputs"]["env"] == {"INPUTS_JSON": "${{ inputs.inputs }}"}
+        assert "--inputs-file" in steps["run"]["run"]
+        assert job["if"] == f"inputs.automation == '{name}'"
+        assert (job["environment"], job["needs"]) == (name, "check")
+
+
+def _automation_jobs(workflow: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The generated jobs that run one automation each, by automation name."""
+    jobs = workflow["jobs"].items()
+    return {job_id.removeprefix("run-"): job for job_id, job in jobs if job_id.startswith("run-")}
 
 
 def test_run_outputs_and_record_uploaded_even_on_failure(rendered_workflows: Path) -> None:
     for path in (WORKFLOWS / "run.yml", rendered_workflows / "scheduled.yml"):
-        job = _load(path)["jobs"]["run"]
-        assert job["environment"].startswith("${{ ")  # the automation's own environment
-        steps = job["steps"]
-        collect = next(s for s in steps if s.get("id") == "collect")
-        upload = steps[-1]
-        assert collect["if"] == upload["if"] == "always()"
-        assert "run-record.json" in collect["run"]
-        assert upload["uses"].startswith("actions/upload-artifact@")
+        jobs = _automation_jobs(_load(path))
+        assert jobs, path
+        for name, job in jobs.items():
+            assert job["environment"] == name  # the automation's own environment
+            steps = job["steps"]
+            collect = next(s for s in steps if s.get("id") == "collect")
+            upload = steps[-1]
+            assert collect["if"] == upload["if"] == "always()"
+            assert "run-record.json" in collect["run"] and "leaks.txt" in collect["run"]
+            assert upload["uses"].startswith("actions/upload-artifact@")
+            assert upload["with"]["name"] == f"run-{name}-${{{{ github.run_id }}}}"
 
 
 def test_committed_generated_files_are_up_to_date() -> None:
@@ -410,8 +422,8 @@ def test_admin_page_names_the_environments_the_workflows_use() -> None:
     assert "**named after the automation**" in page
     assert "Source: GitHub Actions" in page
     assert "Require review from Code Owners" in page
-    for marker in ("# >>> autokit secrets", "# <<< autokit secrets"):
-        assert marker in page and marker in (WORKFLOWS / "run.yml").read_text()
+    assert "**one job per automation**" in page
+    assert "`AUTOKIT_SANDBOX: required`" in page
     scheduled = (PROJECT / "templates" / "workflows" / "scheduled.yml.j2").read_text()
     assert "`SCHEDULED_INPUTS`" in page and "${{ vars.SCHEDULED_INPUTS }}" in scheduled
 

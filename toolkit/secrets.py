@@ -3,9 +3,10 @@
 Only the secrets an automation declares reach it. Their values come from the caller's
 environment, else from a `.env` file in the repository root (which `.gitignore` lists,
 so values never enter Git). Everything autokit prints or stores passes through a
-`Masker`, which replaces each value with `***`; `StreamMasker` does the same for output
-that arrives in chunks, holding back a chunk's tail while it could be the start of a
-secret completed by the next chunk.
+`Masker`, which replaces each value, and each of its encoded forms (`toolkit.secret_forms`:
+base64, hex, URL, JSON, reversed, cased), with `***`; `StreamMasker` does the same for
+output that arrives in chunks, holding back a chunk's tail while it could be the start of
+a form completed by the next chunk.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from toolkit.errors import ToolkitError
 from toolkit.metadata import Automation
+from toolkit.secret_forms import all_forms, begins_a_form, minimal_forms, pattern, trie_of
 
 MASK = "***"
 DOTENV_FILE = ".env"
@@ -123,33 +125,49 @@ def present_secrets(automation: Automation, repo_root: Path) -> dict[str, bool]:
 
 
 class Masker:
-    """Replaces every secret value in text with `***` (longest values first)."""
+    """Replaces every secret value, and each of its encoded forms, in text with `***`.
+
+    The forms (`toolkit.secret_forms`) are matched by one compiled pattern; where several
+    occur at one position the longest is masked, and overlapping ones are masked as one.
+    """
 
     def __init__(self, values: Iterable[str]) -> None:
         self.values = sorted({v for v in values if v}, key=len, reverse=True)
-        self.longest = len(self.values[0]) if self.values else 0
+        self.forms = all_forms(self.values)
+        self.longest = len(self.forms[0]) if self.forms else 0
+        self._trie = trie_of(self.forms)
+        self._pattern = re.compile(pattern(self._trie)) if self.forms else None
+        # Every form contains one of these; a plain substring test for each is much faster
+        # than the pattern, and most text holds none of them.
+        self._minimal = minimal_forms(self.forms)
+        # A run of the characters forms are made of: only such a run can begin a form.
+        characters = "".join(re.escape(c) for c in sorted(set("".join(self.forms))))
+        self._run_of_form_characters = re.compile(f"[{characters}]*") if characters else None
 
     def spans(self, text: str) -> list[tuple[int, int]]:
-        """Where secret values occur in `text`, as merged (start, end) ranges."""
-        found = []
-        for value in self.values:
-            start = text.find(value)
-            while start != -1:
-                found.append((start, start + len(value)))
-                start = text.find(value, start + 1)
+        """Where secret forms occur in `text`, as merged (start, end) ranges."""
         merged: list[tuple[int, int]] = []
-        for start, end in sorted(found):
+        if self._pattern is None or not any(form in text for form in self._minimal):
+            return merged
+        search, position = self._pattern.search, 0
+        while (found := search(text, position)) is not None:
+            start, end = found.span()
             if merged and start < merged[-1][1]:
                 merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
             else:
                 merged.append((start, end))
+            position = start + 1  # a form may begin inside this one and reach further
         return merged
 
     def mask(self, text: str) -> str:
-        if not self.values:
+        if self._pattern is None:
             return text
+        return self.mask_spans(text, self.spans(text))
+
+    @staticmethod
+    def mask_spans(text: str, spans: Iterable[tuple[int, int]]) -> str:
         pieces, position = [], 0
-        for start, end in self.spans(text):
+        for start, end in spans:
             pieces.append(text[position:start] + MASK)
             position = end
         pieces.append(text[position:])
@@ -171,8 +189,19 @@ class Masker:
         """A mapping of names to JSON-like data (inputs, say), keys and values masked."""
         return {self.mask(name): self.mask_data(value) for name, value in values.items()}
 
-    def could_start_secret(self, tail: str) -> bool:
-        return any(len(tail) < len(v) and v.startswith(tail) for v in self.values)
+    def could_start_secret(self, text: str, start: int = 0) -> bool:
+        """Whether `text[start:]` is the beginning (not the whole) of some form."""
+        return begins_a_form(self._trie, text, start)
+
+    def tail_starts(self, text: str) -> range:
+        """Where a tail of `text` that begins a form could start: within the last
+        `longest - 1` characters, and after the last character no form contains."""
+        if self._run_of_form_characters is None:
+            return range(len(text), len(text))
+        window = text[max(0, len(text) - self.longest + 1) :]
+        # Matching the reversed window is C speed; output mostly ends in a space or newline.
+        run = self._run_of_form_characters.match(window[::-1])
+        return range(len(text) - (run.end() if run else 0), len(text))
 
 
 class StreamMasker:
@@ -185,24 +214,23 @@ class StreamMasker:
     def feed(self, chunk: str) -> str:
         """The masked text that is safe to emit now; a possible secret prefix is held back."""
         text = self.pending + chunk
-        cut = self._safe_cut(text)
+        spans = self.masker.spans(text)
+        cut = self._safe_cut(text, spans)
         self.pending = text[cut:]
-        return self.masker.mask(text[:cut])
+        # No span crosses the cut (see _safe_cut), so those before it are the prefix's own.
+        return self.masker.mask_spans(text[:cut], [s for s in spans if s[1] <= cut])
 
     def flush(self) -> str:
         text, self.pending = self.pending, ""
         return self.masker.mask(text)
 
-    def _safe_cut(self, text: str) -> int:
+    def _safe_cut(self, text: str, spans: list[tuple[int, int]]) -> int:
         """Where the emitted part ends: before the earliest tail that could begin a secret.
 
         When that tail starts inside a secret found already, the whole found secret is
         held back too: the next chunk may extend it into a longer, overlapping match.
         """
-        if not self.masker.values:
-            return len(text)
-        spans = self.masker.spans(text)
-        for start in range(max(0, len(text) - self.masker.longest + 1), len(text)):
-            if self.masker.could_start_secret(text[start:]):
+        for start in self.masker.tail_starts(text):
+            if self.masker.could_start_secret(text, start):
                 return next((s for s, e in spans if s < start < e), start)
         return len(text)

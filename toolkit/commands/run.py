@@ -108,6 +108,9 @@ def _print_summary(result: RunResult) -> None:
     if result.error:
         line += f"\n  {result.error}"
     line += f"\n  log and output: {result.run_dir}"
+    leaks = result.record.get("leaks")
+    for leak in leaks if isinstance(leaks, list) else []:
+        line += f"\n  warning: output/{leak} holds a secret (as is or encoded); do not share it"
     print(line, file=sys.stderr)
     if result.result is not None:
         print(json.dumps(result.result, indent=2, ensure_ascii=False))

@@ -28,9 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     render = actions.add_parser(
         "render",
         parents=[common],
-        help="write .github/workflows/scheduled.yml (and run.yml's secret mapping)",
+        help="write .github/workflows/scheduled.yml (and run.yml, when the repository has it)",
         description="Generate the scheduled workflow from the `schedule` fields, and the "
-        "secret mapping of the run workflows from the declared secrets.",
+        "run workflow, each with one job per automation mapping its declared secrets.",
     )
     render.add_argument(
         "--check",
@@ -73,8 +73,8 @@ def render(repo: Repository, *, check: bool) -> int:
         schedule.SCHEDULED_WORKFLOW: schedule.render_scheduled_workflow(repo, automations),
     }
     run_workflow = _read(repo.root, schedule.RUN_WORKFLOW)
-    if run_workflow is not None:
-        expected[schedule.RUN_WORKFLOW] = schedule.render_run_workflow(run_workflow, automations)
+    if run_workflow is not None:  # a repository without run.yml does not get one
+        expected[schedule.RUN_WORKFLOW] = schedule.render_run_workflow(repo, automations)
     current = {
         schedule.RUN_WORKFLOW: run_workflow,
         schedule.SCHEDULED_WORKFLOW: _read(repo.root, schedule.SCHEDULED_WORKFLOW),

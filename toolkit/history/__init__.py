@@ -28,7 +28,7 @@ import signal
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypedDict, Unpack
@@ -69,6 +69,8 @@ class RunRecord:
     error: str | None
     run_dir: str
     child_token: str | None = None
+    # Files of the output folder that hold a secret (paths relative to it, masked).
+    leaks: list[str] = field(default_factory=list)
 
     @property
     def log_path(self) -> Path:
@@ -101,6 +103,7 @@ class RunUpdate(TypedDict, total=False):
     duration: float
     result: object
     error: str | None
+    leaks: list[str]
 
 
 def hostname() -> str:
@@ -313,7 +316,7 @@ def _cannot_open(home: Path, reason: str) -> ToolkitError:
     )
 
 
-_JSON_COLUMNS = {"inputs", "result"}
+_JSON_COLUMNS = {"inputs", "result", "leaks"}
 _BOOL_COLUMNS = {"pinned", "dirty"}
 
 
@@ -339,4 +342,5 @@ def record_from_row(row: Sequence[Any]) -> RunRecord:
             raise ValueError(f"its {column} column is not JSON") from None
     for column in _BOOL_COLUMNS:
         values[column] = None if values[column] is None else bool(values[column])
+    values["leaks"] = values["leaks"] or []
     return RunRecord(**values)

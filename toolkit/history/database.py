@@ -18,7 +18,7 @@ from pathlib import Path
 
 from toolkit.history.trouble import busy_timeout, damaged
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -42,7 +42,8 @@ CREATE TABLE IF NOT EXISTS runs (
     duration REAL,
     result TEXT,
     error TEXT,
-    run_dir TEXT NOT NULL
+    run_dir TEXT NOT NULL,
+    leaks TEXT
 );
 CREATE INDEX IF NOT EXISTS runs_by_automation ON runs (automation, started_at);
 CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status);
@@ -111,7 +112,7 @@ def _check_columns(
     present = {row[1] for row in connection.execute("PRAGMA table_info(runs)")}
     if not present:
         return  # no table yet: the schema creates it
-    added_later = {"child_token"} if upgrading else set()
+    added_later = {"child_token", "leaks"} if upgrading else set()
     missing = [name for name in columns if name not in present and name not in added_later]
     if missing:
         raise damaged(path, f"its `runs` table is not autokit's (it has no {', '.join(missing)})")
@@ -129,6 +130,8 @@ def _create_schema(connection: sqlite3.Connection) -> None:
         version = connection.execute("PRAGMA user_version").fetchone()[0]
         if version == 1:  # version 2 added the child's start token
             connection.execute("ALTER TABLE runs ADD COLUMN child_token TEXT")
+        if version in (1, 2):  # version 3 added the output files that hold a secret
+            connection.execute("ALTER TABLE runs ADD COLUMN leaks TEXT")
         for statement in filter(str.strip, _SCHEMA.split(";")):
             connection.execute(statement)
         connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")

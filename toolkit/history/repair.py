@@ -93,7 +93,9 @@ def _salvage(connection: sqlite3.Connection) -> tuple[list[Row], int]:
         present = {row[1] for row in connection.execute("PRAGMA table_info(runs)")}
     except sqlite3.Error:
         return [], 0
-    if not set(COLUMNS) - {"child_token"} <= present:  # someone else's table: nothing of ours
+    if (
+        not set(COLUMNS) - {"child_token", "leaks"} <= present
+    ):  # someone else's table: nothing of ours
         return [], _count(connection)
     columns = ", ".join(c if c in present else "NULL" for c in COLUMNS)
     found: dict[int, Row] = {}

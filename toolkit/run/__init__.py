@@ -33,6 +33,7 @@ from toolkit.files import LINK_HINT, LinkedFile, contributor_link
 from toolkit.history import open_history
 from toolkit.inputs import coerce_inputs
 from toolkit.repo import Repository
+from toolkit.run.leaks import leaking_files
 from toolkit.run.plan import (
     ALLOWED_ENVIRONMENT,
     Plan,
@@ -213,4 +214,5 @@ def _run_process(
     finally:
         folder.request.unlink(missing_ok=True)
     outcome = interpret(run.target.automation, ending, returncode, folder, run.masker, run.timeout)
+    outcome.leaks = leaking_files(folder.output, run.masker)
     return failed_log(outcome, folder.log, log.failure) if log.failure else outcome

@@ -22,7 +22,7 @@ import shutil
 import stat
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -103,6 +103,7 @@ class Outcome:
     returncode: int | None
     result: object
     error: str | None
+    leaks: list[str] = field(default_factory=list)  # output files holding a secret
 
 
 def new_run_folder(history: History) -> RunFolder:
@@ -164,7 +165,7 @@ def failed_log(outcome: Outcome, log: Path, failure: OSError) -> Outcome:
     )
     if outcome.status != "success":
         message = f"{outcome.error}; {message}"
-    return Outcome("failed", outcome.returncode, None, message)
+    return Outcome("failed", outcome.returncode, None, message, outcome.leaks)
 
 
 def supervisor_failure(error: OSError) -> ToolkitError:
@@ -248,6 +249,7 @@ def finish(history: History, run_id: str, started: float, outcome: Outcome) -> N
         duration=round(time.monotonic() - started, 3),
         result=outcome.result,
         error=outcome.error,
+        leaks=outcome.leaks,
     )
 
 
