@@ -85,7 +85,7 @@ def _content_verdict(
         return check_content(raw, display)
     key = content_key(display, raw)
     verdict = cache.get(key)
-    if verdict is None or not plausible(verdict):  # a wrong entry: check the file again
+    if verdict is None or not plausible(*verdict):  # a wrong entry: check the file again
         verdict = cache[key] = check_content(raw, display)
     return verdict
 

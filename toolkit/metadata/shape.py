@@ -14,17 +14,14 @@ import dataclasses
 import functools
 import types
 import typing
+from collections.abc import Sequence
 
 from toolkit.metadata import model
 
-if typing.TYPE_CHECKING:
-    from toolkit.metadata.load import ContentVerdict
 
-
-def plausible(verdict: ContentVerdict) -> bool:
-    """Whether a cached verdict can be used: findings (the data is then never built into
-    an automation), no data, or data with the shape of `model.Automation`."""
-    data, findings = verdict
+def plausible(data: object, findings: Sequence[object]) -> bool:
+    """Whether a cached verdict (`data`, `findings`) can be used: findings (the data is then
+    never built into an automation), no data, or data with the shape of `model.Automation`."""
     return data is None or bool(findings) or fits(model.Automation, data)
 
 
