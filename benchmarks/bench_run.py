@@ -9,6 +9,11 @@
    secrets, each masked in all its encoded forms, against the same stream with none.
 4. The scan of the output folder after a run: one 100 MB file, one secret. Goal: at most
    50 ms (see the closing note for what pure Python reaches).
+5. The first run of an automation with one requirement on an empty cache (no
+   environment, empty uv cache): goal at most 2 s with uv. The requirement is a tiny
+   wheel built here and offered through a local find-links folder with the index off, so
+   the network does not enter the figure; the same run against PyPI (`six==1.16.0`) and
+   with venv + pip (`AUTOKIT_NO_UV=1`) are measured once each for comparison.
 
 Prints a table and writes benchmarks/results/bench_run.json.
 """
@@ -178,6 +183,76 @@ def _writer(home: str, index: int, barrier: Any, results: Any) -> None:
     results.put(latencies)
 
 
+FIRST_RUNS = 5
+TINY = "benchtiny"
+TINY_MAIN = f"import {TINY}\n\n\ndef main(greeting='world'):\n    return {TINY}.VALUE\n"
+
+
+def tiny_wheel(folder: Path) -> Path:
+    """A one-module pure-Python wheel, `benchtiny==1.0.0`, with a correct RECORD."""
+    import base64
+    import hashlib
+    import zipfile
+
+    info = f"{TINY}-1.0.0.dist-info"
+    files = {
+        f"{TINY}.py": b"VALUE = 'tiny'\n",
+        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {TINY}\nVersion: 1.0.0\n".encode(),
+        f"{info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: bench\nRoot-Is-Purelib: true\n"
+        b"Tag: py3-none-any\n",
+    }
+    record = []
+    for name, data in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        record.append(f"{name},sha256={digest},{len(data)}")
+    record.append(f"{info}/RECORD,,")
+    files[f"{info}/RECORD"] = ("\n".join(record) + "\n").encode()
+    folder.mkdir(parents=True, exist_ok=True)
+    wheel = folder / f"{TINY}-1.0.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return wheel
+
+
+def bench_first_run(base: Path) -> dict[str, float]:
+    """`autokit run` of an automation with one requirement, each time on an empty cache."""
+    root = base / "first-run"
+    folder = root / "automations" / "bench-first"
+    folder.mkdir(parents=True)
+    metadata = METADATA.replace("bench-hello", "bench-first") + f"requirements: [{TINY}==1.0.0]\n"
+    (folder / "automation.yaml").write_text(metadata)
+    (folder / "main.py").write_text(TINY_MAIN)
+    git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.com"]
+    subprocess.run([*git, "init", "-q", "-b", "main"], cwd=root, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=root, check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "bench"], cwd=root, check=True)
+    wheels = tiny_wheel(base / "wheels").parent
+    offline = {"UV_FIND_LINKS": str(wheels), "UV_NO_INDEX": "1"}
+    offline |= {"PIP_FIND_LINKS": str(wheels), "PIP_NO_INDEX": "1"}
+
+    def first_run(label: str, requirement: str, extra: dict[str, str]) -> float:
+        env = {**os.environ, **extra, "AUTOKIT_CACHE_DIR": str(base / "first-cache" / label)}
+        (folder / "automation.yaml").write_text(metadata.replace(f"{TINY}==1.0.0", requirement))
+        command = [sys.executable, "-m", "toolkit", "--repo", str(root), "run", "bench-first"]
+        start = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True, env=env)
+        return time.perf_counter() - start
+
+    local = f"{TINY}==1.0.0"
+    with_uv = [first_run(f"uv-{n}", local, offline) for n in range(FIRST_RUNS)]
+    (folder / "main.py").write_text("import six\n\n\ndef main(greeting=''):\n    return 1\n")
+    from_pypi = first_run("uv-pypi", "six==1.16.0", {})
+    (folder / "main.py").write_text(TINY_MAIN)
+    with_pip = first_run("pip", local, {**offline, "AUTOKIT_NO_UV": "1"})
+    return {
+        "first_run_uv_median_s": statistics.median(with_uv),
+        "first_run_uv_max_s": max(with_uv),
+        "first_run_uv_pypi_s": from_pypi,
+        "first_run_venv_pip_s": with_pip,
+    }
+
+
 def bench_history(base: Path) -> dict[str, float]:
     home = base / "history"
     from toolkit.history import open_history
@@ -268,6 +343,17 @@ def _timed_call(action: Any) -> float:
     return time.perf_counter() - start
 
 
+def first_run_rows(first: dict[str, float]) -> list[tuple[str, str]]:
+    return [
+        (
+            "first run, 1 requirement, empty cache, uv, local wheel, median (goal <= 2 s)",
+            f"{first['first_run_uv_median_s']:.2f} s (max {first['first_run_uv_max_s']:.2f})",
+        ),
+        ("first run, same, uv, six==1.16.0 from PyPI", f"{first['first_run_uv_pypi_s']:.2f} s"),
+        ("first run, same, venv + pip, local wheel", f"{first['first_run_venv_pip_s']:.2f} s"),
+    ]
+
+
 def main() -> None:
     # An installed autokit has its bytecode compiled (pip does it); an editable checkout
     # run with PYTHONDONTWRITEBYTECODE would compile every module on every start instead.
@@ -280,6 +366,7 @@ def main() -> None:
         overhead = bench_overhead(make_repository(base))
         history = bench_history(base)
         scan = bench_output_scan(base)
+        first = bench_first_run(base)
     masking = bench_masking()
     heavy = heavy_modules_on_run_path()
     rows = [
@@ -312,6 +399,7 @@ def main() -> None:
             f"{scan['scan_100mb_one_secret_ms']:.0f} ms",
         ),
         ("output scan, 100 MB, two secrets", f"{scan['scan_100mb_two_secrets_ms']:.0f} ms"),
+        *first_run_rows(first),
     ]
     width = max(len(label) for label, _ in rows)
     print(f"{'measure'.ljust(width)}  value   (load average {os.getloadavg()[0]:.1f})")
@@ -323,6 +411,7 @@ def main() -> None:
         **history,
         **masking,
         **scan,
+        **first,
         "heavy_modules": heavy,
         "runs": RUNS,
         "writers": WRITERS,

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
+import os
+import pickle
+import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
-from helpers import metadata
+from helpers import automation_files, metadata
 
 from toolkit.environments import (
     READY_MARKER,
@@ -32,13 +37,16 @@ def python_of(environment_python: Path, code: str) -> str:
     return result.stdout.strip()
 
 
-def test_key_depends_on_runtime_python_and_sorted_requirements(tmp_path: Path) -> None:
+def test_key_depends_on_name_runtime_python_and_sorted_requirements(tmp_path: Path) -> None:
     one = automation(tmp_path, requirements=["a==1.0", "b==2.0"])
     same = automation(tmp_path, requirements=["b==2.0", "a==1.0"])
     other = automation(tmp_path, requirements=["a==1.1", "b==2.0"])
     assert environment_key(one) == environment_key(same)
+    assert environment_key(one).startswith("env-test-")
     assert environment_key(one) != environment_key(other)
     assert environment_key(one) != environment_key(one, ["pytest==8.0.0"])
+    twin = automation(tmp_path, name="env-twin", requirements=["a==1.0", "b==2.0"])
+    assert environment_key(one) != environment_key(twin)
 
 
 def test_an_environment_is_created_once_and_reused(tmp_path: Path) -> None:
@@ -48,11 +56,22 @@ def test_an_environment_is_created_once_and_reused(tmp_path: Path) -> None:
     assert (first.path / READY_MARKER).is_file()
     assert python_of(first.python, "import sys; print(sys.prefix)") == str(first.path)
     again: list[str] = []
-    second = ensure_environment(
-        automation(tmp_path, name="other-automation"), progress=again.append
-    )
-    assert second == first and again == []
+    assert ensure_environment(automation(tmp_path), progress=again.append) == first
+    assert again == []
     assert planned_environment(automation(tmp_path)) == (first, True)
+
+
+def test_automations_with_the_same_requirements_get_environments_of_their_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AUTOKIT_CACHE_DIR", str(tmp_path / "cache"))
+    first = ensure_environment(automation(tmp_path, name="env-one"))
+    messages: list[str] = []
+    second = ensure_environment(automation(tmp_path, name="env-two"), progress=messages.append)
+    assert first.path is not None and second.path is not None
+    assert first.path != second.path and first.requirements == second.requirements
+    assert "creating the environment for env-two" in messages[0]
+    assert python_of(second.python, "import sys; print(sys.prefix)") == str(second.path)
 
 
 def test_shell_automations_use_the_system(tmp_path: Path) -> None:
@@ -62,10 +81,41 @@ def test_shell_automations_use_the_system(tmp_path: Path) -> None:
     assert RUNTIMES["shell"].planned_environment(shell) == (environment, True)
 
 
-def test_a_shell_automations_tests_share_the_python_environment_cache(tmp_path: Path) -> None:
+def test_the_runtime_is_part_of_the_key(tmp_path: Path) -> None:
     shell = automation(tmp_path, runtime="shell", entrypoint="run.sh", requirements=["a==1.0"])
     python = automation(tmp_path, requirements=["a==1.0"])
-    assert environment_key(shell, ["pytest==8.0.0"]) == environment_key(python, ["pytest==8.0.0"])
+    assert environment_key(shell, ["pytest==8.0.0"]) != environment_key(python, ["pytest==8.0.0"])
+
+
+@pytest.mark.parametrize(
+    "marker",
+    [
+        b"garbage",
+        pickle.dumps({"format": 1}),
+        b'["a", "list"]',
+        b'{"requirements": []}',  # the marker's layout before it had a format
+        b'{"format": 1, "key": "another-environment", "requirements": []}',
+        b'{"format": 99, "key": "%s", "requirements": []}',
+    ],
+    ids=["garbage", "pickle", "list", "old-layout", "other-key", "other-format"],
+)
+def test_a_marker_that_does_not_name_the_environment_means_it_is_rebuilt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, marker: bytes
+) -> None:
+    monkeypatch.setenv("AUTOKIT_CACHE_DIR", str(tmp_path / "cache"))
+    built = ensure_environment(automation(tmp_path))
+    assert built.path is not None and built.python is not None
+    leftover = built.path / "left-by-someone.txt"
+    leftover.write_text("x")
+    marker = marker.replace(b"%s", built.key.encode())
+    (built.path / READY_MARKER).write_bytes(marker)
+    assert planned_environment(automation(tmp_path)) == (built, False)
+    messages: list[str] = []
+    assert ensure_environment(automation(tmp_path), progress=messages.append) == built
+    assert "creating the environment" in messages[0]
+    assert not leftover.exists()
+    assert python_of(built.python, "print('ok')") == "ok"
+    assert planned_environment(automation(tmp_path)) == (built, True)
 
 
 def _create(folder: str) -> None:
@@ -137,3 +187,118 @@ def test_a_real_requirement_is_installed(tmp_path: Path, monkeypatch: pytest.Mon
     environment = ensure_environment(automation(tmp_path, requirements=["six==1.16.0"]))
     assert environment.python is not None
     assert python_of(environment.python, "import six; print(six.__version__)") == "1.16.0"
+
+
+HIJACKER = """\
+import site
+
+import six
+
+
+def main(greeting=""):
+    # What a hostile automation does: a .pth file runs at every start of this Python.
+    with open(site.getsitepackages()[0] + "/zz-hijack.pth", "w") as pth:
+        pth.write("import sys; sys.stderr.write('HIJACKED\\\\n')\\n")
+    return six.__version__
+"""
+INNOCENT = "import six\n\n\ndef main(greeting=''):\n    return six.__version__\n"
+
+
+def files_of(folder: Path) -> dict[str, int]:
+    return {
+        str(path.relative_to(folder)): path.lstat().st_mtime_ns
+        for path in folder.rglob("*")
+        if not path.is_dir()
+    }
+
+
+@pytest.mark.slow
+def test_a_pth_file_dropped_by_one_automation_never_runs_in_another(
+    make_repo, cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AUTOKIT_CACHE_DIR", str(tmp_path / "cache"))
+    files = {}
+    for name, code in (("hijacker", HIJACKER), ("innocent", INNOCENT)):
+        files.update(automation_files(name, requirements=["six==1.16.0"]))
+        files[f"automations/{name}/main.py"] = code
+    root = make_repo(files)
+
+    first = cli("run", "hijacker", "--repo", str(root))
+    assert first.code == 0 and json.loads(first.out) == "1.16.0", first
+    again = cli("run", "hijacker", "--repo", str(root))
+    assert "HIJACKED" in again.err  # the .pth works: it runs in its own environment...
+    innocent = cli("run", "innocent", "--repo", str(root))
+    assert innocent.code == 0 and json.loads(innocent.out) == "1.16.0", innocent
+    assert "HIJACKED" not in innocent.err  # ...and only there
+
+    hijacker_env = planned_environment(load(root, "hijacker"))[0].path
+    innocent_env = planned_environment(load(root, "innocent"))[0].path
+    assert hijacker_env is not None and innocent_env is not None
+    assert hijacker_env != innocent_env
+    assert not list(innocent_env.rglob("zz-hijack.pth"))
+
+
+def load(root: Path, name: str) -> Automation:
+    from toolkit.metadata import load_automation
+
+    return load_automation(root / "automations" / name, root)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(find_uv() is None, reason="uv builds the environments")
+def test_packages_are_hard_links_into_uvs_cache_with_bytecode_compiled(
+    make_repo, cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AUTOKIT_CACHE_DIR", str(tmp_path / "cache"))
+    one = ensure_environment(automation(tmp_path, name="env-one", requirements=["six==1.16.0"]))
+    two = ensure_environment(automation(tmp_path, name="env-two", requirements=["six==1.16.0"]))
+    assert one.path is not None and two.path is not None and one.python is not None
+    (six_one,) = one.path.rglob("site-packages/six.py")
+    (six_two,) = two.path.rglob("site-packages/six.py")
+    assert six_one.stat().st_ino == six_two.stat().st_ino  # one file on disk
+    uv_cache = tmp_path / "cache" / "uv"  # under autokit's cache: the same filesystem
+    assert any(p.stat().st_ino == six_one.stat().st_ino for p in uv_cache.rglob("six.py"))
+    assert list(six_one.parent.glob("__pycache__/six.*.pyc"))  # compiled when built
+
+    before = files_of(one.path)
+    # The runtime's command line imports the package and writes nothing beside it.
+    from toolkit.runtimes import python
+
+    request = tmp_path / "request.json"
+    folder = tmp_path / "automation"
+    folder.mkdir()
+    (folder / "main.py").write_text(INNOCENT)
+    subject = automation_from_data(metadata("env-one", requirements=["six==1.16.0"]), folder)
+    python.pass_inputs(subject, {}, request, tmp_path / "result.json")
+    subprocess.run(python.command_line(subject, one, request), check=True, env={})
+    assert json.loads((tmp_path / "result.json").read_text()) == {"ok": True, "result": "1.16.0"}
+    assert files_of(one.path) == before
+    assert not list(folder.rglob("__pycache__"))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(find_uv() is None, reason="uv builds the environments")
+def test_where_hard_links_fail_uv_copies_quietly(tmp_path: Path, monkeypatch) -> None:
+    other_filesystem = Path("/dev/shm")
+    if not other_filesystem.is_dir() or os.stat(other_filesystem).st_dev == tmp_path.stat().st_dev:
+        pytest.skip("needs a second filesystem for uv's cache")
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("AUTOKIT_CACHE_DIR", str(cache))
+    uv_cache = Path(tempfile.mkdtemp(dir=other_filesystem, prefix="autokit-uv-"))
+    try:
+        cache.mkdir()
+        (cache / "uv").symlink_to(uv_cache)  # uv's cache on another filesystem than the env
+        messages: list[str] = []
+        environment = ensure_environment(
+            automation(tmp_path, requirements=["six==1.16.0"]), progress=messages.append
+        )
+        assert environment.python is not None and environment.path is not None
+        assert python_of(environment.python, "import six; print(six.__version__)") == "1.16.0"
+        (six,) = environment.path.rglob("site-packages/six.py")
+        assert six.stat().st_nlink == 1  # a copy
+        assert [m.split(" (")[0] for m in messages] == [
+            "creating the environment for env-test",
+            "environment ready",
+        ]
+    finally:
+        shutil.rmtree(uv_cache, ignore_errors=True)

@@ -151,13 +151,13 @@ def test_help_imports_nothing_heavy():
 def _current(entries: object) -> bytes:
     from toolkit.metadata.cache import cache_version as _cache_version
 
-    return pickle.dumps({"version": _cache_version(), "entries": entries})
+    return json.dumps({"version": _cache_version(), "entries": entries}).encode()
 
 
 @pytest.mark.parametrize(
     "content",
-    [b"garbage", b"\x80\x04\x95", pickle.dumps([1, 2]), _current(5), _current([1, 2])],
-    ids=["not-pickle", "truncated", "not-a-mapping", "entries-a-number", "entries-a-list"],
+    [b"garbage", b'{"version": "', pickle.dumps([1, 2]), b"[1, 2]", _current(5), _current([1, 2])],
+    ids=["garbage", "truncated", "a-pickle", "not-a-mapping", "entries-a-number", "entries-a-list"],
 )
 def test_an_unreadable_cache_is_ignored(make_repo, cli, monkeypatch, tmp_path, content):
     root = make_repo(automation_files("greeter"))

@@ -1,17 +1,33 @@
-"""Isolated virtual environments for python automations, cached and safe to share.
+"""Isolated virtual environments, one per automation, cached between its runs.
 
-An environment is keyed by a hash of the Python it is built from and the sorted
-requirements, and lives in `cache_home()/environments/<key>`. Automations with
-the same requirements share one. `uv` builds it when it is on PATH (much faster), the
-standard library's `venv` plus pip otherwise.
+An environment is keyed by the automation's name, its runtime, the Python it is built
+from and a hash of the sorted requirements, and lives in
+`cache_home()/environments/<name>-<hash>`. It is never shared between automations, even
+with the same requirements: a file an automation adds to its environment (a `.pth` file
+runs at every start of that Python) reaches only its own later runs. The sandbox mounts
+the environment read-only; without it an automation can write wherever its user can, the
+cache included, so there this separation is the only one.
+
+uv (a dependency of autokit) builds it: a fresh environment takes a fraction of a
+second, and with `UV_LINK_MODE=hardlink` and uv's cache in `cache_home()/uv` (the same
+filesystem as the environments) each package's files are hard links into that cache, so
+one copy on disk serves every automation that uses it (a file edited in place, rather
+than replaced, would change in each: one more reason for the read-only mount); where hard
+links fail, uv copies.
+Bytecode is compiled when the environment is built, because the runtime writes none (it
+runs Python with `-B`, and the environment may be mounted read-only). With
+`AUTOKIT_NO_UV=1`, or when uv cannot be found, the standard library's `venv` and pip
+build it instead (pip compiles bytecode too).
 
 Concurrency and failures: creators take an exclusive `fcntl.flock` on `<key>.lock`
 (the standard library's lock is enough on the POSIX systems autokit runs on, so no
 dependency is added). A finished environment holds a `.autokit-ready` marker, written
-last; a folder without it is debris of a failed or killed build and is removed before
-building again, and a failed install removes its folder at once. The environment is
-built at its final path rather than renamed into place, because a virtualenv is not
-relocatable (its scripts' shebangs name the folder it was created in).
+last (JSON: a format number, the key and the requirements); a folder without it, or whose
+marker does not parse or says something else, is debris of a failed or killed build (or
+was tampered with) and is removed before building again, and a failed install removes
+its folder at once. The environment is built at its final path rather than renamed into
+place, because a virtualenv is not relocatable (its scripts' shebangs name the folder it
+was created in).
 """
 
 from __future__ import annotations
@@ -36,6 +52,7 @@ from toolkit.metadata import Automation
 from toolkit.paths import cache_home
 
 READY_MARKER = ".autokit-ready"
+MARKER_FORMAT = 1  # the ready marker's layout; a marker of another format is not ready
 Progress = Callable[[str], None]
 
 
@@ -58,18 +75,22 @@ class Environment:
 
 
 def environment_key(automation: Automation, extra_requirements: Sequence[str] = ()) -> str:
-    """The cache key: the building Python's version and the sorted requirements.
+    """The cache key, `<name>-<hash>`: the automation's name, and a hash of its name, its
+    runtime, the building Python and the sorted requirements (plus `extra_requirements`,
+    e.g. a test environment's pytest).
 
-    "runtime" is always "python": every environment built here is a virtualenv (a shell
-    automation's test environment too), and the field keeps the keys of existing caches.
+    Every environment built here is a virtualenv, a shell automation's test environment
+    too; the runtime is in the key so that the two kinds are never mixed up.
     """
     payload = {
-        "runtime": "python",
+        "automation": automation.name,
+        "runtime": automation.runtime,
         "python": [sys.implementation.name, *map(str, sys.version_info[:3]), sys.base_prefix],
         "requirements": sorted(automation.requirements),
         "extras": sorted(extra_requirements),
     }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:20]
+    digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:20]
+    return f"{automation.name}-{digest}"
 
 
 def planned_environment(
@@ -79,7 +100,8 @@ def planned_environment(
     key = environment_key(automation, extra_requirements)
     path = cache_home() / "environments" / key
     requirements = (*automation.requirements, *extra_requirements)
-    return Environment(key, path, path / "bin" / "python", requirements), _is_ready(path)
+    environment = Environment(key, path, path / "bin" / "python", requirements)
+    return environment, _is_ready(environment)
 
 
 def ensure_environment(
@@ -98,7 +120,7 @@ def ensure_environment(
         if progress and not _try_lock(lock):
             progress("waiting for another autokit process building the same environment...")
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not _is_ready(environment.path):
+        if not _is_ready(environment):
             _build(environment, automation.name, progress or (lambda _message: None))
     return environment
 
@@ -111,8 +133,22 @@ def _try_lock(lock: IO[str]) -> bool:
     return True
 
 
-def _is_ready(path: Path) -> bool:
-    return (path / READY_MARKER).is_file()
+def _is_ready(environment: Environment) -> bool:
+    """Whether the environment's build finished: its marker parses and names it."""
+    assert environment.path is not None
+    try:
+        marker = json.loads((environment.path / READY_MARKER).read_bytes())
+    except (OSError, ValueError):
+        return False
+    return bool(marker == _marker(environment))
+
+
+def _marker(environment: Environment) -> dict[str, object]:
+    return {
+        "format": MARKER_FORMAT,
+        "key": environment.key,
+        "requirements": sorted(environment.requirements),
+    }
 
 
 def _build(environment: Environment, name: str, progress: Progress) -> None:
@@ -138,19 +174,41 @@ def _build(environment: Environment, name: str, progress: Progress) -> None:
 
 
 def find_uv() -> str | None:
-    """`uv` on PATH or beside this Python (a dev install); `AUTOKIT_NO_UV=1` turns it off."""
+    """The uv binary autokit depends on (the `uv` package's), else `uv` on PATH, else None.
+
+    `AUTOKIT_NO_UV=1` turns uv off: environments are then built with venv and pip.
+    """
     if os.environ.get("AUTOKIT_NO_UV"):
         return None
-    beside = Path(sys.executable).parent / "uv"
-    return shutil.which("uv") or (str(beside) if beside.is_file() else None)
+    try:
+        from uv import find_uv_bin
+    except ImportError:
+        return shutil.which("uv")
+    try:
+        return str(find_uv_bin())
+    except FileNotFoundError:  # the package without its binary (a broken install)
+        return shutil.which("uv")
+
+
+def uv_settings() -> dict[str, str]:
+    """What uv is told besides its arguments: never download a Python, no outer virtualenv,
+    its cache beside the environments (hard links work only within one filesystem) and
+    hard links from that cache (uv copies, quietly under `--quiet`, where they fail)."""
+    return {
+        "UV_PYTHON_DOWNLOADS": "never",
+        "VIRTUAL_ENV": "",
+        "UV_CACHE_DIR": str(cache_home() / "uv"),
+        "UV_LINK_MODE": "hardlink",
+    }
 
 
 def _build_with_uv(uv: str, environment: Environment) -> None:
     assert environment.path is not None
-    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "VIRTUAL_ENV": ""}
+    env = {**os.environ, **uv_settings()}
     _installer([uv, "venv", "--quiet", "--python", sys.executable, str(environment.path)], env, ())
     if environment.requirements:
-        command = [uv, "pip", "install", "--quiet", "--python", str(environment.python)]
+        command = [uv, "pip", "install", "--quiet", "--compile-bytecode"]
+        command += ["--python", str(environment.python)]
         _installer([*command, *environment.requirements], env, environment.requirements)
 
 
@@ -205,4 +263,4 @@ def _blamed_requirements(output: str, requirements: Sequence[str]) -> list[str]:
 def _write_ready_marker(environment: Environment) -> None:
     assert environment.path is not None
     marker = environment.path / READY_MARKER
-    atomic_write(marker, json.dumps({"requirements": list(environment.requirements)}))
+    atomic_write(marker, json.dumps(_marker(environment)))

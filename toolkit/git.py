@@ -16,11 +16,11 @@ Like GitPython, `_git` runs Git with `LC_ALL=C`, so messages and output are Engl
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import shutil
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -30,8 +30,6 @@ from toolkit.errors import ToolkitError
 from toolkit.versions import Version, version_key
 
 if TYPE_CHECKING:
-    import tarfile
-
     from git import Repo
 
 TAG_SEPARATOR = "@"
@@ -218,15 +216,24 @@ def tree_id(root: Path, ref: str, path: str) -> str | None:
 
 def tree_files(root: Path, tree: str) -> dict[str, str]:
     """Every file of `tree` (a tree or `commit:path`): relative path -> blob id, one call."""
-    files = {}
+    return tree_entries(root, tree)[0]
+
+
+def tree_entries(root: Path, tree: str) -> tuple[dict[str, str], list[str]]:
+    """Every file of `tree` (path -> blob id) and which of them are symbolic links: one
+    `git ls-tree` for both, so a pinned run reads its tree once."""
+    files, links = {}, []
     for entry in _git(root, "ls-tree", "-r", "-z", "--full-tree", tree).split(b"\0"):
         if not entry:
             continue
-        info, _, path = entry.partition(b"\t")
-        _mode, kind, blob = info.split()
+        info, _, raw_path = entry.partition(b"\t")
+        mode, kind, blob = info.split()
         if kind == b"blob":
-            files[path.decode("utf-8", "surrogateescape")] = blob.decode()
-    return files
+            path = raw_path.decode("utf-8", "surrogateescape")
+            files[path] = blob.decode()
+            if mode.decode() == LINK_MODE:
+                links.append(path)
+    return files, links
 
 
 def blob_id(data: bytes, like: str) -> str:
@@ -237,53 +244,110 @@ def blob_id(data: bytes, like: str) -> str:
     return algorithm(b"blob %d\0" % len(data) + data).hexdigest()
 
 
+BYTECODE_DIR = "__pycache__"
+
+
+def matches_tree(folder: Path, files: Mapping[str, str]) -> bool:
+    """Whether `folder` holds exactly the files of a Git tree (`tree_files`), byte for byte.
+
+    Each file is hashed as Git does (`blob_id`). Any file Git does not have, a missing
+    file, one changed byte, or a symbolic link (to a file or a folder: a linked folder
+    would shadow imports without holding a file of its own) is a difference. Files in
+    `__pycache__` folders that Git does not have are left out: they are bytecode, which
+    callers keep away from what runs (`stray_bytecode`).
+    """
+    if not files:
+        return False
+    like = next(iter(files.values()))
+    seen = 0
+    for directory, subdirectories, names in os.walk(folder):
+        if any(os.path.islink(os.path.join(directory, d)) for d in subdirectories):
+            return False
+        in_bytecode = BYTECODE_DIR in Path(directory).relative_to(folder).parts
+        for name in names:
+            path = os.path.join(directory, name)
+            relative = Path(path).relative_to(folder).as_posix()
+            expected = files.get(relative)
+            if expected is None and in_bytecode:
+                continue
+            if expected is None or os.path.islink(path):
+                return False
+            try:
+                with open(path, "rb") as file:
+                    data = file.read()
+            except OSError:
+                return False
+            if blob_id(data, like) != expected:
+                return False
+            seen += 1
+    return seen == len(files)
+
+
+def stray_bytecode(folder: Path, files: Mapping[str, str]) -> list[Path]:
+    """Files in `__pycache__` folders under `folder` that the tree `files` does not have."""
+    stray = []
+    for directory, _subdirectories, names in os.walk(folder):
+        if BYTECODE_DIR in Path(directory).relative_to(folder).parts:
+            for name in names:
+                path = Path(directory, name)
+                if path.relative_to(folder).as_posix() not in files:
+                    stray.append(path)
+    return stray
+
+
 def materialize_tree(root: Path, tree: str, destination: Path) -> Path:
     """Write the files of `tree` into `destination` (once: the tree hash names the content).
 
-    One `git archive` call for the whole tree; extraction goes to a temporary folder that
-    is renamed into place, so a reader never sees a half-written copy.
+    The files are Git's blobs byte for byte, read with one `git ls-tree` and one `git
+    cat-file --batch`: not `git archive`, which applies `.gitattributes` (`export-ignore`,
+    `export-subst`, end-of-line conversion) and `core.autocrlf`, so that its output would
+    differ from the blob ids a copy is verified against (`matches_tree`). Only folders and
+    regular files are written (no links, no submodules), each name checked to stay inside
+    `destination`; files are 0644, or 0755 when executable. Extraction goes to a temporary
+    folder that is renamed into place, so a reader never sees a half-written copy.
     """
-    # Only pinned runs extract trees: tarfile and tempfile stay off `autokit run`'s start-up.
-    import tarfile
+    # Only pinned runs and the base's rules extract trees: tempfile stays off the run path.
     import tempfile
 
     if destination.is_dir():
         return destination
-    archive = _git(root, "archive", "--format=tar", tree)
+    entries = _regular_files(_git(root, "ls-tree", "-r", "-z", "--full-tree", tree))
+    blobs = sorted({blob for _mode, blob, _path in entries})
+    request = "".join(f"{blob}\n" for blob in blobs).encode()
+    contents = _parse_batch(_git(root, "cat-file", "--batch", stdin=request), blobs)
     destination.parent.mkdir(parents=True, exist_ok=True)
     temporary = Path(tempfile.mkdtemp(prefix=".tmp-", dir=destination.parent))
     try:
-        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-            _extract_files_only(tar, temporary)
+        for mode, blob, path in entries:
+            data = contents.get(blob)
+            if data is None:
+                raise ToolkitError(f"git cat-file did not return {blob} ({path}) of {tree}")
+            target = temporary.joinpath(*path.split("/"))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+            target.chmod(0o755 if mode == "100755" else 0o644)
         os.rename(temporary, destination)
-    except OSError:
+    except (OSError, ToolkitError):
         shutil.rmtree(temporary, ignore_errors=True)
         if not destination.is_dir():  # not someone else's rename winning the race
             raise
     return destination
 
 
-def _extract_files_only(tar: tarfile.TarFile, destination: Path) -> None:
-    """Folders and regular files of the archive, nothing else (no links, no devices), each
-    name checked to stay inside `destination`; files are 0644, or 0755 when executable.
-
-    Done by hand rather than with `extractall(filter="data")`, which Python 3.11 has only
-    from 3.11.4 (Debian 12 ships 3.11.2).
-    """
-    for member in tar.getmembers():
-        parts = Path(member.name).parts
-        if not parts or Path(member.name).is_absolute() or ".." in parts:
+def _regular_files(listing: bytes) -> list[tuple[str, str, str]]:
+    """(mode, blob id, path) of each regular file of `ls-tree -r -z` output whose path is
+    a plain relative one (no empty, `.` or `..` parts)."""
+    entries = []
+    for entry in listing.split(b"\0"):
+        info, _, raw_path = entry.partition(b"\t")
+        fields = info.split()
+        if len(fields) != 3 or fields[0] not in (b"100644", b"100755"):
+            continue  # links, submodules, the empty tail
+        path = raw_path.decode("utf-8", "surrogateescape")
+        if path.startswith("/") or any(part in ("", ".", "..") for part in path.split("/")):
             continue
-        target = destination.joinpath(*parts)
-        if member.isdir():
-            target.mkdir(parents=True, exist_ok=True)
-        elif member.isfile():
-            source = tar.extractfile(member)
-            if source is None:
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(source.read())
-            target.chmod(0o755 if member.mode & 0o100 else 0o644)
+        entries.append((fields[0].decode(), fields[2].decode(), path))
+    return entries
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from toolkit.checks import CHECKS, documentation, governance_change
 from toolkit.commands.formats import add_format_argument
 from toolkit.findings import has_errors
 from toolkit.policy import PolicyContext, PolicyResult, build_context, run_checks
-from toolkit.policy.rules import rules_at, run_under, running_code, same_code
+from toolkit.policy.rules import rules_at, run_under, running_code
 from toolkit.repo import AUTOMATIONS_DIR, Repository, repository_from_args
 from toolkit.reporters import (
     STEP_SUMMARY_LIMIT,
@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     rules = None
     if args.base is not None and not args.all and git.is_git_repository(repo.root):
         rules = rules_at(repo.root, args.base)
-        if rules.has_code and not same_code(running_code(), rules.code):
+        if rules.has_code and not git.matches_tree(running_code(), rules.code):
             return run_under(repo.root, rules, _same_command(repo, args))
     ctx = build_context(repo, args.base, args.head, args.all, args.uncommitted, rules)
     result = run_checks(ctx)

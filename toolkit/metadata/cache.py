@@ -2,8 +2,10 @@
 
 It maps (file path, content hash) to what `check_content` returned: the parsed data and
 the content findings. It lives in the user's cache folder, one file per repository, and
-is keyed by the toolkit version and the validator's source times, so a new release (or
-an edited validator) never reuses old verdicts. The folder checks are never cached.
+is keyed by its format number, the toolkit version and the validator's source times, so
+a new layout, a new release or an edited validator never reuses old verdicts. It is
+written atomically (`atomic_write`); a file that does not parse or has the wrong shape is
+ignored, and the next save replaces it. The folder checks are never cached.
 
 JSON, not pickle: reading a cache must never run code. YAML gives more than JSON can
 say (dates, non-text keys, sets, binary), so such values are written as tagged objects
@@ -32,6 +34,7 @@ from toolkit.paths import cache_home
 from toolkit.repo import Repository
 
 TAG = "\0"
+FORMAT = 1  # the file's layout: {"version": "<FORMAT>:<toolkit>:<times>", "entries": ...}
 _TOOLKIT = Path(__file__).resolve().parent.parent
 # Modules outside this package whose changes change verdicts.
 _VALIDATOR_SOURCES = ("cron.py", "versions.py", "suggest.py", "findings.py")
@@ -75,11 +78,12 @@ class MetadataCache(dict[str, ContentVerdict]):
 
 
 def cache_version() -> str:
-    """The toolkit version, plus the validator's source times for editable installs."""
+    """The format and toolkit versions, plus the validator's source times (editable installs)."""
     package = Path(__file__).resolve().parent
     sources = sorted(entry.path for entry in os.scandir(package) if entry.name.endswith(".py"))
     sources += [str(_TOOLKIT / name) for name in _VALIDATOR_SOURCES]
-    return ":".join([__version__, *(str(os.stat(path).st_mtime_ns) for path in sources)])
+    times = (str(os.stat(path).st_mtime_ns) for path in sources)
+    return ":".join([str(FORMAT), __version__, *times])
 
 
 def cache_for(repo: Repository | Path) -> MetadataCache:
@@ -114,10 +118,14 @@ def _read(path: Path) -> dict[str, ContentVerdict]:
     stored = json.loads(path.read_bytes(), object_hook=_decode_tagged)
     if not isinstance(stored, dict) or stored.get("version") != cache_version():
         return {}
-    entries = stored["entries"]
+    entries = stored.get("entries")
     if not isinstance(entries, dict):
         raise TypeError("the entries are not a mapping")
-    return {str(key): _decode_verdict(entry) for key, entry in entries.items()}
+    verdicts = {}
+    for key, entry in entries.items():
+        with contextlib.suppress(TypeError, ValueError):  # a wrong entry is checked again
+            verdicts[str(key)] = _decode_verdict(entry)
+    return verdicts
 
 
 def _encode_verdict(verdict: ContentVerdict) -> list[object]:
@@ -129,13 +137,33 @@ def _encode_verdict(verdict: ContentVerdict) -> list[object]:
     return [_encode(data), rows]
 
 
+_FINDING_TYPES: tuple[tuple[type, ...], ...] = (
+    (str,),
+    (int, type(None)),
+    (int, type(None)),
+    (str,),
+    (str,),
+    (str,),
+    (str, type(None)),
+    (str, type(None)),
+)
+
+
 def _decode_verdict(entry: object) -> ContentVerdict:
+    """An entry as a verdict, or TypeError when it cannot be one `check_content` returned."""
     if not isinstance(entry, list) or len(entry) != 2:
         raise TypeError("an entry is not a [data, findings] pair")
     data, rows = entry
     if not (data is None or isinstance(data, dict)) or not isinstance(rows, list):
         raise TypeError("an entry holds the wrong kinds of values")
-    return data, [Finding(*row) for row in rows]
+    findings = []
+    for row in rows:
+        if not isinstance(row, list) or len(row) != len(_FINDING_TYPES):
+            raise TypeError("a finding is not a row of its eight fields")
+        if not all(isinstance(v, t) for v, t in zip(row, _FINDING_TYPES, strict=True)):
+            raise TypeError("a finding's field has the wrong type")
+        findings.append(Finding(*row))
+    return data, findings  # `load` checks the data's shape when it uses the entry
 
 
 _COLLECTIONS: tuple[tuple[type[tuple[object, ...] | set[object] | frozenset[object]], str], ...] = (

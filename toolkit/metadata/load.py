@@ -19,6 +19,7 @@ from toolkit.findings import ERROR, Finding
 from toolkit.metadata.model import Automation, automation_from_data
 from toolkit.metadata.problems import Problem, field_label
 from toolkit.metadata.schema import CHECK_ID, METADATA_FILE
+from toolkit.metadata.shape import plausible
 from toolkit.metadata.validate import content_problems, filesystem_problems
 from toolkit.metadata.yamlfile import LineIndex, YamlProblem, decode, parse_mapping, read_bytes
 
@@ -84,7 +85,7 @@ def _content_verdict(
         return check_content(raw, display)
     key = content_key(display, raw)
     verdict = cache.get(key)
-    if verdict is None:
+    if verdict is None or not plausible(*verdict):  # a wrong entry: check the file again
         verdict = cache[key] = check_content(raw, display)
     return verdict
 

@@ -36,7 +36,6 @@ PYPROJECT = "pyproject.toml"
 # Bytecode of a materialized tree lives beside it, never in `__pycache__` inside it, so
 # the verified sources are the only files the tree holds.
 _BYTECODE_DIR = "bytecode"
-_SKIPPED_DIRS = frozenset({"__pycache__"})
 
 # Started with `python -I`: no PYTHONPATH, no user site, no current folder on the path.
 # The rules' folder goes first, and the import is checked to have come from it.
@@ -84,34 +83,6 @@ def running_code() -> Path:
     return Path(toolkit.__file__).resolve().parent
 
 
-def same_code(folder: Path, code: dict[str, str]) -> bool:
-    """Whether `folder` holds exactly the files of `code`, each with the same bytes.
-
-    Bytecode folders are left out; any other file Git does not have, a missing file or
-    one changed byte is a difference.
-    """
-    if not code:
-        return False
-    like = next(iter(code.values()))
-    seen = 0
-    for directory, subdirectories, files in os.walk(folder):
-        subdirectories[:] = [d for d in subdirectories if d not in _SKIPPED_DIRS]
-        for name in files:
-            path = Path(directory, name)
-            relative = path.relative_to(folder).as_posix()
-            expected = code.get(relative)
-            if expected is None or path.is_symlink():
-                return False
-            try:
-                data = path.read_bytes()
-            except OSError:
-                return False
-            if git.blob_id(data, like) != expected:
-                return False
-            seen += 1
-    return seen == len(code)
-
-
 def materialized(root: Path, rules: Rules) -> Path:
     """A verified copy of the rules' `toolkit/`, in a folder to put first on sys.path."""
     assert rules.code_tree is not None
@@ -119,7 +90,7 @@ def materialized(root: Path, rules: Rules) -> Path:
     package = home / TOOLKIT_DIR
     for _attempt in range(2):
         git.materialize_tree(root, rules.code_tree, package)
-        if same_code(package, rules.code):
+        if git.matches_tree(package, rules.code):
             return home
         shutil.rmtree(home, ignore_errors=True)  # edited or half-written: build it again
     raise ToolkitError(

@@ -2,7 +2,10 @@
 
 `NAME` runs the working tree's folder (its metadata validated through a small cache, so
 cerberus and the YAML parser stay off the usual run path); `NAME@VERSION` runs the files
-of the Git tag `NAME@VERSION`, materialized once per tree in the cache.
+of the Git tag `NAME@VERSION`, materialized once per tree in the cache and checked against
+the tag's tree before every run (paths and Git blob ids, one `git ls-tree` plus hashing
+the copy's files): a copy that was edited, grew a file or lost one is replaced by a fresh
+one, so what runs as `NAME@VERSION` is what was tagged.
 """
 
 from __future__ import annotations
@@ -15,8 +18,10 @@ from pathlib import Path
 from toolkit.errors import ToolkitError
 from toolkit.files import LINK_HINT, LinkedFile, links_under
 from toolkit.git import (
-    links_in_tree,
+    matches_tree,
     materialize_tree,
+    stray_bytecode,
+    tree_entries,
     tree_id,
     version_tags,
     working_tree_state,
@@ -111,11 +116,51 @@ def pinned_target(repo: Repository, name: str, version: str) -> Target:
             f"the tag {tag.tag} has no folder {folder_in_git}/",
             "the tag points at the wrong commit; ask the owner to re-tag it",
         )
-    links = links_in_tree(repo.root, tree)
+    files, links = tree_entries(repo.root, tree)
     if links:
         shown = f"{folder_in_git}/{links[0]}"
         raise ToolkitError(f"{tag.tag}: {LinkedFile(shown)}; it is not run", LINK_HINT)
     base = cache_home() / "versions" / tree
-    materialize_tree(repo.root, tree, base / name)
+    verified_copy(repo.root, tree, files, base / name)
     automation = load_automation(base / name / METADATA_FILE, base)
     return Target(automation, version, True, tag.commit, False)
+
+
+def verified_copy(root: Path, tree: str, files: dict[str, str], folder: Path) -> Path:
+    """`folder` holding exactly the files of `tree`: materialized when missing, replaced
+    when it differs from the tree (or is not a folder at all), without stray bytecode.
+
+    Bytecode is left out of the comparison, so bytecode that is not the tree's is removed
+    instead: the runtime runs with `-B` (writes none) and must not read what another
+    process left in `__pycache__`.
+    """
+    for _attempt in range(2):
+        try:
+            materialize_tree(root, tree, folder)
+        except OSError:
+            pass  # e.g. a file where the folder should be: set aside below
+        else:
+            if matches_tree(folder, files):
+                for path in stray_bytecode(folder, files):
+                    path.unlink(missing_ok=True)
+                return folder
+        _set_aside(folder.parent)  # edited, added to or half-deleted: extract it again
+    raise ToolkitError(
+        f"the copy of {tree} in {folder} does not match Git's tree",
+        f"check that {cache_home()} is writable by you alone, then run the command again",
+    )
+
+
+def _set_aside(path: Path) -> None:
+    """Remove `path`, renamed first so that a concurrent run extracts a fresh copy."""
+    import shutil
+
+    aside = path.with_name(f".stale-{path.name}-{os.getpid()}")
+    try:
+        os.rename(path, aside)
+    except OSError:
+        return  # already set aside by another run
+    if aside.is_dir() and not aside.is_symlink():
+        shutil.rmtree(aside, ignore_errors=True)
+    else:
+        aside.unlink(missing_ok=True)
