@@ -217,6 +217,9 @@ def test_a_pth_file_dropped_by_one_automation_never_runs_in_another(
     make_repo, cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("AUTOKIT_CACHE_DIR", str(tmp_path / "cache"))
+    # Unsandboxed, the hijacker can write its environment (the sandbox mounts it read-only,
+    # tests/test_sandbox.py); even then the write reaches no other automation.
+    monkeypatch.setenv("AUTOKIT_SANDBOX", "off")
     files = {}
     for name, code in (("hijacker", HIJACKER), ("innocent", INNOCENT)):
         files.update(automation_files(name, requirements=["six==1.16.0"]))
