@@ -590,3 +590,71 @@ def test_network_and_access_must_be_of_their_kind(make_repo: Any, cli: Any) -> N
     shown = result.out + result.err
     assert result.code == 1 and "'append' is not allowed" in shown and "read, write" in shown
     assert "network" in shown and "true or false" in shown
+
+
+class Inbox:
+    """An aiosmtpd handler keeping the recipients of every message it accepts."""
+
+    def __init__(self) -> None:
+        self.recipients: list[str] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.recipients += envelope.rcpt_tos
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp_inbox() -> Iterator[tuple[Inbox, int]]:
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = int(free.getsockname()[1])
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()
+
+
+@needs_bwrap
+@pytest.mark.slow
+def test_invoice_reminders_sends_for_real_and_updates_only_its_ledger_in_the_sandbox(
+    cli: Any, tmp_path: Path, smtp_inbox: tuple[Inbox, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AUTOKIT_SANDBOX", "required")
+    inbox, port = smtp_inbox
+    data = tmp_path / "exports"
+    data.mkdir()
+    shutil.copy(REPO / "automations" / "invoice-reminders" / "sample" / "invoices.csv", data)
+    ledger = data / "invoices.reminded.json"
+    ledger.write_text("{}\n")
+    given = [
+        f"invoices={data / 'invoices.csv'}",
+        "sender=Shop <accounts@example-shop.test>",
+        "today=2026-11-26",
+        "smtp_host=127.0.0.1",
+        f"smtp_port={port}",
+        "smtp_security=none",
+    ]
+
+    # The default ledger beside the export exists, but the sandbox does not reach it.
+    code, refused = run_json(cli, REPO, "invoice-reminders", *given)
+    assert code == 1 and refused["status"] == "failed", refused
+    assert "out of this run's reach" in json.dumps(refused)
+    assert inbox.recipients == []
+
+    code, run = run_json(cli, REPO, "invoice-reminders", *given, f"ledger={ledger}")
+
+    assert code == 0 and run["status"] == "success", run
+    assert run["result"]["customers_reminded"] == 3
+    assert len(inbox.recipients) == 3
+    assert json.loads(ledger.read_text()) == {
+        number: "2026-11-26"
+        for number in ("INV-2026-101", "INV-2026-107", "INV-2026-118", "INV-2026-125")
+    }
+    assert sorted(p.name for p in data.iterdir()) == ["invoices.csv", "invoices.reminded.json"]
+    output = Path(run["result"]["summary"]).parent
+    assert (output / "invoices.reminded.json.before").read_text() == "{}\n"

@@ -5,12 +5,15 @@ written:
 
 1. read the invoices CSV export (every row checked; a bad row stops the run and names it);
 2. pick the open invoices at least `overdue_days` past due that were not reminded in the
-   last `repeat_after_days` days (the ledger, a JSON file beside the CSV, remembers when
-   each invoice was last reminded, so a second run on the same day sends nothing);
+   last `repeat_after_days` days (the ledger, a JSON file that must exist before a real
+   run, remembers when each invoice was last reminded, so a second run on the same day
+   sends nothing);
 3. render one reminder per customer from the jinja2 template;
 4. connect to SMTP (an unreachable server stops the run: nothing sent, nothing recorded),
-   send, then record what was sent in the ledger (temp file + rename) and write the
-   summary CSV. With `dry_run` the reminders go to `outbox/` and the ledger is not touched.
+   send, then record what was sent in the ledger and write the summary CSV. The ledger is
+   rewritten in place (autokit's sandbox lets the run write that one file and nothing
+   beside it), after a copy of it was saved to the output folder. With `dry_run` the
+   reminders go to `outbox/` and the ledger is not touched.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from decimal import Decimal, InvalidOperation
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 REQUIRED_COLUMNS = ("invoice", "customer", "email", "due_date", "amount")
 PAID = {"paid", "cancelled", "canceled", "void"}
@@ -62,21 +65,21 @@ def main(
     ledger_path = Path(ledger) if ledger else source.with_suffix(".reminded.json")
     template_path = Path(template) if template else DEFAULT_TEMPLATE
     reminder_template = load_template(template_path)
-    with one_run_at_a_time(ledger_path, dry_run):
-        reminded = read_ledger(ledger_path)
+    out = output_dir(source)
+    with open_ledger(ledger_path, given=bool(ledger), dry_run=dry_run, backups=out) as book:
+        reminded = book.read()
         invoice_rows = read_invoices(source, currency)
         reminders = overdue(invoice_rows, day, overdue_days, reminded, repeat_after_days)
         messages = []
         for reminder in reminders:
             body = render(reminder_template, template_path.name, reminder, company, day)
             messages.append((reminder, build_message(reminder, body, sender)))
-        out = output_dir(source)
         if dry_run:
             results = write_outbox(messages, out / "outbox")
         else:
             user = smtp_user or parseaddr(sender)[1]
             results = send_and_record(
-                messages, smtp_host, smtp_port, smtp_security, user, ledger_path, reminded, day
+                messages, smtp_host, smtp_port, smtp_security, user, book, reminded, day
             )
         report = out / f"reminders-{day.isoformat()}.csv"
         write_atomically(report, summary_csv(results))
@@ -150,32 +153,114 @@ def parse_today(value: str | dt.date | None) -> dt.date:
         raise InvoiceReminderError(f"today {value!r} is not a date (YYYY-MM-DD)") from None
 
 
-@contextlib.contextmanager
-def one_run_at_a_time(ledger: Path, dry_run: bool) -> Iterator[None]:
-    """Hold a lock on the ledger for the whole run (not for a dry run, which never writes it).
+class Ledger:
+    """The reminder ledger: invoice number -> ISO date it was last reminded.
 
-    The weekday schedule and a run started by hand at the same time would both read the
-    same ledger and remind every customer twice. The lock is an OS lock (flock) on a hidden
-    file beside the ledger, released by the system when the process ends.
+    A real run holds an OS lock (flock) on the ledger file itself for the whole run: the
+    weekday schedule and a run started by hand at the same time would both read the same
+    ledger and remind every customer twice. The system releases the lock when the process
+    ends, so a crashed run never leaves it behind.
+
+    The ledger is rewritten in place through the same open file (truncate, write, fsync),
+    not by a temp file and a rename beside it: in autokit's sandbox the run may write the
+    ledger (`access: write`) and nothing beside it. A copy of the previous content is saved
+    to the output folder first, so a crash between truncate and write loses nothing.
+    """
+
+    def __init__(self, path: Path, handle: BinaryIO | None, backups: Path) -> None:
+        self.path = path
+        self.handle = handle  # None on a dry run: the ledger is only read, if it exists
+        self.backups = backups
+
+    def read(self) -> dict[str, str]:
+        if self.handle is None:
+            if not self.path.exists():
+                return {}
+            raw = self.path.read_bytes()
+        else:
+            self.handle.seek(0)
+            raw = self.handle.read()
+        return parse_ledger(self.path, raw)
+
+    @property
+    def backup(self) -> Path:
+        return self.backups / f"{self.path.name}.before"
+
+    def back_up(self) -> None:
+        """Save the ledger as it is to the output folder, on disk, before it is changed."""
+        assert self.handle is not None, "a dry run never writes the ledger"
+        self.handle.seek(0)
+        try:
+            write_atomically(self.backup, self.handle.read(), sync=True)
+        except OSError as error:
+            raise InvoiceReminderError(
+                f"cannot save a copy of the ledger to {self.backup} ({error}); nothing was "
+                "sent. Check that the output folder can be written"
+            ) from None
+
+    def write(self, reminded: dict[str, str]) -> None:
+        """Replace the ledger's content in place (call `back_up` first)."""
+        assert self.handle is not None, "a dry run never writes the ledger"
+        data = (json.dumps(reminded, indent=2, sort_keys=True) + "\n").encode()
+        try:
+            self.handle.seek(0)
+            self.handle.truncate()
+            self.handle.write(data)
+            self.handle.flush()
+            os.fsync(self.handle.fileno())
+        except OSError as error:
+            raise InvoiceReminderError(
+                f"the reminders were sent but cannot be recorded in {self.path} ({error}); "
+                f"its previous content is saved in {self.backup}: copy that back before the next "
+                "run and note who was reminded today (see the summary)"
+            ) from None
+
+
+@contextlib.contextmanager
+def open_ledger(path: Path, *, given: bool, dry_run: bool, backups: Path) -> Iterator[Ledger]:
+    """The ledger, locked for a real run; InvoiceReminderError when it cannot be used.
+
+    A real run needs a ledger that exists: one it created itself could be out of reach of
+    the next run (autokit's sandbox keeps only the inputs it was given, and a file created
+    beside them would be lost), and every customer would be reminded again.
     """
     if dry_run:
-        yield
+        yield Ledger(path, None, backups)
         return
-    import fcntl
+    import fcntl  # Unix only: imported here so that a dry run works everywhere
 
     try:
-        handle = open(ledger.with_name(f".{ledger.name}.lock"), "a")  # noqa: SIM115
+        handle = open(path, "r+b")  # noqa: SIM115 - closed below, after the run
+    except FileNotFoundError:
+        raise InvoiceReminderError(missing_ledger(path, given)) from None
     except OSError as error:
-        raise InvoiceReminderError(f"cannot write beside {ledger}: {error}") from None
+        raise InvoiceReminderError(
+            f"cannot write the reminder ledger {path} ({error}); nothing was sent. Make it "
+            "writable (with autokit, the ledger input declares access: write)"
+        ) from None
     with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise InvoiceReminderError(
-                f"another invoice-reminders run is using {ledger.name} right now; nothing "
+                f"another invoice-reminders run is using {path.name} right now; nothing "
                 "was sent. Run again when it has finished"
             ) from None
-        yield
+        yield Ledger(path, handle, backups)
+
+
+def missing_ledger(path: Path, given: bool) -> str:
+    """What to do when there is no ledger to remember the reminders in."""
+    if given:
+        return (
+            f"the reminder ledger {path} does not exist; nothing was sent. Create an empty "
+            f"one with `echo {{}} > {path}` and run again"
+        )
+    return (
+        f"no ledger was given and {path} does not exist (or is out of this run's reach: "
+        "autokit's sandbox lets a run reach only its inputs); nothing was sent. Create one "
+        f"with `echo {{}} > {path}` and pass it with `--input ledger={path}`"
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -273,16 +358,15 @@ def _amount(value: str, where: str) -> Decimal:
 # Choosing whom to remind
 
 
-def read_ledger(path: Path) -> dict[str, str]:
-    """Invoice number -> ISO date it was last reminded."""
-    if not path.exists():
-        return {}
+def parse_ledger(path: Path, raw: bytes) -> dict[str, str]:
+    """Invoice number -> ISO date it was last reminded, from the ledger's bytes."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, OSError) as error:
+        data = json.loads(raw.decode("utf-8"))
+    except ValueError as error:
         raise InvoiceReminderError(
             f"{path.name} (the reminder ledger) cannot be read: {error}; restore it from "
-            "backup or delete it to start afresh"
+            f"{path.name}.before in the output folder of the run that last changed it, or "
+            "write {} into it to start afresh"
         ) from None
     if not isinstance(data, dict):
         raise InvoiceReminderError(f"{path.name} (the reminder ledger) is not a JSON object")
@@ -381,7 +465,7 @@ def send_and_record(
     port: int,
     security: str,
     user: str,
-    ledger_path: Path,
+    ledger: Ledger,
     reminded: dict[str, str],
     day: dt.date,
 ) -> list[tuple[Reminder, str]]:
@@ -393,6 +477,7 @@ def send_and_record(
         return []  # nothing to send: no need for the SMTP server at all
     results: list[tuple[Reminder, str]] = []
     with connect(host, port, security, user) as client:
+        ledger.back_up()  # before anything is sent, so a failed backup sends nothing
         try:
             for reminder, message in messages:
                 results.append((reminder, _send_one(client, message)))
@@ -405,7 +490,7 @@ def send_and_record(
             ) from None
         finally:
             # Record what was sent even if a later message failed, so it is not resent.
-            _record(ledger_path, reminded, [r for r, result in results if result == "sent"], day)
+            _record(ledger, reminded, [r for r, result in results if result == "sent"], day)
     return results
 
 
@@ -424,13 +509,13 @@ def _send_one(client: smtplib.SMTP, message: EmailMessage) -> str:
     return "sent"
 
 
-def _record(path: Path, reminded: dict[str, str], sent: list[Reminder], day: dt.date) -> None:
+def _record(ledger: Ledger, reminded: dict[str, str], sent: list[Reminder], day: dt.date) -> None:
     """Write down in the ledger that these invoices were reminded today."""
     if not sent:
         return
     for reminder in sent:
         reminded.update({invoice.number: day.isoformat() for invoice in reminder.invoices})
-    write_atomically(path, (json.dumps(reminded, indent=2, sort_keys=True) + "\n").encode())
+    ledger.write(reminded)
 
 
 def connect(host: str, port: int, security: str, user: str) -> smtplib.SMTP:
@@ -489,13 +574,19 @@ def output_dir(near: Path) -> Path:
     return Path(configured) if configured else near.parent / "output"
 
 
-def write_atomically(target: Path, data: bytes) -> None:
-    """Temp file beside `target`, then rename: a crash never leaves half a file."""
+def write_atomically(target: Path, data: bytes, sync: bool = False) -> None:
+    """Temp file beside `target`, then rename: a crash never leaves half a file.
+
+    With `sync` the bytes are on disk before this returns (the ledger's backup must be).
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}-")
     try:
         with os.fdopen(handle, "wb") as file:
             file.write(data)
+            if sync:
+                file.flush()
+                os.fsync(file.fileno())
         os.replace(temp, target)
     except BaseException:
         Path(temp).unlink(missing_ok=True)

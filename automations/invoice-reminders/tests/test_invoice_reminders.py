@@ -3,6 +3,7 @@ from __future__ import annotations
 import csv
 import fcntl
 import json
+import os
 import shutil
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -23,9 +24,19 @@ HEADER = "Invoice,Customer,Email,Due date,Amount,Status\n"
 
 @pytest.fixture
 def export(tmp_path: Path) -> Path:
+    """The sample export and an empty ledger beside it (a real run needs one that exists)."""
     target = tmp_path / "invoices.csv"
     shutil.copy(SAMPLE / "invoices.csv", target)
+    target.with_suffix(".reminded.json").write_text("{}\n", encoding="utf-8")
     return target
+
+
+def new_export(folder: Path, content: str) -> Path:
+    """An export with `content` and an empty ledger beside it."""
+    export = folder / "invoices.csv"
+    export.write_text(content, encoding="utf-8")
+    export.with_suffix(".reminded.json").write_text("{}\n", encoding="utf-8")
+    return export
 
 
 def run(invoices: Path, port: int, **extra: Any) -> dict[str, Any]:
@@ -135,8 +146,7 @@ def test_unreachable_smtp_server_sends_and_records_nothing(export: Path, closed:
 def test_amounts_are_read_as_the_spreadsheet_wrote_them(
     tmp_path: Path, smtp_server: tuple[Mailbox, int], content: str, total: str
 ) -> None:
-    export = tmp_path / "invoices.csv"
-    export.write_text(content, encoding="utf-8")
+    export = new_export(tmp_path, content)
 
     run(export, smtp_server[1])
 
@@ -252,8 +262,7 @@ def test_dry_run_writes_the_outbox_and_leaves_the_ledger_alone(tmp_path: Path, c
 def test_bad_export_is_named_by_file_and_row_and_nothing_is_sent(
     tmp_path: Path, smtp_server: tuple[Mailbox, int], content: str, message: str
 ) -> None:
-    export = tmp_path / "invoices.csv"
-    export.write_text(content, encoding="utf-8")
+    export = new_export(tmp_path, content)
 
     with pytest.raises(InvoiceReminderError, match=message):
         run(export, smtp_server[1])
@@ -307,7 +316,7 @@ def test_sender_that_is_not_an_address_stops_before_anything_is_sent(
         run(export, smtp_server[1], sender="accounts")
 
     assert smtp_server[0].received == []
-    assert not export.with_suffix(".reminded.json").exists()
+    assert export.with_suffix(".reminded.json").read_text(encoding="utf-8") == "{}\n"
 
 
 def test_server_without_starttls_is_a_clear_error_and_nothing_is_recorded(
@@ -317,18 +326,92 @@ def test_server_without_starttls_is_a_clear_error_and_nothing_is_recorded(
         run(export, smtp_server[1], smtp_security="starttls")
 
     assert smtp_server[0].received == []
-    assert not export.with_suffix(".reminded.json").exists()
+    assert export.with_suffix(".reminded.json").read_text(encoding="utf-8") == "{}\n"
 
 
 def test_a_second_run_while_one_is_sending_sends_nothing(
     export: Path, smtp_server: tuple[Mailbox, int]
 ) -> None:
-    with open(export.parent / ".invoices.reminded.json.lock", "a") as other_run:
+    ledger = export.with_suffix(".reminded.json")
+    with open(ledger, "rb") as other_run:  # the lock is on the ledger itself
         fcntl.flock(other_run, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
         with pytest.raises(InvoiceReminderError, match=r"another invoice-reminders run is using"):
             run(export, smtp_server[1])
 
     assert smtp_server[0].received == []
-    assert not export.with_suffix(".reminded.json").exists()
+    assert ledger.read_text(encoding="utf-8") == "{}\n"
     assert run(export, smtp_server[1])["customers_reminded"] == 3
+
+
+def test_the_ledger_is_updated_in_place_after_a_backup_and_nothing_is_written_beside_it(
+    export: Path, tmp_path: Path, smtp_server: tuple[Mailbox, int]
+) -> None:
+    ledger = export.with_suffix(".reminded.json")
+    ledger.write_text('{"INV-2026-001": "2026-01-05"}\n', encoding="utf-8")
+    inode = ledger.stat().st_ino
+
+    run(export, smtp_server[1])
+
+    assert ledger.stat().st_ino == inode  # the same file, not a new one renamed over it
+    assert json.loads(ledger.read_text(encoding="utf-8")) == {
+        "INV-2026-001": "2026-01-05",
+        "INV-2026-101": TODAY,
+        "INV-2026-107": TODAY,
+        "INV-2026-118": TODAY,
+        "INV-2026-125": TODAY,
+    }
+    backup = tmp_path / "output" / "invoices.reminded.json.before"
+    assert backup.read_text(encoding="utf-8") == '{"INV-2026-001": "2026-01-05"}\n'
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "invoices.csv",
+        "invoices.reminded.json",
+        "output",
+    ]
+
+
+def test_a_ledger_that_does_not_exist_is_named_with_how_to_create_it(
+    export: Path, tmp_path: Path, smtp_server: tuple[Mailbox, int]
+) -> None:
+    missing = tmp_path / "books" / "reminded.json"
+
+    with pytest.raises(
+        InvoiceReminderError,
+        match=rf"ledger {missing} does not exist; nothing was sent\. Create an empty one "
+        rf"with `echo {{}} > {missing}`",
+    ):
+        run(export, smtp_server[1], ledger=str(missing))
+
+    assert smtp_server[0].received == []
+    assert not missing.parent.exists()
+
+
+def test_without_a_ledger_input_the_default_must_exist_and_is_named(
+    export: Path, smtp_server: tuple[Mailbox, int]
+) -> None:
+    default = export.with_suffix(".reminded.json")
+    default.unlink()
+
+    with pytest.raises(
+        InvoiceReminderError,
+        match=rf"no ledger was given and {default} does not exist.*"
+        rf"`echo {{}} > {default}` and pass it with `--input ledger={default}`",
+    ):
+        run(export, smtp_server[1])
+
+    assert smtp_server[0].received == []
+    assert not default.exists()
+
+
+def test_a_ledger_that_cannot_be_written_stops_before_anything_is_sent(
+    export: Path, smtp_server: tuple[Mailbox, int]
+) -> None:
+    ledger = export.with_suffix(".reminded.json")
+    ledger.chmod(0o444)
+    if os.access(ledger, os.W_OK):
+        pytest.skip("running as root: permissions do not stop writes")
+
+    with pytest.raises(InvoiceReminderError, match=r"cannot write the reminder ledger .*access"):
+        run(export, smtp_server[1])
+
+    assert smtp_server[0].received == []
