@@ -69,12 +69,21 @@ class Repository:
 
 
 def autokit_table(pyproject: bytes, where: str) -> dict[str, Any]:
-    """`[tool.autokit]` of a pyproject.toml's bytes (`where` names it in errors)."""
+    """`[tool.autokit]` of a pyproject.toml's bytes (`where` names it in errors), or {}."""
+    found = autokit_table_if_any(pyproject, where)
+    return {} if found is None else found
+
+
+def autokit_table_if_any(pyproject: bytes, where: str) -> dict[str, Any] | None:
+    """`[tool.autokit]` of a pyproject.toml's bytes, or None when the file has none."""
     try:
         data = tomllib.loads(pyproject.decode("utf-8", errors="replace"))
     except tomllib.TOMLDecodeError as error:
         raise ToolkitError(f"{where}: not valid TOML: {error}", "fix the TOML syntax") from None
-    config = data.get("tool", {}).get("autokit", {})
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict) or "autokit" not in tool:
+        return None
+    config = tool["autokit"]
     if not isinstance(config, dict):
         raise ToolkitError(f"{where}: [tool.autokit] must be a table", "write it as [tool.autokit]")
     return config

@@ -47,8 +47,7 @@ def check(ctx: PolicyContext) -> list[Finding]:
 def _unowned_rules(ctx: PolicyContext) -> list[Finding]:
     if ctx.proposed_config.security_reviewers:
         return []
-    pyproject = ctx.root / PYPROJECT
-    text = pyproject.read_text(encoding="utf-8", errors="replace") if pyproject.is_file() else ""
+    text = (ctx.read(ctx.root / PYPROJECT) or b"").decode("utf-8", errors="replace")
     line = line_mentioning(text.splitlines(), "security_reviewers")
     message = (
         "security_reviewers is empty, so nobody owns the rules' files "

@@ -78,10 +78,7 @@ def _file_change(ctx: PolicyContext, change: git.Change) -> Finding:
 
 def _pyproject_changes(ctx: PolicyContext) -> list[Finding]:
     before_bytes = git.files_at(ctx.root, ctx.base or "HEAD", [PYPROJECT])[PYPROJECT] or b""
-    try:
-        after_bytes = (ctx.root / PYPROJECT).read_bytes()
-    except OSError:
-        after_bytes = b""
+    after_bytes = ctx.read(ctx.root / PYPROJECT) or b""
     before_text = before_bytes.decode("utf-8", "replace")
     after_text = after_bytes.decode("utf-8", "replace")
     lines = after_text.splitlines()

@@ -29,7 +29,7 @@ from typing import Any
 from toolkit import git
 from toolkit.errors import ToolkitError
 from toolkit.paths import cache_home
-from toolkit.repo import autokit_table
+from toolkit.repo import autokit_table_if_any
 
 TOOLKIT_DIR = "toolkit"
 PYPROJECT = "pyproject.toml"
@@ -119,17 +119,12 @@ def run_under(root: Path, rules: Rules, argv: list[str]) -> int:
 
 
 def config_at(root: Path, commit: str) -> dict[str, Any] | None:
-    """`[tool.autokit]` at `commit`, or None when its pyproject.toml has none."""
+    """`[tool.autokit]` at `commit`, or None when its pyproject.toml has none (or is broken:
+    the base's rules cannot be read from it)."""
     text = git.files_at(root, commit, [PYPROJECT])[PYPROJECT]
     if text is None:
         return None
-    where = f"{PYPROJECT} at {commit[:12]}"
-    import tomllib
-
     try:
-        tool = tomllib.loads(text.decode("utf-8", errors="replace")).get("tool", {})
-    except tomllib.TOMLDecodeError:
-        return None  # the base's own file is broken: its rules cannot be read
-    if not isinstance(tool, dict) or "autokit" not in tool:
+        return autokit_table_if_any(text, f"{PYPROJECT} at {commit[:12]}")
+    except ToolkitError:
         return None
-    return autokit_table(text, where)
