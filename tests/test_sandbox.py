@@ -373,6 +373,75 @@ def test_auto_without_bwrap_runs_unsandboxed_with_one_warning(
     assert "hello world" in out
 
 
+def counting_bwrap(tmp_path: Path) -> tuple[dict[str, str], Path]:
+    """An environment whose `bwrap` is the real one behind a wrapper that counts probes."""
+    folder = tmp_path / "counting-bin"
+    folder.mkdir()
+    probes = tmp_path / "probes.txt"
+    script = folder / "bwrap"
+    script.write_text(
+        f'#!/bin/sh\ncase "$*" in *"--new-session true") echo probe >> {probes};; esac\n'
+        f'exec {shutil.which("bwrap")} "$@"\n'
+    )
+    script.chmod(0o755)
+    return {**os.environ, "PATH": f"{folder}{os.pathsep}{os.environ['PATH']}"}, probes
+
+
+@needs_bwrap
+def test_a_working_probe_is_remembered_for_the_runs_that_follow(
+    make_repo: Any, tmp_path: Path
+) -> None:
+    root = make_repo(automation_files("greeter"))
+    env, probes = counting_bwrap(tmp_path)
+
+    for _ in range(3):
+        process = autokit(root, "run", "greeter", env={**env, "AUTOKIT_SANDBOX": "required"})
+        _out, err = process.communicate(timeout=60)
+        assert process.returncode == 0, err
+
+    assert probes.read_text().count("probe") == 1
+
+
+@needs_bwrap
+@pytest.mark.parametrize(
+    "forged",
+    [
+        "{not json",
+        json.dumps({"format": 1, "fingerprint": ["another boot"], "checked": time.time()}),
+        json.dumps({"format": 1, "fingerprint": None, "checked": time.time()}),
+        json.dumps([1, 2]),
+    ],
+)
+def test_a_probe_memory_of_another_machine_state_or_garbage_is_probed_anew(
+    make_repo: Any, tmp_path: Path, forged: str
+) -> None:
+    root = make_repo(automation_files("greeter"))
+    env, probes = counting_bwrap(tmp_path)
+    Path(os.environ["AUTOKIT_CACHE_DIR"]).mkdir(parents=True, exist_ok=True)
+    Path(os.environ["AUTOKIT_CACHE_DIR"], "sandbox-probe.json").write_text(forged)
+
+    process = autokit(root, "run", "greeter", env={**env, "AUTOKIT_SANDBOX": "required"})
+    _out, err = process.communicate(timeout=60)
+
+    assert process.returncode == 0, err
+    assert probes.read_text().count("probe") == 1
+
+
+def test_a_failing_probe_is_not_remembered(make_repo: Any, tmp_path: Path) -> None:
+    """A failure is probed again each run: nothing written to the cache can switch the
+    sandbox off for later runs."""
+    root = make_repo(automation_files("greeter"))
+    env = fake_bwrap(tmp_path)
+    Path(os.environ["AUTOKIT_CACHE_DIR"], "sandbox-probe.json").unlink(missing_ok=True)
+
+    for _ in range(2):
+        process = autokit(root, "run", "greeter", env=env)
+        _out, err = process.communicate(timeout=60)
+        assert process.returncode == 0 and "running without the sandbox" in err, err
+
+    assert not Path(os.environ["AUTOKIT_CACHE_DIR"], "sandbox-probe.json").exists()
+
+
 def test_a_sandbox_mode_that_does_not_exist_is_named(make_repo: Any, cli: Any, monkeypatch) -> None:
     monkeypatch.setenv("AUTOKIT_SANDBOX", "sometimes")
     root = make_repo(automation_files("greeter"))

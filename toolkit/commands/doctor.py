@@ -1,9 +1,10 @@
 """`autokit doctor`: which of a run's protections work on this machine, and what not having
 one means.
 
-It probes, it changes nothing (besides making this process a subreaper and non-dumpable,
-which is what a run does first) and always exits 0: a missing protection is information,
-not an error.
+It probes afresh (remembering a working sandbox for the runs that follow), changes nothing
+else (besides making this process a subreaper and non-dumpable, which is what an
+unsandboxed run does first) and always exits 0: a missing protection is information, not
+an error.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from toolkit.console import style
 from toolkit.environments import find_uv
 from toolkit.errors import ToolkitError
 from toolkit.repo import repository_from_args
-from toolkit.run.sandbox import ENVIRONMENT_VARIABLE, INSTALL_HINT, Mode, probe, sandbox_mode
+from toolkit.run.sandbox import ENVIRONMENT_VARIABLE, INSTALL_HINT, Mode, fresh_probe, sandbox_mode
 from toolkit.run.tree import protect_supervisor
 
 
@@ -69,7 +70,7 @@ def _mode(args: argparse.Namespace) -> tuple[Mode, str]:
 
 
 def _sandbox(mode: Mode) -> Protection:
-    found = probe()
+    found = fresh_probe()
     active = found.works and mode != "off"
     detail = found.reason if mode != "off" else f"switched off ({found.reason})"
     return Protection(

@@ -20,7 +20,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import Literal, TextIO
@@ -97,8 +96,9 @@ def supervise(
     `sandboxed`: `command` is bwrap, which a stop leaves alone so that the automation
     inside can end in its own time (bwrap gone, the sandbox's processes die at once).
     """
-    protect_supervisor()
-    before = own_children()
+    # Inside the sandbox the PID namespace holds every process the run starts, and ends
+    # them with it; only an unsandboxed run needs the supervisor's own protections.
+    before = None if sandboxed else _protected_children()
     process = subprocess.Popen(
         command,
         stdin=subprocess.DEVNULL,
@@ -114,7 +114,7 @@ def supervise(
         process.stderr.fileno(): MaskedStream(masker, sinks[1], log),
     }
     with terminate_raises_interrupt():
-        status = _supervised(RunTree(process, before, sandboxed), streams, timeout, on_start)
+        status = _supervised(RunTree(process, before), streams, timeout, on_start)
     for stream in streams.values():
         stream.close()
     process.stdout.close()
@@ -122,24 +122,39 @@ def supervise(
     return status, process.wait()
 
 
-@dataclass(frozen=True)
+def _protected_children() -> frozenset[int]:
+    protect_supervisor()
+    return own_children()
+
+
 class RunTree:
     """The run's process and everything it started: its group, its descendants, and the
-    orphans re-parented to autokit (a subreaper) that were not its children `before`."""
+    orphans re-parented to autokit (a subreaper) that were not its children `before`.
 
-    process: Process
-    before: frozenset[int]
-    spare_root: bool = False
+    `before` is None for a sandboxed run: its process is bwrap, whose PID namespace holds
+    the rest; a stop signals what is inside and leaves bwrap to end in its own time, and
+    once bwrap has exited the kernel has ended everything the namespace held.
+    """
+
+    def __init__(self, process: Process, before: frozenset[int] | None) -> None:
+        self.process = process
+        self.before = before
+
+    @property
+    def sandboxed(self) -> bool:
+        return self.before is None
 
     def signal(self, signal_number: int) -> None:
         signal_tree(self.process.pid, self.before, signal_number)
-        if not self.spare_root:
+        if not self.sandboxed:
             _signal_group(self.process.pid, signal_number)
 
     def kill_leftovers(self) -> None:
         """Kill everything the run started, descendants before the group they may have left."""
+        if self.sandboxed and self.process.poll() is not None:
+            return
         kill_tree(self.process.pid, self.before)
-        if not self.spare_root:
+        if not self.sandboxed:
             _signal_group(self.process.pid, signal.SIGKILL)
 
 

@@ -18,19 +18,20 @@ bwrap's own init: when the automation's main process ends, it ends, and the kern
 every process left in the namespace, whatever session or group it moved to.
 
 `[tool.autokit] sandbox` and `AUTOKIT_SANDBOX` (which wins) choose the mode: `auto` (the
-default) sandboxes when a one-time probe shows bwrap works here and otherwise runs
+default) sandboxes when a probe shows bwrap works here (remembered for a day, for this
+boot, bwrap binary, user and user-namespace settings) and otherwise runs
 unsandboxed with one warning line; `required` refuses to run without it; `off` never
 uses it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -38,12 +39,23 @@ from pathlib import Path
 from typing import Literal
 
 from toolkit.errors import ToolkitError
+from toolkit.fileio import atomic_write
+from toolkit.paths import cache_home
 
 Mode = Literal["auto", "required", "off"]
 MODES: tuple[Mode, ...] = ("auto", "required", "off")
 ENVIRONMENT_VARIABLE = "AUTOKIT_SANDBOX"
 SANDBOX_HOME = "/tmp/home"
 PROBE_SECONDS = 10
+PROBE_FILE = "sandbox-probe.json"
+PROBE_FORMAT = 1
+PROBE_REMEMBERED_SECONDS = 24 * 3600
+BOOT_ID = "/proc/sys/kernel/random/boot_id"
+NAMESPACE_SETTINGS = (
+    "/proc/sys/kernel/unprivileged_userns_clone",
+    "/proc/sys/user/max_user_namespaces",
+    "/proc/sys/kernel/apparmor_restrict_unprivileged_userns",
+)
 INSTALL_HINT = (
     "install bubblewrap (Debian/Ubuntu: `sudo apt-get install bubblewrap`; Fedora: `sudo dnf "
     "install bubblewrap`). On Ubuntu 24.04 AppArmor blocks the unprivileged user namespaces "
@@ -66,10 +78,33 @@ class Probe:
 
 @functools.cache
 def probe() -> Probe:
-    """Start `true` in a throwaway sandbox of the namespaces a run uses; once per process."""
+    """Whether bwrap works here; once per process, and remembered across runs (see
+    `remembered_probe`)."""
     executable = shutil.which("bwrap")
     if executable is None:
         return Probe(False, None, "bwrap (bubblewrap) is not installed")
+    fingerprint = machine_fingerprint(executable)
+    if fingerprint is not None and remembered_probe(fingerprint):
+        return Probe(True, executable, "bwrap starts sandboxes here")
+    found = probe_now(executable)
+    if found.works and fingerprint is not None:
+        remember_probe(fingerprint)
+    return found
+
+
+def fresh_probe() -> Probe:
+    """`probe` without what an earlier probe found (for `autokit doctor`)."""
+    executable = shutil.which("bwrap")
+    if executable is None:
+        return Probe(False, None, "bwrap (bubblewrap) is not installed")
+    found = probe_now(executable)
+    if found.works and (fingerprint := machine_fingerprint(executable)) is not None:
+        remember_probe(fingerprint)
+    return found
+
+
+def probe_now(executable: str) -> Probe:
+    """Start `true` in a throwaway sandbox of the namespaces a run uses."""
     command = [executable, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
     command += ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-net"]
     command += ["--die-with-parent", "--new-session", "true"]
@@ -89,6 +124,57 @@ def probe() -> Probe:
         said = completed.stderr.strip().splitlines()
         return Probe(False, executable, said[-1] if said else f"exit code {completed.returncode}")
     return Probe(True, executable, "bwrap starts sandboxes here")
+
+
+def machine_fingerprint(executable: str) -> list[str] | None:
+    """What decides whether bwrap works: this boot, the bwrap binary, the user, and the
+    kernel settings for unprivileged user namespaces. None where there is no boot id."""
+    try:
+        boot = Path(BOOT_ID).read_text(encoding="ascii").strip()
+        binary = os.stat(executable)
+    except (OSError, UnicodeDecodeError):
+        return None
+    settings = []
+    for setting in NAMESPACE_SETTINGS:
+        try:
+            settings.append(Path(setting).read_text(encoding="ascii").strip())
+        except (OSError, UnicodeDecodeError):
+            settings.append("-")
+    binary_id = f"{binary.st_dev}:{binary.st_ino}:{binary.st_size}:{binary.st_mtime_ns}"
+    return [boot, executable, binary_id, str(os.getuid()), *settings]
+
+
+def remembered_probe(fingerprint: list[str]) -> bool:
+    """Whether a probe on this same machine state found that bwrap works, within a day.
+
+    Only a working probe is remembered: a process that could write the file cannot turn
+    the sandbox off for later runs by forging a failure, and a forged success only makes
+    the next run try bwrap (which then fails, loudly). The bwrap that runs is always the
+    one on PATH, never a path read from the file.
+    """
+    import json
+    import time
+
+    try:
+        data = json.loads((cache_home() / PROBE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return (
+        isinstance(data, dict)
+        and data.get("format") == PROBE_FORMAT
+        and data.get("fingerprint") == fingerprint
+        and isinstance(data.get("checked"), int | float)
+        and 0 <= time.time() - data["checked"] < PROBE_REMEMBERED_SECONDS
+    )
+
+
+def remember_probe(fingerprint: list[str]) -> None:
+    import json
+    import time
+
+    payload = {"format": PROBE_FORMAT, "fingerprint": fingerprint, "checked": time.time()}
+    with contextlib.suppress(OSError):  # a cache that cannot be written costs a probe
+        atomic_write(cache_home() / PROBE_FILE, json.dumps(payload))
 
 
 def sandbox_mode(config: Mapping[str, object]) -> Mode:
@@ -224,6 +310,8 @@ def private_home(env: dict[str, str], sandboxed: bool) -> Iterator[None]:
     if sandboxed:
         yield
         return
+    import tempfile  # only without the sandbox
+
     with tempfile.TemporaryDirectory(prefix="autokit-home-") as home:
         env["HOME"] = home
         yield

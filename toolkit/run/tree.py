@@ -13,7 +13,6 @@ sandbox the PID namespace does both jobs; these are the protections without it.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import functools
 import os
 import signal
@@ -46,6 +45,8 @@ def protect_supervisor() -> Protections:
 
 
 def _prctl(option: int, value: int) -> bool:
+    import ctypes  # only where there is no sandbox: off the sandboxed run's start-up
+
     try:
         libc = ctypes.CDLL(None, use_errno=True)  # the running program links libc
         return int(libc.prctl(option, value, 0, 0, 0)) == 0
@@ -90,10 +91,10 @@ def descendants(root: int, links: dict[int, int] | None = None) -> list[int]:
     return found
 
 
-def adopted(before: frozenset[int], exclude: int) -> list[int]:
+def adopted(before: frozenset[int], exclude: int, links: dict[int, int] | None = None) -> list[int]:
     """This process's children (orphans re-parented to it) that were not there `before`,
     other than `exclude` (the run's own process), with their descendants."""
-    links = parents()
+    links = parents() if links is None else links
     me = os.getpid()
     mine = [p for p, parent in links.items() if parent == me and p not in before and p != exclude]
     found = list(mine)
@@ -107,19 +108,26 @@ def own_children() -> frozenset[int]:
     return frozenset(p for p, parent in parents().items() if parent == me)
 
 
-def signal_tree(root: int, before: frozenset[int], signal_number: int) -> None:
-    """Send `signal_number` to the descendants of `root` and to the orphans adopted since
-    `before` (not to `root` itself)."""
-    for pid in [*descendants(root), *adopted(before, root)]:
+def tree_of(root: int, before: frozenset[int] | None) -> list[int]:
+    """The descendants of `root` and, unless `before` is None, the orphans adopted since
+    `before` (not `root` itself), from one scan of /proc."""
+    links = parents()
+    found = descendants(root, links)
+    return found if before is None else [*found, *adopted(before, root, links)]
+
+
+def signal_tree(root: int, before: frozenset[int] | None, signal_number: int) -> None:
+    """Send `signal_number` to what `tree_of` finds."""
+    for pid in tree_of(root, before):
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, signal_number)
 
 
-def kill_tree(root: int, before: frozenset[int]) -> None:
-    """SIGKILL everything `signal_tree` reaches until nothing is left, and reap the orphans
-    this process adopted (the run's own process is its caller's to reap)."""
+def kill_tree(root: int, before: frozenset[int] | None) -> None:
+    """SIGKILL what `tree_of` finds until nothing is left, and reap the orphans this process
+    adopted (the run's own process is its caller's to reap)."""
     for _ in range(KILL_ROUNDS):
-        targets = [*descendants(root), *adopted(before, root)]
+        targets = tree_of(root, before)
         if not targets:
             break
         for pid in targets:
@@ -129,8 +137,10 @@ def kill_tree(root: int, before: frozenset[int]) -> None:
     _reap(before, root)
 
 
-def _reap(before: frozenset[int], exclude: int) -> None:
+def _reap(before: frozenset[int] | None, exclude: int) -> None:
     """Collect the exit status of adopted orphans, so none stays a zombie of autokit."""
+    if before is None:
+        return
     me = os.getpid()
     for pid in _zombie_children(me):
         if pid in before or pid == exclude:
