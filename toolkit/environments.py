@@ -42,9 +42,8 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, NamedTuple
 
 from toolkit.errors import ToolkitError
 from toolkit.fileio import atomic_write
@@ -56,8 +55,7 @@ MARKER_FORMAT = 1  # the ready marker's layout; a marker of another format is no
 Progress = Callable[[str], None]
 
 
-@dataclass(frozen=True)
-class Environment:
+class Environment(NamedTuple):
     """Where an automation runs. `path` and `python` are None for the system (shell).
 
     The shell runtime's system environment lives in `toolkit.runtimes.shell`; everything

@@ -21,10 +21,9 @@ import re
 import shutil
 import subprocess
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from toolkit.errors import ToolkitError
 from toolkit.versions import Version, version_key
@@ -149,8 +148,7 @@ def merge_base(root: Path, base: str, head: str = "HEAD") -> str:
         raise ToolkitError(f"no merge base between '{base}' and '{head}'", hint) from None
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(NamedTuple):
     """One changed path between two commits. `status` is A, M, D or R (renamed)."""
 
     status: str
@@ -165,8 +163,7 @@ def changed_files(root: Path, base: str, head: str = "HEAD") -> list[Change]:
     return _parse_name_status(output)
 
 
-@dataclass(frozen=True)
-class VersionTag:
+class VersionTag(NamedTuple):
     name: str
     version: str
     commit: str
@@ -350,8 +347,7 @@ def _regular_files(listing: bytes) -> list[tuple[str, str, str]]:
     return entries
 
 
-@dataclass(frozen=True)
-class WorkingTreeState:
+class WorkingTreeState(NamedTuple):
     commit: str | None
     dirty: bool | None
 
@@ -518,8 +514,7 @@ def grep_files(root: Path, pattern: str, *pathspecs: str) -> list[str]:
     return [line for line in output.splitlines() if line]
 
 
-@dataclass(frozen=True)
-class CommitInfo:
+class CommitInfo(NamedTuple):
     """One commit of `history`: who wrote it, when, and which paths it touched."""
 
     sha: str

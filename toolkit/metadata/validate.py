@@ -18,7 +18,6 @@ from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, ClassVar
 
-from toolkit import cron
 from toolkit.files import LINK_HINT, LINK_REASON, linked_part
 from toolkit.metadata.problems import Problem
 from toolkit.metadata.schema import SCHEMA
@@ -68,6 +67,8 @@ def _validator_class() -> type[Validator]:
                 self._error(field, problem)
 
         def _check_with_cron(self, field: str, value: object) -> None:
+            from toolkit import cron  # with cerberus, off the run path
+
             if isinstance(value, str):
                 try:
                     cron.parse(value)

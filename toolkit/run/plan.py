@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TypedDict
+from typing import NamedTuple, TypedDict
 
 from toolkit.environments import Environment
 from toolkit.errors import ToolkitError
@@ -53,8 +52,7 @@ ALLOWED_ENVIRONMENT = (
 RUN_VARIABLES = ("AUTOKIT_OUTPUT_DIR", "AUTOKIT_RUN_ID")
 
 
-@dataclass(frozen=True)
-class PreparedRun:
+class PreparedRun(NamedTuple):
     """Everything a run needs once nothing stands in its way any more."""
 
     target: Target

@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from toolkit.errors import ToolkitError
 from toolkit.fileio import atomic_write
@@ -51,8 +51,7 @@ Status = Literal["success", "failed", "timeout", "cancelled"]
 RESULT_LIMIT = 1024 * 1024  # bytes of result.json read at most; more fails the run
 
 
-@dataclass(frozen=True)
-class RunFolder:
+class RunFolder(NamedTuple):
     """A run's folder and the files in it."""
 
     path: Path

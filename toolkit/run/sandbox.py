@@ -36,7 +36,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from toolkit.errors import ToolkitError
 from toolkit.fileio import atomic_write
@@ -67,8 +67,7 @@ INSTALL_HINT = (
 SYSTEM_FOLDERS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc", "/opt")
 
 
-@dataclass(frozen=True)
-class Probe:
+class Probe(NamedTuple):
     """Whether bwrap works on this machine, and if not, why (its own words)."""
 
     works: bool

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from toolkit.errors import ToolkitError
 from toolkit.files import LINK_HINT, LinkedFile, links_under
@@ -36,8 +36,7 @@ from toolkit.versions import parse_version
 _SPEC = re.compile(r"^(?P<name>[^@]+)(?:@(?P<version>.*))?$")
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     """The automation to run and where its files came from."""
 
     automation: Automation

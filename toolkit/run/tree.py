@@ -17,7 +17,7 @@ import functools
 import os
 import signal
 import sys
-from dataclasses import dataclass
+from typing import NamedTuple
 
 PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
@@ -25,8 +25,7 @@ PR_GET_CHILD_SUBREAPER = 37
 KILL_ROUNDS = 20  # a process forking while it is being killed gets another round
 
 
-@dataclass(frozen=True)
-class Protections:
+class Protections(NamedTuple):
     """Which of the supervisor's own protections this process holds."""
 
     subreaper: bool
