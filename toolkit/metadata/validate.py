@@ -22,7 +22,6 @@ from toolkit.files import LINK_HINT, LINK_REASON, linked_part
 from toolkit.metadata.problems import Problem
 from toolkit.metadata.schema import SCHEMA
 from toolkit.metadata.values import input_value_problem, loose_spec
-from toolkit.metadata.wording import leaf_errors, problem_from_cerberus
 from toolkit.suggest import did_you_mean
 
 if TYPE_CHECKING:
@@ -33,6 +32,8 @@ def content_problems(data: Mapping[str, object]) -> list[Problem]:
     """Every problem in the metadata's content: schema first, then cross-field rules."""
     validator = _validator()
     validator.validate(dict(data), normalize=False)
+    from toolkit.metadata.wording import leaf_errors, problem_from_cerberus  # with cerberus
+
     problems = [problem_from_cerberus(e) for e in leaf_errors(validator._errors)]
     return problems + cross_field_problems(data)
 
