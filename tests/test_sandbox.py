@@ -302,6 +302,36 @@ def test_access_write_updates_that_file_and_nothing_beside_it(
     assert sorted(p.name for p in data.iterdir()) == ["book.txt", "notes.txt"]
 
 
+@pytest.mark.parametrize("sandbox", ["required", "off"])
+def test_access_write_on_a_file_that_does_not_exist_is_refused_before_the_run(
+    make_repo: Any, cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sandbox: str
+) -> None:
+    if sandbox == "required" and not probe().works:
+        pytest.skip("bwrap does not work here")
+    monkeypatch.setenv("AUTOKIT_SANDBOX", sandbox)
+    root = make_repo(python_automation("updater", UPDATE, inputs=BOOK_INPUTS, examples=None))
+    (tmp_path / "notes.txt").write_text("notes\n")
+    missing = tmp_path / "new-book.txt"
+
+    result = cli(
+        "run",
+        "updater",
+        "--repo",
+        str(root),
+        "-i",
+        f"book={missing}",
+        "-i",
+        f"notes={tmp_path / 'notes.txt'}",
+    )
+
+    assert result.code == 1, result.err
+    assert f"updater updates a file that does not exist (book: {missing})" in result.err
+    assert "$AUTOKIT_OUTPUT_DIR" in result.err
+    assert not missing.exists()
+    runs = Path(os.environ["AUTOKIT_HOME"], "runs")
+    assert not runs.exists() or not list(runs.iterdir())
+
+
 @needs_bwrap
 def test_a_failing_automation_in_the_sandbox_fails_with_exit_1(make_repo: Any, cli: Any) -> None:
     code = "def main(greeting=''):\n    raise ValueError('no such order')\n"

@@ -42,6 +42,7 @@ from toolkit.run.plan import (
     dry_run_plan,
     gather_inputs,
     missing_secrets,
+    refuse_missing_writable_inputs,
 )
 from toolkit.run.process import supervise
 from toolkit.run.record import (
@@ -134,6 +135,7 @@ def run_automation(
         run_timeout = timeout or automation.timeout
         if dry_run:
             return dry_run_result(target, dry_run_plan(repo, target, inputs, masker, run_timeout))
+        refuse_missing_writable_inputs(automation, inputs)
         sandboxed = use_sandbox(sandbox_mode(repo.config))
         secrets = resolve_secrets(automation, repo.root)
         environment = runtime_of(automation).prepare_environment(automation, progress)

@@ -184,6 +184,28 @@ def run_confinement(run: PreparedRun, folder: RunFolder) -> Confinement:
     return confinement
 
 
+def refuse_missing_writable_inputs(automation: Automation, inputs: Mapping[str, object]) -> None:
+    """A `path` input with `access: write` must exist before the run: the automation may
+    update what it was given, not create files beside it (new files go to its output
+    folder). The same with and without the sandbox, so a run behaves alike everywhere."""
+    missing = [
+        f"{name}: {value}"
+        for name, spec in automation.inputs.items()
+        if spec.type == "path"
+        and spec.access == "write"
+        and isinstance(value := inputs.get(name), str)
+        and value
+        and not os.path.lexists(value)
+    ]
+    if missing:
+        raise ToolkitError(
+            f"{automation.name} updates a file that does not exist ({'; '.join(missing)})",
+            "create it first (or give the file it should update); an automation may update "
+            "the files it is given with `access: write` but not create files beside them: "
+            "new files belong in its output folder, $AUTOKIT_OUTPUT_DIR",
+        )
+
+
 def child_environment(
     environment: Environment,
     secrets: Mapping[str, str],
