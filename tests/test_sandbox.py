@@ -472,6 +472,40 @@ def test_a_failing_probe_is_not_remembered(make_repo: Any, tmp_path: Path) -> No
     assert not Path(os.environ["AUTOKIT_CACHE_DIR"], "sandbox-probe.json").exists()
 
 
+@pytest.mark.parametrize(
+    ("mode", "fake", "code", "said"),
+    [
+        ("off", False, 0, "sandbox:      none (switched off: sandbox = off)"),
+        ("auto", True, 0, "sandbox:      none: bwrap does not work here (bwrap: setting up uid"),
+        ("required", True, 1, "sandbox:      required, but bwrap does not work here"),
+    ],
+)
+def test_a_dry_run_says_how_the_run_would_be_confined(
+    make_repo: Any, tmp_path: Path, mode: str, fake: bool, code: int, said: str
+) -> None:
+    root = make_repo(automation_files("greeter"))
+    env = {**(fake_bwrap(tmp_path) if fake else os.environ), "AUTOKIT_SANDBOX": mode}
+
+    process = autokit(root, "run", "greeter", "--dry-run", env=env)
+    out, err = process.communicate(timeout=60)
+
+    assert process.returncode == code, err
+    assert said in out
+    if code:
+        assert "the sandbox is required and bwrap does not work here" in err
+
+
+@needs_bwrap
+def test_a_dry_run_names_the_sandbox_where_bwrap_works(make_repo: Any, cli: Any) -> None:
+    root = make_repo(automation_files("greeter"))
+
+    result = cli("run", "greeter", "--dry-run", "--format", "json", "--repo", str(root))
+
+    assert result.code == 0, result.err
+    plan = json.loads(result.out)["plan"]
+    assert plan["sandbox"] == "bubblewrap" and plan["refused"] is None
+
+
 def test_a_sandbox_mode_that_does_not_exist_is_named(make_repo: Any, cli: Any, monkeypatch) -> None:
     monkeypatch.setenv("AUTOKIT_SANDBOX", "sometimes")
     root = make_repo(automation_files("greeter"))

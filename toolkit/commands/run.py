@@ -90,6 +90,8 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(result.to_dict(), indent=2, sort_keys=True))
     elif result.plan is not None:
         print(render_plan(result.automation, result.version, result.plan))
+        if result.error:
+            print(f"{style('error:', 'red', sys.stderr)} {result.error}", file=sys.stderr)
     else:
         _print_summary(result)
     return result.exit_code
@@ -143,6 +145,7 @@ def render_plan(name: str, version: str, plan: Plan) -> str:
             f"  folder:       {plan['folder']}",
             f"  command:      {plan['command']}",
             f"  environment:  {env_text}",
+            f"  sandbox:      {plan['sandbox']}",
             f"  requirements: {', '.join(environment['requirements']) or 'none'}",
             f"  secrets:      {secrets}",
             f"  timeout:      {plan['timeout']:g} s",

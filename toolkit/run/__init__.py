@@ -155,14 +155,18 @@ def masked_errors(masker: Masker) -> Iterator[None]:
 
 
 def dry_run_result(target: Target, plan: Plan) -> RunResult:
-    """A dry run fails (exit 1) only when a required secret has no value."""
+    """A dry run fails (exit 1) when a required secret has no value or the run would be
+    refused (the sandbox required where bwrap does not work)."""
     missing = missing_secrets(plan)
+    problems = [f"missing secrets: {', '.join(missing)}"] if missing else []
+    if plan["refused"]:
+        problems.append(plan["refused"])
     return RunResult(
         target.automation.name,
         target.version,
         "dry-run",
-        1 if missing else 0,
-        error=f"missing secrets: {', '.join(missing)}" if missing else None,
+        1 if problems else 0,
+        error="; ".join(problems) or None,
         plan=plan,
     )
 

@@ -19,7 +19,14 @@ from toolkit.inputs import jsonable, load_inputs_file
 from toolkit.metadata import Automation
 from toolkit.repo import Repository
 from toolkit.run.record import RunFolder
-from toolkit.run.sandbox import Confinement, python_home, sandbox_environment, wrap
+from toolkit.run.sandbox import (
+    Confinement,
+    planned_sandbox,
+    python_home,
+    sandbox_environment,
+    sandbox_mode,
+    wrap,
+)
 from toolkit.run.target import Target
 from toolkit.runtimes import runtime_of
 from toolkit.runtimes.python import BOOTSTRAP
@@ -84,6 +91,8 @@ class Plan(TypedDict):
     secrets: dict[str, bool]
     required_secrets: list[str]
     timeout: float
+    sandbox: str  # how the run would be confined, in words
+    refused: str | None  # why the run would not start, if it would not
 
 
 def gather_inputs(
@@ -123,6 +132,7 @@ def dry_run_plan(
     """What a run would do: nothing is built, started or recorded."""
     automation = target.automation
     environment, exists = runtime_of(automation).planned_environment(automation)
+    sandbox, refused = planned_sandbox(sandbox_mode(repo.config), automation.network)
     return {
         "folder": str(automation.folder),
         "pinned": target.pinned,
@@ -139,6 +149,8 @@ def dry_run_plan(
         "secrets": present_secrets(automation, repo.root),
         "required_secrets": [s.name for s in automation.secrets if s.required],
         "timeout": timeout,
+        "sandbox": sandbox,
+        "refused": "the sandbox is required and bwrap does not work here" if refused else None,
     }
 
 

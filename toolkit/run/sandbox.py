@@ -210,6 +210,19 @@ def use_sandbox(mode: Mode, warn: bool = True) -> bool:
     return False
 
 
+def planned_sandbox(mode: Mode, network: bool) -> tuple[str, bool]:
+    """For a dry run: in words, how the run would be confined, and whether it would be
+    refused (`required` where bwrap does not work)."""
+    if mode == "off":
+        return "none (switched off: sandbox = off)", False
+    found = probe()
+    if found.works:
+        return "bubblewrap" + ("" if network else ", no network"), False
+    if mode == "required":
+        return f"required, but bwrap does not work here ({found.reason}): refused", True
+    return f"none: bwrap does not work here ({found.reason})", False
+
+
 @functools.cache
 def _warn_once(reason: str) -> None:
     print(
