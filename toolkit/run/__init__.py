@@ -205,7 +205,7 @@ def _run_process(
 ) -> Outcome:
     command, env = child_process(run, folder)
     try:
-        with open_log(folder) as log, private_home(env, run.sandboxed):
+        with open_log(folder) as log, private_home(env, run.sandboxed, folder.path):
             ending, returncode = supervise(
                 command,
                 env,

@@ -317,13 +317,16 @@ def sandbox_environment(env: Mapping[str, str]) -> dict[str, str]:
 
 
 @contextmanager
-def private_home(env: dict[str, str], sandboxed: bool) -> Iterator[None]:
-    """Without the sandbox, HOME is still the run's own: an empty folder, removed after."""
+def private_home(env: dict[str, str], sandboxed: bool, beside: Path) -> Iterator[None]:
+    """Without the sandbox, HOME is still the run's own: an empty folder `home` made in
+    `beside` (the run's folder) and removed after the run."""
     if sandboxed:
         yield
         return
-    import tempfile  # only without the sandbox
-
-    with tempfile.TemporaryDirectory(prefix="autokit-home-") as home:
-        env["HOME"] = home
+    home = beside / "home"
+    home.mkdir(mode=0o700)
+    env["HOME"] = str(home)
+    try:
         yield
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
