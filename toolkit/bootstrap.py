@@ -13,17 +13,19 @@ import importlib.util
 import json
 import os
 import sys
-from collections.abc import Callable
-from typing import TypedDict
 
+TYPE_CHECKING = False  # not `typing`'s: importing it costs every run's start-up
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import TypedDict
 
-class Request(TypedDict):
-    """The request file autokit writes (toolkit/runtimes/python.py)."""
+    class Request(TypedDict):
+        """The request file autokit writes (toolkit/runtimes/python.py)."""
 
-    entrypoint: str
-    inputs: dict[str, object]
-    types: dict[str, str]
-    result_file: str
+        entrypoint: str
+        inputs: dict[str, object]
+        types: dict[str, str]
+        result_file: str
 
 
 def _write(path: str, outcome: dict[str, object]) -> None:
