@@ -6,7 +6,7 @@ Printing them (text, JSON, GitHub annotations, the job summary) is `toolkit.repo
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 ERROR = "error"
 WARNING = "warning"
@@ -14,8 +14,7 @@ NOTICE = "notice"
 SEVERITIES = (ERROR, WARNING, NOTICE)
 
 
-@dataclass(frozen=True, order=True)
-class Finding:
+class Finding(NamedTuple):
     """One problem at one place. `path` is relative to the repository root, POSIX style."""
 
     path: str

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict
 from urllib.parse import quote
 
 from toolkit.findings import ERROR, SEVERITIES, Finding, grouped, sort_key, sorted_findings
@@ -17,7 +16,7 @@ def render_text(findings: Sequence[Finding]) -> str:
 
 
 def render_json(findings: Sequence[Finding], **extra: object) -> str:
-    listed = [asdict(f) for f in sorted_findings(findings)]
+    listed = [f._asdict() for f in sorted_findings(findings)]
     return json.dumps({**extra, "findings": listed}, indent=2)
 
 

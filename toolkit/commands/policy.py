@@ -6,7 +6,6 @@ import argparse
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import asdict
 from pathlib import Path
 
 from toolkit import git
@@ -134,7 +133,7 @@ def report_text(result: PolicyResult, ctx: PolicyContext) -> None:
 
 def report_json(result: PolicyResult, ctx: PolicyContext) -> None:
     waived = [
-        {**asdict(f), "waiver": {"reason": w.reason, "expires": w.expires.isoformat()}}
+        {**f._asdict(), "waiver": {"reason": w.reason, "expires": w.expires.isoformat()}}
         for f, w in result.waived
     ]
     print(

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 # A path of keys into the file: mapping keys (text, or what YAML made of them) and list
 # indexes (ints). Any, for callers that look keys up in their own tables.
 Keys = tuple[Any, ...]
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     """A problem found in a file, located by its path of keys."""
 
     keys: Keys

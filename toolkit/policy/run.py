@@ -9,7 +9,7 @@ still show what was waived and why.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from toolkit import git
 from toolkit.checks import CHECKS, check_ids
@@ -99,7 +99,7 @@ def _for_review(finding: Finding) -> Finding:
         f"{finding.message} (by the base's rules; this change edits toolkit/, which writes "
         "this file, so a security reviewer confirms it)"
     )
-    return replace(finding, severity=WARNING, message=message)
+    return finding._replace(severity=WARNING, message=message)
 
 
 def _require_head_checked_out(repo: Repository, head: str) -> None:
