@@ -236,7 +236,7 @@ BAD_FILES: list[tuple[str, str | bytes, int, str | None, str]] = [
         BASE + "requirements: [requests>=2]\n",
         23,
         "requirements[0]",
-        "must be pinned",
+        "is not pinned to an exact version",
     ),
     (
         "impossible-date",

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 
-_HEADING = re.compile(r"^##[ \t]+\[?v?(\d+\.\d+\.\d+)\]?(?:[ \t].*)?$", re.MULTILINE | re.ASCII)
+from toolkit.versions import VERSION_TEXT
+
+_HEADING = re.compile(rf"^##[ \t]+\[?v?({VERSION_TEXT})\]?(?:[ \t].*)?$", re.MULTILINE)
 _NEXT_HEADING = re.compile(r"^#{1,2}\s", re.MULTILINE)
 
 

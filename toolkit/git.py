@@ -26,13 +26,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from toolkit.errors import ToolkitError
-from toolkit.versions import Version, version_key
+from toolkit.versions import VERSION_TEXT, Version, version_key
 
 if TYPE_CHECKING:
     from git import Repo
 
 TAG_SEPARATOR = "@"
-_VERSION_TAG = re.compile(r"^(?P<name>[a-z][a-z0-9-]{1,62})@(?P<version>\d+\.\d+\.\d+)$")
+# Only plain versions: `x@01.2.3` is not a version tag of x.
+_VERSION_TAG = re.compile(rf"(?P<name>[a-z][a-z0-9-]{{1,62}})@(?P<version>{VERSION_TEXT})")
 
 
 class _GitFailed(ToolkitError):
@@ -189,7 +190,7 @@ def version_tags(root: Path, name: str | None = None) -> dict[str, list[VersionT
     tags: dict[str, list[VersionTag]] = {}
     for line in output.splitlines():
         tag_name, peeled, direct, date = line.split("\t")
-        match = _VERSION_TAG.match(tag_name)
+        match = _VERSION_TAG.fullmatch(tag_name)
         if match:
             tag = VersionTag(match["name"], match["version"], peeled or direct, date)
             tags.setdefault(tag.name, []).append(tag)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import pairwise
 from pathlib import Path
 
 from toolkit import cron
@@ -76,14 +75,13 @@ def too_frequent(entries: Iterable[CronEntry]) -> list[str]:
     """Expressions that fire more than once in 5 minutes, which GitHub does not do.
 
     GitHub runs a scheduled workflow at most every 5 minutes, so such a schedule runs
-    less often than its metadata says.
+    less often than its metadata says. The gap is the real one between consecutive runs
+    (`0,58 8 * * *` is 58 minutes apart; `58 23 * * *` with `0 0` runs across midnight).
     """
     found: list[str] = []
     for entry in entries:
-        minutes = sorted(cron.parse(entry.expression).minutes)
-        gaps = [b - a for a, b in pairwise(minutes)]
-        gaps.append(minutes[0] + 60 - minutes[-1])  # into the next hour
-        if min(gaps) < 5:
+        gap = cron.shortest_gap_minutes(cron.parse(entry.expression))
+        if gap is not None and gap < 5:
             found.append(entry.expression)
     return found
 

@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import re
 
-SEMVER = r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)\Z"
-_SEMVER = re.compile(SEMVER, re.ASCII)
+# ASCII digits only (`\d` would take Arabic-Indic and other digits), and `\Z`, since `$`
+# also matches before a final newline. SEMVER is a whole value; VERSION_TEXT is for use
+# inside other patterns.
+_NUMBER = "0|[1-9][0-9]*"
+SEMVER = rf"^({_NUMBER})\.({_NUMBER})\.({_NUMBER})\Z"
+VERSION_TEXT = rf"(?:{_NUMBER})\.(?:{_NUMBER})\.(?:{_NUMBER})"
+_SEMVER = re.compile(SEMVER)
 
 Version = tuple[int, int, int]
 

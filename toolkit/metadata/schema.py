@@ -18,7 +18,13 @@ CHECK_ID = "metadata-schema"
 SLUG = r"^[a-z][a-z0-9-]{1,62}$"
 TAG = r"^[a-z0-9][a-z0-9-]{0,62}$"
 OWNER = r"^@[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:/[A-Za-z0-9][A-Za-z0-9_.-]*)?$"
-PINNED_REQUIREMENT = r"^[A-Za-z0-9][A-Za-z0-9._-]*(?:\[[A-Za-z0-9,._-]+\])?==[A-Za-z0-9.+!_-]+$"
+# A requirement of this plain form (a PEP 508 name and extras, `==`, a PEP 440 release) is
+# pinned by construction; any other is read with packaging (toolkit.metadata.requirements).
+_PROJECT = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
+PINNED_REQUIREMENT = (
+    rf"{_PROJECT}(?:\[{_PROJECT}(?:,{_PROJECT})*\])?=="
+    r"[0-9]+(?:\.[0-9]+)*(?:(?:a|b|rc)[0-9]+)?(?:\.post[0-9]+)?(?:\.dev[0-9]+)?"
+)
 INPUT_NAME = r"^[a-z][a-z0-9_]{0,62}$"
 # Values the catalog turns into file and URL names (its department and owner pages) are
 # capped, so no valid value makes a name the file system refuses; tags and names are
@@ -104,7 +110,10 @@ SCHEMA: Schema = {
         "empty": False,
         "check_with": "relative_path",
     },
-    "requirements": {"type": "list", "schema": {"type": "string", "regex": PINNED_REQUIREMENT}},
+    "requirements": {
+        "type": "list",
+        "schema": {"type": "string", "check_with": "pinned_requirement"},
+    },
     "inputs": {
         "type": "dict",
         "keysrules": {"type": "string", "regex": INPUT_NAME},

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from toolkit.files import LINK_HINT, LINK_REASON, linked_part
 from toolkit.metadata.problems import Problem
+from toolkit.metadata.requirements import pin_problem
 from toolkit.metadata.schema import SCHEMA
 from toolkit.metadata.values import input_value_problem, loose_spec
 from toolkit.suggest import did_you_mean
@@ -75,6 +76,10 @@ def _validator_class() -> type[Validator]:
                     cron.parse(value)
                 except cron.CronError as error:
                     self._error(field, f"is not a valid cron expression: {error}")
+
+        def _check_with_pinned_requirement(self, field: str, value: object) -> None:
+            if isinstance(value, str) and (problem := pin_problem(value)):
+                self._error(field, problem[0])  # wording reads the hint from the value
 
         def _check_with_regex_pattern(self, field: str, value: str) -> None:
             try:

@@ -26,10 +26,6 @@ _PATTERN_HINTS = {
     ),
     "owners": ("must be a GitHub handle", "add at least one '@user' or '@org/team'"),
     "tags": ("must be a slug", "lowercase letters, digits and dashes, e.g. 'email'"),
-    "requirements": (
-        "must be pinned to an exact version",
-        "write 'name==x.y.z', e.g. 'openpyxl==3.1.5'",
-    ),
     "inputs": (
         "is not a valid input name",
         "lowercase letters, digits and underscores, starting with a letter",
@@ -121,9 +117,18 @@ def problem_from_cerberus(error: ValidationError) -> Problem:
         return Problem(keys, f"must be {bound} {error.constraint}", f"change {value!r}")
     if code == codes.NOT_NULLABLE.code:
         return Problem(keys, "is empty", f"give `{last}` a value, or remove the line")
+    if code == codes.CUSTOM.code and keys[:1] == ("requirements",) and isinstance(value, str):
+        return _requirement_problem(keys, value)
     if code == codes.CUSTOM.code:
         return custom_problem(keys, str(error.info[0]) if error.info else "is not valid")
     return Problem(keys, f"is not valid ({error.rule})", "see the metadata docs")
+
+
+def _requirement_problem(keys: Keys, value: str) -> Problem:
+    from toolkit.metadata.requirements import PIN_HINT, pin_problem
+
+    message, hint = pin_problem(value) or ("is not a pinned requirement", PIN_HINT)
+    return Problem(keys, message, hint)
 
 
 def _type_problem(keys: Keys, last: str, error: ValidationError) -> Problem:

@@ -28,6 +28,7 @@ from toolkit.errors import ToolkitError
 from toolkit.files import read_contributor_text
 from toolkit.inventory import load_inventory
 from toolkit.metadata import Automation
+from toolkit.metadata.requirements import requirement_lines
 from toolkit.repo import Repository
 from toolkit.run import run_automation
 from toolkit.run.plan import ALLOWED_ENVIRONMENT
@@ -103,10 +104,8 @@ def test_requirements(folder: Path) -> list[str]:
     if listed.is_file():
         # run_pytest refused links first, so only the folder's own file is read here
         text = read_contributor_text(listed, folder)
-        for raw in text.splitlines():
-            line = raw.split("#", 1)[0].strip()
-            if line:
-                extras.append(line)
+        # read as the pinned-requirements check reads it (comments, a byte-order mark)
+        extras += [line for _, line in requirement_lines(text)]
     return extras
 
 
