@@ -37,12 +37,10 @@ def tree_text(folder: Path) -> str:
 
 
 def run_generated_tests(root: Path, name: str) -> subprocess.CompletedProcess[str]:
-    """The command the scaffold tells contributors to run, from the repository root."""
-    env = {**os.environ, "PYTHONPATH": f"automations/{name}"}
+    """The command the scaffold's tests name, from the automation's folder."""
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"automations/{name}/tests"],
-        cwd=root,
-        env=env,
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "tests"],
+        cwd=root / "automations" / name,
         capture_output=True,
         text=True,
         check=False,
@@ -93,6 +91,27 @@ def test_scaffold_matches_snapshot(repo, cli, runtime):
     cli("new", "invoice-reminders", "--runtime", runtime, *OPTIONS, "--repo", str(repo))
     folder = repo / "automations" / "invoice-reminders"
     assert_matches_snapshot(tree_text(folder), f"new-{runtime}.txt")
+
+
+@pytest.mark.parametrize("runtime", ["python", "shell"])
+def test_scaffold_passes_ruff_and_ruff_format_as_generated(repo, cli, runtime):
+    name = "a" + "-long-name" * 6 + "xy"  # the longest a name may be: 63 characters
+    summary = "Adds late fees to every overdue invoice. " * 3 + "x" * 37
+    options = ["--title", "T" * 100, "--summary", summary[:160], "--owner", "@shop/finance"]
+    result = cli(
+        "new", name, "--runtime", runtime, *options, "--department", "finance", "--repo", str(repo)
+    )
+    assert result.code == 0, result
+    folder = f"automations/{name}"
+    for command in (["check", "--no-fix"], ["format", "--check", "--diff"]):
+        ruff = subprocess.run(
+            [sys.executable, "-m", "ruff", *command, folder],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert ruff.returncode == 0, (command, ruff.stdout + ruff.stderr)
 
 
 def test_python_main_takes_typed_keyword_inputs(repo, cli):
