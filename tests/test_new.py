@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import assert_matches_snapshot
+from helpers import assert_matches_snapshot, automation_files, build_tree
 
 PROJECT = Path(__file__).resolve().parent.parent
 OPTIONS = (
@@ -251,3 +251,60 @@ def test_terminal_closed_before_all_answers(repo):
     assert code == 1
     assert "no answer given; nothing was created" in output
     assert_nothing_created(repo)
+
+
+def test_asks_for_the_name_on_a_terminal(repo):
+    answers = "Late Fees\nlate-fees\n\n\nAdds fees.\n@alice\nfinance\n"
+    code, output = answer_on_a_terminal(repo, answers)
+    assert code == 0, output
+    assert "Name (lowercase letters, digits and dashes, e.g. late-fees): " in output
+    assert "'Late Fees' is not a valid automation name" in output
+    assert "Title (a few words) [Late fees]: " in output  # the default comes from the name
+    metadata = yaml.safe_load((repo / "automations/late-fees/automation.yaml").read_text())
+    assert (metadata["name"], metadata["summary"]) == ("late-fees", "Adds fees.")
+
+
+def test_without_a_name_or_a_terminal_the_error_says_what_to_pass(repo, cli, monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    result = cli("new", "--runtime", "shell", *OPTIONS, "--repo", str(repo))
+    assert result.code == 1, result
+    assert "missing NAME; autokit cannot ask for it because stdin is not a terminal" in result.err
+    assert "autokit new NAME" in result.err and "usage:" not in result.err
+    assert_nothing_created(repo)
+
+
+@pytest.fixture
+def warehouse_repo(repo) -> Path:
+    build_tree(repo, automation_files("stock-count", department="warehouse-ops"))
+    build_tree(repo, automation_files("payroll", department="finance"))
+    return repo
+
+
+@pytest.mark.parametrize(
+    ("reply", "department"), [("\n", "warehouse-ops"), ("n\n", "Warehouse Ops")]
+)
+def test_a_department_spelled_like_an_existing_one_suggests_it(warehouse_repo, reply, department):
+    answers = "shell\n\nCounts stock.\n@alice\nWarehouse Ops\n" + reply
+    code, output = answer_on_a_terminal(warehouse_repo, answers, "shelf-check")
+    assert code == 0, output
+    assert "Department (existing: finance, warehouse-ops): " in output
+    assert "'Warehouse Ops' looks like the existing department 'warehouse-ops'" in output
+    text = (warehouse_repo / "automations/shelf-check/automation.yaml").read_text()
+    assert yaml.safe_load(text)["department"] == department
+
+
+def test_a_department_option_spelled_like_an_existing_one_is_noted(warehouse_repo, cli):
+    options = ["--title", "Shelf check", "--summary", "Counts shelves.", "--owner", "@alice"]
+    result = cli(
+        "new",
+        "shelf-check",
+        "--runtime",
+        "shell",
+        *options,
+        "--department",
+        "Warehouse_Ops",
+        "--repo",
+        str(warehouse_repo),
+    )
+    assert result.code == 0, result
+    assert "--department 'Warehouse_Ops' is written 'warehouse-ops'" in result.err
