@@ -213,18 +213,21 @@ def test_missing_fields_without_a_terminal(repo, cli, monkeypatch):
     assert_nothing_created(repo)
 
 
-def answer_on_a_terminal(repo: Path, answers: str, *args: str) -> tuple[int, str]:
+def answer_on_a_terminal(
+    repo: Path, answers: str, *args: str, env: dict[str, str] | None = None
+) -> tuple[int, str]:
     """Run `autokit new` with stdin on a pseudo-terminal, typing `answers`."""
     leader, follower = pty.openpty()
     process = subprocess.Popen(
         [sys.executable, "-m", "toolkit", "--repo", str(repo), "new", *args],
+        env={**os.environ, **(env or {})},
         stdin=follower,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
     os.close(follower)
-    os.write(leader, answers.encode())
+    os.write(leader, answers.encode("utf-8", "surrogateescape"))
     output, _ = process.communicate(timeout=30)
     os.close(leader)
     return process.returncode, output
@@ -308,3 +311,12 @@ def test_a_department_option_spelled_like_an_existing_one_is_noted(warehouse_rep
     )
     assert result.code == 0, result
     assert "--department 'Warehouse_Ops' is written 'warehouse-ops'" in result.err
+
+
+def test_an_answer_that_is_not_text_is_asked_again(repo):
+    answers = "\udcff\nfixed-name\nshell\n\nSends.\n@alice\nfinance\n"
+    strict = {"PYTHONIOENCODING": "utf-8:strict"}  # as on a terminal with a UTF-8 locale
+    code, output = answer_on_a_terminal(repo, answers, env=strict)
+    assert code == 0, output
+    assert "that was not readable text (UTF-8); type it again" in output
+    assert (repo / "automations/fixed-name/automation.yaml").is_file()

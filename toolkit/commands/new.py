@@ -220,6 +220,9 @@ def ask(question: str, check: Callable[[str], str | None], default: str | None =
             answer = input(prompt).strip() or (default or "")
         except EOFError:
             raise ToolkitError("no answer given; nothing was created") from None
+        except UnicodeDecodeError:  # the terminal sent bytes that are not text
+            print("  that was not readable text (UTF-8); type it again", file=sys.stderr)
+            continue
         problem = check(answer)
         if problem is None:
             return answer
