@@ -44,7 +44,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--uncommitted",
         action="store_true",
-        help="also review uncommitted and untracked changes (scans the whole working tree)",
+        help="also review uncommitted and untracked changes (scans the whole working tree); "
+        "without it, --base reviews the commits only",
     )
     add_format_argument(parser, "text", "json", "github")
     parser.add_argument("--list", action="store_true", help="list the checks and exit")
