@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helpers import automation_files, commit_all, git
+from helpers import automation_files, build_tree, commit_all, git
 from policy_support import (
     base_repo,
     bumped,
@@ -101,6 +101,28 @@ def test_removed_retyped_and_newly_required_inputs_need_a_major_bump(make_repo, 
     open_pr(root, files, branch="major")
     _, report = policy_json(cli, root, "--base", "main")
     assert by_check(report, "breaking-inputs") == []
+
+
+def test_a_breaking_change_below_1_0_0_asks_for_a_minor_bump_in_message_and_hint(make_repo, cli):
+    files = automation_files("greeter", version="0.2.0", inputs={"greeting": GREETING})
+    files[".github/CODEOWNERS"] = codeowners_text({"greeter": ["@alice"]})
+    root = make_repo(files)
+    open_pr(root, bumped("greeter", version="0.2.1", inputs={}))
+    _, report = policy_json(cli, root, "--base", "main")
+    (finding,) = by_check(report, "breaking-inputs")
+    assert "without a minor version bump (the breaking bump for 0.x versions)" in finding["message"]
+    assert "major" not in finding["message"]
+    assert finding["hint"].startswith("raise version to 0.3.0 (for 0.x versions")
+    git(root, "checkout", "-q", "main")
+    # from 1.x the rule is a major bump, in the message and the hint
+    files = automation_files("greeter", version="1.2.0", inputs={"greeting": GREETING})
+    build_tree(root, files)
+    commit_all(root, "1.2.0")
+    open_pr(root, bumped("greeter", version="1.3.0", inputs={}), branch="two")
+    _, report = policy_json(cli, root, "--base", "main")
+    (finding,) = by_check(report, "breaking-inputs")
+    assert finding["message"].endswith("without a major version bump")
+    assert finding["hint"] == "raise version to 2.0.0, or keep the input compatible"
 
 
 def test_optional_new_input_is_not_breaking(make_repo, cli):

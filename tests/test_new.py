@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import assert_matches_snapshot
+from helpers import assert_matches_snapshot, automation_files, build_tree
 
 PROJECT = Path(__file__).resolve().parent.parent
 OPTIONS = (
@@ -37,12 +37,10 @@ def tree_text(folder: Path) -> str:
 
 
 def run_generated_tests(root: Path, name: str) -> subprocess.CompletedProcess[str]:
-    """The command the scaffold tells contributors to run, from the repository root."""
-    env = {**os.environ, "PYTHONPATH": f"automations/{name}"}
+    """The command the scaffold's tests name, from the automation's folder."""
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"automations/{name}/tests"],
-        cwd=root,
-        env=env,
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "tests"],
+        cwd=root / "automations" / name,
         capture_output=True,
         text=True,
         check=False,
@@ -93,6 +91,27 @@ def test_scaffold_matches_snapshot(repo, cli, runtime):
     cli("new", "invoice-reminders", "--runtime", runtime, *OPTIONS, "--repo", str(repo))
     folder = repo / "automations" / "invoice-reminders"
     assert_matches_snapshot(tree_text(folder), f"new-{runtime}.txt")
+
+
+@pytest.mark.parametrize("runtime", ["python", "shell"])
+def test_scaffold_passes_ruff_and_ruff_format_as_generated(repo, cli, runtime):
+    name = "a" + "-long-name" * 6 + "xy"  # the longest a name may be: 63 characters
+    summary = "Adds late fees to every overdue invoice. " * 3 + "x" * 37
+    options = ["--title", "T" * 100, "--summary", summary[:160], "--owner", "@shop/finance"]
+    result = cli(
+        "new", name, "--runtime", runtime, *options, "--department", "finance", "--repo", str(repo)
+    )
+    assert result.code == 0, result
+    folder = f"automations/{name}"
+    for command in (["check", "--no-fix"], ["format", "--check", "--diff"]):
+        ruff = subprocess.run(
+            [sys.executable, "-m", "ruff", *command, folder],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert ruff.returncode == 0, (command, ruff.stdout + ruff.stderr)
 
 
 def test_python_main_takes_typed_keyword_inputs(repo, cli):
@@ -194,18 +213,21 @@ def test_missing_fields_without_a_terminal(repo, cli, monkeypatch):
     assert_nothing_created(repo)
 
 
-def answer_on_a_terminal(repo: Path, answers: str, *args: str) -> tuple[int, str]:
+def answer_on_a_terminal(
+    repo: Path, answers: str, *args: str, env: dict[str, str] | None = None
+) -> tuple[int, str]:
     """Run `autokit new` with stdin on a pseudo-terminal, typing `answers`."""
     leader, follower = pty.openpty()
     process = subprocess.Popen(
         [sys.executable, "-m", "toolkit", "--repo", str(repo), "new", *args],
+        env={**os.environ, **(env or {})},
         stdin=follower,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
     os.close(follower)
-    os.write(leader, answers.encode())
+    os.write(leader, answers.encode("utf-8", "surrogateescape"))
     output, _ = process.communicate(timeout=30)
     os.close(leader)
     return process.returncode, output
@@ -232,3 +254,69 @@ def test_terminal_closed_before_all_answers(repo):
     assert code == 1
     assert "no answer given; nothing was created" in output
     assert_nothing_created(repo)
+
+
+def test_asks_for_the_name_on_a_terminal(repo):
+    answers = "Late Fees\nlate-fees\n\n\nAdds fees.\n@alice\nfinance\n"
+    code, output = answer_on_a_terminal(repo, answers)
+    assert code == 0, output
+    assert "Name (lowercase letters, digits and dashes, e.g. late-fees): " in output
+    assert "'Late Fees' is not a valid automation name" in output
+    assert "Title (a few words) [Late fees]: " in output  # the default comes from the name
+    metadata = yaml.safe_load((repo / "automations/late-fees/automation.yaml").read_text())
+    assert (metadata["name"], metadata["summary"]) == ("late-fees", "Adds fees.")
+
+
+def test_without_a_name_or_a_terminal_the_error_says_what_to_pass(repo, cli, monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    result = cli("new", "--runtime", "shell", *OPTIONS, "--repo", str(repo))
+    assert result.code == 1, result
+    assert "missing NAME; autokit cannot ask for it because stdin is not a terminal" in result.err
+    assert "autokit new NAME" in result.err and "usage:" not in result.err
+    assert_nothing_created(repo)
+
+
+@pytest.fixture
+def warehouse_repo(repo) -> Path:
+    build_tree(repo, automation_files("stock-count", department="warehouse-ops"))
+    build_tree(repo, automation_files("payroll", department="finance"))
+    return repo
+
+
+@pytest.mark.parametrize(
+    ("reply", "department"), [("\n", "warehouse-ops"), ("n\n", "Warehouse Ops")]
+)
+def test_a_department_spelled_like_an_existing_one_suggests_it(warehouse_repo, reply, department):
+    answers = "shell\n\nCounts stock.\n@alice\nWarehouse Ops\n" + reply
+    code, output = answer_on_a_terminal(warehouse_repo, answers, "shelf-check")
+    assert code == 0, output
+    assert "Department (existing: finance, warehouse-ops): " in output
+    assert "'Warehouse Ops' looks like the existing department 'warehouse-ops'" in output
+    text = (warehouse_repo / "automations/shelf-check/automation.yaml").read_text()
+    assert yaml.safe_load(text)["department"] == department
+
+
+def test_a_department_option_spelled_like_an_existing_one_is_noted(warehouse_repo, cli):
+    options = ["--title", "Shelf check", "--summary", "Counts shelves.", "--owner", "@alice"]
+    result = cli(
+        "new",
+        "shelf-check",
+        "--runtime",
+        "shell",
+        *options,
+        "--department",
+        "Warehouse_Ops",
+        "--repo",
+        str(warehouse_repo),
+    )
+    assert result.code == 0, result
+    assert "--department 'Warehouse_Ops' is written 'warehouse-ops'" in result.err
+
+
+def test_an_answer_that_is_not_text_is_asked_again(repo):
+    answers = "\udcff\nfixed-name\nshell\n\nSends.\n@alice\nfinance\n"
+    strict = {"PYTHONIOENCODING": "utf-8:strict"}  # as on a terminal with a UTF-8 locale
+    code, output = answer_on_a_terminal(repo, answers, env=strict)
+    assert code == 0, output
+    assert "that was not readable text (UTF-8); type it again" in output
+    assert (repo / "automations/fixed-name/automation.yaml").is_file()

@@ -7,7 +7,7 @@ import json
 import shutil
 
 import pytest
-from helpers import automation_files, commit_all, git
+from helpers import automation_files, build_tree, commit_all, git
 from policy_support import (
     base_repo,
     bumped,
@@ -91,7 +91,7 @@ def test_detached_head_is_reviewed(make_repo, cli):
     assert [f["check"] for f in report["findings"]] == ["version-bump"]
 
 
-def test_dirty_working_tree_is_reviewed_as_it_is_on_disk(make_repo, cli):
+def test_uncommitted_files_are_reviewed_only_with_uncommitted(make_repo, cli):
     root = base_repo(make_repo, "greeter", "other")
     open_pr(root, bumped("greeter"))
     (root / "automations/greeter/main.py").write_text(
@@ -100,11 +100,11 @@ def test_dirty_working_tree_is_reviewed_as_it_is_on_disk(make_repo, cli):
     (root / "automations/greeter/extra.py").write_text("import os\nos.getenv('ALSO')\n")
     (root / "automations/other/main.py").write_text("x = 'AKIAIOSFODNN7EXAMPLE'\n")
     code, report = policy_json(cli, root, "--base", "main")
-    assert code == 1 and report["automations"] == ["greeter"]  # committed scope, disk content
-    found = {(f["path"], f["line"]) for f in by_check(report, "declared-secrets")}
-    assert found == {("automations/greeter/main.py", 3), ("automations/greeter/extra.py", 2)}
+    assert (code, report["automations"], report["findings"]) == (0, ["greeter"], [])
     _, report = policy_json(cli, root, "--base", "main", "--uncommitted")
     assert report["automations"] == ["greeter", "other"]
+    found = {(f["path"], f["line"]) for f in by_check(report, "declared-secrets")}
+    assert found == {("automations/greeter/main.py", 3), ("automations/greeter/extra.py", 2)}
     assert [f["path"] for f in by_check(report, "hardcoded-secrets")] == [
         "automations/other/main.py"
     ]
@@ -112,11 +112,44 @@ def test_dirty_working_tree_is_reviewed_as_it_is_on_disk(make_repo, cli):
         "version-bump",
         "hardcoded-secrets",
     }
-    note = "uncommitted or untracked files under automations/ were not reviewed"
-    assert note in cli("policy", "--repo", str(root), "--base", "main").err
-    assert note not in cli("policy", "--repo", str(root), "--base", "main", "--uncommitted").err
+
+
+def test_an_uncommitted_metadata_edit_is_not_read_when_reviewing_commits(make_repo, cli):
+    root = base_repo(make_repo, "greeter")
+    open_pr(root, bumped("greeter"))
+    metadata = root / "automations/greeter/automation.yaml"
+    metadata.write_text(metadata.read_text().replace("status: stable", "status: shiny"))
+    (root / "automations/greeter/notes.txt").write_text("untracked\n")
+    result = cli("policy", "--repo", str(root), "--base", "main")
+    assert result.code == 0, result
+    first = result.err.splitlines()[0]
+    assert first.startswith("policy: 2 uncommitted or untracked file(s) NOT reviewed"), first
+    assert "automations/greeter/automation.yaml, automations/greeter/notes.txt" in first
+    assert "1 changed automation(s)" in result.err and "no findings" in result.err
+    code, report = policy_json(cli, root, "--base", "main", "--uncommitted")
+    assert code == 1 and "metadata-schema" in {f["check"] for f in report["findings"]}
+    # the review's checkout is gone, and the working tree is as it was
+    assert git(root, "worktree", "list").strip().count("\n") == 0
+    assert "status: shiny" in metadata.read_text()
     commit_all(root, "everything committed")
-    assert note not in cli("policy", "--repo", str(root), "--base", "main").err
+    assert "NOT reviewed" not in cli("policy", "--repo", str(root), "--base", "main").err
+
+
+def test_only_uncommitted_changes_are_not_a_pass(make_repo, cli):
+    root = base_repo(make_repo, "greeter")
+    git(root, "checkout", "-q", "-b", "pr")
+    build_tree(root, bumped("greeter"))  # nothing committed on the branch
+    result = cli("policy", "--repo", str(root), "--base", "main")
+    assert result.code == 1, result
+    first = result.err.splitlines()[0]
+    assert "nothing to review: no commit since the merge base with main" in first, first
+    assert "2 file(s) are uncommitted" in first
+    assert "--uncommitted" in result.err and "Traceback" not in result.err
+    code, report = policy_json(cli, root, "--base", "main", "--uncommitted")
+    assert (code, report["automations"], report["findings"]) == (0, ["greeter"], [])
+    git(root, "stash", "-q", "--include-untracked")
+    result = cli("policy", "--repo", str(root), "--base", "main")
+    assert result.code == 0 and "0 changed automation(s)" in result.err  # nothing at all
 
 
 def test_head_other_than_the_checkout_is_refused(make_repo, cli):

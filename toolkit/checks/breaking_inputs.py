@@ -6,7 +6,8 @@ one turned required) breaks those callers. Such a change needs a new MAJOR versi
 (for `0.x` versions a new MINOR version, as semantic versioning allows), so that
 `autokit run NAME@OLD` keeps working for whoever is not ready.
 
-Fix: raise the major version (e.g. 1.4.2 -> 2.0.0) and say in `CHANGELOG.md` what callers
+Fix: raise the major version (e.g. 1.4.2 -> 2.0.0; for 0.x versions the minor one, e.g.
+0.2.1 -> 0.3.0) and say in `CHANGELOG.md` what callers
 must change; or keep the change compatible (keep the old input, give a new one a default).
 """
 
@@ -56,7 +57,7 @@ def check(ctx: PolicyContext) -> list[Finding]:
         before_v, after_v = parse_version(base.get("version")), parse_version(now.get("version"))
         if before_v is None or after_v is None or is_major_bump(before_v, after_v):
             continue
-        findings += _findings(ctx, name, _inputs(base), _inputs(now), after_v)
+        findings += _findings(ctx, name, _inputs(base), _inputs(now), before_v, after_v)
     return findings
 
 
@@ -70,14 +71,24 @@ def _findings(
     name: str,
     before: dict[str, Any],
     after: dict[str, Any],
+    before_version: Version,
     version: Version,
 ) -> list[Finding]:
-    hint = f"raise version to {format_version(next_major(version))} (or keep the input compatible)"
+    wanted = format_version(next_major(version))
+    if before_version[0] == 0:  # the rule that applies below 1.0.0, said in both places
+        bump = "a minor version bump (the breaking bump for 0.x versions)"
+        hint = (
+            f"raise version to {wanted} (for 0.x versions a breaking change raises the minor "
+            "number; or 1.0.0), or keep the input compatible"
+        )
+    else:
+        bump = "a major version bump"
+        hint = f"raise version to {wanted}, or keep the input compatible"
     return [
         ctx.metadata_finding(
             name,
             f"inputs.{input_name}",
-            f"{what}, a breaking change, without a major version bump",
+            f"{what}, a breaking change, without {bump}",
             hint,
             keys=("inputs", input_name) if input_name in after else ("inputs",),
             key=True,

@@ -16,11 +16,12 @@ import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from toolkit.errors import ToolkitError
 from toolkit.files import LINK_HINT, LinkedFile, read_contributor_text
+from toolkit.inventory import load_inventory
 from toolkit.metadata import METADATA_FILE, OWNER, RUNTIMES, SCHEMA, SLUG, content_problems
 from toolkit.metadata.yamlfile import parse_mapping
 from toolkit.repo import Repository, repository_from_args
@@ -41,7 +42,12 @@ _OPTION = {"owners": "owner"}  # metadata field -> the option that fills it
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("name", metavar="NAME", help="the new automation's name (a slug)")
+    parser.add_argument(
+        "name",
+        metavar="NAME",
+        nargs="?",
+        help="the new automation's name (a slug); asked for on a terminal when left out",
+    )
     parser.add_argument("--runtime", choices=RUNTIMES, help="python (main.py) or shell (run.sh)")
     parser.add_argument("--title", help="a short title")
     parser.add_argument("--summary", help="one line saying what it does (at most 160 chars)")
@@ -49,11 +55,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--department", help="the department it serves, e.g. finance")
 
 
+NAME_QUESTION = "Name (lowercase letters, digits and dashes, e.g. late-fees)"
+
+
 def run(args: argparse.Namespace) -> int:
     repo = repository_from_args(args)
-    target = target_folder(repo, args.name)
-    answers = collect_answers(args)
-    files = render(template_folder(repo, answers["runtime"]), {"name": args.name, **answers})
+    require_a_terminal_for_missing(args)
+    name = args.name or ask(NAME_QUESTION, lambda value: _check_name(repo, value))
+    target = target_folder(repo, name)
+    answers = collect_answers(args, name, known_departments(repo))
+    files = render(template_folder(repo, answers["runtime"]), {"name": name, **answers})
     check_rendered_metadata(files[METADATA_FILE])
     write_folder(target, files)
     print(next_steps(repo, target, sorted(files)))
@@ -80,27 +91,92 @@ def target_folder(repo: Repository, name: str) -> Path:
     return target
 
 
-def collect_answers(args: argparse.Namespace) -> dict[str, str]:
+def _check_name(repo: Repository, value: str) -> str | None:
+    try:
+        target_folder(repo, value)
+    except ToolkitError as error:
+        return f"{error.message}; {error.hint}" if error.hint else error.message
+    return None
+
+
+def require_a_terminal_for_missing(args: argparse.Namespace) -> None:
+    """Values left out are asked for on a terminal; elsewhere they must be options."""
+    missing = [f"--{key}" for key in QUESTIONS if not getattr(args, key)]
+    if not args.name:
+        missing.insert(0, "NAME")
+    if not missing or sys.stdin.isatty():
+        return
+    options = " ".join(f"{key} ..." for key in missing if key != "NAME")
+    raise ToolkitError(
+        f"missing {', '.join(missing)}; autokit cannot ask for "
+        f"{'it' if len(missing) == 1 else 'them'} because stdin is not a terminal",
+        f"pass {'them' if len(missing) > 1 else 'it'} on the command line: "
+        f"autokit new {args.name or 'NAME'} {options}".rstrip(),
+    )
+
+
+def collect_answers(
+    args: argparse.Namespace, name: str, departments: Sequence[str] = ()
+) -> dict[str, str]:
     """The option values, asking on a terminal for those not given."""
-    missing = [key for key in QUESTIONS if not getattr(args, key)]
-    if missing and not sys.stdin.isatty():
-        options = " ".join(f"--{key} ..." for key in missing)
-        raise ToolkitError(
-            f"missing {', '.join('--' + key for key in missing)}; autokit cannot ask for "
-            f"{'it' if len(missing) == 1 else 'them'} because stdin is not a terminal",
-            f"pass them as options: autokit new {args.name} {options}",
-        )
     answers = {key: getattr(args, key) for key in QUESTIONS}
-    for key in missing:
-        answers[key] = ask(QUESTIONS[key], _ANSWER_CHECKS[key], default=_default(key, args))
+    for key in QUESTIONS:
+        if answers[key]:
+            continue
+        question = QUESTIONS[key]
+        if key == "department" and departments:
+            question = f"Department (existing: {_some(departments)})"
+        answers[key] = ask(question, _ANSWER_CHECKS[key], default=_default(key, name))
+    department = answers["department"]
+    existing = same_department(department, departments)
+    if existing is not None and args.department:
+        print(
+            f"note: --department '{department}' is written '{existing}' by the other "
+            "automations; the catalog groups them apart",
+            file=sys.stderr,
+        )
+    elif existing is not None:
+        answers["department"] = _existing_or_new(department, existing)
     return answers
 
 
-def _default(key: str, args: argparse.Namespace) -> str | None:
+def _some(names: Sequence[str], shown: int = 8) -> str:
+    rest = len(names) - shown
+    return ", ".join(names[:shown]) + (f" and {rest} more" if rest > 0 else "")
+
+
+def department_key(department: str) -> str:
+    """What two spellings of one department share: case, spaces, dashes and underscores
+    aside ('Warehouse Ops', 'warehouse-ops' and 'warehouse_ops' are one)."""
+    return re.sub(r"[\s_-]+", "", department).casefold()
+
+
+def same_department(department: str, departments: Sequence[str]) -> str | None:
+    """The existing department `department` is a different spelling of, if any."""
+    if department in departments:
+        return None
+    key = department_key(department)
+    return next((known for known in departments if department_key(known) == key), None)
+
+
+def _existing_or_new(typed: str, existing: str) -> str:
+    answer = ask(
+        f"  '{typed}' looks like the existing department '{existing}'; use '{existing}'? [Y/n]",
+        lambda value: None if value.lower() in ("", "y", "yes", "n", "no") else "answer y or n",
+    )
+    return typed if answer.lower() in ("n", "no") else existing
+
+
+def known_departments(repo: Repository) -> list[str]:
+    """The departments of the repository's automations (valid metadata only), sorted."""
+    return sorted({a.department for a in load_inventory(repo).automations if a.department})
+
+
+def _default(key: str, name: str) -> str | None:
     if key == "runtime":
         return "python"
     if key == "title":
-        return str(args.name).replace("-", " ").capitalize()
+        return name.replace("-", " ").capitalize()
     return None
 
 
@@ -144,6 +220,9 @@ def ask(question: str, check: Callable[[str], str | None], default: str | None =
             answer = input(prompt).strip() or (default or "")
         except EOFError:
             raise ToolkitError("no answer given; nothing was created") from None
+        except UnicodeDecodeError:  # the terminal sent bytes that are not text
+            print("  that was not readable text (UTF-8); type it again", file=sys.stderr)
+            continue
         problem = check(answer)
         if problem is None:
             return answer

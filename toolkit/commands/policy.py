@@ -11,10 +11,12 @@ from pathlib import Path
 from toolkit import git
 from toolkit.checks import CHECKS, documentation, governance_change
 from toolkit.commands.formats import add_format_argument
+from toolkit.errors import ToolkitError
 from toolkit.findings import has_errors
 from toolkit.policy import PolicyContext, PolicyResult, build_context, run_checks
+from toolkit.policy.committed import committed_checkout, describe_paths, uncommitted_paths
 from toolkit.policy.rules import rules_at, run_under, running_code
-from toolkit.repo import AUTOMATIONS_DIR, Repository, repository_from_args
+from toolkit.repo import Repository, repository_from_args
 from toolkit.reporters import (
     STEP_SUMMARY_LIMIT,
     render_github,
@@ -41,7 +43,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--uncommitted",
         action="store_true",
-        help="also review uncommitted and untracked changes (scans the whole working tree)",
+        help="also review uncommitted and untracked changes (scans the whole working tree); "
+        "without it, --base reviews the commits only",
     )
     add_format_argument(parser, "text", "json", "github")
     parser.add_argument("--list", action="store_true", help="list the checks and exit")
@@ -51,6 +54,38 @@ def run(args: argparse.Namespace) -> int:
     if args.list:
         return list_checks()
     repo = repository_from_args(args)
+    reviews_commits = args.base is not None and not args.all and not args.uncommitted
+    if not reviews_commits or not git.is_git_repository(repo.root):
+        return _review(repo, args)
+    left_out = uncommitted_paths(repo.root)
+    if not left_out:
+        return _review(repo, args)
+    _refuse_when_nothing_is_committed(repo, args.base, left_out)
+    print(
+        f"policy: {len(left_out)} uncommitted or untracked file(s) NOT reviewed "
+        f"({describe_paths(left_out)}): only the commits since {args.base} are; commit "
+        "them, or add --uncommitted",
+        file=sys.stderr,
+    )
+    with committed_checkout(repo.root) as checkout:
+        return _review(Repository(checkout), args)
+
+
+def _refuse_when_nothing_is_committed(repo: Repository, base: str, left_out: list[str]) -> None:
+    """No commit to review while the work is uncommitted: "no findings" would be a false
+    pass, so this is an error (exit 1), said first."""
+    if git.changed_files(repo.root, base, "HEAD"):
+        return
+    raise ToolkitError(
+        f"nothing to review: no commit since the merge base with {base} changes "
+        f"anything, and {len(left_out)} file(s) are uncommitted or untracked "
+        f"({describe_paths(left_out)})",
+        f"commit them (git add, git commit) and run `autokit policy --base {base}` again, "
+        "or add --uncommitted to review them as they are on disk",
+    )
+
+
+def _review(repo: Repository, args: argparse.Namespace) -> int:
     rules = None
     if args.base is not None and not args.all and git.is_git_repository(repo.root):
         rules = rules_at(repo.root, args.base)
@@ -59,8 +94,6 @@ def run(args: argparse.Namespace) -> int:
     ctx = build_context(repo, args.base, args.head, args.all, args.uncommitted, rules)
     result = run_checks(ctx)
     REPORTERS[args.format](result, ctx)
-    if ctx.base is not None and not args.uncommitted:
-        _note_uncommitted(repo)
     return 1 if has_errors(result.findings) else 0
 
 
@@ -72,16 +105,6 @@ def _same_command(repo: Repository, args: argparse.Namespace) -> list[str]:
     if args.uncommitted:
         argv.append("--uncommitted")
     return argv
-
-
-def _note_uncommitted(repo: Repository) -> None:
-    """Before a push, "no findings" must not hide files the scope left out."""
-    if git.is_dirty(repo.root, AUTOMATIONS_DIR):
-        print(
-            f"policy: uncommitted or untracked files under {AUTOMATIONS_DIR}/ were not "
-            "reviewed; commit them, or add --uncommitted",
-            file=sys.stderr,
-        )
 
 
 def list_checks() -> int:
