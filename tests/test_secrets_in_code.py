@@ -327,3 +327,16 @@ def test_the_hook_does_not_follow_links(make_repo, cli, monkeypatch, tmp_path):
     (root / "automations/greeter/link.py").symlink_to(outside)
     monkeypatch.chdir(root)
     assert cli("scan-secrets", "automations/greeter/link.py", "automations").code == 0
+
+
+def test_a_yaml_file_detect_secrets_cannot_construct_is_scanned_as_text(make_repo, cli):
+    root = base_repo(make_repo, "greeter")
+    files = bumped("greeter")
+    files["automations/greeter/config.yaml"] = (
+        f"retries: !!int abc\nflag: !!bool maybe\naws_key: {AWS}\n"
+    )
+    open_pr(root, files)
+    code, report = policy_json(cli, root, "--base", "main")
+    found = [(f["path"], f["line"]) for f in by_check(report, "hardcoded-secrets")]
+    assert found == [("automations/greeter/config.yaml", 3)]
+    assert code == 1

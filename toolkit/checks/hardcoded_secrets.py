@@ -15,8 +15,9 @@ or token columns in CSV and TSV sample files. The pre-commit hook `autokit-scan-
 runs the same scan on the files of each commit. Files over 1 MB are not scanned
 (file-size already rejects them, and scanning them would take minutes). A YAML file that
 autokit's bounded reader refuses (aliases expanding it past 100,000 values, nesting over
-100 levels, or not valid YAML) is scanned line by line as plain text, never parsed. The
-finding names the file, the line and the kind of secret, never the value.
+100 levels, a value its tag cannot hold, or not valid YAML) is scanned line by line as
+plain text, never parsed. The finding names the file, the line and the kind of secret,
+never the value.
 
 Fix: remove the value, declare the secret in `automation.yaml` under `secrets:` and read
 it with `os.environ["NAME"]`; then revoke the leaked value, because it stays in Git
@@ -34,7 +35,7 @@ from typing import TYPE_CHECKING
 
 from toolkit.files import is_binary
 from toolkit.findings import Finding
-from toolkit.metadata.yamlfile import YamlProblem, compose
+from toolkit.metadata.yamlfile import YamlProblem, parse_value
 from toolkit.policy import secret_patterns
 
 if TYPE_CHECKING:
@@ -143,13 +144,14 @@ def _parsed_as_yaml(path: Path) -> bool:
 
 
 def _within_yaml_limits(text: str) -> bool:
-    """Whether autokit's bounded YAML reader accepts the text.
+    """Whether autokit's bounded YAML reader reads the text, values and all.
 
-    detect-secrets' own YAML parser expands every alias and recurses on every level: a
-    file built to exhaust memory or the stack would stop the whole policy run.
+    detect-secrets' own YAML parser expands every alias and recurses on every level (a
+    file built to exhaust memory or the stack would stop the whole policy run), and
+    raises a bare error on a value its tag cannot hold (`!!int abc`).
     """
     try:
-        compose(text)
+        parse_value(text)
     except YamlProblem:
         return False
     return True
