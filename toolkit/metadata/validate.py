@@ -34,11 +34,22 @@ if TYPE_CHECKING:
 def content_problems(data: Mapping[str, object]) -> list[Problem]:
     """Every problem in the metadata's content: keys first, then schema and cross-field rules."""
     problems: list[Problem] = []
-    named = cast("dict[str, object]", _named_keys_only(dict(data), (), problems))
+    named = dict(data)
+    if not _keys_are_text(named):
+        named = cast("dict[str, object]", _named_keys_only(named, (), problems))
     validator = _validator()
     validator.validate(named, normalize=False)
     problems += [problem_from_cerberus(e) for e in leaf_errors(validator._errors)]
     return problems + cross_field_problems(named)
+
+
+def _keys_are_text(value: object) -> bool:
+    """Whether every mapping key in `value` is text: the quick test for the usual file."""
+    if isinstance(value, dict):
+        return all(type(k) is str for k in value) and all(map(_keys_are_text, value.values()))
+    if isinstance(value, list):
+        return all(map(_keys_are_text, value))
+    return True
 
 
 def _named_keys_only(value: object, path: Keys, problems: list[Problem]) -> object:
@@ -46,8 +57,8 @@ def _named_keys_only(value: object, path: Keys, problems: list[Problem]) -> obje
 
     YAML reads a key written `~`, `2024-01-01`, `12` or `yes` as null, a date, a number
     or a boolean. No field or input has such a name, and the schema validator cannot
-    even sort its errors about keys of mixed types. The value itself is returned when
-    every key is text, which is nearly always.
+    even sort its errors about keys of mixed types. Values whose keys are all text are
+    returned as they are.
     """
     if isinstance(value, dict):
         kept: dict[str, object] = {}
