@@ -67,7 +67,7 @@ def test_a_quoted_dotenv_value_may_be_followed_by_a_comment(tmp_path: Path) -> N
     }
 
 
-@pytest.mark.parametrize("line", ['API_TOKEN="abc', "API_TOKEN='abc\"", 'API_TOKEN="a" b'])
+@pytest.mark.parametrize("line", ['API_TOKEN="abc', "API_TOKEN='abc\""])
 def test_an_unclosed_quote_in_dotenv_is_located(tmp_path: Path, line: str) -> None:
     (tmp_path / ".env").write_text(f"A=1\n{line}\n")
     with pytest.raises(ToolkitError) as caught:

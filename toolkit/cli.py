@@ -38,6 +38,7 @@ COMMANDS: dict[str, str] = {
     "schedule": "render the scheduled workflow, or name the automations due for a cron",
     "report": "report runs and time saved",
     "doctor": "show which protections of a run work on this machine",
+    "scan-secrets": "scan files for hard-coded secrets, as policy does (the pre-commit hook)",
 }
 
 EXIT_OK = 0
@@ -62,7 +63,7 @@ if TYPE_CHECKING:  # `typing` costs `autokit --help` a few milliseconds at run t
 
 def _command_module(name: str) -> Command:
     # Imported by name, and only the selected one: `autokit --help` imports no command.
-    module: Command = importlib.import_module(f"toolkit.commands.{name}")
+    module: Command = importlib.import_module(f"toolkit.commands.{name.replace('-', '_')}")
     return module
 
 

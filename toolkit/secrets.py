@@ -23,17 +23,25 @@ from toolkit.secret_forms import all_forms, begins_a_form, minimal_forms, patter
 MASK = "***"
 DOTENV_FILE = ".env"
 
-_DOTENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
+# `[export] NAME = value`: the name as a shell variable, the value as written after it.
+_DOTENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=(\s*)(.*?)\s*$")
 # A quoted value, then optionally a comment: "a \"b\" # c" # note  or  'a b' # note
 _QUOTED = re.compile(r"""^(?:"((?:[^"\\]|\\.)*)"|'([^']*)')\s*(?:#.*)?$""")
-_ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\"}
+# The escapes python-dotenv (and so most tools that read .env files) decode in double quotes.
+_ESCAPES = {
+    "n": "\n", "t": "\t", "r": "\r", '"': '"', "'": "'", "\\": "\\",
+    "a": "\a", "b": "\b", "f": "\f", "v": "\v",
+}  # fmt: skip
 
 
 def read_dotenv(path: Path) -> dict[str, str]:
-    """`KEY=VALUE` lines of a .env file; `export`, quotes and `#` comments are understood.
+    """`NAME=VALUE` lines of a .env file; `export`, quotes and `#` comments are understood.
 
-    Each line is decoded on its own, so a line that is not UTF-8, or that holds a NUL byte
-    (no process environment can carry one), is named by its number.
+    The syntax is python-dotenv's for single-line values (README.md, "The .env file",
+    lists the few differences). Lines end at `\n`, `\r\n` or `\r` only. Each line is
+    decoded on its own, so a line that is not UTF-8, holds a NUL byte (no process
+    environment can carry one) or is not a `NAME=value` line is named by its number, and
+    never shown: it may hold a secret.
     """
     try:
         data = path.read_bytes()
@@ -44,19 +52,34 @@ def read_dotenv(path: Path) -> dict[str, str]:
         raise ToolkitError(f"cannot read {path}: {reason}", "check its permissions") from None
     values: dict[str, str] = {}
     data = data.removeprefix(b"\xef\xbb\xbf")  # Windows editors add a byte-order mark
+    # bytes.splitlines ends lines at \n, \r\n and \r only (str.splitlines would also end
+    # them at \f, \v, \x85 and \u2028, which are characters a value may hold).
     for number, raw in enumerate(data.splitlines(), start=1):
-        line = _dotenv_line(raw, f"{path}:{number}")
+        where = f"{path}:{number}"
+        line = _dotenv_line(raw, where)
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         match = _DOTENV_LINE.match(line)
         if not match:
-            raise ToolkitError(
-                f"{path}:{number}: not a KEY=VALUE line",
-                "write one `NAME=value` per line (the line is not shown here: it may hold "
-                "a secret)",
-            )
-        values[match[1]] = _value(match[2], f"{path}:{number}", match[1])
+            raise _not_a_binding(line, where)
+        values[match[1]] = _value(match[3], bool(match[2]), where, match[1])
     return values
+
+
+def _not_a_binding(line: str, where: str) -> ToolkitError:
+    """Why a line is not `NAME=value`, saying so without showing the line."""
+    if "=" not in line:
+        return ToolkitError(
+            f"{where}: not a KEY=VALUE line: it has no `=`",
+            "write `NAME=value`, e.g. `API_TOKEN=...`, and start a note with `#`; "
+            "the line is not shown here because it may hold a secret",
+        )
+    return ToolkitError(
+        f"{where}: not a KEY=VALUE line: the name before `=` is not a variable name",
+        "a name has only letters, digits and underscores and does not start with a digit, "
+        "e.g. `API_TOKEN=...` rather than `api-token=...`; "
+        "the line is not shown here because it may hold a secret",
+    )
 
 
 def _dotenv_line(raw: bytes, where: str) -> str:
@@ -73,15 +96,28 @@ def _dotenv_line(raw: bytes, where: str) -> str:
         ) from None
 
 
-def _value(text: str, where: str, name: str) -> str:
-    """The value of a line: quoted (a comment may follow) or bare (` # ...` ends it)."""
+def _value(text: str, spaced: bool, where: str, name: str) -> str:
+    """The value of a line: quoted (a comment may follow) or bare (` # ...` ends it).
+
+    A `#` right after `=` (`NAME=#x`) is part of the value; after a space it begins a
+    comment, so `API_TOKEN=   # fill in` is an empty value, as in python-dotenv.
+    """
     if not text.startswith(("'", '"')):
+        if spaced and text.startswith("#"):
+            return ""
         return re.sub(r"\s+#.*$", "", text)
     quoted = _QUOTED.match(text)
     if quoted is None:
+        closed = re.match(r"""^(?:"(?:[^"\\]|\\.)*"|'[^']*')""", text)
         raise ToolkitError(
-            f"{where}: the value of {name} opens a quote that does not close",
-            "end the value with the same quote it starts with; only a `# comment` may follow",
+            f"{where}: the value of {name} "
+            + (
+                "has text after its closing quote"
+                if closed
+                else "opens a quote that does not close"
+            ),
+            "put the whole value inside one pair of quotes; only a `# comment` may follow it, "
+            "and the value ends on its line: write \\n inside double quotes for a line break",
         )
     if quoted[2] is not None:  # single quotes: literal, as in a shell
         return quoted[2]

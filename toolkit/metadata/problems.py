@@ -23,5 +23,9 @@ def field_label(keys: Sequence[object]) -> str:
     """`("inputs", "day", "min")` -> `inputs.day.min`; `("tags", 1)` -> `tags[1]`."""
     label = ""
     for key in keys:
-        label += f"[{key}]" if isinstance(key, int) else (f".{key}" if label else str(key))
+        if isinstance(key, int) and not isinstance(key, bool):
+            label += f"[{key}]"
+        else:
+            text = "~" if key is None else str(key).lower() if isinstance(key, bool) else str(key)
+            label += f".{text}" if label else text
     return label

@@ -10,16 +10,17 @@ depends on the file system (the folder name, the entrypoint file) is checked by
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import os
 import re
 import stat
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from toolkit.files import LINK_HINT, LINK_REASON, linked_part
-from toolkit.metadata.problems import Problem
+from toolkit.metadata.problems import Keys, Problem
 from toolkit.metadata.requirements import pin_problem
 from toolkit.metadata.schema import SCHEMA
 from toolkit.metadata.values import input_value_problem, loose_spec
@@ -30,13 +31,64 @@ if TYPE_CHECKING:
 
 
 def content_problems(data: Mapping[str, object]) -> list[Problem]:
-    """Every problem in the metadata's content: schema first, then cross-field rules."""
+    """Every problem in the metadata's content: keys first, then schema and cross-field rules."""
+    problems: list[Problem] = []
+    named = dict(data)
+    if not _keys_are_text(named):
+        named = cast("dict[str, object]", _named_keys_only(named, (), problems))
     validator = _validator()
-    validator.validate(dict(data), normalize=False)
+    validator.validate(named, normalize=False)
     from toolkit.metadata.wording import leaf_errors, problem_from_cerberus  # with cerberus
 
-    problems = [problem_from_cerberus(e) for e in leaf_errors(validator._errors)]
-    return problems + cross_field_problems(data)
+    problems += [problem_from_cerberus(e) for e in leaf_errors(validator._errors)]
+    return problems + cross_field_problems(named)
+
+
+def _keys_are_text(value: object) -> bool:
+    """Whether every mapping key in `value` is text: the quick test for the usual file."""
+    if isinstance(value, dict):
+        return all(type(k) is str for k in value) and all(map(_keys_are_text, value.values()))
+    if isinstance(value, list):
+        return all(map(_keys_are_text, value))
+    return True
+
+
+def _named_keys_only(value: object, path: Keys, problems: list[Problem]) -> object:
+    """`value` with every mapping key that is not text left out, each one reported.
+
+    YAML reads a key written `~`, `2024-01-01`, `12` or `yes` as null, a date, a number
+    or a boolean. No field or input has such a name, and the schema validator cannot
+    even sort its errors about keys of mixed types. Values whose keys are all text are
+    returned as they are.
+    """
+    if isinstance(value, dict):
+        kept: dict[str, object] = {}
+        for key, item in value.items():
+            if isinstance(key, str):
+                kept[key] = _named_keys_only(item, (*path, key), problems)
+            else:
+                problems.append(_unnamed_key_problem(path, key))
+        same = len(kept) == len(value) and all(kept[k] is value[k] for k in kept)
+        return value if same else kept
+    if isinstance(value, list):
+        items = [_named_keys_only(item, (*path, i), problems) for i, item in enumerate(value)]
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    return value
+
+
+_KEY_KINDS = ((bool, "a boolean"), (int | float, "a number"), (dt.date, "a date"))
+
+
+def _unnamed_key_problem(path: Keys, key: object) -> Problem:
+    if key is None:
+        message = "a key written `~`, `null` or left empty is read by YAML as null, not a name"
+        hint = "write the name this entry should have before its colon"
+    else:
+        kind = next((words for kinds, words in _KEY_KINDS if isinstance(key, kinds)), "a value")
+        shown = str(key).lower() if isinstance(key, bool) else str(key)
+        message = f"this key is read by YAML as {kind} ({shown}), not as a name"
+        hint = "put the key in quotes to keep it as text, or give the entry a name"
+    return Problem((*path, key), message, hint, at_key=True)
 
 
 @functools.cache

@@ -55,9 +55,21 @@ class YamlProblem(Exception):
         self.field = field
 
 
+_STR_TAG = "tag:yaml.org,2002:str"
+# Tags whose values Python compares by value, so that keys written differently (`1` and
+# `01`, `true` and `True`, `~` and `null`) land on one entry of a dict.
+_VALUE_KEY_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}" for name in ("null", "bool", "int", "float", "timestamp")
+)
+# What a failing constructor raises for a scalar that does not fit its tag (`!!int abc`,
+# `!!bool maybe`, `!!timestamp foo`, `0x_`): plain Python errors that carry no position.
+_CONSTRUCTOR_FAILURES = (ValueError, TypeError, KeyError, AttributeError, IndexError)
+
+
 @functools.cache
 def _strict_loader() -> type:
-    """libyaml's safe loader, rejecting duplicate keys instead of keeping the last one.
+    """libyaml's safe loader, rejecting duplicate keys instead of keeping the last one,
+    and naming the position of a value that does not fit its tag.
 
     Built on first use: reading cached metadata needs no YAML at all, and `autokit list`
     stays fast.
@@ -70,39 +82,85 @@ def _strict_loader() -> type:
         def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
             seen: dict[Hashable, yaml.Node] = {}
             for key_node, _ in node.value:
-                # Plain scalar keys (nearly all of them) compare by their text and tag, which
-                # is much cheaper than constructing every key twice.
-                if isinstance(key_node, yaml.ScalarNode):
-                    key: Any = (key_node.tag, key_node.value)
-                else:
-                    key = self.construct_object(key_node, deep=deep)
+                key = self._comparable_key(key_node, deep)
                 if isinstance(key, Hashable) and key in seen:
-                    first = seen[key].start_mark.line + 1
-                    shown = key_node.value if isinstance(key_node, yaml.ScalarNode) else key
-                    raise yaml.constructor.ConstructorError(
-                        None,
-                        None,
-                        f"duplicate key {shown!r} (first defined on line {first})",
-                        key_node.start_mark,
-                    )
+                    raise _duplicate_key(key_node, seen[key], key)
                 if isinstance(key, Hashable):
                     seen[key] = key_node
             return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
 
-        def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> object:
-            # An impossible date such as 2024-13-45 looks like a timestamp to YAML, and
-            # building it raises a bare ValueError that carries no position.
-            try:
-                return super().construct_yaml_timestamp(node)
-            except ValueError as error:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"{node.value!r} is not a real date ({error})", node.start_mark
-                ) from None
+        def _comparable_key(self, key_node: yaml.Node, deep: bool) -> object:
+            # Text keys (nearly all of them) compare by their text, which is much cheaper
+            # than constructing every key twice; numbers, booleans, nulls and dates by
+            # what they become, as the dict would.
+            if isinstance(key_node, yaml.ScalarNode):
+                if key_node.tag == _STR_TAG:
+                    return key_node.value
+                if key_node.tag not in _VALUE_KEY_TAGS:
+                    return (key_node.tag, key_node.value)
+            return self.construct_object(key_node, deep=deep)
 
-    StrictLoader.add_constructor(
-        "tag:yaml.org,2002:timestamp", StrictLoader.construct_yaml_timestamp
-    )
+        def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+            try:
+                return super().construct_object(node, deep=deep)
+            except _CONSTRUCTOR_FAILURES as error:
+                if not isinstance(node, yaml.ScalarNode):
+                    raise
+                raise _unfit_value(self, node, error) from None
+
     return StrictLoader
+
+
+def _duplicate_key(key_node: yaml.Node, first: yaml.Node, key: object) -> Exception:
+    import yaml
+
+    shown = key_node.value if isinstance(key_node, yaml.ScalarNode) else key
+    line = first.start_mark.line + 1
+    if isinstance(first, yaml.ScalarNode) and first.value != shown:
+        detail = f"YAML reads it as {_as_yaml(key)}, the same key as {first.value!r} on line {line}"
+    else:
+        detail = f"first defined on line {line}"
+    return yaml.constructor.ConstructorError(
+        None, None, f"duplicate key {shown!r} ({detail})", key_node.start_mark
+    )
+
+
+def _as_yaml(value: object) -> str:
+    """A constructed key as YAML would write it: `null`, `true`, `1`, `2024-01-01`."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+_TAG_WORDS = {
+    "int": "a whole number",
+    "float": "a number",
+    "bool": "true or false",
+    "timestamp": "a date",
+    "null": "null",
+}
+
+
+def _unfit_value(loader: Any, node: yaml.ScalarNode, error: Exception) -> YamlProblem:
+    """A scalar its tag's constructor refused: well-formed YAML that autokit refuses."""
+    import yaml
+
+    name = node.tag.rpartition(":")[2]
+    words = _TAG_WORDS.get(name, f"a `!!{name}` value")
+    written = loader.resolve(yaml.ScalarNode, node.value, (True, False)) != node.tag
+    if written:  # the file says `!!int abc`
+        message = f"{node.value!r} is tagged `!!{name}` but is not {words}"
+        hint = f"remove the `!!{name}` tag, or write {words} after it"
+    elif name == "timestamp":
+        message = f"{node.value!r} is not a real date ({error})"
+        hint = "write a real date as YYYY-MM-DD, or quote the value to keep it as text"
+    else:
+        message = f"{node.value!r} looks like {words} to YAML but is not one"
+        hint = f'quote the value to keep it as text: "{node.value}"'
+    mark = node.start_mark
+    return YamlProblem(message, mark.line + 1, mark.column + 1, hint)
 
 
 def read_bytes(path: Path) -> bytes:
@@ -201,11 +259,18 @@ def _load(text: str, *, construct: bool) -> Any:
             # event: measure the text up to there to find where our limit was crossed.
             mark = error.problem_mark
             raise _crossing(text[: _offset(text, mark)]) or _over_limits(mark, text) from None
-        problem = _problem_from_yaml_error(error)
+        problem = _problem_from_yaml_error(error, text)
         problem.field = key_path_at(text, problem.line)
         raise problem from None
+    except yaml.reader.ReaderError:
+        raise _unacceptable_character(text) from None
     except yaml.YAMLError as error:
-        raise YamlProblem(f"not valid YAML: {error}", None, None, "fix the YAML syntax") from None
+        # Not marked with a position: say what is wrong without where PyYAML read it from.
+        reason = getattr(error, "problem", None) or type(error).__name__
+        raise YamlProblem(f"not valid YAML: {reason}", 1, 1, "fix the YAML syntax") from None
+    except YamlProblem as problem:  # a value its tag cannot hold, found while constructing
+        problem.field = problem.field or key_path_at(text, problem.line)
+        raise
     finally:
         loader.dispose()
 
@@ -379,7 +444,51 @@ def _endless(event: yaml.AliasEvent) -> YamlProblem:
     )
 
 
-def _problem_from_yaml_error(error: yaml.MarkedYAMLError) -> YamlProblem:
+# The characters YAML 1.1 allows in a file (what PyYAML's reader accepts): the others are
+# control characters, NUL and the like, usually pasted in from another program.
+_NOT_PRINTABLE = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+)
+
+
+def _unacceptable_character(text: str) -> YamlProblem:
+    """The line and column of the first character YAML does not allow."""
+    found = _NOT_PRINTABLE.search(text)
+    if found is None:
+        return YamlProblem("not valid YAML: a character YAML does not allow", 1, 1, _CONTROL_HINT)
+    start = text.rfind("\n", 0, found.start()) + 1
+    line = text.count("\n", 0, found.start()) + 1
+    code = ord(found.group())
+    if code < 0x20 or 0x7F <= code < 0xA0:
+        name = _CONTROL_NAMES.get(code)
+        shown = f"the control character U+{code:04X}" + (f" ({name})" if name else "")
+    else:
+        shown = f"the character U+{code:04X}"
+    return YamlProblem(
+        f"{shown} is not allowed in YAML",
+        line,
+        found.start() - start + 1,
+        _CONTROL_HINT,
+        key_path_at(text, line),
+    )
+
+
+_CONTROL_HINT = (
+    "delete it: it is invisible in most editors and often comes from text pasted out of "
+    "another program; inside double quotes, write a tab or line break as \\t or \\n"
+)
+# The control characters most often pasted in by accident, by the names editors show.
+_CONTROL_NAMES = {
+    0x00: "NUL",
+    0x08: "backspace",
+    0x0B: "vertical tab",
+    0x0C: "form feed",
+    0x1B: "escape",
+    0x7F: "delete",
+}
+
+
+def _problem_from_yaml_error(error: yaml.MarkedYAMLError, text: str) -> YamlProblem:
     mark = error.problem_mark or error.context_mark
     opened = (error.context or "").startswith(("while parsing a flow", "while scanning a quoted"))
     if error.context_mark and (opened or "end of stream" in (error.problem or "")):
@@ -395,10 +504,14 @@ def _problem_from_yaml_error(error: yaml.MarkedYAMLError) -> YamlProblem:
         hint = "a quoted value is missing its closing quote"
     elif (error.context or "").startswith("while parsing a flow"):
         hint = "the bracket opened here is not closed (or a comma is missing inside it)"
-    elif "is not a real date" in problem:
-        hint = "write a real date as YYYY-MM-DD, or quote the value to keep it as text"
-    # Duplicate keys and impossible dates are well-formed YAML that autokit refuses.
-    if problem.startswith("duplicate key") or "is not a real date" in problem:
+    elif problem.startswith("mapping values are not allowed") and mark is not None:
+        hint = _quote_hint(text, mark.line)
+    elif problem.startswith("could not determine a constructor for the tag"):
+        tag = _short_tag(problem.rpartition(" ")[2].strip("'"))
+        problem = f"the tag `{tag}` is not one autokit reads"
+        hint = f"autokit reads plain YAML: remove `{tag}` before the value"
+    # Duplicate keys and unknown tags are well-formed YAML that autokit refuses.
+    if problem.startswith(("duplicate key", "the tag `")):
         message = problem
     elif error.context:
         message = f"not valid YAML: {error.context}, {problem}"
@@ -409,7 +522,29 @@ def _problem_from_yaml_error(error: yaml.MarkedYAMLError) -> YamlProblem:
     return YamlProblem(message, line, column, hint)
 
 
-_KEY_LINE = re.compile(r"^[ \t]*(?:-[ \t]+)?(?P<key>[A-Za-z_][\w-]*)[ \t]*:(?:[ \t]|$)")
+def _short_tag(tag: str) -> str:
+    """`tag:yaml.org,2002:python/name:os.system` as a file writes it: `!!python/name:os.system`."""
+    standard = "tag:yaml.org,2002:"
+    return "!!" + tag[len(standard) :] if tag.startswith(standard) else tag
+
+
+_KEY_VALUE_LINE = re.compile(
+    r"^(?P<key>[ \t]*(?:-[ \t]+)?[^\s:#'\"][^:#]*:)[ \t]+(?P<value>.*?)(?P<comment>[ \t]+#.*)?$"
+)
+
+
+def _quote_hint(text: str, line_index: int) -> str:
+    """How to quote a value holding `: `, written out for the line: `title: "Fees: late"`."""
+    lines = text.splitlines()
+    match = _KEY_VALUE_LINE.match(lines[line_index]) if line_index < len(lines) else None
+    if match is None or not match["value"]:
+        return "a value that holds ': ' must be quoted, e.g. `title: \"Fees: late\"`"
+    value = match["value"].replace("\\", "\\\\").replace('"', '\\"')
+    return f'a value that holds ": " must be quoted: write `{match["key"].strip()} "{value}"`'
+
+
+# Keys as people write them, including those YAML reads as something else (`~`, `01`).
+_KEY_LINE = re.compile(r"^[ \t]*(?:-[ \t]+)?(?P<key>~|[A-Za-z0-9_][\w-]*)[ \t]*:(?:[ \t]|$)")
 
 
 def key_path_at(text: str, line: int | None) -> str | None:
@@ -475,8 +610,23 @@ def _child(node: yaml.Node | None, step: object, *, key: bool) -> yaml.Node | No
 
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
-            if key_node.value == str(step):
+            if key_node.value == str(step) or _reads_as(key_node, step):
                 return key_node if key else value_node  # type: ignore[no-any-return]
     if isinstance(node, yaml.SequenceNode) and isinstance(step, int) and step < len(node.value):
         return node.value[step]  # type: ignore[no-any-return]
     return None
+
+
+def _reads_as(key_node: yaml.Node, step: object) -> bool:
+    """Whether a key that is not text (`~`, `2024-01-01`, `yes`) is read as `step`."""
+    import yaml
+
+    if isinstance(step, str) or not isinstance(key_node, yaml.ScalarNode):
+        return False
+    if key_node.tag not in _VALUE_KEY_TAGS:
+        return False
+    try:
+        value = yaml.constructor.SafeConstructor().construct_object(key_node)
+    except (yaml.YAMLError, *_CONSTRUCTOR_FAILURES):
+        return False
+    return type(value) is type(step) and value == step

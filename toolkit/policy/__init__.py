@@ -3,6 +3,7 @@
 - `toolkit.policy.scope`: which automations a change touches (`Scope`, `scope_of_changes`).
 - `toolkit.policy.context`: `PolicyContext`, everything a check may read, each read once.
 - `toolkit.policy.run`: `build_context` and `run_checks`, with configuration and waivers.
+- `toolkit.policy.secret_patterns`: the secret formats `hardcoded-secrets` adds to detect-secrets.
 
 The checks themselves are in `toolkit.checks`; they see the context only as a type.
 
