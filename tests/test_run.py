@@ -546,6 +546,24 @@ def test_a_version_that_does_not_exist_lists_the_ones_that_do(make_repo, cli) ->
     assert untagged.code == 1 and "no version of hello is tagged yet" in untagged.err
 
 
+def test_bad_inputs_of_a_pinned_version_point_at_that_version(make_repo, cli) -> None:
+    old = {"minimum": {"type": "number", "description": "Smallest fee"}}
+    root = make_repo(automation_files("late-fees", version="0.1.0", inputs=old, examples=[]))
+    git(root, "tag", "late-fees@0.1.0")
+    new = {"minimum_fee": {"type": "number", "description": "Smallest fee"}}
+    files = automation_files("late-fees", version="0.2.0", inputs=new, examples=[])
+    for path, text in files.items():
+        (root / path).write_text(text)
+    commit_all(root, "late-fees 0.2.0")
+    pinned = cli("run", "late-fees@0.1.0", "-i", "minimum_fee=5", "--repo", str(root))
+    assert pinned.code == 1
+    assert "minimum_fee: is not an input of this automation" in pinned.err
+    assert "`autokit show late-fees@0.1.0` lists its inputs" in pinned.err
+    current = cli("run", "late-fees", "-i", "minimum=5", "--repo", str(root))
+    assert current.code == 1
+    assert "`autokit show late-fees` lists its inputs" in current.err
+
+
 # ---------------------------------------------------------------------------
 # Dry run
 

@@ -130,7 +130,8 @@ def run_automation(
     masker = Masker(available_secrets(automation, repo.root).values())
     with masked_errors(masker):
         raw = gather_inputs(automation, raw_inputs, inputs_file, example)
-        inputs = coerce_inputs(automation, raw)
+        shown_as = f"{automation.name}@{target.version}" if target.pinned else None
+        inputs = coerce_inputs(automation, raw, shown_as=shown_as)
         run_timeout = timeout or automation.timeout
         if dry_run:
             return dry_run_result(target, dry_run_plan(repo, target, inputs, masker, run_timeout))
