@@ -97,7 +97,7 @@ def test_get_by_prefix_and_clear_errors(tmp_path: Path) -> None:
         history.start(record("20240501-aa-01", status="success"))
         history.start(record("20240501-ab-02", status="success"))
         assert history.get("20240501-aa").id == "20240501-aa-01"
-        with pytest.raises(ToolkitError, match="matches several runs"):
+        with pytest.raises(ToolkitError, match="matches 2 runs, newest first"):
             history.get("20240501-a")
         with pytest.raises(ToolkitError, match="no run with id 'nope'"):
             history.get("nope")
