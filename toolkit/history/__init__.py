@@ -71,6 +71,9 @@ class RunRecord:
     child_token: str | None = None
     # Files of the output folder that hold a secret (paths relative to it, masked).
     leaks: list[str] = field(default_factory=list)
+    # The number of the example whose inputs the run used (`--example N`), else None:
+    # an example run shows how the automation works, it saves nobody any time.
+    example: int | None = None
 
     @property
     def log_path(self) -> Path:

@@ -138,7 +138,9 @@ def run_automation(
         sandboxed = use_sandbox(sandbox_mode(repo.config))
         secrets = resolve_secrets(automation, repo.root)
         environment = runtime_of(automation).prepare_environment(automation, progress)
-        run = PreparedRun(target, inputs, secrets, environment, run_timeout, masker, sandboxed)
+        run = PreparedRun(
+            target, inputs, secrets, environment, run_timeout, masker, sandboxed, example
+        )
         return execute(run, (stdout or sys.stdout, stderr or sys.stderr))
 
 
@@ -170,7 +172,7 @@ def execute(run: PreparedRun, sinks: Sinks) -> RunResult:
     """Start the run in the history, run the process, record how it ended."""
     with open_history() as history:
         folder = new_run_folder(history)
-        history.start(running_record(run.target, run.inputs, run.masker, folder))
+        history.start(running_record(run.target, run.inputs, run.masker, folder, run.example))
         started = time.monotonic()
         try:
             outcome = _run_process(run, folder, sinks, child_started(history, folder.run_id))
