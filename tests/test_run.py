@@ -637,6 +637,7 @@ def test_shipped_automations_run_their_examples_end_to_end(name, cli, monkeypatc
     for number in range(1, len(examples.get("examples") or []) + 1):
         result = cli("run", name, "--example", str(number), "--repo", str(REPOSITORY))
         assert result.code == 0, result
+        json.loads(result.out)  # stdout is one JSON document: the result, nothing else
         assert "unused-password" not in result.out + result.err
     assert git(REPOSITORY, "status", "--porcelain", "--", f"automations/{name}") == before
 
