@@ -104,6 +104,27 @@ def test_a_run_returns_its_result_and_records_everything(make_repo, cli) -> None
     assert git(root, "status", "--porcelain") == ""  # nothing written into the repository
 
 
+def test_the_summary_names_the_run_folder_and_its_output_folder(make_repo, cli) -> None:
+    code = """\
+        import os
+        from pathlib import Path
+
+        def main(greeting=''):
+            Path(os.environ['AUTOKIT_OUTPUT_DIR'], 'report.csv').write_text('a,b\\n')
+            return {'ok': True}
+        """
+    root = make_repo(python_automation("writer", code))
+    result = cli("run", "writer", "--repo", str(root))
+    assert result.code == 0, result
+    run = only_run()
+    assert f"  run folder: {run.run_dir} (log.txt, result.json)\n" in result.err
+    assert f"  output:     {run.output_dir}/ (1 file)" in result.err
+    assert (run.output_dir / "report.csv").is_file()
+    assert "log and output" not in result.err
+    nothing = cli("run", "hello", "--repo", str(make_repo(automation_files("hello"), name="b")))
+    assert "/output/ (no files)" in nothing.err
+
+
 def test_uncommitted_changes_are_recorded_as_dirty(make_repo, cli) -> None:
     root = make_repo(automation_files("hello"))
     clean = cli("run", "hello", "--repo", str(root))

@@ -107,13 +107,24 @@ def _print_summary(result: RunResult) -> None:
     line += f" in {result.duration:.2f}s (run {result.run_id})"
     if result.error:
         line += f"\n  {result.error}"
-    line += f"\n  log and output: {result.run_dir}"
+    line += f"\n  {_where_it_is(result.run_dir)}"
     leaks = result.record.get("leaks")
     for leak in leaks if isinstance(leaks, list) else []:
         line += f"\n  warning: output/{leak} holds a secret (as is or encoded); do not share it"
     print(line, file=sys.stderr)
     if result.result is not None:
         print(json.dumps(result.result, indent=2, ensure_ascii=False))
+
+
+def _where_it_is(run_dir: str | None) -> str:
+    """The run's folder, and the files the automation wrote (they are in its `output/`)."""
+    output = Path(run_dir or ".") / "output"
+    try:
+        written = sum(1 for path in output.rglob("*") if path.is_file())
+    except OSError:
+        written = 0
+    files = "no files" if not written else "1 file" if written == 1 else f"{written} files"
+    return f"run folder: {run_dir} (log.txt, result.json)\n  output:     {output}/ ({files})"
 
 
 def _secret_state(plan: Plan, name: str) -> str:
