@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from toolkit.commands.formats import add_format_argument
-from toolkit.console import style
+from toolkit.console import StatusLine, style
 from toolkit.inputs import parse_assignments
 from toolkit.repo import repository_from_args
 from toolkit.run import Plan, RunResult, run_automation
@@ -74,18 +74,19 @@ def _positive_seconds(text: str) -> float:
 def run(args: argparse.Namespace) -> int:
     repo = repository_from_args(args)
     as_json = args.format == "json"
-    result = run_automation(
-        repo,
-        args.spec,
-        parse_assignments(args.input),
-        inputs_file=args.inputs_file,
-        example=args.example,
-        dry_run=args.dry_run,
-        timeout=args.timeout,
-        stdout=sys.stderr if as_json else sys.stdout,
-        stderr=sys.stderr,
-        progress=_progress,
-    )
+    with StatusLine(sys.stderr) as progress:
+        result = run_automation(
+            repo,
+            args.spec,
+            parse_assignments(args.input),
+            inputs_file=args.inputs_file,
+            example=args.example,
+            dry_run=args.dry_run,
+            timeout=args.timeout,
+            stdout=sys.stderr if as_json else sys.stdout,
+            stderr=sys.stderr,
+            progress=progress,
+        )
     if as_json:
         print(json.dumps(result.to_dict(), indent=2, sort_keys=True))
     elif result.plan is not None:
@@ -93,10 +94,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         _print_summary(result)
     return result.exit_code
-
-
-def _progress(message: str) -> None:
-    print(f"autokit: {message}", file=sys.stderr, flush=True)
 
 
 def _print_summary(result: RunResult) -> None:
