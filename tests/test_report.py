@@ -68,3 +68,12 @@ def test_example_and_dry_runs_save_nothing(make_repo, cli):
 
     recorded = json.loads(cli("runs", "--format", "json").out)["runs"]
     assert [r["example"] for r in recorded] == [1, 1, None]
+
+
+def test_a_period_longer_than_the_calendar_covers_every_run(make_repo, cli):
+    root = make_repo(automation_files("greeter", time_saved_minutes=30))
+    assert cli("run", "--repo", str(root), "greeter").code == 0
+    for days in ("3650000", "99999999999"):
+        result = cli("report", "--repo", str(root), "--days", days, "--format", "json")
+        assert result.code == 0, (days, result)
+        assert json.loads(result.out)["automations"][0]["runs"] == 1

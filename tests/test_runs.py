@@ -80,6 +80,10 @@ def test_runs_errors_are_clear(cli) -> None:
     assert no_id.code == 1 and "needs a run id" in no_id.err
     bad_limit = cli("runs", "--limit", "0")
     assert bad_limit.code == 2
+    for digits in ("²", "٣"):  # digits, but not ASCII ones
+        assert cli("runs", "--limit", digits).code == 2
+    huge = cli("runs", "--limit", "9" * 30)  # more than SQLite's LIMIT takes: every run
+    assert huge.code == 0 and "no runs recorded yet" in huge.out, huge
     bad_status = cli("runs", "--status", "exploded")
     assert bad_status.code == 2 and "invalid choice" in bad_status.err
 

@@ -67,13 +67,21 @@ def run(args: argparse.Namespace) -> int:
 
 
 def build_report(repo: Repository, days: int) -> Report:
-    outcomes, example_runs = _outcomes_since(datetime.now(UTC) - timedelta(days=days))
+    outcomes, example_runs = _outcomes_since(_days_ago(days))
     rows = [
         _report_row(automation, outcomes.get(automation.name, Counter()))
         for automation in load_inventory(repo).automations
     ]
     rows.sort(key=lambda r: (-r.hours_saved, -r.scheduled_hours_per_month, r.name))
     return Report(rows, example_runs)
+
+
+def _days_ago(days: int) -> datetime:
+    """The start of the period; a period longer than the calendar starts with it."""
+    try:
+        return datetime.now(UTC) - timedelta(days=days)
+    except OverflowError:
+        return datetime.min.replace(tzinfo=UTC)
 
 
 def _outcomes_since(start: datetime) -> tuple[dict[str, Counter[str]], int]:
