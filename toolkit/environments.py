@@ -200,7 +200,8 @@ def find_uv() -> str | None:
 def uv_settings() -> dict[str, str]:
     """What uv is told besides its arguments: never download a Python, no outer virtualenv,
     its cache beside the environments (hard links work only within one filesystem) and
-    hard links from that cache (uv copies, quietly under `--quiet`, where they fail)."""
+    hard links from that cache (uv copies where they fail; its warning about that is not
+    passed on, see `_UV_NOTICES`)."""
     return {
         "UV_PYTHON_DOWNLOADS": "never",
         "VIRTUAL_ENV": "",
