@@ -299,9 +299,68 @@ def test_where_hard_links_fail_uv_copies_quietly(tmp_path: Path, monkeypatch) ->
         assert python_of(environment.python, "import six; print(six.__version__)") == "1.16.0"
         (six,) = environment.path.rglob("site-packages/six.py")
         assert six.stat().st_nlink == 1  # a copy
-        assert [m.split(" (")[0] for m in messages] == [
-            "creating the environment for env-test",
-            "environment ready",
-        ]
+        steps = [m.split(" (")[0] for m in messages if not m.startswith("  ")]
+        assert steps == ["creating the environment for env-test", "environment ready"]
+        assert "  + six==1.16.0" in messages  # uv's own lines, as they came
+        assert not [m for m in messages if "hardlink" in m.lower() or "Using Python" in m]
     finally:
         shutil.rmtree(uv_cache, ignore_errors=True)
+
+
+def pty_output(command: list[str], env: dict[str, str] | None = None) -> tuple[int, str]:
+    """Run `command` with its stderr on a pseudo-terminal; its exit code and what it drew."""
+    import pty
+    import select
+
+    master, slave = pty.openpty()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=slave, env=env)
+    os.close(slave)
+    chunks = []
+    while True:
+        ready, _, _ = select.select([master], [], [], 60)
+        assert ready, "no output for a minute"
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # the terminal closed: everything was read
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(master)
+    return process.wait(timeout=60), b"".join(chunks).decode("utf-8", "replace")
+
+
+ERASE = "\r\x1b[K"
+
+
+@pytest.mark.slow
+def test_a_first_run_shows_the_installers_lines_as_plain_lines(make_repo, cli) -> None:
+    root = make_repo(automation_files("with-six", requirements=["six==1.16.0"]))
+    first = cli("run", "with-six", "--repo", str(root))
+    assert first.code == 0, first
+    lines = first.err.splitlines()
+    creating = next(i for i, line in enumerate(lines) if "creating the environment" in line)
+    ready = next(i for i, line in enumerate(lines) if "environment ready" in line)
+    details = lines[creating + 1 : ready]
+    assert details and all(line.startswith("autokit:   ") for line in details), lines
+    assert "autokit:   + six==1.16.0" in details  # the installer says what it installed
+    assert ERASE not in first.err and "\r" not in first.err  # no spinner off a terminal
+    again = cli("run", "with-six", "--repo", str(root))
+    assert "creating the environment" not in again.err  # built once
+
+
+@pytest.mark.slow
+def test_on_a_terminal_a_spinner_turns_while_the_environment_is_built(make_repo) -> None:
+    import sys
+
+    root = make_repo(automation_files("spin-six", requirements=["six==1.16.0"]))
+    code, drawn = pty_output(
+        [sys.executable, "-m", "toolkit", "--repo", str(root), "run", "spin-six"],
+        env={**os.environ, "TERM": "xterm"},
+    )
+    assert code == 0, drawn
+    assert "autokit: creating the environment for spin-six" in drawn
+    building = drawn.split("creating the environment", 1)[1].split("environment ready", 1)[0]
+    assert ERASE in building  # the spinner's line, erased before the next line
+    assert "+ six==1.16.0" in building
+    assert ERASE not in drawn.split("environment ready", 1)[1]  # stopped before the run

@@ -15,12 +15,16 @@ import pytest
 
 from toolkit.errors import ToolkitError
 from toolkit.history import (
+    COLUMNS,
+    SCHEMA_VERSION,
     RunRecord,
+    _row,
     new_run_id,
     open_history,
     process_is_alive,
     process_token,
 )
+from toolkit.history.repair import repair_history
 
 
 def record(run_id: str, **overrides: object) -> RunRecord:
@@ -97,7 +101,7 @@ def test_get_by_prefix_and_clear_errors(tmp_path: Path) -> None:
         history.start(record("20240501-aa-01", status="success"))
         history.start(record("20240501-ab-02", status="success"))
         assert history.get("20240501-aa").id == "20240501-aa-01"
-        with pytest.raises(ToolkitError, match="matches several runs"):
+        with pytest.raises(ToolkitError, match="matches 2 runs, newest first"):
             history.get("20240501-a")
         with pytest.raises(ToolkitError, match="no run with id 'nope'"):
             history.get("nope")
@@ -179,9 +183,10 @@ def test_a_version_1_database_is_upgraded(tmp_path: Path) -> None:
     from toolkit.history import database as module
 
     old_schema = module._SCHEMA.replace("    child_token TEXT,\n", "").replace(
-        "    run_dir TEXT NOT NULL,\n    leaks TEXT\n", "    run_dir TEXT NOT NULL\n"
+        "    run_dir TEXT NOT NULL,\n    leaks TEXT,\n    example INTEGER\n",
+        "    run_dir TEXT NOT NULL\n",
     )
-    assert "leaks" not in old_schema and "child_token" not in old_schema
+    assert not {"leaks", "child_token", "example"} & set(old_schema.split())
     connection = sqlite3.connect(tmp_path / "history.sqlite3")
     connection.executescript(old_schema + "PRAGMA user_version = 1;")
     connection.close()
@@ -191,3 +196,46 @@ def test_a_version_1_database_is_upgraded(tmp_path: Path) -> None:
         assert history.get("run-01").leaks == []
         history.update("run-01", leaks=["report.csv"])
         assert history.get("run-01").leaks == ["report.csv"]
+
+
+def version_3_database(folder: Path) -> Path:
+    """A history as autokit wrote it before runs recorded their example, holding one run."""
+    from toolkit.history import database as module
+
+    old_schema = module._SCHEMA.replace(
+        "    leaks TEXT,\n    example INTEGER\n", "    leaks TEXT\n"
+    )
+    assert "example" not in old_schema
+    path = folder / "history.sqlite3"
+    connection = sqlite3.connect(path)
+    connection.executescript(old_schema + "PRAGMA user_version = 3;")
+    old = replace(record("run-01"), status="success")
+    columns = [c for c in COLUMNS if c != "example"]
+    values = [_row(old)[COLUMNS.index(c)] for c in columns]
+    connection.execute(
+        f"INSERT INTO runs ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
+        values,
+    )
+    connection.commit()
+    connection.close()
+    return path
+
+
+def test_a_version_3_database_gains_the_example_column(tmp_path: Path) -> None:
+    version_3_database(tmp_path)
+    with open_history(tmp_path) as history:
+        assert history.get("run-01").example is None
+        history.start(record("run-02", example=2))
+        assert history.get("run-02").example == 2
+    connection = sqlite3.connect(tmp_path / "history.sqlite3")
+    assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+    connection.close()
+
+
+def test_repair_finds_nothing_wrong_with_a_version_3_database(tmp_path: Path) -> None:
+    home = tmp_path / "state"
+    home.mkdir()
+    path = version_3_database(home)
+    outcome = repair_history(home)
+    assert (outcome.problem, outcome.kept) == (None, 1)
+    assert [p.name for p in home.iterdir()] == [path.name]  # nothing moved aside

@@ -45,3 +45,35 @@ def test_report_rejects_a_period_below_one_day(make_repo, cli):
     result = cli("report", "--repo", str(root), "--days", "0")
     assert result.code == 1
     assert "--days must be at least 1" in result.err
+
+
+def test_example_and_dry_runs_save_nothing(make_repo, cli):
+    root = make_repo(automation_files("greeter", time_saved_minutes=30))
+    runs = [
+        ["greeter", "--input", "greeting=real"],
+        ["greeter", "--example"],
+        ["greeter", "--example", "1", "--input", "greeting=changed"],
+        ["greeter", "--dry-run"],
+        ["greeter", "--example", "--dry-run"],
+    ]
+    for args in runs:
+        assert cli("run", "--repo", str(root), *args).code == 0, args
+
+    report = json.loads(cli("report", "--repo", str(root), "--format", "json").out)
+    greeter = next(row for row in report["automations"] if row["name"] == "greeter")
+    assert (greeter["runs"], greeter["succeeded"], greeter["hours_saved"]) == (1, 1, 0.5)
+    assert report["example_runs_not_counted"] == 2
+    text = cli("report", "--repo", str(root)).out
+    assert "0.5 hours saved by 1 successful run(s) (2 run(s) with an example's inputs" in text
+
+    recorded = json.loads(cli("runs", "--format", "json").out)["runs"]
+    assert [r["example"] for r in recorded] == [1, 1, None]
+
+
+def test_a_period_longer_than_the_calendar_covers_every_run(make_repo, cli):
+    root = make_repo(automation_files("greeter", time_saved_minutes=30))
+    assert cli("run", "--repo", str(root), "greeter").code == 0
+    for days in ("3650000", "99999999999"):
+        result = cli("report", "--repo", str(root), "--days", days, "--format", "json")
+        assert result.code == 0, (days, result)
+        assert json.loads(result.out)["automations"][0]["runs"] == 1

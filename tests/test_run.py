@@ -104,6 +104,27 @@ def test_a_run_returns_its_result_and_records_everything(make_repo, cli) -> None
     assert git(root, "status", "--porcelain") == ""  # nothing written into the repository
 
 
+def test_the_summary_names_the_run_folder_and_its_output_folder(make_repo, cli) -> None:
+    code = """\
+        import os
+        from pathlib import Path
+
+        def main(greeting=''):
+            Path(os.environ['AUTOKIT_OUTPUT_DIR'], 'report.csv').write_text('a,b\\n')
+            return {'ok': True}
+        """
+    root = make_repo(python_automation("writer", code))
+    result = cli("run", "writer", "--repo", str(root))
+    assert result.code == 0, result
+    run = only_run()
+    assert f"  run folder: {run.run_dir} (log.txt, result.json)\n" in result.err
+    assert f"  output:     {run.output_dir}/ (1 file)" in result.err
+    assert (run.output_dir / "report.csv").is_file()
+    assert "log and output" not in result.err
+    nothing = cli("run", "hello", "--repo", str(make_repo(automation_files("hello"), name="b")))
+    assert "/output/ (no files)" in nothing.err
+
+
 def test_uncommitted_changes_are_recorded_as_dirty(make_repo, cli) -> None:
     root = make_repo(automation_files("hello"))
     clean = cli("run", "hello", "--repo", str(root))
@@ -546,6 +567,24 @@ def test_a_version_that_does_not_exist_lists_the_ones_that_do(make_repo, cli) ->
     assert untagged.code == 1 and "no version of hello is tagged yet" in untagged.err
 
 
+def test_bad_inputs_of_a_pinned_version_point_at_that_version(make_repo, cli) -> None:
+    old = {"minimum": {"type": "number", "description": "Smallest fee"}}
+    root = make_repo(automation_files("late-fees", version="0.1.0", inputs=old, examples=[]))
+    git(root, "tag", "late-fees@0.1.0")
+    new = {"minimum_fee": {"type": "number", "description": "Smallest fee"}}
+    files = automation_files("late-fees", version="0.2.0", inputs=new, examples=[])
+    for path, text in files.items():
+        (root / path).write_text(text)
+    commit_all(root, "late-fees 0.2.0")
+    pinned = cli("run", "late-fees@0.1.0", "-i", "minimum_fee=5", "--repo", str(root))
+    assert pinned.code == 1
+    assert "minimum_fee: is not an input of this automation" in pinned.err
+    assert "`autokit show late-fees@0.1.0` lists its inputs" in pinned.err
+    current = cli("run", "late-fees", "-i", "minimum=5", "--repo", str(root))
+    assert current.code == 1
+    assert "`autokit show late-fees` lists its inputs" in current.err
+
+
 # ---------------------------------------------------------------------------
 # Dry run
 
@@ -619,6 +658,7 @@ def test_shipped_automations_run_their_examples_end_to_end(name, cli, monkeypatc
     for number in range(1, len(examples.get("examples") or []) + 1):
         result = cli("run", name, "--example", str(number), "--repo", str(REPOSITORY))
         assert result.code == 0, result
+        json.loads(result.out)  # stdout is one JSON document: the result, nothing else
         assert "unused-password" not in result.out + result.err
     assert git(REPOSITORY, "status", "--porcelain", "--", f"automations/{name}") == before
 

@@ -148,3 +148,53 @@ def test_versions_follow_new_tags(make_repo, cli):
     git(root, "tag", "invoice-reminders@1.2.0")
     data = json.loads(cli("show", "invoice-reminders", "--repo", str(root), "--format", "json").out)
     assert [v["version"] for v in data["versions"]] == ["1.0.0", "1.2.0", "1.10.0"]
+
+
+def two_versions_of_late_fees(make_repo):
+    """late-fees@0.1.0 takes `minimum`; the working tree's 0.2.0 renamed it `minimum_fee`."""
+    old = {"minimum": {"type": "number", "description": "Smallest fee"}}
+    new = {"minimum_fee": {"type": "number", "description": "Smallest fee"}}
+    root = make_repo(automation_files("late-fees", version="0.1.0", inputs=old, examples=[]))
+    git(root, "tag", "late-fees@0.1.0")
+    files = automation_files("late-fees", version="0.2.0", inputs=new, examples=[])
+    for path, text in files.items():
+        (root / path).write_text(text)
+    commit_all(root, "late-fees 0.2.0")
+    return root
+
+
+def test_a_pinned_version_shows_the_inputs_of_its_tag(make_repo, cli):
+    root = two_versions_of_late_fees(make_repo)
+    result = cli("show", "late-fees@0.1.0", "--repo", str(root))
+    assert result.code == 0, result
+    assert result.out.startswith("late-fees 0.1.0: ")
+    inputs = result.out.split("Inputs:\n", 1)[1].split("\n\n", 1)[0]
+    assert "minimum " in inputs and "minimum_fee" not in inputs
+    assert "folder          automations/late-fees/ at tag late-fees@0.1.0" in result.out
+    assert "late-fees@0.1.0" in result.out.split("Versions (Git tags):\n", 1)[1]
+    assert "(shown)" in result.out
+    assert "not tagged yet" not in result.out
+    assert result.out.rstrip().endswith("autokit run late-fees@0.1.0")
+    data = json.loads(cli("show", "late-fees@0.1.0", "--repo", str(root), "--format", "json").out)
+    assert (data["version"], data["pinned"], data["folder"]) == (
+        "0.1.0",
+        True,
+        "automations/late-fees",
+    )
+    assert list(data["inputs"]) == ["minimum"]
+    assert data["run_command"] == "autokit run late-fees@0.1.0"
+
+
+def test_a_pinned_version_that_does_not_exist_is_a_clear_error(make_repo, cli):
+    root = two_versions_of_late_fees(make_repo)
+    for spec, words in [
+        ("late-fees@0.3.0", "versions that exist: 0.1.0"),
+        ("late-fees@", "'' is not a version"),
+        ("late-fees@1.0", "'1.0' is not a version"),
+        ("Late-Fees@0.1.0", "is not an automation name"),
+        ("nothing@0.1.0", "no version of nothing is tagged yet"),
+    ]:
+        result = cli("show", spec, "--repo", str(root))
+        assert result.code == 1, (spec, result)
+        assert words in result.err, (spec, result.err)
+        assert "Traceback" not in result.err

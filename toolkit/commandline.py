@@ -25,9 +25,11 @@ def input_text(value: object) -> str:
     return str(value)
 
 
-def run_command(automation: Automation) -> str:
-    """`autokit run NAME --input k=v ...`, each word quoted for a POSIX shell."""
-    words = ["autokit", "run", automation.name]
+def run_command(automation: Automation, *, version: str | None = None) -> str:
+    """`autokit run NAME --input k=v ...` (`NAME@VERSION` for a tagged `version`), each word
+    quoted for a POSIX shell."""
+    spec = automation.name if version is None else f"{automation.name}@{version}"
+    words = ["autokit", "run", spec]
     if automation.examples:
         given = automation.examples[0].inputs
     else:

@@ -115,11 +115,14 @@ def ensure_environment(
     environment.path.parent.mkdir(parents=True, exist_ok=True)
     lock_path = environment.path.with_name(environment.path.name + ".lock")
     with lock_path.open("a") as lock:
-        if progress and not _try_lock(lock):
+        waited = progress is not None and not _try_lock(lock)
+        if progress and waited:
             progress("waiting for another autokit process building the same environment...")
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not _is_ready(environment):
-            _build(environment, automation.name, progress or (lambda _message: None))
+            _build(environment, automation.name, progress)
+        elif progress and waited:
+            progress("environment ready (the other process built it)")
     return environment
 
 
@@ -149,26 +152,30 @@ def _marker(environment: Environment) -> dict[str, object]:
     }
 
 
-def _build(environment: Environment, name: str, progress: Progress) -> None:
+def _build(environment: Environment, name: str, progress: Progress | None) -> None:
+    """Build the environment; `progress` hears of the step, then the installer's own lines
+    (indented, as they come), then how long it took."""
     assert environment.path is not None
     shutil.rmtree(environment.path, ignore_errors=True)
     uv = find_uv()
     started = time.monotonic()
     count = len(environment.requirements)
-    progress(
-        f"creating the environment for {name} ({count} requirement(s), "
-        f"{'uv' if uv else 'venv + pip'}) in {environment.path}"
-    )
+    if progress:
+        progress(
+            f"creating the environment for {name} ({count} requirement(s), "
+            f"{'uv' if uv else 'venv + pip'}) in {environment.path}..."
+        )
     try:
         if uv:
-            _build_with_uv(uv, environment)
+            _build_with_uv(uv, environment, progress)
         else:
-            _build_with_venv(environment)
+            _build_with_venv(environment, progress)
     except BaseException:
         shutil.rmtree(environment.path, ignore_errors=True)
         raise
     _write_ready_marker(environment)
-    progress(f"environment ready ({time.monotonic() - started:.1f} s)")
+    if progress:
+        progress(f"environment ready ({time.monotonic() - started:.1f} s)")
 
 
 def find_uv() -> str | None:
@@ -191,7 +198,8 @@ def find_uv() -> str | None:
 def uv_settings() -> dict[str, str]:
     """What uv is told besides its arguments: never download a Python, no outer virtualenv,
     its cache beside the environments (hard links work only within one filesystem) and
-    hard links from that cache (uv copies, quietly under `--quiet`, where they fail)."""
+    hard links from that cache (uv copies where they fail; its warning about that is not
+    passed on, see `_UV_NOTICES`)."""
     return {
         "UV_PYTHON_DOWNLOADS": "never",
         "VIRTUAL_ENV": "",
@@ -200,17 +208,42 @@ def uv_settings() -> dict[str, str]:
     }
 
 
-def _build_with_uv(uv: str, environment: Environment) -> None:
+def _build_with_uv(uv: str, environment: Environment, progress: Progress | None) -> None:
     assert environment.path is not None
     env = {**os.environ, **uv_settings()}
     _installer([uv, "venv", "--quiet", "--python", sys.executable, str(environment.path)], env, ())
     if environment.requirements:
-        command = [uv, "pip", "install", "--quiet", "--compile-bytecode"]
+        # Quiet only when nobody listens: its lines (resolved, prepared, installed) are
+        # the progress of the longest step.
+        command = [uv, "pip", "install", *_quiet(progress), "--compile-bytecode"]
         command += ["--python", str(environment.python)]
-        _installer([*command, *environment.requirements], env, environment.requirements)
+        lines = _without_uv_notices(progress) if progress else None
+        _installer([*command, *environment.requirements], env, environment.requirements, lines)
 
 
-def _build_with_venv(environment: Environment) -> None:
+def _quiet(progress: Progress | None) -> list[str]:
+    return [] if progress else ["--quiet"]
+
+
+# uv's lines about what autokit chose on purpose: the environment it names, and copies
+# where hard links fail (the warning's three lines; `--quiet` would silence them).
+_UV_NOTICES = (
+    "Using Python ",
+    "warning: Failed to hardlink files",
+    "If the cache and target directories are on different filesystems",
+    "If this is intentional, set `export UV_LINK_MODE=copy`",
+)
+
+
+def _without_uv_notices(progress: Progress) -> Progress:
+    def passed_on(line: str) -> None:
+        if not line.strip().startswith(_UV_NOTICES):
+            progress(line)
+
+    return passed_on
+
+
+def _build_with_venv(environment: Environment, progress: Progress | None) -> None:
     assert environment.path is not None
     with_pip = bool(environment.requirements)
     command = [sys.executable, "-m", "venv", str(environment.path)]
@@ -221,22 +254,36 @@ def _build_with_venv(environment: Environment) -> None:
             "-m",
             "pip",
             "install",
-            "--quiet",
+            *_quiet(progress),
             "--disable-pip-version-check",
             "--no-input",
+            "--progress-bar=off",  # its lines go through a pipe, one by one
         ]
-        _installer([*pip, *environment.requirements], None, environment.requirements)
+        _installer([*pip, *environment.requirements], None, environment.requirements, progress)
 
 
-def _installer(command: list[str], env: dict[str, str] | None, requirements: Sequence[str]) -> None:
-    """Run one installer step; a failure names the requirements the installer blamed."""
+def _installer(
+    command: list[str],
+    env: dict[str, str] | None,
+    requirements: Sequence[str],
+    progress: Progress | None = None,
+) -> None:
+    """Run one installer step; a failure names the requirements the installer blamed.
+
+    With `progress`, the installer's lines are passed on as they come, indented (the
+    details of the step under way).
+    """
     try:
-        result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+        if progress is None:
+            result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+            returncode, output = result.returncode, (result.stderr or result.stdout)
+        else:
+            returncode, output = _streamed(command, env, progress)
     except OSError as error:
         raise ToolkitError(f"cannot run {command[0]}: {error.strerror}") from None
-    if result.returncode == 0:
+    if returncode == 0:
         return
-    output = (result.stderr or result.stdout).strip()
+    output = output.strip()
     tail = "\n".join(output.splitlines()[-8:])
     if not requirements:
         raise ToolkitError(f"could not create a virtual environment:\n{tail}")
@@ -246,6 +293,28 @@ def _installer(command: list[str], env: dict[str, str] | None, requirements: Seq
         "check the name and version in `requirements` of automation.yaml "
         "(does that version exist on the package index?)",
     )
+
+
+def _streamed(
+    command: list[str], env: dict[str, str] | None, progress: Progress
+) -> tuple[int, str]:
+    """Run `command`, passing each line of its output on as it comes; its code and output."""
+    lines = []
+    with subprocess.Popen(
+        command,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+    ) as process:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            if line.strip():
+                progress(f"  {line.strip()}")
+    return process.returncode, "".join(lines)
 
 
 def _blamed_requirements(output: str, requirements: Sequence[str]) -> list[str]:

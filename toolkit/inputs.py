@@ -93,12 +93,18 @@ def _parse_yaml(path: Path, text: str) -> object:
 
 
 def coerce_inputs(
-    automation: Automation, raw: Mapping[str, object], *, cwd: Path | None = None
+    automation: Automation,
+    raw: Mapping[str, object],
+    *,
+    cwd: Path | None = None,
+    shown_as: str | None = None,
 ) -> dict[str, object]:
     """Every declared input's value, coerced and checked, with defaults applied.
 
     Inputs that are neither given nor defaulted are left out, so `main`'s own defaults
-    apply. Raises one `ToolkitError` listing every problem.
+    apply. Raises one `ToolkitError` listing every problem; its hint names the
+    `autokit show` argument that lists these inputs (`shown_as`, e.g. `NAME@VERSION` for
+    a pinned version, whose inputs may differ from the current ones).
     """
     problems = [_unknown(name, automation.inputs) for name in raw if name not in automation.inputs]
     values: dict[str, object] = {}
@@ -117,7 +123,8 @@ def coerce_inputs(
         listing = "\n".join(f"  - {p}" for p in problems)
         raise ToolkitError(
             f"invalid inputs for {automation.name}:\n{listing}",
-            f"`autokit show {automation.name}` lists its inputs; pass them as --input NAME=VALUE",
+            f"`autokit show {shown_as or automation.name}` lists its inputs; "
+            "pass them as --input NAME=VALUE",
         )
     return values
 

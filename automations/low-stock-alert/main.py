@@ -8,13 +8,15 @@ Discord's Slack-compatible endpoint accept the same JSON. Nothing is posted when
 is low.
 
 The webhook URL is a secret (anyone holding it can post): messages name only its host.
-With `dry_run`, the message is printed and written to the output folder, not posted.
+With `dry_run`, the message is printed on stderr (stdout carries the run's result, as
+`autokit run` prints it) and written to the output folder, not posted.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
 import urllib.error
 import urllib.request
@@ -51,7 +53,7 @@ def main(inventory: str, sheet: str = "Inventory", dry_run: bool = False) -> dic
     message = payload(items, source.name)
     summary["message"] = str(save_message(message, output_dir(source)))
     if dry_run:
-        print(json.dumps(message, indent=2, ensure_ascii=False))
+        print(json.dumps(message, indent=2, ensure_ascii=False), file=sys.stderr)
         return summary
     post(url, message)
     summary["posted"] = True

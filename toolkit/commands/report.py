@@ -3,6 +3,10 @@
 Per automation: its runs in the period from the run history (by outcome), the minutes
 those successful runs saved (`time_saved_minutes` each), and, for scheduled automations,
 the hours a month their schedule is expected to save.
+
+Only real runs count: a run with an example's inputs (`--example`) shows how the
+automation works and saves nobody any time, so it is left out and its number said; a dry
+run (`--dry-run`) runs nothing and is never recorded.
 """
 
 from __future__ import annotations
@@ -40,35 +44,60 @@ class ReportRow:
     scheduled_hours_per_month: float
 
 
+@dataclass(frozen=True)
+class Report:
+    rows: list[ReportRow]
+    example_runs: int  # runs in the period with an example's inputs, not counted
+
+
 def run(args: argparse.Namespace) -> int:
     if args.days < 1:
         raise ToolkitError(f"--days must be at least 1, not {args.days}")
-    rows = build_report(repository_from_args(args), args.days)
+    report = build_report(repository_from_args(args), args.days)
     if args.format == "json":
-        print(json.dumps({"days": args.days, "automations": [asdict(r) for r in rows]}, indent=2))
+        document = {
+            "days": args.days,
+            "automations": [asdict(r) for r in report.rows],
+            "example_runs_not_counted": report.example_runs,
+        }
+        print(json.dumps(document, indent=2))
     else:
-        print(render_table(rows, args.days))
+        print(render_table(report, args.days))
     return 0
 
 
-def build_report(repo: Repository, days: int) -> list[ReportRow]:
-    outcomes = _outcomes_since(datetime.now(UTC) - timedelta(days=days))
+def build_report(repo: Repository, days: int) -> Report:
+    outcomes, example_runs = _outcomes_since(_days_ago(days))
     rows = [
         _report_row(automation, outcomes.get(automation.name, Counter()))
         for automation in load_inventory(repo).automations
     ]
-    return sorted(rows, key=lambda r: (-r.hours_saved, -r.scheduled_hours_per_month, r.name))
+    rows.sort(key=lambda r: (-r.hours_saved, -r.scheduled_hours_per_month, r.name))
+    return Report(rows, example_runs)
 
 
-def _outcomes_since(start: datetime) -> dict[str, Counter[str]]:
-    """Automation name -> how many of its runs since `start` ended in each status."""
+def _days_ago(days: int) -> datetime:
+    """The start of the period; a period longer than the calendar starts with it."""
+    try:
+        return datetime.now(UTC) - timedelta(days=days)
+    except OverflowError:
+        return datetime.min.replace(tzinfo=UTC)
+
+
+def _outcomes_since(start: datetime) -> tuple[dict[str, Counter[str]], int]:
+    """Automation name -> how many of its real runs since `start` ended in each status;
+    and how many runs with an example's inputs were left out."""
     since = start.isoformat()
     with open_history() as history:
         records = [r for r in history.find(limit=None) if r.started_at >= since]
     outcomes: dict[str, Counter[str]] = {}
+    examples = 0
     for record in records:
+        if record.example is not None:
+            examples += 1
+            continue
         outcomes.setdefault(record.automation, Counter())[record.status] += 1
-    return outcomes
+    return outcomes, examples
 
 
 def _report_row(automation: Automation, counts: Counter[str]) -> ReportRow:
@@ -83,7 +112,8 @@ def _report_row(automation: Automation, counts: Counter[str]) -> ReportRow:
     )
 
 
-def render_table(rows: list[ReportRow], days: int) -> str:
+def render_table(report: Report, days: int) -> str:
+    rows = report.rows
     body = [
         [
             r.name,
@@ -98,8 +128,13 @@ def render_table(rows: list[ReportRow], days: int) -> str:
     total = sum(r.hours_saved for r in rows)
     scheduled = sum(r.scheduled_hours_per_month for r in rows)
     headers = ["AUTOMATION", "RUNS", "OK", "FAILED", "HOURS SAVED", "SCHEDULED H/MONTH"]
+    left_out = (
+        f" ({report.example_runs} run(s) with an example's inputs not counted)"
+        if report.example_runs
+        else ""
+    )
     return (
         f"{table(headers, body)}\n\nLast {days} days: {total:g} hours saved by "
-        f"{sum(r.succeeded for r in rows)} successful run(s); schedules save about "
+        f"{sum(r.succeeded for r in rows)} successful run(s){left_out}; schedules save about "
         f"{scheduled:g} hours a month."
     )

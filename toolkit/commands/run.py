@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from toolkit.commands.formats import add_format_argument
-from toolkit.console import style
+from toolkit.console import StatusLine, style
 from toolkit.inputs import parse_assignments
 from toolkit.repo import repository_from_args
 from toolkit.run import Plan, RunResult, run_automation
@@ -74,18 +74,19 @@ def _positive_seconds(text: str) -> float:
 def run(args: argparse.Namespace) -> int:
     repo = repository_from_args(args)
     as_json = args.format == "json"
-    result = run_automation(
-        repo,
-        args.spec,
-        parse_assignments(args.input),
-        inputs_file=args.inputs_file,
-        example=args.example,
-        dry_run=args.dry_run,
-        timeout=args.timeout,
-        stdout=sys.stderr if as_json else sys.stdout,
-        stderr=sys.stderr,
-        progress=_progress,
-    )
+    with StatusLine(sys.stderr) as progress:
+        result = run_automation(
+            repo,
+            args.spec,
+            parse_assignments(args.input),
+            inputs_file=args.inputs_file,
+            example=args.example,
+            dry_run=args.dry_run,
+            timeout=args.timeout,
+            stdout=sys.stderr if as_json else sys.stdout,
+            stderr=sys.stderr,
+            progress=progress,
+        )
     if as_json:
         print(json.dumps(result.to_dict(), indent=2, sort_keys=True))
     elif result.plan is not None:
@@ -97,10 +98,6 @@ def run(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
-def _progress(message: str) -> None:
-    print(f"autokit: {message}", file=sys.stderr, flush=True)
-
-
 def _print_summary(result: RunResult) -> None:
     assert result.record is not None and result.duration is not None, "a run has a record"
     colour = "green" if result.status == "success" else "red"
@@ -109,13 +106,24 @@ def _print_summary(result: RunResult) -> None:
     line += f" in {result.duration:.2f}s (run {result.run_id})"
     if result.error:
         line += f"\n  {result.error}"
-    line += f"\n  log and output: {result.run_dir}"
+    line += f"\n  {_where_it_is(result.run_dir)}"
     leaks = result.record.get("leaks")
     for leak in leaks if isinstance(leaks, list) else []:
         line += f"\n  warning: output/{leak} holds a secret (as is or encoded); do not share it"
     print(line, file=sys.stderr)
     if result.result is not None:
         print(json.dumps(result.result, indent=2, ensure_ascii=False))
+
+
+def _where_it_is(run_dir: str | None) -> str:
+    """The run's folder, and the files the automation wrote (they are in its `output/`)."""
+    output = Path(run_dir or ".") / "output"
+    try:
+        written = sum(1 for path in output.rglob("*") if path.is_file())
+    except OSError:
+        written = 0
+    files = "no files" if not written else "1 file" if written == 1 else f"{written} files"
+    return f"run folder: {run_dir} (log.txt, result.json)\n  output:     {output}/ ({files})"
 
 
 def _secret_state(plan: Plan, name: str) -> str:

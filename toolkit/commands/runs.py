@@ -40,10 +40,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+_MOST_RUNS = 2**62  # more than any history holds, and less than SQLite's largest LIMIT
+
+
 def _positive_int(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
-    return int(text)
+    return min(int(text), _MOST_RUNS)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -16,7 +16,7 @@ from dataclasses import asdict
 
 from toolkit.commands.changed import changed_report
 from toolkit.commands.formats import add_format_argument
-from toolkit.console import table
+from toolkit.console import StatusLine, table
 from toolkit.errors import ToolkitError
 from toolkit.repo import Repository, repository_from_args
 from toolkit.run.testing import TestResult, test_automation
@@ -47,7 +47,8 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps({"ok": True, "results": []}))
         return 0
     _require_known(repo, names)
-    results = [test_automation(repo, name, args.timeout, _progress) for name in names]
+    with StatusLine(sys.stderr) as progress:
+        results = [test_automation(repo, name, args.timeout, progress) for name in names]
     if args.format == "json":
         print(
             json.dumps(
@@ -82,10 +83,6 @@ def _require_known(repo: Repository, names: list[str]) -> None:
         if name not in existing:
             hint = did_you_mean(name, existing, "`autokit list` shows them")
             raise ToolkitError(f"no automation named '{name}'", hint)
-
-
-def _progress(message: str) -> None:
-    print(f"autokit: {message}", file=sys.stderr, flush=True)
 
 
 def render_table(results: list[TestResult]) -> str:

@@ -71,6 +71,9 @@ class RunRecord:
     child_token: str | None = None
     # Files of the output folder that hold a secret (paths relative to it, masked).
     leaks: list[str] = field(default_factory=list)
+    # The number of the example whose inputs the run used (`--example N`), else None:
+    # an example run shows how the automation works, it saves nobody any time.
+    example: int | None = None
 
     @property
     def log_path(self) -> Path:
@@ -270,25 +273,50 @@ class History:
         return [self._record(row) for row in rows]
 
     def get(self, run_id: str) -> RunRecord:
-        """One run by its id (or an unambiguous prefix of it)."""
+        """One run by its id, or by the start or the end of its id when only one run has it
+        (a date such as `20240531`, or the random part such as `3f9a2c`)."""
+        wanted = run_id.strip()
+        if not wanted:
+            raise ToolkitError("the run id is empty", "`autokit runs` lists runs with their ids")
+        pattern = wanted.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        matching = "id = ? OR id LIKE ? ESCAPE '\\' OR id LIKE ? ESCAPE '\\'"
+        params = (wanted, pattern + "%", "%" + pattern)
         with self._reading():
             rows = self.connection.execute(
-                f"SELECT {', '.join(COLUMNS)} FROM runs WHERE id = ? OR id LIKE ? "
-                "ORDER BY id LIMIT 2",
-                (run_id, run_id.replace("%", "").replace("_", "") + "%"),
+                f"SELECT {', '.join(COLUMNS)} FROM runs WHERE {matching} "
+                f"ORDER BY id = ? DESC, started_at DESC, id DESC LIMIT {_CANDIDATES_SHOWN + 1}",
+                (*params, wanted),
             ).fetchall()
-        exact = [row for row in rows if row[0] == run_id]
-        if exact or len(rows) == 1:
-            return self._record((exact or rows)[0])
+            count = len(rows)
+            if count > _CANDIDATES_SHOWN:
+                (count,) = self.connection.execute(
+                    f"SELECT COUNT(*) FROM runs WHERE {matching}", params
+                ).fetchone()
+        if rows and (rows[0][0] == wanted or count == 1):
+            return self._record(rows[0])
         if not rows:
-            raise ToolkitError(f"no run with id '{run_id}'", "`autokit runs` lists past runs")
-        raise ToolkitError(f"'{run_id}' matches several runs", "give more of the run id")
+            raise ToolkitError(f"no run with id '{wanted}'", "`autokit runs` lists past runs")
+        raise _several_runs(wanted, [self._record(row) for row in rows], count)
 
     def _record(self, row: Sequence[Any]) -> RunRecord:
         try:
             return record_from_row(row)
         except (ValueError, TypeError) as error:
             raise damaged(self.path, f"run {row[0]}: {error}") from None
+
+
+_CANDIDATES_SHOWN = 5  # runs listed when an id's start or end matches several
+
+
+def _several_runs(wanted: str, newest: Sequence[RunRecord], count: int) -> ToolkitError:
+    shown = newest[:_CANDIDATES_SHOWN]
+    lines = [f"  {r.id}  {r.automation}  {r.status}  {r.started_at[:19]}" for r in shown]
+    if count > len(shown):
+        lines.append(f"  ... and {count - len(shown)} more")
+    return ToolkitError(
+        f"'{wanted}' matches {count} runs, newest first:\n" + "\n".join(lines),
+        "give more of the run id (its start or its end), or the whole id",
+    )
 
 
 def open_history(home: Path | None = None, *, mark_lost: bool = True) -> History:

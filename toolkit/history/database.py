@@ -18,7 +18,9 @@ from pathlib import Path
 
 from toolkit.history.trouble import busy_timeout, damaged
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
+# Columns that older schemas lack; an upgrade (or `autokit runs repair`) adds them.
+ADDED_LATER = frozenset({"child_token", "leaks", "example"})
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -43,7 +45,8 @@ CREATE TABLE IF NOT EXISTS runs (
     result TEXT,
     error TEXT,
     run_dir TEXT NOT NULL,
-    leaks TEXT
+    leaks TEXT,
+    example INTEGER
 );
 CREATE INDEX IF NOT EXISTS runs_by_automation ON runs (automation, started_at);
 CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status);
@@ -112,7 +115,7 @@ def _check_columns(
     present = {row[1] for row in connection.execute("PRAGMA table_info(runs)")}
     if not present:
         return  # no table yet: the schema creates it
-    added_later = {"child_token", "leaks"} if upgrading else set()
+    added_later = ADDED_LATER if upgrading else set()
     missing = [name for name in columns if name not in present and name not in added_later]
     if missing:
         raise damaged(path, f"its `runs` table is not autokit's (it has no {', '.join(missing)})")
@@ -132,6 +135,8 @@ def _create_schema(connection: sqlite3.Connection) -> None:
             connection.execute("ALTER TABLE runs ADD COLUMN child_token TEXT")
         if version in (1, 2):  # version 3 added the output files that hold a secret
             connection.execute("ALTER TABLE runs ADD COLUMN leaks TEXT")
+        if version in (1, 2, 3):  # version 4 added which example gave the inputs
+            connection.execute("ALTER TABLE runs ADD COLUMN example INTEGER")
         for statement in filter(str.strip, _SCHEMA.split(";")):
             connection.execute(statement)
         connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")

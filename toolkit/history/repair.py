@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.history import COLUMNS, DATABASE_FILE, RunRecord, open_history, record_from_row
+from toolkit.history.database import ADDED_LATER
 
 Row = Sequence[Any]  # what sqlite3 gives back for one row
 _INDEXES = {"sqlite_autoindex_runs_1": "id", "runs_by_automation": "automation"}
@@ -66,11 +67,13 @@ def diagnose(connection: sqlite3.Connection) -> str | None:
         if problems != ["ok"]:
             return "; ".join(problems)
         present = {row[1] for row in connection.execute("PRAGMA table_info(runs)")}
-        if present and (missing := [c for c in COLUMNS if c not in present]):
+        missing = [c for c in COLUMNS if c not in present and c not in ADDED_LATER]
+        if present and missing:
             return f"its `runs` table is not autokit's (it has no {', '.join(missing)})"
         if not present:
             return None
-        for row in connection.execute(f"SELECT {', '.join(COLUMNS)} FROM runs"):
+        columns = ", ".join(c if c in present else "NULL" for c in COLUMNS)  # an older schema
+        for row in connection.execute(f"SELECT {columns} FROM runs"):
             try:
                 record_from_row(row)
             except (ValueError, TypeError) as error:
@@ -93,9 +96,7 @@ def _salvage(connection: sqlite3.Connection) -> tuple[list[Row], int]:
         present = {row[1] for row in connection.execute("PRAGMA table_info(runs)")}
     except sqlite3.Error:
         return [], 0
-    if (
-        not set(COLUMNS) - {"child_token", "leaks"} <= present
-    ):  # someone else's table: nothing of ours
+    if not set(COLUMNS) - ADDED_LATER <= present:  # someone else's table: nothing of ours
         return [], _count(connection)
     columns = ", ".join(c if c in present else "NULL" for c in COLUMNS)
     found: dict[int, Row] = {}

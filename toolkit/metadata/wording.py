@@ -90,7 +90,8 @@ def problem_from_cerberus(error: ValidationError) -> Problem:
     code, value = error.code, error.value
     if code == codes.UNKNOWN_FIELD.code:
         known = _known_fields(keys[:-1])
-        hint = did_you_mean(str(keys[-1]), known, f"known fields: {', '.join(known)}")
+        listed = f"known fields: {', '.join(known)}" if known else "remove it"
+        hint = did_you_mean(str(keys[-1]), known, listed)
         return Problem(keys, "is not a known field", hint, at_key=True)
     if code == codes.REQUIRED_FIELD.code:
         return Problem(keys, "is required but missing", f"add `{last}:` to the file")
@@ -107,9 +108,10 @@ def problem_from_cerberus(error: ValidationError) -> Problem:
             _LENGTH_HINTS.get(str(keys[0]), "shorten it; put details in README.md"),
         )
     if code == codes.UNALLOWED_VALUE.code:
-        return Problem(
-            keys, f"{value!r} is not allowed", f"use one of: {', '.join(error.constraint)}"
-        )
+        allowed = [str(choice) for choice in error.constraint]
+        listed = f"use one of: {', '.join(allowed)}"
+        hint = did_you_mean(value, allowed, listed) if isinstance(value, str) else listed
+        return Problem(keys, f"{value!r} is not allowed", hint)
     if code == codes.REGEX_MISMATCH.code:
         return _pattern_problem(keys, last, value)
     if code in (codes.MIN_VALUE.code, codes.MAX_VALUE.code):
@@ -192,16 +194,18 @@ def _describe(value: object) -> str:
 
 def _known_fields(parent_keys: Sequence[object]) -> list[str]:
     """The field names the schema allows at `parent_keys`, for did-you-mean hints."""
-    schema: Schema = SCHEMA
+    rule: Schema = {"type": "dict", "schema": SCHEMA}  # the whole file, as one rule
     for key in parent_keys:
-        if isinstance(key, int):
-            continue
-        rule = schema.get(str(key), {})
-        if "valuesrules" in rule:
-            schema = rule["valuesrules"]["schema"]
-            continue
-        inner = rule.get("schema", {})
-        schema = inner.get("schema", inner) if inner.get("type") == "dict" else inner
-    if "schema" in schema and "type" in schema:
-        schema = schema["schema"]
-    return sorted(schema)
+        rule = _child_rule(rule, key)
+    if rule.get("type") != "dict":
+        return []
+    return sorted(rule.get("schema", {}))
+
+
+def _child_rule(rule: Schema, key: object) -> Schema:
+    """The rule for the value at `key` inside a value that `rule` describes."""
+    if rule.get("type") == "list":
+        return dict(rule.get("schema", {}))  # every item of a list has the same rule
+    if "valuesrules" in rule:
+        return dict(rule["valuesrules"])  # e.g. inputs.<name>: any key, one rule
+    return dict(rule.get("schema", {}).get(str(key), {}))

@@ -131,7 +131,8 @@ def run_automation(
     masker = Masker(available_secrets(automation, repo.root).values())
     with masked_errors(masker):
         raw = gather_inputs(automation, raw_inputs, inputs_file, example)
-        inputs = coerce_inputs(automation, raw)
+        shown_as = f"{automation.name}@{target.version}" if target.pinned else None
+        inputs = coerce_inputs(automation, raw, shown_as=shown_as)
         run_timeout = timeout or automation.timeout
         if dry_run:
             return dry_run_result(target, dry_run_plan(repo, target, inputs, masker, run_timeout))
@@ -139,7 +140,9 @@ def run_automation(
         sandboxed = use_sandbox(sandbox_mode(repo.config))
         secrets = resolve_secrets(automation, repo.root)
         environment = runtime_of(automation).prepare_environment(automation, progress)
-        run = PreparedRun(target, inputs, secrets, environment, run_timeout, masker, sandboxed)
+        run = PreparedRun(
+            target, inputs, secrets, environment, run_timeout, masker, sandboxed, example
+        )
         return execute(run, (stdout or sys.stdout, stderr or sys.stderr))
 
 
@@ -175,7 +178,7 @@ def execute(run: PreparedRun, sinks: Sinks) -> RunResult:
     """Start the run in the history, run the process, record how it ended."""
     with open_history() as history:
         folder = new_run_folder(history)
-        history.start(running_record(run.target, run.inputs, run.masker, folder))
+        history.start(running_record(run.target, run.inputs, run.masker, folder, run.example))
         started = time.monotonic()
         try:
             outcome = _run_process(run, folder, sinks, child_started(history, folder.run_id))

@@ -69,6 +69,7 @@ class PreparedRun(NamedTuple):
     timeout: float
     masker: Masker
     sandboxed: bool = False  # inside bubblewrap (toolkit.run.sandbox)
+    example: int | None = None  # the example whose inputs it uses (`--example N`)
 
 
 class EnvironmentPlan(TypedDict):

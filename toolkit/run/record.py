@@ -182,9 +182,13 @@ def _space_hint(error: OSError) -> str:
 
 
 def running_record(
-    target: Target, inputs: Mapping[str, object], masker: Masker, folder: RunFolder
+    target: Target,
+    inputs: Mapping[str, object],
+    masker: Masker,
+    folder: RunFolder,
+    example: int | None = None,
 ) -> RunRecord:
-    """The history row of a run that is about to start."""
+    """The history row of a run that is about to start (`example`: `--example N`'s N)."""
     return RunRecord(
         id=folder.run_id,
         automation=target.automation.name,
@@ -206,6 +210,7 @@ def running_record(
         result=None,
         error=None,
         run_dir=str(folder.path),
+        example=example,
     )
 
 

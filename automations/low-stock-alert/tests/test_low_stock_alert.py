@@ -125,14 +125,16 @@ def test_each_daily_run_posts_the_current_state_once(webhook: Webhook) -> None:
     assert webhook.received[0][2] == webhook.received[1][2]
 
 
-def test_dry_run_prints_and_saves_the_message_without_posting(
+def test_dry_run_shows_and_saves_the_message_without_posting(
     tmp_path: Path, webhook: Webhook, capsys: pytest.CaptureFixture[str]
 ) -> None:
     result = main(inventory=str(SAMPLE), dry_run=True)
 
     assert webhook.received == []
     saved = json.loads(Path(result["message"]).read_text(encoding="utf-8"))
-    assert json.loads(capsys.readouterr().out) == saved
+    printed = capsys.readouterr()
+    assert printed.out == ""  # stdout is the run's result alone (autokit prints it)
+    assert json.loads(printed.err) == saved
     assert saved["text"].startswith("Low stock: 3 items")
     assert result["posted"] is False
 
