@@ -181,6 +181,9 @@ def test_inputs_files_in_json_and_yaml(tmp_path: Path) -> None:
         ("scalar.yaml", "just text\n", "holds str 'just text', not a mapping"),
         ("empty.yaml", "# nothing yet\n", "holds nothing \\(it is empty\\), not a mapping"),
         ("missing.json", None, "cannot read the inputs file"),
+        ("null-key.yaml", "~: 3\n", "a key YAML does not read as a name: ~ \\(null\\)"),
+        ("date-key.yaml", "2024-01-01: x\n", "does not read as a name: datetime.date"),
+        ("number-key.yaml", "12: x\n", "does not read as a name: 12"),
     ],
 )
 def test_bad_inputs_files(

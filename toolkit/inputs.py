@@ -64,7 +64,14 @@ def load_inputs_file(path: Path) -> dict[str, Any]:
             f"the inputs file {path} holds {kind}, not a mapping of input names to values",
             'write e.g. {"start_date": "2024-05-01", "dry_run": true}',
         )
-    return {str(key): value for key, value in data.items()}
+    unnamed = [key for key in data if not isinstance(key, str)]
+    if unnamed:
+        shown = "~ (null)" if unnamed[0] is None else repr(unnamed[0])
+        raise ToolkitError(
+            f"the inputs file {path} has a key YAML does not read as a name: {shown}",
+            "input names are text: put the key in quotes, or write the input's name",
+        )
+    return dict(data)
 
 
 def _parse_json(path: Path, text: str) -> object:
