@@ -432,8 +432,11 @@ def test_automation_page_matches_snapshot(tmp_path: Path) -> None:
     assert actual == snapshot.read_text(encoding="utf-8")
 
 
-def test_serve_builds_and_serves_the_catalog(tmp_path: Path) -> None:
-    import socket
+def test_serve_says_where_it_serves_rebuilds_on_a_change_and_exits_130_on_ctrl_c(
+    tmp_path: Path,
+) -> None:
+    import signal
+    import threading
     import time
     import urllib.request
 
@@ -441,38 +444,50 @@ def test_serve_builds_and_serves_the_catalog(tmp_path: Path) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    command = ["--repo", str(root), "catalog", "serve", "--dev-addr", f"127.0.0.1:{port}"]
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "toolkit",
-            "--repo",
-            str(root),
-            "catalog",
-            "serve",
-            "--dev-addr",
-            f"127.0.0.1:{port}",
-        ],
+        [sys.executable, "-m", "toolkit", *command],
         env=isolated_env(tmp_path),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        text=True,
+        # Ctrl-C as on a terminal, even when the test runner itself ignores SIGINT.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
+    lines: list[str] = []
+    assert server.stderr is not None
+    reader = threading.Thread(target=lambda: lines.extend(server.stderr or []), daemon=True)
+    reader.start()
+
+    def wait_for(text: str, after: int = 0) -> int:
+        """The index of the first line from `after` on holding `text`."""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            for index, line in enumerate(lines[after:], after):
+                if text in line:
+                    return index
+            assert server.poll() is None, "".join(lines)
+            time.sleep(0.2)
+        raise AssertionError(f"no line with {text!r} in:\n" + "".join(lines))
+
     try:
-        deadline, body = time.monotonic() + 60, ""
-        while time.monotonic() < deadline and not body:
-            try:
-                url = f"http://127.0.0.1:{port}/automations/second-one/"
-                with urllib.request.urlopen(url, timeout=5) as response:
-                    body = response.read().decode()
-            except OSError:
-                assert server.poll() is None, server.stderr.read().decode() if server.stderr else ""
-                time.sleep(0.3)
-        assert "Second One" in body
+        served = wait_for(f"Serving on http://127.0.0.1:{port}/")
+        url = f"http://127.0.0.1:{port}/automations/second-one/"
+        with urllib.request.urlopen(url, timeout=10) as response:
+            assert "Second One" in response.read().decode()
+        readme = root / "automations" / "second-one" / "README.md"
+        readme.write_text("# Second One\n\nNow with a changed README.\n", encoding="utf-8")
+        rebuilt = wait_for("Building documentation", wait_for("Detected file changes", served))
+        wait_for("Documentation built", rebuilt)
+        server.send_signal(signal.SIGINT)
+        assert server.wait(timeout=30) == 130, "".join(lines)
+        reader.join(timeout=10)
+        assert "interrupted" in lines[-1] and "Traceback" not in "".join(lines)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
-        if server.stderr:
-            server.stderr.close()
+        if server.poll() is None:
+            server.terminate()
+            server.wait(timeout=30)
+        server.stderr.close()
 
 
 def test_departments_spelled_differently_share_one_page(tmp_path: Path) -> None:
