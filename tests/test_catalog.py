@@ -258,6 +258,15 @@ def _small_repo(root: Path, *, tags: bool) -> Path:
     return root
 
 
+def test_readme_that_only_repeats_title_and_summary_is_named_not_shown(tmp_path: Path) -> None:
+    root = _small_repo(tmp_path / "repo", tags=False)
+    readme = root / "automations" / "first-one" / "README.md"
+    readme.write_text("# First One\n\nDoes the first-one job.\n", encoding="utf-8")
+    entry = next(e for e in collect(root).entries if e.name == "first-one")
+    assert entry.readme_html is None
+    assert "Its README.md only repeats the title and summary." in entry.notes
+
+
 def test_repository_without_tags_builds_and_says_versions_are_undated(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -389,6 +398,32 @@ def test_shipped_automations_build_strict(tmp_path: Path) -> None:
     assert sorted(a["name"] for a in data["automations"]) == names
     for name in names:
         assert (tmp_path / "site" / "automations" / name / "index.html").is_file()
+    # Their READMEs start with their title, which the page shows above them already.
+    for automation in data["automations"]:
+        found = _search_text(tmp_path / "site", automation["name"])
+        assert found.count(automation["title"]) == 1, found[:400]
+
+
+def _search_text(site: Path, name: str) -> str:
+    """What the search index holds for an automation's page: titles and text."""
+    index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    docs = [d for d in index["docs"] if d["location"].startswith(f"automations/{name}/")]
+    return " ".join(f"{doc['title']} {doc['text']}" for doc in docs)
+
+
+def test_scaffold_readme_and_search_show_the_title_and_summary_once(tmp_path: Path) -> None:
+    root = _small_repo(tmp_path / "repo", tags=False)
+    summary = "Adds late fees to invoices overdue by a month."
+    options = ["--runtime", "python", "--title", "Late fees", "--summary", summary]
+    options += ["--owner", "@shop/finance", "--department", "finance"]
+    assert main(["--repo", str(root), "new", "late-fees", *options]) == 0
+    readme = (root / "automations" / "late-fees" / "README.md").read_text(encoding="utf-8")
+    assert "Late fees" not in readme and summary not in readme  # automation.yaml holds them
+    code, site = _build(root)
+    assert code == 0
+    found = _search_text(site, "late-fees")
+    assert found.count("Late fees") == 1 and found.count(summary) == 1, found
+    assert "What it does" in found  # the README itself is searched
 
 
 def test_catalog_command_does_not_import_mkdocs_until_it_runs() -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from toolkit import cron
 from toolkit.catalog import pages
+from toolkit.catalog.model import without_title_and_summary
 from toolkit.catalog.pages import SLUG_LIMIT, Links, bounded_slug
 from toolkit.catalog.safe import LinkPolicy, plain_text, render_markdown, sanitize, sanitize_page
 from toolkit.commandline import run_command
@@ -221,3 +222,25 @@ def test_plain_text_is_safe_in_text_and_in_attribute_values() -> None:
     assert plain_text('Tom &amp; Jerry"><script>alert(1)</script>') == "Tom &amp; Jerry&quot;&gt;"
     assert plain_text("a <img src=x onerror=alert(1)// b") == "a "
     assert plain_text("1 < 2") == "1 &lt; 2"
+
+
+TITLE, SUMMARY = "Late fees", "Adds late fees to overdue invoices."
+
+
+@pytest.mark.parametrize(
+    ("readme", "left"),
+    [
+        ("# Late fees\n\nAdds late fees to overdue invoices.\n\n## Use\n", "\n## Use\n"),
+        ("\n# late  FEES #\nAdds late fees\nto overdue invoices\n\nMore.\n", "\nMore.\n"),
+        ("# Late fees\n\nSomething else.\n", "\nSomething else.\n"),
+        ("Adds late fees to overdue invoices.\n", ""),
+        ("# Late fees, the old way\n\nAdds late fees to overdue invoices.\n", None),
+        ("## Late fees\n", None),  # a section, not the page's title
+        ("    # Late fees\n", None),  # a code block
+        ("Intro.\n\n# Late fees\n", None),  # not where the README opens
+    ],
+)
+def test_readme_loses_only_an_opening_repeat_of_title_and_summary(
+    readme: str, left: str | None
+) -> None:
+    assert without_title_and_summary(readme, TITLE, SUMMARY) == (readme if left is None else left)

@@ -190,8 +190,11 @@ def entry_of(automation: Automation, history: History, blob_url: str | None) -> 
     links = LinkPolicy(automation.folder, folder, blob_url)
     notes: list[str] = []
     readme = _read_text(automation.folder / "README.md", notes)
-    readme_html = render_markdown(readme, links) if readme and readme.strip() else None
-    if readme_html is None and not notes:  # a note already says why there is none
+    body = without_title_and_summary(readme, automation.title, automation.summary) if readme else ""
+    readme_html = render_markdown(body, links) if body.strip() else None
+    if readme_html is None and readme and readme.strip():
+        notes.append("Its README.md only repeats the title and summary.")
+    elif readme_html is None and not notes:  # a note already says why there is none
         notes.append("It has no README.md.")
     changes = _changelog_html(_read_text(automation.folder / "CHANGELOG.md", notes) or "", links)
     if not changes:
@@ -217,6 +220,33 @@ def entry_of(automation: Automation, history: History, blob_url: str | None) -> 
         notes,
         list(links.images.values()),
     )
+
+
+_BLANK_LINES = r"\A(?:[ \t]*\n)*"
+_TITLE_HEADING = re.compile(_BLANK_LINES + r"[ ]{0,3}#[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*(?:\n|\Z)")
+_FIRST_PARAGRAPH = re.compile(_BLANK_LINES + r"((?:[ \t]*\S.*(?:\n|\Z))+)")
+
+
+def without_title_and_summary(readme: str, title: str, summary: str) -> str:
+    """A README without an opening `# heading` that repeats the title, nor an opening
+    paragraph that repeats the summary: the page shows both above it, and search would
+    list them twice."""
+    heading = _TITLE_HEADING.match(readme)
+    if heading and _same_words(heading[1], title):
+        readme = readme[heading.end() :]
+    paragraph = _FIRST_PARAGRAPH.match(readme)
+    if paragraph and _same_words(paragraph[1], summary):
+        readme = readme[paragraph.end() :]
+    return readme
+
+
+def _same_words(text: str, other: str) -> bool:
+    """Equal but for case, spacing and a closing full stop."""
+
+    def words(value: str) -> str:
+        return " ".join(value.split()).rstrip(".").casefold()
+
+    return words(text) == words(other)
 
 
 def _read_text(path: Path, notes: list[str]) -> str | None:
