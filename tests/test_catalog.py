@@ -29,6 +29,7 @@ from catalog_repo import (
 )
 from helpers import automation_files, build_tree
 
+from toolkit import changelog
 from toolkit.catalog import csp, pages
 from toolkit.catalog.build import collect
 from toolkit.cli import main
@@ -276,6 +277,75 @@ def test_repository_without_tags_builds_and_says_versions_are_undated(
     assert "No version tags (<code>&lt;name&gt;@&lt;version&gt;</code>) found" in page(site, "")
 
 
+CHANGELOG_AHEAD_OF_TAGS = """# Changelog
+
+## 1.3.0
+
+- Written ahead of the version in automation.yaml: not a version yet.
+
+## 1.2.0 - 2026-11-26
+
+- Dated in its heading.
+
+## 1.1.0
+
+- Not dated.
+
+## 01.0.0
+
+- Not a version.
+
+## 1.0.0
+
+- First version.
+"""
+
+
+def _version_rows(site: Path, name: str) -> list[tuple[str, str]]:
+    html = page(site, f"automations/{name}")
+    table = html[html.index('<table class="ak-versions">') :]
+    table = table[: table.index("</table>")]
+    return re.findall(r'<tr><td>([^<]+)</td><td class="ak-nowrap">([^<]*)</td>', table)
+
+
+def test_without_tags_the_versions_come_from_the_changelog(tmp_path: Path) -> None:
+    root = _small_repo(tmp_path / "repo", tags=False)
+    folder = root / "automations" / "first-one"
+    metadata = folder / "automation.yaml"
+    metadata.write_text(metadata.read_text().replace("version: 1.0.0", "version: 1.2.0"))
+    (folder / "CHANGELOG.md").write_text(CHANGELOG_AHEAD_OF_TAGS, encoding="utf-8")
+    code, site = _build(root)
+    assert code == 0
+    assert _version_rows(site, "first-one") == [
+        ("1.2.0", "2026-11-26, not tagged yet"),
+        ("1.1.0", "not tagged"),
+        ("1.0.0", "not tagged"),
+    ]
+    assert "<li>Not dated.</li>" in page(site, "automations/first-one")
+    data = json.loads((site / "catalog.json").read_text(encoding="utf-8"))
+    first = next(a for a in data["automations"] if a["name"] == "first-one")
+    assert [(v["version"], v["date"], v["tag"]) for v in first["versions"]] == [
+        ("1.2.0", "2026-11-26", None),
+        ("1.1.0", None, None),
+        ("1.0.0", None, None),
+    ]
+
+
+def test_the_changelog_fills_in_versions_that_have_no_tag(tmp_path: Path) -> None:
+    root = _small_repo(tmp_path / "repo", tags=True)  # first-one@1.0.0
+    folder = root / "automations" / "first-one"
+    metadata = folder / "automation.yaml"
+    metadata.write_text(metadata.read_text().replace("version: 1.0.0", "version: 1.1.0"))
+    changelog = "## 1.1.0\n\n- Next.\n\n## 1.0.0\n\n- First.\n\n## 0.9.0\n\n- Before tags.\n"
+    (folder / "CHANGELOG.md").write_text(changelog, encoding="utf-8")
+    code, site = _build(root)
+    assert code == 0
+    rows = _version_rows(site, "first-one")
+    assert [version for version, _ in rows] == ["1.1.0", "1.0.0", "0.9.0"]
+    assert rows[0][1] == "not tagged yet" and rows[2][1] == "not tagged"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d", rows[1][1])  # the tag's date
+
+
 def test_shallow_clone_builds_and_says_history_is_partial(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -398,6 +468,13 @@ def test_shipped_automations_build_strict(tmp_path: Path) -> None:
     assert sorted(a["name"] for a in data["automations"]) == names
     for name in names:
         assert (tmp_path / "site" / "automations" / name / "index.html").is_file()
+    # Untagged (as shipped), each still shows every version its CHANGELOG names.
+    for automation in data["automations"]:
+        changelog_file = PROJECT / "automations" / automation["name"] / "CHANGELOG.md"
+        written = set(changelog.sections(changelog_file.read_text(encoding="utf-8")))
+        shown = {v["version"] for v in automation["versions"]}
+        assert written <= shown, automation["name"]
+    assert any(len(a["versions"]) > 1 for a in data["automations"])
     # Their READMEs start with their title, which the page shows above them already.
     for automation in data["automations"]:
         found = _search_text(tmp_path / "site", automation["name"])

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from toolkit import cron
+from toolkit import changelog, cron
 from toolkit.catalog import pages
 from toolkit.catalog.model import without_title_and_summary
 from toolkit.catalog.pages import SLUG_LIMIT, Links, bounded_slug
@@ -244,3 +244,12 @@ def test_readme_loses_only_an_opening_repeat_of_title_and_summary(
     readme: str, left: str | None
 ) -> None:
     assert without_title_and_summary(readme, TITLE, SUMMARY) == (readme if left is None else left)
+
+
+def test_changelog_headings_give_dates_where_they_hold_a_real_one() -> None:
+    text = (
+        "# Changelog\n\n## 1.4.0 - 2026-11-26\n\n- x\n\n## [1.3.0] 2026-13-45\n\n"
+        "## 1.2.0\n\n## v1.1.0 (2025-02-03)\n\n## 1.0.0 - 12026-01-01\n\n"
+        "## 1.4.0 - 2020-01-01\n"
+    )
+    assert changelog.heading_dates(text) == {"1.4.0": "2026-11-26", "1.1.0": "2025-02-03"}

@@ -32,14 +32,14 @@ from toolkit.files import (
 )
 from toolkit.git import CommitInfo, VersionTag
 from toolkit.metadata import Automation
-from toolkit.versions import version_key
+from toolkit.versions import parse_version, version_key
 
 
 @dataclass(frozen=True)
 class Version:
     version: str
-    date: str | None  # ISO 8601 date of the tag; None when not tagged yet
-    commit: str | None
+    date: str | None  # ISO 8601 date of the tag, else of its CHANGELOG heading, else None
+    commit: str | None  # the tagged commit; None: not tagged (read from the CHANGELOG)
     changes_html: str  # the sanitized CHANGELOG section, or ""
 
 
@@ -178,8 +178,9 @@ def read_history(root: Path) -> History:
         )
     if not history.tags:
         history.notes.append(
-            "No version tags (`<name>@<version>`) found: version dates "
-            "are unknown; `autokit release` creates the tags."
+            "No version tags (`<name>@<version>`) found: the versions shown are read from "
+            "each CHANGELOG.md, undated unless a heading gives the date "
+            "(`## 1.2.0 - 2026-11-26`); `autokit release` creates the tags."
         )
     return history
 
@@ -196,7 +197,8 @@ def entry_of(automation: Automation, history: History, blob_url: str | None) -> 
         notes.append("Its README.md only repeats the title and summary.")
     elif readme_html is None and not notes:  # a note already says why there is none
         notes.append("It has no README.md.")
-    changes = _changelog_html(_read_text(automation.folder / "CHANGELOG.md", notes) or "", links)
+    changelog_text = _read_text(automation.folder / "CHANGELOG.md", notes) or ""
+    changes = _changelog_html(changelog_text, links)
     if not changes:
         notes.append("Its CHANGELOG.md has no `## <version>` sections.")
     if links.dropped:
@@ -213,7 +215,7 @@ def entry_of(automation: Automation, history: History, blob_url: str | None) -> 
     tags = history.tags.get(automation.name, [])
     return Entry(
         automation,
-        _versions(automation, tags, changes),
+        _versions(automation, tags, changes, changelog.heading_dates(changelog_text)),
         readme_html,
         _contributors(commits),
         commits[-1].date[:10] if commits else None,
@@ -281,15 +283,28 @@ def _changelog_html(text: str, links: LinkPolicy) -> dict[str, str]:
 
 
 def _versions(
-    automation: Automation, tags: list[VersionTag], changes: dict[str, str]
+    automation: Automation,
+    tags: list[VersionTag],
+    changes: dict[str, str],
+    dates: dict[str, str],
 ) -> list[Version]:
+    """Every tagged version, and every version its CHANGELOG names up to the current one
+    that has no tag (all of them before the first release): a repository shipped without
+    tags still shows its history, dated where a CHANGELOG heading gives the date."""
     versions = [Version(t.version, t.date[:10], t.commit, changes.get(t.version, "")) for t in tags]
-    if automation.version not in {t.version for t in tags}:
-        versions.append(
-            Version(automation.version, None, None, changes.get(automation.version, ""))
-        )
+    untagged = {*changes, automation.version} - {t.version for t in tags}
+    for version in untagged:
+        if _up_to(version, automation.version):
+            versions.append(Version(version, dates.get(version), None, changes.get(version, "")))
     versions.sort(key=lambda v: version_key(v.version), reverse=True)
     return versions
+
+
+def _up_to(version: str, current: str) -> bool:
+    """Whether a CHANGELOG's version is the current one or before it: a section written
+    ahead is not a version yet, and `## 01.2.0` is none at all."""
+    parsed = parse_version(version)
+    return version == current or (parsed is not None and parsed <= version_key(current))
 
 
 def _contributors(commits: list[CommitInfo]) -> list[Contributor]:
