@@ -231,6 +231,14 @@ def test_a_filtered_view_is_in_its_url_and_reopens_the_same(
         other.context.close()
 
 
+def test_a_hostile_filter_in_the_url_is_only_text(page: Any, base_url: str) -> None:
+    page.goto(base_url + "/automations/?text=%3Cimg%20src%3Dx%20onerror%3Dalert(41)%3E&tag=%22%3E")
+    page.wait_for_load_state("load")
+    assert page.input_value("input[name=text]") == "<img src=x onerror=alert(41)>"
+    assert shown_names(page) == [] and page.is_visible("[data-ak-empty]")
+    assert page.evaluate(INJECTED) == [] and page.dialogs == []
+
+
 def test_a_tag_page_lists_its_automations(page: Any, base_url: str) -> None:
     page.goto(base_url + "/automations/invoice-reminders/")
     page.click(".md-tags a.md-tag:has-text('email')")

@@ -234,6 +234,7 @@ TITLE, SUMMARY = "Late fees", "Adds late fees to overdue invoices."
         ("\n# late  FEES #\nAdds late fees\nto overdue invoices\n\nMore.\n", "\nMore.\n"),
         ("# Late fees\n\nSomething else.\n", "\nSomething else.\n"),
         ("Adds late fees to overdue invoices.\n", ""),
+        ("\ufeff# Late fees\n\nMore.\n", "\nMore.\n"),
         ("# Late fees, the old way\n\nAdds late fees to overdue invoices.\n", None),
         ("## Late fees\n", None),  # a section, not the page's title
         ("    # Late fees\n", None),  # a code block

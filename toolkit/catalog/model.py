@@ -233,6 +233,7 @@ def without_title_and_summary(readme: str, title: str, summary: str) -> str:
     """A README without an opening `# heading` that repeats the title, nor an opening
     paragraph that repeats the summary: the page shows both above it, and search would
     list them twice."""
+    readme = readme.removeprefix("\ufeff")  # a byte-order mark an editor wrote
     heading = _TITLE_HEADING.match(readme)
     if heading and _same_words(heading[1], title):
         readme = readme[heading.end() :]
