@@ -254,3 +254,12 @@ def test_changelog_headings_give_dates_where_they_hold_a_real_one() -> None:
         "## 1.4.0 - 2020-01-01\n"
     )
     assert changelog.heading_dates(text) == {"1.4.0": "2026-11-26", "1.1.0": "2025-02-03"}
+
+
+def test_a_crafted_readme_opening_costs_linear_time() -> None:
+    import time
+
+    started = time.perf_counter()
+    for readme in ["# " + " \t" * 200_000 + "x #", "#" + " " * 400_000 + "#" * 1000]:
+        assert without_title_and_summary(readme, TITLE, SUMMARY) == readme
+    assert time.perf_counter() - started < 1.0

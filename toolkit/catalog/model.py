@@ -224,23 +224,45 @@ def entry_of(automation: Automation, history: History, blob_url: str | None) -> 
     )
 
 
-_BLANK_LINES = r"\A(?:[ \t]*\n)*"
-_TITLE_HEADING = re.compile(_BLANK_LINES + r"[ ]{0,3}#[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*(?:\n|\Z)")
-_FIRST_PARAGRAPH = re.compile(_BLANK_LINES + r"((?:[ \t]*\S.*(?:\n|\Z))+)")
-
-
 def without_title_and_summary(readme: str, title: str, summary: str) -> str:
     """A README without an opening `# heading` that repeats the title, nor an opening
     paragraph that repeats the summary: the page shows both above it, and search would
-    list them twice."""
+    list them twice. (Plain string work, no regular expression: README text is a
+    contributor's, and a crafted line must not make the build backtrack for hours.)"""
     readme = readme.removeprefix("\ufeff")  # a byte-order mark an editor wrote
-    heading = _TITLE_HEADING.match(readme)
-    if heading and _same_words(heading[1], title):
-        readme = readme[heading.end() :]
-    paragraph = _FIRST_PARAGRAPH.match(readme)
-    if paragraph and _same_words(paragraph[1], summary):
-        readme = readme[paragraph.end() :]
+    first_line, after = _opening_block(readme, first_line_only=True)
+    heading = _heading_text(first_line)
+    if heading is not None and _same_words(heading, title):
+        readme = after
+    paragraph, after = _opening_block(readme, first_line_only=False)
+    if paragraph and _same_words(paragraph, summary):
+        readme = after
     return readme
+
+
+def _opening_block(text: str, *, first_line_only: bool) -> tuple[str, str]:
+    """The first non-blank line (or lines up to a blank one) of `text`, and what follows."""
+    lines = text.split("\n")
+    start = 0
+    while start < len(lines) and not lines[start].strip():
+        start += 1
+    end = start + 1 if first_line_only else start
+    while not first_line_only and end < len(lines) and lines[end].strip():
+        end += 1
+    return "\n".join(lines[start:end]), "\n".join(lines[end:])
+
+
+def _heading_text(line: str) -> str | None:
+    """The text of an ATX level-one heading (`# Title`, `# Title #`), or None."""
+    indent = len(line) - len(line.lstrip(" "))
+    marked = line.lstrip(" ")
+    if indent > 3 or not (marked.startswith(("# ", "#\t")) or marked == "#"):
+        return None
+    text = marked[1:].strip()
+    closed = text.rstrip("#")
+    if closed != text and (not closed or closed[-1] in " \t"):  # a closing run of '#'
+        text = closed.rstrip()
+    return text
 
 
 def _same_words(text: str, other: str) -> bool:
