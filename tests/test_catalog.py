@@ -29,6 +29,7 @@ from catalog_repo import (
 )
 from helpers import automation_files, build_tree
 
+from toolkit import changelog
 from toolkit.catalog import csp, pages
 from toolkit.catalog.build import collect
 from toolkit.cli import main
@@ -258,6 +259,15 @@ def _small_repo(root: Path, *, tags: bool) -> Path:
     return root
 
 
+def test_readme_that_only_repeats_title_and_summary_is_named_not_shown(tmp_path: Path) -> None:
+    root = _small_repo(tmp_path / "repo", tags=False)
+    readme = root / "automations" / "first-one" / "README.md"
+    readme.write_text("# First One\n\nDoes the first-one job.\n", encoding="utf-8")
+    entry = next(e for e in collect(root).entries if e.name == "first-one")
+    assert entry.readme_html is None
+    assert "Its README.md only repeats the title and summary." in entry.notes
+
+
 def test_repository_without_tags_builds_and_says_versions_are_undated(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -265,6 +275,75 @@ def test_repository_without_tags_builds_and_says_versions_are_undated(
     assert code == 0, capsys.readouterr().err
     assert "No version tags" in capsys.readouterr().err
     assert "No version tags (<code>&lt;name&gt;@&lt;version&gt;</code>) found" in page(site, "")
+
+
+CHANGELOG_AHEAD_OF_TAGS = """# Changelog
+
+## 1.3.0
+
+- Written ahead of the version in automation.yaml: not a version yet.
+
+## 1.2.0 - 2026-11-26
+
+- Dated in its heading.
+
+## 1.1.0
+
+- Not dated.
+
+## 01.0.0
+
+- Not a version.
+
+## 1.0.0
+
+- First version.
+"""
+
+
+def _version_rows(site: Path, name: str) -> list[tuple[str, str]]:
+    html = page(site, f"automations/{name}")
+    table = html[html.index('<table class="ak-versions">') :]
+    table = table[: table.index("</table>")]
+    return re.findall(r'<tr><td>([^<]+)</td><td class="ak-nowrap">([^<]*)</td>', table)
+
+
+def test_without_tags_the_versions_come_from_the_changelog(tmp_path: Path) -> None:
+    root = _small_repo(tmp_path / "repo", tags=False)
+    folder = root / "automations" / "first-one"
+    metadata = folder / "automation.yaml"
+    metadata.write_text(metadata.read_text().replace("version: 1.0.0", "version: 1.2.0"))
+    (folder / "CHANGELOG.md").write_text(CHANGELOG_AHEAD_OF_TAGS, encoding="utf-8")
+    code, site = _build(root)
+    assert code == 0
+    assert _version_rows(site, "first-one") == [
+        ("1.2.0", "2026-11-26, not tagged yet"),
+        ("1.1.0", "not tagged"),
+        ("1.0.0", "not tagged"),
+    ]
+    assert "<li>Not dated.</li>" in page(site, "automations/first-one")
+    data = json.loads((site / "catalog.json").read_text(encoding="utf-8"))
+    first = next(a for a in data["automations"] if a["name"] == "first-one")
+    assert [(v["version"], v["date"], v["tag"]) for v in first["versions"]] == [
+        ("1.2.0", "2026-11-26", None),
+        ("1.1.0", None, None),
+        ("1.0.0", None, None),
+    ]
+
+
+def test_the_changelog_fills_in_versions_that_have_no_tag(tmp_path: Path) -> None:
+    root = _small_repo(tmp_path / "repo", tags=True)  # first-one@1.0.0
+    folder = root / "automations" / "first-one"
+    metadata = folder / "automation.yaml"
+    metadata.write_text(metadata.read_text().replace("version: 1.0.0", "version: 1.1.0"))
+    changelog = "## 1.1.0\n\n- Next.\n\n## 1.0.0\n\n- First.\n\n## 0.9.0\n\n- Before tags.\n"
+    (folder / "CHANGELOG.md").write_text(changelog, encoding="utf-8")
+    code, site = _build(root)
+    assert code == 0
+    rows = _version_rows(site, "first-one")
+    assert [version for version, _ in rows] == ["1.1.0", "1.0.0", "0.9.0"]
+    assert rows[0][1] == "not tagged yet" and rows[2][1] == "not tagged"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d", rows[1][1])  # the tag's date
 
 
 def test_shallow_clone_builds_and_says_history_is_partial(
@@ -389,6 +468,39 @@ def test_shipped_automations_build_strict(tmp_path: Path) -> None:
     assert sorted(a["name"] for a in data["automations"]) == names
     for name in names:
         assert (tmp_path / "site" / "automations" / name / "index.html").is_file()
+    # Untagged (as shipped), each still shows every version its CHANGELOG names.
+    for automation in data["automations"]:
+        changelog_file = PROJECT / "automations" / automation["name"] / "CHANGELOG.md"
+        written = set(changelog.sections(changelog_file.read_text(encoding="utf-8")))
+        shown = {v["version"] for v in automation["versions"]}
+        assert written <= shown, automation["name"]
+    assert any(len(a["versions"]) > 1 for a in data["automations"])
+    # Their READMEs start with their title, which the page shows above them already.
+    for automation in data["automations"]:
+        found = _search_text(tmp_path / "site", automation["name"])
+        assert found.count(automation["title"]) == 1, found[:400]
+
+
+def _search_text(site: Path, name: str) -> str:
+    """What the search index holds for an automation's page: titles and text."""
+    index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    docs = [d for d in index["docs"] if d["location"].startswith(f"automations/{name}/")]
+    return " ".join(f"{doc['title']} {doc['text']}" for doc in docs)
+
+
+def test_scaffold_readme_and_search_show_the_title_and_summary_once(tmp_path: Path) -> None:
+    root = _small_repo(tmp_path / "repo", tags=False)
+    summary = "Adds late fees to invoices overdue by a month."
+    options = ["--runtime", "python", "--title", "Late fees", "--summary", summary]
+    options += ["--owner", "@shop/finance", "--department", "finance"]
+    assert main(["--repo", str(root), "new", "late-fees", *options]) == 0
+    readme = (root / "automations" / "late-fees" / "README.md").read_text(encoding="utf-8")
+    assert "Late fees" not in readme and summary not in readme  # automation.yaml holds them
+    code, site = _build(root)
+    assert code == 0
+    found = _search_text(site, "late-fees")
+    assert found.count("Late fees") == 1 and found.count(summary) == 1, found
+    assert "What it does" in found  # the README itself is searched
 
 
 def test_catalog_command_does_not_import_mkdocs_until_it_runs() -> None:
@@ -432,8 +544,11 @@ def test_automation_page_matches_snapshot(tmp_path: Path) -> None:
     assert actual == snapshot.read_text(encoding="utf-8")
 
 
-def test_serve_builds_and_serves_the_catalog(tmp_path: Path) -> None:
-    import socket
+def test_serve_says_where_it_serves_rebuilds_on_a_change_and_exits_130_on_ctrl_c(
+    tmp_path: Path,
+) -> None:
+    import signal
+    import threading
     import time
     import urllib.request
 
@@ -441,38 +556,50 @@ def test_serve_builds_and_serves_the_catalog(tmp_path: Path) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    command = ["--repo", str(root), "catalog", "serve", "--dev-addr", f"127.0.0.1:{port}"]
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "toolkit",
-            "--repo",
-            str(root),
-            "catalog",
-            "serve",
-            "--dev-addr",
-            f"127.0.0.1:{port}",
-        ],
+        [sys.executable, "-m", "toolkit", *command],
         env=isolated_env(tmp_path),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        text=True,
+        # Ctrl-C as on a terminal, even when the test runner itself ignores SIGINT.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
+    lines: list[str] = []
+    assert server.stderr is not None
+    reader = threading.Thread(target=lambda: lines.extend(server.stderr or []), daemon=True)
+    reader.start()
+
+    def wait_for(text: str, after: int = 0) -> int:
+        """The index of the first line from `after` on holding `text`."""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            for index, line in enumerate(lines[after:], after):
+                if text in line:
+                    return index
+            assert server.poll() is None, "".join(lines)
+            time.sleep(0.2)
+        raise AssertionError(f"no line with {text!r} in:\n" + "".join(lines))
+
     try:
-        deadline, body = time.monotonic() + 60, ""
-        while time.monotonic() < deadline and not body:
-            try:
-                url = f"http://127.0.0.1:{port}/automations/second-one/"
-                with urllib.request.urlopen(url, timeout=5) as response:
-                    body = response.read().decode()
-            except OSError:
-                assert server.poll() is None, server.stderr.read().decode() if server.stderr else ""
-                time.sleep(0.3)
-        assert "Second One" in body
+        served = wait_for(f"Serving on http://127.0.0.1:{port}/")
+        url = f"http://127.0.0.1:{port}/automations/second-one/"
+        with urllib.request.urlopen(url, timeout=10) as response:
+            assert "Second One" in response.read().decode()
+        readme = root / "automations" / "second-one" / "README.md"
+        readme.write_text("# Second One\n\nNow with a changed README.\n", encoding="utf-8")
+        rebuilt = wait_for("Building documentation", wait_for("Detected file changes", served))
+        wait_for("Documentation built", rebuilt)
+        server.send_signal(signal.SIGINT)
+        assert server.wait(timeout=30) == 130, "".join(lines)
+        reader.join(timeout=10)
+        assert "interrupted" in lines[-1] and "Traceback" not in "".join(lines)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
-        if server.stderr:
-            server.stderr.close()
+        if server.poll() is None:
+            server.terminate()
+            server.wait(timeout=30)
+        server.stderr.close()
 
 
 def test_departments_spelled_differently_share_one_page(tmp_path: Path) -> None:

@@ -164,6 +164,81 @@ def test_filters_narrow_the_all_automations_table(page: Any, base_url: str) -> N
     assert rows.count() == 1
 
 
+PHONE = {"width": 390, "height": 844}  # a common phone screen, in CSS pixels
+SHOWN_ROWS = "table.ak-filterable tbody tr:not([hidden])"
+
+
+def shown_names(page: Any) -> list[str]:
+    rows = page.locator(SHOWN_ROWS)
+    return [rows.nth(i).locator("code").first.inner_text() for i in range(rows.count())]
+
+
+@pytest.mark.parametrize(
+    "path", ["/automations/", "/automations/invoice-reminders/", "/owners/alice/"]
+)
+def test_wide_tables_scroll_in_their_own_box_on_a_phone(
+    page: Any, base_url: str, path: str
+) -> None:
+    page.set_viewport_size(PHONE)
+    page.goto(base_url + path)
+    page.wait_for_load_state("load")
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
+    # The tables are wider than the screen (so the test measures something): they scroll.
+    widest = page.evaluate(
+        "Math.max(...Array.from(document.querySelectorAll('.ak-scroll'), b => b.scrollWidth))"
+    )
+    assert widest > PHONE["width"]
+
+
+def test_a_filter_that_matches_nothing_says_so_and_clears(page: Any, base_url: str) -> None:
+    page.goto(base_url + "/automations/")
+    empty = page.locator("[data-ak-empty]")
+    assert not empty.is_visible()
+    page.click("input[name=text]")
+    page.keyboard.type("no automation is called this")
+    page.select_option("select[name=status]", "stable")
+    assert shown_names(page) == []
+    assert empty.is_visible() and "No automation matches" in empty.inner_text()
+    assert not page.is_visible("table.ak-filterable")
+    empty.get_by_role("button", name="Clear filters").click()
+    assert len(shown_names(page)) == 4 and not empty.is_visible()
+    assert page.input_value("input[name=text]") == ""
+    assert page.input_value("select[name=status]") == ""
+    assert "?" not in page.url
+    assert page.evaluate("document.activeElement.name") == "text"
+
+
+def test_a_filtered_view_is_in_its_url_and_reopens_the_same(
+    page: Any, base_url: str, browser: Any
+) -> None:
+    page.goto(base_url + "/automations/")
+    page.select_option("select[name=tag]", "email")
+    page.click("input[name=text]")
+    page.keyboard.type("Report")
+    assert shown_names(page) == ["old-report"]
+    url = page.url
+    assert "tag=email" in url and "text=Report" in url
+    other = browser.new_context().new_page()
+    try:
+        other.goto(url)
+        other.wait_for_load_state("load")
+        assert shown_names(other) == ["old-report"]
+        assert other.input_value("input[name=text]") == "Report"
+        assert other.input_value("select[name=tag]") == "email"
+        assert other.inner_text("[data-ak-count]") == "1"
+        assert page.evaluate("window.__violations") == [] and page.console_problems == []
+    finally:
+        other.context.close()
+
+
+def test_a_hostile_filter_in_the_url_is_only_text(page: Any, base_url: str) -> None:
+    page.goto(base_url + "/automations/?text=%3Cimg%20src%3Dx%20onerror%3Dalert(41)%3E&tag=%22%3E")
+    page.wait_for_load_state("load")
+    assert page.input_value("input[name=text]") == "<img src=x onerror=alert(41)>"
+    assert shown_names(page) == [] and page.is_visible("[data-ak-empty]")
+    assert page.evaluate(INJECTED) == [] and page.dialogs == []
+
+
 def test_a_tag_page_lists_its_automations(page: Any, base_url: str) -> None:
     page.goto(base_url + "/automations/invoice-reminders/")
     page.click(".md-tags a.md-tag:has-text('email')")

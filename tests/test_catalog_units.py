@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from toolkit import cron
+from toolkit import changelog, cron
 from toolkit.catalog import pages
+from toolkit.catalog.model import without_title_and_summary
 from toolkit.catalog.pages import SLUG_LIMIT, Links, bounded_slug
 from toolkit.catalog.safe import LinkPolicy, plain_text, render_markdown, sanitize, sanitize_page
 from toolkit.commandline import run_command
@@ -222,3 +223,44 @@ def test_plain_text_is_safe_in_text_and_in_attribute_values() -> None:
     assert plain_text('Tom &amp; Jerry"><script>alert(1)</script>') == "Tom &amp; Jerry&quot;&gt;"
     assert plain_text("a <img src=x onerror=alert(1)// b") == "a "
     assert plain_text("1 < 2") == "1 &lt; 2"
+
+
+TITLE, SUMMARY = "Late fees", "Adds late fees to overdue invoices."
+
+
+@pytest.mark.parametrize(
+    ("readme", "left"),
+    [
+        ("# Late fees\n\nAdds late fees to overdue invoices.\n\n## Use\n", "\n## Use\n"),
+        ("\n# late  FEES #\nAdds late fees\nto overdue invoices\n\nMore.\n", "\nMore.\n"),
+        ("# Late fees\n\nSomething else.\n", "\nSomething else.\n"),
+        ("Adds late fees to overdue invoices.\n", ""),
+        ("\ufeff# Late fees\n\nMore.\n", "\nMore.\n"),
+        ("# Late fees, the old way\n\nAdds late fees to overdue invoices.\n", None),
+        ("## Late fees\n", None),  # a section, not the page's title
+        ("    # Late fees\n", None),  # a code block
+        ("Intro.\n\n# Late fees\n", None),  # not where the README opens
+    ],
+)
+def test_readme_loses_only_an_opening_repeat_of_title_and_summary(
+    readme: str, left: str | None
+) -> None:
+    assert without_title_and_summary(readme, TITLE, SUMMARY) == (readme if left is None else left)
+
+
+def test_changelog_headings_give_dates_where_they_hold_a_real_one() -> None:
+    text = (
+        "# Changelog\n\n## 1.4.0 - 2026-11-26\n\n- x\n\n## [1.3.0] 2026-13-45\n\n"
+        "## 1.2.0\n\n## v1.1.0 (2025-02-03)\n\n## 1.0.0 - 12026-01-01\n\n"
+        "## 1.4.0 - 2020-01-01\n"
+    )
+    assert changelog.heading_dates(text) == {"1.4.0": "2026-11-26", "1.1.0": "2025-02-03"}
+
+
+def test_a_crafted_readme_opening_costs_linear_time() -> None:
+    import time
+
+    started = time.perf_counter()
+    for readme in ["# " + " \t" * 200_000 + "x #", "#" + " " * 400_000 + "#" * 1000]:
+        assert without_title_and_summary(readme, TITLE, SUMMARY) == readme
+    assert time.perf_counter() - started < 1.0

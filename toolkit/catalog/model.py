@@ -32,14 +32,14 @@ from toolkit.files import (
 )
 from toolkit.git import CommitInfo, VersionTag
 from toolkit.metadata import Automation
-from toolkit.versions import version_key
+from toolkit.versions import parse_version, version_key
 
 
 @dataclass(frozen=True)
 class Version:
     version: str
-    date: str | None  # ISO 8601 date of the tag; None when not tagged yet
-    commit: str | None
+    date: str | None  # ISO 8601 date of the tag, else of its CHANGELOG heading, else None
+    commit: str | None  # the tagged commit; None: not tagged (read from the CHANGELOG)
     changes_html: str  # the sanitized CHANGELOG section, or ""
 
 
@@ -178,8 +178,9 @@ def read_history(root: Path) -> History:
         )
     if not history.tags:
         history.notes.append(
-            "No version tags (`<name>@<version>`) found: version dates "
-            "are unknown; `autokit release` creates the tags."
+            "No version tags (`<name>@<version>`) found: the versions shown are read from "
+            "each CHANGELOG.md, undated unless a heading gives the date "
+            "(`## 1.2.0 - 2026-11-26`); `autokit release` creates the tags."
         )
     return history
 
@@ -190,10 +191,14 @@ def entry_of(automation: Automation, history: History, blob_url: str | None) -> 
     links = LinkPolicy(automation.folder, folder, blob_url)
     notes: list[str] = []
     readme = _read_text(automation.folder / "README.md", notes)
-    readme_html = render_markdown(readme, links) if readme and readme.strip() else None
-    if readme_html is None and not notes:  # a note already says why there is none
+    body = without_title_and_summary(readme, automation.title, automation.summary) if readme else ""
+    readme_html = render_markdown(body, links) if body.strip() else None
+    if readme_html is None and readme and readme.strip():
+        notes.append("Its README.md only repeats the title and summary.")
+    elif readme_html is None and not notes:  # a note already says why there is none
         notes.append("It has no README.md.")
-    changes = _changelog_html(_read_text(automation.folder / "CHANGELOG.md", notes) or "", links)
+    changelog_text = _read_text(automation.folder / "CHANGELOG.md", notes) or ""
+    changes = _changelog_html(changelog_text, links)
     if not changes:
         notes.append("Its CHANGELOG.md has no `## <version>` sections.")
     if links.dropped:
@@ -210,13 +215,63 @@ def entry_of(automation: Automation, history: History, blob_url: str | None) -> 
     tags = history.tags.get(automation.name, [])
     return Entry(
         automation,
-        _versions(automation, tags, changes),
+        _versions(automation, tags, changes, changelog.heading_dates(changelog_text)),
         readme_html,
         _contributors(commits),
         commits[-1].date[:10] if commits else None,
         notes,
         list(links.images.values()),
     )
+
+
+def without_title_and_summary(readme: str, title: str, summary: str) -> str:
+    """A README without an opening `# heading` that repeats the title, nor an opening
+    paragraph that repeats the summary: the page shows both above it, and search would
+    list them twice. (Plain string work, no regular expression: README text is a
+    contributor's, and a crafted line must not make the build backtrack for hours.)"""
+    readme = readme.removeprefix("\ufeff")  # a byte-order mark an editor wrote
+    first_line, after = _opening_block(readme, first_line_only=True)
+    heading = _heading_text(first_line)
+    if heading is not None and _same_words(heading, title):
+        readme = after
+    paragraph, after = _opening_block(readme, first_line_only=False)
+    if paragraph and _same_words(paragraph, summary):
+        readme = after
+    return readme
+
+
+def _opening_block(text: str, *, first_line_only: bool) -> tuple[str, str]:
+    """The first non-blank line (or lines up to a blank one) of `text`, and what follows."""
+    lines = text.split("\n")
+    start = 0
+    while start < len(lines) and not lines[start].strip():
+        start += 1
+    end = start + 1 if first_line_only else start
+    while not first_line_only and end < len(lines) and lines[end].strip():
+        end += 1
+    return "\n".join(lines[start:end]), "\n".join(lines[end:])
+
+
+def _heading_text(line: str) -> str | None:
+    """The text of an ATX level-one heading (`# Title`, `# Title #`), or None."""
+    indent = len(line) - len(line.lstrip(" "))
+    marked = line.lstrip(" ")
+    if indent > 3 or not (marked.startswith(("# ", "#\t")) or marked == "#"):
+        return None
+    text = marked[1:].strip()
+    closed = text.rstrip("#")
+    if closed != text and (not closed or closed[-1] in " \t"):  # a closing run of '#'
+        text = closed.rstrip()
+    return text
+
+
+def _same_words(text: str, other: str) -> bool:
+    """Equal but for case, spacing and a closing full stop."""
+
+    def words(value: str) -> str:
+        return " ".join(value.split()).rstrip(".").casefold()
+
+    return words(text) == words(other)
 
 
 def _read_text(path: Path, notes: list[str]) -> str | None:
@@ -251,15 +306,28 @@ def _changelog_html(text: str, links: LinkPolicy) -> dict[str, str]:
 
 
 def _versions(
-    automation: Automation, tags: list[VersionTag], changes: dict[str, str]
+    automation: Automation,
+    tags: list[VersionTag],
+    changes: dict[str, str],
+    dates: dict[str, str],
 ) -> list[Version]:
+    """Every tagged version, and every version its CHANGELOG names up to the current one
+    that has no tag (all of them before the first release): a repository shipped without
+    tags still shows its history, dated where a CHANGELOG heading gives the date."""
     versions = [Version(t.version, t.date[:10], t.commit, changes.get(t.version, "")) for t in tags]
-    if automation.version not in {t.version for t in tags}:
-        versions.append(
-            Version(automation.version, None, None, changes.get(automation.version, ""))
-        )
+    untagged = {*changes, automation.version} - {t.version for t in tags}
+    for version in untagged:
+        if _up_to(version, automation.version):
+            versions.append(Version(version, dates.get(version), None, changes.get(version, "")))
     versions.sort(key=lambda v: version_key(v.version), reverse=True)
     return versions
+
+
+def _up_to(version: str, current: str) -> bool:
+    """Whether a CHANGELOG's version is the current one or before it: a section written
+    ahead is not a version yet, and `## 01.2.0` is none at all."""
+    parsed = parse_version(version)
+    return version == current or (parsed is not None and parsed <= version_key(current))
 
 
 def _contributors(commits: list[CommitInfo]) -> list[Contributor]:

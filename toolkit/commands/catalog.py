@@ -19,6 +19,8 @@ from toolkit.repo import Repository, repository_from_args
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
 
+EXIT_INTERRUPTED = 130  # the CLI's code for Ctrl-C (`toolkit.cli`)
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -73,12 +75,18 @@ def build(repo: Repository, site_dir: Path | None = None) -> Path:
 
 
 def serve(repo: Repository, dev_addr: str) -> int:
-    """`mkdocs serve` of the repository's catalog, until interrupted."""
+    """`mkdocs serve` of the repository's catalog, until interrupted (exit 130).
+
+    MkDocs' own log lines say where it serves and when it rebuilds; they go to stderr.
+    """
     from mkdocs.commands.serve import serve as mkdocs_serve
     from mkdocs.exceptions import MkDocsException
 
     _quiet_end_of_life_notice()
+    _log_to_stderr()
     try:
+        # MkDocs serves until Ctrl-C, which it catches itself to shut the server down:
+        # its return means the user interrupted it.
         mkdocs_serve(config_file=str(_config_file(repo)), dev_addr=dev_addr)
     except MkDocsException as error:
         raise ToolkitError(f"the catalog could not be served: {error}") from None
@@ -87,7 +95,8 @@ def serve(repo: Repository, dev_addr: str) -> int:
             f"the catalog could not be served on {dev_addr}: {error.strerror}",
             "pass --dev-addr a free local address, e.g. 127.0.0.1:8001",
         ) from None
-    return 0
+    print("autokit: interrupted; the catalog is no longer served", file=sys.stderr)
+    return EXIT_INTERRUPTED
 
 
 def _load_config(repo: Repository, site_dir: Path | None) -> MkDocsConfig:
