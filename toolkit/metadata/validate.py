@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, ClassVar, cast
 
 from toolkit.files import LINK_HINT, LINK_REASON, linked_part
 from toolkit.metadata.problems import Keys, Problem
-from toolkit.metadata.requirements import pin_problem
 from toolkit.metadata.schema import SCHEMA
 from toolkit.metadata.values import input_value_problem, loose_spec
 from toolkit.suggest import did_you_mean
@@ -130,6 +129,8 @@ def _validator_class() -> type[Validator]:
                     self._error(field, f"is not a valid cron expression: {error}")
 
         def _check_with_pinned_requirement(self, field: str, value: object) -> None:
+            from toolkit.metadata.requirements import pin_problem  # with cerberus
+
             if isinstance(value, str) and (problem := pin_problem(value)):
                 self._error(field, problem[0])  # wording reads the hint from the value
 

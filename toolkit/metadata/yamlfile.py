@@ -19,9 +19,8 @@ import functools
 import os
 import re
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     import yaml
@@ -446,14 +445,14 @@ def _endless(event: yaml.AliasEvent) -> YamlProblem:
 
 # The characters YAML 1.1 allows in a file (what PyYAML's reader accepts): the others are
 # control characters, NUL and the like, usually pasted in from another program.
-_NOT_PRINTABLE = re.compile(
-    "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
-)
+# Patterns of the error paths are compiled on first use (`re` keeps them), not at import:
+# this module loads on every run.
+_NOT_PRINTABLE = "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
 
 
 def _unacceptable_character(text: str) -> YamlProblem:
     """The line and column of the first character YAML does not allow."""
-    found = _NOT_PRINTABLE.search(text)
+    found = re.search(_NOT_PRINTABLE, text)
     if found is None:
         return YamlProblem("not valid YAML: a character YAML does not allow", 1, 1, _CONTROL_HINT)
     start = text.rfind("\n", 0, found.start()) + 1
@@ -528,7 +527,7 @@ def _short_tag(tag: str) -> str:
     return "!!" + tag[len(standard) :] if tag.startswith(standard) else tag
 
 
-_KEY_VALUE_LINE = re.compile(
+_KEY_VALUE_LINE = (
     r"^(?P<key>[ \t]*(?:-[ \t]+)?[^\s:#'\"][^:#]*:)[ \t]+(?P<value>.*?)(?P<comment>[ \t]+#.*)?$"
 )
 
@@ -536,7 +535,7 @@ _KEY_VALUE_LINE = re.compile(
 def _quote_hint(text: str, line_index: int) -> str:
     """How to quote a value holding `: `, written out for the line: `title: "Fees: late"`."""
     lines = text.splitlines()
-    match = _KEY_VALUE_LINE.match(lines[line_index]) if line_index < len(lines) else None
+    match = re.match(_KEY_VALUE_LINE, lines[line_index]) if line_index < len(lines) else None
     if match is None or not match["value"]:
         return "a value that holds ': ' must be quoted, e.g. `title: \"Fees: late\"`"
     value = match["value"].replace("\\", "\\\\").replace('"', '\\"')
@@ -544,7 +543,7 @@ def _quote_hint(text: str, line_index: int) -> str:
 
 
 # Keys as people write them, including those YAML reads as something else (`~`, `01`).
-_KEY_LINE = re.compile(r"^[ \t]*(?:-[ \t]+)?(?P<key>~|[A-Za-z0-9_][\w-]*)[ \t]*:(?:[ \t]|$)")
+_KEY_LINE = r"^[ \t]*(?:-[ \t]+)?(?P<key>~|[A-Za-z0-9_][\w-]*)[ \t]*:(?:[ \t]|$)"
 
 
 def key_path_at(text: str, line: int | None) -> str | None:
@@ -557,7 +556,7 @@ def key_path_at(text: str, line: int | None) -> str | None:
     keys: list[str] = []
     indent: int | None = None
     for source in reversed(text.splitlines()[:line]):
-        match = _KEY_LINE.match(source)
+        match = re.match(_KEY_LINE, source)
         if match is None:
             continue
         prefix = source[: match.start("key")]
@@ -572,8 +571,7 @@ def key_path_at(text: str, line: int | None) -> str | None:
     return ".".join(keys) or None
 
 
-@dataclass(frozen=True)
-class Position:
+class Position(NamedTuple):
     line: int
     column: int
 
