@@ -36,6 +36,8 @@ def _items(load: Loader = tuple, *, as_written: bool = False) -> Any:
 
 @dataclass(frozen=True)
 class InputSpec:
+    """One input, as `inputs.<name>` declares it."""
+
     name: str = field(metadata={CONTRACT: False})  # the key under `inputs`
     type: str
     description: str
@@ -50,6 +52,8 @@ class InputSpec:
 
 @dataclass(frozen=True)
 class Secret:
+    """One secret the automation reads from its environment."""
+
     name: str
     description: str
     required: bool = True  # false: the automation works without it (e.g. SMTP without login)
@@ -57,12 +61,16 @@ class Secret:
 
 @dataclass(frozen=True)
 class Example:
+    """A named set of inputs to try the automation with (`autokit run NAME --example`)."""
+
     title: str
     inputs: dict[str, Any] = field(default_factory=dict, metadata={LOAD: dict})
 
 
 @dataclass(frozen=True)
 class Deprecation:
+    """Why the automation is deprecated, and what replaces it."""
+
     reason: str
     replaced_by: str | None = None
 
