@@ -7,8 +7,9 @@ and a test holds their names equal to the schema's (`toolkit.metadata.schema`). 
 shows the mapping as the file wrote it (`AS_WRITTEN`).
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: the fields' types are evaluated once, at
+# import, so `toolkit.metadata.shape` reads them as they are instead of evaluating strings
+# (`typing.get_type_hints`) on every run.
 import datetime as dt
 import functools
 from collections.abc import Callable, Mapping

@@ -27,11 +27,9 @@ def plausible(data: object, findings: Sequence[object]) -> bool:
 
 @functools.cache
 def _field_types(cls: type) -> tuple[tuple[str, object, bool], ...]:
-    """(name, type, required) of each field of automation.yaml in the dataclass `cls`."""
-    hints = typing.get_type_hints(cls)
-    return tuple(
-        (spec.name, hints[spec.name], _required(spec)) for spec in model.contract_fields(cls)
-    )
+    """(name, type, required) of each field of automation.yaml in the dataclass `cls`
+    (the model's annotations are types, not strings: see `toolkit.metadata.model`)."""
+    return tuple((spec.name, spec.type, _required(spec)) for spec in model.contract_fields(cls))
 
 
 def _required(spec: dataclasses.Field[object]) -> bool:
