@@ -8,7 +8,6 @@ import socket
 import sqlite3
 import subprocess
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -141,7 +140,7 @@ def test_run_ids_are_unique_and_sortable() -> None:
 def _writer(home: str, index: int) -> None:
     with open_history(Path(home)) as history:
         run_id = f"run-{index:02d}"
-        history.start(replace(record(run_id), pid=os.getpid(), start_token=""))
+        history.start(record(run_id)._replace(pid=os.getpid(), start_token=""))
         history.update(run_id, status="success", exit_code=0, result={"index": index})
 
 
@@ -193,9 +192,9 @@ def test_a_version_1_database_is_upgraded(tmp_path: Path) -> None:
     with open_history(tmp_path) as history:
         history.start(record("run-01", child_pid=1, child_token="t"))
         assert history.get("run-01").child_token == "t"
-        assert history.get("run-01").leaks == []
+        assert history.get("run-01").leaks == ()
         history.update("run-01", leaks=["report.csv"])
-        assert history.get("run-01").leaks == ["report.csv"]
+        assert history.get("run-01").leaks == ("report.csv",)
 
 
 def version_3_database(folder: Path) -> Path:
@@ -209,7 +208,7 @@ def version_3_database(folder: Path) -> Path:
     path = folder / "history.sqlite3"
     connection = sqlite3.connect(path)
     connection.executescript(old_schema + "PRAGMA user_version = 3;")
-    old = replace(record("run-01"), status="success")
+    old = record("run-01")._replace(status="success")
     columns = [c for c in COLUMNS if c != "example"]
     values = [_row(old)[COLUMNS.index(c)] for c in columns]
     connection.execute(

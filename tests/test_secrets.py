@@ -291,7 +291,7 @@ def test_a_run_masks_every_form_in_terminal_log_history_and_json(
     result = json.loads(as_json.out)["result"]
     assert result == {"hex": MASK, "upper": MASK, "json": '{"t": "***"}'}
     # The output file that holds the secret is named, never shown.
-    assert first.leaks == second.leaks == ["report.csv"]
+    assert first.leaks == second.leaks == ("report.csv",)
     assert "warning: output/report.csv holds a secret" in terminal.err
     assert json.loads(shown.out)["leaks"] == ["report.csv"]
     assert re.search(r"^leaks\s+\[\"report.csv\"\]$", shown_text.out, re.MULTILINE)

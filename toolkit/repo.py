@@ -6,7 +6,6 @@ import argparse
 import os
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -16,11 +15,20 @@ from toolkit.errors import ToolkitError
 AUTOMATIONS_DIR = "automations"
 
 
-@dataclass(frozen=True)
 class Repository:
     """An autokit repository: a folder holding `automations/`."""
 
-    root: Path
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Repository) and other.root == self.root
+
+    def __hash__(self) -> int:
+        return hash(self.root)
+
+    def __repr__(self) -> str:
+        return f"Repository(root={self.root!r})"
 
     @property
     def automations_dir(self) -> Path:

@@ -108,7 +108,7 @@ def _print_summary(result: RunResult) -> None:
         line += f"\n  {result.error}"
     line += f"\n  {_where_it_is(result.run_dir)}"
     leaks = result.record.get("leaks")
-    for leak in leaks if isinstance(leaks, list) else []:
+    for leak in leaks if isinstance(leaks, list | tuple) else []:
         line += f"\n  warning: output/{leak} holds a secret (as is or encoded); do not share it"
     print(line, file=sys.stderr)
     if result.result is not None:

@@ -28,10 +28,9 @@ import signal
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypedDict, Unpack
+from typing import Any, NamedTuple, TypedDict, Unpack
 
 from toolkit.errors import ToolkitError
 from toolkit.history.database import SCHEMA_VERSION as SCHEMA_VERSION
@@ -44,8 +43,7 @@ RUNS_DIR = "runs"
 STATUSES = ("running", "success", "failed", "timeout", "cancelled", "lost")
 
 
-@dataclass(frozen=True)
-class RunRecord:
+class RunRecord(NamedTuple):
     """One row of the history; `inputs` and `result` are JSON data, secrets already masked."""
 
     id: str
@@ -70,7 +68,7 @@ class RunRecord:
     run_dir: str
     child_token: str | None = None
     # Files of the output folder that hold a secret (paths relative to it, masked).
-    leaks: list[str] = field(default_factory=list)
+    leaks: Sequence[str] = ()
     # The number of the example whose inputs the run used (`--example N`), else None:
     # an example run shows how the automation works, it saves nobody any time.
     example: int | None = None
@@ -84,7 +82,8 @@ class RunRecord:
         return Path(self.run_dir) / "output"
 
     def to_dict(self) -> dict[str, object]:
-        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data = self._asdict()
+        data["leaks"] = list(self.leaks)  # as JSON has it
         data.pop("start_token")
         data.pop("child_token")
         data["log"] = str(self.log_path)
@@ -92,7 +91,7 @@ class RunRecord:
         return data
 
 
-COLUMNS = [f.name for f in fields(RunRecord)]
+COLUMNS = list(RunRecord._fields)
 
 
 class RunUpdate(TypedDict, total=False):
@@ -106,7 +105,7 @@ class RunUpdate(TypedDict, total=False):
     duration: float
     result: object
     error: str | None
-    leaks: list[str]
+    leaks: Sequence[str]
 
 
 def hostname() -> str:
@@ -370,5 +369,5 @@ def record_from_row(row: Sequence[Any]) -> RunRecord:
             raise ValueError(f"its {column} column is not JSON") from None
     for column in _BOOL_COLUMNS:
         values[column] = None if values[column] is None else bool(values[column])
-    values["leaks"] = values["leaks"] or []
+    values["leaks"] = tuple(values["leaks"] or ())
     return RunRecord(**values)

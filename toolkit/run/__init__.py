@@ -23,9 +23,8 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import NamedTuple, TextIO
 
 from toolkit.environments import Progress
 from toolkit.errors import ToolkitError
@@ -80,8 +79,7 @@ __all__ = [
 Sinks = tuple[TextIO, TextIO]  # where the automation's stdout and stderr go
 
 
-@dataclass
-class RunResult:
+class RunResult(NamedTuple):
     """What a run did; a dry run has no id and no record, and carries the `plan` instead.
 
     `exit_code` is autokit's (0, 1, 124, 130); `record` is the run's row in the history as
@@ -97,11 +95,11 @@ class RunResult:
     error: str | None = None
     duration: float | None = None
     run_dir: str | None = None
-    plan: Plan | None = field(default=None)
-    record: dict[str, object] | None = field(default=None)
+    plan: Plan | None = None
+    record: dict[str, object] | None = None
 
     def to_dict(self) -> dict[str, object]:
-        return asdict(self)
+        return self._asdict()
 
 
 def run_automation(
@@ -223,5 +221,5 @@ def _run_process(
     finally:
         folder.request.unlink(missing_ok=True)
     outcome = interpret(run.target.automation, ending, returncode, folder, run.masker, run.timeout)
-    outcome.leaks = leaking_files(folder.output, run.masker)
+    outcome = outcome._replace(leaks=leaking_files(folder.output, run.masker))
     return failed_log(outcome, folder.log, log.failure) if log.failure else outcome

@@ -21,8 +21,7 @@ import os
 import shutil
 import stat
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Literal, NamedTuple
 
@@ -94,15 +93,14 @@ class RunFolder(NamedTuple):
         return (self.output, self.report)
 
 
-@dataclass
-class Outcome:
+class Outcome(NamedTuple):
     """How a run ended: its status, the process's code, its result or its error."""
 
     status: Status
     returncode: int | None
     result: object
     error: str | None
-    leaks: list[str] = field(default_factory=list)  # output files holding a secret
+    leaks: Sequence[str] = ()  # output files holding a secret
 
 
 def new_run_folder(history: History) -> RunFolder:

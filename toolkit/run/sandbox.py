@@ -34,7 +34,6 @@ import subprocess
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, NamedTuple
 
@@ -231,14 +230,14 @@ def _warn_once(reason: str) -> None:
     )
 
 
-@dataclass
 class Confinement:
     """What a sandboxed process is given: paths to read, paths to write, the network."""
 
-    readable: list[Path] = field(default_factory=list)
-    writable: list[Path] = field(default_factory=list)
-    network: bool = True
-    cwd: Path | None = None
+    def __init__(self, *, network: bool = True, cwd: Path | None = None) -> None:
+        self.readable: list[Path] = []
+        self.writable: list[Path] = []
+        self.network = network
+        self.cwd = cwd
 
     def read(self, *paths: Path | None) -> None:
         self.readable.extend(p for p in paths if p is not None)
