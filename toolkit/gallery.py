@@ -77,7 +77,7 @@ def _description(path: Path, folder: Path) -> str:
     """The `description` in template.yaml; a folder without the file still works."""
     from toolkit.metadata.yamlfile import YamlProblem, decode, parse_mapping
 
-    shown = _shown(path)
+    shown = template_path(path)
     try:
         text = decode(read_contributor_file(path, folder, limit=READ_LIMIT))
         data = parse_mapping(text)
@@ -113,7 +113,7 @@ def _line_of(text: str, key: str) -> int:
     return text.count("\n", 0, match.start()) + 1 if match else 1
 
 
-def _shown(path: Path) -> str:
+def template_path(path: Path) -> str:
     """The path from `templates/` on, as a person finds it in either place."""
     parts = path.parts
     return "/".join(parts[len(parts) - 1 - parts[::-1].index("templates") :])

@@ -20,15 +20,26 @@ import sys
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from toolkit.errors import ToolkitError
 from toolkit.files import LINK_HINT, LinkedFile, read_contributor_file
-from toolkit.gallery import TEMPLATE_FILE, Template, find_template, gallery, listing
+from toolkit.gallery import (
+    TEMPLATE_FILE,
+    Template,
+    find_template,
+    gallery,
+    listing,
+    template_path,
+)
 from toolkit.inventory import load_inventory
 from toolkit.metadata import METADATA_FILE, OWNER, RUNTIMES, SCHEMA, SLUG, content_problems
 from toolkit.metadata.yamlfile import parse_mapping
 from toolkit.repo import Repository, repository_from_args
 from toolkit.templating import sandboxed_environment
+
+if TYPE_CHECKING:
+    from jinja2.sandbox import SandboxedEnvironment
 
 TEMPLATE_SUFFIX = ".j2"
 EXECUTABLE = {"run.sh"}
@@ -282,10 +293,28 @@ def render(folder: Path, values: Mapping[str, str]) -> dict[str, str | bytes]:
             raise ToolkitError(f"{folder}: template {link}", LINK_HINT) from None
         if relative.endswith(TEMPLATE_SUFFIX):
             text = data.decode("utf-8", errors="replace")
-            files[relative.removesuffix(TEMPLATE_SUFFIX)] = env.from_string(text).render(**values)
+            files[relative.removesuffix(TEMPLATE_SUFFIX)] = _render_one(env, text, path, values)
         else:
             files[relative] = data
     return files
+
+
+def _render_one(env: SandboxedEnvironment, text: str, path: Path, values: Mapping[str, str]) -> str:
+    """One template file rendered; a mistake in it is named with its file and line."""
+    from jinja2 import TemplateError, TemplateSyntaxError
+
+    literally = "to write {{ or {% literally, wrap it in {% raw %}...{% endraw %}"
+    try:
+        return env.from_string(text).render(**values)
+    except TemplateSyntaxError as error:
+        raise ToolkitError(
+            f"{template_path(path)}:{error.lineno}: {error.message}", f"fix it; {literally}"
+        ) from None
+    except TemplateError as error:  # e.g. a variable `autokit new` does not provide
+        raise ToolkitError(
+            f"{template_path(path)}: {error}",
+            f"it may use {', '.join(sorted(values))}; {literally}",
+        ) from None
 
 
 def template_files(folder: Path) -> list[Path]:
