@@ -238,7 +238,7 @@ def test_asks_for_missing_fields_on_a_terminal(repo):
     code, output = answer_on_a_terminal(repo, answers, "late-invoices")
     assert code == 0, output
     assert "161 characters; keep it to 160" in output
-    assert "Runtime (python or shell) [python]: " in output
+    assert "Template (one of the above) [python]: " in output
     assert "Title (a few words) [Late invoices]: " in output
     assert "write a GitHub handle: @user or @org/team" in output
     metadata = yaml.safe_load((repo / "automations/late-invoices/automation.yaml").read_text())
@@ -257,7 +257,7 @@ def test_terminal_closed_before_all_answers(repo):
 
 
 def test_asks_for_the_name_on_a_terminal(repo):
-    answers = "Late Fees\nlate-fees\n\n\nAdds fees.\n@alice\nfinance\n"
+    answers = "\nLate Fees\nlate-fees\n\nAdds fees.\n@alice\nfinance\n"  # template first
     code, output = answer_on_a_terminal(repo, answers)
     assert code == 0, output
     assert "Name (lowercase letters, digits and dashes, e.g. late-fees): " in output
@@ -314,7 +314,7 @@ def test_a_department_option_spelled_like_an_existing_one_is_noted(warehouse_rep
 
 
 def test_an_answer_that_is_not_text_is_asked_again(repo):
-    answers = "\udcff\nfixed-name\nshell\n\nSends.\n@alice\nfinance\n"
+    answers = "shell\n\udcff\nfixed-name\n\nSends.\n@alice\nfinance\n"
     strict = {"PYTHONIOENCODING": "utf-8:strict"}  # as on a terminal with a UTF-8 locale
     code, output = answer_on_a_terminal(repo, answers, env=strict)
     assert code == 0, output

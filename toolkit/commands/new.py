@@ -1,10 +1,12 @@
-"""`autokit new NAME --runtime python|shell`: scaffold an automation that passes at once.
+"""`autokit new NAME --template NAME`: scaffold an automation that passes at once.
 
-The folder is rendered from `templates/automation/<runtime>/` with a sandboxed jinja2
-environment in which an undefined variable is an error. The rendered metadata is checked
-against the contract before anything is written, so a bad `--summary` or `--owner` is
-reported as an option error; the folder is written under a temporary name and renamed
-into place, so an interrupted run leaves nothing half-written.
+The folder is rendered from a template of the gallery (`toolkit.gallery`:
+`templates/automation/<template>/`, listed by `--list-templates`; `--runtime python|shell`
+names the two plain ones) with a sandboxed jinja2 environment in which an undefined
+variable is an error; files not ending in `.j2` are copied as they are. The rendered
+metadata is checked against the contract before anything is written, so a bad `--summary`
+or `--owner` is reported as an option error; the folder is written under a temporary name
+and renamed into place, so an interrupted run leaves nothing half-written.
 """
 
 from __future__ import annotations
@@ -18,20 +20,31 @@ import sys
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from toolkit.errors import ToolkitError
-from toolkit.files import LINK_HINT, LinkedFile, read_contributor_text
+from toolkit.files import LINK_HINT, LinkedFile, read_contributor_file
+from toolkit.gallery import (
+    TEMPLATE_FILE,
+    Template,
+    find_template,
+    gallery,
+    listing,
+    template_path,
+)
 from toolkit.inventory import load_inventory
 from toolkit.metadata import METADATA_FILE, OWNER, RUNTIMES, SCHEMA, SLUG, content_problems
 from toolkit.metadata.yamlfile import parse_mapping
 from toolkit.repo import Repository, repository_from_args
 from toolkit.templating import sandboxed_environment
 
+if TYPE_CHECKING:
+    from jinja2.sandbox import SandboxedEnvironment
+
 TEMPLATE_SUFFIX = ".j2"
 EXECUTABLE = {"run.sh"}
 # option -> the question asked for it on a terminal
 QUESTIONS = {
-    "runtime": "Runtime (python or shell)",
     "title": "Title (a few words)",
     "summary": "Summary (one line, what it does)",
     "owner": "Owner (@user or @org/team)",
@@ -48,7 +61,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         nargs="?",
         help="the new automation's name (a slug); asked for on a terminal when left out",
     )
-    parser.add_argument("--runtime", choices=RUNTIMES, help="python (main.py) or shell (run.sh)")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument(
+        "--template", metavar="TEMPLATE", help="the template to start from (see --list-templates)"
+    )
+    which.add_argument(
+        "--runtime", choices=RUNTIMES, help="the plain python or shell template (--template)"
+    )
+    which.add_argument(
+        "--list-templates", action="store_true", help="list the templates, one line each"
+    )
     parser.add_argument("--title", help="a short title")
     parser.add_argument("--summary", help="one line saying what it does (at most 160 chars)")
     parser.add_argument("--owner", help="who owns it: @user or @org/team")
@@ -56,16 +78,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 NAME_QUESTION = "Name (lowercase letters, digits and dashes, e.g. late-fees)"
+TEMPLATE_QUESTION = "Template (one of the above)"
+DEFAULT_TEMPLATE = "python"
+# Skipped when a template is rendered: its description, and what running tests leaves.
+NOT_RENDERED = {TEMPLATE_FILE, "__pycache__", ".pytest_cache"}
 
 
 def run(args: argparse.Namespace) -> int:
     repo = repository_from_args(args)
+    if args.list_templates:
+        print(listing(gallery(repo)))
+        return 0
+    named = args.template or args.runtime
+    template = find_template(repo, named) if named else None  # a misspelt name first
     require_a_terminal_for_missing(args)
+    template = template or ask_for_template(repo)
     name = args.name or ask(NAME_QUESTION, lambda value: _check_name(repo, value))
     target = target_folder(repo, name)
     answers = collect_answers(args, name, known_departments(repo))
-    files = render(template_folder(repo, answers["runtime"]), {"name": name, **answers})
-    check_rendered_metadata(files[METADATA_FILE])
+    files = render(template.folder, {"name": name, **answers})
+    if METADATA_FILE not in files:
+        raise ToolkitError(
+            f"the template '{template.name}' has no {METADATA_FILE}{TEMPLATE_SUFFIX}",
+            f"add one to {repo.relative(template.folder)}/ (the shipped templates show how)",
+        )
+    check_rendered_metadata(str(files[METADATA_FILE]))
     write_folder(target, files)
     print(next_steps(repo, target, sorted(files)))
     return 0
@@ -99,9 +136,27 @@ def _check_name(repo: Repository, value: str) -> str | None:
     return None
 
 
+def ask_for_template(repo: Repository) -> Template:
+    """The template picked on the terminal, from the gallery shown with descriptions."""
+    templates = gallery(repo)
+    print(f"Templates:\n{listing(templates, indent='  ')}")
+
+    def check(value: str) -> str | None:
+        try:
+            find_template(repo, value)
+        except ToolkitError as error:
+            return f"{error.message}; {error.hint}"
+        return None
+
+    default = DEFAULT_TEMPLATE if DEFAULT_TEMPLATE in templates else None
+    return find_template(repo, ask(TEMPLATE_QUESTION, check, default=default))
+
+
 def require_a_terminal_for_missing(args: argparse.Namespace) -> None:
     """Values left out are asked for on a terminal; elsewhere they must be options."""
     missing = [f"--{key}" for key in QUESTIONS if not getattr(args, key)]
+    if not (args.template or args.runtime):
+        missing.insert(0, "--template")
     if not args.name:
         missing.insert(0, "NAME")
     if not missing or sys.stdin.isatty():
@@ -173,15 +228,9 @@ def known_departments(repo: Repository) -> list[str]:
 
 
 def _default(key: str, name: str) -> str | None:
-    if key == "runtime":
-        return "python"
     if key == "title":
         return name.replace("-", " ").capitalize()
     return None
-
-
-def _check_runtime(value: str) -> str | None:
-    return None if value in RUNTIMES else f"choose one of: {', '.join(RUNTIMES)}"
 
 
 def _check_owner(value: str) -> str | None:
@@ -204,7 +253,6 @@ def _check_length(limit: int) -> Callable[[str], str | None]:
 
 
 _ANSWER_CHECKS: dict[str, Callable[[str], str | None]] = {
-    "runtime": _check_runtime,
     "title": _check_length(SCHEMA["title"]["maxlength"]),
     "summary": _check_length(SCHEMA["summary"]["maxlength"]),
     "owner": _check_owner,
@@ -229,35 +277,54 @@ def ask(question: str, check: Callable[[str], str | None], default: str | None =
         print(f"  {problem}", file=sys.stderr)
 
 
-def template_folder(repo: Repository, runtime: str) -> Path:
-    """The repository's own templates, else those shipped beside the toolkit."""
-    shipped = Path(__file__).resolve().parents[2] / "templates"
-    for base in (repo.root / "templates", shipped):
-        folder = base / "automation" / runtime
-        if folder.is_dir():
-            return folder
-    raise ToolkitError(
-        f"no template for the {runtime} runtime",
-        f"restore templates/automation/{runtime}/ in the repository",
-    )
-
-
-def render(folder: Path, values: Mapping[str, str]) -> dict[str, str]:
-    """Every template file under `folder`, rendered: relative path -> text."""
+def render(folder: Path, values: Mapping[str, str]) -> dict[str, str | bytes]:
+    """Every file of the template in `folder`: relative path -> its rendered text (`*.j2`)
+    or its bytes as they are (any other file, such as sample data)."""
     # Templates are read as strings (no loader) and keep jinja2's default block whitespace.
     env = sandboxed_environment(autoescape=False, trim_blocks=False)
     # A JSON string is a valid double-quoted YAML scalar: any text is safe in metadata.
     env.filters["yaml_string"] = lambda value: json.dumps(str(value), ensure_ascii=False)
-    files: dict[str, str] = {}
-    for path in sorted(folder.rglob(f"*{TEMPLATE_SUFFIX}")):
-        relative = path.relative_to(folder).as_posix().removesuffix(TEMPLATE_SUFFIX)
+    files: dict[str, str | bytes] = {}
+    for path in template_files(folder):
+        relative = path.relative_to(folder).as_posix()
         try:  # templates/ is a contributor folder: a link is never followed
-            text = read_contributor_text(path, folder)
+            data = read_contributor_file(path, folder)
         except LinkedFile as link:
             raise ToolkitError(f"{folder}: template {link}", LINK_HINT) from None
-        template = env.from_string(text)
-        files[relative] = template.render(**values)
+        if relative.endswith(TEMPLATE_SUFFIX):
+            text = data.decode("utf-8", errors="replace")
+            files[relative.removesuffix(TEMPLATE_SUFFIX)] = _render_one(env, text, path, values)
+        else:
+            files[relative] = data
     return files
+
+
+def _render_one(env: SandboxedEnvironment, text: str, path: Path, values: Mapping[str, str]) -> str:
+    """One template file rendered; a mistake in it is named with its file and line."""
+    from jinja2 import TemplateError, TemplateSyntaxError
+
+    literally = "to write {{ or {% literally, wrap it in {% raw %}...{% endraw %}"
+    try:
+        return env.from_string(text).render(**values)
+    except TemplateSyntaxError as error:
+        raise ToolkitError(
+            f"{template_path(path)}:{error.lineno}: {error.message}", f"fix it; {literally}"
+        ) from None
+    except TemplateError as error:  # e.g. a variable `autokit new` does not provide
+        raise ToolkitError(
+            f"{template_path(path)}: {error}",
+            f"it may use {', '.join(sorted(values))}; {literally}",
+        ) from None
+
+
+def template_files(folder: Path) -> list[Path]:
+    """The files a template is made of, in a stable order."""
+    return sorted(
+        path
+        for path in folder.rglob("*")
+        if not NOT_RENDERED & set(path.relative_to(folder).parts)
+        and (path.is_file() or path.is_symlink())
+    )
 
 
 def check_rendered_metadata(text: str) -> None:
@@ -272,14 +339,17 @@ def check_rendered_metadata(text: str) -> None:
         raise ToolkitError("the new automation would not be valid:\n" + "\n".join(lines))
 
 
-def write_folder(target: Path, files: dict[str, str]) -> None:
+def write_folder(target: Path, files: Mapping[str, str | bytes]) -> None:
     """Write every file into a hidden temporary folder, then rename it into place."""
     staging = Path(tempfile.mkdtemp(prefix=f".new-{target.name}-", dir=target.parent))
     try:
-        for relative, text in files.items():
+        for relative, content in files.items():
             path = staging / relative
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
+            if isinstance(content, bytes):
+                path.write_bytes(content)
+            else:
+                path.write_text(content, encoding="utf-8")
             path.chmod(0o755 if path.name in EXECUTABLE else 0o644)
         staging.chmod(0o755)
         staging.rename(target)
