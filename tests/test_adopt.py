@@ -321,6 +321,7 @@ def test_a_name_that_exists_is_refused(make_repo, cli, tmp_path):
     result = adopt(cli, repo, write_script(tmp_path, ARGPARSE_SCRIPT))
     assert result.code == 1
     assert "automations/clean-export already exists" in result.err
+    assert "--name NAME" in result.err
     result = adopt(cli, repo, write_script(tmp_path, ARGPARSE_SCRIPT), "--name", "tidy-export")
     assert result.code == 0, result
     assert (repo / "automations/tidy-export/clean_export.py").is_file()

@@ -62,12 +62,15 @@ def run(args: argparse.Namespace) -> int:
     script = Path(args.path)
     raw = read_source(script)
     name = args.name or default_name(script)
-    target = new.target_folder(repo, name)
+    try:
+        target = new.target_folder(repo, name)
+    except ToolkitError as error:
+        raise ToolkitError(error.message, f"pass --name NAME ({error.hint})") from None
     try:
         reading = read_script(raw, str(script))
     except NotPython as error:
         raise ToolkitError(
-            f"{error} : the script cannot be read as Python, so nothing was adopted",
+            f"{error} (it cannot be read as Python, so nothing was adopted)",
             "fix the syntax (`python -m py_compile` shows the same error) and adopt again",
         ) from None
     copied = script.name if script.stem != "main" else "script.py"
@@ -87,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
 def read_source(script: Path) -> bytes:
     """The script's bytes, refusing what is not a Python file."""
     if not script.is_file():
-        raise ToolkitError(f"{script}: no such file", "give the path of a .py script")
+        raise ToolkitError(f"{script}: no such file", "give the path of a .py script file")
     with script.open("rb") as file:
         raw = file.read(MAX_SCRIPT_BYTES + 1)
     python_shebang = raw.startswith(b"#!") and b"python" in raw.split(b"\n", 1)[0]
