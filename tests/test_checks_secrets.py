@@ -131,7 +131,9 @@ def test_undeclared_secret_is_flagged_and_allowlist_config_accepts_it(make_repo,
     pyproject = {"pyproject.toml": PYPROJECT + 'env_allowlist = ["UNDECLARED_ONE"]\n'}
     root = base_repo(make_repo, "greeter", extra=pyproject)
     files = bumped("greeter")
-    files["automations/greeter/main.py"] = "import os\nos.getenv('UNDECLARED_ONE')\n"
+    files["automations/greeter/main.py"] = (
+        "import os\nos.getenv('UNDECLARED_ONE')\n\n\ndef main(greeting='world'):\n    return 1\n"
+    )
     files["automations/greeter/tests/test_env.py"] = "import os\nos.environ['TEST_ONLY']\n"
     open_pr(root, files)
     code, report = policy_json(cli, root, "--base", "main")

@@ -84,7 +84,7 @@ def test_shallow_clone_without_merge_base_says_fetch_depth_0(make_repo, cli, tmp
 
 def test_detached_head_is_reviewed(make_repo, cli):
     root = base_repo(make_repo, "greeter")
-    open_pr(root, {"automations/greeter/main.py": "def main():\n    return 1\n"})
+    open_pr(root, {"automations/greeter/main.py": "def main(greeting='world'):\n    return 1\n"})
     git(root, "checkout", "-q", "--detach", "HEAD")
     code, report = policy_json(cli, root, "--base", "main")
     assert code == 1
@@ -95,10 +95,13 @@ def test_uncommitted_files_are_reviewed_only_with_uncommitted(make_repo, cli):
     root = base_repo(make_repo, "greeter", "other")
     open_pr(root, bumped("greeter"))
     (root / "automations/greeter/main.py").write_text(
-        "import os\n\nTOKEN = os.environ['UNDECLARED']\n"
+        "import os\n\nTOKEN = os.environ['UNDECLARED']\n\n\n"
+        "def main(greeting='world'):\n    return 1\n"
     )  # uncommitted
     (root / "automations/greeter/extra.py").write_text("import os\nos.getenv('ALSO')\n")
-    (root / "automations/other/main.py").write_text("x = 'AKIAIOSFODNN7EXAMPLE'\n")
+    (root / "automations/other/main.py").write_text(
+        "x = 'AKIAIOSFODNN7EXAMPLE'\n\n\n\ndef main(greeting='world'):\n    return 1\n"
+    )
     code, report = policy_json(cli, root, "--base", "main")
     assert (code, report["automations"], report["findings"]) == (0, ["greeter"], [])
     _, report = policy_json(cli, root, "--base", "main", "--uncommitted")
@@ -460,7 +463,13 @@ def test_github_format_writes_annotations_and_a_step_summary(make_repo, cli, tmp
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     monkeypatch.delenv("GITHUB_REPOSITORY", raising=False)  # set when CI runs these tests
     root = base_repo(make_repo, "greeter")
-    open_pr(root, {"automations/greeter/main.py": "import os\nos.environ['A|<b>']\n"})
+    open_pr(
+        root,
+        {
+            "automations/greeter/main.py": "import os\nos.environ['A|<b>']\n\n\n"
+            "def main(greeting='world'):\n    return 1\n"
+        },
+    )
     result = cli("policy", "--repo", str(root), "--base", "main", "--format", "github")
     assert result.code == 1
     annotations = result.out.splitlines()

@@ -23,6 +23,7 @@ from toolkit.paths import state_home
 # name -> one-line help. The module is toolkit.commands.<name>.
 COMMANDS: dict[str, str] = {
     "new": "scaffold a new automation from a template",
+    "adopt": "make an automation of an existing Python script (read, never run)",
     "validate": "check automation.yaml files against the metadata contract",
     "list": "list automations, filtered by tag, owner, department or status",
     "show": "show one automation: metadata, inputs, versions, how to run it",

@@ -19,6 +19,7 @@ from toolkit.checks import (
     codeowners_sync,
     declared_secrets,
     deprecation,
+    entrypoint_signature,
     file_size,
     folder_layout,
     governance_change,
@@ -46,6 +47,7 @@ class Check(Protocol):
 CHECKS: dict[str, Check] = {
     "metadata-schema": metadata_schema,
     "folder-layout": folder_layout,
+    "entrypoint-signature": entrypoint_signature,
     "version-bump": version_bump,
     "changelog-entry": changelog_entry,
     "breaking-inputs": breaking_inputs,

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from toolkit.commands.formats import add_format_argument
 from toolkit.errors import ToolkitError
-from toolkit.findings import has_errors
+from toolkit.findings import ERROR, Finding, has_errors, sorted_findings
 from toolkit.repo import AUTOMATIONS_DIR, Repository, repository_from_args
-from toolkit.reporters import render_github, render_json, render_text
+from toolkit.reporters import render_github, render_json
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -31,10 +31,14 @@ def run(args: argparse.Namespace) -> int:
 
 def validate(repo: Repository, paths: list[Path], output_format: str = "text") -> int:
     from toolkit.inventory import load_inventory
+    from toolkit.metadata.signature import signature_findings
 
     chosen = automation_folders(repo, paths) if paths else None
     # None: every automation, and the links under automations/ reported as such
-    findings = load_inventory(repo, chosen).findings
+    inventory = load_inventory(repo, chosen)
+    findings = inventory.findings + signature_findings(
+        repo.root, inventory.automations, every=chosen is None
+    )
     folders = repo.automation_dirs() if chosen is None else chosen
     if output_format == "json":
         print(render_json(findings, checked=len(folders)))
@@ -42,11 +46,19 @@ def validate(repo: Repository, paths: list[Path], output_format: str = "text") -
         if findings:
             print(render_github(findings))
     elif findings:
-        print(render_text(findings))
+        print(_text(findings))
     if output_format == "text":
         summary = f"{len(folders)} automation(s) checked, {len(findings)} problem(s)"
         print(summary if findings else f"{summary}: all valid", file=sys.stderr)
     return 1 if has_errors(findings) else 0
+
+
+def _text(findings: list[Finding]) -> str:
+    """One line per finding; warnings (which do not fail the run) say so."""
+    return "\n".join(
+        f.as_line() if f.severity == ERROR else f"{f.severity}: {f.as_line()}"
+        for f in sorted_findings(findings)
+    )
 
 
 def automation_folders(repo: Repository, paths: list[Path]) -> list[Path] | None:

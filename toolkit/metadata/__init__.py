@@ -7,6 +7,7 @@
     wording   cerberus errors turned into problems with hints
     load      `load_automation`, `check_file`: reading, checking, findings with lines
     cache     the one cache of verdicts on file contents, and `load_valid` for runs
+    signature the entrypoint's `main()` against the declared inputs (validate, policy)
     yamlfile  YAML reading: fast for good files, precise for bad ones
 
 Everything callers use is importable from `toolkit.metadata` itself, resolved on first use

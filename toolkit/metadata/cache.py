@@ -86,13 +86,17 @@ def cache_version() -> str:
     return ":".join([str(FORMAT), __version__, *times])
 
 
-def cache_for(repo: Repository | Path) -> MetadataCache:
-    """The metadata cache of the repository at `repo` (none with AUTOKIT_NO_CACHE set)."""
+def cache_for(repo: Repository | Path, kind: str = "metadata") -> MetadataCache:
+    """The metadata cache of the repository at `repo` (none with AUTOKIT_NO_CACHE set).
+
+    `kind` names another cache of verdicts on contents in the same format (`signatures`:
+    the entrypoints' `main()`, see `toolkit.metadata.signature`).
+    """
     if os.environ.get("AUTOKIT_NO_CACHE"):
         return MetadataCache(None)
     root = repo.root if isinstance(repo, Repository) else repo
     digest = hashlib.blake2b(str(root.resolve()).encode(), digest_size=8).hexdigest()
-    return MetadataCache(cache_home() / "metadata" / f"{digest}.json")
+    return MetadataCache(cache_home() / kind / f"{digest}.json")
 
 
 def load_valid(root: Path, folder: Path) -> Automation:
