@@ -95,28 +95,26 @@ def is_generated_form(relative: str, text: str) -> bool:
 
 # --- YAML text of contributor values ---------------------------------------------------------
 
-_PLAIN = re.compile(r"[ -~]")  # printable ASCII, kept as it is (but " and \)
+# Anything but printable ASCII other than " and \ is looked at one by one.
+_UNUSUAL = re.compile(r"[^ !#-\[\]-~]")
 _LINE_BREAKS = {"\x85", "\u2028", "\u2029"}  # read as line breaks by YAML 1.1
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    if char in '"\\':
+        return "\\" + char
+    code = ord(char)
+    if code > 0x7F and char.isprintable() and char not in _LINE_BREAKS:
+        return char
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
 def quoted(text: str) -> str:
     """`text` as a YAML double-quoted scalar that reads back as exactly `text`."""
-    out = ['"']
-    for char in text:
-        if char in '"\\':
-            out.append("\\" + char)
-        elif _PLAIN.fullmatch(char) or (
-            ord(char) > 0x7F and char.isprintable() and char not in _LINE_BREAKS
-        ):
-            out.append(char)
-        elif ord(char) <= 0xFF:
-            out.append(f"\\x{ord(char):02x}")
-        elif ord(char) <= 0xFFFF:
-            out.append(f"\\u{ord(char):04x}")
-        else:
-            out.append(f"\\U{ord(char):08x}")
-    out.append('"')
-    return "".join(out)
+    return '"' + _UNUSUAL.sub(_escape, text) + '"'
 
 
 def shown(text: str) -> str:
@@ -158,6 +156,41 @@ class Form:
     other_field: str | None  # the JSON field for the inputs beyond the limit
     other_names: tuple[str, ...]
     secrets_env: str
+
+    @property
+    def inputs_yaml(self) -> str:
+        """The `inputs:` entries of the automation's fields (and of `other_inputs`)."""
+        lines: list[str] = []
+        for field in self.fields:
+            lines += [
+                f"      {field.id}:",
+                f"        description: {field.description}",
+                f"        required: {'true' if field.required else 'false'}",
+                f"        type: {field.type}",
+            ]
+            if field.options:
+                lines.append("        options:")
+                lines += [f"          - {option}" for option in field.options]
+            if field.default is not None:
+                lines.append(f"        default: {field.default}")
+        if self.other_field:
+            lines += [
+                f"      {self.other_field}:",
+                f"        description: {other_description(self.other_names)}",
+                "        required: false",
+                "        type: string",
+                '        default: "{}"',
+            ]
+        return "\n".join(lines)
+
+    @property
+    def fields_env(self) -> str:
+        """The `env:` lines that hand each field's value to the inputs step."""
+        lines = [f"          {f.env_name}: ${{{{ inputs.{f.id} }}}}" for f in self.fields]
+        lines.append(f'          FORM_FIELDS: "{" ".join(f.id for f in self.fields)}"')
+        if self.other_field:
+            lines.append(f"          OTHER_INPUTS: ${{{{ inputs.{self.other_field} }}}}")
+        return "\n".join(lines)
 
 
 def meta_name(base: str, taken: Iterable[str]) -> str:
@@ -300,6 +333,12 @@ def render_forms(
     forms: dict[str, str] = {}
     for automation in automations:
         form = form_of(automation, secrets_env(automation))
-        other = other_description(form.other_names) if form.other_field else None
-        forms[form_path(automation.name)] = template.render(form=form, other_description=other)
+        forms[form_path(automation.name)] = template.render(
+            name=form.name,
+            workflow_name=form.workflow_name,
+            inputs_yaml=form.inputs_yaml,
+            fields_env=form.fields_env,
+            version_field=form.version_field,
+            secrets_env=form.secrets_env,
+        )
     return forms

@@ -35,6 +35,7 @@ SCHEDULED_WORKFLOW = ".github/workflows/scheduled.yml"
 RUN_WORKFLOW = ".github/workflows/run.yml"
 SCHEDULED_TEMPLATE = "workflows/scheduled.yml.j2"
 RUN_TEMPLATE = "workflows/run.yml.j2"
+FORMS_FOLDER = forms.FORMS_FOLDER
 TEMPLATE = SCHEDULED_TEMPLATE
 
 
