@@ -381,3 +381,57 @@ def test_the_shipped_automations_have_their_forms_committed() -> None:
     committed = sorted(p.name for p in (PROJECT / WORKFLOWS).glob("run-*.yml"))
     assert committed == [f"run-{name}.yml" for name in names]
     _audit(*(PROJECT / WORKFLOWS / name for name in committed))
+
+
+# --- the schedule-sync check -------------------------------------------------------------------
+
+
+def test_schedule_sync_reports_a_form_the_pull_request_left_stale(make_repo, cli) -> None:
+    from policy_support import base_repo, bumped, by_check, open_pr, policy_json
+
+    root = base_repo(make_repo, "greeter", "other")
+    assert cli("schedule", "render", "--repo", str(root)).code == 0
+    commit_all(root, "render the workflows")
+    changed = {"greeting": {"type": "string", "description": "Whom to greet", "default": "you"}}
+    open_pr(root, bumped("greeter", inputs=changed))
+    code, report = policy_json(cli, root, "--base", "main")
+    (finding,) = by_check(report, "schedule-sync")
+    assert finding["path"] == f"{WORKFLOWS}/run-greeter.yml" and code == 1
+    assert finding["message"].startswith("the Run form does not match"), finding
+    form_lines = (root / finding["path"]).read_text().splitlines()
+    assert "Who to greet" in form_lines[finding["line"] - 1]  # the first line that differs
+    assert "autokit schedule render" in finding["hint"]
+    assert cli("schedule", "render", "--repo", str(root)).code == 0
+    commit_all(root, "render again")
+    _, report = policy_json(cli, root, "--base", "main")
+    assert by_check(report, "schedule-sync") == []
+
+
+def test_schedule_sync_leaves_the_form_of_invalid_metadata_to_metadata_schema(
+    make_repo, cli
+) -> None:
+    from policy_support import base_repo, bumped, by_check, open_pr, policy_json
+
+    root = base_repo(make_repo, "greeter")
+    assert cli("schedule", "render", "--repo", str(root)).code == 0
+    commit_all(root, "render the workflows")
+    broken = {"greeting": {"type": "integer", "description": "How many", "default": 1}}
+    open_pr(root, bumped("greeter", version="2.0.0", inputs=broken))  # its example: 'world'
+    _, report = policy_json(cli, root, "--base", "main")
+    assert by_check(report, "metadata-schema")
+    assert by_check(report, "schedule-sync") == []
+
+
+def test_schedule_sync_names_a_bad_run_forms_line(make_repo, cli) -> None:
+    from policy_support import base_repo, by_check, policy_json
+
+    root = base_repo(make_repo, "greeter")
+    assert cli("schedule", "render", "--repo", str(root)).code == 0
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + 'run_forms = "some"\n')
+    commit_all(root, "a typo in run_forms")
+    _, report = policy_json(cli, root, "--all")
+    (finding,) = by_check(report, "schedule-sync")
+    assert finding["path"] == "pyproject.toml"
+    assert pyproject.read_text().splitlines()[finding["line"] - 1] == 'run_forms = "some"'
+    assert "'some' is not one of all, stable, none" in finding["message"]

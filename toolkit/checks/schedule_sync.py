@@ -88,11 +88,15 @@ def _forms(ctx: PolicyContext) -> list[Finding]:
         return [ctx.finding("pyproject.toml", message, error.hint, line=error.line)]
     findings = [_compare(ctx, path, text) for path, text in expected.items()]
     present = _present_forms(ctx)
-    if everything:
-        stale = present - expected.keys()
-    else:  # only the forms of what this change deleted or touched can be left behind
-        touched = {*ctx.scope.deleted, *ctx.names}
-        stale = ({forms.form_path(n) for n in touched} & present) - expected.keys()
+    if not everything:  # only the forms of what this change deleted or touched can be stale
+        present &= {forms.form_path(n) for n in (*ctx.scope.deleted, *ctx.names)}
+    # An automation with invalid metadata keeps its form: metadata-schema reports it.
+    valid = {forms.form_path(a.name) for a in automations}
+    stale = {
+        path
+        for path in present - expected.keys()
+        if path in valid or not (ctx.root / "automations" / _name_of(path)).is_dir()
+    }
     findings += [
         ctx.finding(
             path, "a Run form of no automation (removed, or `run_forms` leaves it out)", HINT
@@ -126,6 +130,10 @@ def _compare(ctx: PolicyContext, path: str, expected: str) -> Finding | None:
         HINT,
         line=first_difference(actual, expected),
     )
+
+
+def _name_of(form: str) -> str:
+    return form.rsplit("/", 1)[-1].removeprefix(forms.FORM_PREFIX).removesuffix(".yml")
 
 
 def _present_forms(ctx: PolicyContext) -> set[str]:
