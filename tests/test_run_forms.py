@@ -435,3 +435,22 @@ def test_schedule_sync_names_a_bad_run_forms_line(make_repo, cli) -> None:
     assert finding["path"] == "pyproject.toml"
     assert pyproject.read_text().splitlines()[finding["line"] - 1] == 'run_forms = "some"'
     assert "'some' is not one of all, stable, none" in finding["message"]
+
+
+def test_a_hand_written_workflow_in_a_forms_place_is_not_overwritten(make_repo, cli) -> None:
+    own = "name: mine\non: workflow_dispatch\njobs: {}\n"
+    root = make_repo({**automation_files("greeter"), f"{WORKFLOWS}/run-greeter.yml": own})
+    for args in (("render",), ("render", "--check")):
+        result = cli("schedule", *args, "--repo", str(root))
+        assert result.code == 1, result
+        assert f"{WORKFLOWS}/run-greeter.yml is a workflow autokit did not write" in result.err
+        assert "rename that workflow" in result.err and "Traceback" not in result.err
+    assert (root / WORKFLOWS / "run-greeter.yml").read_text() == own
+
+
+def test_a_very_long_description_is_cut(make_repo, cli) -> None:
+    inputs = {"note": {"type": "string", "description": "word " * 600}}
+    root = make_repo(automation_files("wordy", inputs=inputs, examples=None))
+    assert cli("schedule", "render", "--repo", str(root)).code == 0
+    description = _fields(root, "wordy")["note"]["description"]
+    assert len(description) <= forms.DESCRIPTION_LIMIT and description.endswith("...")

@@ -87,6 +87,11 @@ def with_forms(automations: Iterable[Automation], setting: str) -> list[Automati
     return sorted(chosen, key=lambda a: a.name)
 
 
+def automation_of(form: str) -> str:
+    """The automation whose form is at `form` (a path, or the file's name)."""
+    return form.rsplit("/", 1)[-1].removeprefix(FORM_PREFIX).removesuffix(".yml")
+
+
 def is_generated_form(relative: str, text: str) -> bool:
     """A workflow file this module wrote (so `render` may remove it when it is stale)."""
     name = relative.rsplit("/", 1)[-1]

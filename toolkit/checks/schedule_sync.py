@@ -95,7 +95,7 @@ def _forms(ctx: PolicyContext) -> list[Finding]:
     stale = {
         path
         for path in present - expected.keys()
-        if path in valid or not (ctx.root / "automations" / _name_of(path)).is_dir()
+        if path in valid or not (ctx.root / "automations" / forms.automation_of(path)).is_dir()
     }
     findings += [
         ctx.finding(
@@ -130,10 +130,6 @@ def _compare(ctx: PolicyContext, path: str, expected: str) -> Finding | None:
         HINT,
         line=first_difference(actual, expected),
     )
-
-
-def _name_of(form: str) -> str:
-    return form.rsplit("/", 1)[-1].removeprefix(forms.FORM_PREFIX).removesuffix(".yml")
 
 
 def _present_forms(ctx: PolicyContext) -> set[str]:

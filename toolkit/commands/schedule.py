@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from toolkit import schedule
+from toolkit import forms, schedule
 from toolkit.commands.formats import add_format_argument
 from toolkit.errors import ToolkitError
 from toolkit.fileio import atomic_write
@@ -85,8 +85,15 @@ def render(repo: Repository, *, check: bool) -> int:
         **schedule.generated_forms(repo.root),
     }
     listed = _listed(repo.root / schedule.FORMS_FOLDER)
-    for path in expected.keys() - current.keys():  # a form not rendered yet, or hand-written
-        current[path] = _read(repo.root, path) if path.rsplit("/", 1)[-1] in listed else None
+    for path in sorted(expected.keys() - current.keys()):  # not rendered yet, or by hand
+        if path.rsplit("/", 1)[-1] in listed:
+            raise ToolkitError(
+                f"{path} is a workflow autokit did not write, where it writes the Run form "
+                f"of the automation '{forms.automation_of(path)}'",
+                "rename that workflow (e.g. to manual-....yml), then run "
+                "`autokit schedule render` again; or set run_forms in [tool.autokit]",
+            )
+        current[path] = None
     stale = [path for path, text in expected.items() if current[path] != text]
     # Forms of removed automations, or of ones `run_forms` no longer gives a form.
     removed = sorted(path for path in current if path not in expected and current[path])
