@@ -186,6 +186,19 @@ def test_inputs_named_like_the_forms_own_fields(make_repo, cli) -> None:
     assert {"autokit_version", "autokit_other_inputs"} <= set(fields)
 
 
+def test_input_names_never_clash_with_the_jobs_own_variables(make_repo, cli) -> None:
+    """`fields`, `inputs`, `other_inputs`: each value gets an env line of its own."""
+    names = ["fields", "inputs", "automation", "home", "path"]
+    inputs = {name: {"type": "string", "description": name} for name in names}
+    root = make_repo(automation_files("named", inputs=inputs, examples=None))
+    assert cli("schedule", "render", "--repo", str(root)).code == 0
+    for job in ("check", "run"):
+        steps = _form(root, "named")["jobs"][job]["steps"]
+        env = next(s for s in steps if s.get("id") == "inputs")["env"]
+        assert {f"FORM_{n.upper()}": f"${{{{ inputs.{n} }}}}" for n in names}.items() <= env.items()
+        assert env["AUTOKIT_FORM_FIELDS"] == " ".join(names)
+
+
 YAML_SPECIAL = [
     "yes",
     "no",

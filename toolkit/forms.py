@@ -192,7 +192,7 @@ class Form:
     def fields_env(self) -> str:
         """The `env:` lines that hand each field's value to the inputs step."""
         lines = [f"          {f.env_name}: ${{{{ inputs.{f.id} }}}}" for f in self.fields]
-        lines.append(f'          FORM_FIELDS: "{" ".join(f.id for f in self.fields)}"')
+        lines.append(f'          AUTOKIT_FORM_FIELDS: "{" ".join(f.id for f in self.fields)}"')
         if self.other_field:
             lines.append(f"          OTHER_INPUTS: ${{{{ inputs.{self.other_field} }}}}")
         return "\n".join(lines)
