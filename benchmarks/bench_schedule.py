@@ -2,7 +2,9 @@
 
 `autokit schedule due` is the first thing every scheduled workflow run does, and
 `autokit schedule render --check` runs on every pull request. Measured as a user sees them:
-a fresh `autokit` process each time, with the metadata cache cold and then warm.
+a fresh `autokit` process each time, with the metadata cache cold and then warm. Rendering
+writes every generated workflow, a Run form per automation included (each automation has
+six typed inputs; every 50th has 30, so its form has an `other_inputs` field).
 
     python benchmarks/bench_schedule.py [--automations 2000]
 """
@@ -17,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
@@ -29,6 +32,17 @@ CRONS = [
     for hour in range(6, 16)
     for days in ("*", "1-5")
 ]
+
+
+INPUTS = {
+    "source": {"type": "path", "description": "The export to read", "required": True},
+    "days": {"type": "integer", "description": "Days overdue", "default": 14, "min": 0},
+    "rate": {"type": "number", "description": "A rate", "min": 0, "max": 1},
+    "mode": {"type": "choice", "description": "How", "choices": ["fast", "safe: slow"]},
+    "since": {"type": "date", "description": "From this day"},
+    "dry_run": {"type": "boolean", "description": "Change nothing", "default": True},
+}
+WIDE_INPUTS = {f"field_{i:02d}": {"type": "string", "description": f"Field {i}"} for i in range(30)}
 
 
 def build_repository(root: Path, count: int) -> None:
@@ -49,6 +63,7 @@ def build_repository(root: Path, count: int) -> None:
             "entrypoint": "main.py",
             "classification": "internal",
         }
+        data["inputs"] = INPUTS if index % 50 else WIDE_INPUTS
         if index % 3 == 0:
             data["schedule"] = CRONS[index % len(CRONS)]
             data["secrets"] = [{"name": f"TOKEN_{index % 25}", "description": "a token"}]
@@ -56,9 +71,24 @@ def build_repository(root: Path, count: int) -> None:
         (folder / "main.py").write_text("def main():\n    return {}\n")
 
 
-def timed(args: list[str], env: dict[str, str], repeat: int) -> list[float]:
+def move_workflows_away(root: Path) -> None:
+    """The next render writes every file, as a first render does, into a new folder.
+
+    The old one is moved aside rather than deleted: deleting 2,000 files just before
+    creating as many in the same place measures the file system's clean-up, not autokit.
+    """
+    workflows = root / ".github"
+    if workflows.exists():
+        workflows.rename(root.parent / f"old-github-{time.monotonic_ns()}")
+
+
+def timed(
+    args: list[str], env: dict[str, str], repeat: int, before: Callable[[], None] | None = None
+) -> list[float]:
     times = []
     for _ in range(repeat):
+        if before is not None:
+            before()
         start = time.perf_counter()
         subprocess.run(args, env=env, check=True, capture_output=True)
         times.append(time.perf_counter() - start)
@@ -87,7 +117,15 @@ def main() -> None:
                 [*autokit, "due", "--cron", CRONS[0], "--format", "json"], env, options.repeat
             ),
             "render --check (warm)": timed([*autokit, "render", "--check"], env, options.repeat),
+            "render, all written": timed(
+                [*autokit, "render"],
+                env,
+                options.repeat,
+                before=lambda: move_workflows_away(root),
+            ),
         }
+        forms = len(list((root / ".github" / "workflows").glob("run-*.yml")))
+        print(f"{forms} Run forms rendered")
     report(options.automations, rows)
 
 

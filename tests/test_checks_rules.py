@@ -312,6 +312,14 @@ def test_schedule_sync_skips_changes_that_cannot_affect_schedules(make_repo, cli
     commit_all(root, "a stale workflow")
     open_pr(root, bumped("greeter"))  # no schedule now or at the base
     _, report = policy_json(cli, root, "--base", "main")
-    assert by_check(report, "schedule-sync") == []
+    # The scheduled workflow is not judged; the touched automation's Run form is (missing).
+    assert [f["path"] for f in by_check(report, "schedule-sync")] == [
+        ".github/workflows/run-greeter.yml"
+    ]
     _, everything = policy_json(cli, root, "--all")
-    assert [f["line"] for f in by_check(everything, "schedule-sync")] == [1]
+    scheduled = [
+        f
+        for f in by_check(everything, "schedule-sync")
+        if f["path"] == str(workflow.relative_to(root))
+    ]
+    assert [f["line"] for f in scheduled] == [1]

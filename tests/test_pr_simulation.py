@@ -722,6 +722,119 @@ def test_scheduled_run_takes_its_inputs_from_the_environment_variable(
     assert record["inputs"] == {"greeting": "team; $(date)"}
 
 
+# --- the Run form of one automation ---------------------------------------------------------
+
+COUNTER = {
+    "automations/counter/main.py": (
+        "import os\n\n\ndef main(days: int, loud: bool = False, mode: str = 'a',"
+        " note: str = '') -> dict[str, object]:\n"
+        "    return {'days': days, 'loud': loud, 'mode': mode, 'note': note,"
+        " 'secret_seen': bool(os.environ.get('SMTP_PASSWORD'))}\n"
+    ),
+}
+COUNTER_INPUTS = {
+    "days": {"type": "integer", "description": "Days overdue", "required": True, "min": 0},
+    "loud": {"type": "boolean", "description": "Shout"},
+    "mode": {"type": "choice", "description": "How", "choices": ["a", "b: c"], "default": "a"},
+    "note": {"type": "string", "description": "A note", "default": ""},
+}
+
+
+def _merge_counter(origin: Origin) -> Path:
+    files = automation_files(
+        "counter",
+        inputs=COUNTER_INPUTS,
+        examples=None,
+        secrets=[{"name": "SMTP_PASSWORD", "description": "mail login"}],
+    )
+    files["automations/counter/tests/test_main.py"] = (
+        "from main import main\n\n\ndef test_counts():\n    assert main(days=1)['days'] == 1\n"
+    )
+    files.update(COUNTER)
+    origin.push_branch("add-counter", files, "Add counter", generate=True)
+    origin.merge("add-counter")
+    return origin.main_checkout("run-form")
+
+
+def _form_context(**fields: str) -> dict[str, str]:
+    given = {"days": "", "loud": "false", "mode": "a", "note": "", "version": "", **fields}
+    return {f"inputs.{name}": value for name, value in given.items()}
+
+
+def test_run_form_checks_the_inputs_then_runs_with_its_secret(
+    origin: Origin, runner: Runner
+) -> None:
+    checkout = _merge_counter(origin)
+    workflow = _workflow_from(checkout, "run-counter.yml")
+    runner.secrets = {"SMTP_PASSWORD": "hunter2-very-secret"}
+    context = _form_context(days="14", loud="true", mode="b: c", note="it's $(whoami)\n`x`")
+    assert runner.step(workflow, "check", "inputs", checkout, **context).code == 0
+    checked = runner.step(workflow, "check", "check", checkout, **context)
+    assert checked.code == 0, checked
+    assert "the inputs of counter 1.0.0 are valid" in checked.out
+    assert runner.step(workflow, "run", "inputs", checkout, **context).code == 0
+    ran = runner.step(workflow, "run", "run", checkout, **context)
+    assert ran.code == 0, ran
+    collected = runner.step(workflow, "run", "collect", checkout, **context)
+    assert collected.code == 0, collected
+    record = json.loads((_collect_artifact(runner) / "run-record.json").read_text())
+    assert record["status"] == "success"
+    # Typed as declared, and the text arrived literally: no shell read it.
+    assert record["result"] == {
+        "days": 14,
+        "loud": True,
+        "mode": "b: c",
+        "note": "it's $(whoami)\n`x`",
+        "secret_seen": True,
+    }
+    assert "### counter 1.0.0: success" in collected.summary
+
+
+def test_run_form_refuses_a_value_that_does_not_fit_before_any_secret(
+    origin: Origin, runner: Runner
+) -> None:
+    checkout = _merge_counter(origin)
+    workflow = _workflow_from(checkout, "run-counter.yml")
+    runner.secrets = {"SMTP_PASSWORD": "hunter2-very-secret"}
+    context = _form_context(days="abc")
+    assert runner.step(workflow, "check", "inputs", checkout, **context).code == 0
+    refused = runner.step(workflow, "check", "check", checkout, **context)
+    assert refused.code == 1, refused
+    usual = "invalid inputs for counter:\n  - days: 'abc' is not a whole number (e.g. 42)"
+    assert usual in refused.err  # the job log
+    assert "### The inputs were refused" in refused.summary and usual in refused.summary
+    # The check job maps no secret and runs in no environment: none could have been read.
+    assert "secrets." not in json.dumps(workflow["jobs"]["check"])
+    assert "environment" not in workflow["jobs"]["check"]
+    assert workflow["jobs"]["run"]["needs"] == "check"
+    assert runner.step(workflow, "check", "inputs", checkout, **_form_context()).code == 0
+    missing = runner.step(workflow, "check", "check", checkout, **_form_context())
+    assert missing.code == 1 and "days: is required (Days overdue)" in missing.err
+    bad_version = runner.step(workflow, "check", "check", checkout, **_form_context(version="v1"))
+    assert bad_version.code == 1 and "MAJOR.MINOR.PATCH" in bad_version.out
+
+
+def test_a_form_without_its_automation_is_reported_and_removed(
+    origin: Origin, runner: Runner
+) -> None:
+    origin.push_branch("add-keeper", automation_files("keeper"), "Add keeper", generate=True)
+    origin.merge("add-keeper")
+    git(origin.work, "checkout", "-q", "-B", "drop-greeter", "origin/main")
+    git(origin.work, "rm", "-q", "-r", "automations/greeter")
+    commit_all(origin.work, "Remove greeter, forgetting its form")
+    git(origin.work, "push", "-q", "origin", "drop-greeter")
+    clone = origin.ci_checkout("drop-greeter")
+    results = _run_ci(runner, clone)
+    assert results["workflows-sync"].code == 1
+    assert ".github/workflows/run-greeter.yml is a Run form of no automation" in (
+        results["workflows-sync"].err
+    )
+    assert "file=.github/workflows/run-greeter.yml" in results["policy"].out
+    _generate(origin.work)
+    assert not (origin.work / ".github/workflows/run-greeter.yml").exists()
+    assert (origin.work / ".github/workflows/run-keeper.yml").is_file()
+
+
 def test_pre_commit_checks_the_changed_files_only(origin: Origin, runner: Runner) -> None:
     # main already holds a broken automation that this pull request does not touch.
     broken = automation_files("legacy-report")

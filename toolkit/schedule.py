@@ -9,7 +9,8 @@ Secrets cannot be looked up by a computed name on Actions without handing every 
 the repository to the runner, so the workflows that run automations (`scheduled.yml` and
 `run.yml`) map each declared secret name explicitly, and each in a job of its own
 automation: one generated job per automation, whose run step maps that automation's
-secrets and no other's. Both files are generated here from metadata and templates.
+secrets and no other's. Both files are generated here from metadata and templates, and
+so are the Run forms, one workflow per automation (`toolkit.forms`).
 """
 
 from __future__ import annotations
@@ -18,18 +19,23 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from toolkit import cron
+from toolkit import cron, forms
 from toolkit.errors import ToolkitError
 from toolkit.files import LINK_HINT, LinkedFile, linked_part
 from toolkit.metadata import Automation
 from toolkit.repo import Repository
 from toolkit.templating import sandboxed_environment
 
+if TYPE_CHECKING:
+    from jinja2 import Template
+
 SCHEDULED_WORKFLOW = ".github/workflows/scheduled.yml"
 RUN_WORKFLOW = ".github/workflows/run.yml"
 SCHEDULED_TEMPLATE = "workflows/scheduled.yml.j2"
 RUN_TEMPLATE = "workflows/run.yml.j2"
+FORMS_FOLDER = forms.FORMS_FOLDER
 TEMPLATE = SCHEDULED_TEMPLATE
 
 
@@ -146,10 +152,48 @@ def render_run_workflow(repo: Repository, automations: Sequence[Automation]) -> 
     return _render(repo, RUN_TEMPLATE, jobs=automation_jobs(automations))
 
 
+def render_run_forms(repo: Repository, automations: Sequence[Automation]) -> dict[str, str]:
+    """Path -> text of each Run form that `[tool.autokit] run_forms` asks for."""
+    setting = forms.run_forms_setting(repo.config, repo.root / "pyproject.toml")
+    chosen = forms.with_forms(automations, setting)
+    if not chosen:
+        return {}
+    template = _template(repo, forms.FORM_TEMPLATE)
+    return forms.render_forms(template, chosen, lambda a: secrets_env([a], 10))
+
+
+def generated_forms(root: Path) -> dict[str, str]:
+    """Path -> text of the Run forms in the repository that `render` wrote (by their marker)."""
+    found: dict[str, str] = {}
+    folder = root / forms.FORMS_FOLDER
+    for path in sorted(folder.glob(f"{forms.FORM_PREFIX}*.yml")) if folder.is_dir() else []:
+        relative = f"{forms.FORMS_FOLDER}/{path.name}"
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue  # not one of ours: ours are UTF-8 text
+        if forms.is_generated_form(relative, text):
+            found[relative] = text
+    return found
+
+
 def _render(repo: Repository, template_name: str, **values: object) -> str:
+    return _template(repo, template_name).render(**values)
+
+
+def _template(repo: Repository, template_name: str) -> Template:
     # YAML, not HTML: no autoescape; every value is validated metadata.
-    environment = sandboxed_environment(template_folder(repo, template_name), autoescape=False)
-    return environment.get_template(template_name).render(**values)
+    from jinja2 import TemplateNotFound
+
+    folder = template_folder(repo, template_name)
+    environment = sandboxed_environment(folder, autoescape=False)
+    try:
+        return environment.get_template(template_name)
+    except TemplateNotFound:
+        raise ToolkitError(
+            f"the template {template_name} is missing (looked in templates/ and in {folder})",
+            f"restore templates/{template_name} (`git checkout -- templates/`)",
+        ) from None
 
 
 def template_folder(repo: Repository, template_name: str = "workflows/scheduled.yml.j2") -> Path:

@@ -27,6 +27,7 @@ from toolkit.catalog.model import (
 )
 from toolkit.catalog.pages import Links, Site, automation_markdown
 from toolkit.checks import CHECKS, documentation
+from toolkit.forms import form_path
 from toolkit.metadata import METADATA_FILE, ContentVerdict, check_file
 from toolkit.metadata.cache import cache_for
 from toolkit.repo import Repository
@@ -57,10 +58,12 @@ def collect_with_pages(root: Path, links: Links | None, workers: int | None = No
     history = read_history(root)
     base_url = repository_url(repo.config, notes)
     branch = str(repo.config.get("default_branch", "main"))
+    names = frozenset(folder.name for folder in repo.automation_dirs())
+    # A button to a form is shown only when the form is committed: GitHub runs those.
+    forms = frozenset(name for name in names if (root / form_path(name)).is_file())
     site = None
     if links is not None:
-        names = frozenset(folder.name for folder in repo.automation_dirs())
-        site = Site(links, base_url, branch, names)
+        site = Site(links, base_url, branch, names, forms)
     blob_url = f"{base_url}/blob/{branch}" if base_url else None
     share = _gather(repo, history, blob_url, workers, site)
     catalog = Catalog(
@@ -73,6 +76,7 @@ def collect_with_pages(root: Path, links: Links | None, workers: int | None = No
         base_url,
         branch,
         [(check_id, documentation(check)) for check_id, check in CHECKS.items()],
+        forms,
     )
     left_out = {path.split("/", 1)[1] for path in share.broken}
     return CatalogBuild(catalog, links, _without_pages_linking_to(share, left_out))

@@ -81,6 +81,7 @@ class Catalog:
     repository_url: str | None
     default_branch: str
     checks: list[tuple[str, str]]  # (check id, docstring)
+    run_forms: frozenset[str] = frozenset()  # automations with a Run form on GitHub
 
 
 @dataclass

@@ -26,6 +26,7 @@ from toolkit.catalog.impact import bar_chart, impact_of, ranking
 from toolkit.catalog.model import Catalog, Entry
 from toolkit.catalog.safe import one_line
 from toolkit.commandline import input_text, run_command
+from toolkit.forms import form_path
 from toolkit.templating import sandboxed_environment
 
 if TYPE_CHECKING:
@@ -133,6 +134,7 @@ class Site:
     repository_url: str | None
     default_branch: str
     names: frozenset[str]  # the automations that have a page
+    run_forms: frozenset[str] = frozenset()  # the automations with a Run form on GitHub
 
 
 def generate(
@@ -156,6 +158,7 @@ def generate(
         catalog.repository_url,
         catalog.default_branch,
         frozenset(e.name for e in catalog.entries),
+        catalog.run_forms,
     )
     for entry in catalog.entries:
         page = ready.get(entry.name)
@@ -219,6 +222,7 @@ def _automation(env: SandboxedEnvironment, entry: Entry, site: Site, now: dateti
         command=run_command(automation),
         source_url=_source_url(site, automation.name),
         edit_url=_edit_url(site, entry),
+        run_url=_run_url(site, automation.name),
         github_url=github_url,
         automation_page=automation_page,
         department_page=department_page,
@@ -346,6 +350,13 @@ def _source_url(site: Site, name: str) -> str | None:
     if not site.repository_url:
         return None
     return f"{site.repository_url}/tree/{site.default_branch}/automations/{name}"
+
+
+def _run_url(site: Site, name: str) -> str | None:
+    """The page of the automation's Run form on GitHub, where "Run workflow" is."""
+    if not site.repository_url or name not in site.run_forms:
+        return None
+    return f"{site.repository_url}/actions/workflows/{form_path(name).rsplit('/', 1)[-1]}"
 
 
 def _edit_url(site: Site, entry: Entry) -> str | None:

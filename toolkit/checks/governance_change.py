@@ -15,9 +15,11 @@ warning:
 - a workflow, a `toolkit/` module, a template, `.pre-commit-config.yaml`, `noxfile.py`,
   `mkdocs.yml`, a `docs/` page, a CI script or a toolkit test added, changed or deleted.
 
-`.github/CODEOWNERS` and the generated `scheduled.yml` are left out: they are written by
-autokit from metadata, and codeowners-sync and schedule-sync fail when they differ from
-what it would write. With `--all` there is no change to describe, so nothing is reported.
+`.github/CODEOWNERS` and the generated `scheduled.yml`, `run.yml` and Run forms
+(`run-<name>.yml` of an automation that exists, or that the change deletes) are left out:
+they are written by autokit from metadata, and codeowners-sync and schedule-sync fail when
+they differ from what it would write. With `--all` there is no change to describe, so
+nothing is reported.
 
 Fix: nothing to fix: a warning does not fail the pull request. A security reviewer reads
 the change and approves it, or asks for it to be taken out.
@@ -32,8 +34,9 @@ from toolkit.config import PYPROJECT, PolicyConfig, line_mentioning, load_policy
 from toolkit.errors import ToolkitError
 from toolkit.files import first_difference
 from toolkit.findings import WARNING, Finding
+from toolkit.forms import automation_of, form_path
 from toolkit.repo import autokit_table
-from toolkit.schedule import SCHEDULED_WORKFLOW
+from toolkit.schedule import RUN_WORKFLOW, SCHEDULED_WORKFLOW
 
 if TYPE_CHECKING:
     from toolkit.policy.context import PolicyContext
@@ -41,7 +44,7 @@ if TYPE_CHECKING:
 _CHANGE_WORDS = {"A": "adds", "D": "deletes", "R": "renames", "M": "changes"}
 _COMPARED_ELSEWHERE = {"checks", "waivers"}
 # Written by autokit and compared with what it would write by their own sync checks.
-_GENERATED = {codeowners.CODEOWNERS_PATH, SCHEDULED_WORKFLOW}
+_GENERATED = {codeowners.CODEOWNERS_PATH, SCHEDULED_WORKFLOW, RUN_WORKFLOW}
 
 
 def check(ctx: PolicyContext) -> list[Finding]:
@@ -50,13 +53,22 @@ def check(ctx: PolicyContext) -> list[Finding]:
     findings = []
     for change in ctx.scope.changes:
         paths = {change.path, change.old_path or change.path}
-        if paths <= _GENERATED or not any(codeowners.is_governed(p) for p in paths):
+        if all(_generated(ctx, p) for p in paths) or not any(map(codeowners.is_governed, paths)):
             continue
         if change.path == PYPROJECT and change.status != "D":
             findings += _pyproject_changes(ctx)
         else:
             findings.append(_file_change(ctx, change))
     return findings
+
+
+def _generated(ctx: PolicyContext, path: str) -> bool:
+    if path in _GENERATED:
+        return True
+    name = automation_of(path)
+    if path != form_path(name):
+        return False
+    return (ctx.root / "automations" / name).is_dir() or name in ctx.scope.deleted
 
 
 def reviewers_wanted(ctx: PolicyContext) -> str:

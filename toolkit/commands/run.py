@@ -48,6 +48,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="validate and show what would run, without running it",
     )
     parser.add_argument(
+        "--check-inputs",
+        action="store_true",
+        help="check the inputs and stop: nothing runs and no secret is read",
+    )
+    parser.add_argument(
         "--timeout",
         type=_positive_seconds,
         metavar="SECONDS",
@@ -82,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
             inputs_file=args.inputs_file,
             example=args.example,
             dry_run=args.dry_run,
+            check_inputs=args.check_inputs,
             timeout=args.timeout,
             stdout=sys.stderr if as_json else sys.stdout,
             stderr=sys.stderr,
@@ -89,6 +95,8 @@ def run(args: argparse.Namespace) -> int:
         )
     if as_json:
         print(json.dumps(result.to_dict(), indent=2, sort_keys=True))
+    elif args.check_inputs:
+        print(f"the inputs of {result.automation} {result.version} are valid")
     elif result.plan is not None:
         print(render_plan(result.automation, result.version, result.plan))
         if result.error:

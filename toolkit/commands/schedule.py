@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
-from toolkit import schedule
+from toolkit import forms, schedule
 from toolkit.commands.formats import add_format_argument
 from toolkit.errors import ToolkitError
 from toolkit.fileio import atomic_write
@@ -28,9 +29,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     render = actions.add_parser(
         "render",
         parents=[common],
-        help="write .github/workflows/scheduled.yml (and run.yml, when the repository has it)",
+        help="write .github/workflows/scheduled.yml, the Run forms run-NAME.yml (and run.yml, "
+        "when the repository has it)",
         description="Generate the scheduled workflow from the `schedule` fields, and the "
-        "run workflow, each with one job per automation mapping its declared secrets.",
+        "run workflow, each with one job per automation mapping its declared secrets, and a "
+        "Run form per automation (`[tool.autokit] run_forms`: all, stable or none).",
     )
     render.add_argument(
         "--check",
@@ -75,21 +78,57 @@ def render(repo: Repository, *, check: bool) -> int:
     run_workflow = _read(repo.root, schedule.RUN_WORKFLOW)
     if run_workflow is not None:  # a repository without run.yml does not get one
         expected[schedule.RUN_WORKFLOW] = schedule.render_run_workflow(repo, automations)
-    current = {
+    expected.update(schedule.render_run_forms(repo, automations))
+    current: dict[str, str | None] = {
         schedule.RUN_WORKFLOW: run_workflow,
         schedule.SCHEDULED_WORKFLOW: _read(repo.root, schedule.SCHEDULED_WORKFLOW),
+        **schedule.generated_forms(repo.root),
     }
+    listed = _listed(repo.root / schedule.FORMS_FOLDER)
+    for path in sorted(expected.keys() - current.keys()):  # not rendered yet, or by hand
+        if path.rsplit("/", 1)[-1] in listed:
+            raise ToolkitError(
+                f"{path} is a workflow autokit did not write, where it writes the Run form "
+                f"of the automation '{forms.automation_of(path)}'",
+                "rename that workflow (e.g. to manual-....yml), then run "
+                "`autokit schedule render` again; or set run_forms in [tool.autokit]",
+            )
+        current[path] = None
     stale = [path for path, text in expected.items() if current[path] != text]
+    # Forms of removed automations, or of ones `run_forms` no longer gives a form.
+    removed = sorted(path for path in current if path not in expected and current[path])
     if check:
-        return _report_check({path: (current[path], expected[path]) for path in stale})
+        changed = {path: (current[path], expected[path]) for path in stale}
+        return _report_check(changed, removed)
     for path in stale:
         _write_atomically(repo.root, path, expected[path])
         print(f"wrote {path}")
-    if not stale:
+    for path in removed:
+        _remove(repo.root, path)
+        print(f"removed {path} (no automation has this form any more)")
+    if not stale and not removed:
         print("the workflows are up to date")
     _note_scheduled_inputs(schedule.inputs_without_default(automations))
     _note_too_frequent(schedule.too_frequent(schedule.cron_entries(automations)))
     return 0
+
+
+def _listed(folder: Path) -> set[str]:
+    """The names in the folder: 2,000 forms are not opened one by one to learn they are new."""
+    try:
+        return {entry.name for entry in os.scandir(folder)}
+    except OSError:
+        return set()
+
+
+def _remove(root: Path, relative: str) -> None:
+    try:
+        (root / relative).unlink(missing_ok=True)
+    except OSError as error:
+        raise ToolkitError(
+            f"cannot remove {relative}: {_reason(error)}",
+            f"remove it by hand (`git rm {relative}`); no automation has this form any more",
+        ) from None
 
 
 def _note_too_frequent(expressions: list[str]) -> None:
@@ -112,15 +151,20 @@ def _note_scheduled_inputs(needed: dict[str, list[str]]) -> None:
         )
 
 
-def _report_check(stale: dict[str, tuple[str | None, str]]) -> int:
+def _report_check(stale: dict[str, tuple[str | None, str]], removed: list[str]) -> int:
     """Name each file that differs from what metadata gives, and show how it differs."""
     # Only an out-of-date file needs difflib: `schedule due`, which every scheduled run
     # starts with, does not pay for it.
     import difflib
 
-    if not stale:
-        print("the workflows match the schedules and secrets in metadata")
+    if not stale and not removed:
+        print("the workflows match the schedules, inputs and secrets in metadata")
         return 0
+    for path in removed:
+        print(
+            f"error: {path} is a Run form of no automation (removed, or `run_forms` leaves it out)",
+            file=sys.stderr,
+        )
     for path, (current, expected) in stale.items():
         if current is None:
             print(f"error: {path} is missing", file=sys.stderr)

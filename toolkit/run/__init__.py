@@ -110,6 +110,7 @@ def run_automation(
     inputs_file: Path | None = None,
     example: int | None = None,
     dry_run: bool = False,
+    check_inputs: bool = False,
     timeout: float | None = None,
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
@@ -119,18 +120,22 @@ def run_automation(
 
     `raw_inputs` override the inputs file, which overrides the example's inputs.
     The automation's stdout goes to `stdout` and its stderr to `stderr` (default: this
-    process's), masked.
+    process's), masked. `check_inputs` stops once the inputs are valid, before any secret
+    is read (a Run form's first job has none to read).
     """
     target = load_target(repo, spec)
     automation = target.automation
     if inputs_file is not None and (link := contributor_link(inputs_file, repo.root)):
         shown = Path(os.path.relpath(link, repo.root)).as_posix()
         raise ToolkitError(f"--inputs-file: {LinkedFile(shown)}", LINK_HINT)
-    masker = Masker(available_secrets(automation, repo.root).values())
+    known = () if check_inputs else available_secrets(automation, repo.root).values()
+    masker = Masker(known)
     with masked_errors(masker):
         raw = gather_inputs(automation, raw_inputs, inputs_file, example)
         shown_as = f"{automation.name}@{target.version}" if target.pinned else None
         inputs = coerce_inputs(automation, raw, shown_as=shown_as)
+        if check_inputs:
+            return RunResult(automation.name, target.version, "inputs-valid", 0)
         run_timeout = timeout or automation.timeout
         if dry_run:
             return dry_run_result(target, dry_run_plan(repo, target, inputs, masker, run_timeout))
