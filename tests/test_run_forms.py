@@ -524,3 +524,38 @@ def test_a_hand_made_form_or_an_edited_one_is_caught(make_repo, cli) -> None:
     # A workflow that is no automation's form is a rules change for the security reviewers.
     review = [f["path"] for f in by_check(report, "governance-change")]
     assert review == [f"{WORKFLOWS}/run-nobody.yml"] and code == 1
+
+
+def test_a_browser_pull_request_gets_the_forms_new_content_to_paste(
+    make_repo, cli, tmp_path, monkeypatch
+) -> None:
+    """Without a terminal there is no `autokit schedule render`: the job summary gives each
+    out-of-date generated file's whole new content, and pasting it (as GitHub's editor
+    would) is all the pull request needs."""
+    from policy_support import base_repo, bumped, by_check, open_pr, policy_json
+
+    root = base_repo(make_repo, "greeter", "other")
+    assert cli("schedule", "render", "--repo", str(root)).code == 0
+    commit_all(root, "render the workflows")
+    changed = {"greeting": {"type": "string", "description": "Whom to greet", "default": "you"}}
+    open_pr(root, bumped("greeter", inputs=changed))
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+
+    result = cli("policy", "--repo", str(root), "--base", "main", "--format", "github")
+
+    assert result.code == 1
+    text = summary.read_text()
+    assert "### Generated workflows to update" in text
+    path = f"{WORKFLOWS}/run-greeter.yml"
+    found = re.search(
+        rf"<summary><code>{re.escape(path)}</code></summary>\n\n(`{{3,}})yaml\n(.*?)\1\n",
+        text,
+        re.DOTALL,
+    )
+    assert found is not None, text
+    assert "Whom to greet" in found[2]
+    (root / path).write_text(found[2])  # pasted into the web editor, committed
+    commit_all(root, "paste the new form")
+    _, report = policy_json(cli, root, "--base", "main")
+    assert by_check(report, "schedule-sync") == []

@@ -172,6 +172,49 @@ def report_json(result: PolicyResult, ctx: PolicyContext) -> None:
     )
 
 
+def _generated_files_section(result: PolicyResult, ctx: PolicyContext, room: int) -> str:
+    """For a pull request made in the browser: the content `autokit schedule render`
+    would write into each generated workflow that is out of date, to paste in GitHub's
+    editor (nobody needs a terminal; no job gets a write token for it)."""
+    if not any(f.check == "schedule-sync" for f in result.findings):
+        return ""
+    from toolkit.commands.schedule import stale_workflows
+
+    try:
+        stale, removed = stale_workflows(ctx.repo)
+    except ToolkitError:  # invalid metadata: metadata-schema's findings come first
+        return ""
+    if not stale and not removed:
+        return ""
+    parts = [
+        "\n### Generated workflows to update\n\n"
+        "Without a terminal: on GitHub, open each file below on this pull request's branch, "
+        "edit it (or *Add file* for a new one), replace its whole content with the text "
+        "shown, and commit to the branch. With a terminal: `autokit schedule render`.\n"
+    ]
+    parts += [f"\n- delete `{path}` (no automation has this form any more)\n" for path in removed]
+    for path, text in sorted(stale.items()):
+        fence = "`" * max(3, _longest_backticks(text) + 1)  # no line can close it early
+        parts.append(
+            f"\n<details><summary><code>{path}</code></summary>\n\n{fence}yaml\n{text}{fence}\n\n</details>\n"
+        )
+    section = "".join(parts)
+    return (
+        section
+        if len(section.encode("utf-8")) <= room
+        else parts[0]
+        + ("\nThe files are too long for this summary: run `autokit schedule render`.\n")
+    )
+
+
+def _longest_backticks(text: str) -> int:
+    longest = run = 0
+    for character in text:
+        run = run + 1 if character == "`" else 0
+        longest = max(longest, run)
+    return longest
+
+
 def report_github(result: PolicyResult, ctx: PolicyContext) -> None:
     if result.findings:
         print(render_github(result.findings))
@@ -187,6 +230,9 @@ def report_github(result: PolicyResult, ctx: PolicyContext) -> None:
                 notes,
                 limit=STEP_SUMMARY_LIMIT - used,
                 blob_url=_blob_url(ctx),
+            )
+            markdown += _generated_files_section(
+                result, ctx, STEP_SUMMARY_LIMIT - used - len(markdown)
             )
             with target.open("a", encoding="utf-8") as file:
                 file.write(markdown)

@@ -70,8 +70,24 @@ def _valid_automations(repo: Repository) -> list[Automation]:
     return inventory.automations
 
 
-def render(repo: Repository, *, check: bool) -> int:
+def stale_workflows(repo: Repository) -> tuple[dict[str, str], list[str]]:
+    """What `autokit schedule render` would change: {path: the content it would write},
+    and the generated files it would remove. For the job summary of a pull request made
+    without a terminal (see `toolkit.commands.policy`)."""
     automations = _valid_automations(repo)
+    expected, current = _expected_and_current(repo, automations)
+    stale = {
+        path: text
+        for path, text in expected.items()
+        if current.get(path) != text and (path in current or not (repo.root / path).exists())
+    }  # a hand-written workflow where a form goes is never offered for replacing
+    removed = sorted(path for path in current if path not in expected and current[path])
+    return stale, removed
+
+
+def _expected_and_current(
+    repo: Repository, automations: list[Automation]
+) -> tuple[dict[str, str], dict[str, str | None]]:
     expected = {
         schedule.SCHEDULED_WORKFLOW: schedule.render_scheduled_workflow(repo, automations),
     }
@@ -84,6 +100,12 @@ def render(repo: Repository, *, check: bool) -> int:
         schedule.SCHEDULED_WORKFLOW: _read(repo.root, schedule.SCHEDULED_WORKFLOW),
         **schedule.generated_forms(repo.root),
     }
+    return expected, current
+
+
+def render(repo: Repository, *, check: bool) -> int:
+    automations = _valid_automations(repo)
+    expected, current = _expected_and_current(repo, automations)
     listed = _listed(repo.root / schedule.FORMS_FOLDER)
     for path in sorted(expected.keys() - current.keys()):  # not rendered yet, or by hand
         if path.rsplit("/", 1)[-1] in listed:
