@@ -421,3 +421,29 @@ def test_autokit_test_and_run_pass_at_once(repo, cli, tmp_path, monkeypatch):
     )
     assert ran.returncode == 0, ran.stdout + ran.stderr
     assert f"cleaned {data} with 7 0.5 fast False True" in ran.stdout
+
+
+def test_without_a_known_owner_it_asks_on_a_terminal(make_repo, tmp_path):
+    import os
+    import pty
+
+    repo = make_repo(automation_files("invoices", department="finance"))
+    git(repo, "config", "user.email", "someone-else@example.com")
+    commit_all(repo, "nothing")
+    script = write_script(tmp_path, MAIN_SCRIPT, "hours.py")
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "toolkit", "--repo", str(repo), "adopt", str(script)],
+        stdin=follower,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    os.close(follower)
+    os.write(leader, b"@shop/payroll\nfinance\n")
+    output, _ = process.communicate(timeout=60)
+    os.close(leader)
+    assert process.returncode == 0, output
+    assert "Owner (@user or @org/team): " in output and "Department (existing: finance): " in output
+    data = declared(repo, "hours")
+    assert (data["owners"], data["department"]) == (["@shop/payroll"], "finance")
