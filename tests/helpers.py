@@ -161,3 +161,20 @@ class RealUserFiles:
     def _guarded(self, path: str | bytes | os.PathLike[str] | os.PathLike[bytes]) -> bool:
         absolute = os.path.abspath(os.fsdecode(path))
         return any(absolute == p or absolute.startswith(p + os.sep) for p in self.paths)
+
+
+def shell_commands(block: str) -> list[list[str]]:
+    """A shell block from a page as its commands, split as the shell would: lines ending
+    in a backslash joined, comments dropped, `a && b` as two commands."""
+    import shlex
+
+    found: list[list[str]] = []
+    for line in block.replace("\\\n", " ").splitlines():
+        words = shlex.split(line, comments=True)
+        while "&&" in words:
+            cut = words.index("&&")
+            found.append(words[:cut])
+            words = words[cut + 1 :]
+        if words:
+            found.append(words)
+    return found

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from catalog_repo import PROJECT
-from helpers import git
+from helpers import git, shell_commands
 
 from toolkit.cli import COMMANDS, build_parser
 
@@ -33,21 +33,8 @@ def page_text() -> str:
 
 
 def command_blocks(text: str) -> list[list[list[str]]]:
-    """Each bash block of the page as its commands, each split as the shell would (lines
-    ending in a backslash joined, comments dropped, `a && b` as two commands)."""
-    blocks = []
-    for body in FENCE.findall(text):
-        commands: list[list[str]] = []
-        for line in body.replace("\\\n", " ").splitlines():
-            words = shlex.split(line, comments=True)
-            while "&&" in words:
-                cut = words.index("&&")
-                commands.append(words[:cut])
-                words = words[cut + 1 :]
-            if words:
-                commands.append(words)
-        blocks.append(commands)
-    return blocks
+    """Each bash block of the page as its commands (`helpers.shell_commands`)."""
+    return [shell_commands(body) for body in FENCE.findall(text)]
 
 
 def setup_block() -> list[list[str]]:

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 from catalog_repo import PROJECT
-from helpers import git
+from helpers import git, shell_commands
 
 from toolkit.cli import COMMANDS, build_parser
 from toolkit.gallery import gallery
@@ -38,19 +38,7 @@ def blocks(page: Path) -> list[tuple[str, str]]:
     return FENCE.findall(page.read_text(encoding="utf-8"))
 
 
-def commands(text: str) -> list[list[str]]:
-    """A bash block as its commands, split as the shell would (continued lines joined,
-    comments dropped, `a && b` as two commands)."""
-    found: list[list[str]] = []
-    for line in text.replace("\\\n", " ").splitlines():
-        words = shlex.split(line, comments=True)
-        while "&&" in words:
-            cut = words.index("&&")
-            found.append(words[:cut])
-            words = words[cut + 1 :]
-        if words:
-            found.append(words)
-    return found
+commands = shell_commands
 
 
 def run_block(text: str, cwd: Path, transcript: list[str]) -> None:

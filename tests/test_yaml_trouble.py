@@ -9,47 +9,10 @@ from __future__ import annotations
 import pytest
 from helpers import automation_files
 
+# The metadata file the line numbers below refer to, shared with test_metadata.
+from test_metadata import BASE, METADATA, insert_after, replace_line
+
 from toolkit.metadata.yamlfile import YamlProblem, parse_mapping
-
-METADATA = "automations/greeter/automation.yaml"
-
-# Line numbers below refer to this file.
-BASE = """\
-name: greeter
-title: Greeter
-summary: Greets someone.
-version: 1.0.0
-owners:
-  - "@alice"
-department: operations
-tags: [example]
-status: stable
-runtime: python
-entrypoint: main.py
-classification: internal
-time_saved_minutes: 10
-inputs:
-  greeting:
-    type: string
-    description: Who to greet
-    default: world
-examples:
-  - title: Greet the world
-    inputs:
-      greeting: world
-"""
-
-
-def replace_line(number: int, text: str) -> str:
-    lines = BASE.splitlines(keepends=True)
-    lines[number - 1] = text
-    return "".join(lines)
-
-
-def insert_after(number: int, text: str) -> str:
-    lines = BASE.splitlines(keepends=True)
-    lines.insert(number, text)
-    return "".join(lines)
 
 
 def findings_of(make_repo, cli, content: str | bytes) -> list[str]:

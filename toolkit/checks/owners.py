@@ -26,19 +26,8 @@ def check(ctx: PolicyContext) -> list[Finding]:
         data = ctx.data(name)
         if data is not None:
             findings += _owner_problems(ctx, name, data.get("owners"))
-    shown = _shown_by_schema(ctx)
+    shown = ctx.reported_by_schema("owners")
     return [f for f in findings if (f.path, f.line) not in shown]
-
-
-def _shown_by_schema(ctx: PolicyContext) -> set[tuple[str, int | None]]:
-    """Where metadata-schema already reports an owners problem: one finding is enough."""
-    if "metadata-schema" in ctx.config.disabled:
-        return set()
-    return {
-        (f.path, f.line)
-        for f in ctx.inventory.findings
-        if f.field and f.field.split(".")[0].split("[")[0] == "owners"
-    }
 
 
 def _owner_problems(ctx: PolicyContext, name: str, owners: object) -> list[Finding]:

@@ -54,19 +54,8 @@ def check(ctx: PolicyContext) -> list[Finding]:
                     "move its lines to `requirements:` in automation.yaml",
                 )
             )
-    shown = _shown_by_schema(ctx)
+    shown = ctx.reported_by_schema("requirements")
     return [f for f in findings if (f.path, f.line) not in shown]
-
-
-def _shown_by_schema(ctx: PolicyContext) -> set[tuple[str, int | None]]:
-    """Where metadata-schema already reports a requirement of automation.yaml: once is enough."""
-    if "metadata-schema" in ctx.config.disabled:
-        return set()
-    return {
-        (f.path, f.line)
-        for f in ctx.inventory.findings
-        if f.field and f.field.split(".")[0].split("[")[0] == "requirements"
-    }
 
 
 class _Listing:

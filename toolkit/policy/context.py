@@ -86,6 +86,17 @@ class PolicyContext:
 
     # -- findings ----------------------------------------------------------------------
 
+    def reported_by_schema(self, field: str) -> set[tuple[str, int | None]]:
+        """Where metadata-schema already reports a problem of the top-level `field`
+        (path, line): a check about that field leaves those places to it."""
+        if "metadata-schema" in self.config.disabled:
+            return set()
+        return {
+            (f.path, f.line)
+            for f in self.inventory.findings
+            if f.field and f.field.split(".")[0].split("[")[0] == field
+        }
+
     def finding(
         self,
         where: str | Path,
