@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -208,11 +209,7 @@ def _generated_files_section(result: PolicyResult, ctx: PolicyContext, room: int
 
 
 def _longest_backticks(text: str) -> int:
-    longest = run = 0
-    for character in text:
-        run = run + 1 if character == "`" else 0
-        longest = max(longest, run)
-    return longest
+    return max(map(len, re.findall("`+", text)), default=0)
 
 
 def report_github(result: PolicyResult, ctx: PolicyContext) -> None:

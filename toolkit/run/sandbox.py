@@ -28,10 +28,12 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -47,6 +49,7 @@ ENVIRONMENT_VARIABLE = "AUTOKIT_SANDBOX"
 SANDBOX_HOME = "/tmp/home"
 PROBE_SECONDS = 10
 PROBE_FILE = "sandbox-probe.json"
+WORKS = "bwrap starts sandboxes here"
 PROBE_FORMAT = 1
 PROBE_REMEMBERED_SECONDS = 24 * 3600
 BOOT_ID = "/proc/sys/kernel/random/boot_id"
@@ -78,25 +81,23 @@ class Probe(NamedTuple):
 def probe() -> Probe:
     """Whether bwrap works here; once per process, and remembered across runs (see
     `remembered_probe`)."""
-    executable = shutil.which("bwrap")
-    if executable is None:
-        return Probe(False, None, "bwrap (bubblewrap) is not installed")
-    fingerprint = machine_fingerprint(executable)
-    if fingerprint is not None and remembered_probe(fingerprint):
-        return Probe(True, executable, "bwrap starts sandboxes here")
-    found = probe_now(executable)
-    if found.works and fingerprint is not None:
-        remember_probe(fingerprint)
-    return found
+    return _probe(trust_memory=True)
 
 
 def fresh_probe() -> Probe:
     """`probe` without what an earlier probe found (for `autokit doctor`)."""
+    return _probe(trust_memory=False)
+
+
+def _probe(*, trust_memory: bool) -> Probe:
     executable = shutil.which("bwrap")
     if executable is None:
         return Probe(False, None, "bwrap (bubblewrap) is not installed")
+    fingerprint = machine_fingerprint(executable)
+    if trust_memory and fingerprint is not None and remembered_probe(fingerprint):
+        return Probe(True, executable, WORKS)
     found = probe_now(executable)
-    if found.works and (fingerprint := machine_fingerprint(executable)) is not None:
+    if found.works and fingerprint is not None:
         remember_probe(fingerprint)
     return found
 
@@ -121,7 +122,7 @@ def probe_now(executable: str) -> Probe:
     if completed.returncode != 0:
         said = completed.stderr.strip().splitlines()
         return Probe(False, executable, said[-1] if said else f"exit code {completed.returncode}")
-    return Probe(True, executable, "bwrap starts sandboxes here")
+    return Probe(True, executable, WORKS)
 
 
 def machine_fingerprint(executable: str) -> list[str] | None:
@@ -150,9 +151,6 @@ def remembered_probe(fingerprint: list[str]) -> bool:
     the next run try bwrap (which then fails, loudly). The bwrap that runs is always the
     one on PATH, never a path read from the file.
     """
-    import json
-    import time
-
     try:
         data = json.loads((cache_home() / PROBE_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -167,9 +165,6 @@ def remembered_probe(fingerprint: list[str]) -> bool:
 
 
 def remember_probe(fingerprint: list[str]) -> None:
-    import json
-    import time
-
     payload = {"format": PROBE_FORMAT, "fingerprint": fingerprint, "checked": time.time()}
     with contextlib.suppress(OSError):  # a cache that cannot be written costs a probe
         atomic_write(cache_home() / PROBE_FILE, json.dumps(payload))
