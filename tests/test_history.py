@@ -24,6 +24,7 @@ from toolkit.history import (
     process_token,
 )
 from toolkit.history.repair import repair_history
+from toolkit.history.database import MEASURE_COLUMNS
 
 
 def record(run_id: str, **overrides: object) -> RunRecord:
@@ -178,14 +179,32 @@ def test_a_home_that_is_a_file_or_a_damaged_database_is_a_clear_error(tmp_path: 
     assert "autokit runs repair" in str(caught.value.hint)
 
 
-def test_a_version_1_database_is_upgraded(tmp_path: Path) -> None:
+# The columns each schema version added (version 1 had the rest).
+COLUMNS_ADDED = {
+    2: {"child_token"},
+    3: {"leaks"},
+    4: {"example"},
+    5: set(MEASURE_COLUMNS),
+}
+
+
+def schema_of_version(version: int) -> str:
+    """The history's schema as autokit `version` created it: today's, less the later columns."""
     from toolkit.history import database as module
 
-    old_schema = module._SCHEMA.replace("    child_token TEXT,\n", "").replace(
-        "    run_dir TEXT NOT NULL,\n    leaks TEXT,\n    example INTEGER\n",
-        "    run_dir TEXT NOT NULL\n",
-    )
-    assert not {"leaks", "child_token", "example"} & set(old_schema.split())
+    later = set().union(*(names for v, names in COLUMNS_ADDED.items() if v > version))
+    head, rest = module._SCHEMA.split("(", 1)
+    body, tail = rest.split("\n);", 1)
+    columns = [line.strip().rstrip(",") for line in body.strip().splitlines()]
+    kept = [c for c in columns if c.split()[0] not in later]
+    indexes = [line for line in tail.splitlines() if not (set(line.split()) & later)]
+    indexes = [line for line in indexes if not any(f"({c})" in line for c in later)]
+    return head + "(\n    " + ",\n    ".join(kept) + "\n);" + "\n".join(indexes) + "\n"
+
+
+def test_a_version_1_database_is_upgraded(tmp_path: Path) -> None:
+    old_schema = schema_of_version(1)
+    assert not {"leaks", "child_token", "example", "counts"} & set(old_schema.split())
     connection = sqlite3.connect(tmp_path / "history.sqlite3")
     connection.executescript(old_schema + "PRAGMA user_version = 1;")
     connection.close()
@@ -199,17 +218,14 @@ def test_a_version_1_database_is_upgraded(tmp_path: Path) -> None:
 
 def version_3_database(folder: Path) -> Path:
     """A history as autokit wrote it before runs recorded their example, holding one run."""
-    from toolkit.history import database as module
-
-    old_schema = module._SCHEMA.replace(
-        "    leaks TEXT,\n    example INTEGER\n", "    leaks TEXT\n"
-    )
+    old_schema = schema_of_version(3)
     assert "example" not in old_schema
     path = folder / "history.sqlite3"
     connection = sqlite3.connect(path)
     connection.executescript(old_schema + "PRAGMA user_version = 3;")
     old = record("run-01")._replace(status="success")
-    columns = [c for c in COLUMNS if c != "example"]
+    present = set(COLUMNS) - COLUMNS_ADDED[4] - COLUMNS_ADDED[5]
+    columns = [c for c in COLUMNS if c in present]
     values = [_row(old)[COLUMNS.index(c)] for c in columns]
     connection.execute(
         f"INSERT INTO runs ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
@@ -227,8 +243,21 @@ def test_a_version_3_database_gains_the_example_column(tmp_path: Path) -> None:
         history.start(record("run-02", example=2))
         assert history.get("run-02").example == 2
     connection = sqlite3.connect(tmp_path / "history.sqlite3")
-    assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+    assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
     connection.close()
+
+
+def test_runs_from_before_measuring_are_never_sent_to_the_ledger(tmp_path: Path) -> None:
+    version_3_database(tmp_path)
+    with open_history(tmp_path) as history:
+        old = history.get("run-01")
+        assert (old.kind, old.counts, old.minutes_saved) == (None, None, None)
+        history.start(record("run-02", kind="real"))
+        history.update("run-02", status="success", counts=True, minutes_saved=5.0)
+        assert [r.id for r in history.not_shared()] == ["run-02"]
+        history.mark_shared(["run-02"], "2026-12-02T00:00:00+00:00")
+        assert history.not_shared() == []
+        assert history.get("run-02").shared_at == "2026-12-02T00:00:00+00:00"
 
 
 def test_repair_finds_nothing_wrong_with_a_version_3_database(tmp_path: Path) -> None:

@@ -52,14 +52,16 @@ def test_the_automation_is_given_only_its_output_and_report_folders(
     seen = record["result"]
     assert seen["env"]["AUTOKIT_OUTPUT_DIR"] == str(folder.output)
     assert seen["request"]["result_file"] == str(folder.result)
-    assert folder.result.parent == folder.report
+    assert seen["env"]["AUTOKIT_UNITS_FILE"] == str(folder.units)
+    assert folder.result.parent == folder.units.parent == folder.report
     # No other variable or request field names anything under AUTOKIT_HOME.
     home = str(state_home())
     # (PWD: the sandbox starts the automation in its output folder, and says so.)
     given = [
         v
         for k, v in seen["env"].items()
-        if k != "AUTOKIT_OUTPUT_DIR" and not (k == "PWD" and v == str(folder.output))
+        if k not in ("AUTOKIT_OUTPUT_DIR", "AUTOKIT_UNITS_FILE")
+        and not (k == "PWD" and v == str(folder.output))
     ]
     given += [v for k, v in seen["request"].items() if k != "result_file" and isinstance(v, str)]
     assert not [value for value in given if home in value]

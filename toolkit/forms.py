@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from toolkit.errors import ToolkitError
 from toolkit.metadata import Automation, InputSpec
+from toolkit.repo import setting_line
 
 if TYPE_CHECKING:
     from jinja2 import Template
@@ -67,16 +68,7 @@ def run_forms_setting(config: Mapping[str, object], pyproject: Path) -> str:
     value = config.get(SETTING, "all")
     if isinstance(value, str) and value in SETTINGS:
         return value
-    raise SettingError(value, _line_of(pyproject, SETTING))
-
-
-def _line_of(path: Path, key: str) -> int | None:
-    try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return None
-    pattern = re.compile(rf"^\s*{key}\s*=")
-    return next((number for number, line in enumerate(lines, 1) if pattern.match(line)), None)
+    raise SettingError(value, setting_line(pyproject, SETTING))
 
 
 def with_forms(automations: Iterable[Automation], setting: str) -> list[Automation]:

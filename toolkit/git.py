@@ -16,10 +16,12 @@ Like GitPython, `_git` runs Git with `LC_ALL=C`, so messages and output are Engl
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
 import subprocess
+import time
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -555,3 +557,148 @@ def is_shallow(root: Path) -> bool:
         return run_git(root, "rev-parse", "--is-shallow-repository").strip() == "true"
     except ToolkitError:
         return False
+
+
+# The run ledger's branch (`toolkit.ledger`): commits are made straight into Git's object
+# store and pushed by id, so the work tree, the index and the checked-out branch of the
+# person's clone are never touched.
+
+LEDGER_IDENTITY = "autokit <ledger@autokit.invalid>"
+
+
+def refs_matching(root: Path, *patterns: str) -> dict[str, str]:
+    """The refs matching any of `patterns` (`git for-each-ref` globs): name -> commit."""
+    output = run_git(root, "for-each-ref", "--format=%(objectname) %(refname)", *patterns)
+    pairs = (line.split(" ", 1) for line in output.splitlines() if " " in line)
+    return {name: commit for commit, name in pairs}
+
+
+def read_blobs(root: Path, ids: list[str]) -> list[bytes | None]:
+    """The content of each blob in `ids` (None for one that is missing), in one call."""
+    if not ids:
+        return []
+    output = _git(root, "cat-file", "--batch", stdin="".join(f"{i}\n" for i in ids).encode())
+    found = _parse_batch(output, ids)
+    return [found[i] for i in ids]
+
+
+def list_files(root: Path, commit: str, *paths: str) -> list[tuple[str, str]]:
+    """(path, blob id) of every file under `paths` in `commit`, in one `ls-tree`."""
+    output = _git(root, "ls-tree", "-r", "-z", "--full-tree", commit, "--", *paths)
+    files = []
+    for entry in output.split(b"\0"):
+        info, _, name = entry.partition(b"\t")
+        fields = info.split()
+        if len(fields) == 3 and fields[1] == b"blob":
+            files.append((name.decode("utf-8", "surrogateescape"), fields[2].decode()))
+    return files
+
+
+def commit_files(
+    root: Path,
+    parent: str | None,
+    message: str,
+    added: Mapping[str, bytes],
+    removed: tuple[str, ...] = (),
+) -> str:
+    """A new commit on `parent` (None: a first commit with no history) that adds the files
+    `added` (path -> bytes) and removes the paths `removed`; returns its id.
+
+    Made by one `git fast-import`, which writes the blobs, trees and commit in one go.
+    """
+    ref = f"refs/autokit/building/{os.getpid()}-{os.urandom(4).hex()}"
+    stamp = f"{LEDGER_IDENTITY} {int(time.time())} +0000"
+    text = message.encode()
+    header = b"commit %s\ncommitter %s\n" % (ref.encode(), stamp.encode())
+    stream = [header + b"data %d\n%s\n" % (len(text), text)]
+    if parent:
+        stream.append(b"from %s\n" % parent.encode())
+    stream += [b"D %s\n" % path.encode() for path in removed]
+    for path, data in added.items():
+        stream.append(b"M 100644 inline %s\ndata %d\n%s\n" % (path.encode(), len(data), data))
+    stream.append(b"\ndone\n")
+    _git(root, "fast-import", "--quiet", "--done", stdin=b"".join(stream))
+    try:
+        return run_git(root, "rev-parse", "--verify", ref).strip()
+    finally:
+        delete_ref(root, ref)
+
+
+def delete_ref(root: Path, ref: str) -> None:
+    with contextlib.suppress(ToolkitError):
+        _git(root, "update-ref", "-d", ref)
+
+
+def set_ref(root: Path, ref: str, commit: str) -> None:
+    """Point `ref` at `commit`; another process updating it at the same moment wins."""
+    with contextlib.suppress(ToolkitError):
+        _git(root, "update-ref", ref, commit)
+
+
+def remote_url(root: Path, remote: str) -> str | None:
+    try:
+        return run_git(root, "remote", "get-url", remote).strip() or None
+    except ToolkitError:
+        return None
+
+
+def fetch_branch(root: Path, remote: str, branch: str) -> str | None:
+    """The commit `branch` has on `remote` now, fetched; None when the remote has no such
+    branch. Fetched into a ref of this process's own, so concurrent fetches never clash."""
+    private = f"refs/autokit/fetched/{os.getpid()}-{os.urandom(4).hex()}"
+    try:
+        _git(
+            root,
+            "fetch",
+            "--quiet",
+            "--no-tags",
+            "--no-write-fetch-head",
+            remote,
+            f"+refs/heads/{branch}:{private}",
+        )
+    except _GitFailed as error:
+        if "couldn't find remote ref" in error.stderr:
+            return None
+        raise ToolkitError(
+            f"could not fetch {branch} from {remote}: {_last_line(error.stderr)}",
+            "check the network and your access to the remote (`git fetch` shows more)",
+        ) from None
+    try:
+        return run_git(root, "rev-parse", "--verify", private).strip()
+    finally:
+        delete_ref(root, private)
+
+
+class PushRefused(ToolkitError):
+    """The remote refused a push for a reason other than being behind (no access, a
+    protected branch, a hook, no network): trying again will not help."""
+
+
+def push_commit(root: Path, remote: str, commit: str, branch: str) -> bool:
+    """Push `commit` as `branch` on `remote`: True when it landed, False when the remote's
+    branch has moved on (fetch, rebuild, try again); PushRefused otherwise."""
+    try:
+        _git(root, "push", remote, f"{commit}:refs/heads/{branch}")
+    except _GitFailed as error:
+        stderr = error.stderr
+        if "[rejected]" in stderr or "(fetch first)" in stderr or "non-fast-forward" in stderr:
+            return False
+        raise PushRefused(
+            f"{remote} refused the push to {branch}: {_last_line(stderr)}",
+            "check your access to the remote and that the branch accepts pushes",
+        ) from None
+    return True
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    useful = [line for line in lines if not line.startswith(("hint:", "To "))]
+    return (useful or lines or ["no message"])[-1]
+
+
+def user_name(root: Path) -> str | None:
+    """The Git identity's name (`user.name`), or None when none is set."""
+    try:
+        return run_git(root, "config", "user.name").strip() or None
+    except ToolkitError:
+        return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import tomllib
 from collections.abc import Callable
 from functools import cached_property
@@ -74,6 +75,16 @@ class Repository:
         if not pyproject.is_file():
             return {}
         return autokit_table(pyproject.read_bytes(), "pyproject.toml")
+
+
+def setting_line(pyproject: Path, key: str) -> int | None:
+    """The line of pyproject.toml that sets `key` (for an error pointing at it), if any."""
+    try:
+        lines = pyproject.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
+    return next((number for number, line in enumerate(lines, 1) if pattern.match(line)), None)
 
 
 def autokit_table(pyproject: bytes, where: str) -> dict[str, Any]:

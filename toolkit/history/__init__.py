@@ -72,6 +72,18 @@ class RunRecord(NamedTuple):
     # The number of the example whose inputs the run used (`--example N`), else None:
     # an example run shows how the automation works, it saves nobody any time.
     example: int | None = None
+    # What the run ledger measures (`toolkit.savings`): set when the run starts (kind,
+    # trigger, place, repository) and ends (units, minutes saved, whether it counts);
+    # None in runs recorded before autokit measured them.
+    kind: str | None = None
+    run_trigger: str | None = None
+    place: str | None = None  # this machine's name, or the GitHub Actions run's address
+    units: float | None = None
+    unit: str | None = None
+    minutes_saved: float | None = None
+    counts: bool | None = None
+    repository: str | None = None  # the root of the clone the run was started in
+    shared_at: str | None = None  # when `autokit runs push` put it in the shared ledger
 
     @property
     def log_path(self) -> Path:
@@ -106,6 +118,10 @@ class RunUpdate(TypedDict, total=False):
     result: object
     error: str | None
     leaks: Sequence[str]
+    units: float | None
+    unit: str | None
+    minutes_saved: float
+    counts: bool
 
 
 def hostname() -> str:
@@ -246,7 +262,9 @@ class History:
                 _kill_group(child_pid)
             with self.write() as db:
                 db.execute(
-                    "UPDATE runs SET status = 'lost', ended_at = ?, error = ? "
+                    "UPDATE runs SET status = 'lost', ended_at = ?, error = ?, "
+                    "counts = CASE WHEN kind IS NULL THEN NULL ELSE 0 END, "
+                    "minutes_saved = CASE WHEN kind IS NULL THEN NULL ELSE 0 END "
                     "WHERE id = ? AND status = 'running'",
                     (now_iso(), _LOST_ERROR, run_id),
                 )
@@ -270,6 +288,26 @@ class History:
         with self._reading():
             rows = self.connection.execute(sql, params).fetchall()
         return [self._record(row) for row in rows]
+
+    def not_shared(self) -> list[RunRecord]:
+        """Ended runs the ledger measures that have not reached it yet, oldest first.
+
+        Runs recorded before autokit measured runs (`counts` unset) are never sent: they
+        lack what the ledger needs to count them.
+        """
+        with self._reading():
+            rows = self.connection.execute(
+                f"SELECT {', '.join(COLUMNS)} FROM runs WHERE shared_at IS NULL "
+                "AND counts IS NOT NULL AND status != 'running' ORDER BY started_at, id"
+            ).fetchall()
+        return [self._record(row) for row in rows]
+
+    def mark_shared(self, run_ids: Sequence[str], when: str) -> None:
+        """Note that these runs are in the shared ledger (`autokit runs push`)."""
+        with self.write() as db:
+            db.executemany(
+                "UPDATE runs SET shared_at = ? WHERE id = ?", [(when, i) for i in run_ids]
+            )
 
     def get(self, run_id: str) -> RunRecord:
         """One run by its id, or by the start or the end of its id when only one run has it
@@ -344,7 +382,7 @@ def _cannot_open(home: Path, reason: str) -> ToolkitError:
 
 
 _JSON_COLUMNS = {"inputs", "result", "leaks"}
-_BOOL_COLUMNS = {"pinned", "dirty"}
+_BOOL_COLUMNS = {"pinned", "dirty", "counts"}
 
 
 def _encode(column: str, value: object) -> object:

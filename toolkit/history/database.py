@@ -18,9 +18,21 @@ from pathlib import Path
 
 from toolkit.history.trouble import busy_timeout, damaged
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
+# Version 5: what the run ledger needs (`toolkit.savings`, `toolkit.ledger`).
+MEASURE_COLUMNS = {
+    "kind": "TEXT",
+    "run_trigger": "TEXT",
+    "place": "TEXT",
+    "units": "REAL",
+    "unit": "TEXT",
+    "minutes_saved": "REAL",
+    "counts": "INTEGER",
+    "repository": "TEXT",
+    "shared_at": "TEXT",
+}
 # Columns that older schemas lack; an upgrade (or `autokit runs repair`) adds them.
-ADDED_LATER = frozenset({"child_token", "leaks", "example"})
+ADDED_LATER = frozenset({"child_token", "leaks", "example", *MEASURE_COLUMNS})
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -46,10 +58,20 @@ CREATE TABLE IF NOT EXISTS runs (
     error TEXT,
     run_dir TEXT NOT NULL,
     leaks TEXT,
-    example INTEGER
+    example INTEGER,
+    kind TEXT,
+    run_trigger TEXT,
+    place TEXT,
+    units REAL,
+    unit TEXT,
+    minutes_saved REAL,
+    counts INTEGER,
+    repository TEXT,
+    shared_at TEXT
 );
 CREATE INDEX IF NOT EXISTS runs_by_automation ON runs (automation, started_at);
 CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status);
+CREATE INDEX IF NOT EXISTS runs_not_shared ON runs (shared_at) WHERE shared_at IS NULL;
 """
 
 
@@ -137,6 +159,9 @@ def _create_schema(connection: sqlite3.Connection) -> None:
             connection.execute("ALTER TABLE runs ADD COLUMN leaks TEXT")
         if version in (1, 2, 3):  # version 4 added which example gave the inputs
             connection.execute("ALTER TABLE runs ADD COLUMN example INTEGER")
+        if version in (1, 2, 3, 4):  # version 5 added what the run ledger measures
+            for column, kind in MEASURE_COLUMNS.items():
+                connection.execute(f"ALTER TABLE runs ADD COLUMN {column} {kind}")
         for statement in filter(str.strip, _SCHEMA.split(";")):
             connection.execute(statement)
         connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")

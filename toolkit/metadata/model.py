@@ -21,6 +21,7 @@ from toolkit.metadata.schema import METADATA_FILE
 from toolkit.versions import Version, version_key
 
 DEFAULT_TIMEOUT = 600
+REHEARSAL_BY_NAME = "dry_run"  # the rehearsal input when metadata names none
 
 LOAD = "load"
 AS_WRITTEN = "as_written"
@@ -74,6 +75,14 @@ class Deprecation:
 
     reason: str
     replaced_by: str | None = None
+
+
+@dataclass(frozen=True)
+class TimeSaved:
+    """Minutes saved per unit of work a run reports (`time_saved: {minutes: 3, per: invoice}`)."""
+
+    minutes: float
+    per: str
 
 
 def from_data(cls: type[T], data: Mapping[str, object], /, **given: object) -> T:
@@ -141,6 +150,12 @@ class Automation:
     network: bool = True  # false: a sandboxed run has no network at all
     classification: str
     time_saved_minutes: float = 0
+    time_saved: TimeSaved | None = field(
+        default=None, metadata={LOAD: functools.partial(from_data, TimeSaved), AS_WRITTEN: True}
+    )
+    # The boolean input that means "rehearse, change nothing" (a run with it set saves
+    # nothing); unset, an input named `dry_run` of type boolean is taken.
+    rehearsal_input: str | None = None
     examples: tuple[Example, ...] = _items(_each(Example), as_written=True)
     folder: Path = field(metadata={CONTRACT: False})
     # The mapping as the file wrote it; the cache of valid metadata keeps this.
@@ -155,6 +170,14 @@ class Automation:
     @property
     def entrypoint_path(self) -> Path:
         return self.folder / self.entrypoint
+
+    @property
+    def rehearsal(self) -> str | None:
+        """The name of the input that makes a run a rehearsal, if the automation has one."""
+        if self.rehearsal_input:
+            return self.rehearsal_input
+        spec = self.inputs.get(REHEARSAL_BY_NAME)
+        return REHEARSAL_BY_NAME if spec is not None and spec.type == "boolean" else None
 
     def version_tuple(self) -> Version:
         return version_key(self.version)

@@ -32,6 +32,9 @@ INPUT_NAME = r"^[a-z][a-z0-9_]{0,62}$"
 DEPARTMENT_MAX = 100
 OWNER_MAX = 100
 SECRET_NAME = r"^[A-Z][A-Z0-9_]{0,62}$"
+# What one unit of an automation's work is called (`time_saved: {per: invoice}`).
+UNIT_NAME = r"^[a-z][a-z -]{0,30}[a-z]$"
+MAX_MINUTES_PER_UNIT = 1440  # a day: more is a typo, and would swamp every report
 
 STATUSES = ["draft", "experimental", "stable", "deprecated"]
 RUNTIMES = ["python", "shell"]
@@ -68,6 +71,11 @@ EXAMPLE_SCHEMA: Schema = {
 DEPRECATION_SCHEMA: Schema = {
     "reason": {"type": "string", "required": True, "empty": False},
     "replaced_by": {"type": "string", "regex": SLUG},
+}
+
+TIME_SAVED_SCHEMA: Schema = {
+    "minutes": {"type": "number", "required": True, "min": 0, "max": MAX_MINUTES_PER_UNIT},
+    "per": {"type": "string", "required": True, "regex": UNIT_NAME},
 }
 
 SCHEMA: Schema = {
@@ -125,5 +133,7 @@ SCHEMA: Schema = {
     "network": {"type": "boolean"},
     "classification": {"type": "string", "required": True, "allowed": CLASSIFICATIONS},
     "time_saved_minutes": {"type": "number", "min": 0},
+    "time_saved": {"type": "dict", "schema": TIME_SAVED_SCHEMA},
+    "rehearsal_input": {"type": "string", "regex": INPUT_NAME},
     "examples": {"type": "list", "schema": {"type": "dict", "schema": EXAMPLE_SCHEMA}},
 }

@@ -192,6 +192,7 @@ def cross_field_problems(data: Mapping[str, object]) -> list[Problem]:
             Problem(("entrypoint",), "a python entrypoint must be a .py file", "e.g. main.py")
         )
     inputs = data.get("inputs")
+    problems += _rehearsal_problems(data.get("rehearsal_input"), inputs)
     examples = data.get("examples")
     if isinstance(examples, list):
         declared = inputs if isinstance(inputs, dict) else {}
@@ -199,6 +200,28 @@ def cross_field_problems(data: Mapping[str, object]) -> list[Problem]:
             if isinstance(example, dict) and isinstance(example.get("inputs", {}), dict):
                 problems += _example_problems(index, example.get("inputs") or {}, declared)
     return problems
+
+
+def _rehearsal_problems(name: object, inputs: object) -> list[Problem]:
+    """The rehearsal input must be one of the automation's boolean inputs."""
+    if not isinstance(name, str):
+        return []  # absent, or the schema reports its type
+    declared = inputs if isinstance(inputs, dict) else {}
+    spec = declared.get(name)
+    if spec is None:
+        hint = did_you_mean(
+            name, map(str, declared), "declare it under `inputs` as a boolean, or remove the line"
+        )
+        return [Problem(("rehearsal_input",), f"'{name}' is not a declared input", hint)]
+    if isinstance(spec, dict) and spec.get("type") != "boolean":
+        return [
+            Problem(
+                ("rehearsal_input",),
+                f"'{name}' is an input of type {spec.get('type')}, not boolean",
+                "name a boolean input that means \"rehearse, change nothing\" (e.g. dry_run)",
+            )
+        ]
+    return []
 
 
 def _example_problems(

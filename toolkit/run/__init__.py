@@ -144,7 +144,7 @@ def run_automation(
         secrets = resolve_secrets(automation, repo.root)
         environment = runtime_of(automation).prepare_environment(automation, progress)
         run = PreparedRun(
-            target, inputs, secrets, environment, run_timeout, masker, sandboxed, example
+            target, inputs, secrets, environment, run_timeout, masker, sandboxed, example, repo.root
         )
         return execute(run, (stdout or sys.stdout, stderr or sys.stderr))
 
@@ -181,16 +181,20 @@ def execute(run: PreparedRun, sinks: Sinks) -> RunResult:
     """Start the run in the history, run the process, record how it ended."""
     with open_history() as history:
         folder = new_run_folder(history)
-        history.start(running_record(run.target, run.inputs, run.masker, folder, run.example))
+        started_record = running_record(
+            run.target, run.inputs, run.masker, folder, run.example, run.repository
+        )
+        history.start(started_record)
         started = time.monotonic()
         try:
             outcome = _run_process(run, folder, sinks, child_started(history, folder.run_id))
         except BaseException as error:
-            finish(history, folder.run_id, started, stopped_by_autokit(error, run.masker))
+            stopped = stopped_by_autokit(error, run.masker)
+            finish(history, started_record, run.target, started, stopped)
             if isinstance(error, OSError):  # a full disk, most likely: recorded, and said
                 raise supervisor_failure(error) from None
             raise
-        finish(history, folder.run_id, started, outcome)
+        finish(history, started_record, run.target, started, outcome)
         record = history.get(folder.run_id)
     return RunResult(
         run.target.automation.name,

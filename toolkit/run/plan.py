@@ -30,6 +30,7 @@ from toolkit.run.sandbox import (
 from toolkit.run.target import Target
 from toolkit.runtimes import runtime_of
 from toolkit.runtimes.python import BOOTSTRAP
+from toolkit.savings import UNITS_FILE_VARIABLE
 from toolkit.secrets import Masker, present_secrets
 
 # The only variables of the caller's environment an automation sees (plus its secrets).
@@ -56,7 +57,7 @@ ALLOWED_ENVIRONMENT = (
     "https_proxy",
     "no_proxy",
 )
-RUN_VARIABLES = ("AUTOKIT_OUTPUT_DIR", "AUTOKIT_RUN_ID")
+RUN_VARIABLES = ("AUTOKIT_OUTPUT_DIR", "AUTOKIT_RUN_ID", UNITS_FILE_VARIABLE)
 
 
 class PreparedRun(NamedTuple):
@@ -70,6 +71,7 @@ class PreparedRun(NamedTuple):
     masker: Masker
     sandboxed: bool = False  # inside bubblewrap (toolkit.run.sandbox)
     example: int | None = None  # the example whose inputs it uses (`--example N`)
+    repository: Path | None = None  # the root of the clone it was started in
 
 
 class EnvironmentPlan(TypedDict):
@@ -169,7 +171,11 @@ def child_process(run: PreparedRun, folder: RunFolder) -> tuple[list[str], dict[
     """The argv and the environment of the run's process (the runtime's request written)."""
     automation = run.target.automation
     runtime = runtime_of(automation)
-    extra = {"AUTOKIT_OUTPUT_DIR": str(folder.output), "AUTOKIT_RUN_ID": folder.run_id}
+    extra = {
+        "AUTOKIT_OUTPUT_DIR": str(folder.output),
+        "AUTOKIT_RUN_ID": folder.run_id,
+        UNITS_FILE_VARIABLE: str(folder.units),
+    }
     extra.update(
         runtime.pass_inputs(automation, run.inputs, folder.request, folder.report / "result.json")
     )

@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 import stat
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -32,6 +33,15 @@ from toolkit.inputs import jsonable
 from toolkit.metadata import Automation
 from toolkit.run.target import Target
 from toolkit.runtimes import runtime_of
+from toolkit.savings import (
+    UNITS_FILE,
+    minutes_saved,
+    not_counted_because,
+    place_of,
+    run_kind,
+    trigger_of,
+    units_from,
+)
 from toolkit.secrets import Masker
 
 EXIT_SUCCESS = 0
@@ -83,6 +93,11 @@ class RunFolder(NamedTuple):
         return self.report / "result.json"
 
     @property
+    def units(self) -> Path:
+        """Where a shell automation writes how many units of work it did (`toolkit.savings`)."""
+        return self.report / UNITS_FILE
+
+    @property
     def kept_result(self) -> Path:
         """The result as the supervisor keeps it after the run: checked and masked."""
         return self.path / "result.json"
@@ -101,6 +116,7 @@ class Outcome(NamedTuple):
     result: object
     error: str | None
     leaks: Sequence[str] = ()  # output files holding a secret
+    units: float | None = None  # the units of work a successful run reported
 
 
 def new_run_folder(history: History) -> RunFolder:
@@ -185,8 +201,10 @@ def running_record(
     masker: Masker,
     folder: RunFolder,
     example: int | None = None,
+    repository: Path | None = None,
 ) -> RunRecord:
     """The history row of a run that is about to start (`example`: `--example N`'s N)."""
+    automation = target.automation
     return RunRecord(
         id=folder.run_id,
         automation=target.automation.name,
@@ -209,6 +227,11 @@ def running_record(
         error=None,
         run_dir=str(folder.path),
         example=example,
+        kind=run_kind(automation, inputs, example),
+        run_trigger=trigger_of(),
+        place=place_of(),
+        unit=automation.time_saved.per if automation.time_saved else None,
+        repository=None if repository is None else str(repository),
     )
 
 
@@ -238,13 +261,17 @@ def stopped_by_autokit(error: BaseException, masker: Masker) -> Outcome:
     return Outcome(status, None, None, masker.mask(message))
 
 
-def finish(history: History, run_id: str, started: float, outcome: Outcome) -> None:
-    """Record how the run ended; `started` is its `time.monotonic()` start."""
+def finish(
+    history: History, record: RunRecord, target: Target, started: float, outcome: Outcome
+) -> None:
+    """Record how the run ended, and what it saved; `started` is its `time.monotonic()` start."""
     exit_code = outcome.returncode
     if outcome.status in ("timeout", "cancelled"):
         exit_code = EXIT_CODES[outcome.status]
+    automation = target.automation
+    counts = not_counted_because(automation, record.kind or "", outcome.status, target.dirty)
     history.update(
-        run_id,
+        record.id,
         status=outcome.status,
         exit_code=exit_code,
         ended_at=now_iso(),
@@ -252,6 +279,9 @@ def finish(history: History, run_id: str, started: float, outcome: Outcome) -> N
         result=outcome.result,
         error=outcome.error,
         leaks=outcome.leaks,
+        units=outcome.units,
+        minutes_saved=minutes_saved(automation, outcome.units) if counts is None else 0.0,
+        counts=counts is None,
     )
 
 
@@ -264,6 +294,7 @@ def interpret(
     timeout: float,
 ) -> Outcome:
     """Turn the process's end and the bootstrap's result file into the run's outcome."""
+    units_written = _units_written(folder)
     try:
         reported = read_report(folder, masker)
     except ReportError as refused:
@@ -277,12 +308,41 @@ def interpret(
     if ending == "cancelled":
         return Outcome("cancelled", returncode, None, "cancelled (Ctrl-C or SIGTERM)")
     if returncode == 0 and reported.get("ok", True) is True:
-        return Outcome("success", 0, masker.mask_data(reported.get("result")), None)
+        result = reported.get("result")
+        units = units_written
+        if isinstance(result, dict) and "units" in result:
+            units = _units(result["units"], "the returned mapping's `units`")
+        return Outcome("success", 0, masker.mask_data(result), None, units=units)
     reason = reported.get("error") or runtime_of(automation).describe_exit(automation, returncode)
     return Outcome("failed", returncode, None, masker.mask(str(reason)))
 
 
 _NOT_AN_OBJECT = "result.json is not a JSON object"
+UNITS_LIMIT = 100  # bytes of the units file read at most
+
+
+def _units_written(folder: RunFolder) -> float | None:
+    """The units a shell automation wrote to `$AUTOKIT_UNITS_FILE`, if any."""
+    try:
+        raw = _read_untrusted(folder.units, UNITS_LIMIT)
+    except ReportError:
+        raw = b"not a regular file"
+    if raw is None:
+        return None
+    return _units(raw.decode("utf-8", "replace"), "the units file ($AUTOKIT_UNITS_FILE)")
+
+
+def _units(value: object, where: str) -> float | None:
+    """A reported count of units, or None with a warning saying why it is not one."""
+    units = units_from(value)
+    if units is None:
+        # The value itself is not shown: it is the automation's, and may hold a secret.
+        print(
+            f"warning: {where} does not hold a number of units from 0 to 10,000,000; "
+            "the run counts no units",
+            file=sys.stderr,
+        )
+    return units
 
 
 class ReportError(Exception):
@@ -309,8 +369,8 @@ def read_report(folder: RunFolder, masker: Masker) -> dict[str, object]:
     return reported
 
 
-def _read_untrusted(path: Path) -> bytes | None:
-    """At most RESULT_LIMIT + 1 bytes of the regular file `path`; None when it is absent."""
+def _read_untrusted(path: Path, limit: int = RESULT_LIMIT) -> bytes | None:
+    """At most `limit` + 1 bytes of the regular file `path`; None when it is absent."""
     flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
     try:
         descriptor = os.open(path, flags)
@@ -322,7 +382,7 @@ def _read_untrusted(path: Path) -> bytes | None:
     with os.fdopen(descriptor, "rb") as file:
         if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
             raise ReportError(f"{_NOT_AN_OBJECT}: it is not a regular file")
-        return file.read(RESULT_LIMIT + 1)
+        return file.read(limit + 1)
 
 
 def _parse_report(raw: bytes) -> dict[str, object]:
