@@ -178,3 +178,54 @@ def shell_commands(block: str) -> list[list[str]]:
         if words:
             found.append(words)
     return found
+
+
+def ledger_record(number: int = 1, **overrides: Any) -> Any:
+    """A valid run record of the shared ledger (`toolkit.ledger.record`): a counted success
+    of automation `hello` started now, 30 minutes saved, unless `overrides` say otherwise."""
+    import datetime as dt
+
+    from toolkit.ledger.record import LedgerRecord
+
+    started = overrides.pop("started", None) or dt.datetime.now(dt.UTC)
+    values: dict[str, Any] = {
+        "id": f"{started:%Y%m%d-%H%M%S}-{number:06x}",
+        "automation": "hello",
+        "version": "1.0.0",
+        "pinned": False,
+        "commit": None,
+        "dirty": False,
+        "trigger": "manual",
+        "who": "Ann Example",
+        "where": "laptop-1",
+        "started_at": started.isoformat(timespec="milliseconds"),
+        "duration": 1.5,
+        "status": "success",
+        "exit_code": 0,
+        "kind": "real",
+        "counts": True,
+        "units": None,
+        "unit": None,
+        "minutes_saved": 30.0,
+        "error": None,
+    }
+    values.update(overrides)
+    return LedgerRecord(**values)
+
+
+def bare_origin(clone: Path) -> Path:
+    """Give the Git repository `clone` a bare `origin` beside it, holding its branches."""
+    origin = clone.parent / f"{clone.name}-origin.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(origin)], check=True)
+    git(clone, "remote", "add", "origin", str(origin))
+    git(clone, "push", "-q", "origin", "--all")
+    return origin
+
+
+def publish_ledger(clone: Path, records: list[Any], branch: str = "autokit/runs") -> None:
+    """Append `records` to the ledger branch on the clone's `origin`, as `autokit runs push`
+    does, so that the clone's `origin/<branch>` holds them."""
+    from toolkit.ledger.branch import append
+    from toolkit.ledger.settings import LedgerSettings
+
+    append(clone, LedgerSettings(branch=branch), "origin", records)
