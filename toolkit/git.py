@@ -691,7 +691,12 @@ def push_commit(root: Path, remote: str, commit: str, branch: str) -> bool:
 
 
 def _last_line(text: str) -> str:
+    """The line of Git's complaint that says what went wrong."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
+    for prefix in ("fatal:", "error:", "remote: error:"):
+        found = [line for line in lines if line.startswith(prefix)]
+        if found:
+            return found[0].removeprefix(prefix).strip()
     useful = [line for line in lines if not line.startswith(("hint:", "To "))]
     return (useful or lines or ["no message"])[-1]
 

@@ -62,16 +62,17 @@ def run_kind(
 
 
 def not_counted_because(
-    automation: Automation, kind: str, status: str, dirty: bool | None
+    kind: str, status: str, dirty: bool | None, rehearsal: str | None = None
 ) -> str | None:
-    """Why a run saved nobody any time, or None when it counts."""
+    """Why a run saved nobody any time, or None when it counts (`rehearsal`: the name of
+    the automation's rehearsal input, for the wording)."""
     if kind != "real":
         reason = _NOT_COUNTED.get(kind, f"a run of kind {kind}")
-        return reason.format(input=automation.rehearsal or "the rehearsal input")
+        return reason.format(input=rehearsal or "the rehearsal input")
     if status != "success":
         return f"it ended {status}"
     if dirty:
-        return "it ran uncommitted changes"
+        return "it ran uncommitted changes (commit them, and the next run counts)"
     return None
 
 

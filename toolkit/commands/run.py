@@ -9,9 +9,14 @@ from pathlib import Path
 
 from toolkit.commands.formats import add_format_argument
 from toolkit.console import StatusLine, style
+from toolkit.errors import ToolkitError
 from toolkit.inputs import parse_assignments
-from toolkit.repo import repository_from_args
+from toolkit.ledger.settings import DEFAULT_REMOTE, LedgerSettings, ledger_settings
+from toolkit.repo import Repository, repository_from_args
 from toolkit.run import Plan, RunResult, run_automation
+from toolkit.savings import not_counted_because
+
+SHARE_PATIENCE = 20.0  # seconds `share_runs` waits for the ledger before queueing the record
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -78,6 +83,8 @@ def _positive_seconds(text: str) -> float:
 
 def run(args: argparse.Namespace) -> int:
     repo = repository_from_args(args)
+    # A setting it cannot read is said before the run, not after it.
+    settings = ledger_settings(repo.config, repo.root / "pyproject.toml")
     as_json = args.format == "json"
     with StatusLine(sys.stderr) as progress:
         result = run_automation(
@@ -103,7 +110,31 @@ def run(args: argparse.Namespace) -> int:
             print(f"{style('error:', 'red', sys.stderr)} {result.error}", file=sys.stderr)
     else:
         _print_summary(result)
+    if result.run_id and settings.share_runs:
+        _share(repo, settings)
     return result.exit_code
+
+
+def _share(repo: Repository, settings: LedgerSettings) -> None:
+    """Send the run's record (and any queued before it) to the ledger; a failure only
+    leaves them queued, and the run's last line says so."""
+    from toolkit.ledger.sharing import push
+
+    try:
+        result = push(repo, DEFAULT_REMOTE, patience=SHARE_PATIENCE)
+    except ToolkitError as error:
+        print(
+            f"{style('note:', 'yellow', sys.stderr)} the run's record is queued, not shared: "
+            f"{error.message}; `autokit runs push` sends it",
+            file=sys.stderr,
+        )
+        return
+    sent = result.pushed.sent
+    print(
+        f"shared {sent} run record{'s' if sent != 1 else ''} with the ledger on "
+        f"{DEFAULT_REMOTE} ({settings.branch})",
+        file=sys.stderr,
+    )
 
 
 def _print_summary(result: RunResult) -> None:
@@ -114,6 +145,7 @@ def _print_summary(result: RunResult) -> None:
     line += f" in {result.duration:.2f}s (run {result.run_id})"
     if result.error:
         line += f"\n  {result.error}"
+    line += f"\n  {_saving(result.record)}"
     line += f"\n  {_where_it_is(result.run_dir)}"
     leaks = result.record.get("leaks")
     for leak in leaks if isinstance(leaks, list | tuple) else []:
@@ -121,6 +153,19 @@ def _print_summary(result: RunResult) -> None:
     print(line, file=sys.stderr)
     if result.result is not None:
         print(json.dumps(result.result, indent=2, ensure_ascii=False))
+
+
+def _saving(record: dict[str, object]) -> str:
+    """Whether the run counts as a saving, and why not (`toolkit.savings`)."""
+    if not record.get("counts"):
+        kind, status = str(record.get("kind")), str(record.get("status"))
+        why = not_counted_because(kind, status, bool(record.get("dirty")))
+        return f"saved:      nothing counted ({why})"
+    units, unit = record.get("units"), record.get("unit")
+    done = ""
+    if isinstance(units, float) and unit:
+        done = f" for {units:g} {unit}{'' if units == 1 else 's'}"
+    return f"saved:      {record.get('minutes_saved') or 0:g} minutes{done}"
 
 
 def _where_it_is(run_dir: str | None) -> str:

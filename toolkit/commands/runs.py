@@ -1,12 +1,16 @@
-"""`autokit runs`: list past runs newest first, `autokit runs show RUN_ID` with its log, or
-`autokit runs repair`: a damaged history moved aside and rebuilt from what still reads."""
+"""`autokit runs`: list past runs newest first (this machine's, or `--everyone`'s from the
+shared ledger too), `autokit runs show RUN_ID` with its log, `autokit runs repair` (a
+damaged history moved aside and rebuilt from what still reads), and the ledger's
+`push`, `pull`, `compact` and `export` (`toolkit.commands.sharing`)."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from dataclasses import asdict
+from pathlib import Path
 
 from toolkit.commands.formats import add_format_argument
 from toolkit.console import table
@@ -14,21 +18,48 @@ from toolkit.errors import ToolkitError
 from toolkit.history import STATUSES, RunRecord, open_history
 from toolkit.history.repair import Repair, repair_history
 from toolkit.paths import state_home
+from toolkit.repo import repository_from_args
+
+LEDGER_COMMANDS = ("push", "pull", "compact", "export")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = (
         "List past runs, newest first (`autokit runs [NAME]`), or show one run with its log "
-        "(`autokit runs show RUN_ID`), or repair a damaged history (`autokit runs repair`)."
+        "(`autokit runs show RUN_ID`), or repair a damaged history (`autokit runs repair`). "
+        "The shared ledger: `autokit runs push` sends this machine's runs, `pull` fetches "
+        "everyone's, `compact` folds old months, `export RUN_ID` prints one run's record."
     )
     parser.add_argument(
         "name",
         nargs="?",
-        metavar="NAME | show | repair",
-        help="only runs of this automation; or `show` followed by a run id; or `repair`",
+        metavar="NAME | show | repair | push | pull | compact | export",
+        help="only runs of this automation; or `show`/`export` followed by a run id; or a "
+        "command of the run history or the shared ledger",
     )
     parser.add_argument("run_id", nargs="?", metavar="RUN_ID", help=argparse.SUPPRESS)
     parser.add_argument("--status", choices=STATUSES, help="only runs with this status")
+    parser.add_argument(
+        "--everyone",
+        action="store_true",
+        help="everyone's runs from the shared ledger (as `autokit runs pull` last fetched "
+        "it) beside this machine's",
+    )
+    parser.add_argument(
+        "--remote", default="origin", metavar="NAME", help="the Git remote of the ledger (origin)"
+    )
+    parser.add_argument(
+        "--records",
+        type=Path,
+        metavar="DIR",
+        help="push: send the run records (.json) in DIR instead of this machine's runs",
+    )
+    parser.add_argument(
+        "--before",
+        type=_month,
+        metavar="YYYY-MM",
+        help="compact: the months before this one (default: the current month)",
+    )
     parser.add_argument(
         "--limit", type=_positive_int, default=20, metavar="N", help="at most N runs (default 20)"
     )
@@ -49,14 +80,26 @@ def _positive_int(text: str) -> int:
     return min(int(text), _MOST_RUNS)
 
 
+def _month(text: str) -> str:
+    if not re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a month written YYYY-MM, e.g. 2026-01")
+    return text
+
+
 def run(args: argparse.Namespace) -> int:
     if args.name == "repair" and not args.run_id:
         return repair(args.format)
+    if args.name in LEDGER_COMMANDS and (args.run_id is None) == (args.name != "export"):
+        return ledger_command(args)
+    if args.name in ("show", "export") and not args.run_id:
+        raise ToolkitError(
+            f"`autokit runs {args.name}` needs a run id", "`autokit runs` lists runs with their ids"
+        )
     if args.name == "show":
-        if not args.run_id:
-            raise ToolkitError(
-                "`autokit runs show` needs a run id", "`autokit runs` lists runs with their ids"
-            )
+        if args.everyone:
+            from toolkit.commands.everyone import show_anyones
+
+            return show_anyones(repository_from_args(args), args.run_id, args.format)
         with open_history() as history:
             record = history.get(args.run_id)
         return show(record, args.format)
@@ -65,6 +108,10 @@ def run(args: argparse.Namespace) -> int:
             f"unexpected argument '{args.run_id}'",
             "use `autokit runs [NAME]` or `autokit runs show RUN_ID`",
         )
+    if args.everyone:
+        from toolkit.commands.everyone import list_everyones
+
+        return list_everyones(repository_from_args(args), args)
     with open_history() as history:
         records = history.find(args.name, args.status, args.limit)
     if args.format == "json":
@@ -72,6 +119,19 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(render_table(records) if records else _nothing_found(args))
     return 0
+
+
+def ledger_command(args: argparse.Namespace) -> int:
+    from toolkit.commands import sharing
+
+    repo = repository_from_args(args)
+    if args.name == "push":
+        return sharing.push_command(repo, args.remote, args.records)
+    if args.name == "pull":
+        return sharing.pull_command(repo, args.remote)
+    if args.name == "compact":
+        return sharing.compact_command(repo, args.remote, args.before)
+    return sharing.export_command(repo, args.run_id)
 
 
 def _nothing_found(args: argparse.Namespace) -> str:
@@ -91,12 +151,24 @@ def render_table(records: list[RunRecord]) -> str:
             "" if r.exit_code is None else str(r.exit_code),
             r.started_at[:19].replace("T", " "),
             "" if r.duration is None else f"{r.duration:.2f}s",
+            saved_text(r.kind, r.counts, r.minutes_saved),
             r.user,
         ]
         for r in records
     ]
-    headers = ["RUN", "AUTOMATION", "VERSION", "STATUS", "EXIT", "STARTED (UTC)", "TIME", "USER"]
+    headers = [
+        "RUN", "AUTOMATION", "VERSION", "STATUS", "EXIT", "STARTED (UTC)", "TIME", "SAVED", "USER"
+    ]  # fmt: skip
     return table(headers, rows)
+
+
+def saved_text(kind: str | None, counts: bool | None, minutes: float | None) -> str:
+    """What a run saved, for a table: its minutes, or why it saved nothing."""
+    if counts:
+        return f"{minutes or 0:g} min"
+    if kind and kind != "real":
+        return kind  # example, test, rehearsal
+    return "" if counts is None else "-"
 
 
 def show(record: RunRecord, output_format: str) -> int:

@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from toolkit import git
 from toolkit.history import History, RunRecord, now_iso, open_history
-from toolkit.ledger.branch import Ledger, Pushed, append, read_ledger
+from toolkit.ledger.branch import PATIENCE, Ledger, Pushed, append, read_ledger
 from toolkit.ledger.record import LedgerRecord, from_history
 from toolkit.ledger.settings import LedgerSettings, ledger_settings
 from toolkit.repo import Repository
@@ -52,7 +52,9 @@ class PushResult(NamedTuple):
     queued: int  # local runs that were waiting to be sent
 
 
-def push(repo: Repository, remote: str, history: History | None = None) -> PushResult:
+def push(
+    repo: Repository, remote: str, history: History | None = None, patience: float = PATIENCE
+) -> PushResult:
     """Send every local run of this repository not yet in the ledger on `remote`."""
     settings = settings_of(repo)
     own = history is None
@@ -60,7 +62,7 @@ def push(repo: Repository, remote: str, history: History | None = None) -> PushR
     try:
         waiting = _ours(repo, history.not_shared())
         records = [ledger_record(repo, settings, run) for run in waiting]
-        pushed = append(repo.root, settings, remote, records)
+        pushed = append(repo.root, settings, remote, records, patience)
         if waiting:
             history.mark_shared([run.id for run in waiting], now_iso())
     finally:

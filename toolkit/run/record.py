@@ -269,7 +269,9 @@ def finish(
     if outcome.status in ("timeout", "cancelled"):
         exit_code = EXIT_CODES[outcome.status]
     automation = target.automation
-    counts = not_counted_because(automation, record.kind or "", outcome.status, target.dirty)
+    counts = not_counted_because(
+        record.kind or "", outcome.status, target.dirty, automation.rehearsal
+    )
     history.update(
         record.id,
         status=outcome.status,
