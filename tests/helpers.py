@@ -182,12 +182,16 @@ def shell_commands(block: str) -> list[list[str]]:
 
 def ledger_record(number: int = 1, **overrides: Any) -> Any:
     """A valid run record of the shared ledger (`toolkit.ledger.record`): a counted success
-    of automation `hello` started now, 30 minutes saved, unless `overrides` say otherwise."""
+    of automation `hello`, 30 minutes saved, started yesterday `number` seconds after
+    midnight (UTC), unless `overrides` say otherwise. The same arguments give the same
+    record."""
     import datetime as dt
 
     from toolkit.ledger.record import LedgerRecord
 
-    started = overrides.pop("started", None) or dt.datetime.now(dt.UTC)
+    midnight = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    yesterday = midnight - dt.timedelta(days=1) + dt.timedelta(seconds=number)
+    started = overrides.pop("started", None) or yesterday
     values: dict[str, Any] = {
         "id": f"{started:%Y%m%d-%H%M%S}-{number:06x}",
         "automation": "hello",
@@ -217,6 +221,8 @@ def bare_origin(clone: Path) -> Path:
     """Give the Git repository `clone` a bare `origin` beside it, holding its branches."""
     origin = clone.parent / f"{clone.name}-origin.git"
     subprocess.run(["git", "init", "-q", "--bare", str(origin)], check=True)
+    branch = git(clone, "branch", "--show-current").strip() or "main"
+    git(origin, "symbolic-ref", "HEAD", f"refs/heads/{branch}")  # what a clone checks out
     git(clone, "remote", "add", "origin", str(origin))
     git(clone, "push", "-q", "origin", "--all")
     return origin

@@ -653,6 +653,7 @@ def fetch_branch(root: Path, remote: str, branch: str) -> str | None:
             "--quiet",
             "--no-tags",
             "--no-write-fetch-head",
+            "--refmap=",  # not the remote-tracking refs too: another process may hold them
             remote,
             f"+refs/heads/{branch}:{private}",
         )
@@ -674,20 +675,42 @@ class PushRefused(ToolkitError):
     protected branch, a hook, no network): trying again will not help."""
 
 
+# What Git says when another push reached the branch first: fetch, rebuild, try again.
+_LOST_RACE = (
+    "[rejected]",
+    "(fetch first)",
+    "non-fast-forward",
+    "cannot lock ref",
+    "failed to update ref",
+    "reference already exists",
+    "incorrect old value",
+)
+
+
 def push_commit(root: Path, remote: str, commit: str, branch: str) -> bool:
-    """Push `commit` as `branch` on `remote`: True when it landed, False when the remote's
-    branch has moved on (fetch, rebuild, try again); PushRefused otherwise."""
+    """Push `commit` as `branch` on `remote`: True when it landed, False when another push
+    reached the branch first (fetch, rebuild, try again); PushRefused otherwise."""
     try:
         _git(root, "push", remote, f"{commit}:refs/heads/{branch}")
     except _GitFailed as error:
-        stderr = error.stderr
-        if "[rejected]" in stderr or "(fetch first)" in stderr or "non-fast-forward" in stderr:
+        if any(sign in error.stderr for sign in _LOST_RACE):
             return False
         raise PushRefused(
-            f"{remote} refused the push to {branch}: {_last_line(stderr)}",
+            f"{remote} refused the push to {branch}: {_refusal(error.stderr)}",
             "check your access to the remote and that the branch accepts pushes",
         ) from None
     return True
+
+
+def _refusal(stderr: str) -> str:
+    """Why the remote refused a push: its reason, and what its hooks said."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    reasons = [line.rsplit("(", 1)[-1].rstrip(")") for line in lines if "[remote rejected]" in line]
+    said = [line.removeprefix("remote:").strip() for line in lines if line.startswith("remote:")]
+    said = [line for line in said if line]
+    if reasons:
+        return reasons[0] + (f" ({'; '.join(said[:3])})" if said else "")
+    return _last_line(stderr)
 
 
 def _last_line(text: str) -> str:
@@ -702,8 +725,11 @@ def _last_line(text: str) -> str:
 
 
 def user_name(root: Path) -> str | None:
-    """The Git identity's name (`user.name`), or None when none is set."""
+    """The name Git would sign a commit with here (`user.name`, or GIT_AUTHOR_NAME), or
+    None when it has none."""
     try:
-        return run_git(root, "config", "user.name").strip() or None
+        ident = run_git(root, "var", "GIT_AUTHOR_IDENT")
     except ToolkitError:
         return None
+    name = ident.split(" <", 1)[0].strip()
+    return name or None

@@ -14,7 +14,6 @@ from toolkit.inputs import parse_assignments
 from toolkit.ledger.settings import DEFAULT_REMOTE, LedgerSettings, ledger_settings
 from toolkit.repo import Repository, repository_from_args
 from toolkit.run import Plan, RunResult, run_automation
-from toolkit.savings import not_counted_because
 
 SHARE_PATIENCE = 20.0  # seconds `share_runs` waits for the ledger before queueing the record
 
@@ -145,7 +144,7 @@ def _print_summary(result: RunResult) -> None:
     line += f" in {result.duration:.2f}s (run {result.run_id})"
     if result.error:
         line += f"\n  {result.error}"
-    line += f"\n  {_saving(result.record)}"
+    line += f"\n  {_saving(result)}"
     line += f"\n  {_where_it_is(result.run_dir)}"
     leaks = result.record.get("leaks")
     for leak in leaks if isinstance(leaks, list | tuple) else []:
@@ -155,12 +154,11 @@ def _print_summary(result: RunResult) -> None:
         print(json.dumps(result.result, indent=2, ensure_ascii=False))
 
 
-def _saving(record: dict[str, object]) -> str:
+def _saving(result: RunResult) -> str:
     """Whether the run counts as a saving, and why not (`toolkit.savings`)."""
-    if not record.get("counts"):
-        kind, status = str(record.get("kind")), str(record.get("status"))
-        why = not_counted_because(kind, status, bool(record.get("dirty")))
-        return f"saved:      nothing counted ({why})"
+    record = result.record or {}
+    if result.not_counted:
+        return f"saved:      nothing counted ({result.not_counted})"
     units, unit = record.get("units"), record.get("unit")
     done = ""
     if isinstance(units, float) and unit:

@@ -77,7 +77,8 @@ def read_ledger(root: Path, settings: LedgerSettings) -> Ledger:
     for commit in sorted(set(refs.values())):
         for path, blob in git.list_files(root, commit, RUNS):
             files.setdefault(blob, path)
-    blobs = sorted(files, key=files.__getitem__)
+    # A record named by its id alone comes before one kept beside it (an id clash).
+    blobs = sorted(files, key=lambda blob: (files[blob].count("."), files[blob]))
     contents = git.read_blobs(root, blobs)
     records, problems = _parse_files([(files[b], c) for b, c in zip(blobs, contents, strict=True)])
     return Ledger(records, problems, tuple(sorted(refs)))

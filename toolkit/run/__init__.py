@@ -61,6 +61,7 @@ from toolkit.run.record import (
 from toolkit.run.sandbox import private_home, sandbox_mode, use_sandbox
 from toolkit.run.target import Target, load_target, parse_spec
 from toolkit.runtimes import runtime_of
+from toolkit.savings import not_counted_because
 from toolkit.secrets import Masker, available_secrets, resolve_secrets
 
 __all__ = [
@@ -97,6 +98,7 @@ class RunResult(NamedTuple):
     run_dir: str | None = None
     plan: Plan | None = None
     record: dict[str, object] | None = None
+    not_counted: str | None = None  # why the run saved nobody time (None: it counts)
 
     def to_dict(self) -> dict[str, object]:
         return self._asdict()
@@ -207,6 +209,9 @@ def execute(run: PreparedRun, sinks: Sinks) -> RunResult:
         record.duration,
         str(folder.path),
         record=record.to_dict(),
+        not_counted=not_counted_because(
+            record.kind or "", record.status, record.dirty, run.target.automation.rehearsal
+        ),
     )
 
 

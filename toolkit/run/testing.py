@@ -42,6 +42,7 @@ from toolkit.run.sandbox import (
 )
 from toolkit.run.target import refuse_linked_files
 from toolkit.runtimes import runtime_of
+from toolkit.savings import RUN_KIND_VARIABLE
 
 NO_TESTS_COLLECTED = 5  # pytest's exit code when it found no test
 _JUNIT_KEYS = ("tests", "failures", "errors", "skipped")
@@ -155,6 +156,8 @@ def _test_environment(automation: Automation) -> dict[str, str]:
     env = {name: os.environ[name] for name in ALLOWED_ENVIRONMENT if name in os.environ}
     env.setdefault("PATH", os.defpath)
     env["PYTHONPATH"] = str(automation.folder)
+    # A run the tests start (`autokit run` from a test) is a test run: it saves nobody time.
+    env[RUN_KIND_VARIABLE] = "test"
     return env
 
 
