@@ -23,8 +23,8 @@ from toolkit.history import (
     process_is_alive,
     process_token,
 )
-from toolkit.history.repair import repair_history
 from toolkit.history.database import MEASURE_COLUMNS
+from toolkit.history.repair import repair_history
 
 
 def record(run_id: str, **overrides: object) -> RunRecord:

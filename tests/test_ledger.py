@@ -120,7 +120,7 @@ def test_twenty_processes_in_four_clones_land_every_record_once(shop: Path) -> N
         for n in range(20)
     ]
     results = [process.communicate(timeout=120) for process in processes]
-    failures = [err for p, (_out, err) in zip(processes, results) if p.returncode]
+    failures = [err for p, (_out, err) in zip(processes, results, strict=True) if p.returncode]
     assert not failures, failures[0]
     assert sum(int(out.split()[0]) for out, _err in results) == 60
     ids = [r.id for r in origin_records(origin)]

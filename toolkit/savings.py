@@ -120,3 +120,13 @@ def place_of(environ: Mapping[str, str] = os.environ) -> str:
         server = environ.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/")
         return f"{server}/{repository}/actions/runs/{run_id}"
     return os.uname().nodename
+
+
+def saved_label(kind: str | None, counts: bool | None, minutes: float | None) -> str:
+    """What a run saved, for a table: its minutes, or why it saved nothing (empty for a run
+    recorded before runs were measured)."""
+    if counts:
+        return f"{minutes or 0:g} min"
+    if kind and kind != "real":
+        return kind  # example, test, rehearsal
+    return "" if counts is None else "-"

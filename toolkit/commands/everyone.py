@@ -10,12 +10,12 @@ import argparse
 import json
 import sys
 
-from toolkit.commands.runs import saved_text
 from toolkit.console import table
 from toolkit.errors import ToolkitError
 from toolkit.ledger.record import LedgerRecord
 from toolkit.ledger.sharing import Everyone, everyones_runs
 from toolkit.repo import Repository
+from toolkit.savings import saved_label
 
 
 def _read(repo: Repository) -> Everyone:
@@ -64,7 +64,7 @@ def render_everyone(records: list[LedgerRecord], queued: set[str]) -> str:
             r.status,
             r.started_at[:19].replace("T", " "),
             "" if r.duration is None else f"{r.duration:.2f}s",
-            saved_text(r.kind, r.counts, r.minutes_saved),
+            saved_label(r.kind, r.counts, r.minutes_saved),
             r.who or "",
             r.where + (" (queued)" if r.id in queued else ""),
         ]

@@ -19,6 +19,7 @@ from toolkit.history import STATUSES, RunRecord, open_history
 from toolkit.history.repair import Repair, repair_history
 from toolkit.paths import state_home
 from toolkit.repo import repository_from_args
+from toolkit.savings import saved_label
 
 LEDGER_COMMANDS = ("push", "pull", "compact", "export")
 
@@ -151,7 +152,7 @@ def render_table(records: list[RunRecord]) -> str:
             "" if r.exit_code is None else str(r.exit_code),
             r.started_at[:19].replace("T", " "),
             "" if r.duration is None else f"{r.duration:.2f}s",
-            saved_text(r.kind, r.counts, r.minutes_saved),
+            saved_label(r.kind, r.counts, r.minutes_saved),
             r.user,
         ]
         for r in records
@@ -160,15 +161,6 @@ def render_table(records: list[RunRecord]) -> str:
         "RUN", "AUTOMATION", "VERSION", "STATUS", "EXIT", "STARTED (UTC)", "TIME", "SAVED", "USER"
     ]  # fmt: skip
     return table(headers, rows)
-
-
-def saved_text(kind: str | None, counts: bool | None, minutes: float | None) -> str:
-    """What a run saved, for a table: its minutes, or why it saved nothing."""
-    if counts:
-        return f"{minutes or 0:g} min"
-    if kind and kind != "real":
-        return kind  # example, test, rehearsal
-    return "" if counts is None else "-"
 
 
 def show(record: RunRecord, output_format: str) -> int:
