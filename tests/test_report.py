@@ -172,6 +172,30 @@ def test_by_department_person_and_month(shop, cli):
     assert months["totals"]["runs"] == 13
 
 
+def test_a_month_is_the_utc_month_whatever_the_offset_written(make_repo, cli):
+    root = make_repo(automation_files("hello"))
+    bare_origin(root)
+    starts = [
+        "2025-01-31T22:30:00-05:00",  # 03:30 on 1 February in UTC
+        "2025-02-28T23:59:59Z",
+        "2025-03-01T00:30:00.250+01:00",  # 23:30 on 28 February in UTC
+        "2025-03-01T00:00:00.000+00:00",
+    ]
+    records = [
+        ledger_record(n, started=datetime(2025, 2, 1, tzinfo=UTC), started_at=start)
+        for n, start in enumerate(starts, 1)
+    ]
+    publish_ledger(root, records)
+
+    months = report(cli, root, "--by", "month", "--days", "100000")["groups"]
+
+    assert [(g["group"], g["runs"], g["hours_saved"]) for g in months] == [
+        ("2025-02", 3, 1.5),
+        ("2025-03", 1, 0.5),
+    ]
+    assert report(cli, root, "--days", "100000")["since"] < "2025-01-31T22:30"
+
+
 @pytest.mark.parametrize(
     ("days", "totals", "left_out"),
     [

@@ -92,8 +92,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def period_in_days(text: str) -> int:
     """`--days`: a positive whole number, capped where the calendar ends."""
-    digits = text.strip().lstrip("0")
-    if not (text.strip().isascii() and text.strip().isdigit()) or not digits:
+    text = text.strip()
+    digits = text.lstrip("0")
+    if not (text.isascii() and text.isdigit()) or not digits:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a positive whole number of days (e.g. --days 30)"
         )
@@ -122,9 +123,8 @@ class Group:
     def failure_share(self) -> float | None:
         return round(self.failed / self.runs, 4) if self.runs else None
 
-    def to_dict(self, by: str) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "group": self.group,
+    def figures(self) -> dict[str, Any]:
+        return {
             "runs": self.runs,
             "succeeded": self.succeeded,
             "failed": self.failed,
@@ -132,6 +132,9 @@ class Group:
             "counted": self.counted,
             "hours_saved": self.hours_saved,
         }
+
+    def to_dict(self, by: str) -> dict[str, Any]:
+        data: dict[str, Any] = {"group": self.group, **self.figures()}
         if by == "automation":
             data["department"] = self.department
             data["in_repository"] = self.in_repository
@@ -152,9 +155,10 @@ class Report:
     problems: list[str]
 
     def to_dict(self) -> dict[str, Any]:
-        totals = self.totals.to_dict("totals")
-        del totals["group"]
-        totals["scheduled_hours_per_month"] = self.totals.scheduled_hours_per_month
+        totals = {
+            **self.totals.figures(),
+            "scheduled_hours_per_month": self.totals.scheduled_hours_per_month,
+        }
         return {
             "days": self.days,
             "since": self.since,
@@ -246,7 +250,7 @@ def tally(
     for record in records:
         started = record.started_at
         if not started.endswith("+00:00"):  # almost every record is UTC already
-            started = utc_text(started)
+            started = started[:-1] + "+00:00" if started[-1] == "Z" else utc_text(started)
         if since is not None and started < since:
             continue
         if record.kind != "real":
