@@ -382,7 +382,8 @@ def _table_row(report: Report, group: Group) -> list[str]:
         f"{group.hours_saved:g}",
     ]
     if report.by == "automation":
-        row.append(f"{group.scheduled_hours_per_month or 0:g}")
+        scheduled = group.scheduled_hours_per_month
+        row.append("-" if scheduled is None else f"{scheduled:g}")
     return row
 
 
