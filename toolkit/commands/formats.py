@@ -1,9 +1,9 @@
 """The one `--format` vocabulary every command shares.
 
 `text` is for people (lines, and tables where there are columns), `json` for programs,
-`github` for a GitHub Actions log (workflow annotations plus a job summary). A command
-offers the subset that makes sense for it; `table`, the name some commands used before,
-is still accepted and means `text`.
+`github` for a GitHub Actions log (workflow annotations plus a job summary), `csv` for
+spreadsheets. A command offers the subset that makes sense for it; `table`, the name some
+commands used before, is still accepted and means `text`.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ FORMATS = {
     "text": "for people: lines, and tables where there are columns (the default)",
     "json": "one JSON document on stdout, for programs",
     "github": "GitHub workflow annotations plus a job summary",
+    "csv": "comma-separated values with a header row, for spreadsheets",
 }
 _ALIASES = {"table": "text"}
 

@@ -1,140 +1,434 @@
-"""`autokit report`: what the automations did over a period, and the time they saved.
+"""`autokit report`: what everyone's runs did over a period, and the time they saved.
 
-Per automation: its runs in the period from the run history (by outcome), the minutes
-those successful runs saved (`time_saved_minutes` each), and, for scheduled automations,
-the hours a month their schedule is expected to save.
+It reads everyone's runs: the shared run ledger as this clone has it (the ledger branch,
+`autokit/runs` by default, and its copies from remotes) plus this machine's runs of the
+repository not sent yet, each run once. Without a ledger branch in the clone it reports
+this machine's unsent runs alone and says how to get the ledger (`autokit runs pull`).
+A ledger file that is not a run record is skipped with a warning on stderr naming it.
 
-Only real runs count: a run with an example's inputs (`--example`) shows how the
-automation works and saves nobody any time, so it is left out and its number said; a dry
-run (`--dry-run`) runs nothing and is never recorded.
+Runs are grouped `--by automation` (the default), `department` (the automation's
+metadata now; "unknown automation" for one the repository no longer has), `person` (who
+started it; nobody for a schedule or where the shop records nobody) or `month` (UTC).
+Per group: real runs (failed ones included), how many succeeded and failed (failed, timed
+out, cancelled or lost) and the failed share, the runs that counted as a saving and the
+hours they saved (the minutes each recorded when it ended; `toolkit.savings`), and, by
+automation, the hours a month its schedule is expected to save. Example, test and
+rehearsal runs save nobody any time: they are left out and their number said.
+
+`--format json` prints one document with these keys:
+
+    days          the period in days, as given (capped at 999999999)
+    since         the period's start, UTC ISO text; null: all time
+    by            automation, department, person or month
+    groups        one object per group:
+        group                  the automation, department, person (null: nobody
+                               recorded) or month (YYYY-MM)
+        runs                   real runs, failed ones included
+        succeeded, failed      of those runs
+        failure_share          failed / runs, 0 to 1 (null: no runs)
+        counted                runs that counted as a saving
+        hours_saved            their minutes saved / 60
+      and with --by automation only:
+        department             its department; "unknown automation" when not in the repository
+        in_repository          false for an automation the repository does not have
+        scheduled_hours_per_month   the estimate from its schedule (0 without one)
+    left_out      {"example": n, "test": n, "rehearsal": n}: runs in the period not counted
+    totals        runs, succeeded, failed, failure_share, counted, hours_saved of every
+                  group, and scheduled_hours_per_month of every automation
+    ledger        {"found": bool, "branch": name, "problems": [warnings naming files]}
+
+`--format csv` prints a header row (the group's column is named after `--by`, then the
+group keys above) and one row per group, with no totals row.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
-from collections import Counter
-from dataclasses import asdict, dataclass
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from toolkit.catalog.impact import impact_of
 from toolkit.commands.formats import add_format_argument
 from toolkit.console import table
-from toolkit.errors import ToolkitError
-from toolkit.history import open_history
-from toolkit.inventory import load_inventory
+from toolkit.inventory import load_inventory, warn_about_invalid
+from toolkit.ledger.record import LedgerRecord
+from toolkit.ledger.sharing import everyones_runs, settings_of
+from toolkit.ledger.summary import utc_text
 from toolkit.metadata import Automation
 from toolkit.repo import Repository, repository_from_args
 
+GROUPINGS = ("automation", "department", "person", "month")
+NOT_REAL = ("example", "test", "rehearsal")
+UNKNOWN_AUTOMATION = "unknown automation"  # the department of an automation not in the repository
+NOBODY = "(nobody recorded)"  # a run started by a schedule, or where the shop records nobody
+MOST_DAYS = 999_999_999  # timedelta's limit; any longer period is all time as well
+_WHY_LEFT_OUT = {"example": "example", "test": "test (autokit test)", "rehearsal": "rehearsal"}
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--days", type=int, default=30, metavar="N", help="the period: the last N days (30)"
+    parser.description = (
+        "Runs by outcome and hours saved over a period, from the shared run ledger plus "
+        "this machine's runs not sent yet."
     )
-    add_format_argument(parser, "text", "json")
+    parser.add_argument(
+        "--by", choices=GROUPINGS, default="automation", help="group runs by this (automation)"
+    )
+    parser.add_argument(
+        "--days",
+        type=period_in_days,
+        default=30,
+        metavar="N",
+        help="the period: the last N days (30); a very large N is all time",
+    )
+    add_format_argument(
+        parser, "text", "json", "csv", json="one document: days, by, groups, left_out, totals"
+    )
+
+
+def period_in_days(text: str) -> int:
+    """`--days`: a positive whole number, capped where the calendar ends."""
+    text = text.strip()
+    digits = text.lstrip("0")
+    if not (text.isascii() and text.isdigit()) or not digits:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a positive whole number of days (e.g. --days 30)"
+        )
+    # int() refuses very long digit strings; a period that long is all time anyway.
+    return MOST_DAYS if len(digits) > len(str(MOST_DAYS)) else min(int(digits), MOST_DAYS)
 
 
 @dataclass(frozen=True)
-class ReportRow:
-    name: str
+class Group:
+    """One group's figures; the last three are --by automation's alone."""
+
+    group: str | None
     runs: int
     succeeded: int
-    failed: int
+    counted: int
     hours_saved: float
-    scheduled_hours_per_month: float
+    department: str | None = None
+    in_repository: bool = True
+    scheduled_hours_per_month: float | None = None
+
+    @property
+    def failed(self) -> int:
+        return self.runs - self.succeeded
+
+    @property
+    def failure_share(self) -> float | None:
+        return round(self.failed / self.runs, 4) if self.runs else None
+
+    def figures(self) -> dict[str, Any]:
+        return {
+            "runs": self.runs,
+            "succeeded": self.succeeded,
+            "failed": self.failed,
+            "failure_share": self.failure_share,
+            "counted": self.counted,
+            "hours_saved": self.hours_saved,
+        }
+
+    def to_dict(self, by: str) -> dict[str, Any]:
+        data: dict[str, Any] = {"group": self.group, **self.figures()}
+        if by == "automation":
+            data["department"] = self.department
+            data["in_repository"] = self.in_repository
+            data["scheduled_hours_per_month"] = self.scheduled_hours_per_month
+        return data
 
 
 @dataclass(frozen=True)
 class Report:
-    rows: list[ReportRow]
-    example_runs: int  # runs in the period with an example's inputs, not counted
+    days: int
+    since: str | None  # None: all time
+    by: str
+    groups: list[Group]
+    left_out: dict[str, int]
+    totals: Group  # every group's figures together (group None)
+    ledger_found: bool
+    ledger_branch: str
+    problems: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        totals = {
+            **self.totals.figures(),
+            "scheduled_hours_per_month": self.totals.scheduled_hours_per_month,
+        }
+        return {
+            "days": self.days,
+            "since": self.since,
+            "by": self.by,
+            "groups": [group.to_dict(self.by) for group in self.groups],
+            "left_out": self.left_out,
+            "totals": totals,
+            "ledger": {
+                "found": self.ledger_found,
+                "branch": self.ledger_branch,
+                "problems": self.problems,
+            },
+        }
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.days < 1:
-        raise ToolkitError(f"--days must be at least 1, not {args.days}")
-    report = build_report(repository_from_args(args), args.days)
+    report = build_report(repository_from_args(args), args.by, args.days)
+    for problem in report.problems:
+        print(f"warning: ledger file {printable(problem)}", file=sys.stderr)
     if args.format == "json":
-        document = {
-            "days": args.days,
-            "automations": [asdict(r) for r in report.rows],
-            "example_runs_not_counted": report.example_runs,
-        }
-        print(json.dumps(document, indent=2))
+        print(json.dumps(report.to_dict(), indent=2))
+    elif args.format == "csv":
+        write_csv(report)
     else:
-        print(render_table(report, args.days))
+        print(render_table(report))
+    if not report.ledger_found:
+        print(no_ledger_line(report), file=sys.stdout if args.format == "text" else sys.stderr)
     return 0
 
 
-def build_report(repo: Repository, days: int) -> Report:
-    outcomes, example_runs = _outcomes_since(_days_ago(days))
-    rows = [
-        _report_row(automation, outcomes.get(automation.name, Counter()))
-        for automation in load_inventory(repo).automations
-    ]
-    rows.sort(key=lambda r: (-r.hours_saved, -r.scheduled_hours_per_month, r.name))
-    return Report(rows, example_runs)
+# Building
 
 
-def _days_ago(days: int) -> datetime:
-    """The start of the period; a period longer than the calendar starts with it."""
+def build_report(repo: Repository, by: str, days: int, now: datetime | None = None) -> Report:
+    inventory = load_inventory(repo)
+    warn_about_invalid(inventory)
+    known = inventory.by_name()
+    everyone = everyones_runs(repo)
+    since = _start_of(days, now or datetime.now(UTC))
+    tallies, left_out = tally(everyone.records, _key_of(by, known), since)
+    groups = _groups(by, tallies, known)
+    scheduled = sum(impact_of(automation).hours_per_month for automation in known.values())
+    branch = settings_of(repo).branch
+    return Report(
+        days=days,
+        since=since,
+        by=by,
+        groups=groups,
+        left_out=left_out,
+        totals=_totals(tallies.values(), scheduled),
+        ledger_found=everyone.ledger.found,
+        ledger_branch=branch,
+        problems=everyone.ledger.problems,
+    )
+
+
+def _start_of(days: int, now: datetime) -> str | None:
+    """The period's start as UTC text (records' starts compare with it as text);
+    None when the period starts before the calendar does."""
     try:
-        return datetime.now(UTC) - timedelta(days=days)
+        return (now - timedelta(days=days)).isoformat()
     except OverflowError:
-        return datetime.min.replace(tzinfo=UTC)
+        return None
 
 
-def _outcomes_since(start: datetime) -> tuple[dict[str, Counter[str]], int]:
-    """Automation name -> how many of its real runs since `start` ended in each status;
-    and how many runs with an example's inputs were left out."""
-    since = start.isoformat()
-    with open_history() as history:
-        records = [r for r in history.find(limit=None) if r.started_at >= since]
-    outcomes: dict[str, Counter[str]] = {}
-    examples = 0
+Key = Callable[[LedgerRecord, str], "str | None"]
+Tally = list[Any]  # [runs, succeeded, counted, minutes saved]
+
+
+def _key_of(by: str, known: dict[str, Automation]) -> Key:
+    """The group of a record, given the record and its start as UTC text."""
+    if by == "department":
+        departments = {name: automation.department for name, automation in known.items()}
+        return lambda record, _: departments.get(record.automation, UNKNOWN_AUTOMATION)
+    if by == "person":
+        return lambda record, _: record.who
+    if by == "month":
+        return lambda _, started: started[:7]
+    return lambda record, _: record.automation
+
+
+def tally(
+    records: Iterable[LedgerRecord], key_of: Key, since: str | None
+) -> tuple[dict[str | None, Tally], dict[str, int]]:
+    """One pass over the records: each group's tally of real runs since `since`, and how
+    many runs of each kind that is not real were left out."""
+    tallies: dict[str | None, Tally] = {}
+    left_out = dict.fromkeys(NOT_REAL, 0)
     for record in records:
-        if record.example is not None:
-            examples += 1
+        started = record.started_at
+        if not started.endswith("+00:00"):  # almost every record is UTC already
+            started = started[:-1] + "+00:00" if started[-1] == "Z" else utc_text(started)
+        if since is not None and started < since:
             continue
-        outcomes.setdefault(record.automation, Counter())[record.status] += 1
-    return outcomes, examples
+        if record.kind != "real":
+            left_out[record.kind] += 1
+            continue
+        key = key_of(record, started)
+        figures = tallies.get(key)
+        if figures is None:
+            figures = tallies[key] = [0, 0, 0, 0.0]
+        figures[0] += 1
+        if record.status == "success":
+            figures[1] += 1
+        if record.counts:
+            figures[2] += 1
+            figures[3] += record.minutes_saved
+    return tallies, left_out
 
 
-def _report_row(automation: Automation, counts: Counter[str]) -> ReportRow:
-    minutes = counts["success"] * float(automation.time_saved_minutes)
-    return ReportRow(
-        name=automation.name,
-        runs=sum(counts.values()),
-        succeeded=counts["success"],
-        failed=sum(counts.values()) - counts["success"] - counts["running"],
-        hours_saved=round(minutes / 60, 2),
-        scheduled_hours_per_month=round(impact_of(automation).hours_per_month, 2),
-    )
+def _group(key: str | None, figures: Tally, **extra: Any) -> Group:
+    runs, succeeded, counted, minutes = figures
+    return Group(key, runs, succeeded, counted, _hours(minutes), **extra)
 
 
-def render_table(report: Report, days: int) -> str:
-    rows = report.rows
-    body = [
-        [
-            r.name,
-            str(r.runs),
-            str(r.succeeded),
-            str(r.failed),
-            f"{r.hours_saved:g}",
-            f"{r.scheduled_hours_per_month:g}",
-        ]
-        for r in rows
+def _hours(minutes: float) -> float:
+    return round(minutes / 60, 2)
+
+
+def _groups(by: str, tallies: dict[str | None, Tally], known: dict[str, Automation]) -> list[Group]:
+    if by == "automation":
+        return _automation_groups(tallies, known)
+    if by == "department":
+        for automation in known.values():  # every department, those without runs too
+            tallies.setdefault(automation.department, [0, 0, 0, 0.0])
+    groups = [_group(key, figures) for key, figures in tallies.items()]
+    if by == "month":
+        return sorted(groups, key=lambda g: g.group or "")
+    return sorted(groups, key=lambda g: (-g.hours_saved, -g.runs, g.group is None, g.group or ""))
+
+
+def _automation_groups(
+    tallies: dict[str | None, Tally], known: dict[str, Automation]
+) -> list[Group]:
+    groups = [
+        _group(
+            name,
+            tallies.get(name, [0, 0, 0, 0.0]),
+            department=automation.department,
+            scheduled_hours_per_month=round(impact_of(automation).hours_per_month, 2),
+        )
+        for name, automation in known.items()
     ]
-    total = sum(r.hours_saved for r in rows)
-    scheduled = sum(r.scheduled_hours_per_month for r in rows)
-    headers = ["AUTOMATION", "RUNS", "OK", "FAILED", "HOURS SAVED", "SCHEDULED H/MONTH"]
-    left_out = (
-        f" ({report.example_runs} run(s) with an example's inputs not counted)"
-        if report.example_runs
-        else ""
+    groups += [
+        _group(name, figures, department=UNKNOWN_AUTOMATION, in_repository=False)
+        for name, figures in tallies.items()
+        if name not in known
+    ]
+    return sorted(
+        groups,
+        key=lambda g: (-g.hours_saved, -(g.scheduled_hours_per_month or 0), g.group or ""),
     )
+
+
+def _totals(tallies: Iterable[Tally], scheduled: float) -> Group:
+    runs = succeeded = counted = 0
+    minutes = 0.0
+    for figures in tallies:
+        runs, succeeded = runs + figures[0], succeeded + figures[1]
+        counted, minutes = counted + figures[2], minutes + figures[3]
+    return Group(
+        None,
+        runs,
+        succeeded,
+        counted,
+        _hours(minutes),
+        scheduled_hours_per_month=round(scheduled, 2),
+    )
+
+
+# Showing
+
+
+def printable(text: str) -> str:
+    """`text` with every control or invisible formatting character escaped (`\\x1b`), so
+    what anyone wrote into the ledger cannot steer a terminal."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+
+
+def label(group: Group) -> str:
+    """A group's name as shown: nobody recorded, or its (escaped) name."""
+    if group.group is None:
+        return NOBODY
+    return printable(group.group)
+
+
+def _share(share: float | None) -> str:
+    return "-" if share is None else f"{round(share * 100, 1):g}%"
+
+
+def render_table(report: Report) -> str:
+    by_automation = report.by == "automation"
+    headers = [report.by.upper()]
+    headers += ["DEPARTMENT"] if by_automation else []
+    headers += ["RUNS", "OK", "FAILED", "FAILED %", "COUNTED", "HOURS SAVED"]
+    headers += ["SCHEDULED H/MONTH"] if by_automation else []
+    body = [_table_row(report, group) for group in report.groups]
+    lines = [table(headers, body), ""]
+    if any(not group.in_repository for group in report.groups):
+        lines.append(
+            "* not an automation of this repository (removed or renamed): "
+            "its runs are shown under its name"
+        )
+    lines.append(closing_line(report))
+    return "\n".join(lines)
+
+
+def _table_row(report: Report, group: Group) -> list[str]:
+    name = label(group) + ("" if group.in_repository else " *")
+    row = [name]
+    if report.by == "automation":
+        row.append(printable(group.department or ""))
+    row += [
+        str(group.runs),
+        str(group.succeeded),
+        str(group.failed),
+        _share(group.failure_share),
+        str(group.counted),
+        f"{group.hours_saved:g}",
+    ]
+    if report.by == "automation":
+        scheduled = group.scheduled_hours_per_month
+        row.append("-" if scheduled is None else f"{scheduled:g}")
+    return row
+
+
+def closing_line(report: Report) -> str:
+    totals = report.totals
+    period = "All time" if report.since is None else f"Last {report.days} days"
+    line = (
+        f"{period}: {totals.hours_saved:g} hours saved by {totals.counted} counted run(s); "
+        f"{totals.runs} real run(s), {totals.failed} failed ({_share(totals.failure_share)})."
+    )
+    left_out = [f"{n} {_WHY_LEFT_OUT[kind]}" for kind, n in report.left_out.items() if n]
+    if left_out:
+        line += f" Left out, as they save nobody any time: {', '.join(left_out)} run(s)."
+    if report.by == "automation":
+        line += f" Schedules save about {totals.scheduled_hours_per_month or 0:g} hours a month."
+    return line
+
+
+def no_ledger_line(report: Report) -> str:
     return (
-        f"{table(headers, body)}\n\nLast {days} days: {total:g} hours saved by "
-        f"{sum(r.succeeded for r in rows)} successful run(s){left_out}; schedules save about "
-        f"{scheduled:g} hours a month."
+        f"The shared run ledger (branch {report.ledger_branch}) was not found in this clone: "
+        "only this machine's runs not sent yet are counted; `autokit runs pull` fetches it."
     )
+
+
+def write_csv(report: Report) -> None:
+    by_automation = report.by == "automation"
+    header = [report.by]
+    header += ["department", "in_repository"] if by_automation else []
+    header += ["runs", "succeeded", "failed", "failure_share", "counted", "hours_saved"]
+    header += ["scheduled_hours_per_month"] if by_automation else []
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(header)
+    for group in report.groups:
+        row: list[object] = [_cell(label(group))]
+        if by_automation:
+            row += [_cell(group.department or ""), str(group.in_repository).lower()]
+        share = "" if group.failure_share is None else group.failure_share
+        row += [group.runs, group.succeeded, group.failed, share, group.counted]
+        row.append(group.hours_saved)
+        if by_automation:
+            row.append(group.scheduled_hours_per_month)
+        writer.writerow(row)
+
+
+def _cell(text: str) -> str:
+    """Text a spreadsheet shows as text: one starting like a formula is quoted with `'`."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
