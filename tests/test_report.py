@@ -78,7 +78,7 @@ def shared_records() -> list[object]:
 
 
 @pytest.fixture
-def shop(make_repo, cli) -> Path:
+def shop(make_repo, cli, monkeypatch) -> Path:
     """A clone whose ledger holds `shared_records()` and one run made here, with two runs
     made here not sent yet (a real one and an example)."""
     files = automation_files("hello", time_saved_minutes=30)
@@ -88,7 +88,7 @@ def shop(make_repo, cli) -> Path:
         )
     )
     root = make_repo(files)
-    git(root, "config", "user.name", LOCAL_PERSON)
+    monkeypatch.setenv("GIT_AUTHOR_NAME", LOCAL_PERSON)  # the identity Git signs with here
     bare_origin(root)
     assert cli("run", "hello", "--repo", str(root)).code == 0
     repo = Repository(root)

@@ -115,3 +115,11 @@ class StatusLine:
             self._emit(self.ERASE)
 
         return stop
+
+
+def printable(text: str) -> str:
+    """`text` with every control or invisible formatting character escaped (`\\x1b`), so
+    what anyone wrote into the ledger cannot steer a terminal."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)

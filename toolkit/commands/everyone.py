@@ -10,7 +10,7 @@ import argparse
 import json
 import sys
 
-from toolkit.console import table
+from toolkit.console import printable, table
 from toolkit.errors import ToolkitError
 from toolkit.ledger.record import LedgerRecord
 from toolkit.ledger.sharing import Everyone, everyones_runs
@@ -21,7 +21,7 @@ from toolkit.savings import saved_label
 def _read(repo: Repository) -> Everyone:
     everyone = everyones_runs(repo)
     for problem in everyone.ledger.problems:
-        print(f"warning: {problem}", file=sys.stderr)
+        print(f"warning: {printable(problem)}", file=sys.stderr)
     if not everyone.ledger.found:
         print(
             "note: this clone has no copy of the shared ledger; `autokit runs pull` fetches it "
@@ -65,8 +65,8 @@ def render_everyone(records: list[LedgerRecord], queued: set[str]) -> str:
             r.started_at[:19].replace("T", " "),
             "" if r.duration is None else f"{r.duration:.2f}s",
             saved_label(r.kind, r.counts, r.minutes_saved),
-            r.who or "",
-            r.where + (" (queued)" if r.id in queued else ""),
+            printable(r.who or ""),
+            printable(r.where) + (" (queued)" if r.id in queued else ""),
         ]
         for r in records
     ]
@@ -107,5 +107,5 @@ def show_anyones(repo: Repository, run_id: str, output_format: str) -> int:
     fields = record._asdict()
     width = max(len(k) for k in fields)
     for key, value in fields.items():
-        print(f"{key.ljust(width)}  {'' if value is None else value}")
+        print(f"{key.ljust(width)}  {'' if value is None else printable(str(value))}")
     return 0

@@ -54,7 +54,7 @@ from typing import Any
 
 from toolkit.catalog.impact import impact_of
 from toolkit.commands.formats import add_format_argument
-from toolkit.console import table
+from toolkit.console import printable, table
 from toolkit.inventory import load_inventory, warn_about_invalid
 from toolkit.ledger.record import LedgerRecord
 from toolkit.ledger.sharing import everyones_runs, settings_of
@@ -330,14 +330,6 @@ def _totals(tallies: Iterable[Tally], scheduled: float) -> Group:
 
 
 # Showing
-
-
-def printable(text: str) -> str:
-    """`text` with every control or invisible formatting character escaped (`\\x1b`), so
-    what anyone wrote into the ledger cannot steer a terminal."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
 
 
 def label(group: Group) -> str:

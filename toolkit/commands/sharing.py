@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from toolkit import git
+from toolkit.console import printable
 from toolkit.errors import ToolkitError
 from toolkit.history import open_history
 from toolkit.ledger.branch import Pushed, append, compact, read_ledger, require_remote
@@ -32,7 +33,7 @@ def push_command(repo: Repository, remote: str, records_dir: Path | None) -> int
         pushed = append(repo.root, settings, remote, records)
         print(_pushed_text(pushed, remote, settings.branch))
         for problem in refused:
-            print(f"warning: {problem}", file=sys.stderr)
+            print(f"warning: {printable(problem)}", file=sys.stderr)
         return 1 if refused else 0
     require_remote(repo.root, remote)
     try:
@@ -96,7 +97,7 @@ def pull_command(repo: Repository, remote: str) -> int:
     git.set_ref(repo.root, f"refs/remotes/{remote}/{settings.branch}", tip)
     ledger = read_ledger(repo.root, settings)
     for problem in ledger.problems:
-        print(f"warning: {problem}", file=sys.stderr)
+        print(f"warning: {printable(problem)}", file=sys.stderr)
     print(
         f"fetched the ledger from {remote} ({settings.branch}): {len(ledger.records)} run "
         "records; `autokit runs --everyone` lists them"

@@ -82,14 +82,13 @@ class Everyone(NamedTuple):
 
     ledger: Ledger
     local: list[LedgerRecord]
-
-    @property
-    def records(self) -> list[LedgerRecord]:
-        known = {record.id for record in self.ledger.records}
-        return self.ledger.records + [r for r in self.local if r.id not in known]
+    records: list[LedgerRecord]  # both, each run once
 
 
 def everyones_runs(repo: Repository) -> Everyone:
     settings = settings_of(repo)
     ledger = read_ledger(repo.root, settings) if git.is_git_repository(repo.root) else None
-    return Everyone(ledger or Ledger([], [], ()), waiting_records(repo, settings))
+    ledger = ledger or Ledger([], [], ())
+    local = waiting_records(repo, settings)
+    known = {record.id for record in ledger.records}
+    return Everyone(ledger, local, ledger.records + [r for r in local if r.id not in known])

@@ -62,6 +62,8 @@ def utc_text(started_at: str) -> str:
     """A record's start as UTC ISO text, so that starts compare as text."""
     if started_at.endswith("+00:00"):
         return started_at
+    if started_at.endswith("Z"):
+        return started_at[:-1] + "+00:00"
     moment = datetime.fromisoformat(started_at.replace("Z", "+00:00"))
     return moment.astimezone(UTC).isoformat(timespec="milliseconds")
 
