@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from helpers import automation_files, bare_origin, git, ledger_record, publish_ledger
+from helpers import automation_files, bare_origin, ledger_record, publish_ledger
 
 from toolkit import cron
 from toolkit.ledger.sharing import settings_of, waiting_records
