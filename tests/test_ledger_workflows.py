@@ -324,3 +324,27 @@ def test_no_record_to_send_is_said_and_pushes_nothing(
     assert "No run record to send to the run ledger" in summary
     branches = git(origin, "branch", "--list", LEDGER_BRANCH)
     assert branches == ""
+
+
+def test_admin_page_says_how_the_ledger_is_written_and_protected() -> None:
+    from toolkit.ledger.settings import DEFAULT_BRANCH
+
+    page = (PROJECT / "docs" / "administrators.md").read_text(encoding="utf-8")
+    section = page.split("\n## The run ledger\n", 1)[1].split("\n## ", 1)[0]
+    section = " ".join(section.split())  # one line: phrases may wrap anywhere
+    assert f"`{DEFAULT_BRANCH}`" in section
+    assert "**no input value, no output and no log**" in section
+    assert "`contents: write`" in section and "job `ledger`" in section
+    assert "**Block force pushes**" in section and "**Restrict deletions**" in section
+    assert "**Restrict updates**" in section and "`autokit runs push` is refused" in section
+    assert '`ledger_who = "none"`' in section and "`autokit runs compact`" in section
+    # The retention the page promises is the workflows'.
+    run = _load(WORKFLOWS / "run.yml")
+    upload = next(
+        step
+        for job in _run_jobs(run).values()
+        for step in job["steps"]
+        if step.get("with", {}).get("name", "").startswith("ledger-record-")
+    )
+    days = upload["with"]["retention-days"]
+    assert f"kept {days} days" in section
