@@ -188,10 +188,18 @@ def shop(make_repo) -> tuple[Path, Path]:
     return root, bare_origin(root)
 
 
-def _run_job(root: Path, workflow: str, runner_temp: Path, **github: str) -> Path:
-    """Run the `hello` job's inputs, run and collect steps; the ledger record it left."""
+def _run_job(root: Path, workflow: str, runner_temp: Path, run_id: str, actor: str) -> Path:
+    """Run the `hello` job's inputs, run and collect steps in workflow run `run_id` that
+    `actor` started by hand; the ledger record it left."""
     job = _load(root / ".github" / "workflows" / workflow)["jobs"]["run-hello"]
     runner_temp.mkdir()
+    github = {
+        "GITHUB_RUN_ID": run_id,
+        "GITHUB_REPOSITORY": REPOSITORY,
+        "GITHUB_SERVER_URL": SERVER,
+        "GITHUB_ACTOR": actor,
+        "GITHUB_EVENT_NAME": "workflow_dispatch",
+    }
     env = _environment(runner_temp, runner_temp / "summary.md", **github)
     env.update(RUNNER_TEMP=str(runner_temp), GITHUB_ACTIONS="true")
     for step_id in ("inputs", "run", "collect"):
@@ -252,16 +260,7 @@ def _ledger_on(origin: Path) -> dict[str, dict[str, Any]]:
 
 def test_a_dispatched_run_reaches_the_ledger(shop: tuple[Path, Path], tmp_path: Path) -> None:
     root, origin = shop
-    record = _run_job(
-        root,
-        "run.yml",
-        tmp_path / "run-job",
-        GITHUB_RUN_ID="4242",
-        GITHUB_REPOSITORY=REPOSITORY,
-        GITHUB_SERVER_URL=SERVER,
-        GITHUB_ACTOR="alice",
-        GITHUB_EVENT_NAME="workflow_dispatch",
-    )
+    record = _run_job(root, "run.yml", tmp_path / "run-job", "4242", "alice")
     ledger_temp = tmp_path / "ledger-job"
     _hand_over([record], ledger_temp)
     result, summary, clone = _ledger_job(origin, "run.yml", ledger_temp)
@@ -283,16 +282,7 @@ def test_a_scheduled_run_reaches_the_ledger_and_hostile_files_are_refused(
 ) -> None:
     root, origin = shop
     # A by-hand catch-up of the schedule: GitHub says workflow_dispatch, it is a schedule.
-    record = _run_job(
-        root,
-        "scheduled.yml",
-        tmp_path / "run-job",
-        GITHUB_RUN_ID="77",
-        GITHUB_REPOSITORY=REPOSITORY,
-        GITHUB_SERVER_URL=SERVER,
-        GITHUB_ACTOR="bob",
-        GITHUB_EVENT_NAME="workflow_dispatch",
-    )
+    record = _run_job(root, "scheduled.yml", tmp_path / "run-job", "77", "bob")
     ledger_temp = tmp_path / "ledger-job"
     folder = _hand_over([record], ledger_temp)
     (folder / "garbled.json").write_bytes(b"{not json")
