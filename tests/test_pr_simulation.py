@@ -448,6 +448,9 @@ def test_publish_tags_new_versions_and_builds_the_catalog(origin: Origin, runner
     assert again.code == 0, again  # nothing new to tag: idempotent
 
     catalog_checkout = origin.main_checkout("catalog")  # a new job, a new checkout
+    ledger = runner.step(publish, "catalog", "ledger", catalog_checkout)
+    assert ledger.code == 0, ledger  # no run has reached the ledger yet: not an error
+    assert "No run ledger (branch `autokit/runs`) yet" in ledger.summary
     built = runner.step(publish, "catalog", "catalog", catalog_checkout)
     assert built.code == 0, built
     site = runner.temp / "site"

@@ -280,6 +280,9 @@ def test_descriptions_with_expressions_and_newlines_inject_nothing(make_repo, cl
         " inputs.version ",
         " runner.temp ",
         " github.run_id ",
+        " !cancelled() ",  # the ledger job's
+        " github.event.repository.default_branch ",
+        " github.token ",
     }
     assert form["jobs"]["run"]["environment"] == "hostile"
     _audit(path)

@@ -91,7 +91,13 @@ def test_each_scheduled_job_maps_only_its_automations_secrets(make_repo) -> None
         "run-invoice-reminders",
         "run-low-stock-alert",
         "run-timesheet-summary",
+        "ledger",
     ]  # contacts-dedupe has no schedule
+    assert jobs["ledger"]["needs"] == [
+        "run-invoice-reminders",
+        "run-low-stock-alert",
+        "run-timesheet-summary",
+    ]
     assert _job_secrets(jobs["run-invoice-reminders"]) == {
         "SMTP_PASSWORD": "${{ secrets.SMTP_PASSWORD }}"
     }
@@ -262,7 +268,8 @@ def test_render_generates_run_workflow_with_a_job_per_automation(make_repo, cli)
     assert "wrote .github/workflows/run.yml" in result.out
     jobs = yaml.safe_load((root / schedule.RUN_WORKFLOW).read_text())["jobs"]
     names = ["contacts-dedupe", "invoice-reminders", "low-stock-alert", "timesheet-summary"]
-    assert list(jobs) == ["check", *(f"run-{name}" for name in names)]
+    assert list(jobs) == ["check", *(f"run-{name}" for name in names), "ledger"]
+    assert jobs["ledger"]["needs"] == [f"run-{name}" for name in names]
     secrets = {name: _job_secrets(jobs[f"run-{name}"]) for name in names}
     assert secrets == {
         "contacts-dedupe": {},

@@ -208,9 +208,15 @@ def test_write_permissions_only_where_needed() -> None:
         for job_id, job in _load(path)["jobs"].items()
         if "permissions" in job
     }
+    ledger_jobs = {
+        (path.name, "ledger"): {"contents": "write"}
+        for path in _workflow_files()
+        if path.name == "run.yml" or path.name.startswith(("run-", "scheduled"))
+    }
     assert granted == {
         ("publish.yml", "release"): {"contents": "write"},
         ("publish.yml", "deploy"): {"pages": "write", "id-token": "write"},
+        **ledger_jobs,  # each appends its runs' records to the ledger branch
     }
 
 
@@ -322,7 +328,7 @@ def test_run_outputs_and_record_uploaded_even_on_failure(rendered_workflows: Pat
             assert job["environment"] == name  # the automation's own environment
             steps = job["steps"]
             collect = next(s for s in steps if s.get("id") == "collect")
-            upload = steps[-1]
+            upload = next(s for s in steps if s.get("with", {}).get("name", "").startswith("run-"))
             assert collect["if"] == upload["if"] == "always()"
             assert "run-record.json" in collect["run"] and "leaks.txt" in collect["run"]
             assert upload["uses"].startswith("actions/upload-artifact@")
@@ -378,6 +384,8 @@ def test_every_autokit_command_in_the_workflows_parses(rendered_workflows: Path)
         "run",
         "runs",
         "runs show",
+        "runs export",
+        "runs push",
     }
 
 
