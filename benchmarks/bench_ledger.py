@@ -50,9 +50,7 @@ SETTINGS = LedgerSettings()
 
 
 def run(*command: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
-    done = subprocess.run(
-        command, cwd=cwd, env=env, capture_output=True, text=True, check=False
-    )
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     if done.returncode:
         raise SystemExit(f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
     return done.stdout
@@ -88,7 +86,9 @@ def build_shop(root: Path) -> None:
     if (ROOT / "docs" / "learn").is_dir():
         run("cp", "-R", str(ROOT / "docs" / "learn"), str(root / "docs" / "learn"))
     run("cp", "-R", str(ROOT / "docs" / "assets"), str(root / "docs" / "assets"))
-    (root / "pyproject.toml").write_text('[tool.autokit]\nrepository_url = "https://github.com/s/x"\n')
+    (root / "pyproject.toml").write_text(
+        '[tool.autokit]\nrepository_url = "https://github.com/s/x"\n'
+    )
     run("git", "init", "-q", "-b", "main", cwd=root)
     run("git", "add", "-A", cwd=root)
     run("git", "commit", "-q", "-m", "shop", cwd=root)
@@ -156,8 +156,8 @@ def catalog_build(root: Path) -> float:
     site = root.parent / f"site-{os.urandom(3).hex()}"
     env = {**os.environ, "AUTOKIT_NO_CACHE": "1"}
     started = time.perf_counter()
-    run(sys.executable, "-m", "toolkit", "catalog", "build", "--repo", str(root),
-        "--site-dir", str(site), env=env)  # fmt: skip
+    command = [sys.executable, "-m", "toolkit", "--repo", str(root), "catalog", "build"]
+    run(*command, "--site-dir", str(site), env=env)
     return time.perf_counter() - started
 
 
@@ -192,11 +192,15 @@ def main() -> None:
             records = many_records(args.records)
             started = time.perf_counter()
             tip = git.commit_files(
-                shop, None, "ledger", {record_path(r): r.to_json().encode() + b"\n" for r in records}
+                shop,
+                None,
+                "ledger",
+                {record_path(r): r.to_json().encode() + b"\n" for r in records},
             )
             run("git", "push", "-q", "origin", f"{tip}:refs/heads/autokit/runs", cwd=shop)
             run("git", "fetch", "-q", "origin", cwd=shop)
-            print(f"built a ledger of {args.records:,} records in {time.perf_counter() - started:.1f} s")
+            took = time.perf_counter() - started
+            print(f"built a ledger of {args.records:,} records in {took:.1f} s")
             names = [f"automation-{n:02d}" for n in range(AUTOMATIONS)]
 
             def read_and_sum() -> None:
@@ -207,14 +211,16 @@ def main() -> None:
             results["read_and_summarize_s"] = best_of(3, read_and_sum)
             results["catalog_added_s"] = min(catalog_build(shop) for _ in range(2)) - without
             results["catalog_without_ledger_s"] = without
-            results["report_s"] = best_of(
-                3,
-                lambda: run(sys.executable, "-m", "toolkit", "report", "--days", "365",
-                            "--repo", str(shop)),  # fmt: skip
-            )
+            report = [sys.executable, "-m", "toolkit", "--repo", str(shop), "report"]
+            results["report_s"] = best_of(3, lambda: run(*report, "--days", "365"))
             results["one_push_s"] = best_of(
                 5,
-                lambda: append(shop, SETTINGS, "origin", [ledger_record(os.getpid() + int(time.time_ns() % 1e9))]),
+                lambda: append(
+                    shop,
+                    SETTINGS,
+                    "origin",
+                    [ledger_record(os.getpid() + int(time.time_ns() % 1e9))],
+                ),
             )
             clones = []
             for n in range(4):
@@ -230,14 +236,20 @@ def main() -> None:
             assert all(p.wait(timeout=120) == 0 for p in pushers)
             results["twenty_pushers_s"] = time.perf_counter() - started
             run("git", "fetch", "-q", "origin", cwd=shop)
-            landed = [r for r in read_ledger(shop, SETTINGS).records if r.id.endswith(tuple(f"{n + 10_000_000:06x}" for n in range(20)))]
+            landed = [
+                r
+                for r in read_ledger(shop, SETTINGS).records
+                if r.id.endswith(tuple(f"{n + 10_000_000:06x}" for n in range(20)))
+            ]
             assert len(landed) == 20, len(landed)
             before = f"{dt.datetime.now(dt.UTC):%Y-%m}"
             results["compact_s"] = timed(lambda: compact(shop, SETTINGS, "origin", before))
             results["read_and_summarize_compacted_s"] = best_of(
                 3, lambda: summarize(read_ledger(shop, SETTINGS).records, names)
             )
-            results["catalog_added_compacted_s"] = min(catalog_build(shop) for _ in range(2)) - without
+            results["catalog_added_compacted_s"] = (
+                min(catalog_build(shop) for _ in range(2)) - without
+            )
         finally:
             daemon.terminate()
             daemon.wait()
@@ -245,7 +257,8 @@ def main() -> None:
     RESULTS.write_text(json.dumps(results, indent=2))
     for key, value in results.items():
         goal = GOALS.get(key) or GOALS.get(key.replace("_compacted", ""))
-        verdict = "" if goal is None else (" (goal %.1f s: %s)" % (goal, "met" if value <= goal else "NOT MET"))
+        met = "met" if goal is not None and value <= goal else "NOT MET"
+        verdict = "" if goal is None else f" (goal {goal:.1f} s: {met})"
         print(f"{key:34} {value:7.2f} s{verdict}")
 
 

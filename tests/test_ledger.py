@@ -412,3 +412,51 @@ def test_runs_push_records_refuses_hostile_files_and_sends_the_rest(
     for name in ("broken.json", "huge.json", "link.json"):
         assert f"{name}: skipped, not a run record" in result.err
     assert [r.id for r in origin_records(origin)] == [ledger_record(1).id]
+
+
+def test_the_quick_reader_agrees_with_the_full_checks_on_every_kind_of_record() -> None:
+    import random
+
+    from toolkit.ledger.record import read_canonical
+
+    chooser = random.Random(14)
+    texts = [
+        "Ann",
+        'Bo "the" Tester',
+        "Zoë \\ Ünal",
+        "tab\there",
+        "<script>alert(1)</script>",
+        None,
+    ]
+    for number in range(400):
+        record = ledger_record(
+            number,
+            status=chooser.choice(["success", "failed", "timeout", "cancelled", "lost"]),
+            kind=chooser.choice(["real", "example", "test", "rehearsal"]),
+            counts=chooser.random() < 0.7,
+            dirty=chooser.random() < 0.2,
+            pinned=chooser.random() < 0.5,
+            commit=chooser.choice([None, "ab" * 20, "cd" * 32]),
+            duration=chooser.choice([None, 0.0, 1.25, 86400.0, 3e-05]),
+            units=chooser.choice([None, 0.0, 14.0, 2.5]),
+            unit=chooser.choice([None, "invoice", "order line"]),
+            minutes_saved=chooser.choice([0.0, 30.0, 1e-05, 12345.5]),
+            exit_code=chooser.choice([None, 0, 1, 124, -9]),
+            who=chooser.choice(texts),
+            where=chooser.choice(
+                [t for t in texts if t] + ["https://github.com/s/x/actions/runs/1"]
+            ),
+            error=chooser.choice(texts),
+            trigger=chooser.choice(["manual", "schedule", "dispatch"]),
+        )
+        text = record.to_json()
+        quick = read_canonical(text)
+        assert quick is not None, text
+        assert quick == parse_record(json.loads(text)), text
+    # What the full checks refuse, the quick reader leaves to them.
+    good = json.loads(ledger_record(1).to_json())
+    for field, value in [("who", "two\nlines"), ("who", "x" * 201), ("minutes_saved", 2e9)]:
+        text = json.dumps({**good, field: value}, sort_keys=True, separators=(",", ":"))
+        assert read_canonical(text) is None
+        with pytest.raises(NotARecord):
+            parse_record(json.loads(text))

@@ -28,7 +28,13 @@ from typing import Any, NamedTuple
 
 from toolkit import git
 from toolkit.errors import ToolkitError
-from toolkit.ledger.record import RECORD_BYTES, LedgerRecord, NotARecord, parse_record
+from toolkit.ledger.record import (
+    RECORD_BYTES,
+    LedgerRecord,
+    NotARecord,
+    parse_record,
+    read_canonical,
+)
 from toolkit.ledger.settings import LedgerSettings
 
 RUNS = "runs"
@@ -97,7 +103,7 @@ def _parse_files(files: Iterable[tuple[str, bytes | None]]) -> tuple[list[Ledger
             pieces = [(path, content)]
         for where, raw in pieces:
             try:
-                record = _record_of(raw)
+                record = _quick_record(raw) or _record_of(raw)
             except NotARecord as why:
                 problems.append(f"{where}: skipped, not a run record: {why}")
                 continue
@@ -106,6 +112,30 @@ def _parse_files(files: Iterable[tuple[str, bytes | None]]) -> tuple[list[Ledger
             elif seen[record.id] != record:
                 problems.append(f"{where}: skipped, another record has the id {record.id}")
     return list(seen.values()), problems
+
+
+_SCAN = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # the C scanner itself
+
+
+def _quick_record(raw: bytes) -> LedgerRecord | None:
+    """The record in `raw` when it is one JSON object and nothing else, else None (then
+    `_record_of` reads it again and says what is wrong)."""
+    if len(raw) > RECORD_BYTES or not raw.startswith(b"{"):
+        return None
+    try:
+        text = raw.decode()
+        record = read_canonical(text)
+        if record is not None:
+            return record
+        data, end = _SCAN(text, 0)
+    except (UnicodeDecodeError, StopIteration, ValueError):
+        return None
+    if end != len(text) and not text[end:].isspace():
+        return None
+    try:
+        return parse_record(data)
+    except NotARecord:
+        return None
 
 
 def _record_of(raw: bytes) -> LedgerRecord:
