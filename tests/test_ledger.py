@@ -14,7 +14,15 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import automation_files, bare_origin, commit_all, git, ledger_record, publish_ledger
+from helpers import (
+    automation_files,
+    bare_origin,
+    build_tree,
+    commit_all,
+    git,
+    ledger_record,
+    publish_ledger,
+)
 
 from toolkit.errors import ToolkitError
 from toolkit.ledger.branch import append, compact, read_ledger
@@ -164,13 +172,7 @@ def hand_commit(clone_root: Path, files: dict[str, bytes | str]) -> None:
         ["git", "clone", "-q", "-b", BRANCH, str(clone_root.parent / "repo-origin.git"), str(work)],
         check=True,
     )
-    for name, content in files.items():
-        path = work / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content)
+    build_tree(work, files)
     commit_all(work, "by hand")
     git(work, "push", "-q", "origin", BRANCH)
     git(clone_root, "fetch", "-q", "origin")

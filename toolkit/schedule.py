@@ -186,7 +186,8 @@ def _template(repo: Repository, template_name: str) -> Template:
     from jinja2 import TemplateNotFound
 
     folder = template_folder(repo, template_name)
-    environment = sandboxed_environment(folder, autoescape=False)
+    # A repository's own template may include the toolkit's pieces it does not copy.
+    environment = sandboxed_environment([folder, TOOLKIT_TEMPLATES], autoescape=False)
     try:
         return environment.get_template(template_name)
     except TemplateNotFound:
@@ -196,16 +197,21 @@ def _template(repo: Repository, template_name: str) -> Template:
         ) from None
 
 
+TOOLKIT_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+INCLUDED_TEMPLATES = ("workflows/ledger-job.yml.j2",)  # included by the workflow templates
+
+
 def template_folder(repo: Repository, template_name: str = "workflows/scheduled.yml.j2") -> Path:
     """The repository's `templates/` when it has the template, else the toolkit's own."""
     own = repo.root / "templates"
     if (own / template_name).is_file():
-        refuse = linked_part(own / template_name, repo.root)  # jinja2's loader would follow it
-        if refuse is not None:
-            shown = Path(os.path.relpath(refuse, repo.root)).as_posix()
-            raise ToolkitError(str(LinkedFile(shown)), LINK_HINT)
+        for name in (template_name, *INCLUDED_TEMPLATES):
+            refuse = linked_part(own / name, repo.root)  # jinja2's loader would follow it
+            if refuse is not None:
+                shown = Path(os.path.relpath(refuse, repo.root)).as_posix()
+                raise ToolkitError(str(LinkedFile(shown)), LINK_HINT)
         return own
-    return Path(__file__).resolve().parent.parent / "templates"
+    return TOOLKIT_TEMPLATES
 
 
 def workflow_crons(repo: Repository) -> set[str]:

@@ -15,9 +15,10 @@ if TYPE_CHECKING:
 
 
 def sandboxed_environment(
-    folder: Path | None = None, *, autoescape: bool, trim_blocks: bool = True
+    folder: Path | list[Path] | None = None, *, autoescape: bool, trim_blocks: bool = True
 ) -> SandboxedEnvironment:
-    """A sandboxed environment loading templates from `folder` (or only from strings).
+    """A sandboxed environment loading templates from `folder` (the first of several that
+    has a template), or only from strings.
 
     `autoescape` is for HTML; YAML and Markdown templates turn it off and rely on their
     values being validated or encoded by a filter.
@@ -26,7 +27,7 @@ def sandboxed_environment(
     from jinja2.sandbox import SandboxedEnvironment
 
     return SandboxedEnvironment(
-        loader=FileSystemLoader(str(folder)) if folder is not None else None,
+        loader=FileSystemLoader(folder) if folder is not None else None,
         undefined=StrictUndefined,
         autoescape=autoescape,
         keep_trailing_newline=True,
