@@ -16,6 +16,7 @@ from catalog_repo import build_catalog_repo, isolated_env
 from helpers import automation_files, bare_origin, build_tree, commit_all, git, ledger_record
 from helpers import publish_ledger as publish
 
+from toolkit.catalog.build import collect
 from toolkit.catalog.model import read_runs
 from toolkit.ledger.summary import last_months
 from toolkit.repo import Repository
@@ -113,6 +114,12 @@ class Built:
         return next(a for a in data["automations"] if a["name"] == name)
 
 
+def _part(html: str, start: str, end: str) -> str:
+    """The part of `html` from `start` to the first `end` after it."""
+    part = html[html.index(start) :]
+    return part[: part.index(end)]
+
+
 def _mkdocs_build(root: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict"],
@@ -139,7 +146,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
 
 def test_automation_page_shows_its_runs_from_the_ledger(built: Built) -> None:
     html = built.page("automations/invoice-reminders")
-    runs = html[html.index("<h2>Runs</h2>") : html.index("<h2>Inputs</h2>")]
+    runs = _part(html, "<h2>Runs</h2>", "<h2>Inputs</h2>")
     last = _ago(1).isoformat(timespec="milliseconds")
     for expected in [
         "<tr><th>Real runs</th><td>4 in the last 30 days, 5 in 90 days, 5 in 365 days</td></tr>",
@@ -163,7 +170,7 @@ def test_automation_page_shows_its_runs_from_the_ledger(built: Built) -> None:
 
 def test_automation_without_runs_says_so(built: Built) -> None:
     html = built.page("automations/bare-minimum")
-    runs = html[html.index("<h2>Runs</h2>") : html.index("<h2>Inputs</h2>")]
+    runs = _part(html, "<h2>Runs</h2>", "<h2>Inputs</h2>")
     assert "No runs yet: the run ledger holds no real run of this automation." in runs
     assert "<svg" not in runs
 
@@ -171,16 +178,14 @@ def test_automation_without_runs_says_so(built: Built) -> None:
 def test_impact_page_puts_the_measurement_beside_the_estimate(built: Built) -> None:
     html = built.page("impact")
     assert "<strong>1.7 hours saved in the last 30 days</strong> and 3.2 hours in all" in html
-    measured = html[html.index('<table class="ak-table ak-measured">') :]
-    measured = measured[: measured.index("</table>")]
+    measured = _part(html, '<table class="ak-table ak-measured">', "</table>")
     assert (
         '<tr><td><a href="../automations/invoice-reminders/">Invoice reminders</a></td>'
         "<td>4</td><td>1.0</td><td>2.5</td><td>10.9</td></tr>"
     ) in measured
     assert "<td>1</td><td>0.5</td><td>0.5</td><td>on demand</td></tr>" in measured  # old-report
     assert measured.index("Invoice reminders") < measured.index("Old report")
-    departments = html[html.index("ak-measured-departments") :]
-    departments = departments[: departments.index("</table>")]
+    departments = _part(html, "ak-measured-departments", "</table>")
     assert (
         '<tr><td><a href="../departments/finance/">Finance</a></td>'
         "<td>4</td><td>1.0</td><td>2.5</td><td>10.9</td></tr>"
@@ -199,8 +204,7 @@ def test_impact_page_puts_the_measurement_beside_the_estimate(built: Built) -> N
 
 def test_home_page_ranks_by_measured_hours_and_says_so(built: Built) -> None:
     html = built.page("")
-    block = html[html.index("<h2>Most hours saved</h2>") :]
-    block = block[: block.index("</ul>")]
+    block = _part(html, "<h2>Most hours saved</h2>", "</ul>")
     assert "Measured by the run ledger, all time" in block
     items = [
         '<a href="automations/invoice-reminders/">Invoice reminders</a>: 2.5 h saved',
@@ -281,3 +285,28 @@ def test_an_empty_ledger_branch_says_it_holds_no_runs(tmp_path: Path) -> None:
     runs = read_runs(Repository(root), frozenset({"hello"}), NOW)
     assert runs.found and not runs.by_automation
     assert [n for n in runs.notes if "The run ledger (`autokit/runs`) holds no runs yet" in n]
+
+
+def test_worker_processes_each_get_their_figures_and_give_the_same_catalog(built: Built) -> None:
+    serial, parallel = collect(built.root, workers=1), collect(built.root, workers=2)
+    assert parallel.entries == serial.entries
+    runs = {e.name: e.runs.hours_total for e in parallel.entries if e.runs is not None}
+    assert runs == {"hostile-text": 0.2, "invoice-reminders": 2.5, "old-report": 0.5}
+    assert serial.runs.by_automation.keys() == set(runs)
+    # A worker is sent the figures of its own automations only.
+    assert serial.runs.for_names(["bare-minimum", "old-report"]).keys() == {"old-report"}
+
+
+def test_a_ledger_setting_that_is_wrong_becomes_a_note(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    build_tree(root, automation_files("hello"))
+    (root / "pyproject.toml").write_text('[tool.autokit]\nledger_branch = "a..b"\n')
+    git(root, "init", "-q", "-b", "main")
+    commit_all(root, "hello")
+    runs = read_runs(Repository(root), frozenset({"hello"}), NOW)
+    assert not runs.found
+    assert runs.notes == [
+        "pyproject.toml:2: [tool.autokit] ledger_branch: 'a..b' is not a branch name "
+        '(write ledger_branch = "autokit/runs" (the default), or another plain name): '
+        "runs are not shown."
+    ]
