@@ -90,11 +90,6 @@ class Runs:
     unknown: dict[str, int] = field(default_factory=dict)  # not in the repository -> records
     notes: list[str] = field(default_factory=list)
 
-    @property
-    def measured(self) -> bool:
-        """Whether runs saved hours: then the measurement counts, not the estimate."""
-        return any(figures.hours_total > 0 for figures in self.by_automation.values())
-
     def for_names(self, names: list[str]) -> dict[str, RunFigures]:
         """The figures a worker handling `names` needs."""
         return {n: self.by_automation[n] for n in names if n in self.by_automation}

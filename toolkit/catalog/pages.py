@@ -338,8 +338,9 @@ def _impact(env: SandboxedEnvironment, catalog: Catalog, links: Links) -> str:
 
 @dataclass(frozen=True)
 class MeasuredRow:
-    """What the run ledger measured for one automation (or a department), beside the
-    estimate (hours per month from the schedule; None: it runs on demand)."""
+    """What the run ledger measured for one automation, beside the estimate (hours per
+    month from its schedule; None: it runs on demand). A department's row sums those of its
+    automations; its `name` is the department's page."""
 
     name: str
     title: str
