@@ -218,7 +218,7 @@ def _rehearsal_problems(name: object, inputs: object) -> list[Problem]:
             Problem(
                 ("rehearsal_input",),
                 f"'{name}' is an input of type {spec.get('type')}, not boolean",
-                'name a boolean input that means "rehearse, change nothing" (e.g. dry_run)',
+                "name a boolean input that means \"rehearse, change nothing\" (e.g. dry_run)",
             )
         ]
     return []
