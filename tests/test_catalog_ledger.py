@@ -310,3 +310,44 @@ def test_a_ledger_setting_that_is_wrong_becomes_a_note(tmp_path: Path) -> None:
         '(write ledger_branch = "autokit/runs" (the default), or another plain name): '
         "runs are not shown."
     ]
+
+
+@pytest.mark.browser
+def test_charts_of_runs_draw_in_a_browser_within_the_policy(built: Built) -> None:
+    """The inline SVG charts are styled by the site's style sheet (no inline style the
+    policy would refuse), and hostile ledger text runs nothing."""
+    import functools
+    import http.server
+    import threading
+
+    from playwright.sync_api import sync_playwright
+    from test_catalog_browser import CHROMIUM, CHROMIUM_ARGS, INJECTED, VIOLATIONS
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(built.site))
+    handler.log_message = lambda *args: None  # type: ignore[attr-defined]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    dialogs: list[str] = []
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            context = browser.new_context()
+            context.add_init_script(VIOLATIONS)
+            tab = context.new_page()
+            tab.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+            for path in ("/automations/invoice-reminders/", "/impact/", "/"):
+                tab.goto(base + path)
+                tab.wait_for_load_state("networkidle")
+                assert tab.evaluate("window.__violations") == [], path
+                assert tab.evaluate(INJECTED) == [], path
+                if path != "/":
+                    fill = tab.evaluate(
+                        "getComputedStyle(document.querySelector('.ak-trend rect')).fill"
+                    )
+                    assert fill not in ("", "rgb(0, 0, 0)"), (path, fill)  # the sheet's colour
+            browser.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert dialogs == []
