@@ -12,22 +12,26 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from toolkit.catalog.model import (
     Catalog,
     Entry,
     History,
+    Runs,
     entry_of,
     inventory_notes,
     leaders,
     linked_folder_notes,
     read_history,
+    read_runs,
     repository_url,
 )
 from toolkit.catalog.pages import Links, Site, automation_markdown
 from toolkit.checks import CHECKS, documentation
 from toolkit.forms import form_path
+from toolkit.ledger.summary import RunFigures
 from toolkit.metadata import METADATA_FILE, ContentVerdict, check_file
 from toolkit.metadata.cache import cache_for
 from toolkit.repo import Repository
@@ -61,22 +65,25 @@ def collect_with_pages(root: Path, links: Links | None, workers: int | None = No
     names = frozenset(folder.name for folder in repo.automation_dirs())
     # A button to a form is shown only when the form is committed: GitHub runs those.
     forms = frozenset(name for name in names if (root / form_path(name)).is_file())
+    runs = read_runs(repo, names, datetime.now(UTC))
     site = None
     if links is not None:
-        site = Site(links, base_url, branch, names, forms)
+        site = Site(links, base_url, branch, names, forms, runs.months)
     blob_url = f"{base_url}/blob/{branch}" if base_url else None
-    share = _gather(repo, history, blob_url, workers, site)
+    share = _gather(repo, history, runs, blob_url, workers, site)
     catalog = Catalog(
         share.entries,
         leaders(share.entries, history),
         inventory_notes(share.broken)
         + linked_folder_notes(repo.linked_automation_dirs())
         + notes
-        + history.notes,
+        + history.notes
+        + runs.notes,
         base_url,
         branch,
         [(check_id, documentation(check)) for check_id, check in CHECKS.items()],
         forms,
+        runs,
     )
     left_out = {path.split("/", 1)[1] for path in share.broken}
     return CatalogBuild(catalog, links, _without_pages_linking_to(share, left_out))
@@ -106,6 +113,7 @@ def _without_pages_linking_to(share: _Share, left_out: set[str]) -> dict[str, st
 def _gather(
     repo: Repository,
     history: History,
+    runs: Runs,
     blob_url: str | None,
     workers: int | None,
     site: Site | None,
@@ -115,10 +123,11 @@ def _gather(
     workers = _worker_count(workers, len(folders))
     cache = cache_for(repo)
     chunks = [folders[i::workers] for i in range(workers)]
-    jobs = [
-        (repo.root, chunk, dict(cache), history.for_names([f.name for f in chunk]), blob_url, site)
-        for chunk in chunks
-    ]
+    jobs = []
+    for chunk in chunks:  # each worker is sent the history and figures of its own share
+        names = [folder.name for folder in chunk]
+        part = (history.for_names(names), runs.for_names(names))
+        jobs.append((repo.root, chunk, dict(cache), *part, blob_url, site))
     if workers == 1:
         shares = [_share(*jobs[0])]
     else:
@@ -176,6 +185,7 @@ def _share(
     folders: list[Path],
     known: dict[str, ContentVerdict],
     history: History,
+    runs: dict[str, RunFigures],
     blob_url: str | None,
     site: Site | None,
 ) -> _Share:
@@ -188,7 +198,7 @@ def _share(
         if automation is None:
             share.broken.append(f"automations/{folder.name}")
             continue
-        entry = entry_of(automation, history, blob_url)
+        entry = entry_of(automation, history, blob_url, runs.get(automation.name))
         share.entries.append(entry)
         if site is not None:
             share.pages[entry.name] = automation_markdown(entry, site)

@@ -31,7 +31,11 @@ from toolkit.files import (
     read_contributor_text,
 )
 from toolkit.git import CommitInfo, VersionTag
+from toolkit.ledger.branch import read_ledger
+from toolkit.ledger.sharing import settings_of
+from toolkit.ledger.summary import RunFigures, last_months, summarize
 from toolkit.metadata import Automation
+from toolkit.repo import Repository
 from toolkit.versions import parse_version, version_key
 
 
@@ -60,6 +64,7 @@ class Entry:
     created: str | None  # ISO 8601 date of the first commit of the folder
     notes: list[str] = field(default_factory=list)
     images: list[SiteImage] = field(default_factory=list)  # shown by its README or CHANGELOG
+    runs: RunFigures | None = None  # what the run ledger tells; None: it holds no real run
 
     @property
     def name(self) -> str:
@@ -74,6 +79,23 @@ class Leader:
 
 
 @dataclass
+class Runs:
+    """What the shared run ledger told when the catalog was gathered (`read_runs`)."""
+
+    found: bool = False  # the clone has a copy of the ledger branch
+    records: int = 0  # the records read, of every automation
+    by_automation: dict[str, RunFigures] = field(default_factory=dict)
+    monthly_hours: dict[str, float] = field(default_factory=dict)  # the shop's: YYYY-MM -> h
+    months: tuple[str, ...] = ()  # the months a trend chart shows, oldest first
+    unknown: dict[str, int] = field(default_factory=dict)  # not in the repository -> records
+    notes: list[str] = field(default_factory=list)
+
+    def for_names(self, names: list[str]) -> dict[str, RunFigures]:
+        """The figures a worker handling `names` needs."""
+        return {n: self.by_automation[n] for n in names if n in self.by_automation}
+
+
+@dataclass
 class Catalog:
     entries: list[Entry]
     leaders: list[Leader]
@@ -82,6 +104,7 @@ class Catalog:
     default_branch: str
     checks: list[tuple[str, str]]  # (check id, docstring)
     run_forms: frozenset[str] = frozenset()  # automations with a Run form on GitHub
+    runs: Runs = field(default_factory=Runs)
 
 
 @dataclass
@@ -186,8 +209,76 @@ def read_history(root: Path) -> History:
     return history
 
 
-def entry_of(automation: Automation, history: History, blob_url: str | None) -> Entry:
-    """One automation's entry; `blob_url` is where README links to its files point."""
+RUNS_GET_THERE = (
+    "Runs reach it with `autokit runs push` from a clone, from every run with "
+    "`share_runs = true` in [tool.autokit] of pyproject.toml, and from the GitHub jobs; "
+    "the site shows the branch as its build found it (the publish workflow fetches it)."
+)
+
+
+def read_runs(repo: Repository, names: frozenset[str], now: datetime) -> Runs:
+    """The ledger branch's figures for the automations `names`, as of `now` (one read of
+    the branch per build; the builder's own unsent runs are not the shop's, so they are
+    left out). What the ledger cannot tell becomes a note."""
+    months = tuple(last_months(now))
+    try:
+        settings = settings_of(repo)
+    except ToolkitError as error:
+        return Runs(months=months, notes=[f"{error}: runs are not shown."])
+    if not git.is_git_repository(repo.root):
+        return Runs(months=months)  # the history's note says Git could not be read
+    ledger = read_ledger(repo.root, settings)
+    if not ledger.found:
+        return Runs(
+            months=months,
+            notes=[
+                f"No run ledger: this clone has no `{settings.branch}` branch, so no runs "
+                f"are shown. {RUNS_GET_THERE}"
+            ],
+        )
+    summary = summarize(ledger.records, names, now)
+    notes = [f"Run ledger: {problem}" for problem in ledger.problems]
+    if not summary.records:
+        notes.append(f"The run ledger (`{settings.branch}`) holds no runs yet. {RUNS_GET_THERE}")
+    notes += _strange_record_notes(summary.unknown, summary.in_the_future)
+    return Runs(
+        True,
+        summary.records,
+        summary.by_automation,
+        summary.monthly_hours,
+        months,
+        summary.unknown,
+        notes,
+    )
+
+
+def _strange_record_notes(unknown: dict[str, int], in_the_future: int) -> list[str]:
+    notes = []
+    if unknown:
+        count = sum(unknown.values())
+        shown = ", ".join(f"`{name}`" for name in sorted(unknown)[:5])
+        more = "..." if len(unknown) > 5 else ""
+        notes.append(
+            f"{count} run record(s) of {len(unknown)} automation(s) not in the repository "
+            f"({shown}{more}) are kept and shown as such on the Impact page; they count "
+            "in no figure."
+        )
+    if in_the_future:
+        notes.append(
+            f"{in_the_future} run record(s) say they started after this build did (a clock "
+            "set ahead, or a record written by hand); they are kept and counted as written."
+        )
+    return notes
+
+
+def entry_of(
+    automation: Automation,
+    history: History,
+    blob_url: str | None,
+    runs: RunFigures | None = None,
+) -> Entry:
+    """One automation's entry; `blob_url` is where README links to its files point,
+    `runs` what the run ledger tells about it."""
     folder = f"automations/{automation.name}"
     links = LinkPolicy(automation.folder, folder, blob_url)
     notes: list[str] = []
@@ -222,6 +313,7 @@ def entry_of(automation: Automation, history: History, blob_url: str | None) -> 
         commits[-1].date[:10] if commits else None,
         notes,
         list(links.images.values()),
+        runs,
     )
 
 

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict
 
 from toolkit import cron
-from toolkit.catalog.impact import bar_chart, impact_of, ranking
-from toolkit.catalog.model import Catalog, Entry
+from toolkit.catalog.impact import bar_chart, impact_of, month_chart, ranking
+from toolkit.catalog.model import Catalog, Entry, Runs
 from toolkit.catalog.safe import one_line
 from toolkit.commandline import input_text, run_command
 from toolkit.forms import form_path
@@ -135,6 +135,7 @@ class Site:
     default_branch: str
     names: frozenset[str]  # the automations that have a page
     run_forms: frozenset[str] = frozenset()  # the automations with a Run form on GitHub
+    trend_months: tuple[str, ...] = ()  # the months a chart of runs shows, oldest first
 
 
 def generate(
@@ -159,6 +160,7 @@ def generate(
         catalog.default_branch,
         frozenset(e.name for e in catalog.entries),
         catalog.run_forms,
+        catalog.runs.months,
     )
     for entry in catalog.entries:
         page = ready.get(entry.name)
@@ -191,6 +193,8 @@ def home_block(catalog: Catalog, links: Links) -> str:
         .render(
             catalog=catalog,
             newest=newest,
+            # Measured hours in all when the run ledger has measured any, else the estimate.
+            measured=[r for r in _measured_rows(catalog.entries) if r.hours_total > 0][:5],
             top=ranking([e.automation for e in catalog.entries])[:5],
             link=lambda to: links.rel(HOME, to),
             automation_page=automation_page,
@@ -219,6 +223,8 @@ def _automation(env: SandboxedEnvironment, entry: Entry, site: Site, now: dateti
         names=site.names,
         schedule=_schedule(automation.schedule, now),
         impact=impact_of(automation),
+        runs=entry.runs,
+        trend=_runs_chart(entry, site.trend_months),
         command=run_command(automation),
         source_url=_source_url(site, automation.name),
         edit_url=_edit_url(site, entry),
@@ -229,6 +235,15 @@ def _automation(env: SandboxedEnvironment, entry: Entry, site: Site, now: dateti
         owner_page=owner_page,
         value=_display_value,
     )
+
+
+def _runs_chart(entry: Entry, months: tuple[str, ...]) -> str:
+    """The automation's real runs per month, as an inline SVG chart ("": it has none)."""
+    if entry.runs is None:
+        return ""
+    monthly = entry.runs.monthly_runs
+    figures = [(month, float(monthly.get(month, 0))) for month in months]
+    return month_chart(figures, "Real runs per month, last 12 months", lambda v: f"{v:,.0f}")
 
 
 def _all(env: SandboxedEnvironment, catalog: Catalog, links: Links) -> str:
@@ -298,6 +313,8 @@ def _impact(env: SandboxedEnvironment, catalog: Catalog, links: Links) -> str:
     automations = [e.automation for e in catalog.entries]
     impacts = ranking(automations)
     href = {i.name: links.rel(IMPACT, automation_page(i.name)) for i in impacts}
+    runs = catalog.runs
+    measured = _measured_rows(catalog.entries)
     return _listing(
         env,
         "impact.html",
@@ -308,7 +325,83 @@ def _impact(env: SandboxedEnvironment, catalog: Catalog, links: Links) -> str:
         chart=bar_chart(impacts, href),
         total=sum(i.hours_per_month for i in impacts),
         unscheduled=len(automations) - len(impacts),
+        runs=runs,
+        measured=measured,
+        departments=_by_department(measured),
+        measured_chart=_hours_chart(runs),
+        measured_30_days=sum(row.hours_30_days for row in measured),
+        measured_total=sum(row.hours_total for row in measured),
         automation_page=automation_page,
+        department_page=department_page,
+    )
+
+
+@dataclass(frozen=True)
+class MeasuredRow:
+    """What the run ledger measured for one automation, beside the estimate (hours per
+    month from its schedule; None: it runs on demand). A department's row sums those of its
+    automations; its `name` is the department's page."""
+
+    name: str
+    title: str
+    department: str
+    runs_30_days: int
+    hours_30_days: float
+    hours_total: float
+    estimate: float | None
+
+
+def _measured_rows(entries: list[Entry]) -> list[MeasuredRow]:
+    """Every automation with real runs, most hours saved in all first."""
+    rows = []
+    for entry in entries:
+        if entry.runs is None:
+            continue
+        a = entry.automation
+        estimate = impact_of(a).hours_per_month if a.schedule else None
+        figures = entry.runs
+        rows.append(
+            MeasuredRow(
+                a.name,
+                one_line(a.title),
+                one_line(a.department),
+                figures.runs_30_days,
+                figures.hours_30_days,
+                figures.hours_total,
+                estimate,
+            )
+        )
+    return sorted(rows, key=lambda row: (-row.hours_total, -row.hours_30_days, row.name))
+
+
+def _by_department(rows: list[MeasuredRow]) -> list[MeasuredRow]:
+    """The measured rows summed by department (names that share a page share a row,
+    shown as first seen), most hours saved in all first."""
+    groups: dict[str, list[MeasuredRow]] = {}
+    for row in rows:
+        groups.setdefault(department_page(row.department), []).append(row)
+    summed = [
+        MeasuredRow(
+            src,
+            members[0].department,
+            members[0].department,
+            sum(m.runs_30_days for m in members),
+            round(sum(m.hours_30_days for m in members), 2),
+            round(sum(m.hours_total for m in members), 2),
+            sum(m.estimate or 0.0 for m in members),
+        )
+        for src, members in groups.items()
+    ]
+    return sorted(summed, key=lambda row: (-row.hours_total, row.title.lower()))
+
+
+def _hours_chart(runs: Runs) -> str:
+    """The shop's measured hours saved per month, as an inline SVG chart."""
+    if not runs.by_automation:
+        return ""
+    figures = [(month, runs.monthly_hours.get(month, 0.0)) for month in runs.months]
+    return month_chart(
+        figures, "Hours saved per month, measured, last 12 months", lambda v: f"{v:,.1f} h"
     )
 
 
@@ -422,6 +515,9 @@ def _environment() -> SandboxedEnvironment:
     env = sandboxed_environment(Path(__file__).parent / "templates", autoescape=True)
     env.filters["one_line"] = one_line
     env.filters["hours"] = lambda v: f"{v:,.1f}"
+    env.filters["percent"] = lambda v: f"{v:.0%}"
+    # A record's start (UTC ISO text) as the pages show moments.
+    env.filters["moment"] = lambda v: f"{v[:10]} {v[11:16]} UTC"
     env.filters["note"] = _note_html
     # Readable JSON (tojson writes "<" as \\u003c); autoescape still escapes it.
     env.filters["json_text"] = lambda v: json.dumps(v, indent=2, ensure_ascii=False, default=str)
