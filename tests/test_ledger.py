@@ -462,3 +462,14 @@ def test_the_quick_reader_agrees_with_the_full_checks_on_every_kind_of_record() 
         assert read_canonical(text) is None
         with pytest.raises(NotARecord):
             parse_record(json.loads(text))
+
+
+def test_ledger_who_none_records_nobody(shop: Path, cli) -> None:
+    origin = shop.parent / "repo-origin.git"
+    (shop / "pyproject.toml").write_text('[tool.autokit]\nledger_who = "none"\n')
+    commit_all(shop, "record nobody")
+    run_hello(cli, shop)
+    assert cli("runs", "push", "--repo", str(shop)).code == 0
+    [record] = origin_records(origin)
+    assert record.who is None and record.counts
+    assert "Test Author" not in git(origin, "show", f"{BRANCH}:{record_path_of(record)}")

@@ -18,11 +18,13 @@ compacted while a late record of it was sent) is read once.
 
 from __future__ import annotations
 
+import gc
 import json
 import random
 import re
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -86,8 +88,22 @@ def read_ledger(root: Path, settings: LedgerSettings) -> Ledger:
     # A record named by its id alone comes before one kept beside it (an id clash).
     blobs = sorted(files, key=lambda blob: (files[blob].count("."), files[blob]))
     contents = git.read_blobs(root, blobs)
-    records, problems = _parse_files([(files[b], c) for b, c in zip(blobs, contents, strict=True)])
+    with _no_garbage_collection():  # hundreds of thousands of tuples, none of them cyclic
+        records, problems = _parse_files(
+            [(files[b], c) for b, c in zip(blobs, contents, strict=True)]
+        )
     return Ledger(records, problems, tuple(sorted(refs)))
+
+
+@contextmanager
+def _no_garbage_collection() -> Iterator[None]:
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _parse_files(files: Iterable[tuple[str, bytes | None]]) -> tuple[list[LedgerRecord], list[str]]:
@@ -96,20 +112,21 @@ def _parse_files(files: Iterable[tuple[str, bytes | None]]) -> tuple[list[Ledger
     for path, content in files:
         if content is None or not path.endswith((".json", ".jsonl")):
             continue
-        if path.endswith(".jsonl"):
-            pieces = [(f"{path}:{n}", line) for n, line in enumerate(content.split(b"\n"), 1)]
-            pieces = [(where, line) for where, line in pieces if line.strip()]
-        else:
-            pieces = [(path, content)]
-        for where, raw in pieces:
-            try:
-                record = _quick_record(raw) or _record_of(raw)
-            except NotARecord as why:
-                problems.append(f"{where}: skipped, not a run record: {why}")
-                continue
-            if record.id not in seen:
-                seen[record.id] = record
-            elif seen[record.id] != record:
+        lines = content.split(b"\n") if path.endswith(".jsonl") else [content]
+        for number, raw in enumerate(lines, 1):
+            record = _quick_record(raw) if raw else None
+            if record is None:
+                if not raw.strip():
+                    continue
+                where = f"{path}:{number}" if len(lines) > 1 else path
+                try:
+                    record = _record_of(raw)
+                except NotARecord as why:
+                    problems.append(f"{where}: skipped, not a run record: {why}")
+                    continue
+            known = seen.setdefault(record.id, record)
+            if known is not record and known != record:
+                where = f"{path}:{number}" if len(lines) > 1 else path
                 problems.append(f"{where}: skipped, another record has the id {record.id}")
     return list(seen.values()), problems
 
@@ -120,7 +137,7 @@ _SCAN = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # the C scan
 def _quick_record(raw: bytes) -> LedgerRecord | None:
     """The record in `raw` when it is one JSON object and nothing else, else None (then
     `_record_of` reads it again and says what is wrong)."""
-    if len(raw) > RECORD_BYTES or not raw.startswith(b"{"):
+    if len(raw) > RECORD_BYTES or raw[:1] != b"{":
         return None
     try:
         text = raw.decode()

@@ -86,32 +86,41 @@ def summarize(
     monthly_runs: dict[str, Counter[str]] = defaultdict(Counter)
     unknown: Counter[str] = Counter()
     future = total = 0
+    year, quarter, month_ago = cutoffs[365], cutoffs[90], cutoffs[30]
     for record in records:
         total += 1
-        started = utc_text(record.started_at)
+        started = record.started_at
+        if not started.endswith("+00:00"):
+            started = utc_text(started)
         future += started > present
         name = record.automation
         if name not in names:
             unknown[name] += 1
             continue
-        if not record.is_real:
+        if record.kind != "real":
             continue
         month = started[:7]
         monthly_runs[name][month] += 1
-        for days, cutoff in cutoffs.items():
-            if started >= cutoff:
-                runs[name][days] += 1
-        if started >= cutoffs[30] and record.status == "success":
-            successes[name] += 1
+        recent = started >= month_ago
+        if started >= year:
+            windows = runs[name]
+            windows[365] += 1
+            if started >= quarter:
+                windows[90] += 1
+                if recent:
+                    windows[30] += 1
+                    if record.status == "success":
+                        successes[name] += 1
         newest = last.get(name)
         if newest is None or started > newest.started_at:
             last[name] = LastRun(record.status, started)
         if record.counts:
+            minutes = record.minutes_saved
             counted[name] += 1
-            minutes_total[name] += record.minutes_saved
-            monthly[name][month] += record.minutes_saved
-            if started >= cutoffs[30]:
-                hours_30[name] += record.minutes_saved
+            minutes_total[name] += minutes
+            monthly[name][month] += minutes
+            if recent:
+                hours_30[name] += minutes
     by_automation = {
         name: RunFigures(
             runs={days: runs[name][days] for days in WINDOWS},
