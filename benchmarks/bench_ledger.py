@@ -7,7 +7,8 @@ Measured on real Git, over a `git daemon` on loopback (git:// on 127.0.0.1):
   `summarize`), with one file per record and after `autokit runs compact`;
 - the catalog build of 50 automations with that ledger against the same build without
   one (what reading it adds to `autokit catalog build`);
-- `autokit report` over it, as a user runs it (a fresh process);
+- `autokit report` over it, as a user runs it (a fresh process), before and after
+  compaction;
 - one record pushed to the bare repository on loopback by a clone that has the ledger;
 - twenty processes in four clones pushing at once, all landing.
 
