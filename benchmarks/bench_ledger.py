@@ -248,6 +248,7 @@ def main() -> None:
             results["read_and_summarize_compacted_s"] = best_of(
                 3, lambda: summarize(read_ledger(shop, SETTINGS).records, names)
             )
+            results["report_compacted_s"] = best_of(3, lambda: run(*report, "--days", "365"))
             results["catalog_added_compacted_s"] = (
                 min(catalog_build(shop) for _ in range(2)) - without
             )
