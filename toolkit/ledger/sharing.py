@@ -2,8 +2,9 @@
 
 `push` sends every run of the local history that the ledger does not hold yet (the
 history remembers which runs reached it, and the ledger recognises a record it already
-holds, so sending twice changes nothing). A run recorded in another clone of the same
-repository on this machine is sent from either; runs of other repositories are not.
+holds, so sending twice changes nothing). Each run is sent from the clone it was started
+in (the history keeps the clone's folder): runs of other repositories on the same machine
+never reach this one's ledger.
 """
 
 from __future__ import annotations
