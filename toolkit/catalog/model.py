@@ -11,7 +11,6 @@ This module only gathers; `build` decides where the work runs and renders the pa
 from __future__ import annotations
 
 import os
-import re
 import secrets
 from collections import Counter
 from collections.abc import Mapping
@@ -19,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from toolkit import changelog, git
+from toolkit import changelog, feedback, git
 from toolkit.catalog.images import SiteImage
 from toolkit.catalog.safe import LinkPolicy, render_markdown
 from toolkit.errors import ToolkitError
@@ -171,9 +170,9 @@ def _shown_from(root: Path, path: Path) -> str:
 
 def repository_url(config: Mapping[str, object], notes: list[str]) -> str | None:
     """The repository's https URL from `[tool.autokit]`, or None and a note saying why."""
-    url = config.get("repository_url")
-    if isinstance(url, str) and re.fullmatch(r"https://[^\s\"'<>]+", url):
-        return url.rstrip("/")
+    url = feedback.repository_url(config)
+    if url is not None:
+        return url
     notes.append(
         "No valid `repository_url` (https://...) in [tool.autokit] of pyproject.toml: "
         "pages have no source or edit links."
