@@ -4,15 +4,13 @@ on its bare origin, and a real local run that has not been sent yet."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import automation_files, bare_origin, build_tree, git, ledger_record, publish_ledger
+from helpers import automation_files, bare_origin, commit_as, git, ledger_record, publish_ledger
 
 from toolkit.git import Author
 from toolkit.hygiene import handles_of, last_commits
@@ -22,22 +20,6 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 
 def ago(days: float) -> datetime:
     return NOW - timedelta(days=days)
-
-
-def commit_as(root: Path, who: str, days_ago: float, files: dict[str, str]) -> None:
-    """Commit `files` as `who` ("Name <email>"), authored and committed `days_ago` days ago."""
-    name, email = who.removesuffix(">").split(" <")
-    build_tree(root, files)
-    moment = ago(days_ago).isoformat()
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": name,
-        "GIT_AUTHOR_EMAIL": email,
-        "GIT_AUTHOR_DATE": moment,
-        "GIT_COMMITTER_DATE": moment,
-    }
-    subprocess.run(["git", "add", "-A"], cwd=root, check=True)
-    subprocess.run(["git", "commit", "-q", "-m", f"work of {name}"], cwd=root, env=env, check=True)
 
 
 def deprecated(replaced_by: str | None = "fresh") -> dict[str, Any]:
@@ -60,14 +42,14 @@ def shop(tmp_path: Path) -> Path:
     root = tmp_path / "shop"
     root.mkdir()
     git(root, "init", "-q", "-b", "main")
-    commit_as(root, CAROL, 400, automation_files("never-run", owners=["@carol", "@Dave"]))
-    commit_as(root, CAROL, 200, automation_files("idle-one", owners=["@bob", "@shop/finance"]))
-    commit_as(root, DAVE, 30, automation_files("fresh", owners=["@alice"]))
-    commit_as(root, ALICE, 10, automation_files("old-tool", owners=["@alice"], **deprecated()))
+    commit_as(root, CAROL, ago(400), automation_files("never-run", owners=["@carol", "@Dave"]))
+    commit_as(root, CAROL, ago(200), automation_files("idle-one", owners=["@bob", "@shop/finance"]))
+    commit_as(root, DAVE, ago(30), automation_files("fresh", owners=["@alice"]))
+    commit_as(root, ALICE, ago(10), automation_files("old-tool", owners=["@alice"], **deprecated()))
     commit_as(
-        root, BOB_AT_WORK, 5, automation_files("retired", owners=["@erin"], **deprecated(None))
+        root, BOB_AT_WORK, ago(5), automation_files("retired", owners=["@erin"], **deprecated(None))
     )
-    commit_as(root, BOB_ON_GITHUB, 300, {"notes.txt": "bob was here once\n"})
+    commit_as(root, BOB_ON_GITHUB, ago(300), {"notes.txt": "bob was here once\n"})
     bare_origin(root)
     records = [
         ledger_record(1, started=ago(10), automation="fresh"),
@@ -110,7 +92,7 @@ def test_each_finding_kind_lists_exactly_what_is_stale(shop: Path, cli: Callable
 
 def test_a_mailmap_joins_a_work_address_to_the_handle(shop: Path, cli: Callable[..., Any]) -> None:
     mailmap = "Bob Builder <bob@users.noreply.github.com> <bob@shop.example>\n"
-    commit_as(shop, ALICE, 2, {".mailmap": mailmap})
+    commit_as(shop, ALICE, ago(2), {".mailmap": mailmap})
     stale = [o["owner"] for o in owners_report(cli, shop)["stale_owners"]]
     assert stale == ["@carol", "@erin"]
 
