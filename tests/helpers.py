@@ -235,3 +235,19 @@ def publish_ledger(clone: Path, records: list[Any], branch: str = "autokit/runs"
     from toolkit.ledger.settings import LedgerSettings
 
     append(clone, LedgerSettings(branch=branch), "origin", records)
+
+
+def commit_as(root: Path, who: str, moment: Any, files: dict[str, str]) -> None:
+    """Commit `files` as `who` ("Name <email>"), authored and committed at the datetime
+    `moment`."""
+    name, email = who.removesuffix(">").split(" <")
+    build_tree(root, files)
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": name,
+        "GIT_AUTHOR_EMAIL": email,
+        "GIT_AUTHOR_DATE": moment.isoformat(timespec="seconds"),
+        "GIT_COMMITTER_DATE": moment.isoformat(timespec="seconds"),
+    }
+    subprocess.run(["git", "add", "-A"], cwd=root, check=True)
+    subprocess.run(["git", "commit", "-q", "-m", f"work of {name}"], cwd=root, env=env, check=True)

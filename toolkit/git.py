@@ -23,6 +23,7 @@ import shutil
 import subprocess
 import time
 from collections.abc import Mapping
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -733,3 +734,28 @@ def user_name(root: Path) -> str | None:
         return None
     name = ident.split(" <", 1)[0].strip()
     return name or None
+
+
+class Author(NamedTuple):
+    """Someone who committed to the repository, as `.mailmap` names them, and when last."""
+
+    name: str
+    email: str
+    last_commit: str  # ISO 8601 author date of their newest commit
+
+
+def authors(root: Path) -> list[Author]:
+    """Everyone who authored a commit reachable from HEAD, from ONE `git log`, with
+    `.mailmap` applied (`%aN`, `%aE`): a shop joins a person's addresses there."""
+    try:
+        output = run_git(root, "log", "-z", "--use-mailmap", "--format=%aN%x00%aE%x00%aI")
+    except _GitFailed:
+        return []  # no commit yet
+    newest: dict[tuple[str, str], datetime] = {}
+    fields = output.split("\0")
+    for at in range(0, len(fields) - 2, 3):
+        name, email, date = (field.strip("\n") for field in fields[at : at + 3])
+        moment = datetime.fromisoformat(date)
+        if (name, email) not in newest or moment > newest[(name, email)]:
+            newest[(name, email)] = moment
+    return [Author(name, email, date.isoformat()) for (name, email), date in newest.items()]

@@ -31,6 +31,7 @@ from toolkit.catalog.model import (
 from toolkit.catalog.pages import Links, Site, automation_markdown
 from toolkit.checks import CHECKS, documentation
 from toolkit.forms import form_path
+from toolkit.hygiene import Staleness, staleness
 from toolkit.ledger.summary import RunFigures
 from toolkit.metadata import METADATA_FILE, ContentVerdict, check_file
 from toolkit.metadata.cache import cache_for
@@ -65,7 +66,8 @@ def collect_with_pages(root: Path, links: Links | None, workers: int | None = No
     names = frozenset(folder.name for folder in repo.automation_dirs())
     # A button to a form is shown only when the form is committed: GitHub runs those.
     forms = frozenset(name for name in names if (root / form_path(name)).is_file())
-    runs = read_runs(repo, names, datetime.now(UTC))
+    now = datetime.now(UTC)
+    runs = read_runs(repo, names, now)
     site = None
     if links is not None:
         site = Site(links, base_url, branch, names, forms, runs.months)
@@ -84,9 +86,21 @@ def collect_with_pages(root: Path, links: Links | None, workers: int | None = No
         [(check_id, documentation(check)) for check_id, check in CHECKS.items()],
         forms,
         runs,
+        _staleness(share.entries, runs, history, now),
     )
     left_out = {path.split("/", 1)[1] for path in share.broken}
     return CatalogBuild(catalog, links, _without_pages_linking_to(share, left_out))
+
+
+def _staleness(entries: list[Entry], runs: Runs, history: History, now: datetime) -> Staleness:
+    """What has gone stale, as far as this build can tell: no ledger tells no idle
+    automation, and no full Git history no stale owner."""
+    found = staleness([e.automation for e in entries], runs.activity, history.authors, now)
+    if not runs.found:
+        found = found._replace(idle=[], still_running=[])
+    if not history.authors:
+        found = found._replace(stale_owners=[])
+    return found
 
 
 @dataclass

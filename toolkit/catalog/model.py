@@ -1,7 +1,8 @@
 """Everything the catalog shows, as typed records: metadata, README, CHANGELOG, Git history.
 
-Git is read in two calls for the whole repository (`git for-each-ref` for version tags,
-one `git log --name-only` for history), never once per automation. What cannot be
+Git is read in three calls for the whole repository (`git for-each-ref` for version tags,
+one `git log --name-only` for history, one `git log` for every author's last commit),
+never once per automation or owner. What cannot be
 computed (no Git, a shallow clone, no tags, a README link to a missing file) becomes a
 note that the build prints and the site shows, instead of a failure.
 
@@ -11,7 +12,6 @@ This module only gathers; `build` decides where the work runs and renders the pa
 from __future__ import annotations
 
 import os
-import re
 import secrets
 from collections import Counter
 from collections.abc import Mapping
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from toolkit import changelog, git
+from toolkit import changelog, feedback, git
 from toolkit.catalog.images import SiteImage
 from toolkit.catalog.safe import LinkPolicy, render_markdown
 from toolkit.errors import ToolkitError
@@ -30,7 +30,8 @@ from toolkit.files import (
     links_under,
     read_contributor_text,
 )
-from toolkit.git import CommitInfo, VersionTag
+from toolkit.git import Author, CommitInfo, VersionTag
+from toolkit.hygiene import Activity, Staleness, activity
 from toolkit.ledger.branch import read_ledger
 from toolkit.ledger.sharing import settings_of
 from toolkit.ledger.summary import RunFigures, last_months, summarize
@@ -89,6 +90,7 @@ class Runs:
     months: tuple[str, ...] = ()  # the months a trend chart shows, oldest first
     unknown: dict[str, int] = field(default_factory=dict)  # not in the repository -> records
     notes: list[str] = field(default_factory=list)
+    activity: dict[str, Activity] = field(default_factory=dict)  # what staleness needs
 
     def for_names(self, names: list[str]) -> dict[str, RunFigures]:
         """The figures a worker handling `names` needs."""
@@ -105,6 +107,7 @@ class Catalog:
     checks: list[tuple[str, str]]  # (check id, docstring)
     run_forms: frozenset[str] = frozenset()  # automations with a Run form on GitHub
     runs: Runs = field(default_factory=Runs)
+    staleness: Staleness | None = None  # what the Owners pages mark; None: not known
 
 
 @dataclass
@@ -115,6 +118,7 @@ class History:
     tags: dict[str, list[VersionTag]] = field(default_factory=dict)
     commits: dict[str, list[CommitInfo]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    authors: list[Author] = field(default_factory=list)  # of the whole repository; []: unknown
 
     def for_names(self, names: list[str]) -> History:
         """The part of the history a worker handling `names` needs."""
@@ -171,9 +175,9 @@ def _shown_from(root: Path, path: Path) -> str:
 
 def repository_url(config: Mapping[str, object], notes: list[str]) -> str | None:
     """The repository's https URL from `[tool.autokit]`, or None and a note saying why."""
-    url = config.get("repository_url")
-    if isinstance(url, str) and re.fullmatch(r"https://[^\s\"'<>]+", url):
-        return url.rstrip("/")
+    url = feedback.repository_url(config)
+    if url is not None:
+        return url
     notes.append(
         "No valid `repository_url` (https://...) in [tool.autokit] of pyproject.toml: "
         "pages have no source or edit links."
@@ -182,7 +186,8 @@ def repository_url(config: Mapping[str, object], notes: list[str]) -> str | None
 
 
 def read_history(root: Path) -> History:
-    """Tags and commits of every automation, in two Git calls for the whole repository."""
+    """Tags and commits of every automation, in two Git calls for the whole repository,
+    and every author's last commit in a third."""
     history = History()
     if not git.is_git_repository(root) or git.head_commit(root) is None:
         history.notes.append(
@@ -194,7 +199,10 @@ def read_history(root: Path) -> History:
     for commit in git.history(root, "automations"):
         for name in {p.split("/")[1] for p in commit.paths if p.count("/") >= 2}:
             history.commits.setdefault(name, []).append(commit)
-    if git.is_shallow(root):
+    shallow = git.is_shallow(root)
+    # Who last committed when: only a full history can tell that someone stopped.
+    history.authors = [] if shallow else git.authors(root)
+    if shallow:
         history.notes.append(
             "This is a shallow clone: creation dates, contributors and the "
             "leaderboard only cover the fetched history (fetch with "
@@ -237,6 +245,7 @@ def read_runs(repo: Repository, names: frozenset[str], now: datetime) -> Runs:
             ],
         )
     summary = summarize(ledger.records, names, now)
+    activities = activity(ledger.records, names, now)
     notes = [f"Run ledger: {problem}" for problem in ledger.problems]
     if not summary.records:
         notes.append(f"The run ledger (`{settings.branch}`) holds no runs yet. {RUNS_GET_THERE}")
@@ -249,6 +258,7 @@ def read_runs(repo: Repository, names: frozenset[str], now: datetime) -> Runs:
         months,
         summary.unknown,
         notes,
+        activities,
     )
 
 

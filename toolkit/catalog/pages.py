@@ -27,6 +27,7 @@ from toolkit.catalog.model import Catalog, Entry, Runs
 from toolkit.catalog.safe import one_line
 from toolkit.commandline import input_text, run_command
 from toolkit.forms import form_path
+from toolkit.hygiene import IDLE_DAYS, OWNER_DAYS, Staleness, handle_of
 from toolkit.templating import sandboxed_environment
 
 if TYPE_CHECKING:
@@ -279,6 +280,7 @@ def _groups(env: SandboxedEnvironment, catalog: Catalog, links: Links, kind: str
         for key in keys:
             groups.setdefault(page_of(one_line(key)), (one_line(key), []))[1].append(entry)
     index = DEPARTMENTS if kind == "department" else OWNERS
+    marks = _owner_marks(groups, catalog.staleness) if kind == "owner" else {}
     pages = {
         index: _listing(
             env,
@@ -290,6 +292,8 @@ def _groups(env: SandboxedEnvironment, catalog: Catalog, links: Links, kind: str
             page_of=page_of,
             kind=kind,
             github_url=github_url,
+            marks=marks,
+            days=(OWNER_DAYS, IDLE_DAYS),
         )
     }
     for src, (key, members) in groups.items():
@@ -305,8 +309,39 @@ def _groups(env: SandboxedEnvironment, catalog: Catalog, links: Links, kind: str
             github_url=github_url,
             automation_page=automation_page,
             index=index,
+            mark=marks.get(key),
+            days=(OWNER_DAYS, IDLE_DAYS),
         )
     return pages
+
+
+@dataclass(frozen=True)
+class OwnerMark:
+    """What an owner's pages say has gone stale (`toolkit.hygiene`)."""
+
+    team: bool  # a team is not checked for commits
+    last_commit: str | None  # the date of their last commit, when it is too old
+    stale: bool  # no commit in OWNER_DAYS days
+    idle: list[tuple[Entry, str | None]]  # their automations with no counted run in
+    # IDLE_DAYS days, with the date of the last counted run (None: never)
+
+
+def _owner_marks(
+    groups: Mapping[str, tuple[str, list[Entry]]], staleness: Staleness | None
+) -> dict[str, OwnerMark]:
+    if staleness is None:
+        return {}
+    idle = {i.automation: i.last_counted for i in staleness.idle}
+    marks = {}
+    for owner, members in groups.values():
+        found = staleness.stale_owner(owner)
+        marks[owner] = OwnerMark(
+            handle_of(owner) is None,
+            found.last_commit[:10] if found and found.last_commit else None,
+            found is not None,
+            [(e, (idle[e.name] or "")[:10] or None) for e in members if e.name in idle],
+        )
+    return marks
 
 
 def _impact(env: SandboxedEnvironment, catalog: Catalog, links: Links) -> str:

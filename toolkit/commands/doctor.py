@@ -5,6 +5,10 @@ It probes afresh (remembering a working sandbox for the runs that follow), chang
 else (besides making this process a subreaper and non-dumpable, which is what an
 unsandboxed run does first) and always exits 0: a missing protection is information, not
 an error.
+
+With `--owners` it reports what has gone stale instead (`toolkit.hygiene`): automations
+with no counted run in 90 days, deprecated automations that still run, owners with no
+commit in 180 days. That too is a report, and exits 0.
 """
 
 from __future__ import annotations
@@ -34,10 +38,25 @@ class Protection:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_format_argument(parser, "text", "json", json="the sandbox mode and each protection")
+    parser.add_argument(
+        "--owners",
+        action="store_true",
+        help="instead: automations with no counted run in 90 days, deprecated ones that "
+        "still run, and owners with no commit in 180 days",
+    )
+    add_format_argument(
+        parser,
+        "text",
+        "json",
+        json="the sandbox mode and each protection (with --owners: each finding)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.owners:
+        from toolkit.commands.stale import report
+
+        return report(repository_from_args(args), args.format)
     mode, where = _mode(args)
     protections = [_sandbox(mode), *_supervisor(), _uv()]
     if args.format == "json":

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 from pathlib import Path
 
 from toolkit.commands.formats import add_format_argument
-from toolkit.console import StatusLine, style
+from toolkit.console import StatusLine, printable, style
 from toolkit.errors import ToolkitError
+from toolkit.feedback import BUG_REPORT_FORM, issue_form_url, repository_url
 from toolkit.inputs import parse_assignments
 from toolkit.ledger.settings import DEFAULT_REMOTE, LedgerSettings, ledger_settings
+from toolkit.metadata import Automation
 from toolkit.repo import Repository, repository_from_args
 from toolkit.run import Plan, RunResult, run_automation
+from toolkit.run.target import Target
 
 SHARE_PATIENCE = 20.0  # seconds `share_runs` waits for the ledger before queueing the record
+FAILED = ("failed", "timeout")  # runs whose end tells whom to report it to
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -85,6 +90,14 @@ def run(args: argparse.Namespace) -> int:
     # A setting it cannot read is said before the run, not after it.
     settings = ledger_settings(repo.config, repo.root / "pyproject.toml")
     as_json = args.format == "json"
+    about_to_run: list[Automation] = []
+
+    def before_run(target: Target) -> None:
+        about_to_run.append(target.automation)
+        warning = deprecation_warning(target.automation)
+        if warning:
+            print(warning, file=sys.stderr)
+
     with StatusLine(sys.stderr) as progress:
         result = run_automation(
             repo,
@@ -98,9 +111,15 @@ def run(args: argparse.Namespace) -> int:
             stdout=sys.stderr if as_json else sys.stdout,
             stderr=sys.stderr,
             progress=progress,
+            before_run=before_run,
         )
+    report = ""
+    if result.status in FAILED and about_to_run:
+        report = report_hint(about_to_run[0], result.version, repo.config)
     if as_json:
         print(json.dumps(result.to_dict(), indent=2, sort_keys=True))
+        if report:
+            print(report.lstrip(), file=sys.stderr)
     elif args.check_inputs:
         print(f"the inputs of {result.automation} {result.version} are valid")
     elif result.plan is not None:
@@ -108,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
         if result.error:
             print(f"{style('error:', 'red', sys.stderr)} {result.error}", file=sys.stderr)
     else:
-        _print_summary(result)
+        _print_summary(result, report)
     if result.run_id and settings.share_runs:
         _share(repo, settings)
     return result.exit_code
@@ -136,7 +155,33 @@ def _share(repo: Repository, settings: LedgerSettings) -> None:
     )
 
 
-def _print_summary(result: RunResult) -> None:
+def deprecation_warning(automation: Automation) -> str:
+    """What a run of a deprecated automation says first ("": it is not deprecated)."""
+    deprecation = automation.deprecation
+    if automation.status != "deprecated" or deprecation is None:
+        return ""
+    text = f"warning: {automation.name} is deprecated: {printable(deprecation.reason)}"
+    if deprecation.replaced_by:
+        replacement = shlex.quote(deprecation.replaced_by)
+        text += (
+            f"\n  use {deprecation.replaced_by} instead: autokit run {replacement}"
+            f" (`autokit show {replacement}` lists its inputs)"
+        )
+    return style(text, "yellow", sys.stderr)
+
+
+def report_hint(automation: Automation, version: str, config: dict[str, object]) -> str:
+    """Who owns a failed run's automation, and where to report the failure."""
+    owners = ", ".join(automation.owners)
+    url = repository_url(config)
+    if url:
+        where = issue_form_url(url, BUG_REPORT_FORM, automation.name, version)
+    else:
+        where = f"tell an owner; `autokit show {automation.name}` shows who owns it"
+    return f"\n  owners:     {owners}\n  report it:  {where}"
+
+
+def _print_summary(result: RunResult, report: str = "") -> None:
     assert result.record is not None and result.duration is not None, "a run has a record"
     colour = "green" if result.status == "success" else "red"
     version = result.version + ("+dirty" if result.record["dirty"] else "")  # as `runs` shows
@@ -146,6 +191,7 @@ def _print_summary(result: RunResult) -> None:
         line += f"\n  {result.error}"
     line += f"\n  {_saving(result)}"
     line += f"\n  {_where_it_is(result.run_dir)}"
+    line += report
     leaks = result.record.get("leaks")
     for leak in leaks if isinstance(leaks, list | tuple) else []:
         line += f"\n  warning: output/{leak} holds a secret (as is or encoded); do not share it"

@@ -117,13 +117,15 @@ def run_automation(
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
     progress: Progress | None = None,
+    before_run: Callable[[Target], None] | None = None,
 ) -> RunResult:
     """Run `spec` ("NAME" or "NAME@VERSION") with the given inputs; see the module doc.
 
     `raw_inputs` override the inputs file, which overrides the example's inputs.
     The automation's stdout goes to `stdout` and its stderr to `stderr` (default: this
     process's), masked. `check_inputs` stops once the inputs are valid, before any secret
-    is read (a Run form's first job has none to read).
+    is read (a Run form's first job has none to read). `before_run` is told what is about to
+    run (or to be shown by a dry run) once its inputs are valid.
     """
     target = load_target(repo, spec)
     automation = target.automation
@@ -138,6 +140,8 @@ def run_automation(
         inputs = coerce_inputs(automation, raw, shown_as=shown_as)
         if check_inputs:
             return RunResult(automation.name, target.version, "inputs-valid", 0)
+        if before_run is not None:
+            before_run(target)
         run_timeout = timeout or automation.timeout
         if dry_run:
             return dry_run_result(target, dry_run_plan(repo, target, inputs, masker, run_timeout))

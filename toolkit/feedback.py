@@ -1,0 +1,26 @@
+"""Where people report a problem with an automation: the repository's GitHub issue forms,
+opened prefilled by URL parameters (`?template=<form>&<field id>=<value>`)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from urllib.parse import urlencode
+
+BUG_REPORT_FORM = "bug-report.yml"  # .github/ISSUE_TEMPLATE/bug-report.yml
+AUTOMATION_FIELD = "automation"  # the form's field id the links fill: `name@version`
+_REPOSITORY_URL = re.compile(r"https://[^\s\"'<>]+")
+
+
+def repository_url(config: Mapping[str, object]) -> str | None:
+    """`[tool.autokit] repository_url` when it is an https URL, without a trailing slash."""
+    url = config.get("repository_url")
+    if isinstance(url, str) and _REPOSITORY_URL.fullmatch(url):
+        return url.rstrip("/")
+    return None
+
+
+def issue_form_url(base_url: str, form: str, automation: str, version: str) -> str:
+    """A link that opens the issue form `form` with its automation field filled in."""
+    query = urlencode({"template": form, AUTOMATION_FIELD: f"{automation}@{version}"})
+    return f"{base_url}/issues/new?{query}"
