@@ -146,7 +146,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
 
 def test_automation_page_shows_its_runs_from_the_ledger(built: Built) -> None:
     html = built.page("automations/invoice-reminders")
-    runs = _part(html, "<h2>Runs</h2>", "<h2>Inputs</h2>")
+    runs = _part(html, '<h2 id="runs">Runs</h2>', "<h2>Inputs</h2>")
     last = _ago(1).isoformat(timespec="milliseconds")
     for expected in [
         "<tr><th>Real runs</th><td>4 in the last 30 days, 5 in 90 days, 5 in 365 days</td></tr>",
@@ -170,7 +170,7 @@ def test_automation_page_shows_its_runs_from_the_ledger(built: Built) -> None:
 
 def test_automation_without_runs_says_so(built: Built) -> None:
     html = built.page("automations/bare-minimum")
-    runs = _part(html, "<h2>Runs</h2>", "<h2>Inputs</h2>")
+    runs = _part(html, '<h2 id="runs">Runs</h2>', "<h2>Inputs</h2>")
     assert "No runs yet: the run ledger holds no real run of this automation." in runs
     assert "<svg" not in runs
 
