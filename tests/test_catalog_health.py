@@ -5,9 +5,6 @@ of the shared fixture repository, its ledger published as `autokit runs push` do
 
 from __future__ import annotations
 
-import functools
-import http.server
-import threading
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
@@ -15,10 +12,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from catalog_repo import build_catalog_repo, isolated_env
-from helpers import automation_files, bare_origin, build_tree, commit_all, git, ledger_record
-from helpers import publish_ledger as publish
-from test_catalog_ledger import Built, _mkdocs_build, _part
+from helpers import automation_files, build_tree, commit_all, git, ledger_record
+from test_catalog_ledger import Built, _part, build_with_ledger, served
 
 from toolkit.catalog import pages
 from toolkit.catalog.build import collect
@@ -70,13 +65,7 @@ def _records() -> list[Any]:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    base = tmp_path_factory.mktemp("health-catalog")
-    root = build_catalog_repo(base / "repo", isolated_env(base))
-    bare_origin(root)
-    publish(root, _records())
-    result = _mkdocs_build(root)
-    assert result.returncode == 0, result.stderr
-    return Built(root, result)
+    return build_with_ledger(tmp_path_factory.mktemp("health-catalog"), _records())
 
 
 class _Links(HTMLParser):
@@ -136,7 +125,7 @@ def test_a_banner_tops_the_page_when_the_last_three_real_runs_failed(built: Buil
     ) in banner
     assert '<a href="#runs">See its runs</a>' in banner
     assert html.index("ak-failing") < html.index('<table class="ak-facts">')
-    assert '<h2 id="runs">Runs</h2>' in html
+    assert '<div id="runs" class="ak-runs-section">\n<h2>Runs</h2>' in html
 
 
 @pytest.mark.slow
@@ -247,41 +236,32 @@ def test_the_banner_shows_in_a_browser_within_the_policy(built: Built) -> None:
     from playwright.sync_api import sync_playwright
     from test_catalog_browser import CHROMIUM, CHROMIUM_ARGS, VIOLATIONS
 
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(built.site))
-    handler.log_message = lambda *args: None  # type: ignore[attr-defined]
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            context = browser.new_context()
-            context.add_init_script(VIOLATIONS)
-            tab = context.new_page()
+    with served(built.site) as base, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context()
+        context.add_init_script(VIOLATIONS)
+        tab = context.new_page()
 
-            def visit(path: str) -> None:
-                tab.goto(base + path)
-                tab.wait_for_load_state("networkidle")
-                assert tab.evaluate("window.__violations") == [], path
+        def visit(path: str) -> None:
+            tab.goto(base + path)
+            tab.wait_for_load_state("networkidle")
+            assert tab.evaluate("window.__violations") == [], path
 
-            visit("/automations/invoice-reminders/")
-            banner = tab.locator(".ak-failing")
-            assert banner.is_visible()
-            assert "real runs failed" in banner.inner_text()
-            colour = tab.evaluate(
-                "getComputedStyle(document.querySelector('.ak-failing')).borderLeftColor"
-            )
-            assert colour not in ("", "rgb(0, 0, 0)")  # the theme's failure admonition
-            banner.locator("a[href='#runs']").click()
-            assert tab.evaluate("location.hash") == "#runs"
-            assert tab.locator("#runs").is_visible()
-            assert tab.locator(".ak-report-problem").is_visible()
-            assert tab.evaluate("window.__violations") == []
-            visit("/automations/old-report/")
-            assert tab.locator(".ak-failing").count() == 0
-            visit("/automations/")
-            assert tab.locator("td.ak-last-run").first.is_visible()
-            browser.close()
-    finally:
-        server.shutdown()
-        server.server_close()
+        visit("/automations/invoice-reminders/")
+        banner = tab.locator(".ak-failing")
+        assert banner.is_visible()
+        assert "real runs failed" in banner.inner_text()
+        colour = tab.evaluate(
+            "getComputedStyle(document.querySelector('.ak-failing')).borderLeftColor"
+        )
+        assert colour not in ("", "rgb(0, 0, 0)")  # the theme's failure admonition
+        banner.locator("a[href='#runs']").click()
+        assert tab.evaluate("location.hash") == "#runs"
+        assert tab.locator("#runs").is_visible()
+        assert tab.locator(".ak-report-problem").is_visible()
+        assert tab.evaluate("window.__violations") == []
+        visit("/automations/old-report/")
+        assert tab.locator(".ak-failing").count() == 0
+        visit("/automations/")
+        assert tab.locator("td.ak-last-run").first.is_visible()
+        browser.close()
