@@ -169,16 +169,10 @@ def _shown_from(root: Path, path: Path) -> str:
     return Path(os.path.relpath(path, root)).as_posix()
 
 
-def is_https_url(text: str) -> bool:
-    """Whether `text` is an https URL a page can link to as it is (no space, quote or
-    angle bracket)."""
-    return re.fullmatch(r"https://[^\s\"'<>]+", text) is not None
-
-
 def repository_url(config: Mapping[str, object], notes: list[str]) -> str | None:
     """The repository's https URL from `[tool.autokit]`, or None and a note saying why."""
     url = config.get("repository_url")
-    if isinstance(url, str) and is_https_url(url):
+    if isinstance(url, str) and re.fullmatch(r"https://[^\s\"'<>]+", url):
         return url.rstrip("/")
     notes.append(
         "No valid `repository_url` (https://...) in [tool.autokit] of pyproject.toml: "

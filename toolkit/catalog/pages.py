@@ -24,7 +24,7 @@ from urllib.parse import quote, urlencode
 
 from toolkit import cron
 from toolkit.catalog.impact import bar_chart, impact_of, month_chart, ranking
-from toolkit.catalog.model import Catalog, Entry, Runs, is_https_url
+from toolkit.catalog.model import Catalog, Entry, Runs
 from toolkit.catalog.safe import one_line
 from toolkit.commandline import input_text, run_command
 from toolkit.forms import form_path
@@ -255,7 +255,7 @@ def health_of(figures: RunFigures | None) -> Health | None:
     if figures is None:
         return None
     issue = figures.failure_issue
-    issue_url = issue if issue and is_https_url(issue) else None
+    issue_url = issue if issue and re.fullmatch(r"https://[^\s\"'<>]+", issue) else None
     if not figures.failing and issue_url is None:
         return None
     failing = figures.latest if figures.failing else ()
