@@ -28,12 +28,13 @@ from toolkit.catalog.model import Catalog, Entry, Runs
 from toolkit.catalog.safe import one_line
 from toolkit.commandline import input_text, run_command
 from toolkit.forms import form_path
-from toolkit.ledger.summary import LastRun, RunFigures
 from toolkit.templating import sandboxed_environment
 
 if TYPE_CHECKING:
     from jinja2.sandbox import SandboxedEnvironment
     from markupsafe import Markup
+
+    from toolkit.ledger.summary import LastRun, RunFigures
 
 HOME = "index.md"
 HOME_MARKER = "<!-- autokit:home -->"
