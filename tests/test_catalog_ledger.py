@@ -8,6 +8,8 @@ import os
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -130,18 +132,43 @@ def _mkdocs_build(root: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    base = tmp_path_factory.mktemp("ledger-catalog")
+def build_with_ledger(
+    base: Path, records: list[object], by_hand: dict[str, str] | None = None
+) -> Built:
+    """The fixture repository under `base` with `records` on its origin's ledger branch
+    (and `by_hand` files committed there), built with `mkdocs build --strict`."""
     root = build_catalog_repo(base / "repo", isolated_env(base))
     bare_origin(root)
-    publish(root, _records())
-    _commit_by_hand(
-        root, {GARBAGE: "not a record <script>alert(71)</script>", FAKE: _hostile_record()}
-    )
+    publish(root, records)
+    if by_hand:
+        _commit_by_hand(root, by_hand)
     result = _mkdocs_build(root)
     assert result.returncode == 0, result.stderr
     return Built(root, result)
+
+
+@contextmanager
+def served(site: Path) -> Iterator[str]:
+    """The base URL of `site` served over loopback HTTP while the block runs."""
+    import functools
+    import http.server
+    import threading
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    handler.log_message = lambda *args: None  # type: ignore[attr-defined]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    hand = {GARBAGE: "not a record <script>alert(71)</script>", FAKE: _hostile_record()}
+    return build_with_ledger(tmp_path_factory.mktemp("ledger-catalog"), _records(), hand)
 
 
 def test_automation_page_shows_its_runs_from_the_ledger(built: Built) -> None:
@@ -316,38 +343,25 @@ def test_a_ledger_setting_that_is_wrong_becomes_a_note(tmp_path: Path) -> None:
 def test_charts_of_runs_draw_in_a_browser_within_the_policy(built: Built) -> None:
     """The inline SVG charts are styled by the site's style sheet (no inline style the
     policy would refuse), and hostile ledger text runs nothing."""
-    import functools
-    import http.server
-    import threading
-
     from playwright.sync_api import sync_playwright
     from test_catalog_browser import CHROMIUM, CHROMIUM_ARGS, INJECTED, VIOLATIONS
 
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(built.site))
-    handler.log_message = lambda *args: None  # type: ignore[attr-defined]
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
     dialogs: list[str] = []
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            context = browser.new_context()
-            context.add_init_script(VIOLATIONS)
-            tab = context.new_page()
-            tab.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-            for path in ("/automations/invoice-reminders/", "/impact/", "/"):
-                tab.goto(base + path)
-                tab.wait_for_load_state("networkidle")
-                assert tab.evaluate("window.__violations") == [], path
-                assert tab.evaluate(INJECTED) == [], path
-                if path != "/":
-                    fill = tab.evaluate(
-                        "getComputedStyle(document.querySelector('.ak-trend rect')).fill"
-                    )
-                    assert fill not in ("", "rgb(0, 0, 0)"), (path, fill)  # the sheet's colour
-            browser.close()
-    finally:
-        server.shutdown()
-        server.server_close()
+    with served(built.site) as base, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context()
+        context.add_init_script(VIOLATIONS)
+        tab = context.new_page()
+        tab.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        for path in ("/automations/invoice-reminders/", "/impact/", "/"):
+            tab.goto(base + path)
+            tab.wait_for_load_state("networkidle")
+            assert tab.evaluate("window.__violations") == [], path
+            assert tab.evaluate(INJECTED) == [], path
+            if path != "/":
+                fill = tab.evaluate(
+                    "getComputedStyle(document.querySelector('.ak-trend rect')).fill"
+                )
+                assert fill not in ("", "rgb(0, 0, 0)"), (path, fill)  # the sheet's colour
+        browser.close()
     assert dialogs == []

@@ -19,7 +19,8 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from html import escape
 from pathlib import Path
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, NamedTuple, TypedDict
+from urllib.parse import quote, urlencode
 
 from toolkit import cron
 from toolkit.catalog.impact import bar_chart, impact_of, month_chart, ranking
@@ -33,6 +34,8 @@ from toolkit.templating import sandboxed_environment
 if TYPE_CHECKING:
     from jinja2.sandbox import SandboxedEnvironment
     from markupsafe import Markup
+
+    from toolkit.ledger.summary import LastRun, RunFigures
 
 HOME = "index.md"
 HOME_MARKER = "<!-- autokit:home -->"
@@ -225,6 +228,8 @@ def _automation(env: SandboxedEnvironment, entry: Entry, site: Site, now: dateti
         schedule=_schedule(automation.schedule, now),
         impact=impact_of(automation),
         runs=entry.runs,
+        health=health_of(entry.runs),
+        feedback=feedback_urls(site.repository_url, automation.name, automation.version),
         trend=_runs_chart(entry, site.trend_months),
         command=run_command(automation),
         source_url=_source_url(site, automation.name),
@@ -236,6 +241,49 @@ def _automation(env: SandboxedEnvironment, entry: Entry, site: Site, now: dateti
         owner_page=owner_page,
         value=_display_value,
     )
+
+
+class Health(NamedTuple):
+    """Why an automation's page warns that it is failing (`health_of`)."""
+
+    failing: tuple[LastRun, ...]  # the newest real runs, all failed (empty: not all did)
+    last_success: str | None  # the start of its newest successful run, if any
+    issue_url: str | None  # an open `run-failure` issue, when one is known
+
+
+def health_of(figures: RunFigures | None) -> Health | None:
+    """What the page's banner says: None when the newest real runs (`summary.LATEST`) did
+    not all fail and no open `run-failure` issue is known."""
+    if figures is None:
+        return None
+    issue = figures.failure_issue
+    issue_url = issue if issue and re.fullmatch(r"https://[^\s\"'<>]+", issue) else None
+    if not figures.failing and issue_url is None:
+        return None
+    failing = figures.latest if figures.failing else ()
+    return Health(failing, figures.last_success, issue_url)
+
+
+FEEDBACK_FORMS = {  # link -> (issue form, title before the automation's name)
+    "problem": ("bug-report.yml", "Bug: "),
+    "improvement": ("automation-idea.yml", "Improvement: "),
+}
+
+
+def feedback_urls(repository_url: str | None, name: str, version: str) -> dict[str, str]:
+    """GitHub's new-issue links of "Report a problem" and "Suggest an improvement", their
+    `automation` field filled with `name@version` (issue forms take a field's value from
+    the query parameter named as its id); none without a repository URL."""
+    if not repository_url:
+        return {}
+    return {
+        link: f"{repository_url}/issues/new?"
+        + urlencode(
+            {"template": form, "automation": f"{name}@{version}", "title": f"{prefix}{name}"},
+            quote_via=quote,
+        )
+        for link, (form, prefix) in FEEDBACK_FORMS.items()
+    }
 
 
 def _runs_chart(entry: Entry, months: tuple[str, ...]) -> str:

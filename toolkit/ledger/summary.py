@@ -17,6 +17,8 @@ from toolkit.ledger.record import LedgerRecord
 
 WINDOWS = (30, 90, 365)
 TREND_MONTHS = 12  # months shown in a trend chart
+LATEST = 3  # the newest real runs whose statuses health is judged by
+FAILURES = frozenset({"failed", "timeout", "lost"})  # the ends of a run that did not work
 
 
 class LastRun(NamedTuple):
@@ -35,6 +37,21 @@ class RunFigures(NamedTuple):
     counted_total: int  # runs that counted as a saving, all time
     monthly_hours: dict[str, float]  # YYYY-MM -> hours saved that month
     monthly_runs: dict[str, int]  # YYYY-MM -> real runs that month
+    latest: tuple[LastRun, ...] = ()  # the newest LATEST real runs, newest first
+    last_success: str | None = None  # the start (UTC ISO text) of the newest successful run
+    # The URL of an open `run-failure` issue of the automation, when one is known: the
+    # ledger cannot tell, so `summarize` leaves it None for the issue tracker's reader.
+    failure_issue: str | None = None
+
+    @property
+    def latest_statuses(self) -> tuple[str, ...]:
+        """The statuses of the newest real runs (at most LATEST), newest first."""
+        return tuple(run.status for run in self.latest)
+
+    @property
+    def failing(self) -> bool:
+        """Whether each of the newest LATEST real runs failed (there are that many)."""
+        return len(self.latest) == LATEST and all(run.status in FAILURES for run in self.latest)
 
     @property
     def runs_30_days(self) -> int:
@@ -78,7 +95,8 @@ def summarize(
     names = set(known)
     runs: dict[str, Counter[int]] = defaultdict(Counter)
     successes: Counter[str] = Counter()
-    last: dict[str, LastRun] = {}
+    latest: dict[str, list[LastRun]] = defaultdict(list)  # newest first, LATEST at most
+    last_success: dict[str, str] = {}
     hours_30: defaultdict[str, float] = defaultdict(float)
     minutes_total: defaultdict[str, float] = defaultdict(float)
     counted: Counter[str] = Counter()
@@ -111,9 +129,11 @@ def summarize(
                     windows[30] += 1
                     if record.status == "success":
                         successes[name] += 1
-        newest = last.get(name)
-        if newest is None or started > newest.started_at:
-            last[name] = LastRun(record.status, started)
+        newest = latest[name]
+        if len(newest) < LATEST or started > newest[-1].started_at:
+            _keep_newest(newest, LastRun(record.status, started))
+        if record.status == "success" and started > last_success.get(name, ""):
+            last_success[name] = started
         if record.counts:
             minutes = record.minutes_saved
             counted[name] += 1
@@ -125,12 +145,14 @@ def summarize(
         name: RunFigures(
             runs={days: runs[name][days] for days in WINDOWS},
             successes_30_days=successes[name],
-            last_run=last.get(name),
+            last_run=latest[name][0] if latest[name] else None,
             hours_30_days=_hours(hours_30[name]),
             hours_total=_hours(minutes_total[name]),
             counted_total=counted[name],
             monthly_hours={m: _hours(v) for m, v in sorted(monthly[name].items())},
             monthly_runs=dict(sorted(monthly_runs[name].items())),
+            latest=tuple(latest[name]),
+            last_success=last_success.get(name),
         )
         for name in sorted(set(monthly_runs))
     }
@@ -140,6 +162,15 @@ def summarize(
             shop[month] += minutes
     shop_hours = {m: _hours(v) for m, v in sorted(shop.items())}
     return LedgerSummary(by_automation, shop_hours, dict(unknown), future, total)
+
+
+def _keep_newest(newest: list[LastRun], run: LastRun) -> None:
+    """Put `run` into `newest` (newest first) and keep the LATEST newest runs only."""
+    at = len(newest)
+    while at and run.started_at > newest[at - 1].started_at:
+        at -= 1
+    newest.insert(at, run)
+    del newest[LATEST:]
 
 
 def _hours(minutes: float) -> float:
