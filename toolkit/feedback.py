@@ -20,7 +20,12 @@ def repository_url(config: Mapping[str, object]) -> str | None:
     return None
 
 
-def issue_form_url(base_url: str, form: str, automation: str, version: str) -> str:
-    """A link that opens the issue form `form` with its automation field filled in."""
-    query = urlencode({"template": form, AUTOMATION_FIELD: f"{automation}@{version}"})
-    return f"{base_url}/issues/new?{query}"
+def issue_form_url(
+    base_url: str, form: str, automation: str, version: str, title: str | None = None
+) -> str:
+    """A link that opens the issue form `form` with its automation field (and the issue's
+    title, when given) filled in."""
+    fields = {"template": form, AUTOMATION_FIELD: f"{automation}@{version}"}
+    if title:
+        fields["title"] = title
+    return f"{base_url}/issues/new?{urlencode(fields)}"

@@ -20,13 +20,13 @@ from functools import lru_cache
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, TypedDict
-from urllib.parse import quote, urlencode
 
 from toolkit import cron
 from toolkit.catalog.impact import bar_chart, impact_of, month_chart, ranking
 from toolkit.catalog.model import Catalog, Entry, Runs
 from toolkit.catalog.safe import one_line
 from toolkit.commandline import input_text, run_command
+from toolkit.feedback import issue_form_url
 from toolkit.forms import form_path
 from toolkit.hygiene import IDLE_DAYS, OWNER_DAYS, Staleness, handle_of
 from toolkit.templating import sandboxed_environment
@@ -277,11 +277,7 @@ def feedback_urls(repository_url: str | None, name: str, version: str) -> dict[s
     if not repository_url:
         return {}
     return {
-        link: f"{repository_url}/issues/new?"
-        + urlencode(
-            {"template": form, "automation": f"{name}@{version}", "title": f"{prefix}{name}"},
-            quote_via=quote,
-        )
+        link: issue_form_url(repository_url, form, name, version, f"{prefix}{name}")
         for link, (form, prefix) in FEEDBACK_FORMS.items()
     }
 
