@@ -81,10 +81,12 @@ class FakeGitHub:
             if number not in self.issues:
                 return 404, {"message": "Not Found"}
             if method == "GET":
-                return 200, self.comments[number]
+                page, size = int(query.get("page", 1)), int(query.get("per_page", 30))
+                return 200, self.comments[number][(page - 1) * size : page * size]
             comment = {"id": len(self.comments[number]) + 1, "body": data["body"]}
             comment["created_at"] = self.stamp()
             self.comments[number].append(comment)
+            self.issues[number]["comments"] = len(self.comments[number])
             return 201, comment
         return 404, {"message": "Not Found"}
 
@@ -99,6 +101,7 @@ class FakeGitHub:
             "body": data.get("body", ""),
             "labels": [{"name": label} for label in data.get("labels", [])],
             "state": "open",
+            "comments": 0,
             "created_at": self.stamp(),
             "updated_at": self.stamp(),
         }
@@ -156,7 +159,9 @@ def serving(fake: FakeGitHub) -> Iterator[str]:
     """Serve `fake` on a loopback port; yields the API's base URL."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"

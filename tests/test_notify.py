@@ -79,7 +79,9 @@ def webhook(monkeypatch: pytest.MonkeyPatch) -> Iterator[Webhook]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    ).start()
     monkeypatch.setenv("HELLO_WEBHOOK", f"http://127.0.0.1:{server.server_address[1]}/hook")
     try:
         yield hook
@@ -668,3 +670,22 @@ def test_safe_text_caps_the_length_after_masking():
     assert safe_text("line one\nline two", masker) == "line one line two"
     assert safe_text(None, masker) == ""
     assert len(safe_text("x" * 5000, masker)) == 300
+
+
+def test_the_last_comment_is_found_past_the_first_page(
+    hello_repo, cli, github, tmp_path, monkeypatch
+):
+    hello_repo()
+    at(T0, github, monkeypatch)
+    cli("notify", "--record", record_file(tmp_path, 1, "failed"))
+    old, recent = github.stamp(), (T0 + dt.timedelta(hours=23)).isoformat()
+    github.comments[1] = [{"id": n, "body": "me too", "created_at": old} for n in range(149)]
+    github.comments[1].append({"id": 149, "body": "looking into it", "created_at": recent})
+    github.issues[1]["comments"] = 150
+    at(T0 + dt.timedelta(days=1), github, monkeypatch)
+    result = cli("notify", "--record", record_file(tmp_path, 2, "failed"))
+    assert result.code == 0, result
+    assert len(github.comments[1]) == 150 and "failures=1" in github.issues[1]["body"]
+    at(T0 + dt.timedelta(days=2), github, monkeypatch)
+    result = cli("notify", "--record", record_file(tmp_path, 3, "failed"))
+    assert "2 failures since the last update" in github.comments[1][-1]["body"]

@@ -178,7 +178,8 @@ class Notifier:
             print(f"{self.name}: run {record.id} is already counted on issue #{number}")
             return None
         pending += 1
-        since = rules.last_notice(issue, self.client.comments(number))
+        comments = self.client.latest_comments(number, int(issue.get("comments") or 0))
+        since = rules.last_notice(issue, comments)
         if self.now - since < dt.timedelta(hours=self.settings.every_hours):
             body = rules.with_marker(issue.get("body"), pending, record.id)
             self.client.update_issue(number, body=body)

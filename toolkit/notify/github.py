@@ -21,6 +21,7 @@ from toolkit.errors import ToolkitError
 
 DEFAULT_API = "https://api.github.com"
 API_VERSION = "2022-11-28"
+PAGE = 100  # items per page: the most GitHub gives
 
 
 class GitHubClient:
@@ -55,7 +56,7 @@ class GitHubClient:
 
     def open_issues(self, labels: list[str]) -> list[dict[str, Any]]:
         query = urllib.parse.urlencode(
-            {"labels": ",".join(labels), "state": "open", "per_page": 100}
+            {"labels": ",".join(labels), "state": "open", "per_page": PAGE}
         )
         found = self.request("GET", f"/repos/{self.repository}/issues?{query}")
         # The issues endpoint lists pull requests too; a failure issue is never one.
@@ -72,8 +73,11 @@ class GitHubClient:
         updated: dict[str, Any] = self.request("PATCH", path, dict(fields))
         return updated
 
-    def comments(self, number: int) -> list[dict[str, Any]]:
-        path = f"/repos/{self.repository}/issues/{number}/comments?per_page=100"
+    def latest_comments(self, number: int, count: int) -> list[dict[str, Any]]:
+        """The last page of the issue's comments (oldest first): `count` is the issue's
+        `comments` figure, so the page holding the newest one is asked for."""
+        page = max(1, -(-count // PAGE))
+        path = f"/repos/{self.repository}/issues/{number}/comments?per_page={PAGE}&page={page}"
         found: list[dict[str, Any]] = self.request("GET", path)
         return found
 
