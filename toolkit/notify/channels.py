@@ -11,9 +11,13 @@ import smtplib
 import ssl
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from email.message import EmailMessage
 
 from toolkit.metadata.model import EmailNotice
+from toolkit.notify import rules
+from toolkit.notify.rules import Subject
+from toolkit.notify.settings import NotifySettings
 
 TIMEOUT = 15.0  # seconds a webhook or an SMTP server may take to answer
 
@@ -63,3 +67,27 @@ def send_email(notice: EmailNotice, password: str | None, subject: str, text: st
     except (OSError, ssl.SSLError) as error:
         return f"the SMTP server {where} could not be reached ({error})"
     return None
+
+
+def tell_channels(
+    subject: Subject, settings: NotifySettings, failures: int, environ: Mapping[str, str]
+) -> list[str]:
+    """Tell the webhook and email of failures (`failures` > 0) or the recovery (0);
+    what went wrong, one line each."""
+    recovered = failures == 0
+    text = rules.chat_recovery(subject) if recovered else rules.chat_failure(subject, failures)
+    problems: list[str | None] = []
+    if settings.webhook_secret:
+        url = environ.get(settings.webhook_secret)
+        unset = f"{settings.webhook_secret} is not set, so the chat webhook was not told"
+        problems.append(post_webhook(url, text) if url else unset)
+    notice = settings.email
+    if notice is not None:
+        secret = notice.password_secret
+        password = environ.get(secret) if secret else None
+        if secret and not password:
+            problems.append(f"{secret} is not set, so no email was sent")
+        else:
+            title = rules.recovery_title(subject) if recovered else rules.issue_title(subject)
+            problems.append(send_email(notice, password, title, text))
+    return [problem for problem in problems if problem]

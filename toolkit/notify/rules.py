@@ -45,6 +45,10 @@ def issue_title(subject: Subject) -> str:
     return f"{subject.title} is failing"
 
 
+def recovery_title(subject: Subject) -> str:
+    return f"{subject.title} recovered"
+
+
 def is_failure(record: LedgerRecord) -> bool:
     return record.is_real and record.status in FAILED
 
