@@ -342,6 +342,21 @@ def test_the_shops_defaults_apply(hello_repo, cli, github, tmp_path, monkeypatch
     assert "1 failure since the last update" in github.comments[1][0]["body"]
 
 
+def test_the_metadatas_every_hours_wins_over_the_shops(
+    hello_repo, cli, github, tmp_path, monkeypatch
+):
+    root = hello_repo(notify={"every_hours": 2})
+    (root / "pyproject.toml").write_text("[tool.autokit]\nnotify_every_hours = 0.5\n")
+    at(T0, github, monkeypatch)
+    cli("notify", "--record", record_file(tmp_path, 1, "failed"))
+    at(T0 + dt.timedelta(hours=1), github, monkeypatch)
+    cli("notify", "--record", record_file(tmp_path, 2, "failed"))
+    assert github.comments[1] == []
+    at(T0 + dt.timedelta(hours=2), github, monkeypatch)
+    cli("notify", "--record", record_file(tmp_path, 3, "failed"))
+    assert "2 failures since the last update" in github.comments[1][0]["body"]
+
+
 @pytest.mark.parametrize(
     ("setting", "words"),
     [
