@@ -85,6 +85,30 @@ class TimeSaved:
     per: str
 
 
+@dataclass(frozen=True)
+class EmailNotice:
+    """Who is emailed of failures and recoveries, and through which SMTP server."""
+
+    to: tuple[str, ...] = field(metadata={LOAD: tuple})
+    smtp_host: str
+    smtp_port: int = 587
+    sender: str | None = None  # unset: the username, else autokit@<smtp_host>
+    username: str | None = None
+    password_secret: str | None = None  # the declared secret that holds the SMTP password
+
+
+@dataclass(frozen=True)
+class Notify:
+    """How failures are reported (`notify:`); unset values take `[tool.autokit]`'s defaults."""
+
+    after_failures: int | None = None
+    every_hours: float | None = None
+    webhook_secret: str | None = None  # the declared secret that holds a chat webhook's URL
+    email: EmailNotice | None = field(
+        default=None, metadata={LOAD: lambda data: from_data(EmailNotice, data)}
+    )
+
+
 def from_data(cls: type[T], data: Mapping[str, object], /, **given: object) -> T:
     """An instance of the dataclass `cls` from validated metadata.
 
@@ -157,6 +181,9 @@ class Automation:
     # nothing); unset, an input named `dry_run` of type boolean is taken.
     rehearsal_input: str | None = None
     examples: tuple[Example, ...] = _items(_each(Example), as_written=True)
+    notify: Notify | None = field(
+        default=None, metadata={LOAD: functools.partial(from_data, Notify), AS_WRITTEN: True}
+    )
     folder: Path = field(metadata={CONTRACT: False})
     # The mapping as the file wrote it; the cache of valid metadata keeps this.
     data: dict[str, Any] = field(

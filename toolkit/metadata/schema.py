@@ -78,6 +78,30 @@ TIME_SAVED_SCHEMA: Schema = {
     "per": {"type": "string", "required": True, "regex": UNIT_NAME},
 }
 
+# Where an owner hears of failures besides the GitHub issue (`autokit notify`).
+EMAIL_ADDRESS = r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$"
+MOST_FAILURES = 1000
+EMAIL_SCHEMA: Schema = {
+    "to": {
+        "type": "list",
+        "required": True,
+        "empty": False,
+        "schema": {"type": "string", "regex": EMAIL_ADDRESS, "maxlength": 254},
+    },
+    "smtp_host": {"type": "string", "required": True, "empty": False, "check_with": "one_line"},
+    "smtp_port": {"type": "integer", "min": 1, "max": 65535},
+    "sender": {"type": "string", "regex": EMAIL_ADDRESS, "maxlength": 254},
+    "username": {"type": "string", "empty": False, "check_with": "one_line"},
+    "password_secret": {"type": "string", "regex": SECRET_NAME},
+}
+
+NOTIFY_SCHEMA: Schema = {
+    "after_failures": {"type": "integer", "min": 1, "max": MOST_FAILURES},
+    "every_hours": {"type": "number", "check_with": "positive"},
+    "webhook_secret": {"type": "string", "regex": SECRET_NAME},
+    "email": {"type": "dict", "schema": EMAIL_SCHEMA},
+}
+
 SCHEMA: Schema = {
     "name": {"type": "string", "required": True, "regex": SLUG},
     "title": {
@@ -136,4 +160,5 @@ SCHEMA: Schema = {
     "time_saved": {"type": "dict", "schema": TIME_SAVED_SCHEMA},
     "rehearsal_input": {"type": "string", "regex": INPUT_NAME},
     "examples": {"type": "list", "schema": {"type": "dict", "schema": EXAMPLE_SCHEMA}},
+    "notify": {"type": "dict", "schema": NOTIFY_SCHEMA},
 }

@@ -115,6 +115,10 @@ def _validator_class() -> type[Validator]:
             elif "\n" in value.strip():
                 self._error(field, "must be a single line")
 
+        def _check_with_positive(self, field: str, value: object) -> None:
+            if isinstance(value, int | float) and not isinstance(value, bool) and value <= 0:
+                self._error(field, "must be greater than 0")
+
         def _check_with_relative_path(self, field: str, value: object) -> None:
             if isinstance(value, str) and (problem := _relative_path_problem(value)):
                 self._error(field, problem)
@@ -191,6 +195,7 @@ def cross_field_problems(data: Mapping[str, object]) -> list[Problem]:
         problems.append(
             Problem(("entrypoint",), "a python entrypoint must be a .py file", "e.g. main.py")
         )
+    problems += _notify_problems(data.get("notify"), data.get("secrets"))
     inputs = data.get("inputs")
     problems += _rehearsal_problems(data.get("rehearsal_input"), inputs)
     examples = data.get("examples")
@@ -199,6 +204,37 @@ def cross_field_problems(data: Mapping[str, object]) -> list[Problem]:
         for index, example in enumerate(examples):
             if isinstance(example, dict) and isinstance(example.get("inputs", {}), dict):
                 problems += _example_problems(index, example.get("inputs") or {}, declared)
+    return problems
+
+
+def _notify_problems(notify: object, secrets: object) -> list[Problem]:
+    """The webhook's URL and the SMTP password are read from declared secrets only."""
+    if not isinstance(notify, dict):
+        return []
+    entries = secrets if isinstance(secrets, list) else []
+    declared = [str(s.get("name")) for s in entries if isinstance(s, dict)]
+    named: list[tuple[Keys, object]] = [
+        (("notify", "webhook_secret"), notify.get("webhook_secret"))
+    ]
+    problems: list[Problem] = []
+    email = notify.get("email")
+    if isinstance(email, dict):
+        keys: Keys = ("notify", "email", "password_secret")
+        named.append((keys, email.get("password_secret")))
+        if email.get("password_secret") is not None and email.get("username") is None:
+            problems.append(
+                Problem(
+                    keys,
+                    "an SMTP password needs the `username` it logs in as",
+                    "add `username: ...` under notify.email",
+                )
+            )
+    for keys, name in named:
+        if isinstance(name, str) and name not in declared:
+            hint = did_you_mean(
+                name, declared, f"declare it under `secrets` (`- name: {name}`), or correct it"
+            )
+            problems.append(Problem(keys, f"'{name}' is not a declared secret", hint))
     return problems
 
 
