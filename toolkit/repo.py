@@ -87,6 +87,13 @@ def setting_line(pyproject: Path, key: str) -> int | None:
     return next((number for number, line in enumerate(lines, 1) if pattern.match(line)), None)
 
 
+def setting_error(pyproject: Path, key: str, problem: str, hint: str) -> ToolkitError:
+    """The error of a `[tool.autokit]` value it cannot have, at the line that sets it."""
+    line = setting_line(pyproject, key)
+    where = f"{pyproject.name}:{line}" if line else pyproject.name
+    return ToolkitError(f"{where}: [tool.autokit] {key}: {problem}", hint)
+
+
 def autokit_table(pyproject: bytes, where: str) -> dict[str, Any]:
     """`[tool.autokit]` of a pyproject.toml's bytes (`where` names it in errors), or {}."""
     found = autokit_table_if_any(pyproject, where)

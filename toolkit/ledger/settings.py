@@ -15,8 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import NamedTuple
 
-from toolkit.errors import ToolkitError
-from toolkit.repo import setting_line
+from toolkit.repo import setting_error
 
 DEFAULT_BRANCH = "autokit/runs"
 DEFAULT_REMOTE = "origin"
@@ -35,7 +34,7 @@ def ledger_settings(config: Mapping[str, object], pyproject: Path) -> LedgerSett
     """The settings of `[tool.autokit]` (defaults for what it leaves out)."""
     branch = config.get("ledger_branch", DEFAULT_BRANCH)
     if not isinstance(branch, str) or not _BRANCH.match(branch):
-        raise _setting_error(
+        raise setting_error(
             pyproject,
             "ledger_branch",
             f"{branch!r} is not a branch name",
@@ -43,21 +42,15 @@ def ledger_settings(config: Mapping[str, object], pyproject: Path) -> LedgerSett
         )
     share = config.get("share_runs", False)
     if not isinstance(share, bool):
-        raise _setting_error(
+        raise setting_error(
             pyproject, "share_runs", f"{share!r} is not true or false", "write share_runs = true"
         )
     who = config.get("ledger_who", "name")
     if who not in WHO_CHOICES:
-        raise _setting_error(
+        raise setting_error(
             pyproject,
             "ledger_who",
             f'{who!r} is not "name" or "none"',
             'write ledger_who = "name" (the Git identity\'s name) or "none" (nobody recorded)',
         )
     return LedgerSettings(branch, share, str(who))
-
-
-def _setting_error(pyproject: Path, key: str, problem: str, hint: str) -> ToolkitError:
-    line = setting_line(pyproject, key)
-    where = f"{pyproject.name}:{line}" if line else pyproject.name
-    return ToolkitError(f"{where}: [tool.autokit] {key}: {problem}", hint)

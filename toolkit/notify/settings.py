@@ -14,10 +14,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import NamedTuple
 
-from toolkit.errors import ToolkitError
 from toolkit.metadata.model import EmailNotice, Notify
 from toolkit.metadata.schema import MOST_FAILURES
-from toolkit.repo import setting_line
+from toolkit.repo import setting_error
 
 DEFAULT_AFTER_FAILURES = 1
 DEFAULT_EVERY_HOURS = 24.0
@@ -34,7 +33,7 @@ def shop_defaults(config: Mapping[str, object], pyproject: Path) -> NotifySettin
     """The defaults `[tool.autokit]` sets, each checked (an error names its line)."""
     after = config.get("notify_after_failures", DEFAULT_AFTER_FAILURES)
     if type(after) is not int or not 1 <= after <= MOST_FAILURES:
-        raise _setting_error(
+        raise setting_error(
             pyproject,
             "notify_after_failures",
             f"{after!r} is not a whole number from 1 to {MOST_FAILURES}",
@@ -42,7 +41,7 @@ def shop_defaults(config: Mapping[str, object], pyproject: Path) -> NotifySettin
         )
     every = config.get("notify_every_hours", DEFAULT_EVERY_HOURS)
     if not _positive_number(every):
-        raise _setting_error(
+        raise setting_error(
             pyproject,
             "notify_every_hours",
             f"{every!r} is not a number of hours greater than 0",
@@ -66,9 +65,3 @@ def settings_for(notify: Notify | None, defaults: NotifySettings) -> NotifySetti
 def _positive_number(value: object) -> bool:
     number = isinstance(value, int | float) and not isinstance(value, bool)
     return number and math.isfinite(value) and value > 0  # type: ignore[arg-type,operator]
-
-
-def _setting_error(pyproject: Path, key: str, problem: str, hint: str) -> ToolkitError:
-    line = setting_line(pyproject, key)
-    where = f"{pyproject.name}:{line}" if line else pyproject.name
-    return ToolkitError(f"{where}: [tool.autokit] {key}: {problem}", hint)
