@@ -127,9 +127,7 @@ class AutomationJob:
 def automation_jobs(automations: Iterable[Automation], indent: int = 10) -> list[AutomationJob]:
     """One job per automation, sorted by name, each mapping that automation's secrets only."""
     ordered = sorted(automations, key=lambda a: a.name)
-    return [
-        AutomationJob(a.name, secrets_env([a], indent), notify_env(a, indent)) for a in ordered
-    ]
+    return [AutomationJob(a.name, secrets_env([a], indent), notify_env(a, indent)) for a in ordered]
 
 
 def secrets_env(automations: Iterable[Automation], indent: int) -> str:
