@@ -299,3 +299,19 @@ def test_failures_in_a_row_are_counted_from_the_ledger_branch(
     assert result.returncode == 0, result.stdout + result.stderr
     assert "fetched the ledger from origin" in result.stdout
     assert len(fake.open_issues()) == (1 if earlier == "failed" else 0)
+
+
+def test_the_admin_page_says_how_owners_hear_of_failures() -> None:
+    page = (PROJECT / "docs" / "administrators.md").read_text(encoding="utf-8")
+    section = page.split("## Hearing of failures", 1)[1].split("\n## ", 1)[0]
+    for told in (
+        "`run-failure`",
+        "`automation:<name>`",
+        "`issues: write`",
+        "**automation's environment**",
+        "webhook_secret:",
+        "password_secret:",
+        "notify_every_hours",
+        "notify_after_failures",
+    ):
+        assert told in section, told
