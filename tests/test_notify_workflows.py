@@ -18,44 +18,24 @@ from typing import Any
 import pytest
 import yaml
 from github_api import REPOSITORY, TOKEN, FakeGitHub, serving
-from helpers import automation_files, bare_origin, commit_all, git, ledger_record, publish_ledger
+from helpers import automation_files, bare_origin, commit_all, ledger_record, publish_ledger
+from workflow_jobs import (
+    PROJECT,
+    RUNS_AN_AUTOMATION,
+    automation_run_jobs,
+    default_branch_checkout,
+    load_workflow,
+    run_workflows,
+)
 
 from toolkit import forms
 
-PROJECT = Path(__file__).resolve().parent.parent
-WORKFLOWS = PROJECT / ".github" / "workflows"
-RUNS_AN_AUTOMATION = re.compile(r"\bautokit\s+run\b(?!s)")
 EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 SECRETS = [
     {"name": "API_KEY", "description": "The shop's API key"},
     {"name": "CHAT_WEBHOOK", "description": "The chat webhook's URL"},
     {"name": "SMTP_PASSWORD", "description": "The mail account's password"},
 ]
-
-
-def _load(path: Path) -> dict[str, Any]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    data["on"] = data.pop(True, data.get("on"))  # YAML 1.1 reads the key `on` as true
-    return data
-
-
-def _run_workflows(folder: Path = WORKFLOWS) -> list[Path]:
-    """The generated workflows that run automations: run.yml, scheduled.yml, the Run forms."""
-    found = [folder / "run.yml", folder / "scheduled.yml"]
-    return found + sorted(folder.glob("run-*.yml"))
-
-
-def _run_jobs(workflow: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The jobs that run an automation (their step `run` calls `autokit run`)."""
-    return {
-        job_id: job
-        for job_id, job in workflow["jobs"].items()
-        if any(
-            RUNS_AN_AUTOMATION.search(step.get("run", ""))
-            for step in job["steps"]
-            if step.get("id") == "run"
-        )
-    }
 
 
 def _notify_id(run_id: str) -> str:
@@ -77,10 +57,10 @@ def _uploaded_record(run_job: dict[str, Any]) -> str:
 # --- what the workflows promise --------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", _run_workflows(), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", run_workflows(), ids=lambda p: p.name)
 def test_a_notify_job_follows_each_run_job_and_may_only_write_issues(path: Path) -> None:
-    jobs = _load(path)["jobs"]
-    run_jobs = _run_jobs({"jobs": jobs})
+    jobs = load_workflow(path)["jobs"]
+    run_jobs = automation_run_jobs({"jobs": jobs})
     assert run_jobs, path.name
     notify_ids = [job_id for job_id in jobs if job_id.startswith("notify")]
     assert sorted(notify_ids) == sorted(_notify_id(run_id) for run_id in run_jobs)
@@ -135,9 +115,9 @@ def notified_repo(make_repo, cli) -> Path:
 def test_the_notify_secrets_and_no_other_reach_the_notify_job(notified_repo: Path) -> None:
     folder = notified_repo / ".github" / "workflows"
     assert (folder / Path(forms.form_path("chatty")).name).is_file()
-    for path in _run_workflows(folder):
-        jobs = _load(path)["jobs"]
-        for run_id in _run_jobs({"jobs": jobs}):
+    for path in run_workflows(folder):
+        jobs = load_workflow(path)["jobs"]
+        for run_id in automation_run_jobs({"jobs": jobs}):
             name = jobs[run_id]["environment"]
             job = jobs[_notify_id(run_id)]
             env = _step(job, "notify")["env"]
@@ -180,7 +160,7 @@ def _notify_step(
 ) -> tuple[subprocess.CompletedProcess[str], str]:
     """The notify step's script in `root` (the default branch's checkout), as GitHub runs
     it with `shell: bash`; its result and the job summary."""
-    step = _step(_load(root / ".github" / "workflows" / workflow)["jobs"][job_id], "notify")
+    step = _step(load_workflow(root / ".github" / "workflows" / workflow)["jobs"][job_id], "notify")
     summary = runner_temp / "summary.md"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "RUNNER_"))}
     env.update(
@@ -277,19 +257,7 @@ def test_failures_in_a_row_are_counted_from_the_ledger_branch(
     before = failed if earlier == "failed" else {}
     publish_ledger(root, [ledger_record(1, automation="flaky", **before)])
     runner_temp = tmp_path / "runner"
-    runner_temp.mkdir()
-    checkout = runner_temp / "checkout"
-    git(
-        runner_temp,
-        "clone",
-        "-q",
-        "--depth",
-        "1",
-        "--branch",
-        "main",
-        f"file://{origin}",
-        str(checkout),
-    )
+    checkout = default_branch_checkout(origin, runner_temp)
     record = ledger_record(2, automation="flaky", **failed)
     (runner_temp / "record").mkdir()
     (runner_temp / "record" / f"{record.id}.json").write_text(record.to_json())
