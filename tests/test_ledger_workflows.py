@@ -20,8 +20,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from helpers import automation_files, bare_origin, commit_all, git
+from workflow_jobs import (
+    RUNS_AN_AUTOMATION,
+    automation_run_jobs,
+    default_branch_checkout,
+    load_workflow,
+    run_workflows,
+)
 
 from toolkit.ledger.record import RECORD_BYTES
 
@@ -31,32 +37,6 @@ LEDGER_BRANCH = "autokit/runs"
 SERVER = "http://github.invalid"
 REPOSITORY = "shop/automations"
 EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
-RUNS_AN_AUTOMATION = re.compile(r"\bautokit\s+run\b(?!s)")
-
-
-def _load(path: Path) -> dict[str, Any]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    data["on"] = data.pop(True, data.get("on"))  # YAML 1.1 reads the key `on` as true
-    return data
-
-
-def _run_workflows() -> list[Path]:
-    """The generated workflows that run automations: run.yml, scheduled.yml, the Run forms."""
-    found = [WORKFLOWS / "run.yml", WORKFLOWS / "scheduled.yml"]
-    return found + sorted(WORKFLOWS.glob("run-*.yml"))
-
-
-def _run_jobs(workflow: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The jobs that run an automation (those with a step `run` that calls `autokit run`)."""
-    return {
-        job_id: job
-        for job_id, job in workflow["jobs"].items()
-        if any(
-            RUNS_AN_AUTOMATION.search(s.get("run", ""))
-            for s in job["steps"]
-            if s.get("id") == "run"
-        )
-    }
 
 
 def _step(job: dict[str, Any], step_id: str) -> dict[str, Any]:
@@ -66,14 +46,14 @@ def _step(job: dict[str, Any], step_id: str) -> dict[str, Any]:
 # --- what the workflows promise --------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", _run_workflows(), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", run_workflows(), ids=lambda p: p.name)
 def test_the_ledger_job_may_write_and_runs_no_automation(path: Path) -> None:
-    workflow = _load(path)
+    workflow = load_workflow(path)
     ledger = workflow["jobs"]["ledger"]
     assert ledger["permissions"] == {"contents": "write"}
     assert "environment" not in ledger and "secrets" not in ledger
     assert ledger["if"] == "${{ !cancelled() }}"
-    run_jobs = _run_jobs(workflow)
+    run_jobs = automation_run_jobs(workflow)
     assert run_jobs, path.name
     needs = ledger["needs"] if isinstance(ledger["needs"], list) else [ledger["needs"]]
     assert sorted(needs) == sorted(run_jobs)
@@ -92,13 +72,13 @@ def test_the_ledger_job_may_write_and_runs_no_automation(path: Path) -> None:
     assert 'autokit runs push --records "$records"' in push["run"]
 
 
-@pytest.mark.parametrize("path", _run_workflows(), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", run_workflows(), ids=lambda p: p.name)
 def test_run_jobs_stay_read_only_and_upload_their_record_apart(path: Path) -> None:
-    workflow = _load(path)
+    workflow = load_workflow(path)
     assert workflow["permissions"] == {"contents": "read"}
     trigger = "schedule" if path.name == "scheduled.yml" else "dispatch"
     download = _step(workflow["jobs"]["ledger"], "download")["with"]
-    for job in _run_jobs(workflow).values():
+    for job in automation_run_jobs(workflow).values():
         assert job.get("permissions", workflow["permissions"]) == {"contents": "read"}
         assert _step(job, "run")["env"]["AUTOKIT_TRIGGER"] == trigger
         collect = _step(job, "collect")
@@ -122,7 +102,7 @@ def test_run_jobs_stay_read_only_and_upload_their_record_apart(path: Path) -> No
 
 
 def test_the_catalog_job_says_whether_the_ledger_was_found(tmp_path: Path) -> None:
-    catalog = _load(WORKFLOWS / "publish.yml")["jobs"]["catalog"]
+    catalog = load_workflow(WORKFLOWS / "publish.yml")["jobs"]["catalog"]
     assert catalog["steps"][0]["with"]["fetch-depth"] == 0  # every branch, the ledger's too
     ids = [step.get("id") for step in catalog["steps"]]
     assert ids.index("ledger") < ids.index("catalog")
@@ -191,7 +171,7 @@ def shop(make_repo) -> tuple[Path, Path]:
 def _run_job(root: Path, workflow: str, runner_temp: Path, run_id: str, actor: str) -> Path:
     """Run the `hello` job's inputs, run and collect steps in workflow run `run_id` that
     `actor` started by hand; the ledger record it left."""
-    job = _load(root / ".github" / "workflows" / workflow)["jobs"]["run-hello"]
+    job = load_workflow(root / ".github" / "workflows" / workflow)["jobs"]["run-hello"]
     runner_temp.mkdir()
     github = {
         "GITHUB_RUN_ID": run_id,
@@ -226,20 +206,8 @@ def _ledger_job(
 ) -> tuple[subprocess.CompletedProcess[str], str, Path]:
     """The ledger job's push step in a shallow clone of the default branch (as its
     checkout makes it); its result, the job summary, and the clone."""
-    runner_temp.mkdir(exist_ok=True)
-    clone = runner_temp / "checkout"
-    git(
-        runner_temp,
-        "clone",
-        "-q",
-        "--depth",
-        "1",
-        "--branch",
-        "main",
-        f"file://{origin}",
-        str(clone),
-    )
-    job = _load(clone / ".github" / "workflows" / workflow)["jobs"]["ledger"]
+    clone = default_branch_checkout(origin, runner_temp)
+    job = load_workflow(clone / ".github" / "workflows" / workflow)["jobs"]["ledger"]
     summary = runner_temp / "summary.md"
     env = _environment(runner_temp, summary, GITHUB_SERVER_URL=SERVER, GITHUB_ACTIONS="true")
     env.update(RUNNER_TEMP=str(runner_temp), GITHUB_TOKEN="dummy-token-for-the-test")
@@ -329,10 +297,10 @@ def test_admin_page_says_how_the_ledger_is_written_and_protected() -> None:
     assert "**Restrict updates**" in section and "`autokit runs push` is refused" in section
     assert '`ledger_who = "none"`' in section and "`autokit runs compact`" in section
     # The retention the page promises is the workflows'.
-    run = _load(WORKFLOWS / "run.yml")
+    run = load_workflow(WORKFLOWS / "run.yml")
     upload = next(
         step
-        for job in _run_jobs(run).values()
+        for job in automation_run_jobs(run).values()
         for step in job["steps"]
         if step.get("with", {}).get("name", "").startswith("ledger-record-")
     )

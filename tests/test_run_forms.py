@@ -281,6 +281,7 @@ def test_descriptions_with_expressions_and_newlines_inject_nothing(make_repo, cl
         " runner.temp ",
         " github.run_id ",
         " !cancelled() ",  # the ledger job's
+        " !cancelled() && needs.run.result != 'skipped' ",  # the notify job's
         " github.event.repository.default_branch ",
         " github.token ",
     }

@@ -89,8 +89,11 @@ def test_each_scheduled_job_maps_only_its_automations_secrets(make_repo) -> None
     assert list(jobs) == [
         "due",
         "run-invoice-reminders",
+        "notify-invoice-reminders",
         "run-low-stock-alert",
+        "notify-low-stock-alert",
         "run-timesheet-summary",
+        "notify-timesheet-summary",
         "ledger",
     ]  # contacts-dedupe has no schedule
     assert jobs["ledger"]["needs"] == [
@@ -268,7 +271,8 @@ def test_render_generates_run_workflow_with_a_job_per_automation(make_repo, cli)
     assert "wrote .github/workflows/run.yml" in result.out
     jobs = yaml.safe_load((root / schedule.RUN_WORKFLOW).read_text())["jobs"]
     names = ["contacts-dedupe", "invoice-reminders", "low-stock-alert", "timesheet-summary"]
-    assert list(jobs) == ["check", *(f"run-{name}" for name in names), "ledger"]
+    each = [job for name in names for job in (f"run-{name}", f"notify-{name}")]
+    assert list(jobs) == ["check", *each, "ledger"]
     assert jobs["ledger"]["needs"] == [f"run-{name}" for name in names]
     secrets = {name: _job_secrets(jobs[f"run-{name}"]) for name in names}
     assert secrets == {

@@ -213,10 +213,19 @@ def test_write_permissions_only_where_needed() -> None:
         for path in _workflow_files()
         if path.name == "run.yml" or path.name.startswith(("run-", "scheduled"))
     }
+    # Each job that tells an automation's owners of its failures writes issues, no more.
+    notify_jobs = {
+        (path.name, job_id): {"contents": "read", "issues": "write"}
+        for path in _workflow_files()
+        for job_id in _load(path)["jobs"]
+        if job_id == "notify" or job_id.startswith("notify-")
+    }
+    assert len(notify_jobs) >= len(ledger_jobs)
     assert granted == {
         ("publish.yml", "release"): {"contents": "write"},
         ("publish.yml", "deploy"): {"pages": "write", "id-token": "write"},
         **ledger_jobs,  # each appends its runs' records to the ledger branch
+        **notify_jobs,
     }
 
 

@@ -325,8 +325,10 @@ def render_forms(
     template: Template,
     automations: Sequence[Automation],
     secrets_env: Callable[[Automation], str],
+    notify_env: Callable[[Automation], str] = lambda automation: "",
 ) -> dict[str, str]:
-    """Path -> text of each automation's form, rendered with the compiled `template`."""
+    """Path -> text of each automation's form, rendered with the compiled `template`
+    (`notify_env` maps the secrets its `notify:` names into the notify job)."""
     forms: dict[str, str] = {}
     for automation in automations:
         form = form_of(automation, secrets_env(automation))
@@ -337,5 +339,6 @@ def render_forms(
             fields_env=form.fields_env,
             version_field=form.version_field,
             secrets_env=form.secrets_env,
+            notify_env=notify_env(automation),
         )
     return forms

@@ -121,12 +121,13 @@ class AutomationJob:
 
     name: str
     secrets_env: str
+    notify_env: str  # its notify job's secret lines; empty when `notify:` names no secret
 
 
 def automation_jobs(automations: Iterable[Automation], indent: int = 10) -> list[AutomationJob]:
     """One job per automation, sorted by name, each mapping that automation's secrets only."""
     ordered = sorted(automations, key=lambda a: a.name)
-    return [AutomationJob(a.name, secrets_env([a], indent)) for a in ordered]
+    return [AutomationJob(a.name, secrets_env([a], indent), notify_env(a, indent)) for a in ordered]
 
 
 def secrets_env(automations: Iterable[Automation], indent: int) -> str:
@@ -137,6 +138,25 @@ def secrets_env(automations: Iterable[Automation], indent: int) -> str:
     lines += [f"{pad}{name}: ${{{{ secrets.{name} }}}}" for name in names]
     lines.append(f'{pad}AUTOKIT_MAPPED_SECRETS: "{" ".join(names)}"')
     return "\n".join(lines)
+
+
+def notify_secrets(automation: Automation) -> list[str]:
+    """The secrets the automation's `notify:` names: the chat webhook's URL, the SMTP password."""
+    notify = automation.notify
+    if notify is None:
+        return []
+    names = [notify.webhook_secret, notify.email.password_secret if notify.email else None]
+    return sorted({name for name in names if name})
+
+
+def notify_env(automation: Automation, indent: int) -> str:
+    """The notify step's `env:` lines for those secrets; empty when it names none."""
+    pad = " " * indent
+    names = notify_secrets(automation)
+    if not names:
+        return ""
+    lines = [f"{pad}# The secrets its `notify:` names, and no other."]
+    return "\n".join(lines + [f"{pad}{name}: ${{{{ secrets.{name} }}}}" for name in names])
 
 
 def render_scheduled_workflow(repo: Repository, automations: Sequence[Automation]) -> str:
@@ -159,7 +179,9 @@ def render_run_forms(repo: Repository, automations: Sequence[Automation]) -> dic
     if not chosen:
         return {}
     template = _template(repo, forms.FORM_TEMPLATE)
-    return forms.render_forms(template, chosen, lambda a: secrets_env([a], 10))
+    return forms.render_forms(
+        template, chosen, lambda a: secrets_env([a], 10), lambda a: notify_env(a, 10)
+    )
 
 
 def generated_forms(root: Path) -> dict[str, str]:
@@ -198,7 +220,8 @@ def _template(repo: Repository, template_name: str) -> Template:
 
 
 TOOLKIT_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-INCLUDED_TEMPLATES = ("workflows/ledger-job.yml.j2",)  # included by the workflow templates
+# included by the workflow templates
+INCLUDED_TEMPLATES = ("workflows/ledger-job.yml.j2", "workflows/notify-job.yml.j2")
 
 
 def template_folder(repo: Repository, template_name: str = "workflows/scheduled.yml.j2") -> Path:
