@@ -19,7 +19,14 @@ import yaml
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from github_api import REPOSITORY, TOKEN, FakeGitHub, serving
-from helpers import automation_files, bare_origin, ledger_record, publish_ledger
+from helpers import (
+    automation_files,
+    bare_origin,
+    commit_all,
+    git,
+    ledger_record,
+    publish_ledger,
+)
 
 from toolkit.metadata.model import EmailNotice, Notify, contract_fields
 from toolkit.metadata.schema import EMAIL_SCHEMA, NOTIFY_SCHEMA
@@ -713,3 +720,19 @@ def test_the_last_comment_is_found_past_the_first_page(
     at(T0 + dt.timedelta(days=2), github, monkeypatch)
     result = cli("notify", "--record", record_file(tmp_path, 3, "failed"))
     assert "2 failures since the last update" in github.comments[1][-1]["body"]
+
+
+def test_the_owners_mentioned_are_those_at_the_runs_commit(hello_repo, cli, github, tmp_path):
+    root = hello_repo(owners=["@carol"])
+    ran_at = git(root, "rev-parse", "HEAD").strip()
+    data = yaml.safe_load((root / METADATA).read_text())
+    data["owners"] = ["@dave"]  # a later change of owners
+    (root / METADATA).write_text(yaml.safe_dump(data), encoding="utf-8")
+    commit_all(root, "new owner")
+    assert cli("notify", "--record", record_file(tmp_path, 1, "failed", commit=ran_at)).code == 0
+    (issue,) = github.issues.values()
+    assert "@carol" in issue["body"] and "@dave" not in issue["body"]
+    # A commit the clone does not have (a shallow checkout): the checkout's owners.
+    absent = "0123456789abcdef" * 2 + "01234567"
+    record = record_file(tmp_path, 2, "success", commit=absent)
+    assert cli("notify", "--record", record).code == 0

@@ -21,6 +21,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from toolkit.errors import ToolkitError
 from toolkit.ledger.record import RECORD_BYTES, LedgerRecord, NotARecord, parse_record
@@ -32,6 +33,9 @@ from toolkit.notify.rules import Subject
 from toolkit.notify.settings import NotifySettings, settings_for, shop_defaults
 from toolkit.repo import Repository, repository_from_args
 from toolkit.secrets import Masker
+
+if TYPE_CHECKING:
+    from toolkit.metadata import Automation
 
 NOW_VARIABLE = "AUTOKIT_NOW"  # the current time, ISO; for tests only
 
@@ -93,7 +97,9 @@ def _subject(repo: Repository, record: LedgerRecord) -> tuple[Subject, NotifySet
 
     defaults = shop_defaults(repo.config, repo.root / "pyproject.toml")
     try:
-        automation = load_automation(repo.automations_dir / record.automation, repo.root)
+        automation = _automation_at_run(repo, record) or load_automation(
+            repo.automations_dir / record.automation, repo.root
+        )
     except ToolkitError as error:
         print(
             f"warning: {record.automation}: no valid metadata at this commit, so no owners "
@@ -104,6 +110,28 @@ def _subject(repo: Repository, record: LedgerRecord) -> tuple[Subject, NotifySet
     values = [os.environ.get(secret.name, "") for secret in automation.secrets]
     subject = Subject(record, automation.title, automation.owners, Masker(values))
     return subject, settings_for(automation.notify, defaults)
+
+
+def _automation_at_run(repo: Repository, record: LedgerRecord) -> Automation | None:
+    """The automation's metadata as it was at the run's commit; None when this clone lacks
+    that commit or the file there (then the checkout's metadata is used)."""
+    from toolkit import git
+    from toolkit.metadata import METADATA_FILE, check_file
+
+    if not record.commit:
+        return None
+    relative = f"automations/{record.automation}/{METADATA_FILE}"
+    try:
+        raw = git.files_at(repo.root, record.commit, [relative]).get(relative)
+    except ToolkitError:
+        return None  # not in this clone (a shallow checkout)
+    if raw is None:
+        return None
+    findings, automation = check_file(repo.root / relative, repo.root, raw=raw)
+    if automation is None:
+        problems = "; ".join(f.message for f in findings[:3])
+        raise ToolkitError(f"its metadata at {record.commit[:12]} is not valid: {problems}")
+    return automation
 
 
 def _consecutive_failures(repo: Repository, record: LedgerRecord) -> int:
