@@ -251,3 +251,27 @@ def commit_as(root: Path, who: str, moment: Any, files: dict[str, str]) -> None:
     }
     subprocess.run(["git", "add", "-A"], cwd=root, check=True)
     subprocess.run(["git", "commit", "-q", "-m", f"work of {name}"], cwd=root, env=env, check=True)
+
+
+def invoice_automation_files(
+    name: str = "reminders", *, default: int = 1, example: int = 3, **overrides: Any
+) -> dict[str, str]:
+    """An automation saving 5 minutes a run plus 3 an invoice, reporting its invoices as
+    units, with a `dry_run` rehearsal input; `overrides` as for `automation_files`."""
+    files = automation_files(
+        name,
+        inputs={
+            "invoices": {"type": "integer", "description": "How many to send", "default": default},
+            "dry_run": {"type": "boolean", "description": "Send nothing", "default": False},
+        },
+        examples=[{"title": "Some invoices", "inputs": {"invoices": example}}],
+        time_saved_minutes=5,
+        time_saved={"minutes": 3, "per": "invoice"},
+        **overrides,
+    )
+    files[f"automations/{name}/main.py"] = (
+        f"def main(invoices: int = {default}, dry_run: bool = False):\n"
+        '    return {"sent": 0 if dry_run else invoices, "units": 0 if dry_run else invoices}\n'
+    )
+    files[f"automations/{name}/tests/test_main.py"] = "def test_nothing():\n    pass\n"
+    return files

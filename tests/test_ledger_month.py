@@ -14,33 +14,15 @@ import sys
 from pathlib import Path
 
 from catalog_repo import site_files
-from helpers import automation_files, build_tree, git
+from helpers import automation_files, build_tree, git, invoice_automation_files
 
 PROJECT = Path(__file__).resolve().parents[1]
-
-INVOICES = """
-def main(invoices: int = 1, dry_run: bool = False):
-    return {"sent": 0 if dry_run else invoices, "units": 0 if dry_run else invoices}
-"""
 
 
 def shop_files() -> dict[str, str | bytes]:
     files: dict[str, str | bytes] = {}
     files.update(automation_files("greeter", time_saved_minutes=10, department="sales"))
-    reminders = automation_files(
-        "reminders",
-        department="finance",
-        inputs={
-            "invoices": {"type": "integer", "description": "How many to send", "default": 1},
-            "dry_run": {"type": "boolean", "description": "Send nothing", "default": False},
-        },
-        examples=[{"title": "Three", "inputs": {"invoices": 3}}],
-        time_saved_minutes=5,
-        time_saved={"minutes": 3, "per": "invoice"},
-        schedule="0 8 * * 1-5",
-    )
-    reminders["automations/reminders/main.py"] = INVOICES
-    files.update(reminders)
+    files.update(invoice_automation_files(department="finance", schedule="0 8 * * 1-5"))
     return files
 
 

@@ -7,31 +7,15 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import automation_files, commit_all, metadata
+from helpers import automation_files, commit_all, invoice_automation_files, metadata
 
 from toolkit.history import open_history
 
-PER_INVOICE = """
-def main(invoices: int = 3, dry_run: bool = False):
-    return {"sent": 0 if dry_run else invoices, "units": 0 if dry_run else invoices}
-"""
+PER_INVOICE = invoice_automation_files(default=3)["automations/reminders/main.py"]
 
 
 def invoice_repo(make_repo, **overrides) -> Path:
-    files = automation_files(
-        "reminders",
-        inputs={
-            "invoices": {"type": "integer", "description": "How many", "default": 3},
-            "dry_run": {"type": "boolean", "description": "Rehearse", "default": False},
-        },
-        examples=[{"title": "Two", "inputs": {"invoices": 2}}],
-        time_saved_minutes=5,
-        time_saved={"minutes": 3, "per": "invoice"},
-        **overrides,
-    )
-    files["automations/reminders/main.py"] = PER_INVOICE
-    files["automations/reminders/tests/test_main.py"] = "def test_nothing():\n    pass\n"
-    return make_repo(files)
+    return make_repo(invoice_automation_files(default=3, example=2, **overrides))
 
 
 def last_run():

@@ -12,12 +12,15 @@ AUTOMATION_FIELD = "automation"  # the form's field id the links fill: `name@ver
 _REPOSITORY_URL = re.compile(r"https://[^\s\"'<>]+")
 
 
+def https_url(text: object) -> str | None:
+    """`text` when it is one plain https URL (nothing a page could be tricked by), else None."""
+    return text if isinstance(text, str) and _REPOSITORY_URL.fullmatch(text) else None
+
+
 def repository_url(config: Mapping[str, object]) -> str | None:
     """`[tool.autokit] repository_url` when it is an https URL, without a trailing slash."""
-    url = config.get("repository_url")
-    if isinstance(url, str) and _REPOSITORY_URL.fullmatch(url):
-        return url.rstrip("/")
-    return None
+    url = https_url(config.get("repository_url"))
+    return url.rstrip("/") if url else None
 
 
 def issue_form_url(

@@ -26,7 +26,7 @@ from toolkit.catalog.impact import bar_chart, impact_of, month_chart, ranking
 from toolkit.catalog.model import Catalog, Entry, Runs
 from toolkit.catalog.safe import one_line
 from toolkit.commandline import input_text, run_command
-from toolkit.feedback import issue_form_url
+from toolkit.feedback import https_url, issue_form_url
 from toolkit.forms import form_path
 from toolkit.hygiene import IDLE_DAYS, OWNER_DAYS, Staleness, handle_of
 from toolkit.templating import sandboxed_environment
@@ -257,7 +257,7 @@ def health_of(figures: RunFigures | None) -> Health | None:
     if figures is None:
         return None
     issue = figures.failure_issue
-    issue_url = issue if issue and re.fullmatch(r"https://[^\s\"'<>]+", issue) else None
+    issue_url = https_url(issue)
     if not figures.failing and issue_url is None:
         return None
     failing = figures.latest if figures.failing else ()
