@@ -275,3 +275,37 @@ def invoice_automation_files(
     )
     files[f"automations/{name}/tests/test_main.py"] = "def test_nothing():\n    pass\n"
     return files
+
+
+def library_files(
+    name: str, code: str | None = None, *, tests: str | None = None, **overrides: Any
+) -> dict[str, str]:
+    """Every file of a valid library folder; `code` is its package's __init__.py."""
+    data: dict[str, Any] = {
+        "name": name,
+        "title": name.replace("-", " ").title(),
+        "summary": f"Shared {name} helpers.",
+        "version": "1.0.0",
+        "owners": ["@alice"],
+    }
+    for key, value in overrides.items():
+        if value is None:
+            data.pop(key, None)
+        else:
+            data[key] = value
+    prefix = f"libraries/{name}/"
+    module = name.replace("-", "_")
+    default_code = (
+        '"""Greetings shared between automations."""\n\n__all__ = ["greet"]\n\n\n'
+        'def greet(who: str) -> str:\n    """A friendly greeting for `who`."""\n'
+        '    return f"hello {who}"\n'
+    )
+    files = {
+        prefix + "library.yaml": yaml.safe_dump(data, sort_keys=False),
+        prefix + "README.md": f"# {data.get('title', name)}\n\n{data.get('summary', '')}\n",
+        prefix + "CHANGELOG.md": f"# Changelog\n\n## {data['version']}\n\n- First version.\n",
+        prefix + f"{module}/__init__.py": code if code is not None else default_code,
+    }
+    if tests is not None:
+        files[prefix + "tests/test_library.py"] = tests
+    return files

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
         inputs: dict[str, object]
         types: dict[str, str]
         result_file: str
+        paths: list[str]
 
 
 def _write(path: str, outcome: dict[str, object]) -> None:
@@ -46,9 +47,11 @@ def _inputs(request: Request) -> dict[str, object]:
     return values
 
 
-def _load_main(entrypoint: str) -> Callable[..., object]:
+def _load_main(entrypoint: str, library_paths: list[str]) -> Callable[..., object]:
     folder = os.path.dirname(entrypoint)
-    sys.path.insert(0, folder)
+    # The automation's folder first, then the shared libraries it declared, then its
+    # environment: its own modules win over a library's, a library's over a package.
+    sys.path[0:0] = [folder, *library_paths]
     module_name = os.path.splitext(os.path.basename(entrypoint))[0]
     spec = importlib.util.spec_from_file_location(module_name, entrypoint)
     if spec is None or spec.loader is None:
@@ -81,7 +84,7 @@ def run(request_file: str) -> int:
         request: Request = json.load(file)
     result_file = request["result_file"]
     try:
-        main = _load_main(request["entrypoint"])
+        main = _load_main(request["entrypoint"], request.get("paths", []))
     except LookupError as error:
         _write(result_file, {"ok": False, "error": str(error)})
         return 1

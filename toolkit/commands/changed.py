@@ -1,4 +1,5 @@
-"""`autokit changed`: the automations a change adds, modifies, renames or deletes.
+"""`autokit changed`: the automations a change adds, modifies, renames or deletes, and
+the libraries it changes with the automations that import them.
 
 The commits from the merge base of `--base` and HEAD are compared (uncommitted changes
 are not: CI checks out commits).
@@ -7,12 +8,15 @@ are not: CI checks out commits).
 
 ```json
 {"base": "<merge base sha>",
- "automations": ["a", "b"],          # exist now and changed: test these
+ "automations": ["a", "b", "c"],     # exist now and changed, or use a changed library
+ "libraries": ["shopkit"],           # changed libraries that exist now
+ "uses_changed_libraries": {"c": ["shopkit"]},  # automations tested for a library
+ "tests": ["shopkit", "a", "b", "c"],  # what `autokit test` runs: libraries, automations
  "added": ["a"], "modified": ["b"], "renamed": [{"name": "b", "from": "old-b"}],
  "deleted": ["gone"],
  "include": [{"name": "a"}, {"name": "b"}],   # for `strategy.matrix`
  "any": true,                        # false: skip the matrix job (an empty matrix fails)
- "other_paths": ["toolkit/cli.py"],  # changed paths outside automations/
+ "other_paths": ["toolkit/cli.py"],  # changed paths outside automations/ and libraries/
  "toolkit_changed": true}            # toolkit/ or pyproject.toml changed
 ```
 
@@ -28,6 +32,7 @@ from typing import TypedDict
 
 from toolkit import git
 from toolkit.commands.formats import add_format_argument
+from toolkit.libraries import automations_using, library_dirs, library_of
 from toolkit.policy import scope_of_changes
 from toolkit.repo import Repository, repository_from_args
 
@@ -44,6 +49,9 @@ class ChangedReport(TypedDict):
 
     base: str
     automations: list[str]
+    libraries: list[str]
+    uses_changed_libraries: dict[str, list[str]]
+    tests: list[str]
     added: list[str]
     modified: list[str]
     renamed: list[Renamed]
@@ -77,20 +85,27 @@ def run(args: argparse.Namespace) -> int:
 def changed_report(repo: Repository, base: str) -> ChangedReport:
     start = git.merge_base(repo.root, base, "HEAD")
     scope = scope_of_changes(repo, git.changed_files(repo.root, base, "HEAD"), start)
-    names = scope.names
+    libraries = sorted(
+        {name for p in scope.other_paths if (name := library_of(p))}
+        & {folder.name for folder in library_dirs(repo.root)}
+    )
+    users = automations_using(repo.root, libraries)
+    names = sorted({*scope.names, *users})
+    outside = [p for p in scope.other_paths if library_of(p) is None]
     return {
         "base": start,
         "automations": names,
+        "libraries": libraries,
+        "uses_changed_libraries": users,
+        "tests": [*libraries, *names],
         "added": sorted(scope.added),
         "modified": sorted(scope.modified),
         "renamed": [{"name": new, "from": old} for new, old in sorted(scope.renamed.items())],
         "deleted": sorted(scope.deleted),
         "include": [{"name": name} for name in names],
-        "any": bool(names),
-        "other_paths": sorted(scope.other_paths),
-        "toolkit_changed": any(
-            p.startswith("toolkit/") or p == "pyproject.toml" for p in scope.other_paths
-        ),
+        "any": bool(names or libraries),
+        "other_paths": sorted(outside),
+        "toolkit_changed": any(p.startswith("toolkit/") or p == "pyproject.toml" for p in outside),
     }
 
 
@@ -99,8 +114,16 @@ def render_text(report: ChangedReport) -> str:
     lines += [f"modified  {name}" for name in report["modified"]]
     lines += [f"renamed   {r['from']} -> {r['name']}" for r in report["renamed"]]
     lines += [f"deleted   {name}" for name in report["deleted"]]
+    lines += [f"library   {name}" for name in report["libraries"]]
+    lines += [
+        f"uses      {name} (imports the changed {', '.join(libs)})"
+        for name, libs in report["uses_changed_libraries"].items()
+    ]
     if not lines:
         lines.append("no automation changed")
     if report["other_paths"]:
-        lines.append(f"({len(report['other_paths'])} other path(s) changed outside automations/)")
+        lines.append(
+            f"({len(report['other_paths'])} other path(s) changed outside automations/ "
+            "and libraries/)"
+        )
     return "\n".join(lines)

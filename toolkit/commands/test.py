@@ -18,13 +18,16 @@ from toolkit.commands.changed import changed_report
 from toolkit.commands.formats import add_format_argument
 from toolkit.console import StatusLine, table
 from toolkit.errors import ToolkitError
+from toolkit.libraries import library_dirs
 from toolkit.repo import Repository, repository_from_args
-from toolkit.run.testing import TestResult, test_automation
+from toolkit.run.testing import TestResult, test_automation, test_library
 from toolkit.suggest import did_you_mean
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("names", nargs="*", metavar="NAME", help="automations to test")
+    parser.add_argument(
+        "names", nargs="*", metavar="NAME", help="automations (or libraries) to test"
+    )
     parser.add_argument(
         "--changed", action="store_true", help="test the automations changed since --base"
     )
@@ -48,7 +51,13 @@ def run(args: argparse.Namespace) -> int:
         return 0
     _require_known(repo, names)
     with StatusLine(sys.stderr) as progress:
-        results = [test_automation(repo, name, args.timeout, progress) for name in names]
+        libraries = {folder.name for folder in library_dirs(repo.root)}
+        results = [
+            (test_library if name in libraries else test_automation)(
+                repo, name, args.timeout, progress
+            )
+            for name in names
+        ]
     if args.format == "json":
         print(
             json.dumps(
@@ -68,7 +77,8 @@ def _selected_names(repo: Repository, args: argparse.Namespace) -> list[str]:
     if args.changed:
         if not args.base:
             raise ToolkitError("--changed needs --base REF", "e.g. --changed --base origin/main")
-        return list(dict.fromkeys([*args.names, *changed_report(repo, args.base)["automations"]]))
+        report = changed_report(repo, args.base)
+        return list(dict.fromkeys([*args.names, *report["libraries"], *report["automations"]]))
     if args.base:
         raise ToolkitError("--base is used only with --changed", "add --changed")
     if args.names:
@@ -77,12 +87,13 @@ def _selected_names(repo: Repository, args: argparse.Namespace) -> list[str]:
 
 
 def _require_known(repo: Repository, names: list[str]) -> None:
-    """Stop before testing anything when a name is not an automation folder."""
+    """Stop before testing anything when a name is not an automation or library folder."""
     existing = [folder.name for folder in repo.automation_dirs()]
+    existing += [folder.name for folder in library_dirs(repo.root)]
     for name in names:
         if name not in existing:
-            hint = did_you_mean(name, existing, "`autokit list` shows them")
-            raise ToolkitError(f"no automation named '{name}'", hint)
+            hint = did_you_mean(name, existing, "`autokit list` shows the automations")
+            raise ToolkitError(f"no automation or library named '{name}'", hint)
 
 
 def render_table(results: list[TestResult]) -> str:

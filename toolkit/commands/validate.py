@@ -10,6 +10,7 @@ from pathlib import Path
 from toolkit.commands.formats import add_format_argument
 from toolkit.errors import ToolkitError
 from toolkit.findings import ERROR, Finding, has_errors, sorted_findings
+from toolkit.metadata import Automation
 from toolkit.repo import AUTOMATIONS_DIR, Repository, repository_from_args
 from toolkit.reporters import render_github, render_json
 
@@ -39,6 +40,7 @@ def validate(repo: Repository, paths: list[Path], output_format: str = "text") -
     findings = inventory.findings + signature_findings(
         repo.root, inventory.automations, every=chosen is None
     )
+    findings += library_findings_of(repo, inventory.automations, every=chosen is None)
     folders = repo.automation_dirs() if chosen is None else chosen
     if output_format == "json":
         print(render_json(findings, checked=len(folders)))
@@ -51,6 +53,29 @@ def validate(repo: Repository, paths: list[Path], output_format: str = "text") -
         summary = f"{len(folders)} automation(s) checked, {len(findings)} problem(s)"
         print(summary if findings else f"{summary}: all valid", file=sys.stderr)
     return 1 if has_errors(findings) else 0
+
+
+def library_findings_of(
+    repo: Repository, automations: list[Automation], *, every: bool
+) -> list[Finding]:
+    """The libraries' own findings (all of them, or those `automations` use) and the
+    rules between automations and libraries."""
+    from toolkit import git
+    from toolkit.libraries import closure, library_of, load_libraries
+    from toolkit.libraries.rules import library_findings
+
+    if not every and not any(a.libraries for a in automations):
+        return []
+    libraries = load_libraries(repo.root)
+    findings = libraries.findings
+    if not every:
+        used = set(closure([r for a in automations for r in a.libraries], libraries.by_name()))
+        findings = [f for f in findings if library_of(f.path) in used]
+    tags = None
+    if libraries.folders and git.is_git_repository(repo.root):
+        every_tag = git.version_tags(repo.root)
+        tags = {name: [t.version for t in every_tag.get(name, [])] for name in libraries.folders}
+    return findings + library_findings(repo.root, automations, libraries, tags)
 
 
 def _text(findings: list[Finding]) -> str:

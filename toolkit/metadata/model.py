@@ -165,6 +165,8 @@ class Automation:
     runtime: str
     entrypoint: str
     requirements: tuple[str, ...] = _items()
+    # Shared libraries (`libraries/<name>/`): `name` as in the same commit, `name@x.y.z` as tagged.
+    libraries: tuple[str, ...] = _items()
     inputs: dict[str, InputSpec] = field(
         default_factory=dict, metadata={LOAD: _input_specs, AS_WRITTEN: True}
     )

@@ -26,6 +26,9 @@ PINNED_REQUIREMENT = (
     r"[0-9]+(?:\.[0-9]+)*(?:(?:a|b|rc)[0-9]+)?(?:\.post[0-9]+)?(?:\.dev[0-9]+)?"
 )
 INPUT_NAME = r"^[a-z][a-z0-9_]{0,62}$"
+# A shared library an automation uses: `shopkit` (as in the same commit) or `shopkit@1.2.0`
+# (as at its tag). The name is a slug like an automation's: tags are `<name>@<version>`.
+LIBRARY_REFERENCE = r"^[a-z][a-z0-9-]{1,62}(?:@[0-9]+\.[0-9]+\.[0-9]+)?$"
 # Values the catalog turns into file and URL names (its department and owner pages) are
 # capped, so no valid value makes a name the file system refuses; tags and names are
 # bounded by their patterns.
@@ -146,6 +149,7 @@ SCHEMA: Schema = {
         "type": "list",
         "schema": {"type": "string", "check_with": "pinned_requirement"},
     },
+    "libraries": {"type": "list", "schema": {"type": "string", "regex": LIBRARY_REFERENCE}},
     "inputs": {
         "type": "dict",
         "keysrules": {"type": "string", "regex": INPUT_NAME},

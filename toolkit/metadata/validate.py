@@ -96,6 +96,12 @@ def _validator() -> Validator:
     return _validator_class()(SCHEMA)
 
 
+def validator_class() -> type[Validator]:
+    """The metadata validator class (with its custom rules); `toolkit.libraries` uses it too."""
+    return _validator_class()
+
+
+@functools.cache
 def _validator_class() -> type[Validator]:
     from cerberus import TypeDefinition, Validator
 
@@ -195,6 +201,7 @@ def cross_field_problems(data: Mapping[str, object]) -> list[Problem]:
         problems.append(
             Problem(("entrypoint",), "a python entrypoint must be a .py file", "e.g. main.py")
         )
+    problems += library_list_problems(data.get("libraries"), data.get("runtime"))
     problems += _notify_problems(data.get("notify"), data.get("secrets"))
     inputs = data.get("inputs")
     problems += _rehearsal_problems(data.get("rehearsal_input"), inputs)
@@ -204,6 +211,24 @@ def cross_field_problems(data: Mapping[str, object]) -> list[Problem]:
         for index, example in enumerate(examples):
             if isinstance(example, dict) and isinstance(example.get("inputs", {}), dict):
                 problems += _example_problems(index, example.get("inputs") or {}, declared)
+    return problems
+
+
+def library_list_problems(libraries: object, runtime: object = None) -> list[Problem]:
+    """Each library once; libraries are Python packages, so only a python automation
+    can import them."""
+    if not isinstance(libraries, list) or not libraries:
+        return []
+    if runtime == "shell":
+        hint = "use runtime: python to import a library, or remove `libraries:`"
+        return [Problem(("libraries",), "a shell automation cannot import Python libraries", hint)]
+    problems, seen = [], set()
+    for index, reference in enumerate(libraries):
+        name = reference.split("@")[0] if isinstance(reference, str) else None
+        if name is not None and name in seen:
+            message = f"'{name}' is listed twice"
+            problems.append(Problem(("libraries", index), message, "keep one entry for it"))
+        seen.add(name)
     return problems
 
 

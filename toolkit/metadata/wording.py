@@ -30,6 +30,10 @@ _PATTERN_HINTS = {
         "is not a valid input name",
         "lowercase letters, digits and underscores, starting with a letter",
     ),
+    "libraries": (
+        "must name a library, optionally at a version",
+        "write the library's folder name under libraries/, e.g. 'shopkit' or 'shopkit@1.2.0'",
+    ),
     "secrets": (
         "must be an environment variable name",
         "uppercase letters, digits and underscores, e.g. 'SMTP_PASSWORD'",

@@ -89,6 +89,7 @@ class Plan(TypedDict):
     dirty: bool | None
     command: str
     environment: EnvironmentPlan
+    libraries: list[dict[str, str]]  # name, version, source (working tree, tag, commit)
     variables: list[str]
     inputs: dict[str, object]
     secrets: dict[str, bool]
@@ -147,6 +148,10 @@ def dry_run_plan(
             "exists": exists,
             "requirements": list(automation.requirements),
         },
+        "libraries": [
+            {"name": lib.name, "version": lib.version, "source": lib.source}
+            for lib in target.libraries
+        ],
         "variables": [*sorted(ALLOWED_ENVIRONMENT), *RUN_VARIABLES],
         "inputs": masker.mask_mapping(jsonable(inputs)),
         "secrets": present_secrets(automation, repo.root),
@@ -176,8 +181,11 @@ def child_process(run: PreparedRun, folder: RunFolder) -> tuple[list[str], dict[
         "AUTOKIT_RUN_ID": folder.run_id,
         UNITS_FILE_VARIABLE: str(folder.units),
     }
+    imports = [library.import_root for library in run.target.libraries]
     extra.update(
-        runtime.pass_inputs(automation, run.inputs, folder.request, folder.report / "result.json")
+        runtime.pass_inputs(
+            automation, run.inputs, folder.request, folder.report / "result.json", imports
+        )
     )
     command = runtime.command_line(automation, run.environment, folder.request)
     env = child_environment(run.environment, run.secrets, extra)
@@ -191,6 +199,7 @@ def run_confinement(run: PreparedRun, folder: RunFolder) -> Confinement:
     automation = run.target.automation
     confinement = Confinement(network=automation.network, cwd=folder.output)
     confinement.read(automation.folder, run.environment.path, BOOTSTRAP, folder.request)
+    confinement.read(*(library.import_root for library in run.target.libraries))
     confinement.read(*python_home(run.environment.python))
     confinement.write(folder.output, folder.report)
     for name, spec in automation.inputs.items():

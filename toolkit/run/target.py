@@ -10,17 +10,12 @@ one, so what runs as `NAME@VERSION` is what was tagged.
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from toolkit.errors import ToolkitError
-from toolkit.files import LINK_HINT, LinkedFile, links_under
+from toolkit.files import LINK_HINT, LinkedFile
 from toolkit.git import (
-    matches_tree,
-    materialize_tree,
-    stray_bytecode,
     tree_entries,
     tree_id,
     version_tags,
@@ -30,8 +25,12 @@ from toolkit.metadata import METADATA_FILE, SLUG, Automation, load_automation
 from toolkit.metadata.cache import load_valid
 from toolkit.paths import cache_home
 from toolkit.repo import Repository
+from toolkit.run.copies import refuse_linked_files, verified_copy
 from toolkit.suggest import did_you_mean
 from toolkit.versions import parse_version
+
+if TYPE_CHECKING:
+    from toolkit.run.libraries import ResolvedLibrary
 
 _SPEC = re.compile(r"^(?P<name>[^@]+)(?:@(?P<version>.*))?$")
 
@@ -44,6 +43,8 @@ class Target(NamedTuple):
     pinned: bool
     commit: str | None
     dirty: bool | None
+    # The shared libraries it imports (their requirements are in automation.requirements).
+    libraries: tuple[ResolvedLibrary, ...] = ()
 
 
 def parse_spec(spec: str) -> tuple[str, str | None]:
@@ -64,8 +65,25 @@ def parse_spec(spec: str) -> tuple[str, str | None]:
 def load_target(repo: Repository, spec: str) -> Target:
     name, version = parse_spec(spec)
     if version is None:
-        return working_tree_target(repo, name)
-    return pinned_target(repo, name, version)
+        return with_libraries(repo, working_tree_target(repo, name))
+    return with_libraries(repo, pinned_target(repo, name, version))
+
+
+def with_libraries(repo: Repository, target: Target) -> Target:
+    """The target with its libraries resolved and their requirements added to its own."""
+    automation = target.automation
+    if not automation.libraries:
+        return target
+    from dataclasses import replace
+
+    from toolkit.run.libraries import merged_requirements, resolve_libraries
+
+    commit = target.commit if target.pinned else None
+    libraries = resolve_libraries(repo.root, automation.name, automation.libraries, commit)
+    requirements = merged_requirements(automation.name, automation.requirements, libraries)
+    return target._replace(
+        automation=replace(automation, requirements=requirements), libraries=libraries
+    )
 
 
 def working_tree_target(repo: Repository, name: str) -> Target:
@@ -76,16 +94,6 @@ def working_tree_target(repo: Repository, name: str) -> Target:
     refuse_linked_files(repo, folder)
     state = working_tree_state(repo.root, repo.relative(folder))
     return Target(automation, automation.version, False, state.commit, state.dirty)
-
-
-def refuse_linked_files(repo: Repository, folder: Path) -> None:
-    """Refuse to run or test a folder holding a symbolic link: the code or data it would
-    use could come from anywhere on this machine instead of what was reviewed."""
-    links = links_under(folder)
-    if links:
-        shown = Path(os.path.relpath(links[0], repo.root)).as_posix()
-        more = f" (and {len(links) - 1} more)" if len(links) > 1 else ""
-        raise ToolkitError(f"{LinkedFile(shown)}{more}; {folder.name} is not run", LINK_HINT)
 
 
 def _raise_unknown(repo: Repository, name: str) -> None:
@@ -123,43 +131,3 @@ def pinned_target(repo: Repository, name: str, version: str) -> Target:
     verified_copy(repo.root, tree, files, base / name)
     automation = load_automation(base / name / METADATA_FILE, base)
     return Target(automation, version, True, tag.commit, False)
-
-
-def verified_copy(root: Path, tree: str, files: dict[str, str], folder: Path) -> Path:
-    """`folder` holding exactly the files of `tree`: materialized when missing, replaced
-    when it differs from the tree (or is not a folder at all), without stray bytecode.
-
-    Bytecode is left out of the comparison, so bytecode that is not the tree's is removed
-    instead: the runtime runs with `-B` (writes none) and must not read what another
-    process left in `__pycache__`.
-    """
-    for _attempt in range(2):
-        try:
-            materialize_tree(root, tree, folder)
-        except OSError:
-            pass  # e.g. a file where the folder should be: set aside below
-        else:
-            if matches_tree(folder, files):
-                for path in stray_bytecode(folder, files):
-                    path.unlink(missing_ok=True)
-                return folder
-        _set_aside(folder.parent)  # edited, added to or half-deleted: extract it again
-    raise ToolkitError(
-        f"the copy of {tree} in {folder} does not match Git's tree",
-        f"check that {cache_home()} is writable by you alone, then run the command again",
-    )
-
-
-def _set_aside(path: Path) -> None:
-    """Remove `path`, renamed first so that a concurrent run extracts a fresh copy."""
-    import shutil
-
-    aside = path.with_name(f".stale-{path.name}-{os.getpid()}")
-    try:
-        os.rename(path, aside)
-    except OSError:
-        return  # already set aside by another run
-    if aside.is_dir() and not aside.is_symlink():
-        shutil.rmtree(aside, ignore_errors=True)
-    else:
-        aside.unlink(missing_ok=True)

@@ -19,7 +19,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from importlib import metadata as package_metadata
 from pathlib import Path
 
@@ -27,10 +28,13 @@ from toolkit.environments import Progress
 from toolkit.errors import ToolkitError
 from toolkit.files import read_contributor_text
 from toolkit.inventory import load_inventory
+from toolkit.libraries import Library, load_libraries
 from toolkit.metadata import Automation
 from toolkit.metadata.requirements import requirement_lines
 from toolkit.repo import Repository
 from toolkit.run import run_automation
+from toolkit.run.copies import refuse_linked_files
+from toolkit.run.libraries import ResolvedLibrary, merged_requirements, resolve_libraries
 from toolkit.run.plan import ALLOWED_ENVIRONMENT
 from toolkit.run.sandbox import (
     Confinement,
@@ -40,7 +44,6 @@ from toolkit.run.sandbox import (
     use_sandbox,
     wrap,
 )
-from toolkit.run.target import refuse_linked_files
 from toolkit.runtimes import runtime_of
 from toolkit.savings import RUN_KIND_VARIABLE
 
@@ -87,12 +90,69 @@ def test_automation(repo: Repository, name: str, timeout: float, progress: Progr
     started = time.perf_counter()
     result = TestResult(name, automation.version, "passed")
     try:
-        result.tests, result.detail, result.counts = run_pytest(repo, automation, timeout, progress)
+        automation, libraries = with_libraries(repo, automation)
+        outcome = run_pytest(repo, automation, timeout, progress, libraries)
+        result.tests, result.detail, result.counts = outcome
     except ToolkitError as error:
         result.tests, result.detail = "error", error.message
     result.duration = time.perf_counter() - started
     result.examples = check_examples(repo, automation)
     return result
+
+
+def with_libraries(
+    repo: Repository, automation: Automation
+) -> tuple[Automation, tuple[ResolvedLibrary, ...]]:
+    """The automation with its working tree's libraries' requirements, and the libraries."""
+    if not automation.libraries:
+        return automation, ()
+    libraries = resolve_libraries(repo.root, automation.name, automation.libraries, None)
+    requirements = merged_requirements(automation.name, automation.requirements, libraries)
+    return replace(automation, requirements=requirements), libraries
+
+
+def test_library(repo: Repository, name: str, timeout: float, progress: Progress) -> TestResult:
+    """Run one library's tests, with the library and the libraries it uses importable."""
+    try:
+        library = load_libraries(repo.root, [name]).get(name)
+    except ToolkitError as error:
+        return TestResult(name, "?", "error", error.message)
+    progress(f"testing the library {name} {library.version}")
+    started = time.perf_counter()
+    result = TestResult(name, library.version, "passed")
+    try:
+        # The library's own package is the first library on the path, like in a run.
+        shim = library_test_subject(library)
+        references = (name, *library.libraries)
+        owner = f"the tests of {name}"
+        libraries = resolve_libraries(repo.root, owner, references, None)
+        shim = replace(shim, requirements=merged_requirements(owner, (), libraries))
+        result.tests, result.detail, result.counts = run_pytest(
+            repo, shim, timeout, progress, libraries
+        )
+    except ToolkitError as error:
+        result.tests, result.detail = "error", error.message
+    result.duration = time.perf_counter() - started
+    return result
+
+
+def library_test_subject(library: Library) -> Automation:
+    """What the environments are built for, standing in for an automation: its name
+    holds a dot, which no automation's can, so the two never share an environment."""
+    return Automation(
+        name=f"library.{library.name}",
+        title=library.title,
+        summary=library.summary,
+        version=library.version,
+        owners=library.owners,
+        department="libraries",
+        status="stable",
+        runtime="python",
+        entrypoint=f"{library.module}/__init__.py",
+        classification="internal",
+        folder=library.folder,
+        network=True,
+    )
 
 
 def test_requirements(folder: Path) -> list[str]:
@@ -111,7 +171,11 @@ def test_requirements(folder: Path) -> list[str]:
 
 
 def run_pytest(
-    repo: Repository, automation: Automation, timeout: float, progress: Progress
+    repo: Repository,
+    automation: Automation,
+    timeout: float,
+    progress: Progress,
+    libraries: Sequence[ResolvedLibrary] = (),
 ) -> Outcome:
     tests = automation.folder / "tests"
     refuse_linked_files(repo, automation.folder)  # test code and data are the folder's own
@@ -125,10 +189,12 @@ def run_pytest(
     with tempfile.TemporaryDirectory(prefix="autokit-test-") as folder:
         report = Path(folder) / "junit.xml"
         command += [f"--junitxml={report}", f"--basetemp={Path(folder) / 'tmp'}"]
-        env = _test_environment(automation)
+        imports = [library.import_root for library in libraries]
+        env = _test_environment(automation, imports)
         if use_sandbox(sandbox_mode(repo.config)):
             confinement = Confinement(network=automation.network, cwd=repo.root)
             confinement.read(automation.folder, environment.path, repo.root / "pyproject.toml")
+            confinement.read(*imports)
             confinement.read(*python_home(environment.python))
             confinement.write(Path(folder))
             command, env = wrap(command, confinement), sandbox_environment(env)
@@ -151,11 +217,12 @@ def junit_counts(report: Path) -> dict[str, int]:
     return {"failed": failed, "passed": passed, "skipped": total["skipped"]}
 
 
-def _test_environment(automation: Automation) -> dict[str, str]:
-    """The allowlisted variables (no secret: tests get none), the folder on PYTHONPATH."""
+def _test_environment(automation: Automation, imports: Sequence[Path]) -> dict[str, str]:
+    """The allowlisted variables (no secret: tests get none), the folder and its
+    libraries on PYTHONPATH."""
     env = {name: os.environ[name] for name in ALLOWED_ENVIRONMENT if name in os.environ}
     env.setdefault("PATH", os.defpath)
-    env["PYTHONPATH"] = str(automation.folder)
+    env["PYTHONPATH"] = os.pathsep.join(map(str, [automation.folder, *imports]))
     # A run the tests start (`autokit run` from a test) is a test run: it saves nobody time.
     env[RUN_KIND_VARIABLE] = "test"
     return env

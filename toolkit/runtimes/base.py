@@ -51,6 +51,7 @@ class Runtime(Protocol):
         inputs: Mapping[str, object],
         request: Path,
         result_file: Path,
+        import_paths: Sequence[Path] = (),
     ) -> dict[str, str]:
         """Hand the inputs over: write `request` and/or return variables for the process."""
         ...

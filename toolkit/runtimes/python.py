@@ -52,14 +52,20 @@ def command_line(automation: Automation, environment: Environment, request: Path
 
 
 def pass_inputs(
-    automation: Automation, inputs: Mapping[str, object], request: Path, result_file: Path
+    automation: Automation,
+    inputs: Mapping[str, object],
+    request: Path,
+    result_file: Path,
+    import_paths: Sequence[Path] = (),
 ) -> dict[str, str]:
-    """Keyword arguments of `main`, through the request file the bootstrap reads."""
+    """Keyword arguments of `main`, through the request file the bootstrap reads (with the
+    folders of the libraries it imports, for `sys.path`)."""
     payload = {
         "entrypoint": str(automation.entrypoint_path.resolve()),
         "inputs": jsonable(inputs),
         "types": {name: spec.type for name, spec in automation.inputs.items()},
         "result_file": str(result_file),
+        "paths": [str(path) for path in import_paths],  # the shared libraries it imports
     }
     request.write_text(json.dumps(payload), encoding="utf-8")
     return {}

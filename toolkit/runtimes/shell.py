@@ -47,7 +47,12 @@ def command_line(automation: Automation, environment: Environment, request: Path
 
 
 def pass_inputs(
-    automation: Automation, inputs: Mapping[str, object], request: Path, result_file: Path
+    automation: Automation,
+    inputs: Mapping[str, object],
+    request: Path,
+    result_file: Path,
+    import_paths: Sequence[Path] = (),
 ) -> dict[str, str]:
-    """`INPUT_<NAME>` variables: booleans as true/false, dates in ISO form."""
+    """`INPUT_<NAME>` variables: booleans as true/false, dates in ISO form (a shell
+    automation has no libraries: validation refuses them)."""
     return as_environment(inputs)
