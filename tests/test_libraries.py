@@ -219,3 +219,45 @@ def test_changed_lists_the_automations_using_a_changed_library(make_repo, cli) -
     assert report["automations"] == ["greeter", "indirect"]
     assert report["tests"] == ["shopkit", "greeter", "indirect"]
     assert report["other_paths"] == [] and report["any"] is True
+
+
+def library_pr(make_repo, cli, new_code: str, version: str, repo_name: str = "repo"):
+    from policy_support import PYPROJECT, codeowners_text, open_pr, policy_json
+
+    files = {**library_files("shopkit"), "pyproject.toml": PYPROJECT}
+    files[".github/CODEOWNERS"] = codeowners_text({}) + "/libraries/shopkit/ @alice\n"
+    root = make_repo(files, name=repo_name)
+    changed = library_files("shopkit", new_code, version=version)
+    changed["libraries/shopkit/CHANGELOG.md"] = f"# Changelog\n\n## {version}\n\n- Changed.\n"
+    if version == "1.0.0":
+        del changed["libraries/shopkit/CHANGELOG.md"]
+    open_pr(root, changed)
+    code, report = policy_json(cli, root, "--base", "main")
+    return code, [f for f in report["findings"] if f["check"] == "library-rules"]
+
+
+def test_a_library_change_without_a_bump_fails(make_repo, cli) -> None:
+    code, findings = library_pr(make_repo, cli, "def greet(who):\n    return who\n", "1.0.0")
+    assert code == 1
+    assert any("version is still 1.0.0" in f["message"] for f in findings), findings
+    assert findings[0]["path"] == "libraries/shopkit/library.yaml"
+
+
+def test_a_removed_public_function_with_a_minor_bump_fails(make_repo, cli) -> None:
+    code, findings = library_pr(
+        make_repo, cli, '__all__ = ["wave"]\n\n\ndef wave():\n    pass\n', "1.1.0"
+    )
+    assert code == 1
+    messages = " ".join(f["message"] for f in findings)
+    assert "needs a major version" in messages and "greet was removed or renamed" in messages
+    major = '__all__ = ["wave"]\n\n\ndef wave():\n    pass\n'
+    code, findings = library_pr(make_repo, cli, major, "2.0.0", repo_name="major")
+    assert code == 0, findings
+
+
+def test_a_new_required_parameter_is_breaking(make_repo, cli) -> None:
+    code, findings = library_pr(
+        make_repo, cli, '__all__ = ["greet"]\n\n\ndef greet(who, shop):\n    return who\n', "1.0.1"
+    )
+    assert code == 1
+    assert any("new required parameter 'shop'" in f["message"] for f in findings), findings

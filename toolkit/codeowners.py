@@ -1,7 +1,8 @@
 """`.github/CODEOWNERS`, generated from the owners in metadata.
 
 Each automation gets one line, `/automations/<name>/ @owner ...`, with the
-`security_reviewers` of `[tool.autokit]` added for restricted automations. The files that
+`security_reviewers` of `[tool.autokit]` added for restricted automations; each shared
+library one line, `/libraries/<name>/ @owner ...`, from its `library.yaml`. The files that
 hold the rules for everyone (the toolkit, the workflows, the configuration, the templates
 and the catalog's pages) are owned by the `security_reviewers`: with branch protection's
 "Require review from Code Owners", no pull request changes the rules without them.
@@ -13,8 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from toolkit.metadata import Automation
+
+if TYPE_CHECKING:
+    from toolkit.libraries import Library
 
 CODEOWNERS_PATH = ".github/CODEOWNERS"
 HEADER = (
@@ -52,6 +57,14 @@ def pattern(name: str) -> str:
     return f"/automations/{name}/"
 
 
+def library_pattern(name: str) -> str:
+    return f"/libraries/{name}/"
+
+
+def library_entry(library: Library) -> str:
+    return f"{library_pattern(library.name)} {' '.join(dict.fromkeys(library.owners))}"
+
+
 def reviewers(
     owners: Sequence[str], classification: str, security_reviewers: Sequence[str]
 ) -> list[str]:
@@ -69,6 +82,7 @@ def render(
     automations: Iterable[Automation],
     security_reviewers: Sequence[str] = (),
     default_owners: Sequence[str] = (),
+    libraries: Iterable[Library] = (),
 ) -> str:
     lines = [HEADER]
     if default_owners:
@@ -77,6 +91,8 @@ def render(
         lines.extend(governed_lines(security_reviewers))
     for automation in sorted(automations, key=lambda a: a.name):
         lines.append(entry(automation, security_reviewers) + "\n")
+    for library in sorted(libraries, key=lambda each: each.name):
+        lines.append(library_entry(library) + "\n")
     return "".join(lines)
 
 

@@ -43,8 +43,7 @@ def first_difference(actual: str, expected: str) -> int:
 # reader of a contributor file goes through `read_contributor_file` (or asks
 # `linked_part`), and a link, even one to a file beside it, is treated as a missing file.
 
-# Where contributors' files live: any pull request may change them. `libraries/` is the
-# shared-library folder to come; listing it now means it is covered from its first day.
+# Where contributors' files live: any pull request may change them.
 CONTRIBUTOR_FOLDERS = ("automations", "docs", "templates", "libraries")
 
 NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)  # open() flag: fail on a link instead of following

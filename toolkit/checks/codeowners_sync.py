@@ -91,6 +91,18 @@ def _changed_lines(ctx: PolicyContext, rules: dict[str, tuple[int, str]]) -> lis
             state = "has no line" if actual is None else "has a stale line"
             message = f"{automation.name} {state}; expected '{expected}'"
             findings.append(_finding(ctx, line, message))
+    libraries = ctx.libraries.by_name()
+    for name in ctx.library_names:
+        library = libraries.get(name)
+        if library is None:
+            continue  # invalid: library-rules reports it
+        expected = codeowners.library_entry(library)
+        line, actual = rules.get(codeowners.library_pattern(name), (None, None))
+        if actual != expected:
+            state = "has no line" if actual is None else "has a stale line"
+            findings.append(
+                _finding(ctx, line, f"the library {name} {state}; expected '{expected}'")
+            )
     for name in ctx.scope.deleted + list(ctx.scope.renamed.values()):
         if codeowners.pattern(name) in rules:
             line = rules[codeowners.pattern(name)][0]
@@ -101,7 +113,10 @@ def _changed_lines(ctx: PolicyContext, rules: dict[str, tuple[int, str]]) -> lis
 def _whole_file(ctx: PolicyContext, text: str) -> list[Finding]:
     proposed = ctx.proposed_config
     expected = codeowners.render(
-        ctx.every_automation, proposed.security_reviewers, proposed.default_owners
+        ctx.every_automation,
+        proposed.security_reviewers,
+        proposed.default_owners,
+        ctx.libraries.libraries,
     )
     if text == expected:
         return []

@@ -51,11 +51,12 @@ DATA_EXTENSIONS = frozenset(
 def check(ctx: PolicyContext) -> list[Finding]:
     allowed = DATA_EXTENSIONS | set(ctx.config.data_extensions)
     findings = []
-    for name in ctx.names:
-        for path in ctx.files(name):
-            problem = file_problem(path, allowed)
-            if problem:
-                findings.append(ctx.finding(path, *problem))
+    files = [path for name in ctx.names for path in ctx.files(name)]
+    files += [path for name in ctx.library_names for path in ctx.library_files(name)]
+    for path in files:
+        problem = file_problem(path, allowed)
+        if problem:
+            findings.append(ctx.finding(path, *problem))
     return findings
 
 

@@ -54,6 +54,7 @@ HINT = (
 
 def check(ctx: PolicyContext) -> list[Finding]:
     files = [path for name in ctx.names for path in ctx.files(name)]
+    files += [path for name in ctx.library_names for path in ctx.library_files(name)]
     if not files:
         return []
     hits = scan(files)

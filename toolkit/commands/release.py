@@ -1,7 +1,8 @@
-"""`autokit release`: tag every automation version that has no tag yet.
+"""`autokit release`: tag every automation and library version that has no tag yet.
 
 On the release branch (`main`, or `release_branch` of `[tool.autokit]`) with a clean
-working tree, each automation whose current `version` has no `<name>@<version>` tag gets
+working tree, each automation (and each shared library in `libraries/`) whose current
+`version` has no `<name>@<version>` tag gets
 an annotated tag at HEAD whose message is that version's CHANGELOG section. Every
 automation is checked before any tag is made, so a problem leaves no partial release.
 Running it again tags nothing new: it is safe to run on every push to main. With
@@ -21,6 +22,7 @@ from toolkit.commands.valid_inventory import load_valid_inventory
 from toolkit.errors import ToolkitError
 from toolkit.files import LinkedFile, read_contributor_text
 from toolkit.inventory import load_inventory
+from toolkit.libraries import Library, load_libraries
 from toolkit.metadata import Automation
 from toolkit.policy import policy_config
 from toolkit.repo import Repository, repository_from_args
@@ -83,8 +85,10 @@ def release(repo: Repository, dry_run: bool = False, push: bool = False) -> int:
 
 
 def current_tags(repo: Repository) -> list[str]:
-    """`<name>@<version>` of every automation's current version."""
-    return [f"{a.name}@{a.version}" for a in load_inventory(repo).automations]
+    """`<name>@<version>` of every automation's and library's current version."""
+    units: list[Automation | Library] = [*load_inventory(repo).automations]
+    units += load_libraries(repo.root).libraries
+    return [f"{unit.name}@{unit.version}" for unit in units]
 
 
 def _require_release_state(repo: Repository) -> None:
@@ -122,10 +126,18 @@ def plan_tags(repo: Repository) -> list[PlannedTag]:
         "invalid metadata, nothing was tagged",
         "fix it (`autokit validate`) and release again",
     )
+    libraries = load_libraries(repo.root)
+    if libraries.findings:
+        lines = "\n".join(f.as_line() for f in libraries.findings)
+        raise ToolkitError(
+            f"invalid library metadata, nothing was tagged:\n{lines}",
+            "fix it (`autokit validate`) and release again",
+        )
     released = git.version_tags(repo.root)
     planned: list[PlannedTag] = []
     problems: list[str] = []
-    for automation in inventory.automations:
+    units: list[Automation | Library] = [*inventory.automations, *libraries.libraries]
+    for automation in units:
         tags = released.get(automation.name, [])
         if any(t.version == automation.version for t in tags):
             continue
@@ -141,7 +153,7 @@ def plan_tags(repo: Repository) -> list[PlannedTag]:
     return planned
 
 
-def _release_notes(automation: Automation) -> str | None:
+def _release_notes(automation: Automation | Library) -> str | None:
     """The CHANGELOG section of the automation's current version, if it has one."""
     changelog = automation.folder / "CHANGELOG.md"
     try:  # a link is refused: its target would become the tag's message
@@ -153,7 +165,7 @@ def _release_notes(automation: Automation) -> str | None:
     return section(text, automation.version)
 
 
-def _plan(automation: Automation, tags: list[git.VersionTag]) -> PlannedTag | str:
+def _plan(automation: Automation | Library, tags: list[git.VersionTag]) -> PlannedTag | str:
     """The tag of the automation's current version, or why it cannot be made."""
     if tags and version_key(automation.version) < version_key(tags[-1].version):
         return (

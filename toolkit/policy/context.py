@@ -24,6 +24,13 @@ from toolkit.config import PolicyConfig
 from toolkit.files import linked_part, read_contributor_file, walk_files
 from toolkit.findings import ERROR, Finding
 from toolkit.inventory import Inventory, load_inventory
+from toolkit.libraries import (
+    LIBRARIES_DIR,
+    LibraryInventory,
+    library_dirs,
+    library_of,
+    load_libraries,
+)
 from toolkit.metadata import METADATA_FILE, Automation
 from toolkit.metadata.yamlfile import (
     MAX_FILE_BYTES,
@@ -204,6 +211,31 @@ class PolicyContext:
     def every_file(self, name: str) -> list[Path]:
         """Every file of the automation, changed or not (caches and links left out)."""
         return walk_files(self.folder(name))
+
+    # -- the libraries under review ----------------------------------------------------
+
+    @cached_property
+    def library_names(self) -> list[str]:
+        """The libraries the change touches that exist now (every library with --all)."""
+        existing = [folder.name for folder in library_dirs(self.root)]
+        if self.scope.changes is None:
+            return existing
+        touched = {library_of(p) for p in self.scope.other_paths}
+        return [name for name in existing if name in touched]
+
+    @cached_property
+    def libraries(self) -> LibraryInventory:
+        """Every library of the working tree, validated."""
+        return load_libraries(self.root)
+
+    def library_files(self, name: str) -> list[Path]:
+        """The library's files to scan: those changed, or every file with --all."""
+        folder = self.root / LIBRARIES_DIR / name
+        if self.scope.changes is not None:
+            prefix = f"{LIBRARIES_DIR}/{name}/"
+            paths = [self.root / p for p in self.scope.other_paths if p.startswith(prefix)]
+            return [p for p in paths if linked_part(p, self.root) is None and p.is_file()]
+        return walk_files(folder)
 
     # -- whole-repository reads, once per run ------------------------------------------
 
