@@ -261,3 +261,17 @@ def test_a_new_required_parameter_is_breaking(make_repo, cli) -> None:
     )
     assert code == 1
     assert any("new required parameter 'shop'" in f["message"] for f in findings), findings
+
+
+def test_changed_never_reads_a_linked_metadata_file(make_repo, cli, tmp_path) -> None:
+    outside = tmp_path / "elsewhere-shopkit.yaml"
+    outside.write_text("libraries: [shopkit]\n", encoding="utf-8")
+    root = make_repo({**library_files("shopkit"), **using("greeter", "shopkit")})
+    linked = root / "automations" / "sneaky"
+    linked.mkdir()
+    (linked / "automation.yaml").symlink_to(outside)
+    build_tree(root, {"libraries/shopkit/shopkit/extra.py": "X = 1\n"})
+    commit_all(root, "shopkit grows, and a linked metadata file")
+    result = cli("changed", "--repo", str(root), "--base", "HEAD~1", "--format", "json")
+    assert result.code == 0, result
+    assert json.loads(result.out)["uses_changed_libraries"] == {"greeter": ["shopkit"]}

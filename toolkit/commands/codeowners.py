@@ -9,7 +9,7 @@ from toolkit import codeowners
 from toolkit.commands.valid_inventory import load_valid_inventory
 from toolkit.errors import ToolkitError
 from toolkit.fileio import atomic_write
-from toolkit.libraries import load_libraries
+from toolkit.libraries import load_valid_libraries
 from toolkit.policy import policy_config
 from toolkit.repo import Repository, repository_from_args
 
@@ -38,13 +38,11 @@ def expected_codeowners(repo: Repository) -> str:
             "the rules' files (toolkit/, .github/, pyproject.toml ...)",
             'set security_reviewers = ["@your-org/security"], then run `autokit codeowners`',
         )
-    libraries = load_libraries(repo.root)
-    if libraries.findings:
-        lines = "\n".join(f.as_line() for f in libraries.findings)
-        raise ToolkitError(
-            f"cannot generate CODEOWNERS from invalid library metadata:\n{lines}",
-            "fix these first (`autokit validate` lists them all)",
-        )
+    libraries = load_valid_libraries(
+        repo.root,
+        "cannot generate CODEOWNERS from invalid library metadata",
+        "fix these first (`autokit validate` lists them all)",
+    )
     return codeowners.render(
         inventory.automations,
         config.security_reviewers,

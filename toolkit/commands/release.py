@@ -22,7 +22,7 @@ from toolkit.commands.valid_inventory import load_valid_inventory
 from toolkit.errors import ToolkitError
 from toolkit.files import LinkedFile, read_contributor_text
 from toolkit.inventory import load_inventory
-from toolkit.libraries import Library, load_libraries
+from toolkit.libraries import Library, load_libraries, load_valid_libraries
 from toolkit.metadata import Automation
 from toolkit.policy import policy_config
 from toolkit.repo import Repository, repository_from_args
@@ -126,13 +126,11 @@ def plan_tags(repo: Repository) -> list[PlannedTag]:
         "invalid metadata, nothing was tagged",
         "fix it (`autokit validate`) and release again",
     )
-    libraries = load_libraries(repo.root)
-    if libraries.findings:
-        lines = "\n".join(f.as_line() for f in libraries.findings)
-        raise ToolkitError(
-            f"invalid library metadata, nothing was tagged:\n{lines}",
-            "fix it (`autokit validate`) and release again",
-        )
+    libraries = load_valid_libraries(
+        repo.root,
+        "invalid library metadata, nothing was tagged",
+        "fix it (`autokit validate`) and release again",
+    )
     released = git.version_tags(repo.root)
     planned: list[PlannedTag] = []
     problems: list[str] = []

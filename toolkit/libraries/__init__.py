@@ -25,10 +25,16 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.errors import ToolkitError
-from toolkit.files import LINK_HINT, LinkedFile, refuse_links
+from toolkit.files import LINK_HINT, LinkedFile, read_contributor_file, refuse_links
 from toolkit.findings import ERROR, Finding
 from toolkit.metadata.cache import MetadataCache, cache_for
-from toolkit.metadata.load import ContentVerdict, content_key, display_path, to_findings
+from toolkit.metadata.load import (
+    ContentVerdict,
+    content_key,
+    display_path,
+    to_findings,
+    yaml_finding,
+)
 from toolkit.metadata.problems import Problem
 from toolkit.metadata.yamlfile import YamlProblem, decode, parse_mapping, read_bytes
 from toolkit.suggest import did_you_mean
@@ -120,18 +126,7 @@ def check_library(
     except LinkedFile as error:
         return [_finding(display, error.message, LINK_HINT)], None
     except YamlProblem as problem:
-        return [
-            Finding(
-                display,
-                problem.line,
-                problem.column,
-                CHECK_ID,
-                ERROR,
-                problem.message,
-                problem.hint,
-                problem.field,
-            )
-        ], None
+        return [yaml_finding(display, problem)], None
     except FileNotFoundError:
         hint = f"add {LIBRARY_FILE} (name, summary, version, owners), or remove the folder"
         return [
@@ -166,17 +161,7 @@ def check_library_content(raw: bytes, display: str) -> ContentVerdict:
         text = decode(raw)
         data = parse_mapping(text)
     except YamlProblem as problem:
-        finding = Finding(
-            display,
-            problem.line,
-            problem.column,
-            CHECK_ID,
-            ERROR,
-            problem.message,
-            problem.hint,
-            problem.field,
-        )
-        return None, [finding]
+        return None, [yaml_finding(display, problem)]
     return data, to_findings(library_content_problems(data), text, display)
 
 
@@ -271,6 +256,16 @@ class LibraryInventory:
         )
 
 
+def load_valid_libraries(root: Path, refusal: str, hint: str) -> LibraryInventory:
+    """Every library, or a ToolkitError `refusal:` listing the problems (for commands that
+    write from metadata: CODEOWNERS, release tags)."""
+    inventory = load_libraries(root)
+    if inventory.findings:
+        listing = "\n".join(f.as_line() for f in inventory.findings)
+        raise ToolkitError(f"{refusal}:\n{listing}", hint)
+    return inventory
+
+
 def load_libraries(root: Path, names: Iterable[str] | None = None) -> LibraryInventory:
     """Validate the libraries of the working tree at `root` (all, or those in `names`)."""
     cache = cache_for(root, "libraries")
@@ -342,7 +337,7 @@ def automations_using(root: Path, changed: Iterable[str]) -> dict[str, list[str]
             reaching.setdefault(name, set()).update(hits)
     from toolkit import git
     from toolkit.metadata.schema import METADATA_FILE
-    from toolkit.metadata.yamlfile import YamlProblem, decode, parse_mapping
+    from toolkit.metadata.yamlfile import MAX_FILE_BYTES
 
     words = "|".join(re.escape(name) for name in sorted(reaching))
     pattern = rf"(^|[^a-z0-9-])({words})([^a-z0-9@-]|$)"
@@ -350,9 +345,10 @@ def automations_using(root: Path, changed: Iterable[str]) -> dict[str, list[str]
     users: dict[str, list[str]] = {}
     for path in candidates:
         try:
-            data = parse_mapping(decode((root / path).read_bytes()))
+            raw = read_contributor_file(root / path, root, MAX_FILE_BYTES + 1)
+            data = parse_mapping(decode(raw)) if len(raw) <= MAX_FILE_BYTES else {}
         except (OSError, YamlProblem):
-            continue  # metadata-schema reports it
+            continue  # metadata-schema (or symlinks) reports it
         declared = data.get("libraries")
         if not isinstance(declared, list):
             continue

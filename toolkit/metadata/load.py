@@ -63,7 +63,7 @@ def check_file(
     except LinkedFile as error:
         return [Finding(display, None, None, CHECK_ID, ERROR, error.message, LINK_HINT)], None
     except YamlProblem as problem:
-        return [_yaml_finding(display, problem)], None
+        return [yaml_finding(display, problem)], None
     except OSError as error:
         message = f"cannot be read: {error.strerror}"
         return [Finding(display, None, None, CHECK_ID, ERROR, message, "check the file")], None
@@ -101,7 +101,7 @@ def check_content(raw: bytes, display: str) -> ContentVerdict:
         text = decode(raw)
         data = parse_mapping(text)
     except YamlProblem as problem:
-        return None, [_yaml_finding(display, problem)]
+        return None, [yaml_finding(display, problem)]
     return data, to_findings(content_problems(data), text, display)
 
 
@@ -128,7 +128,8 @@ def to_findings(problems: Sequence[Problem], text: str | None, display_path: str
     return findings
 
 
-def _yaml_finding(display: str, problem: YamlProblem) -> Finding:
+def yaml_finding(display: str, problem: YamlProblem) -> Finding:
+    """A YAML problem as a metadata-schema finding at its line (library.yaml uses it too)."""
     return Finding(
         display,
         problem.line,
