@@ -74,7 +74,8 @@ def test_automation_page_shows_everything_the_metadata_and_history_say(site: Pat
         "<code>autokit run invoice-reminders --input days=7</code>",
         "<strong>A week overdue</strong>",
         "Sends a polite reminder for every overdue invoice.",
-        "Bob (1 commit), Alice (1 commit)",
+        "<tr><th>Made by</th><td>Alice</td></tr>",
+        "<tr><th>Contributed</th><td>Bob (1 commit)</td></tr>",
         "https://github.com/example-shop/autokit/tree/main/automations/invoice-reminders",
         "https://github.com/example-shop/autokit/edit/main/automations/invoice-reminders/README.md",
         "<tr><th>Created</th><td>2026-01-05</td></tr>",
@@ -207,8 +208,9 @@ def test_index_pages(site: Path) -> None:
     impact = page(site, "impact")
     assert "<svg" in impact and "10.9 h</text>" in impact and "10.9 hours a month" in impact
     leaders = page(site, "contributors")
-    assert re.search(r"<td>1</td><td>Bob</td><td>1</td><td>2</td>", leaders)
-    assert re.search(r"<td>3</td><td>Carol</td><td>2</td><td>0</td>", leaders)
+    # rank, person, authored, maintained, versions shipped (no ledger: no hours)
+    assert re.search(r"<td>1</td><td[^>]*>Bob</td><td>1</td><td>0</td><td>2</td>", leaders)
+    assert re.search(r"<td>3</td><td[^>]*>Carol</td><td>2</td><td>0</td><td>0</td>", leaders)
     policy = page(site, "policy")
     assert "metadata-schema" in policy and "follows the metadata contract" in policy
     tags = page(site, "tags")

@@ -531,6 +531,8 @@ class CommitInfo(NamedTuple):
 def history(root: Path, pathspec: str = ".") -> list[CommitInfo]:
     """Every commit touching `pathspec`, newest first, from ONE `git log --name-only` pass.
 
+    Authors are named as `.mailmap` names them (`%aN`, `%aE`), so a person's commits from
+    two addresses are one person's; Git skips a `.mailmap` line it cannot read.
     Merge commits list no paths (their changes are in the commits they merge).
     """
     output = run_git(
@@ -538,8 +540,9 @@ def history(root: Path, pathspec: str = ".") -> list[CommitInfo]:
         "log",
         "-z",
         "--no-renames",
+        "--use-mailmap",
         "--name-only",
-        "--format=%x01%H%x00%an%x00%ae%x00%aI",
+        "--format=%x01%H%x00%aN%x00%aE%x00%aI",
         "--",
         pathspec,
     )

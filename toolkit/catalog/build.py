@@ -22,14 +22,15 @@ from toolkit.catalog.model import (
     Runs,
     entry_of,
     inventory_notes,
-    leaders,
     linked_folder_notes,
     read_history,
     read_runs,
     repository_url,
 )
 from toolkit.catalog.pages import Links, Site, automation_markdown
+from toolkit.catalog.recognition import Recognition, Work, leaderboard_setting, recognize
 from toolkit.checks import CHECKS, documentation
+from toolkit.errors import ToolkitError
 from toolkit.forms import form_path
 from toolkit.hygiene import Staleness, staleness
 from toolkit.ledger.summary import RunFigures
@@ -73,9 +74,10 @@ def collect_with_pages(root: Path, links: Links | None, workers: int | None = No
         site = Site(links, base_url, branch, names, forms, runs.months)
     blob_url = f"{base_url}/blob/{branch}" if base_url else None
     share = _gather(repo, history, runs, blob_url, workers, site)
+    people = _people(repo, share.entries, history, now, notes)
     catalog = Catalog(
         share.entries,
-        leaders(share.entries, history),
+        people,
         inventory_notes(share.broken)
         + linked_folder_notes(repo.linked_automation_dirs())
         + notes
@@ -90,6 +92,30 @@ def collect_with_pages(root: Path, links: Links | None, workers: int | None = No
     )
     left_out = {path.split("/", 1)[1] for path in share.broken}
     return CatalogBuild(catalog, links, _without_pages_linking_to(share, left_out))
+
+
+def _people(
+    repo: Repository, entries: list[Entry], history: History, now: datetime, notes: list[str]
+) -> Recognition:
+    """The Contributors page's figures; a bad `leaderboard` setting is a note, not a stop."""
+    try:
+        ranked = leaderboard_setting(repo)
+    except ToolkitError as error:
+        notes.append(f"{error}: people are ranked, as by default.")
+        ranked = True
+    works = [
+        Work(
+            e.name,
+            tuple(e.automation.owners),
+            history.commits.get(e.name, []),
+            history.tags.get(e.name, []),
+        )
+        for e in entries
+    ]
+    month = f"{now:%Y-%m}"
+    total = {e.name: e.runs.hours_total for e in entries if e.runs}
+    this_month = {e.name: e.runs.monthly_hours.get(month, 0.0) for e in entries if e.runs}
+    return recognize(works, total, this_month, now, ranked)
 
 
 def _staleness(entries: list[Entry], runs: Runs, history: History, now: datetime) -> Staleness:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from toolkit import changelog, feedback, git
 from toolkit.catalog.images import SiteImage
+from toolkit.catalog.recognition import Recognition
 from toolkit.catalog.safe import LinkPolicy, render_markdown
 from toolkit.errors import ToolkitError
 from toolkit.files import (
@@ -66,17 +67,11 @@ class Entry:
     notes: list[str] = field(default_factory=list)
     images: list[SiteImage] = field(default_factory=list)  # shown by its README or CHANGELOG
     runs: RunFigures | None = None  # what the run ledger tells; None: it holds no real run
+    made_by: str | None = None  # the author of the folder's first commit (after .mailmap)
 
     @property
     def name(self) -> str:
         return self.automation.name
-
-
-@dataclass(frozen=True)
-class Leader:
-    name: str
-    created: int
-    versions: int
 
 
 @dataclass
@@ -100,7 +95,7 @@ class Runs:
 @dataclass
 class Catalog:
     entries: list[Entry]
-    leaders: list[Leader]
+    people: Recognition  # the Contributors page (`recognition`)
     notes: list[str]
     repository_url: str | None
     default_branch: str
@@ -324,6 +319,7 @@ def entry_of(
         notes,
         list(links.images.values()),
         runs,
+        _first_author(commits),
     )
 
 
@@ -433,6 +429,15 @@ def _up_to(version: str, current: str) -> bool:
     return version == current or (parsed is not None and parsed <= version_key(current))
 
 
+def _first_author(commits: list[CommitInfo]) -> str | None:
+    """Who made the folder (its first commit), spelled as in their newest commit, as
+    `_contributors` spells them."""
+    if not commits:
+        return None
+    key = commits[-1].email.lower()
+    return next(c.author for c in commits if c.email.lower() == key)
+
+
 def _contributors(commits: list[CommitInfo]) -> list[Contributor]:
     counts: Counter[str] = Counter()
     names: dict[str, str] = {}
@@ -441,35 +446,3 @@ def _contributors(commits: list[CommitInfo]) -> list[Contributor]:
         counts[key] += 1
         names.setdefault(key, commit.author)  # newest first: the latest spelling wins
     return [Contributor(names[key], count) for key, count in counts.most_common()]
-
-
-def leaders(entries: list[Entry], history: History) -> list[Leader]:
-    """Automations created (first commit of a folder) and versions shipped, per author."""
-    created: Counter[str] = Counter()
-    shipped: Counter[str] = Counter()
-    names: dict[str, str] = {}
-    for entry in entries:
-        commits = history.commits.get(entry.name, [])
-        for commit in commits:
-            names.setdefault(commit.email.lower(), commit.author)
-        if commits:
-            created[commits[-1].email.lower()] += 1
-        for tag in history.tags.get(entry.name, []):
-            author = _author_at(commits, tag)
-            if author:
-                shipped[author] += 1
-    people = set(created) | set(shipped)
-    leaders = [Leader(names[p], created[p], shipped[p]) for p in people]
-    return sorted(leaders, key=lambda lead: (-lead.created - lead.versions, lead.name))
-
-
-def _author_at(commits: list[CommitInfo], tag: VersionTag) -> str | None:
-    """Who shipped a version: the author of the newest folder commit at or before its tag."""
-    for commit in commits:
-        if commit.sha == tag.commit:
-            return commit.email.lower()
-    moment = datetime.fromisoformat(tag.date)
-    for commit in commits:  # newest first
-        if datetime.fromisoformat(commit.date) <= moment:
-            return commit.email.lower()
-    return None

@@ -178,7 +178,14 @@ def generate(
     )
     pages[IMPACT] = _impact(env, catalog, links)
     pages[CONTRIBUTORS] = _listing(
-        env, "contributors.html", CONTRIBUTORS, links, "Contributors", catalog=catalog
+        env,
+        "contributors.html",
+        CONTRIBUTORS,
+        links,
+        "Contributors",
+        catalog=catalog,
+        people=catalog.people,
+        owner_page=owner_page,
     )
     pages[POLICY] = _policy(catalog)
     return pages
