@@ -113,6 +113,8 @@ def words(line: str) -> str:
 
 
 FIGURES = ["runs", "succeeded", "failed", "failure_share", "counted", "hours_saved"]
+CREDIT = ["handles", "authored", "maintained", "versions_shipped", "their_hours_saved"]
+CREDIT += ["colleagues_helped", "help_changes", "ideas", "badges"]
 
 
 def figures(group: dict) -> tuple:
@@ -166,7 +168,17 @@ def test_by_department_person_and_month(shop, cli):
         ("Bob", 2, 2, 0, 0.0, 2, 0.7),
         ("Ann", 3, 2, 1, 0.3333, 1, 0.5),
         (None, 2, 1, 1, 0.5, 1, 0.1),  # the schedule's runs
+        # credited by Git, no runs: the owner no Git identity is, and who made both
+        ("@alice", 0, 0, 0, None, 0, 0.0),
+        ("Test Author", 0, 0, 0, None, 0, 0.0),
     ]
+    assert people[-1]["authored"] == ["hello", "invoices"] and people[-1]["badges"] == [
+        "first-automation"
+    ]
+    assert people[-2]["maintained"] == ["hello", "invoices"] and people[-2]["handles"] == ["@alice"]
+    # their automations' hours in the period: hello's 2.0 and invoices' 0.1
+    assert people[-2]["their_hours_saved"] == people[-1]["their_hours_saved"] == 2.1
+    assert people[0]["authored"] == [] and people[0]["badges"] == []
 
     months = report(cli, shop, "--by", "month", "--days", "99999999999")
     old = [g for g in months["groups"] if g["group"] < "2026"]
@@ -240,8 +252,12 @@ def test_the_table_says_what_was_left_out_and_the_totals(shop, cli):
     )
 
     people = cli("report", "--repo", str(shop), "--by", "person").out.splitlines()
-    assert words(people[0]) == "PERSON RUNS OK FAILED FAILED % COUNTED HOURS SAVED"
-    assert words(people[5]) == f"{NOBODY} 2 1 1 50% 1 0.1"
+    assert words(people[0]) == (
+        "PERSON RUNS OK FAILED FAILED % COUNTED HOURS SAVED "
+        "AUTHORED MAINTAINED VERSIONS THEIR HOURS HELPED BADGES"
+    )
+    assert words(people[5]) == f"{NOBODY} 2 1 1 50% 1 0.1 0 0 0 0 0 -"
+    assert words(people[7]) == "Test Author 0 0 0 - 0 0 2 0 0 2.1 0 first-automation"
     assert "Schedules" not in people[-1] and people[-1].startswith("Last 30 days: 2.3 hours")
 
 
@@ -273,8 +289,12 @@ def test_csv_has_a_header_and_one_row_per_group(shop, cli):
         ("Bob", "2", "0.7"),
         ("Ann", "3", "0.5"),
         (NOBODY, "2", "0.1"),
+        ("'@alice", "0", "0.0"),  # a cell starting with @ is quoted for spreadsheets
+        ("Test Author", "0", "0.0"),
     ]
-    assert list(people[0]) == ["person", *FIGURES]
+    assert list(people[0]) == ["person", *FIGURES, *CREDIT]
+    assert people[-1]["authored"] == "hello invoices"
+    assert people[-1]["badges"] == "first-automation"
 
 
 @pytest.mark.parametrize(
@@ -389,6 +409,8 @@ def test_what_others_wrote_cannot_steer_a_terminal_or_a_spreadsheet(make_repo, c
     )
     assert sorted(row["person"] for row in rows) == [
         '\'=HYPERLINK("http://x")',
+        "'@alice",
+        "Test Author",
         "\\x1b]0;owned\\x07Eve\\u202e",
     ]
     people = report(cli, root, "--by", "person")["groups"]

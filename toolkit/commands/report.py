@@ -32,13 +32,28 @@ rehearsal runs save nobody any time: they are left out and their number said.
         department             its department; "unknown automation" when not in the repository
         in_repository          false for an automation the repository does not have
         scheduled_hours_per_month   the estimate from its schedule (0 without one)
+      and with --by person only, their credit in the period from Git (`.mailmap`
+      applied) and the ledger (`toolkit.catalog.recognition`; the ledger's person is
+      joined to the Git identity of the same name; a credited person who started no run
+      has a group of their own, with no runs):
+        handles                GitHub handles surely theirs ("@alice"), as owners name them
+        authored               automations whose folder's first commit is theirs
+        maintained             automations naming them in owners (now)
+        versions_shipped       version tags whose last change before the tag is theirs
+        their_hours_saved      hours saved by the automations they authored or maintain
+        colleagues_helped      authors of automations they changed without owning them
+        help_changes           those commits
+        ideas                  ideas submitted and built (0: not counted yet)
+        badges                 ids of the badges earned, on all-time figures
     left_out      {"example": n, "test": n, "rehearsal": n}: runs in the period not counted
     totals        runs, succeeded, failed, failure_share, counted, hours_saved of every
                   group, and scheduled_hours_per_month of every automation
     ledger        {"found": bool, "branch": name, "problems": [warnings naming files]}
 
 `--format csv` prints a header row (the group's column is named after `--by`, then the
-group keys above) and one row per group, with no totals row.
+group keys above) and one row per group, with no totals row; a list is one cell, its
+items separated by spaces. With `leaderboard = false` in [tool.autokit], `--by person`
+lists people alphabetically.
 """
 
 from __future__ import annotations
@@ -48,11 +63,20 @@ import csv
 import json
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from toolkit.catalog.impact import impact_of
+from toolkit.catalog.model import read_history
+from toolkit.catalog.recognition import (
+    Person,
+    Window,
+    Work,
+    credit,
+    earned,
+    leaderboard_setting,
+)
 from toolkit.commands.formats import add_format_argument
 from toolkit.console import printable, table
 from toolkit.inventory import load_inventory, warn_about_invalid
@@ -114,6 +138,7 @@ class Group:
     department: str | None = None
     in_repository: bool = True
     scheduled_hours_per_month: float | None = None
+    credit: Person | None = None  # --by person: what Git and the ledger credit them with
 
     @property
     def failed(self) -> int:
@@ -139,7 +164,40 @@ class Group:
             data["department"] = self.department
             data["in_repository"] = self.in_repository
             data["scheduled_hours_per_month"] = self.scheduled_hours_per_month
+        if by == "person":
+            data.update(credit_figures(self.credit))
         return data
+
+
+CREDIT_KEYS = (
+    "handles",
+    "authored",
+    "maintained",
+    "versions_shipped",
+    "their_hours_saved",
+    "colleagues_helped",
+    "help_changes",
+    "ideas",
+    "badges",
+)
+
+
+def credit_figures(person: Person | None) -> dict[str, Any]:
+    """A person's credit (`toolkit.catalog.recognition`): zeros for nobody, or for someone
+    known only from the ledger."""
+    if person is None:
+        person = Person("", "")
+    return {
+        "handles": [f"@{handle}" for handle in person.handles],
+        "authored": sorted(person.authored),
+        "maintained": sorted(person.maintained),
+        "versions_shipped": person.versions,
+        "their_hours_saved": person.hours,
+        "colleagues_helped": person.colleagues_helped,
+        "help_changes": person.help_changes,
+        "ideas": person.ideas,
+        "badges": [badge.id for badge in person.badges],
+    }
 
 
 @dataclass(frozen=True)
@@ -200,6 +258,8 @@ def build_report(repo: Repository, by: str, days: int, now: datetime | None = No
     since = _start_of(days, now or datetime.now(UTC))
     tallies, left_out = tally(everyone.records, _key_of(by, known), since)
     groups = _groups(by, tallies, known)
+    if by == "person":
+        groups = _credited(repo, groups, everyone.records, known, since)
     scheduled = sum(impact_of(automation).hours_per_month for automation in known.values())
     branch = settings_of(repo).branch
     return Report(
@@ -290,6 +350,46 @@ def _groups(by: str, tallies: dict[str | None, Tally], known: dict[str, Automati
     return sorted(groups, key=lambda g: (-g.hours_saved, -g.runs, g.group is None, g.group or ""))
 
 
+def _credited(
+    repo: Repository,
+    groups: list[Group],
+    records: list[LedgerRecord],
+    known: dict[str, Automation],
+    since: str | None,
+) -> list[Group]:
+    """The person groups with each one's credit in the period, joined by name (the ledger
+    records the Git identity's name), and a group for each credited person who started
+    no run; badges are earned on all-time figures."""
+    ranked = leaderboard_setting(repo)
+    history = read_history(repo.root)
+    works = [
+        Work(name, tuple(a.owners), history.commits.get(name, []), history.tags.get(name, []))
+        for name, a in known.items()
+    ]
+    start = None if since is None else datetime.fromisoformat(since)
+    people = credit(works, Window(since=start), _hours_by_automation(records, known, since))
+    all_time = {p.key: p for p in credit(works, Window(), _hours_by_automation(records, known))}
+    by_name = {group.group: group for group in groups}
+    credited = []
+    for person in people:
+        if not (person.active or person.maintained):
+            continue
+        person.badges = earned(all_time[person.key])
+        group = by_name.pop(person.name, None) or Group(person.name, 0, 0, 0, 0.0)
+        credited.append(replace(group, credit=person))
+    joined = credited + list(by_name.values())
+    if not ranked:
+        return sorted(joined, key=lambda g: (g.group is None, (g.group or "").casefold()))
+    return sorted(joined, key=lambda g: (-g.hours_saved, -g.runs, g.group is None, g.group or ""))
+
+
+def _hours_by_automation(
+    records: list[LedgerRecord], known: dict[str, Automation], since: str | None = None
+) -> dict[str, float]:
+    tallies, _ = tally(records, _key_of("automation", known), since)
+    return {str(name): _hours(figures[3]) for name, figures in tallies.items()}
+
+
 def _automation_groups(
     tallies: dict[str | None, Tally], known: dict[str, Automation]
 ) -> list[Group]:
@@ -349,6 +449,7 @@ def render_table(report: Report) -> str:
     headers += ["DEPARTMENT"] if by_automation else []
     headers += ["RUNS", "OK", "FAILED", "FAILED %", "COUNTED", "HOURS SAVED"]
     headers += ["SCHEDULED H/MONTH"] if by_automation else []
+    headers += CREDIT_HEADERS if report.by == "person" else []
     body = [_table_row(report, group) for group in report.groups]
     lines = [table(headers, body), ""]
     if any(not group.in_repository for group in report.groups):
@@ -376,7 +477,23 @@ def _table_row(report: Report, group: Group) -> list[str]:
     if report.by == "automation":
         scheduled = group.scheduled_hours_per_month
         row.append("-" if scheduled is None else f"{scheduled:g}")
+    if report.by == "person":
+        row += _credit_cells(credit_figures(group.credit))
     return row
+
+
+CREDIT_HEADERS = ["AUTHORED", "MAINTAINED", "VERSIONS", "THEIR HOURS", "HELPED", "BADGES"]
+
+
+def _credit_cells(figures: dict[str, Any]) -> list[str]:
+    return [
+        str(len(figures["authored"])),
+        str(len(figures["maintained"])),
+        str(figures["versions_shipped"]),
+        f"{figures['their_hours_saved']:g}",
+        str(figures["colleagues_helped"]),
+        ",".join(figures["badges"]) or "-",
+    ]
 
 
 def closing_line(report: Report) -> str:
@@ -407,6 +524,7 @@ def write_csv(report: Report) -> None:
     header += ["department", "in_repository"] if by_automation else []
     header += ["runs", "succeeded", "failed", "failure_share", "counted", "hours_saved"]
     header += ["scheduled_hours_per_month"] if by_automation else []
+    header += list(CREDIT_KEYS) if report.by == "person" else []
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(header)
     for group in report.groups:
@@ -418,6 +536,9 @@ def write_csv(report: Report) -> None:
         row.append(group.hours_saved)
         if by_automation:
             row.append(group.scheduled_hours_per_month)
+        if report.by == "person":
+            figures = credit_figures(group.credit)
+            row += [_cell(" ".join(v)) if isinstance(v, list) else v for v in figures.values()]
         writer.writerow(row)
 
 
