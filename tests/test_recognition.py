@@ -275,21 +275,25 @@ def _rows(html: str, table: str) -> list[list[str]]:
 
 def test_contributors_page_ranks_people_with_badges_and_a_legend(ranked: str) -> None:
     rows = _rows(ranked, "ak-people")
-    assert [row[:7] for row in rows] == [
-        ["1", f"{ANN} (@ann) automations", "1", "1", "5", "101.0", "0 (0 changes)"],
-        ["2", "@carol automations", "0", "2", "0", "12.0", "0 (0 changes)"],
-        ["3", "Bob (@bob) automations", "2", "2", "1", "11.5", "0 (0 changes)"],
+    # rank, person, badges, authored, maintains, versions, hours, colleagues helped
+    assert [row[:2] + row[3:] for row in rows] == [
+        ["1", f"{ANN} (@ann)", "1", "1", "5", "101.0", "0 (0 changes)"],
+        ["2", "@carol", "0", "2", "0", "12.0", "0 (0 changes)"],
+        ["3", "Bob (@bob)", "2", "2", "1", "11.5", "0 (0 changes)"],
         ["4", EVE_NAME, "1", "0", "0", "1.0", "0 (0 changes)"],
         ["5", "Dave Helper", "0", "0", "0", "0.0", "3 (3 changes)"],
     ]
-    assert rows[0][7] == "First automation 10 hours saved 100 hours saved 5 releases"
+    assert rows[0][2] == "First automation 10 hours saved 100 hours saved 5 releases"
     month = _rows(ranked, "ak-people-month")
-    assert [(row[0], row[1].split(" (")[0], row[4], row[6]) for row in month] == [
-        ("1", "@carol automations", "4.0", "10 hours saved"),
-        ("2", "Bob", "3.5", "10 hours saved"),
-        ("3", ANN, "1.0", "5 releases"),
-        ("4", EVE_NAME, "1.0", ""),
-        ("5", "Dave Helper", "0.0", "Helped 3 colleagues"),
+    assert [(row[0], row[1], row[2], row[5], row[6]) for row in month] == [
+        ("1", "@carol", "10 hours saved", "4.0", "0 (0 changes)"),
+        ("2", "Bob (@bob)", "10 hours saved", "3.5", "0 (0 changes)"),
+        ("3", f"{ANN} (@ann)", "5 releases", "1.0", "0 (0 changes)"),
+        ("4", EVE_NAME, "", "1.0", "0 (0 changes)"),
+        ("5", "Dave Helper", "Helped 3 colleagues", "0.0", "1 (1 change)"),
+    ]
+    assert [row[3:5] for row in month] == [["0", "0"], ["1", "0"], ["0", "1"], ["0", "0"]] + [
+        ["0", "0"]
     ]
     assert f"This month ({NOW:%Y-%m}, UTC)" in ranked
     # Every badge carries its rule on hover, and the legend says each rule once more.
@@ -299,24 +303,21 @@ def test_contributors_page_ranks_people_with_badges_and_a_legend(ranked: str) ->
         assert f'title="{rule}">{badge.title}</span>' in ranked, badge.id
         assert f"<dd>{rule}</dd>" in legend, badge.id
     assert ranked.count('title="Shipped 5 versions') == 3  # Ann all time and this month, the legend
-    assert '<a href="../owners/carol/">automations</a>' in ranked
+    assert '<a href="../owners/carol/">@carol</a>' in ranked
+    assert '(<a href="../owners/ann/">@ann</a>)' in ranked
 
 
 def test_leaderboard_false_lists_people_alphabetically_without_ranks(alphabetical: str) -> None:
     rows = _rows(alphabetical, "ak-people")
-    assert [row[0].split(" (")[0] for row in rows] == [
-        "@carol automations",
-        ANN,
-        "Bob",
-        "Dave Helper",
-        EVE_NAME,
+    assert [row[0] for row in rows] == ["@carol", f"{ANN} (@ann)", "Bob (@bob)", "Dave Helper"] + [
+        EVE_NAME
     ]
-    assert rows[1][1:5] == ["1", "1", "5", "101.0"]  # the figures stay, without a rank
+    assert rows[1][2:6] == ["1", "1", "5", "101.0"]  # the figures stay, without a rank
     assert "<th>#</th>" not in alphabetical
     assert "Listed alphabetically" in alphabetical and "Ranked by" not in alphabetical
     assert "5 releases</span>" in alphabetical  # badges stay
     month = _rows(alphabetical, "ak-people-month")
-    assert [row[0].split(" (")[0] for row in month][:2] == ["@carol automations", ANN]
+    assert [row[0] for row in month][:2] == ["@carol", f"{ANN} (@ann)"]
 
 
 def test_a_hostile_author_name_is_text_everywhere(shop: Shop, ranked: str) -> None:
