@@ -1,5 +1,11 @@
 """Catalog build at 300, 1,000 and 3,000 synthetic automations with synthetic Git history.
 
+The history has 500 contributors by default (`--people`): each automation's first version
+is one person's, its second another's (from a second address that `.mailmap` joins to the
+first, and a change to a colleague's automation), and a run ledger on the clone's origin
+holds `--runs` counted runs per automation, some this month, so the Contributors page has
+every figure, badge and both tables to compute for all of them.
+
 For each size: `autokit catalog build` (metadata, one `git log`, page generation, mkdocs),
 beside plain mkdocs-material building the same generated pages with a small navigation,
 and (at 300 and 1,000) the naive build with every page in the navigation. Then, in
@@ -9,6 +15,7 @@ both sides see the same machine load; the naive build runs once (at 3,000 it wou
 ~9 minutes, so it is left out).
 
     python benchmarks/bench_catalog.py [--sizes 300,1000,3000] [--rounds 3] [--no-browser]
+        [--people 500] [--runs 3]
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ import tempfile
 import threading
 import time
 import zlib
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +84,8 @@ WORDS = [
     "account",
     "ledger",
 ]
-PEOPLE = [f"Person {i}" for i in range(25)]
+PEOPLE = 500  # contributors, by default (--people)
+RUNS = 3  # counted runs per automation in the ledger, by default (--runs)
 # One automation in IMAGE_EVERY shows a screenshot from its folder (most show none).
 IMAGE_EVERY = 20
 SCREENSHOT = "docs/screenshot.png"
@@ -157,8 +166,23 @@ def _blob(content: str | bytes) -> bytes:
     return b"data %d\n%s\n" % (len(raw), raw)
 
 
-def make_repository(root: Path, count: int) -> None:
-    """A repository with two commits and two tags per automation, via `git fast-import`."""
+def _address(person: int, home: bool = False) -> str:
+    return f"person{person}@{'home.example' if home else 'example.com'}"
+
+
+def _mailmap(people: int) -> str:
+    """Every person's home address joined to their work one."""
+    return "".join(
+        f"Person {p} <{_address(p)}> <{_address(p, home=True)}>\n" for p in range(people)
+    )
+
+
+def make_repository(root: Path, count: int, people: int = PEOPLE) -> None:
+    """A repository with two commits and two tags per automation, via `git fast-import`.
+
+    Version 1.0.0 of automation i is person i's (mod `people`), 1.1.0 is the person half
+    the list away's, from their home address, so 300 automations already have 500
+    contributors."""
     root.mkdir(parents=True)
     shutil.copy(PROJECT / "mkdocs.yml", root / "mkdocs.yml")
     shutil.copytree(PROJECT / "docs", root / "docs")
@@ -172,16 +196,19 @@ def make_repository(root: Path, count: int) -> None:
         for i in range(count):
             mark += 1
             when += 60
-            person = PEOPLE[(i + (step == "1.1.0") * 3) % len(PEOPLE)]
+            second = step == "1.1.0"
+            person = (i + second * (people // 2)) % people
             changes = [("1.0.0", "First version.")]
-            if step == "1.1.0":
+            if second:
                 changes.insert(0, ("1.1.0", "Handles empty days."))
             stream.append(b"commit refs/heads/main\nmark :%d\n" % mark)
-            who = f"{person} <{person.replace(' ', '').lower()}@example.com> {when} +0000\n"
+            who = f"Person {person} <{_address(person, home=second)}> {when} +0000\n"
             stream.append(b"author " + who.encode() + b"committer " + who.encode())
             stream.append(_blob(f"auto-{i:05d} {step}"))
             if previous:
                 stream.append(b"from :%d\n" % previous)
+            else:
+                stream.append(b"M 644 inline .mailmap\n" + _blob(_mailmap(people)))
             for name, text in _files(i, step, changes).items():
                 stream.append(f"M 644 inline automations/auto-{i:05d}/{name}\n".encode())
                 stream.append(_blob(text))
@@ -196,6 +223,61 @@ def make_repository(root: Path, count: int) -> None:
         env=_env(root.parent),
     )
     subprocess.run(["git", "checkout", "-q", "-f", "main"], cwd=root, check=True)
+
+
+def publish_runs(root: Path, count: int, runs: int) -> None:
+    """`runs` counted runs per automation on the ledger branch of a bare origin beside
+    `root`, as `autokit runs push` leaves them: the newest this month, the rest before."""
+    sys.path.insert(0, str(PROJECT))
+    from toolkit.ledger.branch import append
+    from toolkit.ledger.record import LedgerRecord
+    from toolkit.ledger.settings import LedgerSettings
+
+    origin = root.parent / f"{root.name}-origin.git"
+    env = _env(root.parent)
+    subprocess.run(["git", "init", "-q", "--bare", str(origin)], check=True, env=env)
+    subprocess.run(["git", "remote", "add", "origin", str(origin)], cwd=root, check=True)
+    subprocess.run(["git", "push", "-q", "origin", "main"], cwd=root, check=True, env=env)
+    now = datetime.now(UTC)
+    month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    records = []
+    for i in range(count * runs):
+        started = (
+            month_start + (now - month_start) / 2
+            if i % runs == 0
+            else now.replace(year=now.year - 1)
+        )
+        started += timedelta(seconds=i)
+        records.append(
+            LedgerRecord(
+                f"{started:%Y%m%d-%H%M%S}-{i:06x}",
+                f"auto-{i // runs:05d}",
+                "1.1.0",
+                False,
+                None,
+                False,
+                "manual",
+                f"Person {i % PEOPLE}",
+                "laptop",
+                started.isoformat(timespec="milliseconds"),
+                1.0,
+                "success",
+                0,
+                "real",
+                True,
+                None,
+                None,
+                float(30 + i % 600),
+                None,
+            )
+        )
+    previous = dict(os.environ)
+    os.environ.update(env)  # the ledger's commits are made with the benchmark's Git config
+    try:
+        append(root, LedgerSettings(), "origin", records)
+    finally:
+        os.environ.clear()
+        os.environ.update(previous)
 
 
 def _env(base: Path) -> dict[str, str]:
@@ -255,12 +337,16 @@ def plain_project(root: Path, target: Path, every_page_in_nav: bool) -> None:
     (target / "mkdocs.yml").write_text(yaml.safe_dump(config, sort_keys=False))
 
 
-def measure(count: int, work: Path, rounds: int) -> dict[str, Any]:
+def measure(
+    count: int, work: Path, rounds: int, people: int = PEOPLE, runs: int = RUNS
+) -> dict[str, Any]:
     """Median times of `rounds` interleaved rounds (plain, cold, warm), so both sides
     see the same machine load; the naive build runs once, as a reference."""
     root = work / f"repo-{count}"
     start = time.perf_counter()
-    make_repository(root, count)
+    make_repository(root, count, people)
+    if runs:
+        publish_runs(root, count, runs)
     row: dict[str, Any] = {"automations": count, "history_seconds": time.perf_counter() - start}
     env = _env(work)
     site = work / f"site-{count}"
@@ -301,6 +387,8 @@ def measure(count: int, work: Path, rounds: int) -> dict[str, Any]:
     row["plain_site_mb"] = _size(plain / "site") / 1e6
     shutil.rmtree(plain)
     row["autokit_site_mb"] = _size(site) / 1e6
+    row["contributors"] = _contributors(site)
+    row["ledger_runs"] = count * runs
     index = (site / "search" / "search_index.json").stat().st_size
     row["search_index_kb_per_automation"] = index / 1e3 / count
     if count in NAIVE_SIZES:
@@ -316,6 +404,13 @@ def measure(count: int, work: Path, rounds: int) -> dict[str, Any]:
     row["warm_cpu_ratio_to_plain"] = row["autokit_warm_cpu_seconds"] / row["plain_cpu_seconds"]
     row["load_average"] = os.getloadavg()[0]
     return row
+
+
+def _contributors(site: Path) -> int:
+    """The rows of the Contributors page's all-time table."""
+    html = (site / "contributors" / "index.html").read_text(encoding="utf-8")
+    table = html[html.index('class="ak-table ak-people"') :]
+    return table[: table.index("</tbody>")].count("<tr>") - 1  # less the header row
 
 
 def search_latency(site: Path) -> float:
@@ -359,13 +454,15 @@ def main() -> None:
     parser.add_argument("--sizes", default="300,1000,3000")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median)")
     parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument("--people", type=int, default=PEOPLE, help="contributors (500)")
+    parser.add_argument("--runs", type=int, default=RUNS, help="ledger runs per automation (3)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-catalog-") as temporary:
         work = Path(temporary)
         for count in sizes:
-            rows.append(measure(count, work, args.rounds))
+            rows.append(measure(count, work, args.rounds, args.people, args.runs))
             print(_line(rows[-1]), flush=True)
         latency = None
         if not args.no_browser and Path("/usr/bin/chromium").exists():
@@ -400,6 +497,7 @@ def _line(row: dict[str, Any]) -> str:
         f" | ratio {row['ratio_to_plain']:.2f} (warm {row['warm_ratio_to_plain']:.2f})"
         f" | CPU {row['autokit_cpu_seconds']:.1f} s vs {row['plain_cpu_seconds']:.1f} s, ratio"
         f" {row['cpu_ratio_to_plain']:.2f} (warm {row['warm_cpu_ratio_to_plain']:.2f}){naive}"
+        f" | {row['contributors']} contributors, {row['ledger_runs']} runs"
         f" | history {row['history_seconds']:.1f} s | load {row['load_average']:.1f}"
     )
 
