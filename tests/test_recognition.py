@@ -21,7 +21,8 @@ from catalog_repo import isolated_env, site_files
 from helpers import automation_files, bare_origin, build_tree, ledger_record, publish_ledger
 
 from toolkit.catalog.build import collect
-from toolkit.catalog.recognition import BADGES, Person
+from toolkit.catalog.recognition import BADGES, Person, Window, Work, credit
+from toolkit.git import CommitInfo
 
 pytestmark = pytest.mark.slow
 
@@ -403,3 +404,38 @@ def test_report_by_person_in_a_period_and_as_text_and_csv(
     rows = {row["person"]: row for row in csv.DictReader(io.StringIO(result.out))}
     assert rows["Bob"]["maintained"] == "payroll reports"
     assert rows["'@carol"]["their_hours_saved"] == "4.0"
+
+
+def test_a_mailmap_of_garbage_breaks_nothing(make_repo, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = make_repo({**automation_files("hello"), ".mailmap": "x"})
+    (root / ".mailmap").write_bytes(b"\x00\xff\xfe<\n<<>>\nName <\n> <a@b> <\n\xc3(\n" * 50)
+    monkeypatch.setenv("GIT_AUTHOR_NAME", "Second Person")
+    monkeypatch.setenv("GIT_AUTHOR_EMAIL", "second@example.com")
+    build_tree(root, {"automations/hello/README.md": "# Hello\n\nChanged.\n"})
+    subprocess.run(["git", "commit", "-qam", "change"], cwd=root, check=True)
+    people = collect(root).people
+    assert [(p.name, p.authored, p.help_changes) for p in people.all_time] == [
+        ("Test Author", ["hello"], 0),
+        ("Second Person", [], 1),
+        ("@alice", [], 0),  # the owner, whom no identity is
+    ]
+
+
+def _commit_info(sha: str, who: str, date: str) -> CommitInfo:
+    name, email = who.removesuffix(">").split(" <")
+    return CommitInfo(sha, name, email, date, ())
+
+
+def test_a_handle_two_identities_claim_is_nobody_s_for_sure() -> None:
+    commits = [
+        _commit_info("b", "alice <alice@shop.example>", "2026-02-01T00:00:00+00:00"),
+        _commit_info("a", "Alice <alice@users.noreply.github.com>", "2026-01-01T00:00:00+00:00"),
+    ]
+    works = [Work("hello", ("@alice", "@shop/team"), commits, [])]
+    people = {p.key: p for p in credit(works, Window(), {"hello": 2.0})}
+    assert set(people) == {"alice@shop.example", "alice@users.noreply.github.com", "@alice"}
+    assert people["@alice"].maintained == ["hello"] and people["@alice"].hours == 2.0
+    noreply = people["alice@users.noreply.github.com"]
+    assert noreply.authored == ["hello"] and noreply.handles == () and noreply.hours == 2.0
+    # the other identity changed an automation it neither authored nor surely owns
+    assert people["alice@shop.example"].help_changes == 1
