@@ -68,7 +68,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from toolkit.catalog.impact import impact_of
-from toolkit.catalog.model import read_history
 from toolkit.catalog.recognition import (
     Person,
     Window,
@@ -360,6 +359,8 @@ def _credited(
     """The person groups with each one's credit in the period, joined by name (the ledger
     records the Git identity's name), and a group for each credited person who started
     no run; badges are earned on all-time figures."""
+    from toolkit.catalog.model import read_history  # Git's history: --by person only
+
     ranked = leaderboard_setting(repo)
     history = read_history(repo.root)
     works = [
