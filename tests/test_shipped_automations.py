@@ -30,22 +30,31 @@ def metadata(folder: Path) -> dict[str, Any]:
     return yaml.safe_load((folder / "automation.yaml").read_text(encoding="utf-8"))
 
 
+def import_paths(folder: Path) -> list[str]:
+    """The folder, then the roots of the libraries it declares, as a run puts them on
+    sys.path (the shipped automations use the working tree's libraries, unpinned)."""
+    libraries = metadata(folder).get("libraries") or []
+    return [str(folder), *(str(ROOT / "libraries" / name) for name in libraries)]
+
+
 def load_entrypoint(folder: Path) -> ModuleType:
     """Import a main.py under a name of its own, so several can live in this process.
 
-    Its folder comes first on sys.path while it is imported, as the bootstrap puts it, so
-    that it can import the modules beside it.
+    Its folder and libraries come first on sys.path while it is imported, as the bootstrap
+    puts them, so that it can import the modules beside it and the libraries.
     """
     name = f"shipped_{folder.name.replace('-', '_')}"
     spec = importlib.util.spec_from_file_location(name, folder / "main.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
-    sys.path.insert(0, str(folder))
+    paths = import_paths(folder)
+    sys.path[:0] = paths
     try:
         spec.loader.exec_module(module)
     finally:
-        sys.path.remove(str(folder))
+        for path in paths:
+            sys.path.remove(path)
     return module
 
 
@@ -135,7 +144,7 @@ def resolve_paths(given: dict[str, Any], declared: dict[str, Any], folder: Path)
 
 @pytest.mark.parametrize("folder", SHIPPED, ids=NAMES)
 def test_the_automations_own_tests_pass(folder: Path, tmp_path: Path) -> None:
-    environment = {**os.environ, "PYTHONPATH": str(folder.relative_to(ROOT))}
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(import_paths(folder))}
     command = [
         sys.executable,
         "-m",
