@@ -11,6 +11,7 @@ import importlib.util
 import inspect
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -225,3 +226,13 @@ def test_autokit_run_with_a_bad_file_says_which_without_a_traceback(
     assert message in result.err
     assert "Traceback" not in result.err + result.out
     assert bad.read_text(encoding="utf-8") == "Article;Count\nMUG-RED;3\n"
+
+
+@pytest.mark.parametrize("folder", SHIPPED, ids=NAMES)
+def test_the_shipped_automations_share_the_shipped_library(folder: Path) -> None:
+    """The helpers they used to carry a copy of each live in libraries/shopkit alone."""
+    assert metadata(folder).get("libraries") == ["shopkit"]
+    shared = {"output_dir", "write_atomically", "save_atomically", "connect_smtp", "_send_one"}
+    for module in folder.glob("*.py"):
+        defined = set(re.findall(r"^def (\w+)", module.read_text(encoding="utf-8"), re.M))
+        assert not defined & shared, f"{module.name} still defines {defined & shared}"

@@ -3,7 +3,7 @@
 - files: where output goes (`output_dir`) and writing it so that a crash never leaves half
   a file (`write_atomically`, `save_workbook`);
 - tables: reading CSV exports and Excel workbooks with every problem named by file, sheet
-  and row (`read_text`, `csv_rows`, `open_workbook`, `workbook_rows`, `table_rows`,
+  and row (`read_text`, `csv_rows`, `open_workbook`, `sheet_of`, `workbook_rows`, `table_rows`,
   `find_columns`, `number`);
 - mail: sending email over SMTP, or writing it to an outbox folder on a dry run
   (`check_sender`, `connect`, `send_one`, `write_outbox`).
@@ -22,6 +22,7 @@ from shopkit.tables import (
     number,
     open_workbook,
     read_text,
+    sheet_of,
     table_rows,
     workbook_rows,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "read_text",
     "save_workbook",
     "send_one",
+    "sheet_of",
     "table_rows",
     "workbook_rows",
     "write_atomically",

@@ -60,3 +60,22 @@ def test_a_workbook_that_cannot_be_saved_is_a_clear_error_and_stays(tmp_path: Pa
         save_workbook(Unsaveable(), target)
     assert target.read_bytes() == b"the old workbook"
     assert os.listdir(tmp_path) == ["stock.xlsx"]
+
+
+class CrashingWorkbook:
+    """Stands in for a workbook whose save dies halfway (disk full, power cut)."""
+
+    def save(self, filename: str) -> None:
+        Path(filename).write_bytes(b"PK\x03\x04 half a workbook")
+        raise KeyboardInterrupt
+
+
+def test_a_crash_while_saving_leaves_the_workbook_whole(tmp_path: Path) -> None:
+    target = tmp_path / "inventory.xlsx"
+    target.write_bytes(b"the whole workbook")
+
+    with pytest.raises(KeyboardInterrupt):
+        save_workbook(CrashingWorkbook(), target, like=target)
+
+    assert target.read_bytes() == b"the whole workbook"
+    assert os.listdir(tmp_path) == ["inventory.xlsx"]
