@@ -275,3 +275,32 @@ def test_changed_never_reads_a_linked_metadata_file(make_repo, cli, tmp_path) ->
     result = cli("changed", "--repo", str(root), "--base", "HEAD~1", "--format", "json")
     assert result.code == 0, result
     assert json.loads(result.out)["uses_changed_libraries"] == {"greeter": ["shopkit"]}
+
+
+@pytest.mark.parametrize(
+    ("text", "plain"),
+    [
+        ("libraries: [shopkit]", ["shopkit"]),
+        ("libraries: [a, b@1.2.0] # mail and tables", ["a", "b@1.2.0"]),
+        ("libraries: []", []),
+        ("libraries: [a, b]  ", ["a", "b"]),
+        ("libraries:\n  - a", None),
+        ('libraries: ["a"]', None),
+        ("libraries: &shared [a]", None),
+        ("x: 1\nlibraries: [a]\nlibraries: [b]", None),
+        ("libraries: [a, ]", None),
+        ("libraries: [A]", None),
+        ("librariesx: [a]", None),
+        ("name: x", None),
+    ],
+)
+def test_the_plain_reading_of_libraries_agrees_with_yaml_or_leaves_it_to_yaml(
+    text: str, plain: list[str] | None
+) -> None:
+    """`autokit changed` reads the usual one-line list without a YAML parser; every other
+    way of writing it goes to the parser, so the two never disagree."""
+    from toolkit.libraries import plain_library_list
+
+    assert plain_library_list(text) == plain
+    if plain is not None:
+        assert plain == yaml.safe_load(text)["libraries"]
