@@ -304,3 +304,21 @@ def test_the_plain_reading_of_libraries_agrees_with_yaml_or_leaves_it_to_yaml(
     assert plain_library_list(text) == plain
     if plain is not None:
         assert plain == yaml.safe_load(text)["libraries"]
+
+
+def test_validate_takes_library_paths_and_names_the_line(make_repo, cli) -> None:
+    root = make_repo({**library_files("shopkit"), **library_files("textkit")})
+    library = root / "libraries" / "shopkit" / "library.yaml"
+    library.write_text(library.read_text().replace("version: 1.0.0", "version: '1.0'"))
+
+    one = cli("validate", "--repo", str(root), str(root / "libraries" / "textkit"))
+    assert one.code == 0 and "1 library checked, 0 problem(s): all valid" in one.err
+    broken = cli("validate", "--repo", str(root), str(library))
+    assert broken.code == 1
+    assert "libraries/shopkit/library.yaml:4:" in broken.out and "version" in broken.out
+    every = cli("validate", "--repo", str(root), str(root / "libraries"))
+    assert "2 libraries checked, 1 problem(s)" in every.err
+    missing = cli("validate", "--repo", str(root), str(root / "libraries" / "mailkit"))
+    assert missing.code == 1 and "libraries/mailkit: no such library folder" in missing.err
+    gone = cli("validate", "--repo", str(root), str(root / "libraries" / "textkit" / "x.py"))
+    assert gone.code == 1 and "no such file or folder" in gone.err

@@ -58,8 +58,9 @@ def validate(repo: Repository, paths: list[Path], output_format: str = "text") -
         print(_text(findings))
     if output_format == "text":
         checked = f"{len(folders)} automation(s)"
-        if named_libraries:
-            libraries = f"{len(set(named_libraries))} library(ies)"
+        library_count = len(set(named_libraries)) if chosen is not None else _library_count(repo)
+        if library_count:
+            libraries = f"{library_count} {'library' if library_count == 1 else 'libraries'}"
             checked = f"{checked} and {libraries}" if folders else libraries
         summary = f"{checked} checked, {len(findings)} problem(s)"
         print(summary if findings else f"{summary}: all valid", file=sys.stderr)
@@ -96,6 +97,12 @@ def _text(findings: list[Finding]) -> str:
         f.as_line() if f.severity == ERROR else f"{f.severity}: {f.as_line()}"
         for f in sorted_findings(findings)
     )
+
+
+def _library_count(repo: Repository) -> int:
+    from toolkit.libraries import library_dirs
+
+    return len(library_dirs(repo.root))
 
 
 def _library_names(repo: Repository, path: Path) -> list[str] | None:
