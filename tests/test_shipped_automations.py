@@ -73,7 +73,9 @@ def test_autokit_validate_passes_on_the_shipped_repository(cli: Callable[..., An
     result = cli("validate", "--repo", str(ROOT))
 
     assert result.code == 0, result.out + result.err
-    assert f"{len(SHIPPED)} automation(s) and 1 library checked, 0 problem(s): all valid" in result.err
+    assert (
+        f"{len(SHIPPED)} automation(s) and 1 library checked, 0 problem(s): all valid" in result.err
+    )
 
 
 @pytest.mark.parametrize("folder", SHIPPED, ids=NAMES)
