@@ -105,6 +105,20 @@ NOTIFY_SCHEMA: Schema = {
     "email": {"type": "dict", "schema": EMAIL_SCHEMA},
 }
 
+# The template an automation was made from (`autokit new` writes it, `autokit upgrade`
+# reads it): its name, its version, and the answers it was rendered with.
+TEMPLATE_ANSWERS_SCHEMA: Schema = {
+    "title": {"type": "string", "required": True, "empty": False, "maxlength": 100},
+    "summary": {"type": "string", "required": True, "empty": False, "maxlength": 160},
+    "owner": {"type": "string", "required": True, "regex": OWNER, "maxlength": OWNER_MAX},
+    "department": {"type": "string", "required": True, "empty": False, "maxlength": DEPARTMENT_MAX},
+}
+TEMPLATE_RECORD_SCHEMA: Schema = {
+    "name": {"type": "string", "required": True, "regex": SLUG},
+    "version": {"type": "integer", "required": True, "min": 1},
+    "answers": {"type": "dict", "required": True, "schema": TEMPLATE_ANSWERS_SCHEMA},
+}
+
 SCHEMA: Schema = {
     "name": {"type": "string", "required": True, "regex": SLUG},
     "title": {
@@ -165,4 +179,5 @@ SCHEMA: Schema = {
     "rehearsal_input": {"type": "string", "regex": INPUT_NAME},
     "examples": {"type": "list", "schema": {"type": "dict", "schema": EXAMPLE_SCHEMA}},
     "notify": {"type": "dict", "schema": NOTIFY_SCHEMA},
+    "template": {"type": "dict", "schema": TEMPLATE_RECORD_SCHEMA},
 }
