@@ -33,7 +33,7 @@ from toolkit.inventory import Inventory, load_inventory, warn_about_invalid
 from toolkit.metadata import METADATA_FILE, Automation
 from toolkit.repo import Repository, repository_from_args
 from toolkit.reporters import github_annotation
-from toolkit.upgrade.history import template_history
+from toolkit.upgrade.history import Histories, template_history
 from toolkit.upgrade.merge import (
     CONFLICT,
     KEPT_CHANGED,
@@ -329,12 +329,13 @@ def upgrade(
 ) -> int:
     """Plan every upgrade first; write them only when none of them is refused."""
     plans, problems, without = [], [], 0
+    histories = Histories()
     for automation in automations:
         if everything and record_of(automation) is None:
             without += 1
             continue
         try:
-            plan = plan_upgrade(repo, automation, templates)
+            plan = plan_upgrade(repo, automation, templates, histories)
         except ToolkitError as error:
             problems.append(error)
             continue

@@ -44,14 +44,19 @@ class TemplateHistory:
         return f"{self.folder} (version {version}, commit {self.versions[version][:12]})"
 
 
-_HISTORIES: dict[Path, TemplateHistory] = {}
+class Histories(dict[Path, TemplateHistory]):
+    """The histories of the templates one command reads, each read once (a new command
+    reads them again: HEAD may have moved)."""
+
+    def of(self, folder: Path) -> TemplateHistory:
+        if folder not in self:
+            self[folder] = _read_history(folder)
+        return self[folder]
 
 
 def template_history(folder: Path) -> TemplateHistory:
-    """The versions of the template in `folder`, read once per process."""
-    if folder not in _HISTORIES:
-        _HISTORIES[folder] = _read_history(folder)
-    return _HISTORIES[folder]
+    """The versions of the template in `folder`, read now."""
+    return _read_history(folder)
 
 
 def _read_history(folder: Path) -> TemplateHistory:

@@ -20,7 +20,7 @@ from toolkit.gallery import LIST_COMMAND, Template, rendered, shown_folder, temp
 from toolkit.metadata import METADATA_FILE, Automation
 from toolkit.repo import Repository
 from toolkit.suggest import did_you_mean
-from toolkit.upgrade.history import TemplateHistory, last_commit_of, template_history
+from toolkit.upgrade.history import Histories, TemplateHistory, last_commit_of
 from toolkit.upgrade.merge import CONFLICT, MERGED, REMOVED, FileChange, merge_folder
 from toolkit.upgrade.record import Record, record_of, with_record, with_version
 
@@ -130,17 +130,20 @@ def behind(
 
 
 def plan_upgrade(
-    repo: Repository, automation: Automation, templates: Mapping[str, Template]
+    repo: Repository,
+    automation: Automation,
+    templates: Mapping[str, Template],
+    histories: Histories | None = None,
 ) -> Upgrade | None:
     """What upgrading `automation` to its template's current version writes; None when it
-    is up to date."""
+    is up to date. `histories` keeps each template's history for the next automation."""
     record = record_of(automation)
     if record is None:
         raise no_record_error(automation)
     template = current_template(repo, automation, record, templates)
     if template.version is None or record.version >= template.version:
         return None
-    history = template_history(template.folder)
+    history = (histories if histories is not None else Histories()).of(template.folder)
     base_sources = _base_sources(automation, record, history)
     values = {"name": automation.name, **record.answers}
     base = _as_bytes(rendered(base_sources, values, history.shown(record.version)))
