@@ -411,3 +411,30 @@ def test_usage_errors_exit_2(repo, cli):
     assert cli("upgrade", "a", "--all", "--repo", str(repo)).code == 2
     assert cli("upgrade", "--resolved", "--repo", str(repo)).code == 2
     assert cli("upgrade", "--check", "--resolved", "x", "--repo", str(repo)).code == 2
+
+
+# The catalog says which template an automation was made from.
+
+
+@pytest.mark.slow
+def test_the_catalog_page_names_the_template_and_its_current_version(repo, cli):
+    from catalog_repo import site_files
+
+    new(cli, repo, "behind", "current")
+    template_v2(repo)
+    edit(repo / "automations/current/automation.yaml", "  version: 1\n", "  version: 2\n")
+    site_files(repo)
+    commit_all(repo, "current is up to date; the site")
+    site = repo.parent / "site"
+    result = cli("--repo", str(repo), "catalog", "build", "--site-dir", str(site))
+    assert result.code == 0, result
+
+    def facts(name: str) -> str:
+        html = (site / "automations" / name / "index.html").read_text(encoding="utf-8")
+        return html[html.index('<table class="ak-facts">') :].split("</table>")[0]
+
+    assert (
+        "<tr><th>Template</th><td>made from template csv-report v1 (current v2)</td></tr>"
+        in facts("behind")
+    )
+    assert "<td>made from template csv-report v2 (current)</td>" in facts("current")
