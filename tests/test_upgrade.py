@@ -438,3 +438,49 @@ def test_the_catalog_page_names_the_template_and_its_current_version(repo, cli):
         in facts("behind")
     )
     assert "<td>made from template csv-report v2 (current)</td>" in facts("current")
+
+
+def test_resolved_without_an_upgrade_waiting_is_refused(repo, cli):
+    new(cli, repo, "plain")
+    template_v2(repo)
+    result = cli("upgrade", "plain", "--resolved", "--repo", str(repo))
+    assert result.code == 1, result
+    assert "no upgrade is waiting to be resolved" in result.err
+    assert "run `autokit upgrade plain` first" in result.err
+    assert recorded(repo, "plain") == 1
+
+
+def test_check_warns_of_a_record_it_cannot_judge_in_every_format(repo, cli):
+    new(cli, repo, "plain")
+    edit(repo / "automations/plain/automation.yaml", "name: csv-report", "name: csv-reprt")
+    commit_all(repo, "a misspelt record")
+    github = cli("upgrade", "--check", "--format", "github", "--repo", str(repo))
+    assert github.code == 0, github
+    assert github.out.startswith("::warning file=automations/plain/automation.yaml,")
+    assert "there is no template 'csv-reprt'" in github.out
+    data = json.loads(cli("upgrade", "--check", "--format", "json", "--repo", str(repo)).out)
+    assert data["behind"] == [] and data["problems"][0]["name"] == "plain"
+
+
+def test_the_base_is_the_newest_commit_of_the_version_on_the_first_parent_history(repo, cli):
+    # v1 was fixed once without a version bump; the automation was made after the fix.
+    edit(repo / TEMPLATE / "main.py.j2", OLD_LINE, CLASHING_LINE)
+    commit_all(repo, "csv-report v1, fixed")
+    new(cli, repo, "late")
+    edit(repo / "automations/late/main.py", CLASHING_LINE, OWN_DOCSTRING)
+    commit_all(repo, "local edit of the fixed line")
+    # v2 arrives through a merge commit from a side branch.
+    git(repo, "switch", "-q", "-c", "template-v2")
+    edit(repo / TEMPLATE / "template.yaml", "version: 1", "version: 2")
+    (repo / TEMPLATE / "UPGRADING.md.j2").write_text(ADDED, encoding="utf-8")
+    commit_all(repo, "csv-report v2")
+    git(repo, "switch", "-q", "main")
+    git(repo, "merge", "-q", "--no-ff", "-m", "merge csv-report v2", "template-v2")
+    result = cli("upgrade", "late", "--repo", str(repo))
+    assert result.code == 0, result  # against the older v1 the edited line would conflict
+    assert OWN_DOCSTRING in read(repo, "late", "main.py")
+    assert changed_paths(repo) == [
+        "automations/late/UPGRADING.md",
+        "automations/late/automation.yaml",
+    ]
+    assert recorded(repo, "late") == 2

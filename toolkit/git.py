@@ -801,13 +801,15 @@ def uncommitted(root: Path, pathspecs: list[str]) -> list[str]:
     if not pathspecs:
         return []
     output = _git(root, "status", "--porcelain", "-z", "--untracked-files=all", "--", *pathspecs)
+    # Porcelain paths are relative to the work tree's top, which may be above `root`.
+    prefix = run_git(root, "rev-parse", "--show-prefix").strip()
     paths, records = [], output.decode("utf-8", "surrogateescape").split("\0")
     index = 0
     while index < len(records):
         record = records[index]
         index += 1
         if len(record) > 3:
-            paths.append(record[3:])
+            paths.append(record[3:].removeprefix(prefix))
             if record[0] in "RC":  # a rename names its old path next
                 index += 1
     return paths

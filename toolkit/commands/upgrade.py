@@ -30,7 +30,7 @@ from toolkit.files import read_contributor_file
 from toolkit.findings import NOTICE, WARNING, Finding
 from toolkit.gallery import LIST_COMMAND, Template, gallery
 from toolkit.inventory import Inventory, load_inventory, warn_about_invalid
-from toolkit.metadata import METADATA_FILE, Automation
+from toolkit.metadata import Automation
 from toolkit.repo import Repository, repository_from_args
 from toolkit.reporters import github_annotation
 from toolkit.upgrade.history import Histories, template_history
@@ -150,7 +150,7 @@ def check(
         print(json.dumps(_check_json(found, current, problems), indent=2))
     elif form == "github":
         lines = [github_annotation(_notice(repo, item)) for item in found]
-        lines += [github_annotation(_warning(problem)) for problem in problems]
+        lines += [github_annotation(_warning(repo, *problem)) for problem in problems]
         print("\n".join(lines))
     else:
         print(_check_text(found, current, problems))
@@ -165,9 +165,12 @@ def behind_line(item: Behind) -> str:
     )
 
 
-def _check_text(found: list[Behind], current: int, problems: list[ToolkitError]) -> str:
+Problems = list[tuple[Automation, ToolkitError]]
+
+
+def _check_text(found: list[Behind], current: int, problems: Problems) -> str:
     lines = [behind_line(item) for item in found]
-    lines += [f"warning: {p.message}" + (f" ({p.hint})" if p.hint else "") for p in problems]
+    lines += [f"warning: {p.message}" + (f" ({p.hint})" if p.hint else "") for _, p in problems]
     lines.append(
         f"{len(found)} automation(s) behind their template, {current} up to date"
         + (f", {len(problems)} record(s) that cannot be read" if problems else "")
@@ -175,7 +178,7 @@ def _check_text(found: list[Behind], current: int, problems: list[ToolkitError])
     return "\n".join(lines)
 
 
-def _check_json(found: list[Behind], current: int, problems: list[ToolkitError]) -> object:
+def _check_json(found: list[Behind], current: int, problems: Problems) -> object:
     return {
         "behind": [
             {
@@ -187,7 +190,7 @@ def _check_json(found: list[Behind], current: int, problems: list[ToolkitError])
             for item in found
         ],
         "up_to_date": current,
-        "problems": [{"message": p.message, "hint": p.hint} for p in problems],
+        "problems": [{"name": a.name, "message": p.message, "hint": p.hint} for a, p in problems],
     }
 
 
@@ -198,10 +201,9 @@ def _notice(repo: Repository, item: Behind) -> Finding:
     )
 
 
-def _warning(problem: ToolkitError) -> Finding:
-    path, _, message = problem.message.partition(": ")
-    if not path.endswith(METADATA_FILE):
-        path, message = METADATA_FILE, problem.message
+def _warning(repo: Repository, automation: Automation, problem: ToolkitError) -> Finding:
+    path = repo.relative(automation.metadata_path)
+    message = problem.message.removeprefix(f"{path}: ")
     return Finding(path, None, None, CHECK_ID, WARNING, message, problem.hint)
 
 
@@ -278,7 +280,17 @@ def resolved(
             problems.append(error)
             continue
         left = _markers_in(repo, automation)
-        if left:
+        folder = f"{repo.relative(automation.folder)}/"
+        if record.version < (template.version or 0) and not git.uncommitted(repo.root, [folder]):
+            problems.append(
+                ToolkitError(
+                    f"{automation.name}: nothing in {folder} was changed since the last "
+                    "commit, so no upgrade is waiting to be resolved",
+                    f"run `autokit upgrade {automation.name}` first; --resolved records the "
+                    "new version once you fixed the conflicts it marked",
+                )
+            )
+        elif left:
             problems.append(
                 ToolkitError(
                     f"{automation.name}: conflict markers remain:\n"

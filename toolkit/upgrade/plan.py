@@ -108,10 +108,11 @@ def current_template(
 
 def behind(
     repo: Repository, automations: list[Automation], templates: Mapping[str, Template]
-) -> tuple[list[Behind], int, list[ToolkitError]]:
+) -> tuple[list[Behind], int, list[tuple[Automation, ToolkitError]]]:
     """The automations behind their template, how many are up to date, and the records
     that cannot be judged; nothing is rendered."""
-    found, current, problems = [], 0, []
+    found: list[Behind] = []
+    current, problems = 0, []
     for automation in automations:
         record = record_of(automation)
         if record is None:
@@ -119,7 +120,7 @@ def behind(
         try:
             template = current_template(repo, automation, record, templates)
         except ToolkitError as error:
-            problems.append(error)
+            problems.append((automation, error))
             continue
         assert template.version is not None  # current_template refuses unversioned ones
         if record.version < template.version:
