@@ -628,6 +628,13 @@ template:
         ("  version: 1\n", '  version: "1"\n', 25, "template.version", "whole number"),
         ('    owner: "@alice"\n', "    owner: alice\n", 29, "template.answers.owner", "handle"),
         ('    department: "operations"\n', "", 27, "template.answers.department", "missing"),
+        (
+            '    title: "Greeter"\n',
+            '    title: "Greeter\\nMore"\n',
+            27,
+            "template.answers.title",
+            "line",
+        ),
     ],
 )
 def test_a_bad_template_record_is_named_at_its_line(make_repo, cli, old, new, line, field, words):

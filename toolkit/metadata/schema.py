@@ -107,11 +107,12 @@ NOTIFY_SCHEMA: Schema = {
 
 # The template an automation was made from (`autokit new` writes it, `autokit upgrade`
 # reads it): its name, its version, and the answers it was rendered with.
+_ANSWER: Schema = {"type": "string", "required": True, "empty": False, "check_with": "one_line"}
 TEMPLATE_ANSWERS_SCHEMA: Schema = {
-    "title": {"type": "string", "required": True, "empty": False, "maxlength": 100},
-    "summary": {"type": "string", "required": True, "empty": False, "maxlength": 160},
+    "title": {**_ANSWER, "maxlength": 100},
+    "summary": {**_ANSWER, "maxlength": 160},
     "owner": {"type": "string", "required": True, "regex": OWNER, "maxlength": OWNER_MAX},
-    "department": {"type": "string", "required": True, "empty": False, "maxlength": DEPARTMENT_MAX},
+    "department": {**_ANSWER, "maxlength": DEPARTMENT_MAX},
 }
 TEMPLATE_RECORD_SCHEMA: Schema = {
     "name": {"type": "string", "required": True, "regex": SLUG},
