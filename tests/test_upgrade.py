@@ -484,3 +484,30 @@ def test_the_base_is_the_newest_commit_of_the_version_on_the_first_parent_histor
         "automations/late/automation.yaml",
     ]
     assert recorded(repo, "late") == 2
+
+
+def test_upgrade_reports_as_json_and_as_annotations(repo, cli):
+    new(cli, repo, "plain", "clash")
+    edit(repo / "automations/clash/main.py", OLD_LINE, CLASHING_LINE)
+    commit_all(repo, "local edit")
+    template_v2(repo)
+    result = cli("upgrade", "plain", "--format", "json", "--repo", str(repo))
+    assert result.code == 0, result
+    (upgraded,) = json.loads(result.out)["upgraded"]
+    assert (upgraded["name"], upgraded["from"], upgraded["to"], upgraded["clean"]) == (
+        "plain",
+        1,
+        2,
+        True,
+    )
+    assert {f["path"]: f["action"] for f in upgraded["files"]} == {
+        "README.md": "merged",
+        "UPGRADING.md": "added",
+        "automation.yaml": "merged",
+        "main.py": "merged",
+    }
+    github = cli("upgrade", "clash", "--format", "github", "--repo", str(repo))
+    assert github.code == 1, github
+    line = read(repo, "clash", "main.py").splitlines().index("<<<<<<< yours") + 1
+    assert f"::warning file=automations/clash/main.py,line={line}," in github.out
+    assert "::notice file=automations/clash/README.md," in github.out
