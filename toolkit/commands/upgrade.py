@@ -22,6 +22,7 @@ import json
 import re
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from toolkit import git
 from toolkit.commands.formats import add_format_argument
@@ -33,6 +34,7 @@ from toolkit.inventory import Inventory, load_inventory, warn_about_invalid
 from toolkit.metadata import Automation
 from toolkit.repo import Repository, repository_from_args
 from toolkit.reporters import github_annotation
+from toolkit.suggest import did_you_mean
 from toolkit.upgrade.history import Histories, template_history
 from toolkit.upgrade.merge import (
     CONFLICT,
@@ -207,13 +209,10 @@ def _warning(repo: Repository, automation: Automation, problem: ToolkitError) ->
     return Finding(path, None, None, CHECK_ID, WARNING, message, problem.hint)
 
 
-def _record_line(path: object) -> int | None:
+def _record_line(path: Path) -> int | None:
     """The line of the record's `version` (only for annotations: nothing else parses)."""
-    from pathlib import Path
-
     from toolkit.metadata.yamlfile import LineIndex
 
-    assert isinstance(path, Path)
     try:
         text = read_contributor_file(path, path.parent).decode("utf-8", "replace")
     except OSError:
@@ -236,8 +235,6 @@ def adopt_baseline(
     name, version = match["template"], int(match["version"])
     template = templates.get(name)
     if template is None:
-        from toolkit.suggest import did_you_mean
-
         hint = did_you_mean(name, templates, f"`{LIST_COMMAND}` lists them")
         raise ToolkitError(f"--baseline {spec}: there is no template '{name}'", hint)
     known = set(template_history(template.folder).versions) | {template.version}
@@ -394,7 +391,7 @@ _WHY = {
 }
 
 
-def _change_line(plan: Upgrade, change: FileChange) -> str:
+def _change_line(change: FileChange) -> str:
     where = change.path
     if change.action == CONFLICT and change.lines:
         where += ":" + ",".join(str(line) for line in change.lines)
@@ -418,7 +415,7 @@ def _upgrade_text(plans: list[Upgrade], up_to_date: int) -> str:
                 f"conflicts in {name}: {step}; the record stays at v{record.version} "
                 f"({len(plan.conflicts)} file(s) to fix)"
             )
-        lines += [_change_line(plan, change) for change in plan.changes]
+        lines += [_change_line(change) for change in plan.changes]
         if not plan.clean:
             lines.append(
                 "  next: keep what you want between <<<<<<< yours and >>>>>>> template "
