@@ -301,6 +301,7 @@ def _run_ci(runner: Runner, clone: Path) -> dict[str, StepResult]:
         "policy": runner.step(ci, "policy", "policy", clone),
         "workflows-sync": runner.step(ci, "policy", "workflows-sync", clone),
         "changed": runner.step(ci, "changed", "changed", clone),
+        "template-upgrades": runner.step(ci, "changed", "template-upgrades", clone),
     }
     names = json.loads(results["changed"].outputs.get("tests", "[]"))
     for name in names:
@@ -921,3 +922,31 @@ def test_a_library_change_tests_the_library_and_the_automations_using_it(
     assert json.loads(results["changed"].outputs["tests"]) == ["textkit", "greeter"]
     assert {"test textkit", "test greeter"} <= set(results)
     assert "1 passed" in results["test greeter"].out + results["test greeter"].err
+
+
+def test_an_automation_behind_its_template_is_a_notice_never_a_failure(
+    origin: Origin, runner: Runner
+) -> None:
+    made = _autokit(
+        origin.work, "new", "weekly-sales", "--template", "csv-report", "--title", "Weekly sales",
+        "--summary", "Sums the week's sales.", "--owner", "@alice", "--department", "sales",
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    _generate(origin.work)
+    commit_all(origin.work, "Add weekly-sales")
+    git(origin.work, "push", "-q", "origin", "main")
+    template = origin.work / "templates" / "automation" / "csv-report" / "template.yaml"
+    improved = template.read_text().replace("version: 1", "version: 2")
+    origin.push_branch(
+        "csv-report-v2", {"templates/automation/csv-report/template.yaml": improved}, "v2"
+    )
+    clone = origin.ci_checkout("csv-report-v2")
+    ci = _load("ci.yml")
+
+    notices = runner.step(ci, "changed", "template-upgrades", clone)
+
+    assert notices.code == 0, notices
+    assert "::notice" in notices.out and "weekly-sales" in notices.out
+    assert "csv-report v1" in notices.out and "v2" in notices.out
+    step = next(s for s in ci["jobs"]["changed"]["steps"] if s.get("id") == "template-upgrades")
+    assert step["continue-on-error"] is True
