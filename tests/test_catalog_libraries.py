@@ -8,6 +8,7 @@ modules is a link to a file outside the repository; brokenkit's library.yaml is 
 from __future__ import annotations
 
 import os
+import re
 import textwrap
 from collections.abc import Iterator
 from html.parser import HTMLParser
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from catalog_repo import XSS, git_as, isolated_env, site_files
+from catalog_repo import XSS, git_as, isolated_env, png_image, site_files
 from helpers import automation_files, build_tree, library_files
 
 from toolkit.catalog import pages
@@ -70,8 +71,10 @@ SHOPKIT_README = (
     "# Shopkit\n\nHelpers every shop automation needs.\n\n"
     f"Readable text {XSS}\n\n[js](javascript:alert(32)) "
     '<a href="jaVasCript:alert(33)" onclick="alert(34)">raw link</a> '
-    '<iframe src="javascript:alert(35)"></iframe>\n\nSee [the notes](NOTES.md).\n'
+    '<iframe src="javascript:alert(35)"></iframe>\n\nSee [the notes](NOTES.md).\n\n'
+    "![The order screen](docs/orders.png)\n"
 )
+ORDERS_PNG = png_image(4, 3)
 
 
 def _metadata(name: str, **fields: object) -> str:
@@ -89,7 +92,7 @@ def build_repo(root: Path, env: dict[str, str], outside: Path) -> Path:
     git_as(root, env, "Alice", "add", "-A")
     git_as(root, env, "Alice", "commit", "-qm", "textkit", when="2026-01-05T10:00:00+00:00")
     git_as(root, env, "Alice", "tag", "textkit@1.0.0")
-    files = library_files(
+    files: dict[str, str | bytes] = library_files(
         "textkit",
         '"""Text."""\n\n\ndef shout(text):\n    """Upper case."""\n    return text.upper()\n',
         title="Text kit",
@@ -112,6 +115,7 @@ def build_repo(root: Path, env: dict[str, str], outside: Path) -> Path:
     files["libraries/shopkit/shopkit/orders.py"] = ORDERS_CODE
     files["libraries/shopkit/README.md"] = SHOPKIT_README
     files["libraries/shopkit/NOTES.md"] = "Notes.\n"
+    files["libraries/shopkit/docs/orders.png"] = ORDERS_PNG
     files |= library_files("brokenkit", owners=None)  # owners is required
     files |= automation_files("greeter", libraries=["shopkit"], title="Greeter")
     files |= automation_files("pinned-greeter", libraries=["textkit@1.0.0"], owners=["@carol"])
@@ -233,10 +237,18 @@ def test_hostile_library_text_is_neutralized(site: Path, path: str) -> None:
     if path == "libraries/shopkit":
         assert f"A greeting for <code>who</code> {escaped}" not in html  # not Markdown
         assert f"A greeting for `who` {escaped} [click](javascript:alert(30))." in html
+        # The whole docstring, as text, its paragraphs apart (a blank line kept as &#10;).
+        assert "(javascript:alert(30)).\n&#10;Loud greetings &lt;a href=" in html
         assert f'<code class="ak-signature">{escaped}</code>' in html  # a hostile __all__ name
         assert "Readable text" in html and "raw link" in html  # the README, sanitized
         blob = "https://github.com/example-shop/autokit/blob/main/libraries/shopkit"
         assert f'<a href="{blob}/NOTES.md" rel="noopener noreferrer">the notes</a>' in html
+
+
+def test_a_library_readme_shows_images_from_its_folder(site: Path) -> None:
+    html = page(site, "libraries/shopkit")
+    [source] = re.findall(r'<img alt="The order screen" src="(images/[0-9a-f]+\.png)"', html)
+    assert (site / "libraries" / "shopkit" / source).read_bytes() == ORDERS_PNG
 
 
 def test_libraries_index_and_nav(site: Path) -> None:

@@ -545,7 +545,7 @@ class Offer(NamedTuple):
     signature: str
     anchor: str  # the element id (never one of the theme's own, which start with "__")
     summary: str  # the docstring's first paragraph, on one line
-    docstring: str  # the whole docstring when it says more than `summary`, else ""
+    docstring: Markup | str  # the whole docstring, escaped for a <pre> ("": `summary` is all)
 
 
 class User(NamedTuple):
@@ -639,8 +639,18 @@ def _offers(api: list[PublicName]) -> list[Offer]:
         while anchor in anchors:  # "Greet" and "greet" share a slug
             anchor = f"{base}-{len(anchors) + 1}"
         anchors.add(anchor)
-        offers.append(Offer(name.name, name.kind, name.signature, anchor, one_line(first), whole))
+        summary = one_line(first)
+        offers.append(Offer(name.name, name.kind, name.signature, anchor, summary, _pre(whole)))
     return offers
+
+
+def _pre(text: str) -> Markup:
+    """Text for a <pre>, escaped, its blank lines kept as `&#10;`: a page is one HTML block
+    without blank lines (`_one_block`), which would otherwise close them up."""
+    from markupsafe import Markup
+
+    lines = [line.rstrip() for line in escape(text, quote=False).split("\n")]
+    return Markup("\n".join(lines).replace("\n\n", "\n&#10;"))
 
 
 class Schedule(TypedDict):
