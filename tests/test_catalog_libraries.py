@@ -318,3 +318,33 @@ def test_a_repository_without_libraries_has_no_library_pages(tmp_path: Path) -> 
     assert not (site / "libraries").exists()
     assert 'href="libraries/"' not in (site / "index.html").read_text(encoding="utf-8")
     assert "Libraries" not in page(site, "automations/plain-job")
+
+
+@pytest.mark.parametrize(
+    ("nav", "expected"),
+    [
+        (None, None),  # no nav: MkDocs lists every page itself
+        (
+            [{"Home": "index.md"}, {"All automations": "automations/index.md"}, "tags.md"],
+            [
+                {"Home": "index.md"},
+                {"All automations": "automations/index.md"},
+                {"Libraries": "libraries/index.md"},
+                "tags.md",
+            ],
+        ),
+        (["index.md"], ["index.md", {"Libraries": "libraries/index.md"}]),
+        (  # mkdocs.yml places it itself
+            [{"Shared": [{"Code": "libraries/index.md"}]}],
+            [{"Shared": [{"Code": "libraries/index.md"}]}],
+        ),
+    ],
+)
+def test_the_libraries_page_joins_the_nav_once(nav: object, expected: object) -> None:
+    from types import SimpleNamespace
+
+    from toolkit.catalog.plugin import _add_libraries_to_nav
+
+    config = SimpleNamespace(nav=nav)
+    _add_libraries_to_nav(config)  # type: ignore[arg-type]
+    assert config.nav == expected
