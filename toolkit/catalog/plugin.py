@@ -83,6 +83,11 @@ class CatalogPlugin(BasePlugin[CatalogConfig]):  # type: ignore[no-untyped-call]
         for entry in self.catalog.entries:
             for note in entry.notes:
                 log.info("catalog: %s: %s", entry.name, note)
+        for library in self.catalog.libraries:
+            for note in library.notes:
+                log.info("catalog: library %s: %s", library.name, note)
+        if self.catalog.libraries or self.catalog.broken_libraries:
+            _add_libraries_to_nav(config)
         return config
 
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
@@ -99,7 +104,7 @@ class CatalogPlugin(BasePlugin[CatalogConfig]):  # type: ignore[no-untyped-call]
         _refuse_replacements(files, added + images, config)
         for file in added:
             src = file.src_uri
-            in_nav = src in pages.INDEX_PAGES or src == pages.HOME
+            in_nav = src in pages.INDEX_PAGES or src in (pages.HOME, pages.LIBRARIES)
             file.inclusion = InclusionLevel.UNDEFINED if in_nav else InclusionLevel.NOT_IN_NAV
             files.append(file)
             self.generated.add(src)
@@ -197,7 +202,7 @@ class CatalogPlugin(BasePlugin[CatalogConfig]):  # type: ignore[no-untyped-call]
         self, server: LiveReloadServer, config: MkDocsConfig, builder: Callable[..., object]
     ) -> LiveReloadServer:
         root = Path(self.config.repository or Path(config.config_file_path).parent)
-        for folder in (root / "automations", root / "toolkit" / "checks"):
+        for folder in (root / "automations", root / "libraries", root / "toolkit" / "checks"):
             if folder.is_dir():
                 server.watch(str(folder))
         # The preview keeps the published site's policy, which refuses the inline script
@@ -209,11 +214,22 @@ class CatalogPlugin(BasePlugin[CatalogConfig]):  # type: ignore[no-untyped-call]
 def _image_files(catalog: Catalog, config: MkDocsConfig) -> list[File]:
     """The images READMEs and CHANGELOGs show from their folders, as the bytes that were
     checked when they were read (never read again: nothing can swap them in between)."""
-    return [
-        File.generated(config, image.dest, content=image.content)
-        for entry in catalog.entries
-        for image in entry.images
-    ]
+    shown = [image for entry in catalog.entries for image in entry.images]
+    shown += [image for library in catalog.libraries for image in library.images]
+    return [File.generated(config, image.dest, content=image.content) for image in shown]
+
+
+def _add_libraries_to_nav(config: MkDocsConfig) -> None:
+    """The Libraries page in `nav`, after All automations (a repository with libraries
+    only: without them there is no such page, and mkdocs.yml need not name it)."""
+    nav = config.nav
+    if nav is None or _names(nav, pages.LIBRARIES):
+        return  # no nav: MkDocs lists every page; or mkdocs.yml places it itself
+    after = next(
+        (i for i, item in enumerate(nav) if isinstance(item, dict) and pages.ALL in item.values()),
+        len(nav) - 1,
+    )
+    nav.insert(after + 1, {"Libraries": pages.LIBRARIES})
 
 
 def _refuse_replacements(files: Files, generated: list[File], config: MkDocsConfig) -> None:
@@ -238,6 +254,15 @@ def _refuse_replacements(files: Files, generated: list[File], config: MkDocsConf
             "catalog: " + "; ".join(clashes) + ". The catalog writes these itself: "
             "rename or remove the docs/ file."
         )
+
+
+def _names(nav: object, src: str) -> bool:
+    """Whether a `nav` (lists, one-key mappings and paths, nested) names the page `src`."""
+    if isinstance(nav, str):
+        return nav == src
+    if isinstance(nav, dict):
+        return any(_names(item, src) for item in nav.values())
+    return isinstance(nav, list) and any(_names(item, src) for item in nav)
 
 
 def _plain_meta(meta: Mapping[str, Any]) -> dict[str, Any]:

@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import NamedTuple
+
+from toolkit.files import read_contributor_file
 
 MAX_SOURCE_BYTES = 1024 * 1024
 _MAX_DEPTH = 4  # how far `from .a import b` chains are followed
@@ -40,6 +43,25 @@ class PublicName(NamedTuple):
 # Reads a module of the package by its dotted name relative to the package ("" for
 # __init__); None when there is no such file.
 SourceReader = Callable[[str], str | None]
+
+
+def package_reader(package: Path, root: Path) -> SourceReader:
+    """A SourceReader of the package folder `package` in the working tree at `root`: a
+    module is `<dotted path>.py` or `<dotted path>/__init__.py`, read without following a
+    link (None for a link, a missing file, or one too large to parse)."""
+
+    def read(dotted: str) -> str | None:
+        base = package.joinpath(*dotted.split(".")) if dotted else package
+        candidates = [base.with_suffix(".py")] if dotted else []
+        for path in [*candidates, base / "__init__.py"]:
+            try:
+                raw = read_contributor_file(path, root, MAX_SOURCE_BYTES + 1)
+            except OSError:  # missing, a folder, or a link (LinkedFile)
+                continue
+            return None if len(raw) > MAX_SOURCE_BYTES else raw.decode("utf-8", "replace")
+        return None
+
+    return read
 
 
 def public_api(read: SourceReader) -> dict[str, PublicName]:
