@@ -322,3 +322,17 @@ def test_validate_takes_library_paths_and_names_the_line(make_repo, cli) -> None
     assert missing.code == 1 and "libraries/mailkit: no such library folder" in missing.err
     gone = cli("validate", "--repo", str(root), str(root / "libraries" / "textkit" / "x.py"))
     assert gone.code == 1 and "no such file or folder" in gone.err
+
+
+def test_the_public_api_follows_the_packages_own_absolute_imports() -> None:
+    from toolkit.libraries.api import public_api
+
+    modules = {
+        "": "from textkit.words import shout\nfrom os.path import join\n__all__ = ['shout', 'join']\n",
+        "words": 'def shout(text, *, times=1):\n    """Louder."""\n    return text.upper()\n',
+    }
+    api = public_api(modules.get, "textkit")
+    assert api["shout"].signature == "shout(text, *, times=1)"
+    assert api["shout"].docstring == "Louder."
+    assert api["join"].kind == "value"  # another package's name is not followed
+    assert public_api(modules.get)["shout"].kind == "value"  # without the package's name

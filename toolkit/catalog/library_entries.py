@@ -84,7 +84,9 @@ def library_entries(
                 library,
                 documents.versions,
                 documents.readme_html,
-                list(public_api(package_reader(library.package_dir, root)).values()),
+                list(
+                    public_api(package_reader(library.package_dir, root), library.module).values()
+                ),
                 by_automation.get(library.name, []),
                 by_library.get(library.name, []),
                 documents.notes,

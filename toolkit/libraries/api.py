@@ -64,15 +64,17 @@ def package_reader(package: Path, root: Path) -> SourceReader:
     return read
 
 
-def public_api(read: SourceReader) -> dict[str, PublicName]:
-    """The public names of the package whose modules `read` returns."""
+def public_api(read: SourceReader, package: str | None = None) -> dict[str, PublicName]:
+    """The public names of the package whose modules `read` returns; `package` is its
+    import name, so that `from <package>.files import name` is followed like
+    `from .files import name`."""
     init = _parse(read(""))
     if init is None:
         return {}
     exported = _exported_names(init)
     found: dict[str, PublicName] = {}
     for name in exported:
-        definition = _find(read, init, "", name, 0)
+        definition = _find(read, init, "", name, 0, package)
         found[name] = definition._replace(name=name) if definition else _value(name)
     return found
 
@@ -111,7 +113,12 @@ def _exported_names(module: ast.Module) -> list[str]:
 
 
 def _find(
-    read: SourceReader, module: ast.Module, dotted: str, name: str, depth: int
+    read: SourceReader,
+    module: ast.Module,
+    dotted: str,
+    name: str,
+    depth: int,
+    package: str | None = None,
 ) -> PublicName | None:
     for node in module.body:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name:
@@ -121,15 +128,27 @@ def _find(
     if depth >= _MAX_DEPTH:
         return None
     for node in module.body:
-        if not isinstance(node, ast.ImportFrom) or node.level != 1:
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        target = _own_module(node, package)
+        if target is None:
             continue
         for alias in node.names:
             if (alias.asname or alias.name) != name:
                 continue
-            target = node.module or ""
             submodule = _parse(read(target)) if target else None
             if submodule is not None:
-                return _find(read, submodule, target, alias.name, depth + 1)
+                return _find(read, submodule, target, alias.name, depth + 1, package)
+    return None
+
+
+def _own_module(node: ast.ImportFrom, package: str | None) -> str | None:
+    """The package's own module an import reads from (dotted, relative to the package),
+    or None for an import from elsewhere."""
+    if node.level == 1:
+        return node.module or ""
+    if node.level == 0 and package and node.module and node.module.startswith(f"{package}."):
+        return node.module.removeprefix(f"{package}.")
     return None
 
 
