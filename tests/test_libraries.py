@@ -328,7 +328,8 @@ def test_the_public_api_follows_the_packages_own_absolute_imports() -> None:
     from toolkit.libraries.api import public_api
 
     modules = {
-        "": "from textkit.words import shout\nfrom os.path import join\n__all__ = ['shout', 'join']\n",
+        "": "from textkit.words import shout\nfrom os.path import join\n"
+        "__all__ = ['shout', 'join']\n",
         "words": 'def shout(text, *, times=1):\n    """Louder."""\n    return text.upper()\n',
     }
     api = public_api(modules.get, "textkit")
