@@ -165,4 +165,6 @@ SCHEMA: Schema = {
     "rehearsal_input": {"type": "string", "regex": INPUT_NAME},
     "examples": {"type": "list", "schema": {"type": "dict", "schema": EXAMPLE_SCHEMA}},
     "notify": {"type": "dict", "schema": NOTIFY_SCHEMA},
+    # The idea issue (its number) the automation was built from; the catalog links both ways.
+    "idea": {"type": "integer", "min": 1},
 }
