@@ -32,6 +32,7 @@ from toolkit.files import (
 )
 from toolkit.git import Author, CommitInfo, VersionTag
 from toolkit.hygiene import Activity, Staleness, activity
+from toolkit.ideas.model import IdeasFile
 from toolkit.ledger.branch import read_ledger
 from toolkit.ledger.sharing import settings_of
 from toolkit.ledger.summary import RunFigures, last_months, summarize
@@ -108,6 +109,7 @@ class Catalog:
     run_forms: frozenset[str] = frozenset()  # automations with a Run form on GitHub
     runs: Runs = field(default_factory=Runs)
     staleness: Staleness | None = None  # what the Owners pages mark; None: not known
+    ideas: IdeasFile | None = None  # the ideas file the build was given (`--ideas`)
 
 
 @dataclass

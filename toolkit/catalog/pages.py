@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, TypedDict
 
 from toolkit import cron
+from toolkit.catalog.ideas import HOW_TO, idea_rows
 from toolkit.catalog.impact import bar_chart, impact_of, month_chart, ranking
 from toolkit.catalog.model import Catalog, Entry, Runs
 from toolkit.catalog.safe import one_line
@@ -46,7 +47,8 @@ OWNERS = "owners/index.md"
 IMPACT = "impact.md"
 CONTRIBUTORS = "contributors.md"
 POLICY = "policy.md"
-INDEX_PAGES = (ALL, TAGS, DEPARTMENTS, OWNERS, IMPACT, CONTRIBUTORS, POLICY)
+IDEAS = "ideas.md"
+INDEX_PAGES = (ALL, TAGS, DEPARTMENTS, OWNERS, IMPACT, IDEAS, CONTRIBUTORS, POLICY)
 
 
 def automation_page(name: str) -> str:
@@ -177,6 +179,7 @@ def generate(
         + "Every tag, with the automations that carry it.\n\n<!-- material/tags -->\n"
     )
     pages[IMPACT] = _impact(env, catalog, links)
+    pages[IDEAS] = _ideas(env, catalog, links)
     pages[CONTRIBUTORS] = _listing(
         env, "contributors.html", CONTRIBUTORS, links, "Contributors", catalog=catalog
     )
@@ -235,6 +238,7 @@ def _automation(env: SandboxedEnvironment, entry: Entry, site: Site, now: dateti
         source_url=_source_url(site, automation.name),
         edit_url=_edit_url(site, entry),
         run_url=_run_url(site, automation.name),
+        idea_url=f"{site.repository_url}/issues/{automation.idea}" if site.repository_url else None,
         github_url=github_url,
         automation_page=automation_page,
         department_page=department_page,
@@ -412,6 +416,24 @@ def _impact(env: SandboxedEnvironment, catalog: Catalog, links: Links) -> str:
         measured_total=sum(row.hours_total for row in measured),
         automation_page=automation_page,
         department_page=department_page,
+    )
+
+
+def _ideas(env: SandboxedEnvironment, catalog: Catalog, links: Links) -> str:
+    rows = idea_rows(catalog.ideas, catalog.entries) if catalog.ideas is not None else []
+    base = catalog.repository_url
+    return _listing(
+        env,
+        "ideas.html",
+        IDEAS,
+        links,
+        "Ideas",
+        ideas=catalog.ideas,
+        rows=rows,
+        built=[row for row in rows if row.automation is not None],
+        how_to=HOW_TO,
+        new_idea_url=f"{base}/issues/new?template=automation-idea.yml" if base else None,
+        automation_page=automation_page,
     )
 
 
