@@ -94,8 +94,12 @@ def three_ideas(fake: FakeGitHub) -> None:
     fake.issues[3] = idea_issue(
         3,
         f"Idea: {XSS} month-end",
-        form_body(How_often="Monthly", Minutes_each_time="60", People_who_do_it="3")
-        + f"\n\n{XSS} [x](javascript:alert(3))",
+        form_body(
+            The_process=f"{XSS} [x](javascript:alert(3)) <a href='javascript:alert(5)'>y</a>",
+            How_often="Monthly",
+            Minutes_each_time="60",
+            People_who_do_it="3",
+        ),
         reactions={"+1": 1},
         html_url="javascript:alert(4)",
     )
@@ -577,8 +581,9 @@ def test_ideas_page_ranks_and_measures_a_built_idea(
     assert cells[1:] == ["invoice-chaser", "14.0", "0.3", "0.3", "1"]
     # Hostile issue text is text: no markup of it survives, no javascript: link is made.
     assert "<script>alert(1)" not in page and "onerror=" not in page.replace("onerror=&#34;", "")
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
-    assert "javascript:" not in page
+    assert page.count("&lt;script&gt;alert(1)&lt;/script&gt;") == 2  # title, excerpt
+    assert "&lt;a href=&#39;javascript:alert(5)&#39;&gt;" in page
+    assert 'href="javascript:' not in page and "href='javascript:" not in page
     # The automation's page links back to its idea.
     automation = (site / "automations" / "invoice-chaser" / "index.html").read_text()
     assert f'<a href="{ISSUES}/1">#1</a>' in automation
