@@ -510,6 +510,18 @@ def test_new_from_an_idea_not_in_the_file(github: FakeGitHub, cli, make_repo, tm
     assert result.code == 1 and "broken.json:1:2: not valid JSON" in result.err
 
 
+def test_new_from_an_idea_without_file_or_token_says_both_ways(cli, make_repo, monkeypatch):
+    monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+    root = make_repo({})
+    result = cli(
+        "--repo", str(root), "new", "x-y", "--runtime", "python", "--owner", "@a",
+        "--from-idea", "1",
+    )  # fmt: skip
+    assert result.code == 1
+    assert "--from-idea 1: no ideas file given, and GitHub cannot be asked" in result.err
+    assert "pass --ideas FILE" in result.err
+
+
 def test_idea_in_metadata_is_validated_at_its_line(make_repo, cli) -> None:
     root = make_repo({**automation_files("one", idea=0), **automation_files("two", idea="12")})
     result = cli("--repo", str(root), "validate")

@@ -77,7 +77,15 @@ def find_idea(number: int, ideas_file: str | None) -> Idea:
 def _idea_from_github(number: int) -> Idea:
     from toolkit.ideas.fetch import IdeasClient
 
-    client = IdeasClient.from_environment(os.environ)
+    try:
+        client = IdeasClient.from_environment(os.environ)
+    except ToolkitError as error:
+        raise ToolkitError(
+            f"--from-idea {number}: no ideas file given, and GitHub cannot be asked: "
+            + error.message,
+            "pass --ideas FILE (what `autokit ideas fetch` writes), or set GITHUB_TOKEN and "
+            "GITHUB_REPOSITORY",
+        ) from None
     issue = client.issue(number)
     where = f"--from-idea {number}: issue #{number} of {client.repository}"
     if issue is None:
