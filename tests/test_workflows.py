@@ -291,8 +291,8 @@ def test_ci_shape() -> None:
         if step.get("uses", "").startswith("actions/setup-python@"):
             assert step["with"]["cache"] == "pip"
     test_job = ci["jobs"]["test"]
-    assert test_job["strategy"]["matrix"]["automation"] == (
-        "${{ fromJSON(needs.changed.outputs.automations) }}"
+    assert test_job["strategy"]["matrix"]["name"] == (
+        "${{ fromJSON(needs.changed.outputs.tests) }}"
     )
     assert test_job["strategy"]["fail-fast"] is False
     upload = ci["jobs"]["catalog"]["steps"][-1]

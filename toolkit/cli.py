@@ -24,6 +24,7 @@ from toolkit.paths import state_home
 COMMANDS: dict[str, str] = {
     "new": "scaffold a new automation from a template",
     "adopt": "make an automation of an existing Python script (read, never run)",
+    "upgrade": "merge a template's later versions into the automations made from it",
     "validate": "check automation.yaml files against the metadata contract",
     "list": "list automations, filtered by tag, owner, department or status",
     "show": "show one automation: metadata, inputs, versions, how to run it",

@@ -11,6 +11,8 @@ This module only gathers; `build` decides where the work runs and renders the pa
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
 import secrets
 from collections import Counter
@@ -55,6 +57,61 @@ class Contributor:
     commits: int
 
 
+@dataclass(frozen=True)
+class TemplateOrigin:
+    """The template an automation was made from (its `template:` record), and the
+    template's version now."""
+
+    name: str
+    version: int
+    current: int | None  # None: no longer in the gallery, or without a version
+
+    @property
+    def describe(self) -> str:
+        """E.g. "made from template csv-report v1 (current v2)"."""
+        if self.current is None:
+            state = "no longer in the templates"
+        elif self.current > self.version:
+            state = f"current v{self.current}"
+        else:
+            state = "current"
+        return f"made from template {self.name} v{self.version} ({state})"
+
+
+def template_origin(automation: Automation) -> TemplateOrigin | None:
+    """Where the automation came from, if its metadata records a template."""
+    if automation.template is None:
+        return None
+    repo = Repository(automation.folder.parent.parent)
+    current = _template_versions(*_template_files(repo)).get(automation.template.name)
+    return TemplateOrigin(automation.template.name, automation.template.version, current)
+
+
+def _template_files(repo: Repository) -> tuple[Repository, tuple[tuple[str, int], ...]]:
+    """The repository and each template.yaml's modification time: the cache key, so a
+    served catalog sees a template's new version."""
+    from toolkit.gallery import TEMPLATE_FILE, template_bases
+
+    stamps = []
+    for base in template_bases(repo):
+        for path in sorted(base.glob(f"*/{TEMPLATE_FILE}")):
+            with contextlib.suppress(OSError):
+                stamps.append((str(path), path.stat().st_mtime_ns))
+    return repo, tuple(stamps)
+
+
+@functools.lru_cache(maxsize=4)
+def _template_versions(
+    repo: Repository, _stamps: tuple[tuple[str, int], ...]
+) -> dict[str, int | None]:
+    from toolkit.gallery import gallery
+
+    try:
+        return {name: template.version for name, template in gallery(repo).items()}
+    except ToolkitError:  # a broken template.yaml: `autokit new` names it
+        return {}
+
+
 @dataclass
 class Entry:
     """One automation as the catalog shows it."""
@@ -67,6 +124,7 @@ class Entry:
     notes: list[str] = field(default_factory=list)
     images: list[SiteImage] = field(default_factory=list)  # shown by its README or CHANGELOG
     runs: RunFigures | None = None  # what the run ledger tells; None: it holds no real run
+    template: TemplateOrigin | None = None  # the template it was made from, if recorded
 
     @property
     def name(self) -> str:
@@ -326,6 +384,7 @@ def entry_of(
         notes,
         list(links.images.values()),
         runs,
+        template_origin(automation),
     )
 
 

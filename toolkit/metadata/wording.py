@@ -20,6 +20,7 @@ _PATTERN_HINTS = {
         "starting with a letter, e.g. 'invoice-reminders'",
     ),
     "replaced_by": ("must be the name of an automation", "a slug such as 'invoice-reminders'"),
+    "owner": ("must be a GitHub handle", "write '@user' or '@org/team'"),
     "version": (
         "must be a semantic version MAJOR.MINOR.PATCH",
         "e.g. '1.4.0'; quote it if YAML reads it as a number",
@@ -153,8 +154,9 @@ def _type_problem(keys: Keys, last: str, error: ValidationError) -> Problem:
 
 
 def _pattern_problem(keys: Keys, last: str, value: object) -> Problem:
-    # Every pattern belongs to a top-level field, except deprecation.replaced_by.
-    key = last if last == "replaced_by" else str(keys[0])
+    # Every pattern belongs to a top-level field, except deprecation.replaced_by and the
+    # template record's (its name is a slug, its owner a handle).
+    key = last if last == "replaced_by" or keys[0] == "template" else str(keys[0])
     message, hint = _PATTERN_HINTS.get(key, ("has the wrong form", "see the metadata docs"))
     at_key = keys == ("inputs", value)  # a bad input name is a key, not a value
     return Problem(keys, f"{value!r} {message}", hint, at_key=at_key)
