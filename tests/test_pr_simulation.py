@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 import yaml
+from github_api import REPOSITORY, TOKEN, FakeGitHub, serving
 from helpers import automation_files, build_tree, commit_all, git, library_files
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -85,6 +86,7 @@ class Runner:
     context: dict[str, str] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)
     executed: set[tuple[str, str]] = field(default_factory=set)  # (job, step id)
+    variables: dict[str, str] = field(default_factory=dict)  # more of GitHub's, e.g. its API
 
     @property
     def temp(self) -> Path:
@@ -127,6 +129,7 @@ class Runner:
         )
         if "base_ref" in self.context:
             env["GITHUB_BASE_REF"] = self.context["base_ref"]
+        env.update(self.variables)
         return env
 
     def _evaluate(self, value: str, values: dict[str, str]) -> str:
@@ -450,9 +453,28 @@ def test_publish_tags_new_versions_and_builds_the_catalog(origin: Origin, runner
     ledger = runner.step(publish, "catalog", "ledger", catalog_checkout)
     assert ledger.code == 0, ledger  # no run has reached the ledger yet: not an error
     assert "No run ledger (branch `autokit/runs`) yet" in ledger.summary
+    github = FakeGitHub()
+    github.issues[1] = {
+        "number": 1,
+        "title": "Idea: Chase unpaid invoices",
+        "body": "### How often\n\nWeekly\n\n### Minutes each time\n\n30\n\n"
+        "### People who do it\n\n2",
+        "labels": [{"name": "idea"}],
+        "state": "open",
+        "html_url": f"https://github.com/{REPOSITORY}/issues/1",
+    }
+    with serving(github) as api:
+        runner.variables.update(GITHUB_API_URL=api, GITHUB_REPOSITORY=REPOSITORY)
+        ideas = runner.step(
+            publish, "catalog", "ideas", catalog_checkout, **{"github.token": TOKEN}
+        )
+    assert ideas.code == 0, ideas
+    assert "fetched 1 ideas" in ideas.out
     built = runner.step(publish, "catalog", "catalog", catalog_checkout)
     assert built.code == 0, built
     site = runner.temp / "site"
+    page = (site / "ideas" / "index.html").read_text()
+    assert "Idea: Chase unpaid invoices" in page and "4.3" in page  # 4.33 x 30 min x 2 / 60
     assert (site / "index.html").is_file()
     catalog = json.loads((site / "catalog.json").read_text())
     entry = next(a for a in catalog["automations"] if a["name"] == "invoice-reminders")

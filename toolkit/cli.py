@@ -39,6 +39,7 @@ COMMANDS: dict[str, str] = {
     "catalog": "build or serve the searchable catalog site",
     "schedule": "render the scheduled workflow, or name the automations due for a cron",
     "report": "report runs and time saved",
+    "ideas": "fetch the idea issues from GitHub into the file the catalog shows",
     "notify": "tell an automation's owners that a run failed, or that it recovered",
     "doctor": "show which protections of a run work on this machine",
     "scan-secrets": "scan files for hard-coded secrets, as policy does (the pre-commit hook)",

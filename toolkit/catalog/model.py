@@ -35,6 +35,7 @@ from toolkit.files import (
 )
 from toolkit.git import Author, CommitInfo, VersionTag
 from toolkit.hygiene import Activity, Staleness, activity
+from toolkit.ideas.model import IdeasFile
 from toolkit.ledger.branch import read_ledger
 from toolkit.ledger.sharing import settings_of
 from toolkit.ledger.summary import RunFigures, last_months, summarize
@@ -198,6 +199,7 @@ class Catalog:
     staleness: Staleness | None = None  # what the Owners pages mark; None: not known
     libraries: list[LibraryEntry] = field(default_factory=list)  # valid ones, by name
     broken_libraries: list[str] = field(default_factory=list)  # `libraries/<name>` left out
+    ideas: IdeasFile | None = None  # the ideas file the build was given (`--ideas`)
 
 
 @dataclass

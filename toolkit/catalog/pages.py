@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, TypedDict
 
 from toolkit import cron
+from toolkit.catalog.ideas import HOW_TO, idea_rows
 from toolkit.catalog.impact import bar_chart, impact_of, month_chart, ranking
 from toolkit.catalog.library_entries import broken_library_notes
 from toolkit.catalog.model import Catalog, Entry, LibraryEntry, Runs
@@ -50,8 +51,9 @@ OWNERS = "owners/index.md"
 IMPACT = "impact.md"
 CONTRIBUTORS = "contributors.md"
 POLICY = "policy.md"
-INDEX_PAGES = (ALL, TAGS, DEPARTMENTS, OWNERS, IMPACT, CONTRIBUTORS, POLICY)
 LIBRARIES = "libraries/index.md"  # only for a repository with libraries (`_library_pages`)
+IDEAS = "ideas.md"
+INDEX_PAGES = (ALL, TAGS, DEPARTMENTS, OWNERS, IMPACT, IDEAS, CONTRIBUTORS, POLICY)
 
 
 def automation_page(name: str) -> str:
@@ -190,6 +192,7 @@ def generate(
         + "Every tag, with the automations that carry it.\n\n<!-- material/tags -->\n"
     )
     pages[IMPACT] = _impact(env, catalog, links)
+    pages[IDEAS] = _ideas(env, catalog, links)
     pages[CONTRIBUTORS] = _listing(
         env, "contributors.html", CONTRIBUTORS, links, "Contributors", catalog=catalog
     )
@@ -250,6 +253,7 @@ def _automation(env: SandboxedEnvironment, entry: Entry, site: Site, now: dateti
         run_url=_run_url(site, automation.name),
         library_uses=library_uses(automation.libraries, site.libraries),
         library_page=library_page,
+        idea_url=f"{site.repository_url}/issues/{automation.idea}" if site.repository_url else None,
         github_url=github_url,
         automation_page=automation_page,
         department_page=department_page,
@@ -453,6 +457,24 @@ def _impact(env: SandboxedEnvironment, catalog: Catalog, links: Links) -> str:
         measured_total=sum(row.hours_total for row in measured),
         automation_page=automation_page,
         department_page=department_page,
+    )
+
+
+def _ideas(env: SandboxedEnvironment, catalog: Catalog, links: Links) -> str:
+    rows = idea_rows(catalog.ideas, catalog.entries) if catalog.ideas is not None else []
+    base = catalog.repository_url
+    return _listing(
+        env,
+        "ideas.html",
+        IDEAS,
+        links,
+        "Ideas",
+        ideas=catalog.ideas,
+        rows=rows,
+        built=[row for row in rows if row.automation is not None],
+        how_to=HOW_TO,
+        new_idea_url=f"{base}/issues/new?template=automation-idea.yml" if base else None,
+        automation_page=automation_page,
     )
 
 

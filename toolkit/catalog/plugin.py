@@ -35,6 +35,7 @@ from mkdocs.structure.toc import AnchorLink
 from toolkit.catalog import csp, pages
 from toolkit.catalog.build import collect_with_pages
 from toolkit.catalog.data import catalog_json
+from toolkit.catalog.ideas import ideas_for_catalog
 from toolkit.catalog.model import Catalog, linked_docs, refuse_linked_docs_folders
 from toolkit.catalog.safe import plain_text, sanitize_page
 from toolkit.files import LinkedFile
@@ -52,6 +53,8 @@ log = logging.getLogger("mkdocs.plugins.autokit-catalog")
 class CatalogConfig(Config):  # type: ignore[no-untyped-call]
     # The autokit repository; default: the folder holding mkdocs.yml.
     repository = config_options.Optional(config_options.Dir(exists=True))
+    # The ideas file (`autokit ideas fetch`) the Ideas page shows; none: it says how to get one.
+    ideas = config_options.Optional(config_options.Type(str))
 
 
 class CatalogPlugin(BasePlugin[CatalogConfig]):  # type: ignore[no-untyped-call]
@@ -78,6 +81,9 @@ class CatalogPlugin(BasePlugin[CatalogConfig]):  # type: ignore[no-untyped-call]
         refuse_linked_docs_folders(Path(config.docs_dir))  # before MkDocs walks into them
         built = collect_with_pages(root.resolve(), self.links)
         self.catalog, self.prerendered = built.catalog, built.pages
+        ideas = self.config.ideas
+        where = Path(config.config_file_path).parent / ideas if ideas else None
+        self.catalog.ideas = ideas_for_catalog(where, self.catalog.notes)
         for note in self.catalog.notes:
             log.info("catalog: %s", note)  # INFO: a shallow clone must not fail --strict
         for entry in self.catalog.entries:

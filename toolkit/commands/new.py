@@ -33,6 +33,7 @@ from toolkit.gallery import (
     shown_folder,
     template_sources,
 )
+from toolkit.ideas.scaffold import seed_new, with_idea
 from toolkit.inventory import load_inventory
 from toolkit.metadata import METADATA_FILE, OWNER, RUNTIMES, SCHEMA, SLUG, content_problems
 from toolkit.metadata.yamlfile import parse_mapping
@@ -72,6 +73,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--summary", help="one line saying what it does (at most 160 chars)")
     parser.add_argument("--owner", help="who owns it: @user or @org/team")
     parser.add_argument("--department", help="the department it serves, e.g. finance")
+    parser.add_argument(
+        "--from-idea", type=int, metavar="N", help="start from idea issue N (records `idea: N`)"
+    )
+    parser.add_argument("--ideas", metavar="FILE", help="read --from-idea from this ideas file")
 
 
 NAME_QUESTION = "Name (lowercase letters, digits and dashes, e.g. late-fees)"
@@ -84,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
     if args.list_templates:
         print(listing(gallery(repo)))
         return 0
+    seed = seed_new(args)  # fills title, summary and department left unset from the idea
     named = args.template or args.runtime
     template = find_template(repo, named) if named else None  # a misspelt name first
     require_a_terminal_for_missing(args)
@@ -101,6 +107,8 @@ def run(args: argparse.Namespace) -> int:
         files[METADATA_FILE] = with_record(
             str(files[METADATA_FILE]), template.name, template.version, answers
         )
+    if seed is not None:
+        files[METADATA_FILE] = with_idea(str(files[METADATA_FILE]), seed)
     check_rendered_metadata(str(files[METADATA_FILE]))
     write_folder(target, files)
     print(next_steps(repo, target, sorted(files)))

@@ -200,6 +200,7 @@ class Automation:
         default=None,
         metadata={LOAD: functools.partial(from_data, TemplateRecord), AS_WRITTEN: True},
     )
+    idea: int | None = None  # the number of the idea issue it was built from
     folder: Path = field(metadata={CONTRACT: False})
     # The mapping as the file wrote it; the cache of valid metadata keeps this.
     data: dict[str, Any] = field(

@@ -181,4 +181,6 @@ SCHEMA: Schema = {
     "examples": {"type": "list", "schema": {"type": "dict", "schema": EXAMPLE_SCHEMA}},
     "notify": {"type": "dict", "schema": NOTIFY_SCHEMA},
     "template": {"type": "dict", "schema": TEMPLATE_RECORD_SCHEMA},
+    # The idea issue (its number) the automation was built from; the catalog links both ways.
+    "idea": {"type": "integer", "min": 1},
 }

@@ -41,6 +41,8 @@ _PATTERN_HINTS = {
     ),
 }
 
+IDEA_HINT = "write the number of the idea issue it was built from, e.g. `idea: 42`"
+
 # Hints for values over their length limit, by the top-level field.
 _LENGTH_HINTS = {
     "department": "use the department's usual short name, e.g. 'Finance'",
@@ -121,7 +123,8 @@ def problem_from_cerberus(error: ValidationError) -> Problem:
         return _pattern_problem(keys, last, value)
     if code in (codes.MIN_VALUE.code, codes.MAX_VALUE.code):
         bound = "at least" if code == codes.MIN_VALUE.code else "at most"
-        return Problem(keys, f"must be {bound} {error.constraint}", f"change {value!r}")
+        hint = IDEA_HINT if keys == ("idea",) else f"change {value!r}"
+        return Problem(keys, f"must be {bound} {error.constraint}", hint)
     if code == codes.NOT_NULLABLE.code:
         return Problem(keys, "is empty", f"give `{last}` a value, or remove the line")
     if code == codes.CUSTOM.code and keys[:1] == ("requirements",) and isinstance(value, str):
@@ -142,7 +145,7 @@ def _type_problem(keys: Keys, last: str, error: ValidationError) -> Problem:
     value = error.value
     wanted = error.constraint if isinstance(error.constraint, str) else error.constraint[0]
     wanted_name = _TYPE_NAMES.get(wanted, wanted)
-    hint = f"write it as a {wanted_name}"
+    hint = IDEA_HINT if keys == ("idea",) else f"write it as a {wanted_name}"
     if wanted == "string" and last == "version":
         hint = 'quote it, e.g. version: "1.0.0"'
     elif wanted == "list" and isinstance(value, str | int | float):
