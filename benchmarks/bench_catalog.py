@@ -6,6 +6,10 @@ first, and a change to a colleague's automation), and a run ledger on the clone'
 holds `--runs` counted runs per automation, some this month, so the Contributors page has
 every figure, badge and both tables to compute for all of them.
 
+Both sides also build the Ideas page of 2,000 synthetic ideas (`--ideas N`; 0 leaves the
+page without data), one idea in ten built by an automation of the repository, some with
+numbers that make no sense; the row reports the time to rank and render that page alone.
+
 For each size: `autokit catalog build` (metadata, one `git log`, page generation, mkdocs),
 beside plain mkdocs-material building the same generated pages with a small navigation,
 and (at 300 and 1,000) the naive build with every page in the navigation. Then, in
@@ -14,8 +18,8 @@ result. Plain, cold and warm builds run in interleaved rounds (median of 3 by de
 both sides see the same machine load; the naive build runs once (at 3,000 it would take
 ~9 minutes, so it is left out).
 
-    python benchmarks/bench_catalog.py [--sizes 300,1000,3000] [--rounds 3] [--no-browser]
-        [--people 500] [--runs 3]
+    python benchmarks/bench_catalog.py [--sizes 300,1000,3000] [--rounds 3] [--ideas 2000]
+        [--no-browser] [--people 500] [--runs 3]
 """
 
 from __future__ import annotations
@@ -91,6 +95,49 @@ IMAGE_EVERY = 20
 SCREENSHOT = "docs/screenshot.png"
 
 
+IDEA_BUILT_EVERY = 10  # idea 10, 20, ... is built by an automation (`idea: N`)
+
+
+def _idea_number(i: int) -> int | None:
+    """The idea automation `i` was built from: automation 0 built idea 10, and so on."""
+    return (i + 1) * IDEA_BUILT_EVERY if i % 7 == 0 else None
+
+
+def write_ideas(path: Path, count: int) -> None:
+    """An ideas file of `count` ideas as `autokit ideas fetch` writes it: titles and
+    excerpts of the usual length, every state, one in 25 with unclear numbers."""
+    ideas = []
+    for n in range(1, count + 1):
+        word = WORDS[n % len(WORDS)]
+        unclear = n % 25 == 0
+        per_month, minutes, people = [21.0, 4.33, 1.0][n % 3], 5 + n % 90, 1 + n % 6
+        ideas.append(
+            {
+                "number": n,
+                "title": f"Idea: automate the {word} work of team {n % 40}",
+                "excerpt": f"1. Open the {word} mails every morning 2. Copy each {word} "
+                "into the shared sheet 3. Tell the customer it is on its way",
+                "author": f"user{n % 60}",
+                "state": ["new", "claimed", "new", "closed"][n % 4],
+                "thumbs_up": n % 17,
+                "frequency_per_month": per_month,
+                "minutes": float(minutes),
+                "people": None if unclear else people,
+                "hours_per_month": None if unclear else round(per_month * minutes * people / 60, 2),
+                "unclear": ["People who do it: '5000' is over 1,000"] if unclear else [],
+                "numbers_unclear": unclear,
+                "url": f"https://github.com/example-shop/autokit/issues/{n}",
+                "automation": None,
+                "department": DEPARTMENTS[n % len(DEPARTMENTS)],
+                "pull_request": None,
+                "assignees": [f"user{n % 60}"] if n % 4 == 1 else [],
+                "created": "2026-11-01T09:00:00Z",
+            }
+        )
+    data = {"schema": 1, "fetched": "2026-12-01T06:00:00Z", "repository": "example-shop/autokit"}
+    path.write_text(json.dumps({**data, "skipped": 0, "ideas": ideas}, indent=1))
+
+
 def _automation(i: int, version: str) -> dict[str, Any]:
     word = WORDS[i % len(WORDS)]
     return {
@@ -115,6 +162,7 @@ def _automation(i: int, version: str) -> dict[str, Any]:
         "secrets": [{"name": "API_TOKEN", "description": "Token of the service"}],
         "requirements": ["requests==2.32.3"],
         "examples": [{"title": "Last week", "inputs": {"days": 7, "target": "inbox"}}],
+        **({"idea": number} if (number := _idea_number(i)) is not None else {}),
     }
 
 
@@ -314,13 +362,18 @@ def _size(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
-def plain_project(root: Path, target: Path, every_page_in_nav: bool) -> None:
+def plain_project(
+    root: Path, target: Path, every_page_in_nav: bool, ideas: Path | None = None
+) -> None:
     """The same generated pages as real files, built by plain mkdocs-material."""
     sys.path.insert(0, str(PROJECT))
     from toolkit.catalog import pages
     from toolkit.catalog.build import collect
+    from toolkit.ideas.model import read_ideas
 
-    generated = pages.generate(collect(root), pages.Links())
+    catalog = collect(root)
+    catalog.ideas = read_ideas(ideas) if ideas is not None else None
+    generated = pages.generate(catalog, pages.Links())
     docs = target / "docs"
     shutil.copytree(PROJECT / "docs", docs)
     for src, text in generated.items():
@@ -337,8 +390,29 @@ def plain_project(root: Path, target: Path, every_page_in_nav: bool) -> None:
     (target / "mkdocs.yml").write_text(yaml.safe_dump(config, sort_keys=False))
 
 
+def ideas_page_seconds(root: Path, ideas: Path) -> tuple[float, int]:
+    """Seconds to rank and render the Ideas page alone (median of 5), and its size."""
+    from toolkit.catalog import pages
+    from toolkit.catalog.build import collect
+    from toolkit.ideas.model import read_ideas
+
+    catalog = collect(root)
+    times, page = [], ""
+    for _ in range(5):
+        start = time.perf_counter()
+        catalog.ideas = read_ideas(ideas)
+        page = pages._ideas(pages._environment(), catalog, pages.Links())
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), len(page.encode())
+
+
 def measure(
-    count: int, work: Path, rounds: int, people: int = PEOPLE, runs: int = RUNS
+    count: int,
+    work: Path,
+    rounds: int,
+    idea_count: int = 0,
+    people: int = PEOPLE,
+    runs: int = RUNS,
 ) -> dict[str, Any]:
     """Median times of `rounds` interleaved rounds (plain, cold, warm), so both sides
     see the same machine load; the naive build runs once, as a reference."""
@@ -348,6 +422,11 @@ def measure(
     if runs:
         publish_runs(root, count, runs)
     row: dict[str, Any] = {"automations": count, "history_seconds": time.perf_counter() - start}
+    ideas = work / f"ideas-{idea_count}.json" if idea_count else None
+    if ideas is not None:
+        write_ideas(ideas, idea_count)
+        row["ideas"] = idea_count
+        row["ideas_page_seconds"], row["ideas_page_bytes"] = ideas_page_seconds(root, ideas)
     env = _env(work)
     site = work / f"site-{count}"
     build = [
@@ -360,9 +439,10 @@ def measure(
         "build",
         "--site-dir",
         str(site),
+        *(["--ideas", str(ideas)] if ideas is not None else []),
     ]
     plain = work / f"plain-{count}"
-    plain_project(root, plain, every_page_in_nav=False)
+    plain_project(root, plain, every_page_in_nav=False, ideas=ideas)
     times: dict[str, list[float]] = {k: [] for k in ("plain", "cold", "warm")}
     cpu: dict[str, list[float]] = {k: [] for k in times}
 
@@ -393,7 +473,7 @@ def measure(
     row["search_index_kb_per_automation"] = index / 1e3 / count
     if count in NAIVE_SIZES:
         naive = work / f"naive-{count}"
-        plain_project(root, naive, every_page_in_nav=True)
+        plain_project(root, naive, every_page_in_nav=True, ideas=ideas)
         mkdocs_build = [sys.executable, "-m", "mkdocs", "build", "-q"]
         row["naive_seconds"] = _timed(mkdocs_build, naive, env)[0]
         row["naive_site_mb"] = _size(naive / "site") / 1e6
@@ -453,6 +533,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="300,1000,3000")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median)")
+    parser.add_argument("--ideas", type=int, default=2000, help="ideas on the Ideas page")
     parser.add_argument("--no-browser", action="store_true")
     parser.add_argument("--people", type=int, default=PEOPLE, help="contributors (500)")
     parser.add_argument("--runs", type=int, default=RUNS, help="ledger runs per automation (3)")
@@ -462,7 +543,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-catalog-") as temporary:
         work = Path(temporary)
         for count in sizes:
-            rows.append(measure(count, work, args.rounds, args.people, args.runs))
+            rows.append(measure(count, work, args.rounds, args.ideas, args.people, args.runs))
             print(_line(rows[-1]), flush=True)
         latency = None
         if not args.no_browser and Path("/usr/bin/chromium").exists():
@@ -499,6 +580,12 @@ def _line(row: dict[str, Any]) -> str:
         f" {row['cpu_ratio_to_plain']:.2f} (warm {row['warm_cpu_ratio_to_plain']:.2f}){naive}"
         f" | {row['contributors']} contributors, {row['ledger_runs']} runs"
         f" | history {row['history_seconds']:.1f} s | load {row['load_average']:.1f}"
+        + (
+            f" | {row['ideas']} ideas: page {row['ideas_page_seconds'] * 1000:.0f} ms,"
+            f" {row['ideas_page_bytes'] / 1e3:.0f} KB"
+            if "ideas" in row
+            else ""
+        )
     )
 
 

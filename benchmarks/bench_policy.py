@@ -11,6 +11,10 @@ A third repository of the largest size holds a copy of this project's `toolkit/`
 by the base's rules, materialized once and then verified on each run, in a second Python
 process. Goal: at most 0.3 s more than the plain run.
 
+A fourth holds 50 libraries, each used by 40 of the 2,000 automations, and its pull
+request changes one library too: `autokit changed` then also lists the automations using
+it. Goal: within 20% of the run without libraries.
+
 Run: `python benchmarks/bench_policy.py` (or `nox -s bench -- bench_policy`).
 """
 
@@ -30,6 +34,8 @@ SIZES = (200, 2_000)
 RUNS = 9
 GOAL_SECONDS = 1.5
 RULES_GOAL_SECONDS = 0.3
+LIBRARIES = 50
+LIBRARIES_GOAL_RATIO = 1.2
 PROJECT = Path(__file__).resolve().parent.parent
 PYPROJECT = '[tool.autokit]\nsecurity_reviewers = ["@shop/security"]\n'
 GOVERNED = (
@@ -39,26 +45,46 @@ GOVERNED = (
 RESULTS = Path(__file__).parent / "results" / "bench_policy.json"
 
 
-def metadata(name: str, version: str) -> str:
+def metadata(name: str, version: str, library: str | None = None) -> str:
     return (
         f"name: {name}\ntitle: {name.title()}\nsummary: Does the {name} job.\n"
         f"version: \"{version}\"\nowners: ['@alice', '@shop/ops']\ndepartment: operations\n"
         "tags: [example]\nstatus: stable\nruntime: python\nentrypoint: main.py\n"
         "classification: internal\ntime_saved_minutes: 5\n"
-        "inputs:\n  greeting: {type: string, description: Who to greet, default: world}\n"
+        + (f"libraries: [{library}]\n" if library else "")
+        + "inputs:\n  greeting: {type: string, description: Who to greet, default: world}\n"
         "examples:\n  - {title: Greet, inputs: {greeting: world}}\n"
     )
 
 
-def folder_files(name: str, version: str = "1.0.0", note: str = "") -> dict[str, str]:
+def folder_files(
+    name: str, version: str = "1.0.0", note: str = "", library: str | None = None
+) -> dict[str, str]:
     prefix = f"automations/{name}/"
     return {
-        prefix + "automation.yaml": metadata(name, version),
+        prefix + "automation.yaml": metadata(name, version, library),
         prefix + "README.md": f"# {name}\n\nWhat {name} does.{note}\n",
         prefix + "CHANGELOG.md": f"# Changelog\n\n## {version}\n\n- Changes.\n",
         prefix + "main.py": f"def main(greeting='world'):\n    return {{'{name}': greeting}}\n",
         prefix + "tests/test_main.py": "from main import main\n\n\ndef test_main():\n"
         "    assert main()\n",
+    }
+
+
+def library_files(name: str, version: str = "1.0.0", note: str = "") -> dict[str, str]:
+    prefix = f"libraries/{name}/"
+    module = name.replace("-", "_")
+    return {
+        prefix + "library.yaml": (
+            f"name: {name}\ntitle: {name.title()}\nsummary: Shared {name} code.\n"
+            f"version: \"{version}\"\nowners: ['@shop/ops']\n"
+        ),
+        prefix + "README.md": f"# {name}\n\nShared code.{note}\n",
+        prefix + "CHANGELOG.md": f"# Changelog\n\n## {version}\n\n- Changes.\n",
+        prefix + f"{module}/__init__.py": (
+            f'"""Shared code."""\n\n__all__ = ["greet"]\n\n\ndef greet(who):\n'
+            f'    """Greets."""\n    return f"hello {{who}}{note}"\n'
+        ),
     }
 
 
@@ -93,14 +119,19 @@ def toolkit_files() -> dict[str, str]:
     return files
 
 
-def build(root: Path, size: int, with_toolkit: bool = False) -> None:
+def build(root: Path, size: int, with_toolkit: bool = False, libraries: int = 0) -> None:
+    """The repository; with `libraries`, that many libraries, each used (unpinned) by
+    every `libraries`-th automation, and the pull request also changes the first one."""
     names = [f"automation-{i:04d}" for i in range(size)]
+    shared = [f"library-{i:02d}" for i in range(libraries)]
     subprocess.run(["git", "init", "-q", "-b", "main", str(root)], check=True)
     first: dict[str, str] = {"pyproject.toml": PYPROJECT}
     if with_toolkit:
         first.update(toolkit_files())
-    for name in names:
-        first.update(folder_files(name))
+    for number, name in enumerate(names):
+        first.update(folder_files(name, library=shared[number % libraries] if shared else None))
+    for library in shared:
+        first.update(library_files(library))
     first[".github/CODEOWNERS"] = "".join(
         [f"{path} @shop/security\n" for path in GOVERNED]
         + [f"/automations/{n}/ @alice @shop/ops\n" for n in names]
@@ -119,8 +150,11 @@ def build(root: Path, size: int, with_toolkit: bool = False) -> None:
             )
         )
     pr: dict[str, str] = {}
-    for name in names[:3]:
-        pr.update(folder_files(name, "1.1.0", note=" Now better."))
+    for number, name in enumerate(names[:3]):
+        library = shared[number % libraries] if shared else None
+        pr.update(folder_files(name, "1.1.0", note=" Now better.", library=library))
+    if shared:
+        pr.update(library_files(shared[-1], "1.1.0", note="!"))
     stream.append(_commit("refs/heads/pr", COMMITS + 1, "pull request", pr, f":{COMMITS}"))
     subprocess.run(["git", "fast-import", "--quiet"], cwd=root, input=b"".join(stream), check=True)
     subprocess.run(["git", "checkout", "-q", "-f", "pr"], cwd=root, check=True)
@@ -149,13 +183,19 @@ def measure(roots: dict[int | str, Path]) -> dict[tuple[int | str, str], list[fl
     for _ in range(RUNS):
         for size, root in roots.items():
             for label, args in COMMANDS.items():
-                if size == "rules" and label != "policy":
+                if (size == "rules" and label != "policy") or (
+                    size == "libraries" and label != "changed"
+                ):
                     continue
                 elapsed, out = run_once(root, *args)
                 samples.setdefault((size, label), []).append(elapsed)
                 if label == "changed":
+                    report = json.loads(out)
+                    users = report.get("uses_changed_libraries", {})
                     wanted = [f"automation-{i:04d}" for i in range(3)]
-                    assert json.loads(out)["automations"] == wanted
+                    assert sorted(set(report["automations"]) - set(users)) == wanted
+                    if size == "libraries":
+                        assert len(users) == SIZES[-1] // LIBRARIES, len(users)
     return samples
 
 
@@ -172,8 +212,11 @@ def main() -> int:
             built[size] = time.perf_counter() - started
         roots["rules"] = Path(tmp) / "repo-rules"
         build(roots["rules"], SIZES[-1], with_toolkit=True)
+        roots["libraries"] = Path(tmp) / "repo-libraries"
+        build(roots["libraries"], SIZES[-1], libraries=LIBRARIES)
         samples = measure(roots)
         rules = samples[("rules", "policy")]
+        with_libraries = samples[("libraries", "changed")]
     for size in SIZES:
         row: dict[str, float] = {
             "automations": size,
@@ -192,6 +235,13 @@ def main() -> int:
         f"the plain run (goal <= {RULES_GOAL_SECONDS}s: "
         f"{'met' if extra <= RULES_GOAL_SECONDS else 'MISSED'})"
     )
+    ratio = statistics.median(with_libraries) / rows[-1]["changed_median_s"]
+    print(
+        f"changed with {LIBRARIES} libraries at {SIZES[-1]} automations: "
+        f"{min(with_libraries):.3f}s/{statistics.median(with_libraries):.3f}s min/median, "
+        f"{ratio:.2f}x the run without libraries (goal <= {LIBRARIES_GOAL_RATIO}x: "
+        f"{'met' if ratio <= LIBRARIES_GOAL_RATIO else 'MISSED'})"
+    )
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     summary = {
         "benchmark": "policy",
@@ -202,6 +252,13 @@ def main() -> int:
             "min_s": min(rules),
             "median_s": statistics.median(rules),
             "over_plain_median_s": extra,
+        },
+        "libraries": {
+            "automations": SIZES[-1],
+            "libraries": LIBRARIES,
+            "changed_min_s": min(with_libraries),
+            "changed_median_s": statistics.median(with_libraries),
+            "ratio_to_plain": ratio,
         },
     }
     RESULTS.write_text(json.dumps(summary, indent=2) + "\n")

@@ -1,7 +1,9 @@
-"""A GitHub REST API on loopback with just the endpoints `autokit notify` uses.
+"""A GitHub REST API on loopback with just the endpoints `autokit notify` and `autokit
+ideas` use.
 
-Issues, comments and labels live in memory. `fail_next` makes the next requests answer
-with an error status (and headers, such as `Retry-After`); `slow` makes every answer wait.
+Issues, comments, labels and timelines live in memory. `fail_next` makes the next requests
+answer with an error status (and headers, such as `Retry-After`); `garbage` holds raw
+bodies the next successful answers are sent as instead; `slow` makes every answer wait.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ class FakeGitHub:
         self.labels: set[str] = set()
         self.requests: list[tuple[str, str]] = []
         self.failures: list[tuple[int, dict[str, str], dict[str, Any]]] = []
+        self.timelines: dict[int, list[dict[str, Any]]] = {}  # issue -> its timeline events
+        self.garbage: list[bytes] = []  # raw bodies the next answers are (200, not JSON)
         self.slow = 0.0
         self.now = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)  # the time it stamps
         self.lock = threading.Lock()
@@ -53,12 +57,16 @@ class FakeGitHub:
         rest = path[len(base) :]
         if rest == "/issues" and method == "GET":
             wanted = set(filter(None, query.get("labels", "").split(",")))
+            state = query.get("state", "open")
             found = [
                 i
                 for i in self.issues.values()
-                if i["state"] == query.get("state", "open")
+                if (state == "all" or i["state"] == state)
                 and wanted <= {label["name"] for label in i["labels"]}
             ]
+            if "page" in query:  # pages as GitHub serves them (per_page: 30 by default)
+                page, size = int(query["page"]), int(query.get("per_page", 30))
+                found = found[(page - 1) * size : page * size]
             return 200, found
         if rest == "/issues" and method == "POST":
             return self.create_issue(data)
@@ -76,6 +84,10 @@ class FakeGitHub:
                 issue.update(data)
                 issue["updated_at"] = self.stamp()
             return 200, issue
+        if found := re.fullmatch(r"/issues/([0-9]+)/timeline", rest):
+            if int(found[1]) not in self.issues:
+                return 404, {"message": "Not Found"}
+            return 200, self.timelines.get(int(found[1]), [])
         if found := re.fullmatch(r"/issues/([0-9]+)/comments", rest):
             number = int(found[1])
             if number not in self.issues:
@@ -130,7 +142,8 @@ def _handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
                     status, headers, body = fake.failures.pop(0)
                 else:
                     status, body = fake.handle(method, url.path, query, data)
-            raw = json.dumps(body).encode()
+                garbage = fake.garbage.pop(0) if fake.garbage and status < 400 else None
+            raw = json.dumps(body).encode() if garbage is None else garbage
             try:
                 self.send_response(status)
                 for name, value in headers.items():

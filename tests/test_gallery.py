@@ -170,3 +170,50 @@ def test_a_template_without_metadata_is_refused(repo, cli):
     assert result.code == 1, result
     assert "the template 'empty' has no automation.yaml.j2" in result.err
     assert_nothing_created(repo)
+
+
+def test_every_shipped_template_has_a_version_and_new_records_it(repo, cli):
+    for name in TEMPLATES:
+        meta = yaml.safe_load((PROJECT / f"templates/automation/{name}/template.yaml").read_text())
+        assert meta["version"] == 1, name
+    assert cli("new", "my-job", "--template", "csv-report", *OPTIONS, "--repo", str(repo)).code == 0
+    metadata = yaml.safe_load((repo / "automations/my-job/automation.yaml").read_text())
+    assert metadata["template"] == {
+        "name": "csv-report",
+        "version": 1,
+        "answers": {
+            "title": "Invoice reminders",
+            "summary": "Emails customers about unpaid invoices.",
+            "owner": "@shop/finance",
+            "department": "finance",
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "shown"),
+    [
+        ("description: Ours\nversion: 0\n", 2, "0"),
+        ("description: Ours\nversion: two\n", 2, "'two'"),
+        ("version: 1.5\ndescription: Ours\n", 1, "1.5"),
+        ("description: Ours\nversion: true\n", 2, "True"),
+    ],
+)
+def test_a_bad_template_version_is_named_with_its_line(repo, cli, text, line, shown):
+    own = repo / "templates/automation/ours"
+    shutil.copytree(PROJECT / "templates/automation/python", own)
+    (own / "template.yaml").write_text(text)
+    result = cli("new", "--list-templates", "--repo", str(repo))
+    assert result.code == 1, result
+    expected = f"templates/automation/ours/template.yaml:{line}: version: must be a positive"
+    assert expected in result.err and f"not {shown}" in result.err
+    assert "version: 1" in result.err  # the hint shows how
+
+
+def test_a_template_without_a_version_makes_automations_without_a_record(repo, cli):
+    own = repo / "templates/automation/ours"
+    shutil.copytree(PROJECT / "templates/automation/python", own)
+    (own / "template.yaml").write_text("description: Ours, not versioned\n")
+    assert cli("new", "my-job", "--template", "ours", *OPTIONS, "--repo", str(repo)).code == 0
+    metadata = yaml.safe_load((repo / "automations/my-job/automation.yaml").read_text())
+    assert "template" not in metadata

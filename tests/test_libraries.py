@@ -275,3 +275,65 @@ def test_changed_never_reads_a_linked_metadata_file(make_repo, cli, tmp_path) ->
     result = cli("changed", "--repo", str(root), "--base", "HEAD~1", "--format", "json")
     assert result.code == 0, result
     assert json.loads(result.out)["uses_changed_libraries"] == {"greeter": ["shopkit"]}
+
+
+@pytest.mark.parametrize(
+    ("text", "plain"),
+    [
+        ("libraries: [shopkit]", ["shopkit"]),
+        ("libraries: [a, b@1.2.0] # mail and tables", ["a", "b@1.2.0"]),
+        ("libraries: []", []),
+        ("libraries: [a, b]  ", ["a", "b"]),
+        ("libraries:\n  - a", None),
+        ('libraries: ["a"]', None),
+        ("libraries: &shared [a]", None),
+        ("x: 1\nlibraries: [a]\nlibraries: [b]", None),
+        ("libraries: [a, ]", None),
+        ("libraries: [A]", None),
+        ("librariesx: [a]", None),
+        ("name: x", None),
+    ],
+)
+def test_the_plain_reading_of_libraries_agrees_with_yaml_or_leaves_it_to_yaml(
+    text: str, plain: list[str] | None
+) -> None:
+    """`autokit changed` reads the usual one-line list without a YAML parser; every other
+    way of writing it goes to the parser, so the two never disagree."""
+    from toolkit.libraries import plain_library_list
+
+    assert plain_library_list(text) == plain
+    if plain is not None:
+        assert plain == yaml.safe_load(text)["libraries"]
+
+
+def test_validate_takes_library_paths_and_names_the_line(make_repo, cli) -> None:
+    root = make_repo({**library_files("shopkit"), **library_files("textkit")})
+    library = root / "libraries" / "shopkit" / "library.yaml"
+    library.write_text(library.read_text().replace("version: 1.0.0", "version: '1.0'"))
+
+    one = cli("validate", "--repo", str(root), str(root / "libraries" / "textkit"))
+    assert one.code == 0 and "1 library checked, 0 problem(s): all valid" in one.err
+    broken = cli("validate", "--repo", str(root), str(library))
+    assert broken.code == 1
+    assert "libraries/shopkit/library.yaml:4:" in broken.out and "version" in broken.out
+    every = cli("validate", "--repo", str(root), str(root / "libraries"))
+    assert "2 libraries checked, 1 problem(s)" in every.err
+    missing = cli("validate", "--repo", str(root), str(root / "libraries" / "mailkit"))
+    assert missing.code == 1 and "libraries/mailkit: no such library folder" in missing.err
+    gone = cli("validate", "--repo", str(root), str(root / "libraries" / "textkit" / "x.py"))
+    assert gone.code == 1 and "no such file or folder" in gone.err
+
+
+def test_the_public_api_follows_the_packages_own_absolute_imports() -> None:
+    from toolkit.libraries.api import public_api
+
+    modules = {
+        "": "from textkit.words import shout\nfrom os.path import join\n"
+        "__all__ = ['shout', 'join']\n",
+        "words": 'def shout(text, *, times=1):\n    """Louder."""\n    return text.upper()\n',
+    }
+    api = public_api(modules.get, "textkit")
+    assert api["shout"].signature == "shout(text, *, times=1)"
+    assert api["shout"].docstring == "Louder."
+    assert api["join"].kind == "value"  # another package's name is not followed
+    assert public_api(modules.get)["shout"].kind == "value"  # without the package's name

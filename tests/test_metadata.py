@@ -27,7 +27,14 @@ from toolkit.metadata import (
     input_value_problem,
     load_automation,
 )
-from toolkit.metadata.schema import DEPRECATION_SCHEMA, EXAMPLE_SCHEMA, INPUT_SCHEMA, SECRET_SCHEMA
+from toolkit.metadata.model import TemplateRecord
+from toolkit.metadata.schema import (
+    DEPRECATION_SCHEMA,
+    EXAMPLE_SCHEMA,
+    INPUT_SCHEMA,
+    SECRET_SCHEMA,
+    TEMPLATE_RECORD_SCHEMA,
+)
 from toolkit.metadata.values import loose_spec
 
 METADATA = "automations/greeter/automation.yaml"
@@ -483,8 +490,9 @@ def test_example_missing_a_required_input(make_repo, cli):
         (Secret, SECRET_SCHEMA),
         (Example, EXAMPLE_SCHEMA),
         (Deprecation, DEPRECATION_SCHEMA),
+        (TemplateRecord, TEMPLATE_RECORD_SCHEMA),
     ],
-    ids=["automation", "input", "secret", "example", "deprecation"],
+    ids=["automation", "input", "secret", "example", "deprecation", "template"],
 )
 def test_the_model_declares_the_schemas_fields_in_its_order(model, schema):
     assert [f.name for f in contract_fields(model)] == list(schema)
@@ -596,3 +604,56 @@ def test_metadata_package_re_exports_resolve_to_their_modules() -> None:
             )
     with pytest.raises(AttributeError):
         toolkit.metadata.not_a_name  # noqa: B018
+
+
+# The template record (`template:`), written by `autokit new`, read by `autokit upgrade`.
+
+RECORD = """\
+template:
+  name: csv-report
+  version: 1
+  answers:
+    title: "Greeter"
+    summary: "Greets someone."
+    owner: "@alice"
+    department: "operations"
+"""
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "field", "words"),
+    [
+        ("  name: csv-report\n", "  name: CSV Report\n", 24, "template.name", "must be a slug"),
+        ("  version: 1\n", "  version: 0\n", 25, "template.version", "must be at least 1"),
+        ("  version: 1\n", '  version: "1"\n', 25, "template.version", "whole number"),
+        ('    owner: "@alice"\n', "    owner: alice\n", 29, "template.answers.owner", "handle"),
+        ('    department: "operations"\n', "", 27, "template.answers.department", "missing"),
+        (
+            '    title: "Greeter"\n',
+            '    title: "Greeter\\nMore"\n',
+            27,
+            "template.answers.title",
+            "line",
+        ),
+    ],
+)
+def test_a_bad_template_record_is_named_at_its_line(make_repo, cli, old, new, line, field, words):
+    assert old in RECORD
+    root = repo_with(make_repo, BASE + RECORD.replace(old, new))
+    result = cli("validate", "--repo", str(root))
+    found = [x for x in result.out.splitlines() if f": {field}: " in x]
+    assert result.code == 1 and found, result
+    assert found[0].startswith(f"{METADATA}:{line}:"), found[0]
+    assert words in found[0] and found[0].endswith(")")
+
+
+def test_a_template_record_is_read_into_the_model(make_repo, cli):
+    root = repo_with(make_repo, BASE + RECORD)
+    assert cli("validate", "--repo", str(root)).code == 0
+    from toolkit.metadata import load_automation
+
+    automation = load_automation(root / "automations/greeter")
+    assert automation.template is not None
+    assert (automation.template.name, automation.template.version) == ("csv-report", 1)
+    assert automation.template.answers["owner"] == "@alice"
+    assert automation.to_dict()["template"]["answers"]["title"] == "Greeter"

@@ -23,7 +23,8 @@ from typing import Any
 
 import pytest
 import yaml
-from helpers import automation_files, build_tree, commit_all, git
+from github_api import REPOSITORY, TOKEN, FakeGitHub, serving
+from helpers import automation_files, build_tree, commit_all, git, library_files
 
 PROJECT = Path(__file__).resolve().parent.parent
 WORKFLOWS = PROJECT / ".github" / "workflows"
@@ -85,6 +86,7 @@ class Runner:
     context: dict[str, str] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)
     executed: set[tuple[str, str]] = field(default_factory=set)  # (job, step id)
+    variables: dict[str, str] = field(default_factory=dict)  # more of GitHub's, e.g. its API
 
     @property
     def temp(self) -> Path:
@@ -127,6 +129,7 @@ class Runner:
         )
         if "base_ref" in self.context:
             env["GITHUB_BASE_REF"] = self.context["base_ref"]
+        env.update(self.variables)
         return env
 
     def _evaluate(self, value: str, values: dict[str, str]) -> str:
@@ -301,12 +304,11 @@ def _run_ci(runner: Runner, clone: Path) -> dict[str, StepResult]:
         "policy": runner.step(ci, "policy", "policy", clone),
         "workflows-sync": runner.step(ci, "policy", "workflows-sync", clone),
         "changed": runner.step(ci, "changed", "changed", clone),
+        "template-upgrades": runner.step(ci, "changed", "template-upgrades", clone),
     }
-    names = json.loads(results["changed"].outputs.get("automations", "[]"))
+    names = json.loads(results["changed"].outputs.get("tests", "[]"))
     for name in names:
-        results[f"test {name}"] = runner.step(
-            ci, "test", "test", clone, **{"matrix.automation": name}
-        )
+        results[f"test {name}"] = runner.step(ci, "test", "test", clone, **{"matrix.name": name})
     failed = any(r.code for key, r in results.items() if key.startswith("test "))
     results["tests"] = runner.step(
         ci,
@@ -340,7 +342,7 @@ def test_good_pull_request_adding_an_automation(origin: Origin, runner: Runner) 
     run_steps = {(job, step["id"]) for job, step in _run_steps(_load("ci.yml"))}
     skipped = {(job, "install") for job, _ in run_steps} | {("toolkit", "pytest")}
     assert runner.executed == run_steps - skipped
-    assert json.loads(results["changed"].outputs["automations"]) == ["invoice-reminders"]
+    assert json.loads(results["changed"].outputs["tests"]) == ["invoice-reminders"]
     assert results["changed"].outputs["toolkit"] == "false"
     assert "test invoice-reminders" in results
     assert "::error" not in results["policy"].out
@@ -451,9 +453,28 @@ def test_publish_tags_new_versions_and_builds_the_catalog(origin: Origin, runner
     ledger = runner.step(publish, "catalog", "ledger", catalog_checkout)
     assert ledger.code == 0, ledger  # no run has reached the ledger yet: not an error
     assert "No run ledger (branch `autokit/runs`) yet" in ledger.summary
+    github = FakeGitHub()
+    github.issues[1] = {
+        "number": 1,
+        "title": "Idea: Chase unpaid invoices",
+        "body": "### How often\n\nWeekly\n\n### Minutes each time\n\n30\n\n"
+        "### People who do it\n\n2",
+        "labels": [{"name": "idea"}],
+        "state": "open",
+        "html_url": f"https://github.com/{REPOSITORY}/issues/1",
+    }
+    with serving(github) as api:
+        runner.variables.update(GITHUB_API_URL=api, GITHUB_REPOSITORY=REPOSITORY)
+        ideas = runner.step(
+            publish, "catalog", "ideas", catalog_checkout, **{"github.token": TOKEN}
+        )
+    assert ideas.code == 0, ideas
+    assert "fetched 1 ideas" in ideas.out
     built = runner.step(publish, "catalog", "catalog", catalog_checkout)
     assert built.code == 0, built
     site = runner.temp / "site"
+    page = (site / "ideas" / "index.html").read_text()
+    assert "Idea: Chase unpaid invoices" in page and "4.3" in page  # 4.33 x 30 min x 2 / 60
     assert (site / "index.html").is_file()
     catalog = json.loads((site / "catalog.json").read_text())
     entry = next(a for a in catalog["automations"] if a["name"] == "invoice-reminders")
@@ -867,9 +888,9 @@ def test_a_toolkit_change_tests_the_toolkit_and_no_automation(
     ci = _load("ci.yml")
     changed = runner.step(ci, "changed", "changed", clone)
     assert changed.code == 0, changed
-    assert changed.outputs == {"automations": "[]", "toolkit": "true"}
+    assert changed.outputs == {"tests": "[]", "toolkit": "true"}
     # The matrix job is skipped (an empty matrix is an error on Actions); the verdict holds.
-    assert ci["jobs"]["test"]["if"] == "needs.changed.outputs.automations != '[]'"
+    assert ci["jobs"]["test"]["if"] == "needs.changed.outputs.tests != '[]'"
     assert ci["jobs"]["toolkit"]["if"] == "needs.changed.outputs.toolkit == 'true'"
     context = {"needs.changed.result": "success", "needs.test.result": "skipped"}
     passed = runner.step(
@@ -880,3 +901,74 @@ def test_a_toolkit_change_tests_the_toolkit_and_no_automation(
         ci, "tests", "verdict", clone, **context, **{"needs.toolkit.result": "failure"}
     )
     assert failed.code == 1
+
+
+LIBRARY_TEST = (
+    "from textkit import greet\n\n\ndef test_greets():\n    assert greet('x') == 'hello x'\n"
+)
+
+
+def test_a_library_change_tests_the_library_and_the_automations_using_it(
+    origin: Origin, runner: Runner
+) -> None:
+    greeter = automation_files(
+        "greeter", schedule="0 7 * * *", version="1.1.0", libraries=["textkit"]
+    )
+    greeter["automations/greeter/main.py"] = (
+        "from textkit import greet\n\n\ndef main(greeting: str = 'world') -> dict[str, str]:\n"
+        "    return {'message': greet(greeting)}\n"
+    )
+    origin.push_branch(
+        "add-textkit",
+        {**library_files("textkit", tests=LIBRARY_TEST), **greeter},
+        "Share textkit",
+        generate=True,
+    )
+    origin.merge("add-textkit")
+    louder = (
+        '"""Greetings shared between automations."""\n\n__all__ = ["greet"]\n\n\n'
+        'def greet(who: str, punctuation: str = "") -> str:\n'
+        '    """A friendly greeting for `who`."""\n    return f"hello {who}{punctuation}"\n'
+    )
+    origin.push_branch(
+        "louder-textkit",
+        library_files("textkit", louder, tests=LIBRARY_TEST, version="1.1.0"),
+        "Optional punctuation",
+    )
+    clone = origin.ci_checkout("louder-textkit")
+
+    results = _run_ci(runner, clone)
+
+    for key, result in results.items():
+        assert result.code == 0, f"{key}: {result}"
+    assert json.loads(results["changed"].outputs["tests"]) == ["textkit", "greeter"]
+    assert {"test textkit", "test greeter"} <= set(results)
+    assert "1 passed" in results["test greeter"].out + results["test greeter"].err
+
+
+def test_an_automation_behind_its_template_is_a_notice_never_a_failure(
+    origin: Origin, runner: Runner
+) -> None:
+    made = _autokit(
+        origin.work, "new", "weekly-sales", "--template", "csv-report", "--title", "Weekly sales",
+        "--summary", "Sums the week's sales.", "--owner", "@alice", "--department", "sales",
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    _generate(origin.work)
+    commit_all(origin.work, "Add weekly-sales")
+    git(origin.work, "push", "-q", "origin", "main")
+    template = origin.work / "templates" / "automation" / "csv-report" / "template.yaml"
+    improved = template.read_text().replace("version: 1", "version: 2")
+    origin.push_branch(
+        "csv-report-v2", {"templates/automation/csv-report/template.yaml": improved}, "v2"
+    )
+    clone = origin.ci_checkout("csv-report-v2")
+    ci = _load("ci.yml")
+
+    notices = runner.step(ci, "changed", "template-upgrades", clone)
+
+    assert notices.code == 0, notices
+    assert "::notice" in notices.out and "weekly-sales" in notices.out
+    assert "csv-report v1" in notices.out and "v2" in notices.out
+    step = next(s for s in ci["jobs"]["changed"]["steps"] if s.get("id") == "template-upgrades")
+    assert step["continue-on-error"] is True

@@ -11,6 +11,7 @@ import importlib.util
 import inspect
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -30,22 +31,31 @@ def metadata(folder: Path) -> dict[str, Any]:
     return yaml.safe_load((folder / "automation.yaml").read_text(encoding="utf-8"))
 
 
+def import_paths(folder: Path) -> list[str]:
+    """The folder, then the roots of the libraries it declares, as a run puts them on
+    sys.path (the shipped automations use the working tree's libraries, unpinned)."""
+    libraries = metadata(folder).get("libraries") or []
+    return [str(folder), *(str(ROOT / "libraries" / name) for name in libraries)]
+
+
 def load_entrypoint(folder: Path) -> ModuleType:
     """Import a main.py under a name of its own, so several can live in this process.
 
-    Its folder comes first on sys.path while it is imported, as the bootstrap puts it, so
-    that it can import the modules beside it.
+    Its folder and libraries come first on sys.path while it is imported, as the bootstrap
+    puts them, so that it can import the modules beside it and the libraries.
     """
     name = f"shipped_{folder.name.replace('-', '_')}"
     spec = importlib.util.spec_from_file_location(name, folder / "main.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
-    sys.path.insert(0, str(folder))
+    paths = import_paths(folder)
+    sys.path[:0] = paths
     try:
         spec.loader.exec_module(module)
     finally:
-        sys.path.remove(str(folder))
+        for path in paths:
+            sys.path.remove(path)
     return module
 
 
@@ -63,7 +73,9 @@ def test_autokit_validate_passes_on_the_shipped_repository(cli: Callable[..., An
     result = cli("validate", "--repo", str(ROOT))
 
     assert result.code == 0, result.out + result.err
-    assert f"{len(SHIPPED)} automation(s) checked, 0 problem(s): all valid" in result.err
+    assert (
+        f"{len(SHIPPED)} automation(s) and 1 library checked, 0 problem(s): all valid" in result.err
+    )
 
 
 @pytest.mark.parametrize("folder", SHIPPED, ids=NAMES)
@@ -135,7 +147,7 @@ def resolve_paths(given: dict[str, Any], declared: dict[str, Any], folder: Path)
 
 @pytest.mark.parametrize("folder", SHIPPED, ids=NAMES)
 def test_the_automations_own_tests_pass(folder: Path, tmp_path: Path) -> None:
-    environment = {**os.environ, "PYTHONPATH": str(folder.relative_to(ROOT))}
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(import_paths(folder))}
     command = [
         sys.executable,
         "-m",
@@ -216,3 +228,13 @@ def test_autokit_run_with_a_bad_file_says_which_without_a_traceback(
     assert message in result.err
     assert "Traceback" not in result.err + result.out
     assert bad.read_text(encoding="utf-8") == "Article;Count\nMUG-RED;3\n"
+
+
+@pytest.mark.parametrize("folder", SHIPPED, ids=NAMES)
+def test_the_shipped_automations_share_the_shipped_library(folder: Path) -> None:
+    """The helpers they used to carry a copy of each live in libraries/shopkit alone."""
+    assert metadata(folder).get("libraries") == ["shopkit"]
+    shared = {"output_dir", "write_atomically", "save_atomically", "connect_smtp", "_send_one"}
+    for module in folder.glob("*.py"):
+        defined = set(re.findall(r"^def (\w+)", module.read_text(encoding="utf-8"), re.M))
+        assert not defined & shared, f"{module.name} still defines {defined & shared}"

@@ -223,6 +223,8 @@ def test_write_permissions_only_where_needed() -> None:
     assert len(notify_jobs) >= len(ledger_jobs)
     assert granted == {
         ("publish.yml", "release"): {"contents": "write"},
+        # reads the idea issues for the catalog's Ideas page (`autokit ideas fetch`)
+        ("publish.yml", "catalog"): {"contents": "read", "issues": "read"},
         ("publish.yml", "deploy"): {"pages": "write", "id-token": "write"},
         **ledger_jobs,  # each appends its runs' records to the ledger branch
         **notify_jobs,
@@ -289,8 +291,8 @@ def test_ci_shape() -> None:
         if step.get("uses", "").startswith("actions/setup-python@"):
             assert step["with"]["cache"] == "pip"
     test_job = ci["jobs"]["test"]
-    assert test_job["strategy"]["matrix"]["automation"] == (
-        "${{ fromJSON(needs.changed.outputs.automations) }}"
+    assert test_job["strategy"]["matrix"]["name"] == (
+        "${{ fromJSON(needs.changed.outputs.tests) }}"
     )
     assert test_job["strategy"]["fail-fast"] is False
     upload = ci["jobs"]["catalog"]["steps"][-1]

@@ -24,6 +24,7 @@ from toolkit.paths import state_home
 COMMANDS: dict[str, str] = {
     "new": "scaffold a new automation from a template",
     "adopt": "make an automation of an existing Python script (read, never run)",
+    "upgrade": "merge a template's later versions into the automations made from it",
     "validate": "check automation.yaml files against the metadata contract",
     "list": "list automations, filtered by tag, owner, department or status",
     "show": "show one automation: metadata, inputs, versions, how to run it",
@@ -38,6 +39,7 @@ COMMANDS: dict[str, str] = {
     "catalog": "build or serve the searchable catalog site",
     "schedule": "render the scheduled workflow, or name the automations due for a cron",
     "report": "report runs and time saved",
+    "ideas": "fetch the idea issues from GitHub into the file the catalog shows",
     "notify": "tell an automation's owners that a run failed, or that it recovered",
     "doctor": "show which protections of a run work on this machine",
     "scan-secrets": "scan files for hard-coded secrets, as policy does (the pre-commit hook)",

@@ -762,3 +762,85 @@ def authors(root: Path) -> list[Author]:
         if (name, email) not in newest or moment > newest[(name, email)]:
             newest[(name, email)] = moment
     return [Author(name, email, date.isoformat()) for (name, email), date in newest.items()]
+
+
+def toplevel(folder: Path) -> Path | None:
+    """The root of the Git work tree holding `folder`, or None when it is in none."""
+    try:
+        return Path(run_git(folder, "rev-parse", "--show-toplevel").strip())
+    except ToolkitError:
+        return None
+
+
+def first_parent_commits(root: Path, pathspec: str) -> list[str]:
+    """The commits on HEAD's first-parent history that changed `pathspec`, newest first
+    (one `git log`); [] in a repository without commits."""
+    try:
+        output = run_git(root, "log", "--first-parent", "--format=%H", "HEAD", "--", pathspec)
+    except _GitFailed:
+        return []
+    return output.split()
+
+
+def objects(root: Path, names: list[str]) -> dict[str, bytes | None]:
+    """Blobs by name (`<commit>:<path>`, a blob id), None for those missing, in one
+    `git cat-file --batch`."""
+    if not names:
+        return {}
+    request = "".join(f"{name}\n" for name in names).encode()
+    return _parse_batch(_git(root, "cat-file", "--batch", stdin=request), names)
+
+
+def tree_contents(root: Path, tree: str) -> dict[str, bytes]:
+    """Every regular file of `tree` (`<commit>:<folder>`): relative path -> its bytes, read
+    with one `git ls-tree` and one `git cat-file --batch`, never by checking out."""
+    entries = _regular_files(_git(root, "ls-tree", "-r", "-z", "--full-tree", tree))
+    blobs = objects(root, sorted({blob for _mode, blob, _path in entries}))
+    return {path: blobs[blob] or b"" for _mode, blob, path in entries}
+
+
+def uncommitted(root: Path, pathspecs: list[str]) -> list[str]:
+    """The paths under `pathspecs` with uncommitted or untracked changes, in one call."""
+    if not pathspecs:
+        return []
+    output = _git(root, "status", "--porcelain", "-z", "--untracked-files=all", "--", *pathspecs)
+    # Porcelain paths are relative to the work tree's top, which may be above `root`.
+    prefix = run_git(root, "rev-parse", "--show-prefix").strip()
+    paths, records = [], output.decode("utf-8", "surrogateescape").split("\0")
+    index = 0
+    while index < len(records):
+        record = records[index]
+        index += 1
+        if len(record) > 3:
+            paths.append(record[3:].removeprefix(prefix))
+            if record[0] in "RC":  # a rename names its old path next
+                index += 1
+    return paths
+
+
+def merge_file(ours: bytes, base: bytes, theirs: bytes, labels: tuple[str, str, str]) -> bytes:
+    """`git merge-file -p` of three versions of a file: the merged bytes, with conflict
+    markers labelled `labels` (ours, base, theirs) where both sides changed the same lines.
+
+    Run directly rather than through `_git`: its exit status is the number of conflicts,
+    not a failure, and it needs no repository.
+    """
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="autokit-merge-") as folder:
+        paths = []
+        for name, data in (("ours", ours), ("base", base), ("theirs", theirs)):
+            path = Path(folder, name)
+            path.write_bytes(data)
+            paths.append(str(path))
+        label_args = [arg for label in labels for arg in ("-L", label)]
+        result = subprocess.run(
+            ["git", "merge-file", "-p", *label_args, *paths],
+            capture_output=True,
+            env={**os.environ, "LC_ALL": "C", "LANGUAGE": "C"},
+            check=False,
+        )
+    if result.returncode < 0 or result.returncode > 127:
+        stderr = result.stderr.decode("utf-8", "replace").strip()
+        raise ToolkitError(f"git merge-file failed: {stderr or result.returncode}")
+    return result.stdout

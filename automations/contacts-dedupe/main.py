@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import shopkit
 
 REQUIRED_COLUMNS = ("name", "email", "phone")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -40,9 +40,9 @@ def main(contacts: str, default_country: str = "DE") -> dict[str, Any]:
     clean, report = dedupe(rows, columns)
     clean_path, report_path = output_paths(source)
     # Both files keep the input's delimiter, so they open in the same spreadsheet app.
-    write_atomically(report_path, to_csv(REPORT_HEADER, report, delimiter))
+    shopkit.write_atomically(report_path, to_csv(REPORT_HEADER, report, delimiter))
     clean_rows = [[contact.values[column] for column in header] for contact in clean]
-    write_atomically(clean_path, to_csv(header, clean_rows, delimiter))
+    shopkit.write_atomically(clean_path, to_csv(header, clean_rows, delimiter))
     return {
         "contacts_read": len(rows),
         "contacts_written": len(clean),
@@ -53,10 +53,8 @@ def main(contacts: str, default_country: str = "DE") -> dict[str, Any]:
     }
 
 
-class ContactsError(Exception):
+class ContactsError(shopkit.ShopkitError):
     """A problem with the input file or inputs; nothing was written."""
-
-    autokit_expected = True  # `autokit run` shows the message without a traceback
 
 
 @dataclass
@@ -78,17 +76,9 @@ class Contact:
 
 def read_contacts(path: Path) -> tuple[list[str], dict[str, str], list[Contact], str]:
     """(header, required column -> its name in the file, contacts, delimiter)."""
-    if not path.is_file():
-        raise ContactsError(f"contacts file {path} does not exist")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise ContactsError(
-            f"{path.name} is not UTF-8 text ({error}); export it as CSV UTF-8"
-        ) from None
-    delimiter = delimiter_of(text)
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = [name for name in reader.fieldnames or [] if name]
+    rows, delimiter = shopkit.csv_rows(path, "contacts file")
+    named = [(at, name) for at, name in enumerate(rows[0][1] if rows else []) if name]
+    header = [name for _, name in named]
     if not header:
         raise ContactsError(
             f"{path.name} is empty: expected a header row with {', '.join(REQUIRED_COLUMNS)}"
@@ -101,22 +91,11 @@ def read_contacts(path: Path) -> tuple[list[str], dict[str, str], list[Contact],
             f"(found: {', '.join(header)})"
         )
     contacts = []
-    for number, row in enumerate(reader, 2):
-        if None in row:
-            raise ContactsError(
-                f"{path.name}, row {number}: more fields than the header has "
-                f"columns; put values that contain {delimiter!r} in double quotes"
-            )
-        values = {name: (row.get(name) or "").strip() for name in header}
+    for number, row in rows[1:]:
+        values = {name: (row[at] if at < len(row) else "").strip() for at, name in named}
         if any(values.values()):
             contacts.append(Contact(number, values))
     return header, {c: columns[c] for c in REQUIRED_COLUMNS}, contacts, delimiter
-
-
-def delimiter_of(text: str) -> str:
-    """`;` for the CSV that spreadsheet apps write where the decimal separator is a comma."""
-    header = text.partition("\n")[0]
-    return ";" if header.count(";") > header.count(",") else ","
 
 
 def _key(column: str) -> str:
@@ -281,7 +260,7 @@ def merge(members: list[Contact]) -> tuple[Contact, list[str]]:
 
 def output_paths(source: Path) -> tuple[Path, Path]:
     """(clean file, merge report) in the output folder; never the input file itself."""
-    out = output_dir(source)
+    out = shopkit.output_dir(source)
     clean_path = out / f"{source.stem}-clean.csv"
     report_path = out / f"{source.stem}-merge-report.csv"
     if clean_path.resolve() == source.resolve():
@@ -292,28 +271,9 @@ def output_paths(source: Path) -> tuple[Path, Path]:
     return clean_path, report_path
 
 
-def output_dir(near: Path) -> Path:
-    """$AUTOKIT_OUTPUT_DIR when set, else an `output/` folder beside the inputs."""
-    configured = os.environ.get("AUTOKIT_OUTPUT_DIR")
-    return Path(configured) if configured else near.parent / "output"
-
-
 def to_csv(header: list[str], rows: list[list[str]], delimiter: str = ",") -> bytes:
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, delimiter=delimiter)
     writer.writerow(header)
     writer.writerows(rows)
     return buffer.getvalue().encode("utf-8")
-
-
-def write_atomically(target: Path, data: bytes) -> None:
-    """Temp file beside `target`, then rename: a crash never leaves half a file."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}-")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise

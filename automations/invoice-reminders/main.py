@@ -26,7 +26,6 @@ import json
 import os
 import re
 import smtplib
-import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -35,11 +34,12 @@ from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import shopkit
+
 REQUIRED_COLUMNS = ("invoice", "customer", "email", "due_date", "amount")
 PAID = {"paid", "cancelled", "canceled", "void"}
 DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y")
 DEFAULT_TEMPLATE = Path(__file__).resolve().parent / "templates" / "reminder.txt.j2"
-SMTP_TIMEOUT = 15  # seconds to wait for the SMTP server before giving up
 
 
 def main(
@@ -59,13 +59,13 @@ def main(
     dry_run: bool = False,
 ) -> dict[str, Any]:
     """Send (or write) the reminders; return counts and the files written."""
-    check_sender(sender)
+    shopkit.check_sender(sender)
     source = Path(invoices)
     day = parse_today(today)
     ledger_path = Path(ledger) if ledger else source.with_suffix(".reminded.json")
     template_path = Path(template) if template else DEFAULT_TEMPLATE
     reminder_template = load_template(template_path)
-    out = output_dir(source)
+    out = shopkit.output_dir(source)
     with open_ledger(ledger_path, given=bool(ledger), dry_run=dry_run, backups=out) as book:
         reminded = book.read()
         invoice_rows = read_invoices(source, currency)
@@ -82,7 +82,7 @@ def main(
                 messages, smtp_host, smtp_port, smtp_security, user, book, reminded, day
             )
         report = out / f"reminders-{day.isoformat()}.csv"
-        write_atomically(report, summary_csv(results))
+        shopkit.write_atomically(report, summary_csv(results))
         return {
             "customers_reminded": sum(1 for _, result in results if result == "sent"),
             "reminders_written": sum(1 for _, result in results if result == "outbox"),
@@ -92,10 +92,8 @@ def main(
         }
 
 
-class InvoiceReminderError(Exception):
+class InvoiceReminderError(shopkit.ShopkitError):
     """A problem with the run's input or environment; nothing was sent or changed."""
-
-    autokit_expected = True  # `autokit run` shows the message without a traceback
 
 
 @dataclass(frozen=True)
@@ -130,15 +128,6 @@ class Reminder:
 
 # ---------------------------------------------------------------------------
 # Checks and the lock, before anything is read
-
-
-def check_sender(sender: str) -> None:
-    """Stop before anything happens when the From address could not be delivered from."""
-    if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", parseaddr(sender)[1]):
-        raise InvoiceReminderError(
-            f"sender {sender!r} is not an email address; write it as "
-            "'Example Shop <shop@example-shop.com>' or 'shop@example-shop.com'"
-        )
 
 
 def parse_today(value: str | dt.date | None) -> dt.date:
@@ -191,7 +180,7 @@ class Ledger:
         assert self.handle is not None, "a dry run never writes the ledger"
         self.handle.seek(0)
         try:
-            write_atomically(self.backup, self.handle.read(), sync=True)
+            shopkit.write_atomically(self.backup, self.handle.read(), sync=True)
         except OSError as error:
             raise InvoiceReminderError(
                 f"cannot save a copy of the ledger to {self.backup} ({error}); nothing was "
@@ -291,31 +280,22 @@ def read_invoices(path: Path, default_currency: str) -> list[tuple[Invoice, str]
 
 
 def _rows(path: Path) -> list[tuple[int, dict[str, str]]]:
-    if not path.is_file():
-        raise InvoiceReminderError(f"invoices file {path} does not exist")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise InvoiceReminderError(f"{path.name} is not UTF-8 text ({error})") from None
-    lines = text.splitlines()
-    # Spreadsheet apps in countries with a decimal comma export CSV with semicolons.
-    header = lines[0] if lines else ""
-    delimiter = ";" if header.count(";") > header.count(",") else ","
-    reader = csv.DictReader(lines, delimiter=delimiter)
-    if not reader.fieldnames:
+    rows, _ = shopkit.csv_rows(path, "invoices file")
+    header = [_column(name) for name in (rows[0][1] if rows else [])]
+    if not any(header):
         raise InvoiceReminderError(
             f"{path.name} is empty: expected a header row with {', '.join(REQUIRED_COLUMNS)}"
         )
-    columns = {_column(name): name for name in reader.fieldnames if name}
-    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         raise InvoiceReminderError(
             f"{path.name}, row 1: missing column(s) {', '.join(missing)} "
-            f"(found: {', '.join(reader.fieldnames)})"
+            f"(found: {', '.join(rows[0][1])})"
         )
     return [
-        (number, {_column(k): v or "" for k, v in row.items() if k is not None})
-        for number, row in enumerate(reader, 2)
+        (number, {name: value for name, value in zip(header, row, strict=False) if name})
+        for number, row in rows[1:]
+        if row  # a blank line
     ]
 
 
@@ -480,7 +460,7 @@ def send_and_record(
         ledger.back_up()  # before anything is sent, so a failed backup sends nothing
         try:
             for reminder, message in messages:
-                results.append((reminder, _send_one(client, message)))
+                results.append((reminder, shopkit.send_one(client, message)))
         except (OSError, smtplib.SMTPException) as error:
             sent = sum(1 for _, result in results if result == "sent")
             raise InvoiceReminderError(
@@ -494,21 +474,6 @@ def send_and_record(
     return results
 
 
-def _send_one(client: smtplib.SMTP, message: EmailMessage) -> str:
-    """The result: "sent", or why the server refused this message (a lost connection raises)."""
-    try:
-        client.send_message(message)
-    except smtplib.SMTPRecipientsRefused as error:
-        code, reason = next(iter(error.recipients.values()))
-        return f"refused by the server: {code} {reason.decode(errors='replace')}"
-    except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as error:
-        # This message was refused; the connection is fine, so the others still go out.
-        return (
-            f"refused by the server: {error.smtp_code} {error.smtp_error.decode(errors='replace')}"
-        )
-    return "sent"
-
-
 def _record(ledger: Ledger, reminded: dict[str, str], sent: list[Reminder], day: dt.date) -> None:
     """Write down in the ledger that these invoices were reminded today."""
     if not sent:
@@ -520,25 +485,13 @@ def _record(ledger: Ledger, reminded: dict[str, str], sent: list[Reminder], day:
 
 def connect(host: str, port: int, security: str, user: str) -> smtplib.SMTP:
     """An authenticated SMTP connection, or InvoiceReminderError saying why there is none."""
-    password = os.environ.get("SMTP_PASSWORD")
-    client: smtplib.SMTP | None = None
     try:
-        if security == "ssl":
-            client = smtplib.SMTP_SSL(host, port, timeout=SMTP_TIMEOUT)
-        else:
-            client = smtplib.SMTP(host, port, timeout=SMTP_TIMEOUT)
-        if security == "starttls":
-            client.starttls()
-        if password:
-            client.login(user, password)
-    except (OSError, smtplib.SMTPException) as error:
-        if client is not None:
-            client.close()  # a refused login or STARTTLS leaves the connection open
+        return shopkit.connect(host, port, security, user)
+    except shopkit.ShopkitError as error:
         raise InvoiceReminderError(
-            f"cannot use the SMTP server {host}:{port} ({error}). No reminder was sent or "
-            "recorded; check smtp_host, smtp_port, smtp_security and SMTP_PASSWORD"
+            f"{error}. No reminder was sent or recorded; check smtp_host, smtp_port, "
+            "smtp_security and SMTP_PASSWORD"
         ) from None
-    return client
 
 
 # ---------------------------------------------------------------------------
@@ -549,9 +502,9 @@ def write_outbox(
     messages: list[tuple[Reminder, EmailMessage]], outbox: Path
 ) -> list[tuple[Reminder, str]]:
     """The dry run: each reminder to `outbox/<email>.eml` instead of the SMTP server."""
-    for reminder, message in messages:
-        name = reminder.email.replace("@", "_at_")
-        write_atomically(outbox / f"{name}.eml", message.as_bytes())
+    shopkit.write_outbox(
+        [(reminder.email.replace("@", "_at_"), message) for reminder, message in messages], outbox
+    )
     return [(reminder, "outbox") for reminder, _ in messages]
 
 
@@ -566,28 +519,3 @@ def summary_csv(rows: list[tuple[Reminder, str]]) -> bytes:
     buffer = io.StringIO(newline="")
     csv.writer(buffer).writerows(lines)
     return buffer.getvalue().encode("utf-8")
-
-
-def output_dir(near: Path) -> Path:
-    """$AUTOKIT_OUTPUT_DIR when set, else an `output/` folder beside the inputs."""
-    configured = os.environ.get("AUTOKIT_OUTPUT_DIR")
-    return Path(configured) if configured else near.parent / "output"
-
-
-def write_atomically(target: Path, data: bytes, sync: bool = False) -> None:
-    """Temp file beside `target`, then rename: a crash never leaves half a file.
-
-    With `sync` the bytes are on disk before this returns (the ledger's backup must be).
-    """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}-")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-            if sync:
-                file.flush()
-                os.fsync(file.fileno())
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise

@@ -17,14 +17,14 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 import urllib.error
 import urllib.request
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+import shopkit
 
 COLUMNS = {  # what the alert needs -> header names accepted for it
     "sku": ("sku",),
@@ -51,7 +51,7 @@ def main(inventory: str, sheet: str = "Inventory", dry_run: bool = False) -> dic
     if not items:
         return summary
     message = payload(items, source.name)
-    summary["message"] = str(save_message(message, output_dir(source)))
+    summary["message"] = str(save_message(message, shopkit.output_dir(source)))
     if dry_run:
         print(json.dumps(message, indent=2, ensure_ascii=False), file=sys.stderr)
         return summary
@@ -60,10 +60,8 @@ def main(inventory: str, sheet: str = "Inventory", dry_run: bool = False) -> dic
     return summary
 
 
-class LowStockError(Exception):
+class LowStockError(shopkit.ShopkitError):
     """A problem with the workbook, the webhook or the inputs."""
-
-    autokit_expected = True  # `autokit run` shows the message without a traceback
 
 
 @dataclass(frozen=True)
@@ -98,63 +96,20 @@ def webhook_url(dry_run: bool) -> str:
 
 
 def read_items(path: Path, sheet_name: str) -> list[Item]:
-    """Every item on the sheet; LowStockError names the file, sheet and row of a bad cell."""
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    if not path.is_file():
-        raise LowStockError(f"inventory workbook {path} does not exist")
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except InvalidFileException:
-        raise LowStockError(
-            f"{path.name} is not an Excel workbook (.xlsx); open it in your spreadsheet "
-            "app and save it as an Excel workbook (.xlsx)"
-        ) from None
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
-        raise LowStockError(
-            f"{path.name} is not a readable Excel workbook (.xlsx): {error or 'empty file'}"
-        ) from None
-    try:
-        if sheet_name not in workbook.sheetnames:
-            raise LowStockError(
-                f"{path.name} has no sheet {sheet_name!r} (it has: "
-                f"{', '.join(workbook.sheetnames)}). Rename the sheet or pass --input sheet=NAME."
-            )
-        rows = list(workbook[sheet_name].iter_rows(values_only=True))
-    finally:
-        workbook.close()
+    """Every item on the sheet; the errors name the file, sheet and row of a bad cell."""
+    rows = shopkit.workbook_rows(path, sheet_name, "inventory workbook")
     where = f"{path.name}, sheet {sheet_name!r}"
     if not rows:
         raise LowStockError(
             f"{where} is empty: expected a header row with SKU, Stock and Reorder level"
         )
-    columns = _columns(rows[0], where)
+    columns = shopkit.find_columns(rows[0][1], COLUMNS, where, optional=OPTIONAL)
     return [
-        item
-        for number, row in enumerate(rows[1:], 2)
-        if (item := _item(row, columns, f"{where}, row {number}"))
+        item for number, row in rows[1:] if (item := _item(row, columns, f"{where}, row {number}"))
     ]
 
 
-def _columns(header: tuple[Any, ...], where: str) -> dict[str, int]:
-    """Where each column is: "sku", "stock", "reorder" (and "name", "supplier") -> index."""
-    names = [str(cell).strip().lower() if cell is not None else "" for cell in header]
-    found = {}
-    for need, accepted in (COLUMNS | OPTIONAL).items():
-        at = next((names.index(a) for a in accepted if a in names), None)
-        if at is not None:
-            found[need] = at
-    missing = [COLUMNS[need][0] for need in COLUMNS if need not in found]
-    if missing:
-        raise LowStockError(
-            f"{where}, row 1: missing column(s) {', '.join(missing)} "
-            f"(found: {', '.join(n for n in names if n) or 'nothing'})"
-        )
-    return found
-
-
-def _item(row: tuple[Any, ...], columns: dict[str, int], where: str) -> Item | None:
+def _item(row: list[Any], columns: dict[str, int], where: str) -> Item | None:
     """The item in this row, or None for a row without a SKU."""
 
     def cell(need: str) -> Any:
@@ -165,21 +120,12 @@ def _item(row: tuple[Any, ...], columns: dict[str, int], where: str) -> Item | N
     if not sku:
         return None  # blank and note rows
     stock, reorder = (
-        _number(cell("stock"), "stock", where),
-        _number(cell("reorder"), "reorder level", where),
+        shopkit.number(cell("stock"), "stock", where),
+        shopkit.number(cell("reorder"), "reorder level", where),
     )
     return Item(
         sku, str(cell("name") or "").strip(), stock, reorder, str(cell("supplier") or "").strip()
     )
-
-
-def _number(value: Any, what: str, where: str) -> float:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    try:
-        return float(str(value).strip())
-    except ValueError:
-        raise LowStockError(f"{where}: {what} {value!r} is not a number; fix the cell") from None
 
 
 # ---------------------------------------------------------------------------
@@ -240,7 +186,8 @@ def post(url: str, message: dict[str, Any]) -> int:
         with urllib.request.urlopen(request, timeout=POST_TIMEOUT) as response:
             return int(response.status)
     except urllib.error.HTTPError as error:
-        detail = error.read(200).decode("utf-8", "replace").strip()
+        with error:  # the answer holds the connection open until closed
+            detail = error.read(200).decode("utf-8", "replace").strip()
         raise LowStockError(
             f"the webhook at {host} answered {error.code} {error.reason}: "
             f"{detail or 'no details'}; check that WEBHOOK_URL is current"
@@ -259,24 +206,7 @@ def post(url: str, message: dict[str, Any]) -> int:
 def save_message(message: dict[str, Any], out: Path) -> Path:
     """Keep the message as JSON in the output folder: the run's record of what was said."""
     target = out / "low-stock-message.json"
-    write_atomically(target, json.dumps(message, indent=2, ensure_ascii=False).encode("utf-8"))
+    shopkit.write_atomically(
+        target, json.dumps(message, indent=2, ensure_ascii=False).encode("utf-8")
+    )
     return target
-
-
-def output_dir(near: Path) -> Path:
-    """$AUTOKIT_OUTPUT_DIR when set, else an `output/` folder beside the inputs."""
-    configured = os.environ.get("AUTOKIT_OUTPUT_DIR")
-    return Path(configured) if configured else near.parent / "output"
-
-
-def write_atomically(target: Path, data: bytes) -> None:
-    """Temp file beside `target`, then rename: a crash never leaves half a file."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}-")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise

@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import re
 import smtplib
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
 
+import shopkit
 from orders import Order, OrderIntakeError
-
-SMTP_TIMEOUT = 15  # seconds to wait for the SMTP server before giving up
-
-
-def check_sender(sender: str) -> None:
-    """Stop before anything happens when the From address could not be delivered from."""
-    if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", parseaddr(sender)[1]):
-        raise OrderIntakeError(
-            f"sender {sender!r} is not an email address; write it as "
-            "'Example Shop <shop@example-shop.com>' or 'shop@example-shop.com'"
-        )
 
 
 def notification(order: Order, sender: str, names: dict[str, str]) -> EmailMessage:
@@ -47,26 +35,13 @@ def notification(order: Order, sender: str, names: dict[str, str]) -> EmailMessa
 
 def connect(host: str, port: int, security: str, user: str) -> smtplib.SMTP:
     """An authenticated SMTP connection, or OrderIntakeError saying why there is none."""
-    password = os.environ.get("SMTP_PASSWORD")
-    client: smtplib.SMTP | None = None
     try:
-        if security == "ssl":
-            client = smtplib.SMTP_SSL(host, port, timeout=SMTP_TIMEOUT)
-        else:
-            client = smtplib.SMTP(host, port, timeout=SMTP_TIMEOUT)
-        if security == "starttls":
-            client.starttls()
-        if password:
-            client.login(user, password)
-    except (OSError, smtplib.SMTPException) as error:
-        if client is not None:
-            client.close()  # a refused login or STARTTLS leaves the connection open
+        return shopkit.connect(host, port, security, user)
+    except shopkit.ShopkitError as error:
         raise OrderIntakeError(
-            f"cannot use the SMTP server {host}:{port} ({error}). Nothing was changed and no "
-            "order was marked processed; check smtp_host, smtp_port, smtp_security and "
-            "SMTP_PASSWORD, or run with dry_run"
+            f"{error}. Nothing was changed and no order was marked processed; check "
+            "smtp_host, smtp_port, smtp_security and SMTP_PASSWORD, or run with dry_run"
         ) from None
-    return client
 
 
 def send_all(
@@ -87,12 +62,5 @@ def send_all(
 
 def write_outbox(messages: list[tuple[Order, EmailMessage]], outbox: Path) -> list[str]:
     """Write each message to `outbox/<shop>-<order>.eml` (for a dry run); the paths."""
-    outbox.mkdir(parents=True, exist_ok=True)
-    written = []
-    for order, message in messages:
-        target = outbox / f"{order.shop}-{re.sub(r'[^A-Za-z0-9-]', '_', order.number)}.eml"
-        temp = target.with_suffix(".eml.tmp")
-        temp.write_bytes(message.as_bytes())
-        os.replace(temp, target)  # a half-written .eml never sits in the outbox
-        written.append(str(target))
-    return written
+    named = [(f"{order.shop}-{order.number}", message) for order, message in messages]
+    return [str(path) for path in shopkit.write_outbox(named, outbox)]

@@ -32,14 +32,14 @@ does `autokit test`); give such modules names that no installed package uses.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sys
 from email.message import EmailMessage
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
-from mail import check_sender, connect, notification, send_all, write_outbox
+import shopkit
+from mail import connect, notification, send_all, write_outbox
 from orders import Order, OrderIntakeError, Rejection, read_orders
 from planning import make_plan, stock_changes
 from workbook import (
@@ -50,7 +50,6 @@ from workbook import (
     one_run_at_a_time,
     read_ledger,
     record,
-    save_atomically,
 )
 
 
@@ -66,7 +65,7 @@ def main(
     dry_run: bool = False,
 ) -> dict[str, Any]:
     """Process new order emails; return counts, rejections and the files written."""
-    check_sender(sender)
+    shopkit.check_sender(sender)
     workbook_path = Path(inventory)
     with one_run_at_a_time(workbook_path, dry_run):
         orders, rejected = read_orders(Path(maildir))
@@ -93,7 +92,7 @@ def main(
         with connect(smtp_host, smtp_port, smtp_security, user) as client:
             if plan.apply:
                 record(book, plan.apply, dt.datetime.now(dt.UTC))
-                save_atomically(book.workbook, workbook_path, like=workbook_path)
+                shopkit.save_workbook(book.workbook, workbook_path, like=workbook_path)
                 summary["workbook"] = str(workbook_path)
             sent, failures = send_all(client, messages)
         return record_notifications(book, workbook_path, sent, failures, summary)
@@ -105,12 +104,6 @@ def report_skipped(rejected: list[Rejection]) -> None:
         print(f"skipped {rejection.source}: {rejection.reason}", file=sys.stderr)
 
 
-def output_dir(near: Path) -> Path:
-    """$AUTOKIT_OUTPUT_DIR when set, else an `output/` folder beside the inputs."""
-    configured = os.environ.get("AUTOKIT_OUTPUT_DIR")
-    return Path(configured) if configured else near.parent / "output"
-
-
 def preview(
     book: Inventory,
     orders: list[Order],
@@ -119,13 +112,13 @@ def preview(
     summary: dict[str, Any],
 ) -> dict[str, Any]:
     """The dry run: notifications to outbox/, the updated workbook to the output folder."""
-    out = output_dir(workbook_path)
+    out = shopkit.output_dir(workbook_path)
     summary["outbox"] = write_outbox(messages, out / "outbox")
     if orders:
         record(book, orders, dt.datetime.now(dt.UTC))
         mark_notified(book, {order.message_id for order in orders}, "outbox")
         preview_path = out / workbook_path.name
-        save_atomically(book.workbook, preview_path)
+        shopkit.save_workbook(book.workbook, preview_path)
         summary["workbook"] = str(preview_path)
     return summary
 
@@ -140,7 +133,7 @@ def record_notifications(
     """Mark the notified orders in the workbook; stop with an error naming what failed."""
     if sent:
         mark_notified(book, sent)
-        save_atomically(book.workbook, workbook_path, like=workbook_path)
+        shopkit.save_workbook(book.workbook, workbook_path, like=workbook_path)
         summary["workbook"] = str(workbook_path)
     summary["notifications_sent"] = len(sent)
     if failures:

@@ -19,15 +19,15 @@ from email.utils import parseaddr
 from html.parser import HTMLParser
 from pathlib import Path
 
+import shopkit
 
-class OrderIntakeError(Exception):
+
+class OrderIntakeError(shopkit.ShopkitError):
     """A problem with the run's input or environment; nothing was changed.
 
     It lives here, in the module every other one imports, so that all of them raise the
     same error.
     """
-
-    autokit_expected = True  # `autokit run` shows the message without a traceback
 
 
 @dataclass(frozen=True)

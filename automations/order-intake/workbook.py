@@ -5,7 +5,7 @@ found again by its Message-ID, so that a rerun never counts an order twice. Its
 "Notified" column says whether the customer has been told ("yes", "no", or "outbox"
 on a dry run).
 
-The workbook is only ever written whole, through `save_atomically`, and only one run at
+The workbook is only ever written whole, through `shopkit.save_workbook`, and only one run at
 a time may work on it (`one_run_at_a_time`).
 """
 
@@ -13,16 +13,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import errno
-import os
-import shutil
-import tempfile
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import shopkit
 from orders import Order, OrderIntakeError
 
 LEDGER_SHEET = "Processed"
@@ -89,28 +85,8 @@ def one_run_at_a_time(workbook: Path, dry_run: bool) -> Iterator[None]:
 
 def load_inventory(path: Path, sheet_name: str) -> Inventory:
     """Read the inventory sheet: a header row with SKU and Stock (and optionally Name)."""
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    if not path.is_file():
-        raise OrderIntakeError(f"inventory workbook {path} does not exist")
-    try:
-        workbook = load_workbook(path)
-    except InvalidFileException:
-        raise OrderIntakeError(
-            f"{path.name} is not an Excel workbook (.xlsx); open it in your spreadsheet "
-            "app and save it as an Excel workbook (.xlsx)"
-        ) from None
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
-        raise OrderIntakeError(
-            f"{path.name} is not a readable Excel workbook (.xlsx): {error or 'empty file'}"
-        ) from None
-    if sheet_name not in workbook.sheetnames:
-        raise OrderIntakeError(
-            f"{path.name} has no sheet {sheet_name!r} (it has: {', '.join(workbook.sheetnames)}). "
-            "Rename the sheet or pass --input sheet=NAME."
-        )
-    sheet = workbook[sheet_name]
+    workbook = shopkit.open_workbook(path, read_only=False, what="inventory workbook")
+    sheet = shopkit.sheet_of(workbook, path, sheet_name)
     header = [str(c.value).strip().lower() if c.value is not None else "" for c in sheet[1]]
     for required in ("sku", "stock"):
         if required not in header:
@@ -200,49 +176,3 @@ def _ledger_sheet(workbook: Any) -> Any:
     sheet = workbook.create_sheet(LEDGER_SHEET)
     sheet.append(LEDGER_HEADER)
     return sheet
-
-
-def save_atomically(workbook: Any, target: Path, like: Path | None = None) -> None:
-    """Write to a temp file beside `target`, then rename: readers never see half a file.
-
-    `like` is the file whose permissions the new one keeps (the workbook it replaces).
-    Where only `target` itself may be written (autokit's sandbox with `access: write`),
-    the workbook is saved elsewhere first and then copied over `target` in place.
-    """
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(
-            dir=target.parent, prefix=f".{target.stem}-", suffix=".xlsx"
-        )
-    except OSError as error:
-        if not target.is_file():
-            raise OrderIntakeError(f"cannot write beside {target}: {error}") from None
-        handle, temp = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=".xlsx")
-    os.close(handle)
-    try:
-        workbook.save(temp)
-        if like is not None and like.exists():
-            shutil.copymode(like, temp)
-        _replace(Path(temp), target)
-    except OSError as error:
-        raise OrderIntakeError(
-            f"cannot save {target.name} ({error}); it is unchanged. Close it if it is open "
-            "in a spreadsheet app and run again"
-        ) from None
-    finally:
-        Path(temp).unlink(missing_ok=True)
-
-
-def _replace(saved: Path, target: Path) -> None:
-    """Rename `saved` over `target`; where that is not possible (another file system, or
-    `target` the one writable file of a sandbox), copy its bytes into `target` instead."""
-    try:
-        os.replace(saved, target)
-    except OSError as error:
-        if error.errno not in (errno.EXDEV, errno.EBUSY, errno.EROFS, errno.EACCES, errno.EPERM):
-            raise
-        with open(saved, "rb") as source, open(target, "r+b") as destination:
-            shutil.copyfileobj(source, destination)
-            destination.truncate()
-            destination.flush()
-            os.fsync(destination.fileno())

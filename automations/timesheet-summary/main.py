@@ -13,18 +13,15 @@ an earlier report is replaced whole or not at all.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-import os
 import re
-import tempfile
-import zipfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import shopkit
 
 COLUMNS = {  # what the report needs -> the header names accepted for it
     "date": ("date", "day"),
@@ -43,8 +40,8 @@ def main(timesheet: str, sheet: str = "Timesheet", overtime_hours: float = 40) -
     check_overtime(overtime_hours)
     entries = read_entries(source, sheet)
     sums = summarise(entries)
-    report = output_dir(source) / f"{source.stem}-summary.xlsx"
-    save_atomically(build_report(sums, overtime_hours), report)
+    report = shopkit.output_dir(source) / f"{source.stem}-summary.xlsx"
+    shopkit.save_workbook(build_report(sums, overtime_hours), report)
     return {
         "entries": len(entries),
         "people": len(sums["person"]),
@@ -55,10 +52,8 @@ def main(timesheet: str, sheet: str = "Timesheet", overtime_hours: float = 40) -
     }
 
 
-class TimesheetError(Exception):
+class TimesheetError(shopkit.ShopkitError):
     """A problem with the export or the inputs; no report was written."""
-
-    autokit_expected = True  # `autokit run` shows the message without a traceback
 
 
 @dataclass(frozen=True)
@@ -89,14 +84,14 @@ def check_overtime(overtime_hours: float) -> None:
 
 def read_entries(path: Path, sheet: str) -> list[Entry]:
     """Every entry of the export; TimesheetError names the first bad row."""
-    rows = read_rows(path, sheet)
+    rows = iter(shopkit.table_rows(path, sheet, "timesheet"))
     where = path.name if path.suffix.lower() == ".csv" else f"{path.name}, sheet {sheet!r}"
     first = next(rows, None)
     if first is None or not any(cell not in (None, "") for cell in first[1]):
         raise TimesheetError(
             f"{path.name} is empty: expected a header row with date, person, project, hours"
         )
-    columns = header_columns(first[1], where)
+    columns = shopkit.find_columns(first[1], COLUMNS, where)
     entries = list(_entries(rows, columns, where))
     if not entries:
         raise TimesheetError(f"{where}: no time entries below the header")
@@ -121,76 +116,6 @@ def _entries(
             str(cells["project"]).strip(),
             parse_hours(cells["hours"], at),
         )
-
-
-def read_rows(path: Path, sheet: str) -> Iterator[tuple[int, list[Any]]]:
-    """(row number, values) for every row, the header first, from a .csv or .xlsx."""
-    if not path.is_file():
-        raise TimesheetError(f"timesheet {path} does not exist")
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return _csv_rows(path)
-    if suffix in (".xlsx", ".xlsm"):
-        return _xlsx_rows(path, sheet)
-    raise TimesheetError(
-        f"{path.name}: unsupported file type {suffix!r}; export the timesheet as .csv or .xlsx"
-    )
-
-
-def _csv_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise TimesheetError(f"{path.name} is not UTF-8 text ({error})") from None
-    dialect = csv.excel_tab if "\t" in text.partition("\n")[0] else csv.excel
-    if text[:200].count(";") > text[:200].count(","):
-        dialect = _Semicolon  # what spreadsheet apps write in comma-decimal locales
-    return enumerate(csv.reader(io.StringIO(text, newline=""), dialect), 1)
-
-
-class _Semicolon(csv.excel):
-    """Excel's CSV dialect with `;` between the fields."""
-
-    delimiter = ";"
-
-
-def _xlsx_rows(path: Path, sheet: str) -> Iterator[tuple[int, list[Any]]]:
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
-        raise TimesheetError(
-            f"{path.name} is not a readable Excel workbook (.xlsx): {error or 'empty file'}"
-        ) from None
-    if sheet not in workbook.sheetnames:
-        names = ", ".join(workbook.sheetnames)
-        workbook.close()
-        raise TimesheetError(
-            f"{path.name} has no sheet {sheet!r} (it has: {names}). "
-            "Rename the sheet or pass --input sheet=NAME."
-        )
-    rows = [list(row) for row in workbook[sheet].iter_rows(values_only=True)]
-    workbook.close()
-    return enumerate(rows, 1)
-
-
-def header_columns(header: list[Any], where: str) -> dict[str, int]:
-    """Where each needed column is: "date", "person", "project", "hours" -> index."""
-    names = [str(cell).strip().lower() if cell is not None else "" for cell in header]
-    found: dict[str, int] = {}
-    for need, accepted in COLUMNS.items():
-        for name in accepted:
-            if name in names:
-                found[need] = names.index(name)
-                break
-    missing = [need for need in COLUMNS if need not in found]
-    if missing:
-        raise TimesheetError(
-            f"{where}, row 1: missing column(s) {', '.join(missing)} "
-            f"(found: {', '.join(n for n in names if n) or 'nothing'})"
-        )
-    return found
 
 
 def parse_day(value: Any, where: str) -> dt.date:
@@ -320,22 +245,3 @@ def _totals(
     sheet.append([])
     sheet.append(["Total", round(sum(sums["person"].values()), 2)])
     sheet.cell(sheet.max_row, 1).font = bold
-
-
-def save_atomically(workbook: Any, target: Path) -> None:
-    """Temp file beside `target`, then rename: a crash never leaves half a report."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}-", suffix=".xlsx")
-    os.close(handle)
-    try:
-        workbook.save(temp)
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
-def output_dir(near: Path) -> Path:
-    """$AUTOKIT_OUTPUT_DIR when set, else an `output/` folder beside the inputs."""
-    configured = os.environ.get("AUTOKIT_OUTPUT_DIR")
-    return Path(configured) if configured else near.parent / "output"

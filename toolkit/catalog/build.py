@@ -15,6 +15,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from toolkit.catalog.library_entries import (
+    broken_libraries,
+    broken_library_notes,
+    current_versions,
+    library_entries,
+    library_inventory,
+)
 from toolkit.catalog.model import (
     Catalog,
     Entry,
@@ -69,9 +76,12 @@ def collect_with_pages(root: Path, links: Links | None, workers: int | None = No
     forms = frozenset(name for name in names if (root / form_path(name)).is_file())
     now = datetime.now(UTC)
     runs = read_runs(repo, names, now)
+    inventory = library_inventory(root)  # before the pages, which link to libraries
+    broken = broken_libraries(inventory)
     site = None
     if links is not None:
-        site = Site(links, base_url, branch, names, forms, runs.months)
+        versions = current_versions(inventory)
+        site = Site(links, base_url, branch, names, forms, runs.months, versions)
     blob_url = f"{base_url}/blob/{branch}" if base_url else None
     share = _gather(repo, history, runs, blob_url, workers, site)
     people = _people(repo, share.entries, history, now, notes)
@@ -79,6 +89,7 @@ def collect_with_pages(root: Path, links: Links | None, workers: int | None = No
         share.entries,
         people,
         inventory_notes(share.broken)
+        + broken_library_notes(broken)
         + linked_folder_notes(repo.linked_automation_dirs())
         + notes
         + history.notes
@@ -89,6 +100,8 @@ def collect_with_pages(root: Path, links: Links | None, workers: int | None = No
         forms,
         runs,
         _staleness(share.entries, runs, history, now),
+        library_entries(root, inventory, share.entries, history, blob_url),
+        broken,
     )
     left_out = {path.split("/", 1)[1] for path in share.broken}
     return CatalogBuild(catalog, links, _without_pages_linking_to(share, left_out))

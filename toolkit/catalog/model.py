@@ -11,6 +11,8 @@ This module only gathers; `build` decides where the work runs and renders the pa
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
 import secrets
 from collections import Counter
@@ -18,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 from toolkit import changelog, feedback, git
 from toolkit.catalog.images import SiteImage
@@ -33,12 +36,17 @@ from toolkit.files import (
 )
 from toolkit.git import Author, CommitInfo, VersionTag
 from toolkit.hygiene import Activity, Staleness, activity
+from toolkit.ideas.model import IdeasFile
 from toolkit.ledger.branch import read_ledger
 from toolkit.ledger.sharing import settings_of
 from toolkit.ledger.summary import RunFigures, last_months, summarize
 from toolkit.metadata import Automation
 from toolkit.repo import Repository
 from toolkit.versions import parse_version, version_key
+
+if TYPE_CHECKING:
+    from toolkit.libraries import Library
+    from toolkit.libraries.api import PublicName
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,61 @@ class Contributor:
     commits: int
 
 
+@dataclass(frozen=True)
+class TemplateOrigin:
+    """The template an automation was made from (its `template:` record), and the
+    template's version now."""
+
+    name: str
+    version: int
+    current: int | None  # None: no longer in the gallery, or without a version
+
+    @property
+    def describe(self) -> str:
+        """E.g. "made from template csv-report v1 (current v2)"."""
+        if self.current is None:
+            state = "no longer in the templates"
+        elif self.current > self.version:
+            state = f"current v{self.current}"
+        else:
+            state = "current"
+        return f"made from template {self.name} v{self.version} ({state})"
+
+
+def template_origin(automation: Automation) -> TemplateOrigin | None:
+    """Where the automation came from, if its metadata records a template."""
+    if automation.template is None:
+        return None
+    repo = Repository(automation.folder.parent.parent)
+    current = _template_versions(*_template_files(repo)).get(automation.template.name)
+    return TemplateOrigin(automation.template.name, automation.template.version, current)
+
+
+def _template_files(repo: Repository) -> tuple[Repository, tuple[tuple[str, int], ...]]:
+    """The repository and each template.yaml's modification time: the cache key, so a
+    served catalog sees a template's new version."""
+    from toolkit.gallery import TEMPLATE_FILE, template_bases
+
+    stamps = []
+    for base in template_bases(repo):
+        for path in sorted(base.glob(f"*/{TEMPLATE_FILE}")):
+            with contextlib.suppress(OSError):
+                stamps.append((str(path), path.stat().st_mtime_ns))
+    return repo, tuple(stamps)
+
+
+@functools.lru_cache(maxsize=4)
+def _template_versions(
+    repo: Repository, _stamps: tuple[tuple[str, int], ...]
+) -> dict[str, int | None]:
+    from toolkit.gallery import gallery
+
+    try:
+        return {name: template.version for name, template in gallery(repo).items()}
+    except ToolkitError:  # a broken template.yaml: `autokit new` names it
+        return {}
+
+
 @dataclass
 class Entry:
     """One automation as the catalog shows it."""
@@ -67,11 +130,37 @@ class Entry:
     notes: list[str] = field(default_factory=list)
     images: list[SiteImage] = field(default_factory=list)  # shown by its README or CHANGELOG
     runs: RunFigures | None = None  # what the run ledger tells; None: it holds no real run
+    template: TemplateOrigin | None = None  # the template it was made from, if recorded
     made_by: str | None = None  # the author of the folder's first commit (after .mailmap)
 
     @property
     def name(self) -> str:
         return self.automation.name
+
+
+class Use(NamedTuple):
+    """An automation or library that declares a library."""
+
+    name: str
+    pin: str | None  # the version it names (`shopkit@1.2.0`); None: as in the same commit
+
+
+@dataclass
+class LibraryEntry:
+    """One library as the catalog shows it."""
+
+    library: Library
+    versions: list[Version]  # newest first
+    readme_html: str | None
+    api: list[PublicName]  # in the order of `__all__`
+    automations: list[Use]  # the automations that declare it, by name
+    libraries: list[Use]  # the libraries that declare it, by name
+    notes: list[str]
+    images: list[SiteImage]
+
+    @property
+    def name(self) -> str:
+        return self.library.name
 
 
 @dataclass
@@ -103,6 +192,9 @@ class Catalog:
     run_forms: frozenset[str] = frozenset()  # automations with a Run form on GitHub
     runs: Runs = field(default_factory=Runs)
     staleness: Staleness | None = None  # what the Owners pages mark; None: not known
+    libraries: list[LibraryEntry] = field(default_factory=list)  # valid ones, by name
+    broken_libraries: list[str] = field(default_factory=list)  # `libraries/<name>` left out
+    ideas: IdeasFile | None = None  # the ideas file the build was given (`--ideas`)
 
 
 @dataclass
@@ -284,17 +376,59 @@ def entry_of(
 ) -> Entry:
     """One automation's entry; `blob_url` is where README links to its files point,
     `runs` what the run ledger tells about it."""
-    folder = f"automations/{automation.name}"
-    links = LinkPolicy(automation.folder, folder, blob_url)
+    documents = documents_of(
+        automation.folder,
+        f"automations/{automation.name}",
+        (automation.title, automation.summary, automation.version),
+        history.tags.get(automation.name, []),
+        blob_url,
+    )
+    commits = history.commits.get(automation.name, [])
+    return Entry(
+        automation,
+        documents.versions,
+        documents.readme_html,
+        _contributors(commits),
+        commits[-1].date[:10] if commits else None,
+        documents.notes,
+        documents.images,
+        runs,
+        template_origin(automation),
+        _first_author(commits),
+    )
+
+
+@dataclass(frozen=True)
+class Documents:
+    """What a folder's README and CHANGELOG (and its version tags) give its page."""
+
+    readme_html: str | None
+    versions: list[Version]  # newest first
+    notes: list[str]
+    images: list[SiteImage]
+
+
+def documents_of(
+    folder: Path,
+    repo_path: str,
+    described: tuple[str, str, str],
+    tags: list[VersionTag],
+    blob_url: str | None,
+) -> Documents:
+    """The README and CHANGELOG of an automation's or a library's `folder` (`repo_path`
+    from the repository root), as sanitized HTML; `described` is its (title, summary,
+    current version), which the README need not repeat."""
+    title, summary, version = described
+    links = LinkPolicy(folder, repo_path, blob_url)
     notes: list[str] = []
-    readme = _read_text(automation.folder / "README.md", notes)
-    body = without_title_and_summary(readme, automation.title, automation.summary) if readme else ""
+    readme = _read_text(folder / "README.md", notes)
+    body = without_title_and_summary(readme, title, summary) if readme else ""
     readme_html = render_markdown(body, links) if body.strip() else None
     if readme_html is None and readme and readme.strip():
         notes.append("Its README.md only repeats the title and summary.")
     elif readme_html is None and not notes:  # a note already says why there is none
         notes.append("It has no README.md.")
-    changelog_text = _read_text(automation.folder / "CHANGELOG.md", notes) or ""
+    changelog_text = _read_text(folder / "CHANGELOG.md", notes) or ""
     changes = _changelog_html(changelog_text, links)
     if not changes:
         notes.append("Its CHANGELOG.md has no `## <version>` sections.")
@@ -308,19 +442,8 @@ def entry_of(
             "Images left out (shown as their alt text): "
             + "; ".join(f"`{target}`: {why}" for target, why in sorted(links.refused.items()))
         )
-    commits = history.commits.get(automation.name, [])
-    tags = history.tags.get(automation.name, [])
-    return Entry(
-        automation,
-        _versions(automation, tags, changes, changelog.heading_dates(changelog_text)),
-        readme_html,
-        _contributors(commits),
-        commits[-1].date[:10] if commits else None,
-        notes,
-        list(links.images.values()),
-        runs,
-        _first_author(commits),
-    )
+    versions = _versions(version, tags, changes, changelog.heading_dates(changelog_text))
+    return Documents(readme_html, versions, notes, list(links.images.values()))
 
 
 def without_title_and_summary(readme: str, title: str, summary: str) -> str:
@@ -405,7 +528,7 @@ def _changelog_html(text: str, links: LinkPolicy) -> dict[str, str]:
 
 
 def _versions(
-    automation: Automation,
+    current: str,
     tags: list[VersionTag],
     changes: dict[str, str],
     dates: dict[str, str],
@@ -414,9 +537,9 @@ def _versions(
     that has no tag (all of them before the first release): a repository shipped without
     tags still shows its history, dated where a CHANGELOG heading gives the date."""
     versions = [Version(t.version, t.date[:10], t.commit, changes.get(t.version, "")) for t in tags]
-    untagged = {*changes, automation.version} - {t.version for t in tags}
+    untagged = {*changes, current} - {t.version for t in tags}
     for version in untagged:
-        if _up_to(version, automation.version):
+        if _up_to(version, current):
             versions.append(Version(version, dates.get(version), None, changes.get(version, "")))
     versions.sort(key=lambda v: version_key(v.version), reverse=True)
     return versions

@@ -4,7 +4,8 @@ The body of each page is one raw HTML block built by autoescaping Jinja template
 Markdown never interprets contributor text (a title like `[x](javascript:...)` stays
 text). The only unescaped HTML is what `safe.sanitize` produced. Tables and facts are
 marked `data-search-exclude`, so the search index holds titles, summaries, tags and
-README text only.
+README text only. A library's docstrings are contributor text shown as text (escaped),
+never as Markdown or HTML.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ import hashlib
 import json
 import posixpath
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from html import escape
@@ -22,13 +23,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, TypedDict
 
 from toolkit import cron
+from toolkit.catalog.ideas import HOW_TO, idea_rows
 from toolkit.catalog.impact import bar_chart, impact_of, month_chart, ranking
-from toolkit.catalog.model import Catalog, Entry, Runs
+from toolkit.catalog.library_entries import broken_library_notes
+from toolkit.catalog.model import Catalog, Entry, LibraryEntry, Runs
 from toolkit.catalog.safe import one_line
 from toolkit.commandline import input_text, run_command
 from toolkit.feedback import https_url, issue_form_url
 from toolkit.forms import form_path
 from toolkit.hygiene import IDLE_DAYS, OWNER_DAYS, Staleness, handle_of
+from toolkit.libraries import split_reference
 from toolkit.templating import sandboxed_environment
 
 if TYPE_CHECKING:
@@ -36,6 +40,7 @@ if TYPE_CHECKING:
     from markupsafe import Markup
 
     from toolkit.ledger.summary import LastRun, RunFigures
+    from toolkit.libraries.api import PublicName
 
 HOME = "index.md"
 HOME_MARKER = "<!-- autokit:home -->"
@@ -46,11 +51,17 @@ OWNERS = "owners/index.md"
 IMPACT = "impact.md"
 CONTRIBUTORS = "contributors.md"
 POLICY = "policy.md"
-INDEX_PAGES = (ALL, TAGS, DEPARTMENTS, OWNERS, IMPACT, CONTRIBUTORS, POLICY)
+LIBRARIES = "libraries/index.md"  # only for a repository with libraries (`_library_pages`)
+IDEAS = "ideas.md"
+INDEX_PAGES = (ALL, TAGS, DEPARTMENTS, OWNERS, IMPACT, IDEAS, CONTRIBUTORS, POLICY)
 
 
 def automation_page(name: str) -> str:
     return f"automations/{name}/index.md"
+
+
+def library_page(name: str) -> str:
+    return f"libraries/{name}/index.md"
 
 
 def department_page(department: str) -> str:
@@ -140,6 +151,7 @@ class Site:
     names: frozenset[str]  # the automations that have a page
     run_forms: frozenset[str] = frozenset()  # the automations with a Run form on GitHub
     trend_months: tuple[str, ...] = ()  # the months a chart of runs shows, oldest first
+    libraries: Mapping[str, str] = field(default_factory=dict)  # with a page -> version
 
 
 def generate(
@@ -165,10 +177,13 @@ def generate(
         frozenset(e.name for e in catalog.entries),
         catalog.run_forms,
         catalog.runs.months,
+        {e.name: e.library.version for e in catalog.libraries},
     )
     for entry in catalog.entries:
         page = ready.get(entry.name)
         pages[automation_page(entry.name)] = page or _automation(env, entry, site, now)
+    if catalog.libraries or catalog.broken_libraries:  # else no page says "no libraries"
+        pages.update(_library_pages(env, catalog, links))
     pages[ALL] = _all(env, catalog, links)
     pages.update(_groups(env, catalog, links, "department"))
     pages.update(_groups(env, catalog, links, "owner"))
@@ -177,6 +192,7 @@ def generate(
         + "Every tag, with the automations that carry it.\n\n<!-- material/tags -->\n"
     )
     pages[IMPACT] = _impact(env, catalog, links)
+    pages[IDEAS] = _ideas(env, catalog, links)
     pages[CONTRIBUTORS] = _listing(
         env,
         "contributors.html",
@@ -242,12 +258,41 @@ def _automation(env: SandboxedEnvironment, entry: Entry, site: Site, now: dateti
         source_url=_source_url(site, automation.name),
         edit_url=_edit_url(site, entry),
         run_url=_run_url(site, automation.name),
+        library_uses=library_uses(automation.libraries, site.libraries),
+        library_page=library_page,
+        idea_url=f"{site.repository_url}/issues/{automation.idea}" if site.repository_url else None,
         github_url=github_url,
         automation_page=automation_page,
         department_page=department_page,
         owner_page=owner_page,
         value=_display_value,
     )
+
+
+class LibraryUse(NamedTuple):
+    """A library an automation (or library) declares, as its page shows it."""
+
+    name: str
+    version: str  # "1.2.0" when pinned, "this commit (1.3.0)" when not
+    has_page: bool
+
+
+def library_uses(references: Iterable[str], libraries: Mapping[str, str]) -> list[LibraryUse]:
+    """`libraries:` references as pages show them; `libraries` maps those with a page to
+    their current version (a library left out has none: its name is shown as text)."""
+    uses = []
+    for reference in references:
+        name, pin = split_reference(reference)
+        current = libraries.get(name)
+        uses.append(LibraryUse(name, used_version(pin, current), current is not None))
+    return uses
+
+
+def used_version(pin: str | None, current: str | None) -> str:
+    """Which version of a library a declaration means: its pin, or the same commit's."""
+    if pin:
+        return pin
+    return f"this commit ({current})" if current else "this commit"
 
 
 class Health(NamedTuple):
@@ -422,6 +467,24 @@ def _impact(env: SandboxedEnvironment, catalog: Catalog, links: Links) -> str:
     )
 
 
+def _ideas(env: SandboxedEnvironment, catalog: Catalog, links: Links) -> str:
+    rows = idea_rows(catalog.ideas, catalog.entries) if catalog.ideas is not None else []
+    base = catalog.repository_url
+    return _listing(
+        env,
+        "ideas.html",
+        IDEAS,
+        links,
+        "Ideas",
+        ideas=catalog.ideas,
+        rows=rows,
+        built=[row for row in rows if row.automation is not None],
+        how_to=HOW_TO,
+        new_idea_url=f"{base}/issues/new?template=automation-idea.yml" if base else None,
+        automation_page=automation_page,
+    )
+
+
 @dataclass(frozen=True)
 class MeasuredRow:
     """What the run ledger measured for one automation, beside the estimate (hours per
@@ -501,6 +564,122 @@ def _policy(catalog: Catalog) -> str:
     for check_id, doc in catalog.checks:
         parts.append(f"## `{check_id}`\n\n{doc or '(not documented)'}\n")
     return "\n".join(parts)
+
+
+class Offer(NamedTuple):
+    """A public name of a library, as its page shows it."""
+
+    name: str
+    kind: str
+    signature: str
+    anchor: str  # the element id (never one of the theme's own, which start with "__")
+    summary: str  # the docstring's first paragraph, on one line
+    docstring: Markup | str  # the whole docstring, escaped for a <pre> ("": `summary` is all)
+
+
+class User(NamedTuple):
+    """An automation or library that declares the library, and which version it means."""
+
+    name: str
+    title: str
+    version: str
+    page: str | None  # its page's source path; None: it has none (left out)
+
+
+def _library_pages(env: SandboxedEnvironment, catalog: Catalog, links: Links) -> dict[str, str]:
+    """The Libraries index page and one page per valid library."""
+    owner_pages = {owner_page(one_line(o)) for e in catalog.entries for o in e.automation.owners}
+    pages = {LIBRARIES: _libraries_index(env, catalog, links)}
+    for entry in catalog.libraries:
+        src = library_page(entry.name)
+        pages[src] = _library(env, entry, catalog, links, owner_pages)
+    return pages
+
+
+def _libraries_index(env: SandboxedEnvironment, catalog: Catalog, links: Links) -> str:
+    counts = {e.name: len({u.name for u in e.automations}) for e in catalog.libraries}
+    return _listing(
+        env,
+        "libraries.html",
+        LIBRARIES,
+        links,
+        "Libraries",
+        entries=catalog.libraries,
+        counts=counts,
+        notes=broken_library_notes(catalog.broken_libraries),
+        library_page=library_page,
+    )
+
+
+def _library(
+    env: SandboxedEnvironment,
+    entry: LibraryEntry,
+    catalog: Catalog,
+    links: Links,
+    owner_pages: set[str],
+) -> str:
+    library = entry.library
+    versions = {e.name: e.library.version for e in catalog.libraries}
+    titles = {e.name: e.automation.title for e in catalog.entries}
+    automations = [
+        User(
+            u.name,
+            one_line(titles.get(u.name, u.name)),
+            used_version(u.pin, library.version),
+            automation_page(u.name) if u.name in titles else None,
+        )
+        for u in entry.automations
+    ]
+    libraries = [
+        User(u.name, u.name, used_version(u.pin, library.version), library_page(u.name))
+        for u in entry.libraries
+    ]
+    source = None
+    if catalog.repository_url:
+        source = f"{catalog.repository_url}/tree/{catalog.default_branch}/libraries/{entry.name}"
+    return _render(
+        env,
+        "library.html",
+        library_page(entry.name),
+        links,
+        {"title": meta_text(library.title), "hide": ["toc"]},
+        e=entry,
+        lib=library,
+        offers=_offers(entry.api),
+        uses=library_uses(library.libraries, versions),
+        automations=automations,
+        libraries=libraries,
+        owners=[(o, owner_page(one_line(o)) in owner_pages) for o in library.owners],
+        source_url=source,
+        github_url=github_url,
+        owner_page=owner_page,
+        library_page=library_page,
+    )
+
+
+def _offers(api: list[PublicName]) -> list[Offer]:
+    offers: list[Offer] = []
+    anchors: set[str] = set()
+    for name in api:
+        docstring = name.docstring.strip()
+        first = docstring.split("\n\n", 1)[0]
+        whole = docstring if docstring != first.strip() else ""
+        anchor = base = "api-" + bounded_slug(name.name, "name")
+        while anchor in anchors:  # "Greet" and "greet" share a slug
+            anchor = f"{base}-{len(anchors) + 1}"
+        anchors.add(anchor)
+        summary = one_line(first)
+        offers.append(Offer(name.name, name.kind, name.signature, anchor, summary, _pre(whole)))
+    return offers
+
+
+def _pre(text: str) -> Markup:
+    """Text for a <pre>, escaped, its blank lines kept as `&#10;`: a page is one HTML block
+    without blank lines (`_one_block`), which would otherwise close them up."""
+    from markupsafe import Markup
+
+    lines = [line.rstrip() for line in escape(text, quote=False).split("\n")]
+    return Markup("\n".join(lines).replace("\n\n", "\n&#10;"))
 
 
 class Schedule(TypedDict):

@@ -35,6 +35,7 @@ from mkdocs.structure.toc import AnchorLink
 from toolkit.catalog import csp, pages
 from toolkit.catalog.build import collect_with_pages
 from toolkit.catalog.data import catalog_json
+from toolkit.catalog.ideas import ideas_for_catalog
 from toolkit.catalog.model import Catalog, linked_docs, refuse_linked_docs_folders
 from toolkit.catalog.safe import plain_text, sanitize_page
 from toolkit.files import LinkedFile
@@ -52,6 +53,8 @@ log = logging.getLogger("mkdocs.plugins.autokit-catalog")
 class CatalogConfig(Config):  # type: ignore[no-untyped-call]
     # The autokit repository; default: the folder holding mkdocs.yml.
     repository = config_options.Optional(config_options.Dir(exists=True))
+    # The ideas file (`autokit ideas fetch`) the Ideas page shows; none: it says how to get one.
+    ideas = config_options.Optional(config_options.Type(str))
 
 
 class CatalogPlugin(BasePlugin[CatalogConfig]):  # type: ignore[no-untyped-call]
@@ -78,11 +81,19 @@ class CatalogPlugin(BasePlugin[CatalogConfig]):  # type: ignore[no-untyped-call]
         refuse_linked_docs_folders(Path(config.docs_dir))  # before MkDocs walks into them
         built = collect_with_pages(root.resolve(), self.links)
         self.catalog, self.prerendered = built.catalog, built.pages
+        ideas = self.config.ideas
+        where = Path(config.config_file_path).parent / ideas if ideas else None
+        self.catalog.ideas = ideas_for_catalog(where, self.catalog.notes)
         for note in self.catalog.notes:
             log.info("catalog: %s", note)  # INFO: a shallow clone must not fail --strict
         for entry in self.catalog.entries:
             for note in entry.notes:
                 log.info("catalog: %s: %s", entry.name, note)
+        for library in self.catalog.libraries:
+            for note in library.notes:
+                log.info("catalog: library %s: %s", library.name, note)
+        if self.catalog.libraries or self.catalog.broken_libraries:
+            _add_libraries_to_nav(config)
         return config
 
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
@@ -99,7 +110,7 @@ class CatalogPlugin(BasePlugin[CatalogConfig]):  # type: ignore[no-untyped-call]
         _refuse_replacements(files, added + images, config)
         for file in added:
             src = file.src_uri
-            in_nav = src in pages.INDEX_PAGES or src == pages.HOME
+            in_nav = src in pages.INDEX_PAGES or src in (pages.HOME, pages.LIBRARIES)
             file.inclusion = InclusionLevel.UNDEFINED if in_nav else InclusionLevel.NOT_IN_NAV
             files.append(file)
             self.generated.add(src)
@@ -197,7 +208,7 @@ class CatalogPlugin(BasePlugin[CatalogConfig]):  # type: ignore[no-untyped-call]
         self, server: LiveReloadServer, config: MkDocsConfig, builder: Callable[..., object]
     ) -> LiveReloadServer:
         root = Path(self.config.repository or Path(config.config_file_path).parent)
-        for folder in (root / "automations", root / "toolkit" / "checks"):
+        for folder in (root / "automations", root / "libraries", root / "toolkit" / "checks"):
             if folder.is_dir():
                 server.watch(str(folder))
         # The preview keeps the published site's policy, which refuses the inline script
@@ -209,11 +220,22 @@ class CatalogPlugin(BasePlugin[CatalogConfig]):  # type: ignore[no-untyped-call]
 def _image_files(catalog: Catalog, config: MkDocsConfig) -> list[File]:
     """The images READMEs and CHANGELOGs show from their folders, as the bytes that were
     checked when they were read (never read again: nothing can swap them in between)."""
-    return [
-        File.generated(config, image.dest, content=image.content)
-        for entry in catalog.entries
-        for image in entry.images
-    ]
+    shown = [image for entry in catalog.entries for image in entry.images]
+    shown += [image for library in catalog.libraries for image in library.images]
+    return [File.generated(config, image.dest, content=image.content) for image in shown]
+
+
+def _add_libraries_to_nav(config: MkDocsConfig) -> None:
+    """The Libraries page in `nav`, after All automations (a repository with libraries
+    only: without them there is no such page, and mkdocs.yml need not name it)."""
+    nav = config.nav
+    if nav is None or _names(nav, pages.LIBRARIES):
+        return  # no nav: MkDocs lists every page; or mkdocs.yml places it itself
+    after = next(
+        (i for i, item in enumerate(nav) if isinstance(item, dict) and pages.ALL in item.values()),
+        len(nav) - 1,
+    )
+    nav.insert(after + 1, {"Libraries": pages.LIBRARIES})
 
 
 def _refuse_replacements(files: Files, generated: list[File], config: MkDocsConfig) -> None:
@@ -238,6 +260,15 @@ def _refuse_replacements(files: Files, generated: list[File], config: MkDocsConf
             "catalog: " + "; ".join(clashes) + ". The catalog writes these itself: "
             "rename or remove the docs/ file."
         )
+
+
+def _names(nav: object, src: str) -> bool:
+    """Whether a `nav` (lists, one-key mappings and paths, nested) names the page `src`."""
+    if isinstance(nav, str):
+        return nav == src
+    if isinstance(nav, dict):
+        return any(_names(item, src) for item in nav.values())
+    return isinstance(nav, list) and any(_names(item, src) for item in nav)
 
 
 def _plain_meta(meta: Mapping[str, Any]) -> dict[str, Any]:

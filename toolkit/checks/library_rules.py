@@ -160,7 +160,7 @@ def _current_api(library: Library) -> dict[str, PublicName]:
                     return None
         return None
 
-    return public_api(read)
+    return public_api(read, library.module)
 
 
 def _base_api(ctx: PolicyContext, library: Library) -> dict[str, PublicName]:
@@ -176,4 +176,4 @@ def _base_api(ctx: PolicyContext, library: Library) -> dict[str, PublicName]:
                 return blob.decode("utf-8", errors="replace")
         return None
 
-    return public_api(read)
+    return public_api(read, library.module)

@@ -11,7 +11,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from toolkit.errors import ToolkitError
 from toolkit.repo import Repository, repository_from_args
@@ -30,6 +30,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="where to write the site (default: site/ in the repository)",
     )
+    build.add_argument(
+        "--ideas",
+        metavar="FILE",
+        help="the ideas file (autokit ideas fetch) the Ideas page shows; a missing one is noted",
+    )
     serve = actions.add_parser("serve", help="serve the site locally, rebuilding on changes")
     serve.add_argument(
         "--dev-addr",
@@ -42,18 +47,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     repo = repository_from_args(args)
     if args.action == "build":
-        site = build(repo, Path(args.site_dir).resolve() if args.site_dir else None)
+        ideas = Path(args.ideas).resolve() if args.ideas else None
+        site = build(repo, Path(args.site_dir).resolve() if args.site_dir else None, ideas)
         print(f"catalog built in {site}", file=sys.stderr)
         return 0
     return serve(repo, args.dev_addr)
 
 
-def build(repo: Repository, site_dir: Path | None = None) -> Path:
-    """`mkdocs build --strict` of the repository's catalog; returns the site folder."""
+def build(repo: Repository, site_dir: Path | None = None, ideas: Path | None = None) -> Path:
+    """`mkdocs build --strict` of the repository's catalog; returns the site folder.
+    `ideas`: the ideas file its Ideas page shows (else the one mkdocs.yml names, if any)."""
     from mkdocs.commands.build import build as mkdocs_build
     from mkdocs.exceptions import Abort, MkDocsException
 
     config = _load_config(repo, site_dir)
+    if ideas is not None:
+        _catalog_plugin(config).config["ideas"] = str(ideas)
     try:
         config.plugins.on_startup(command="build", dirty=False)
         try:
@@ -72,6 +81,16 @@ def build(repo: Repository, site_dir: Path | None = None) -> Path:
             "pass --site-dir a folder you can write to",
         ) from None
     return Path(config.site_dir)
+
+
+def _catalog_plugin(config: MkDocsConfig) -> Any:
+    plugin = config.plugins.get("autokit-catalog")
+    if plugin is None:
+        raise ToolkitError(
+            "mkdocs.yml does not use the autokit-catalog plugin, which shows the ideas",
+            "add `- autokit-catalog` under `plugins:` in mkdocs.yml",
+        )
+    return plugin
 
 
 def serve(repo: Repository, dev_addr: str) -> int:

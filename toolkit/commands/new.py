@@ -3,7 +3,9 @@
 The folder is rendered from a template of the gallery (`toolkit.gallery`:
 `templates/automation/<template>/`, listed by `--list-templates`; `--runtime python|shell`
 names the two plain ones) with a sandboxed jinja2 environment in which an undefined
-variable is an error; files not ending in `.j2` are copied as they are. The rendered
+variable is an error; files not ending in `.j2` are copied as they are. A versioned
+template's name, version and the answers given are appended to the metadata as its
+`template:` record, from which `autokit upgrade` merges the template's later versions. The rendered
 metadata is checked against the contract before anything is written, so a bad `--summary`
 or `--owner` is reported as an option error; the folder is written under a temporary name
 and renamed into place, so an interrupted run leaves nothing half-written.
@@ -12,7 +14,6 @@ and renamed into place, so an interrupted run leaves nothing half-written.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import shutil
@@ -20,28 +21,25 @@ import sys
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from toolkit.errors import ToolkitError
-from toolkit.files import LINK_HINT, LinkedFile, read_contributor_file
 from toolkit.gallery import (
-    TEMPLATE_FILE,
+    TEMPLATE_SUFFIX,
     Template,
     find_template,
     gallery,
     listing,
-    template_path,
+    rendered,
+    shown_folder,
+    template_sources,
 )
+from toolkit.ideas.scaffold import seed_new, with_idea
 from toolkit.inventory import load_inventory
 from toolkit.metadata import METADATA_FILE, OWNER, RUNTIMES, SCHEMA, SLUG, content_problems
 from toolkit.metadata.yamlfile import parse_mapping
 from toolkit.repo import Repository, repository_from_args
-from toolkit.templating import sandboxed_environment
+from toolkit.upgrade.record import with_record
 
-if TYPE_CHECKING:
-    from jinja2.sandbox import SandboxedEnvironment
-
-TEMPLATE_SUFFIX = ".j2"
 EXECUTABLE = {"run.sh"}
 # option -> the question asked for it on a terminal
 QUESTIONS = {
@@ -75,13 +73,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--summary", help="one line saying what it does (at most 160 chars)")
     parser.add_argument("--owner", help="who owns it: @user or @org/team")
     parser.add_argument("--department", help="the department it serves, e.g. finance")
+    parser.add_argument(
+        "--from-idea", type=int, metavar="N", help="start from idea issue N (records `idea: N`)"
+    )
+    parser.add_argument("--ideas", metavar="FILE", help="read --from-idea from this ideas file")
 
 
 NAME_QUESTION = "Name (lowercase letters, digits and dashes, e.g. late-fees)"
 TEMPLATE_QUESTION = "Template (one of the above)"
 DEFAULT_TEMPLATE = "python"
-# Skipped when a template is rendered: its description, and what running tests leaves.
-NOT_RENDERED = {TEMPLATE_FILE, "__pycache__", ".pytest_cache"}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -89,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
     if args.list_templates:
         print(listing(gallery(repo)))
         return 0
+    seed = seed_new(args)  # fills title, summary and department left unset from the idea
     named = args.template or args.runtime
     template = find_template(repo, named) if named else None  # a misspelt name first
     require_a_terminal_for_missing(args)
@@ -102,6 +103,12 @@ def run(args: argparse.Namespace) -> int:
             f"the template '{template.name}' has no {METADATA_FILE}{TEMPLATE_SUFFIX}",
             f"add one to {repo.relative(template.folder)}/ (the shipped templates show how)",
         )
+    if template.version is not None:  # what `autokit upgrade` merges later versions from
+        files[METADATA_FILE] = with_record(
+            str(files[METADATA_FILE]), template.name, template.version, answers
+        )
+    if seed is not None:
+        files[METADATA_FILE] = with_idea(str(files[METADATA_FILE]), seed)
     check_rendered_metadata(str(files[METADATA_FILE]))
     write_folder(target, files)
     print(next_steps(repo, target, sorted(files)))
@@ -280,51 +287,7 @@ def ask(question: str, check: Callable[[str], str | None], default: str | None =
 def render(folder: Path, values: Mapping[str, str]) -> dict[str, str | bytes]:
     """Every file of the template in `folder`: relative path -> its rendered text (`*.j2`)
     or its bytes as they are (any other file, such as sample data)."""
-    # Templates are read as strings (no loader) and keep jinja2's default block whitespace.
-    env = sandboxed_environment(autoescape=False, trim_blocks=False)
-    # A JSON string is a valid double-quoted YAML scalar: any text is safe in metadata.
-    env.filters["yaml_string"] = lambda value: json.dumps(str(value), ensure_ascii=False)
-    files: dict[str, str | bytes] = {}
-    for path in template_files(folder):
-        relative = path.relative_to(folder).as_posix()
-        try:  # templates/ is a contributor folder: a link is never followed
-            data = read_contributor_file(path, folder)
-        except LinkedFile as link:
-            raise ToolkitError(f"{folder}: template {link}", LINK_HINT) from None
-        if relative.endswith(TEMPLATE_SUFFIX):
-            text = data.decode("utf-8", errors="replace")
-            files[relative.removesuffix(TEMPLATE_SUFFIX)] = _render_one(env, text, path, values)
-        else:
-            files[relative] = data
-    return files
-
-
-def _render_one(env: SandboxedEnvironment, text: str, path: Path, values: Mapping[str, str]) -> str:
-    """One template file rendered; a mistake in it is named with its file and line."""
-    from jinja2 import TemplateError, TemplateSyntaxError
-
-    literally = "to write {{ or {% literally, wrap it in {% raw %}...{% endraw %}"
-    try:
-        return env.from_string(text).render(**values)
-    except TemplateSyntaxError as error:
-        raise ToolkitError(
-            f"{template_path(path)}:{error.lineno}: {error.message}", f"fix it; {literally}"
-        ) from None
-    except TemplateError as error:  # e.g. a variable `autokit new` does not provide
-        raise ToolkitError(
-            f"{template_path(path)}: {error}",
-            f"it may use {', '.join(sorted(values))}; {literally}",
-        ) from None
-
-
-def template_files(folder: Path) -> list[Path]:
-    """The files a template is made of, in a stable order."""
-    return sorted(
-        path
-        for path in folder.rglob("*")
-        if not NOT_RENDERED & set(path.relative_to(folder).parts)
-        and (path.is_file() or path.is_symlink())
-    )
+    return rendered(template_sources(folder), values, shown_folder(folder))
 
 
 def check_rendered_metadata(text: str) -> None:

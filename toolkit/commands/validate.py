@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from toolkit.commands.formats import add_format_argument
@@ -20,7 +21,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "paths",
         nargs="*",
         metavar="PATH",
-        help="automation folders or files inside them (default: every automation)",
+        help="automation or library folders, or files inside them (default: every automation "
+        "and library)",
     )
     add_format_argument(parser, "text", "json", "github")
 
@@ -34,13 +36,18 @@ def validate(repo: Repository, paths: list[Path], output_format: str = "text") -
     from toolkit.inventory import load_inventory
     from toolkit.metadata.signature import signature_findings
 
-    chosen = automation_folders(repo, paths) if paths else None
+    library_paths = [p for p in paths if _library_names(repo, p) is not None]
+    named_libraries = [name for p in library_paths for name in _library_names(repo, p) or ()]
+    automation_paths = [p for p in paths if p not in library_paths]
+    chosen = automation_folders(repo, automation_paths) if automation_paths else None
+    if chosen is None and library_paths:
+        chosen = []  # only libraries were named
     # None: every automation, and the links under automations/ reported as such
-    inventory = load_inventory(repo, chosen)
-    findings = inventory.findings + signature_findings(
-        repo.root, inventory.automations, every=chosen is None
-    )
-    findings += library_findings_of(repo, inventory.automations, every=chosen is None)
+    inventory = load_inventory(repo, chosen) if chosen != [] else None
+    automations = inventory.automations if inventory else []
+    findings = inventory.findings if inventory else []
+    findings += signature_findings(repo.root, automations, every=chosen is None)
+    findings += library_findings_of(repo, automations, every=chosen is None, named=named_libraries)
     folders = repo.automation_dirs() if chosen is None else chosen
     if output_format == "json":
         print(render_json(findings, checked=len(folders)))
@@ -50,26 +57,32 @@ def validate(repo: Repository, paths: list[Path], output_format: str = "text") -
     elif findings:
         print(_text(findings))
     if output_format == "text":
-        summary = f"{len(folders)} automation(s) checked, {len(findings)} problem(s)"
+        checked = f"{len(folders)} automation(s)"
+        library_count = len(set(named_libraries)) if chosen is not None else _library_count(repo)
+        if library_count:
+            libraries = f"{library_count} {'library' if library_count == 1 else 'libraries'}"
+            checked = f"{checked} and {libraries}" if folders else libraries
+        summary = f"{checked} checked, {len(findings)} problem(s)"
         print(summary if findings else f"{summary}: all valid", file=sys.stderr)
     return 1 if has_errors(findings) else 0
 
 
 def library_findings_of(
-    repo: Repository, automations: list[Automation], *, every: bool
+    repo: Repository, automations: list[Automation], *, every: bool, named: Sequence[str] = ()
 ) -> list[Finding]:
-    """The libraries' own findings (all of them, or those `automations` use) and the
-    rules between automations and libraries."""
+    """The libraries' own findings (all of them, or those `automations` use and those
+    `named`) and the rules between automations and libraries."""
     from toolkit import git
     from toolkit.libraries import closure, library_of, load_libraries
     from toolkit.libraries.rules import library_findings
 
-    if not every and not any(a.libraries for a in automations):
+    if not every and not named and not any(a.libraries for a in automations):
         return []
     libraries = load_libraries(repo.root)
     findings = libraries.findings
     if not every:
-        used = set(closure([r for a in automations for r in a.libraries], libraries.by_name()))
+        references = [r for a in automations for r in a.libraries] + list(named)
+        used = set(closure(references, libraries.by_name()))
         findings = [f for f in findings if library_of(f.path) in used]
     tags = None
     if libraries.folders and git.is_git_repository(repo.root):
@@ -84,6 +97,31 @@ def _text(findings: list[Finding]) -> str:
         f.as_line() if f.severity == ERROR else f"{f.severity}: {f.as_line()}"
         for f in sorted_findings(findings)
     )
+
+
+def _library_count(repo: Repository) -> int:
+    from toolkit.libraries import library_dirs
+
+    return len(library_dirs(repo.root))
+
+
+def _library_names(repo: Repository, path: Path) -> list[str] | None:
+    """The libraries a path names (`libraries/` all of them, `libraries/<name>` or a file
+    inside it one), or None for a path outside `libraries/`."""
+    from toolkit.libraries import LIBRARIES_DIR, library_dirs
+
+    absolute = Path(os.path.abspath(path))
+    try:
+        parts = absolute.relative_to(repo.root.resolve() / LIBRARIES_DIR).parts
+    except ValueError:
+        return None
+    if not parts:
+        return [folder.name for folder in library_dirs(repo.root)]
+    if not (repo.root / LIBRARIES_DIR / parts[0]).is_dir():
+        raise ToolkitError(f"{path}: no such library folder", "check the path")
+    if not os.path.lexists(absolute):
+        raise ToolkitError(f"{path}: no such file or folder", "check the path")
+    return [parts[0]]
 
 
 def automation_folders(repo: Repository, paths: list[Path]) -> list[Path] | None:

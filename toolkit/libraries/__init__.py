@@ -346,10 +346,12 @@ def automations_using(root: Path, changed: Iterable[str]) -> dict[str, list[str]
     for path in candidates:
         try:
             raw = read_contributor_file(root / path, root, MAX_FILE_BYTES + 1)
-            data = parse_mapping(decode(raw)) if len(raw) <= MAX_FILE_BYTES else {}
+            text = decode(raw) if len(raw) <= MAX_FILE_BYTES else ""
+            declared = plain_library_list(text)
+            if declared is None:
+                declared = parse_mapping(text).get("libraries")
         except (OSError, YamlProblem):
             continue  # metadata-schema (or symlinks) reports it
-        declared = data.get("libraries")
         if not isinstance(declared, list):
             continue
         hit: set[str] = set()
@@ -358,6 +360,26 @@ def automations_using(root: Path, changed: Iterable[str]) -> dict[str, list[str]
         if hit:
             users[path.split("/")[1]] = sorted(hit)
     return dict(sorted(users.items()))
+
+
+_FLOW_LIST = re.compile(r"libraries:[ \t]*\[([^\]\n#'\"]*)\][ \t]*(#.*)?")
+_LIST_ITEM = re.compile(r"[ \t]*([a-z0-9][a-z0-9.@-]*)[ \t]*")
+
+
+def plain_library_list(text: str) -> list[str] | None:
+    """The `libraries:` of metadata written the usual way, one flow list of plain names on
+    one top-level line (`libraries: [shopkit, "textkit@1.2.0"]` aside, which YAML reads),
+    read without a YAML parser; None for any other way of writing it, or none at all,
+    which the caller then leaves to the YAML parser."""
+    lines = [line for line in text.splitlines() if line.startswith("libraries")]
+    if len(lines) != 1:
+        return None
+    match = _FLOW_LIST.fullmatch(lines[0].rstrip())
+    if match is None:
+        return None
+    items = match[1].split(",") if match[1].strip() else []
+    names = [item_match[1] for item in items if (item_match := _LIST_ITEM.fullmatch(item))]
+    return names if len(names) == len(items) else None
 
 
 def _unpinned(references: Iterable[str]) -> list[str]:

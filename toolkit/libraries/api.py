@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import NamedTuple
+
+from toolkit.files import read_contributor_file
 
 MAX_SOURCE_BYTES = 1024 * 1024
 _MAX_DEPTH = 4  # how far `from .a import b` chains are followed
@@ -42,15 +45,36 @@ class PublicName(NamedTuple):
 SourceReader = Callable[[str], str | None]
 
 
-def public_api(read: SourceReader) -> dict[str, PublicName]:
-    """The public names of the package whose modules `read` returns."""
+def package_reader(package: Path, root: Path) -> SourceReader:
+    """A SourceReader of the package folder `package` in the working tree at `root`: a
+    module is `<dotted path>.py` or `<dotted path>/__init__.py`, read without following a
+    link (None for a link, a missing file, or one too large to parse)."""
+
+    def read(dotted: str) -> str | None:
+        base = package.joinpath(*dotted.split(".")) if dotted else package
+        candidates = [base.with_suffix(".py")] if dotted else []
+        for path in [*candidates, base / "__init__.py"]:
+            try:
+                raw = read_contributor_file(path, root, MAX_SOURCE_BYTES + 1)
+            except OSError:  # missing, a folder, or a link (LinkedFile)
+                continue
+            return None if len(raw) > MAX_SOURCE_BYTES else raw.decode("utf-8", "replace")
+        return None
+
+    return read
+
+
+def public_api(read: SourceReader, package: str | None = None) -> dict[str, PublicName]:
+    """The public names of the package whose modules `read` returns; `package` is its
+    import name, so that `from <package>.files import name` is followed like
+    `from .files import name`."""
     init = _parse(read(""))
     if init is None:
         return {}
     exported = _exported_names(init)
     found: dict[str, PublicName] = {}
     for name in exported:
-        definition = _find(read, init, "", name, 0)
+        definition = _find(read, init, "", name, 0, package)
         found[name] = definition._replace(name=name) if definition else _value(name)
     return found
 
@@ -89,7 +113,12 @@ def _exported_names(module: ast.Module) -> list[str]:
 
 
 def _find(
-    read: SourceReader, module: ast.Module, dotted: str, name: str, depth: int
+    read: SourceReader,
+    module: ast.Module,
+    dotted: str,
+    name: str,
+    depth: int,
+    package: str | None = None,
 ) -> PublicName | None:
     for node in module.body:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name:
@@ -99,15 +128,27 @@ def _find(
     if depth >= _MAX_DEPTH:
         return None
     for node in module.body:
-        if not isinstance(node, ast.ImportFrom) or node.level != 1:
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        target = _own_module(node, package)
+        if target is None:
             continue
         for alias in node.names:
             if (alias.asname or alias.name) != name:
                 continue
-            target = node.module or ""
             submodule = _parse(read(target)) if target else None
             if submodule is not None:
-                return _find(read, submodule, target, alias.name, depth + 1)
+                return _find(read, submodule, target, alias.name, depth + 1, package)
+    return None
+
+
+def _own_module(node: ast.ImportFrom, package: str | None) -> str | None:
+    """The package's own module an import reads from (dotted, relative to the package),
+    or None for an import from elsewhere."""
+    if node.level == 1:
+        return node.module or ""
+    if node.level == 0 and package and node.module and node.module.startswith(f"{package}."):
+        return node.module.removeprefix(f"{package}.")
     return None
 
 

@@ -109,6 +109,15 @@ class Notify:
     )
 
 
+@dataclass(frozen=True)
+class TemplateRecord:
+    """The template an automation was made from (`template:`), as `autokit new` records it."""
+
+    name: str
+    version: int
+    answers: dict[str, str] = field(default_factory=dict, metadata={LOAD: dict})
+
+
 def from_data(cls: type[T], data: Mapping[str, object], /, **given: object) -> T:
     """An instance of the dataclass `cls` from validated metadata.
 
@@ -186,6 +195,12 @@ class Automation:
     notify: Notify | None = field(
         default=None, metadata={LOAD: functools.partial(from_data, Notify), AS_WRITTEN: True}
     )
+    # Which template, at which version and with which answers, `autokit new` made it from.
+    template: TemplateRecord | None = field(
+        default=None,
+        metadata={LOAD: functools.partial(from_data, TemplateRecord), AS_WRITTEN: True},
+    )
+    idea: int | None = None  # the number of the idea issue it was built from
     folder: Path = field(metadata={CONTRACT: False})
     # The mapping as the file wrote it; the cache of valid metadata keeps this.
     data: dict[str, Any] = field(

@@ -105,6 +105,21 @@ NOTIFY_SCHEMA: Schema = {
     "email": {"type": "dict", "schema": EMAIL_SCHEMA},
 }
 
+# The template an automation was made from (`autokit new` writes it, `autokit upgrade`
+# reads it): its name, its version, and the answers it was rendered with.
+_ANSWER: Schema = {"type": "string", "required": True, "empty": False, "check_with": "one_line"}
+TEMPLATE_ANSWERS_SCHEMA: Schema = {
+    "title": {**_ANSWER, "maxlength": 100},
+    "summary": {**_ANSWER, "maxlength": 160},
+    "owner": {"type": "string", "required": True, "regex": OWNER, "maxlength": OWNER_MAX},
+    "department": {**_ANSWER, "maxlength": DEPARTMENT_MAX},
+}
+TEMPLATE_RECORD_SCHEMA: Schema = {
+    "name": {"type": "string", "required": True, "regex": SLUG},
+    "version": {"type": "integer", "required": True, "min": 1},
+    "answers": {"type": "dict", "required": True, "schema": TEMPLATE_ANSWERS_SCHEMA},
+}
+
 SCHEMA: Schema = {
     "name": {"type": "string", "required": True, "regex": SLUG},
     "title": {
@@ -165,4 +180,7 @@ SCHEMA: Schema = {
     "rehearsal_input": {"type": "string", "regex": INPUT_NAME},
     "examples": {"type": "list", "schema": {"type": "dict", "schema": EXAMPLE_SCHEMA}},
     "notify": {"type": "dict", "schema": NOTIFY_SCHEMA},
+    "template": {"type": "dict", "schema": TEMPLATE_RECORD_SCHEMA},
+    # The idea issue (its number) the automation was built from; the catalog links both ways.
+    "idea": {"type": "integer", "min": 1},
 }

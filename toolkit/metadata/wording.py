@@ -20,6 +20,7 @@ _PATTERN_HINTS = {
         "starting with a letter, e.g. 'invoice-reminders'",
     ),
     "replaced_by": ("must be the name of an automation", "a slug such as 'invoice-reminders'"),
+    "owner": ("must be a GitHub handle", "write '@user' or '@org/team'"),
     "version": (
         "must be a semantic version MAJOR.MINOR.PATCH",
         "e.g. '1.4.0'; quote it if YAML reads it as a number",
@@ -39,6 +40,8 @@ _PATTERN_HINTS = {
         "uppercase letters, digits and underscores, e.g. 'SMTP_PASSWORD'",
     ),
 }
+
+IDEA_HINT = "write the number of the idea issue it was built from, e.g. `idea: 42`"
 
 # Hints for values over their length limit, by the top-level field.
 _LENGTH_HINTS = {
@@ -120,7 +123,8 @@ def problem_from_cerberus(error: ValidationError) -> Problem:
         return _pattern_problem(keys, last, value)
     if code in (codes.MIN_VALUE.code, codes.MAX_VALUE.code):
         bound = "at least" if code == codes.MIN_VALUE.code else "at most"
-        return Problem(keys, f"must be {bound} {error.constraint}", f"change {value!r}")
+        hint = IDEA_HINT if keys == ("idea",) else f"change {value!r}"
+        return Problem(keys, f"must be {bound} {error.constraint}", hint)
     if code == codes.NOT_NULLABLE.code:
         return Problem(keys, "is empty", f"give `{last}` a value, or remove the line")
     if code == codes.CUSTOM.code and keys[:1] == ("requirements",) and isinstance(value, str):
@@ -141,7 +145,7 @@ def _type_problem(keys: Keys, last: str, error: ValidationError) -> Problem:
     value = error.value
     wanted = error.constraint if isinstance(error.constraint, str) else error.constraint[0]
     wanted_name = _TYPE_NAMES.get(wanted, wanted)
-    hint = f"write it as a {wanted_name}"
+    hint = IDEA_HINT if keys == ("idea",) else f"write it as a {wanted_name}"
     if wanted == "string" and last == "version":
         hint = 'quote it, e.g. version: "1.0.0"'
     elif wanted == "list" and isinstance(value, str | int | float):
@@ -150,8 +154,9 @@ def _type_problem(keys: Keys, last: str, error: ValidationError) -> Problem:
 
 
 def _pattern_problem(keys: Keys, last: str, value: object) -> Problem:
-    # Every pattern belongs to a top-level field, except deprecation.replaced_by.
-    key = last if last == "replaced_by" else str(keys[0])
+    # Every pattern belongs to a top-level field, except deprecation.replaced_by and the
+    # template record's (its name is a slug, its owner a handle).
+    key = last if last == "replaced_by" or keys[0] == "template" else str(keys[0])
     message, hint = _PATTERN_HINTS.get(key, ("has the wrong form", "see the metadata docs"))
     at_key = keys == ("inputs", value)  # a bad input name is a key, not a value
     return Problem(keys, f"{value!r} {message}", hint, at_key=at_key)

@@ -27,6 +27,12 @@ PAGE = 100  # items per page: the most GitHub gives
 class GitHubClient:
     """Issues of one repository, through GitHub's REST API at `api`."""
 
+    # What the errors call the command and the job, and the permission its token needs.
+    command = "autokit notify"
+    needs = "a token to open issues"
+    job = "the notify job"
+    permission = "issues: write"
+
     attempts = 4  # tries of one request in all
     timeout = 20.0  # seconds one request may take
     max_wait = 60.0  # seconds one pause before a new try may last, whatever GitHub asks
@@ -42,7 +48,7 @@ class GitHubClient:
         repository = environ.get("GITHUB_REPOSITORY", "")
         if not token:
             raise ToolkitError(
-                "GITHUB_TOKEN is not set: autokit notify needs a token to open issues",
+                f"GITHUB_TOKEN is not set: {cls.command} needs {cls.needs}",
                 "pass the job's token: `env: GITHUB_TOKEN: ${{ github.token }}`",
             )
         if repository.count("/") != 1 or not all(repository.split("/")):
@@ -62,6 +68,43 @@ class GitHubClient:
         # The issues endpoint lists pull requests too; a failure issue is never one.
         issues = [i for i in found if isinstance(i, dict) and "pull_request" not in i]
         return sorted(issues, key=lambda issue: int(issue["number"]))
+
+    def all_issues(self, label: str, max_pages: int = 100) -> tuple[list[Any], bool]:
+        """Every issue (open and closed) carrying `label`, page by page, oldest first as
+        GitHub lists them: the items as answered (pull requests left out), and whether
+        more pages were left unread after `max_pages`."""
+        items: list[Any] = []
+        for page in range(1, max_pages + 1):
+            query = urllib.parse.urlencode(
+                {
+                    "labels": label,
+                    "state": "all",
+                    "direction": "asc",
+                    "per_page": PAGE,
+                    "page": page,
+                }
+            )
+            found = self.request("GET", f"/repos/{self.repository}/issues?{query}")
+            if not isinstance(found, list):
+                raise ToolkitError(
+                    f"GitHub API GET /repos/{self.repository}/issues: the answer is not a list",
+                    "try again later; the API answered something it never should",
+                )
+            items += [i for i in found if not (isinstance(i, dict) and "pull_request" in i)]
+            if len(found) < PAGE:
+                return items, False
+        return items, True
+
+    def issue(self, number: int) -> dict[str, Any] | None:
+        """One issue (or pull request), or None when there is no such number."""
+        found = self.request("GET", f"/repos/{self.repository}/issues/{number}", missing_ok=True)
+        return found if isinstance(found, dict) else None
+
+    def timeline(self, number: int) -> list[Any]:
+        """The first page of an issue's timeline events (cross-references, closings)."""
+        path = f"/repos/{self.repository}/issues/{number}/timeline?per_page={PAGE}"
+        found = self.request("GET", path)
+        return found if isinstance(found, list) else []
 
     def create_issue(self, title: str, body: str, labels: list[str]) -> dict[str, Any]:
         data = {"title": title, "body": body, "labels": labels}
@@ -94,13 +137,18 @@ class GitHubClient:
 
     # The transport
 
-    def request(self, method: str, path: str, data: object = None) -> Any:
-        """The decoded JSON answer to one request, tried again where trying again can help."""
+    def request(
+        self, method: str, path: str, data: object = None, *, missing_ok: bool = False
+    ) -> Any:
+        """The decoded JSON answer to one request, tried again where trying again can help
+        (None for a 404 when `missing_ok`)."""
         for attempt in range(1, self.attempts + 1):
             last = attempt == self.attempts
             try:
                 return self._send(method, path, data)
             except urllib.error.HTTPError as error:
+                if missing_ok and error.code == 404:
+                    return None
                 wait = self._retry_wait(error, attempt)
                 if wait is None or last:
                     raise self._error(method, path, error) from None
@@ -127,7 +175,13 @@ class GitHubClient:
             request.add_header("Content-Type", "application/json")
         with urllib.request.urlopen(request, timeout=self.timeout) as answer:
             raw = answer.read()
-        return json.loads(raw) if raw else None
+        try:
+            return json.loads(raw) if raw else None
+        except ValueError:  # UnicodeDecodeError too
+            raise ToolkitError(
+                f"GitHub API {method} {path}: the answer is not JSON",
+                "try again later; https://www.githubstatus.com says whether GitHub has trouble",
+            ) from None
 
     def _retry_wait(self, error: urllib.error.HTTPError, attempt: int) -> float | None:
         """Seconds to wait before trying again, or None when another try cannot help."""
@@ -155,12 +209,12 @@ class GitHubClient:
         if error.code in (403, 429) and "rate limit" in message.lower():
             return ToolkitError(
                 f"{where}: rate limited, and still after {self.attempts} tries ({message})",
-                "run the notify job again later",
+                f"run {self.job} again later",
             )
         if error.code == 403:
             return ToolkitError(
                 f"{where}: the token may not do this ({message})",
-                "give the notify job `permissions: issues: write`",
+                f"give {self.job} `permissions: {self.permission}`",
             )
         if error.code == 404:
             return ToolkitError(

@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from main import InvoiceReminderError, main
+from shopkit import ShopkitError
 
-if TYPE_CHECKING:  # the fixtures come from conftest.py
-    from conftest import Mailbox
+if TYPE_CHECKING:  # the fixtures come from shopkit.testing, through conftest.py
+    from shopkit.testing import Mailbox
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample"
 
@@ -312,7 +313,7 @@ def test_template_syntax_error_names_the_template_and_line(
 def test_sender_that_is_not_an_address_stops_before_anything_is_sent(
     export: Path, smtp_server: tuple[Mailbox, int]
 ) -> None:
-    with pytest.raises(InvoiceReminderError, match=r"sender 'accounts' is not an email address"):
+    with pytest.raises(ShopkitError, match=r"sender 'accounts' is not an email address"):
         run(export, smtp_server[1], sender="accounts")
 
     assert smtp_server[0].received == []
