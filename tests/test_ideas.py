@@ -564,7 +564,9 @@ def test_ideas_page_ranks_and_measures_a_built_idea(
         "--from-idea", "1",
     )  # fmt: skip
     assert new.returncode == 0, new.stderr
-    commit_all(root, "invoice-chaser from idea 1")
+    git(root, "add", "-A")
+    maria = "--author=Maria Rossi <maria@users.noreply.github.com>"  # the idea's author
+    git(root, "commit", "-q", maria, "-m", "invoice-chaser from idea 1")
     run = _autokit(root, "run", "invoice-chaser")
     assert run.returncode == 0, run.stderr
     pushed = _autokit(root, "runs", "push")
@@ -602,6 +604,30 @@ def test_ideas_page_ranks_and_measures_a_built_idea(
     assert 'href="../../ideas/#idea-1"' in automation
     nav = (site / "index.html").read_text()
     assert 'href="ideas/"' in nav
+    # The builder, who also had the idea: badges and measured hours on the Contributors page.
+    people = (site / "contributors" / "index.html").read_text()
+    row = people[people.index("Maria Rossi") :]
+    row = row[: row.index("</tr>")]
+    assert "First automation" in row and "Idea built" in row
+    cells = [unescape(re.sub(r"<[^>]+>", "", c)) for c in re.findall(r"<td[^>]*>(.*?)</td>", row)]
+    assert cells[-6:] == ["1", "0", "0", "0.3", "0 (0 changes)", "4 (1)"]
+    assert 'an idea of <a href="https://github.com/maria">@maria</a>' in automation
+    report = _autokit(
+        root,
+        "report",
+        "--by",
+        "person",
+        "--days",
+        "99999",
+        "--ideas",
+        str(ideas),
+        "--format",
+        "json",
+    )
+    assert report.returncode == 0, report.stderr
+    credit = {g["group"]: g for g in json.loads(report.stdout)["groups"]}["Maria Rossi"]
+    assert (credit["ideas_submitted"], credit["ideas_built"]) == (4, 1)
+    assert "idea-built" in credit["badges"] and credit["authored"] == ["invoice-chaser"]
 
 
 @pytest.mark.slow

@@ -249,7 +249,7 @@ def test_all_time_figures_and_badges(shop: Shop, monkeypatch: pytest.MonkeyPatch
         ("Dave Helper", [], [], 0, 0.0, 3, 3, ["helped-3"]),
     ]
     assert all_time[0].handles == ("ann",) and all_time[2].handles == ("bob",)
-    assert all_time[0].ideas == 0  # counted by the idea work, later
+    assert all_time[0].ideas_submitted == all_time[0].ideas_built == 0  # no ideas file here
 
 
 def test_this_month_figures_and_the_badges_earned_in_it(
@@ -276,13 +276,13 @@ def _rows(html: str, table: str) -> list[list[str]]:
 
 def test_contributors_page_ranks_people_with_badges_and_a_legend(ranked: str) -> None:
     rows = _rows(ranked, "ak-people")
-    # rank, person, badges, authored, maintains, versions, hours, colleagues helped
+    # rank, person, badges, authored, maintains, versions, hours, colleagues helped, ideas
     assert [row[:2] + row[3:] for row in rows] == [
-        ["1", f"{ANN} (@ann)", "1", "1", "5", "101.0", "0 (0 changes)"],
-        ["2", "@carol", "0", "2", "0", "12.0", "0 (0 changes)"],
-        ["3", "Bob (@bob)", "2", "2", "1", "11.5", "0 (0 changes)"],
-        ["4", EVE_NAME, "1", "0", "0", "1.0", "0 (0 changes)"],
-        ["5", "Dave Helper", "0", "0", "0", "0.0", "3 (3 changes)"],
+        ["1", f"{ANN} (@ann)", "1", "1", "5", "101.0", "0 (0 changes)", "0 (0)"],
+        ["2", "@carol", "0", "2", "0", "12.0", "0 (0 changes)", "0 (0)"],
+        ["3", "Bob (@bob)", "2", "2", "1", "11.5", "0 (0 changes)", "0 (0)"],
+        ["4", EVE_NAME, "1", "0", "0", "1.0", "0 (0 changes)", "0 (0)"],
+        ["5", "Dave Helper", "0", "0", "0", "0.0", "3 (3 changes)", "0 (0)"],
     ]
     assert rows[0][2] == "First automation 10 hours saved 100 hours saved 5 releases"
     month = _rows(ranked, "ak-people-month")
@@ -374,7 +374,7 @@ def test_report_by_person_all_time(shop: Shop, cli, monkeypatch: pytest.MonkeyPa
     assert ann["authored"] == ["invoices"] and ann["versions_shipped"] == 5
     assert ann["handles"] == ["@ann"] and ann["their_hours_saved"] == 101.0
     assert ann["badges"] == ["first-automation", "hours-10", "hours-100", "five-releases"]
-    assert ann["ideas"] == 0
+    assert ann["ideas_submitted"] == ann["ideas_built"] == 0
     dave = people["Dave Helper"]
     assert (dave["runs"], dave["colleagues_helped"], dave["help_changes"]) == (0, 3, 3)
     assert people["@carol"]["maintained"] == ["hostile", "payroll"]

@@ -114,7 +114,7 @@ def words(line: str) -> str:
 
 FIGURES = ["runs", "succeeded", "failed", "failure_share", "counted", "hours_saved"]
 CREDIT = ["handles", "authored", "maintained", "versions_shipped", "their_hours_saved"]
-CREDIT += ["colleagues_helped", "help_changes", "ideas", "badges"]
+CREDIT += ["colleagues_helped", "help_changes", "ideas_submitted", "ideas_built", "badges"]
 
 
 def figures(group: dict) -> tuple:

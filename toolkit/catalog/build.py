@@ -35,11 +35,18 @@ from toolkit.catalog.model import (
     repository_url,
 )
 from toolkit.catalog.pages import Links, Site, automation_markdown
-from toolkit.catalog.recognition import Recognition, Work, leaderboard_setting, recognize
+from toolkit.catalog.recognition import (
+    Recognition,
+    Work,
+    idea_credits,
+    leaderboard_setting,
+    recognize,
+)
 from toolkit.checks import CHECKS, documentation
 from toolkit.errors import ToolkitError
 from toolkit.forms import form_path
 from toolkit.hygiene import Staleness, staleness
+from toolkit.ideas.model import IdeasFile
 from toolkit.ledger.summary import RunFigures
 from toolkit.metadata import METADATA_FILE, ContentVerdict, check_file
 from toolkit.metadata.cache import cache_for
@@ -63,9 +70,11 @@ def collect(root: Path, workers: int | None = None) -> Catalog:
     return collect_with_pages(root, None, workers).catalog
 
 
-def collect_with_pages(root: Path, links: Links | None, workers: int | None = None) -> CatalogBuild:
+def collect_with_pages(
+    root: Path, links: Links | None, workers: int | None = None, ideas: IdeasFile | None = None
+) -> CatalogBuild:
     """The catalog, and with `links` each automation's page as `pages.generate` would
-    write it now."""
+    write it now; `ideas` is the ideas file the build was given."""
     repo = Repository(root)
     notes: list[str] = []
     history = read_history(root)
@@ -81,10 +90,11 @@ def collect_with_pages(root: Path, links: Links | None, workers: int | None = No
     site = None
     if links is not None:
         versions = current_versions(inventory)
-        site = Site(links, base_url, branch, names, forms, runs.months, versions)
+        authors = {idea.number: idea.author for idea in ideas.ideas if idea.author} if ideas else {}
+        site = Site(links, base_url, branch, names, forms, runs.months, versions, authors)
     blob_url = f"{base_url}/blob/{branch}" if base_url else None
     share = _gather(repo, history, runs, blob_url, workers, site)
-    people = _people(repo, share.entries, history, now, notes)
+    people = _people(repo, share.entries, history, now, notes, ideas)
     catalog = Catalog(
         share.entries,
         people,
@@ -104,11 +114,17 @@ def collect_with_pages(root: Path, links: Links | None, workers: int | None = No
         broken,
     )
     left_out = {path.split("/", 1)[1] for path in share.broken}
+    catalog.ideas = ideas
     return CatalogBuild(catalog, links, _without_pages_linking_to(share, left_out))
 
 
 def _people(
-    repo: Repository, entries: list[Entry], history: History, now: datetime, notes: list[str]
+    repo: Repository,
+    entries: list[Entry],
+    history: History,
+    now: datetime,
+    notes: list[str],
+    ideas: IdeasFile | None = None,
 ) -> Recognition:
     """The Contributors page's figures; a bad `leaderboard` setting is a note, not a stop."""
     try:
@@ -128,7 +144,9 @@ def _people(
     month = f"{now:%Y-%m}"
     total = {e.name: e.runs.hours_total for e in entries if e.runs}
     this_month = {e.name: e.runs.monthly_hours.get(month, 0.0) for e in entries if e.runs}
-    return recognize(works, total, this_month, now, ranked)
+    automations = {e.name: e.automation for e in entries}
+    credits = idea_credits(ideas, automations) if ideas is not None else []
+    return recognize(works, total, this_month, now, ranked, credits)
 
 
 def _staleness(entries: list[Entry], runs: Runs, history: History, now: datetime) -> Staleness:

@@ -152,6 +152,7 @@ class Site:
     run_forms: frozenset[str] = frozenset()  # the automations with a Run form on GitHub
     trend_months: tuple[str, ...] = ()  # the months a chart of runs shows, oldest first
     libraries: Mapping[str, str] = field(default_factory=dict)  # with a page -> version
+    idea_authors: Mapping[int, str] = field(default_factory=dict)  # idea number -> handle
 
 
 def generate(
@@ -178,6 +179,7 @@ def generate(
         catalog.run_forms,
         catalog.runs.months,
         {e.name: e.library.version for e in catalog.libraries},
+        {i.number: i.author for i in catalog.ideas.ideas if i.author} if catalog.ideas else {},
     )
     for entry in catalog.entries:
         page = ready.get(entry.name)
@@ -261,6 +263,7 @@ def _automation(env: SandboxedEnvironment, entry: Entry, site: Site, now: dateti
         library_uses=library_uses(automation.libraries, site.libraries),
         library_page=library_page,
         idea_url=f"{site.repository_url}/issues/{automation.idea}" if site.repository_url else None,
+        idea_author=site.idea_authors.get(automation.idea) if automation.idea else None,
         github_url=github_url,
         automation_page=automation_page,
         department_page=department_page,

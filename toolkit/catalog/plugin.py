@@ -79,11 +79,13 @@ class CatalogPlugin(BasePlugin[CatalogConfig]):  # type: ignore[no-untyped-call]
         root = Path(self.config.repository or Path(config.config_file_path).parent)
         self.links = pages.Links(bool(config.use_directory_urls))
         refuse_linked_docs_folders(Path(config.docs_dir))  # before MkDocs walks into them
-        built = collect_with_pages(root.resolve(), self.links)
-        self.catalog, self.prerendered = built.catalog, built.pages
         ideas = self.config.ideas
         where = Path(config.config_file_path).parent / ideas if ideas else None
-        self.catalog.ideas = ideas_for_catalog(where, self.catalog.notes)
+        ideas_notes: list[str] = []
+        ideas_file = ideas_for_catalog(where, ideas_notes)
+        built = collect_with_pages(root.resolve(), self.links, ideas=ideas_file)
+        self.catalog, self.prerendered = built.catalog, built.pages
+        self.catalog.notes += ideas_notes
         for note in self.catalog.notes:
             log.info("catalog: %s", note)  # INFO: a shallow clone must not fail --strict
         for entry in self.catalog.entries:

@@ -15,7 +15,8 @@ of a person is their address after `.mailmap`, without regard to case. Per perso
   they authored or maintain, each automation once;
 - helped: commits to an automation's folder by someone who is neither its author nor one
   of its owners; the colleagues helped are the distinct authors of those automations;
-- ideas: ideas submitted and built, 0 until the idea work counts them.
+- ideas: the ideas (issues of the ideas file) whose author's handle is theirs, by the
+  same rule as owners, and how many of those were built.
 
 Figures are counted in a window of time (`Window`): all time, or this month (UTC).
 Badges are earned on all-time figures; "this month" shows the badges earned this month.
@@ -31,6 +32,8 @@ from typing import NamedTuple
 
 from toolkit.git import Author, CommitInfo, VersionTag
 from toolkit.hygiene import handle_of, handles_of
+from toolkit.ideas.model import IdeasFile, built_ideas, with_built
+from toolkit.metadata import Automation
 from toolkit.repo import Repository, setting_error
 
 
@@ -41,6 +44,25 @@ class Work(NamedTuple):
     owners: tuple[str, ...]
     commits: list[CommitInfo]  # newest first, names and addresses after `.mailmap`
     tags: list[VersionTag]
+
+
+class IdeaCredit(NamedTuple):
+    """One idea as credit needs it."""
+
+    author: str  # the GitHub handle that opened the issue, without `@`
+    built: bool
+    created: str | None  # ISO time the issue was opened
+
+
+def idea_credits(ideas: IdeasFile, automations: Mapping[str, Automation]) -> list[IdeaCredit]:
+    """What recognition counts of each idea with an author: whose, built or not, when;
+    an automation of `automations` recording `idea: N` makes idea N built."""
+    built = built_ideas((name, a.idea) for name, a in automations.items())
+    return [
+        IdeaCredit(idea.author, idea.state == "built", idea.created)
+        for idea in with_built(ideas.ideas, built)
+        if idea.author
+    ]
 
 
 class Window(NamedTuple):
@@ -92,6 +114,13 @@ BADGES = (
         5,
     ),
     Badge(
+        "idea-built",
+        "Idea built",
+        "An idea of theirs (an issue on the idea form) was built into an automation.",
+        "ideas_built",
+        1,
+    ),
+    Badge(
         "helped-3",
         "Helped 3 colleagues",
         "Changed the automations of 3 colleagues: commits to automations they neither "
@@ -115,7 +144,8 @@ class Person:
     hours: float = 0.0
     helped: set[str] = field(default_factory=set)  # keys of the colleagues helped
     help_changes: int = 0  # commits to automations of others
-    ideas: int = 0  # ideas submitted and built: counted by the idea work, not yet here
+    ideas_submitted: int = 0  # ideas they opened
+    ideas_built: int = 0  # of those, the ones built into an automation
     badges: tuple[Badge, ...] = ()
 
     @property
@@ -129,7 +159,9 @@ class Person:
     @property
     def active(self) -> bool:
         """Whether the window holds anything of theirs to show."""
-        return bool(self.authored or self.versions or self.hours or self.help_changes)
+        return bool(self.authored or self.versions or self.hours or self.help_changes) or bool(
+            self.ideas_submitted
+        )
 
 
 @dataclass
@@ -163,13 +195,15 @@ def recognize(
     hours_month: Mapping[str, float],
     now: datetime,
     ranked: bool = True,
+    ideas: Iterable[IdeaCredit] = (),
 ) -> Recognition:
     """All-time and this month's credit; hours are by automation (all time, this month)."""
+    ideas = list(ideas)
     start = now.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     before = {name: hours - hours_month.get(name, 0.0) for name, hours in hours_total.items()}
-    all_time = credit(works, Window(), hours_total)
-    earlier = {p.key: p for p in credit(works, Window(until=start), before)}
-    month = [p for p in credit(works, Window(since=start), hours_month) if p.active]
+    all_time = credit(works, Window(), hours_total, ideas)
+    earlier = {p.key: p for p in credit(works, Window(until=start), before, ideas)}
+    month = [p for p in credit(works, Window(since=start), hours_month, ideas) if p.active]
     for person in all_time:
         person.badges = earned(person)
     now_earned = {person.key: person.badges for person in all_time}
@@ -197,28 +231,59 @@ def alphabetical(people: Iterable[Person]) -> list[Person]:
     return sorted(people, key=lambda p: (p.name.casefold(), p.key))
 
 
-def credit(works: list[Work], window: Window, hours: Mapping[str, float]) -> list[Person]:
+def credit(
+    works: list[Work],
+    window: Window,
+    hours: Mapping[str, float],
+    ideas: Iterable[IdeaCredit] = (),
+) -> list[Person]:
     """Every person's figures in `window`: each Git identity that committed to an
-    automation, and each person owner no identity claims."""
+    automation, and each person owner or idea author no identity claims."""
     people: dict[str, Person] = {}
     for work in works:
         for commit in work.commits:  # newest first: the newest spelling of a name wins
             key = commit.email.lower()
             if key not in people:
                 people[key] = Person(key, commit.author)
-    owners_of = _owner_keys(works, people)
+    claims = _claims(people)
+    owners_of = _owner_keys(works, people, claims)
     for work in works:
         _credit_work(work, window, people, owners_of[work.name], hours.get(work.name, 0.0))
+    for idea in ideas:
+        if idea.created is not None and not window.holds(idea.created):
+            continue
+        if idea.created is None and window.since is not None:
+            continue  # an idea of no known date counts all time only
+        person = _person_of(idea.author, claims, people)
+        person.ideas_submitted += 1
+        person.ideas_built += idea.built
     return list(people.values())
 
 
-def _owner_keys(works: list[Work], people: dict[str, Person]) -> dict[str, set[str]]:
-    """The people (keys) behind each automation's person owners; an owner no identity
-    surely is becomes a person of their own, keyed `@handle`."""
+def _claims(people: Mapping[str, Person]) -> dict[str, set[str]]:
+    """Handle -> the identities (keys) that surely are that handle."""
     claims: dict[str, set[str]] = {}
     for key, person in people.items():
         for claimed_handle in handles_of(Author(person.name, key, "")):
             claims.setdefault(claimed_handle, set()).add(key)
+    return claims
+
+
+def _person_of(handle: str, claims: Mapping[str, set[str]], people: dict[str, Person]) -> Person:
+    """The one identity that surely is `handle`, else a person of their own, `@handle`."""
+    claimed = claims.get(handle, set())
+    key = next(iter(claimed)) if len(claimed) == 1 else f"@{handle}"
+    person = people.setdefault(key, Person(key, f"@{handle}"))
+    if handle not in person.handles:
+        person.handles += (handle,)
+    return person
+
+
+def _owner_keys(
+    works: list[Work], people: dict[str, Person], claims: Mapping[str, set[str]]
+) -> dict[str, set[str]]:
+    """The people (keys) behind each automation's person owners; an owner no identity
+    surely is becomes a person of their own, keyed `@handle`."""
     owners: dict[str, set[str]] = {}
     for work in works:
         keys = owners.setdefault(work.name, set())
@@ -226,12 +291,8 @@ def _owner_keys(works: list[Work], people: dict[str, Person]) -> dict[str, set[s
             handle = handle_of(owner)
             if handle is None:
                 continue  # a team is not a person
-            claimed = claims.get(handle, set())
-            key = next(iter(claimed)) if len(claimed) == 1 else f"@{handle}"
-            person = people.setdefault(key, Person(key, f"@{handle}"))
-            if handle not in person.handles:
-                person.handles += (handle,)
-            keys.add(key)
+            person = _person_of(handle, claims, people)
+            keys.add(person.key)
             if work.name not in person.maintained:
                 person.maintained.append(work.name)
     return owners

@@ -43,7 +43,8 @@ rehearsal runs save nobody any time: they are left out and their number said.
         their_hours_saved      hours saved by the automations they authored or maintain
         colleagues_helped      authors of automations they changed without owning them
         help_changes           those commits
-        ideas                  ideas submitted and built (0: not counted yet)
+        ideas_submitted        ideas they opened (with --ideas FILE, the ideas file)
+        ideas_built            of those, the ones built into an automation
         badges                 ids of the badges earned, on all-time figures
     left_out      {"example": n, "test": n, "rehearsal": n}: runs in the period not counted
     totals        runs, succeeded, failed, failure_share, counted, hours_saved of every
@@ -65,6 +66,7 @@ import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from toolkit.catalog.impact import impact_of
@@ -107,6 +109,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=30,
         metavar="N",
         help="the period: the last N days (30); a very large N is all time",
+    )
+    parser.add_argument(
+        "--ideas",
+        type=Path,
+        metavar="FILE",
+        help="with --by person: the ideas file (`autokit ideas fetch`) whose authors are credited",
     )
     add_format_argument(
         parser, "text", "json", "csv", json="one document: days, by, groups, left_out, totals"
@@ -176,7 +184,8 @@ CREDIT_KEYS = (
     "their_hours_saved",
     "colleagues_helped",
     "help_changes",
-    "ideas",
+    "ideas_submitted",
+    "ideas_built",
     "badges",
 )
 
@@ -194,7 +203,8 @@ def credit_figures(person: Person | None) -> dict[str, Any]:
         "their_hours_saved": person.hours,
         "colleagues_helped": person.colleagues_helped,
         "help_changes": person.help_changes,
-        "ideas": person.ideas,
+        "ideas_submitted": person.ideas_submitted,
+        "ideas_built": person.ideas_built,
         "badges": [badge.id for badge in person.badges],
     }
 
@@ -232,7 +242,7 @@ class Report:
 
 
 def run(args: argparse.Namespace) -> int:
-    report = build_report(repository_from_args(args), args.by, args.days)
+    report = build_report(repository_from_args(args), args.by, args.days, ideas=args.ideas)
     for problem in report.problems:
         print(f"warning: ledger file {printable(problem)}", file=sys.stderr)
     if args.format == "json":
@@ -249,7 +259,13 @@ def run(args: argparse.Namespace) -> int:
 # Building
 
 
-def build_report(repo: Repository, by: str, days: int, now: datetime | None = None) -> Report:
+def build_report(
+    repo: Repository,
+    by: str,
+    days: int,
+    now: datetime | None = None,
+    ideas: Path | None = None,
+) -> Report:
     inventory = load_inventory(repo)
     warn_about_invalid(inventory)
     known = inventory.by_name()
@@ -258,7 +274,7 @@ def build_report(repo: Repository, by: str, days: int, now: datetime | None = No
     tallies, left_out = tally(everyone.records, _key_of(by, known), since)
     groups = _groups(by, tallies, known)
     if by == "person":
-        groups = _credited(repo, groups, everyone.records, known, since)
+        groups = _credited(repo, groups, everyone.records, known, since, ideas)
     scheduled = sum(impact_of(automation).hours_per_month for automation in known.values())
     branch = settings_of(repo).branch
     return Report(
@@ -355,12 +371,16 @@ def _credited(
     records: list[LedgerRecord],
     known: dict[str, Automation],
     since: str | None,
+    ideas_path: Path | None = None,
 ) -> list[Group]:
     """The person groups with each one's credit in the period, joined by name (the ledger
     records the Git identity's name), and a group for each credited person who started
     no run; badges are earned on all-time figures."""
     from toolkit.catalog.model import read_history  # Git's history: --by person only
+    from toolkit.catalog.recognition import idea_credits
+    from toolkit.ideas.model import read_ideas
 
+    ideas = idea_credits(read_ideas(ideas_path), known) if ideas_path else []
     ranked = leaderboard_setting(repo)
     history = read_history(repo.root)
     works = [
@@ -368,8 +388,10 @@ def _credited(
         for name, a in known.items()
     ]
     start = None if since is None else datetime.fromisoformat(since)
-    people = credit(works, Window(since=start), _hours_by_automation(records, known, since))
-    all_time = {p.key: p for p in credit(works, Window(), _hours_by_automation(records, known))}
+    hours = _hours_by_automation(records, known, since)
+    people = credit(works, Window(since=start), hours, ideas)
+    every_hour = _hours_by_automation(records, known)
+    all_time = {p.key: p for p in credit(works, Window(), every_hour, ideas)}
     by_name = {group.group: group for group in groups}
     credited = []
     for person in people:

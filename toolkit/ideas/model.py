@@ -13,7 +13,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -77,6 +77,15 @@ def ranked(ideas: list[Idea]) -> list[Idea]:
         return (hours is None, -(hours or 0.0), -idea.thumbs_up, idea.number)
 
     return sorted(ideas, key=key)
+
+
+def built_ideas(automations: Iterable[tuple[str, int | None]]) -> dict[int, str]:
+    """Idea number -> the automation recording `idea: N` (the first by name wins)."""
+    built: dict[int, str] = {}
+    for name, idea in sorted(automations):
+        if idea is not None:
+            built.setdefault(idea, name)
+    return built
 
 
 def with_built(ideas: list[Idea], built: Mapping[int, str]) -> list[Idea]:
