@@ -22,7 +22,7 @@ import re
 import shutil
 import subprocess
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -511,6 +511,23 @@ def grep_files(root: Path, pattern: str, *pathspecs: str) -> list[str]:
     """Tracked files (in the working tree) whose content matches the extended regex."""
     try:
         output = run_git(root, "grep", "-l", "-E", "-e", pattern, "--", *pathspecs)
+    except _GitFailed as error:
+        if error.status == 1:  # no match
+            return []
+        raise
+    return [line for line in output.splitlines() if line]
+
+
+def grep_files_naming(root: Path, words: Iterable[str], *pathspecs: str) -> list[str]:
+    """Committed (index) files that hold any of `words` as plain text: a fixed-string
+    search, several times faster than a regular expression; callers read the files to
+    see how each word is used."""
+    patterns = [arg for word in sorted(set(words)) for arg in ("-e", word)]
+    if not patterns:
+        return []
+    command = ["grep", "--cached", "--threads=1", "-l", "-F", *patterns, "--", *pathspecs]
+    try:
+        output = run_git(root, *command)
     except _GitFailed as error:
         if error.status == 1:  # no match
             return []

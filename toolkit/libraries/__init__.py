@@ -322,26 +322,28 @@ def automations_using(root: Path, changed: Iterable[str]) -> dict[str, list[str]
     """Automation -> the changed libraries it imports as in its own commit (`libraries:
     [name]`, directly or through other libraries); a pinned `name@x.y.z` is not affected.
 
-    One `git grep` finds the metadata files naming any candidate; only those are parsed,
-    so the cost follows the number of users, not of automations.
+    One fixed-string `git grep` of the index finds the metadata files naming any
+    candidate; only those are parsed, so the cost follows the number of users, not of
+    automations. (Uncommitted metadata is not looked for: `autokit changed` compares
+    commits.)
     """
     changed = set(changed)
     if not changed:
         return {}
-    libraries = load_libraries(root).by_name()
+    uses = library_references(root)
     # The libraries that reach a changed one through unpinned references, themselves too.
     reaching = {name: {name} for name in changed}
-    for name, library in libraries.items():
-        hits = {c for c in changed if c in closure(_unpinned(library.libraries), libraries)}
+    for name, references in uses.items():
+        hits = {c for c in changed if c in _reached(_unpinned(references), uses)}
         if hits:
             reaching.setdefault(name, set()).update(hits)
     from toolkit import git
     from toolkit.metadata.schema import METADATA_FILE
     from toolkit.metadata.yamlfile import MAX_FILE_BYTES
 
-    words = "|".join(re.escape(name) for name in sorted(reaching))
-    pattern = rf"(^|[^a-z0-9-])({words})([^a-z0-9@-]|$)"
-    candidates = git.grep_files(root, pattern, f"automations/*/{METADATA_FILE}")
+    # The checked-out commit's metadata, as `autokit changed` compares commits; a file
+    # naming a library elsewhere (a summary, a longer name) is read and left out below.
+    candidates = git.grep_files_naming(root, reaching, f"automations/*/{METADATA_FILE}")
     users: dict[str, list[str]] = {}
     for path in candidates:
         try:
@@ -360,6 +362,40 @@ def automations_using(root: Path, changed: Iterable[str]) -> dict[str, list[str]
         if hit:
             users[path.split("/")[1]] = sorted(hit)
     return dict(sorted(users.items()))
+
+
+def library_references(root: Path) -> dict[str, list[str]]:
+    """Library name -> the `libraries:` its library.yaml declares, read with the plain
+    reading where it applies (a library whose file cannot be read declares nothing here;
+    `autokit validate` reports it)."""
+    from toolkit.metadata.yamlfile import MAX_FILE_BYTES
+
+    found: dict[str, list[str]] = {}
+    for folder in library_dirs(root):
+        try:
+            raw = read_contributor_file(folder / LIBRARY_FILE, root, MAX_FILE_BYTES + 1)
+            text = decode(raw) if len(raw) <= MAX_FILE_BYTES else ""
+            declared = plain_library_list(text)
+            if declared is None and "libraries" in text:
+                declared = parse_mapping(text).get("libraries")
+        except (OSError, YamlProblem):
+            continue
+        references = declared if isinstance(declared, list) else []
+        found[folder.name] = [r for r in references if isinstance(r, str)]
+    return found
+
+
+def _reached(references: Iterable[str], uses: Mapping[str, list[str]]) -> set[str]:
+    """The library names `references` reach through each library's own references (a
+    cycle is followed once)."""
+    seen: set[str] = set()
+    pending = [split_reference(r)[0] for r in references]
+    while pending:
+        name = pending.pop()
+        if name not in seen:
+            seen.add(name)
+            pending += [split_reference(r)[0] for r in _unpinned(uses.get(name, []))]
+    return seen
 
 
 _FLOW_LIST = re.compile(r"libraries:[ \t]*\[([^\]\n#'\"]*)\][ \t]*(#.*)?")
